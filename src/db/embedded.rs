@@ -1,0 +1,535 @@
+//! The embedded default: when `DATABASE_URL` is unset, the service runs its own private
+//! PostgreSQL cluster from the system's PostgreSQL binaries, with its data under the project.
+//!
+//! Layout of the cluster directory (`./var/postgres` by default):
+//! `data/` (PGDATA), `run/` (unix socket), `postgres.log`, `superuser-password` (0600).
+//!
+//! A watchdog process (`sh` reading a pipe whose other end only this process holds) stops the
+//! cluster when this process ends for any reason, a panic or SIGKILL included, so no server
+//! is left behind. PostgreSQL refuses to run as root, so as root the cluster runs as the
+//! `postgres` system user in a directory that user can reach.
+
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use anyhow::{Context, bail};
+use rand::RngCore;
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use sqlx::Connection;
+
+/// How the cluster is used.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    pub dir: PathBuf,
+    /// Throwaway clusters (tests) trade durability for speed and are deleted when stopped.
+    pub ephemeral: bool,
+}
+
+/// Who runs the server processes.
+#[derive(Debug, Clone)]
+enum RunAs {
+    CurrentUser,
+    /// We are root: run as `postgres` through `runuser`.
+    Postgres {
+        uid: u32,
+        gid: u32,
+    },
+}
+
+pub struct LocalCluster {
+    base: PathBuf,
+    port: u16,
+    password: String,
+    watchdog: Option<(Child, ChildStdin)>,
+}
+
+const INSTALL_HINT: &str = "install PostgreSQL's server binaries (Debian/Ubuntu: \
+    `apt-get install postgresql`) or set DATABASE_URL to an existing server";
+
+impl LocalCluster {
+    /// Finds the binaries, initialises the cluster on first use, clears a stale lock left by
+    /// a crash, starts the server on a free local port and waits until it accepts connections.
+    pub fn start(options: &ClusterOptions) -> anyhow::Result<LocalCluster> {
+        let bin = find_bin_dir().with_context(|| {
+            format!("no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found on PATH, via pg_config --bindir or under /usr/lib/postgresql/*/bin: {INSTALL_HINT}")
+        })?;
+        let run_as = run_as()?;
+        let base = prepare_base(&options.dir, &run_as)?;
+        let data = base.join("data");
+        let password = read_or_create_secret(&base.join("superuser-password"), &run_as)?;
+
+        let pg = Pg {
+            bin: bin.clone(),
+            run_as: run_as.clone(),
+        };
+        if !data.join("PG_VERSION").exists() {
+            if data.exists() {
+                // A half-written directory from an interrupted initdb: nothing in it is data.
+                fs::remove_dir_all(&data)
+                    .with_context(|| format!("removing incomplete cluster {}", data.display()))?;
+            }
+            tracing::info!(dir = %data.display(), "initialising a private PostgreSQL cluster");
+            let mut initdb = pg.command("initdb");
+            initdb
+                .arg("-D")
+                .arg(&data)
+                .args([
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                ])
+                .arg(format!(
+                    "--pwfile={}",
+                    base.join("superuser-password").display()
+                ));
+            if options.ephemeral {
+                initdb.arg("--no-sync");
+            }
+            run(&mut initdb, "initdb")?;
+        }
+
+        clear_stale_lock(&pg, &data)?;
+        let socket_dir = socket_dir(&base, &run_as)?;
+        let log = base.join("postgres.log");
+
+        let mut last_error = None;
+        for _ in 0..3 {
+            let port = free_port()?;
+            let mut settings = format!(
+                "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
+                shell_quote(&socket_dir.display().to_string())
+            );
+            if options.ephemeral {
+                settings
+                    .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            }
+            let mut start = pg.command("pg_ctl");
+            start
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(&log)
+                .args(["-w", "-t", "60", "-o", &settings, "start"]);
+            match run(&mut start, "pg_ctl start") {
+                Ok(()) => {
+                    let watchdog = spawn_watchdog(&pg, &data, options.ephemeral.then_some(&base))?;
+                    tracing::info!(port, dir = %base.display(), "private PostgreSQL cluster started");
+                    return Ok(LocalCluster {
+                        base,
+                        port,
+                        password,
+                        watchdog: Some(watchdog),
+                    });
+                }
+                Err(err) => last_error = Some(err),
+            }
+        }
+        let tail = fs::read_to_string(&log)
+            .map(|s| {
+                s.lines()
+                    .rev()
+                    .take(15)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default();
+        Err(last_error
+            .unwrap_or_else(|| anyhow::anyhow!("pg_ctl start failed"))
+            .context(format!(
+                "the private PostgreSQL cluster did not start; end of {}:\n{tail}",
+                log.display()
+            )))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.base
+    }
+
+    /// A superuser URL for database `db` on this cluster.
+    pub fn url(&self, db: &str) -> SecretString {
+        SecretString::from(format!(
+            "postgres://postgres:{}@127.0.0.1:{}/{db}",
+            self.password, self.port
+        ))
+    }
+
+    /// Creates database `name` unless it exists.
+    pub async fn ensure_database(&self, name: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "database names here are lowercase letters, digits and underscores"
+        );
+        let url = self.url("postgres");
+        let mut conn = sqlx::PgConnection::connect(secrecy::ExposeSecret::expose_secret(&url))
+            .await
+            .context("connecting to the private cluster")?;
+        let exists: bool =
+            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+                .bind(name)
+                .fetch_one(&mut conn)
+                .await?;
+        if !exists {
+            let create = format!("create database {name}");
+            sqlx::query(sqlx::AssertSqlSafe(create))
+                .execute(&mut conn)
+                .await?;
+        }
+        conn.close().await.ok();
+        Ok(())
+    }
+
+    /// A random secret kept beside the cluster (0600), created on first use, so that e.g. the
+    /// token-signing key of the embedded default survives restarts.
+    pub fn persistent_secret(&self, name: &str) -> anyhow::Result<SecretString> {
+        read_or_create_secret(&self.base.join(name), &RunAs::CurrentUser).map(SecretString::from)
+    }
+
+    /// Stops the server (fast shutdown: open sessions are ended) and waits for it.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some((mut child, stdin)) = self.watchdog.take() {
+            // Closing the pipe is the watchdog's signal to stop the cluster.
+            drop(stdin);
+            match child.wait() {
+                Ok(_) => tracing::info!("private PostgreSQL cluster stopped"),
+                Err(err) => tracing::warn!(error = %err, "waiting for the cluster to stop failed"),
+            }
+        }
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+struct Pg {
+    bin: PathBuf,
+    run_as: RunAs,
+}
+
+impl Pg {
+    fn command(&self, program: &str) -> Command {
+        let exe = self.bin.join(program);
+        let mut cmd = match self.run_as {
+            RunAs::CurrentUser => Command::new(exe),
+            RunAs::Postgres { .. } => {
+                let mut cmd = Command::new("runuser");
+                cmd.args(["-u", "postgres", "--"]).arg(exe);
+                cmd
+            }
+        };
+        cmd.env_remove("PGDATA").env("LC_ALL", "C");
+        cmd
+    }
+
+    fn shell_command(&self, program: &str, args: &[String]) -> String {
+        let exe = shell_quote(&self.bin.join(program).display().to_string());
+        let args = args
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        match self.run_as {
+            RunAs::CurrentUser => format!("{exe} {args}"),
+            RunAs::Postgres { .. } => format!("runuser -u postgres -- {exe} {args}"),
+        }
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("could not run {what}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        bail!(
+            "{what} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        )
+    }
+}
+
+fn has_server_binaries(dir: &Path) -> bool {
+    ["initdb", "pg_ctl", "postgres"]
+        .iter()
+        .all(|b| dir.join(b).is_file())
+}
+
+/// PATH first, then `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
+fn find_bin_dir() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    let major = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+                    Some((major, e.path().join("bin")))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
+    on_path
+        .into_iter()
+        .chain(from_pg_config)
+        .chain(versioned.into_iter().map(|(_, p)| p))
+        .find(|dir| has_server_binaries(dir))
+}
+
+fn run_as() -> anyhow::Result<RunAs> {
+    let euid = fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX);
+    if euid != 0 {
+        return Ok(RunAs::CurrentUser);
+    }
+    let id = |flag: &str| -> Option<u32> {
+        let out = Command::new("id").args([flag, "postgres"]).output().ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    };
+    match (id("-u"), id("-g")) {
+        (Some(uid), Some(gid)) => Ok(RunAs::Postgres { uid, gid }),
+        _ => bail!(
+            "running as root, but PostgreSQL refuses to run as root and there is no `postgres` \
+             system user to run it as: {INSTALL_HINT} (the package creates the user)"
+        ),
+    }
+}
+
+/// Creates the cluster directory. As root it belongs to `postgres`; if that user cannot reach
+/// it (a checkout under /root, say), a directory under /var/tmp named after it is used instead.
+fn prepare_base(requested: &Path, run_as: &RunAs) -> anyhow::Result<PathBuf> {
+    fs::create_dir_all(requested)
+        .with_context(|| format!("creating the cluster directory {}", requested.display()))?;
+    let requested = requested
+        .canonicalize()
+        .with_context(|| format!("resolving {}", requested.display()))?;
+    let RunAs::Postgres { uid, gid } = *run_as else {
+        return Ok(requested);
+    };
+    let own = |dir: &Path| -> anyhow::Result<()> {
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
+            .with_context(|| format!("handing {} to the postgres user", dir.display()))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        Ok(())
+    };
+    own(&requested)?;
+    if reachable_by_postgres(&requested) {
+        return Ok(requested);
+    }
+    let digest = Sha256::digest(requested.display().to_string().as_bytes());
+    let fallback = PathBuf::from(format!(
+        "/var/tmp/therapist-directory-{}",
+        &hex(&digest)[..12]
+    ));
+    tracing::warn!(
+        requested = %requested.display(),
+        used = %fallback.display(),
+        "the postgres user cannot reach the cluster directory; using a directory it can reach"
+    );
+    fs::create_dir_all(&fallback)?;
+    own(&fallback)?;
+    if !reachable_by_postgres(&fallback) {
+        bail!(
+            "the postgres user cannot write to {} or {}: set APP_EMBEDDED_PG_DIR to a directory it can reach",
+            requested.display(),
+            fallback.display()
+        );
+    }
+    Ok(fallback)
+}
+
+fn reachable_by_postgres(dir: &Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-w"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn read_or_create_secret(path: &Path, run_as: &RunAs) -> anyhow::Result<String> {
+    if let Ok(existing) = fs::read_to_string(path) {
+        let existing = existing.trim().to_owned();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = hex(&bytes);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    if let RunAs::Postgres { uid, gid } = *run_as {
+        // initdb (run as postgres) reads the password file.
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
+    }
+    Ok(secret)
+}
+
+/// A crash can leave `postmaster.pid` behind. If the process it names is still this
+/// cluster's postmaster (the service died but the server lived on), stop it cleanly; if it
+/// names nothing, or an unrelated process that reused the pid, remove the file.
+fn clear_stale_lock(pg: &Pg, data: &Path) -> anyhow::Result<()> {
+    let lock = data.join("postmaster.pid");
+    let Ok(contents) = fs::read_to_string(&lock) else {
+        return Ok(());
+    };
+    let pid = contents
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse::<u32>().ok());
+    let ours = pid.is_some_and(|pid| {
+        let cwd = fs::read_link(format!("/proc/{pid}/cwd")).ok();
+        let data = data.canonicalize().ok();
+        cwd.is_some() && cwd == data
+    });
+    if ours {
+        tracing::warn!(
+            ?pid,
+            "a server from an earlier run is still up on this cluster; stopping it"
+        );
+        let mut stop = pg.command("pg_ctl");
+        stop.arg("-D").arg(data).args(["-m", "fast", "-w", "stop"]);
+        run(&mut stop, "pg_ctl stop")?;
+    } else {
+        tracing::warn!(?pid, "removing a stale postmaster.pid left by a crash");
+        fs::remove_file(&lock).with_context(|| format!("removing {}", lock.display()))?;
+    }
+    Ok(())
+}
+
+/// Unix socket paths are limited to ~107 bytes; fall back to /tmp when the project is deep.
+fn socket_dir(base: &Path, run_as: &RunAs) -> anyhow::Result<PathBuf> {
+    let preferred = base.join("run");
+    let dir = if preferred.join(".s.PGSQL.65535.lock").as_os_str().len() < 100 {
+        preferred
+    } else {
+        let digest = Sha256::digest(base.display().to_string().as_bytes());
+        PathBuf::from(format!("/tmp/td-pg-{}", &hex(&digest)[..12]))
+    };
+    fs::create_dir_all(&dir)?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
+    if let RunAs::Postgres { uid, gid } = *run_as {
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))?;
+    }
+    Ok(dir)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free local port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The watchdog ignores terminal signals (Ctrl-C reaches the whole foreground group) and
+/// stops the cluster once its stdin reaches end-of-file, i.e. when we are gone.
+fn spawn_watchdog(
+    pg: &Pg,
+    data: &Path,
+    remove: Option<&PathBuf>,
+) -> anyhow::Result<(Child, ChildStdin)> {
+    let stop = pg.shell_command(
+        "pg_ctl",
+        &[
+            "-D".into(),
+            data.display().to_string(),
+            "-m".into(),
+            "fast".into(),
+            "-w".into(),
+            "stop".into(),
+        ],
+    );
+    let cleanup = remove
+        .map(|dir| format!("; rm -rf {}", shell_quote(&dir.display().to_string())))
+        .unwrap_or_default();
+    let script =
+        format!("trap '' INT TERM HUP; cat >/dev/null 2>&1; {stop} >/dev/null 2>&1{cleanup}");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .context("starting the cluster watchdog")?;
+    let stdin = child
+        .stdin
+        .take()
+        .context("the watchdog has no stdin pipe")?;
+    Ok((child, stdin))
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_hostile_paths() {
+        assert_eq!(shell_quote("/a b/c'd"), r"'/a b/c'\''d'");
+    }
+
+    #[test]
+    fn bin_dir_requires_all_three_binaries() {
+        let dir = std::env::temp_dir().join(format!("td-bin-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("initdb"), "").unwrap();
+        assert!(!has_server_binaries(&dir));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,312 @@
+//! `ApiError`: the one error type handlers return, its table of stable codes, and its
+//! RFC 9457 problem+json rendering.
+//!
+//! Policy: a client error names what was wrong; an internal error is logged with its whole
+//! chain (and the request id) and answered with an opaque 500 that says nothing about why.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::request_id;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+macro_rules! error_codes {
+    ($($variant:ident => ($status:expr, $code:literal, $title:literal),)*) => {
+        /// Stable snake_case error codes. Frontends branch on these; never rename one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson => (StatusCode::BAD_REQUEST, "malformed_json", "The request body is not valid JSON"),
+    InvalidParameter => (StatusCode::BAD_REQUEST, "invalid_parameter", "A query or path parameter is invalid"),
+    InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor", "The pagination cursor is invalid"),
+    InvalidOrExpiredToken => (StatusCode::BAD_REQUEST, "invalid_or_expired_token", "The token is invalid or has expired"),
+    AuthenticationRequired => (StatusCode::UNAUTHORIZED, "authentication_required", "Authentication is required"),
+    InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token", "The access token is invalid or has expired"),
+    InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "The email or password is incorrect"),
+    Forbidden => (StatusCode::FORBIDDEN, "forbidden", "This account may not do that"),
+    EmailNotVerified => (StatusCode::FORBIDDEN, "email_not_verified", "The email address is not verified yet"),
+    AccountSuspended => (StatusCode::FORBIDDEN, "account_suspended", "The account is suspended"),
+    NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+    MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+    NotAcceptable => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Not acceptable"),
+    Conflict => (StatusCode::CONFLICT, "conflict", "The request conflicts with the current state"),
+    InvalidState => (StatusCode::CONFLICT, "invalid_state", "Not allowed in the current state"),
+    TermInUse => (StatusCode::CONFLICT, "term_in_use", "The term is in use"),
+    PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed", "The resource has changed since it was read"),
+    PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large"),
+    UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),
+    ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request is not valid"),
+    ListingIncomplete => (StatusCode::UNPROCESSABLE_ENTITY, "listing_incomplete", "The listing is not complete enough to submit"),
+    PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required", "An If-Match header is required"),
+    RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+    InternalError => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
+    ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "The service is not ready"),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing wrong with one field (a body field by its JSON path, or a parameter by name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field (`offices[0].zip`) or the parameter name.
+    pub field: String,
+    /// Stable snake_case code: `required`, `too_long`, `out_of_range`, `unknown_field`, …
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The problem+json body (RFC 9457) every error response carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference to this code's entry in the API reference.
+    #[serde(rename = "type")]
+    #[schema(example = "/docs#error-not_found")]
+    pub type_uri: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Stable snake_case error code.
+    #[schema(example = "not_found")]
+    pub code: &'static str,
+    /// The request's `x-request-id`, for support and logs.
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    detail: String,
+    errors: Vec<FieldError>,
+    retry_after_secs: Option<u64>,
+    allow: Option<String>,
+    /// Only for internal errors: logged, never rendered.
+    source: Option<anyhow::Error>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after_secs: None,
+            allow: None,
+            source: None,
+        }
+    }
+
+    /// An unexpected failure: the cause is logged and the client sees an opaque 500.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        ApiError {
+            source: Some(source.into()),
+            ..ApiError::new(
+                ErrorCode::InternalError,
+                "The server could not complete the request. Quote the request_id when reporting it.",
+            )
+        }
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(ErrorCode::NotFound, "No such resource.")
+    }
+
+    /// A 422 listing every field at fault.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!("{} fields are invalid; see `errors`.", many.len()),
+        };
+        ApiError {
+            errors,
+            ..ApiError::new(ErrorCode::ValidationFailed, detail)
+        }
+    }
+
+    /// A 422 about a single field.
+    pub fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError::validation(vec![FieldError::new(field, code, message)])
+    }
+
+    /// A 400 naming the query or path parameter at fault.
+    pub fn parameter(name: impl Into<String>, message: impl Into<String>) -> Self {
+        let name = name.into();
+        let message = message.into();
+        ApiError {
+            errors: vec![FieldError::new(name.clone(), "invalid", message.clone())],
+            ..ApiError::new(ErrorCode::InvalidParameter, format!("{name}: {message}"))
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
+    }
+
+    pub fn with_allow(mut self, methods: String) -> Self {
+        self.allow = Some(methods);
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    fn problem(&self) -> Problem {
+        Problem {
+            type_uri: format!("/docs#error-{}", self.code.as_str()),
+            title: self.code.title(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.as_str(),
+            request_id: request_id::current().unwrap_or_else(|| "none".into()),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            // `{:#}` prints the whole context chain on one line.
+            tracing::error!(error = %format!("{source:#}"), "request failed with an internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if matches!(
+            self.code,
+            ErrorCode::AuthenticationRequired | ErrorCode::InvalidToken
+        ) {
+            let challenge = if self.code == ErrorCode::InvalidToken {
+                "Bearer error=\"invalid_token\""
+            } else {
+                "Bearer"
+            };
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        // Serialising this plain struct cannot fail; fall back to a minimal body regardless.
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| b"{}".to_vec());
+        response.body(body)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{s} is not snake_case"
+            );
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+    }
+
+    #[test]
+    fn internal_errors_render_opaquely() {
+        let err = ApiError::internal(anyhow::anyhow!("relation \"secret_table\" does not exist"));
+        let body = serde_json::to_string(&err.problem()).unwrap();
+        assert!(!body.contains("secret_table"), "{body}");
+        assert!(body.contains("\"code\":\"internal_error\""));
+    }
+}

@@ -1,0 +1,81 @@
+//! The outermost middleware: gives every request an id (echoed in `x-request-id`), a tracing
+//! span carrying it, an access-log line, and its metrics sample.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError, web};
+use tracing::Instrument;
+
+use super::json::{BODY_LIMIT_BYTES, too_large};
+use super::metrics::{HttpMetrics, UNMATCHED_ROUTE};
+use super::request_id;
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = request_id::accept_or_generate(
+        req.headers()
+            .get(request_id::HEADER)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
+    let method = req.method().to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        path = %req.path(),
+    );
+    let started = Instant::now();
+
+    // Handlers and extractors turn their errors into responses inside this scope, so every
+    // problem body carries the request id. (Nothing below this middleware returns `Err`; the
+    // request cannot be cloned before routing to render one here.)
+    let mut res = if declared_length(&req).is_some_and(|len| len > BODY_LIMIT_BYTES) {
+        // Refused before routing, so no route can be made to buffer an oversized body.
+        let err = request_id::scope(id.clone(), async { too_large().error_response() }).await;
+        req.into_response(err)
+    } else {
+        request_id::scope(id.clone(), next.call(req))
+            .instrument(span.clone())
+            .await?
+            .map_into_boxed_body()
+    };
+
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    if let Some(metrics) = metrics {
+        metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            route = %route,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request completed"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(request_id::HEADER), value);
+    }
+    Ok(res)
+}
+
+fn declared_length(req: &ServiceRequest) -> Option<usize> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}

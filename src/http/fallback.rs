@@ -1,0 +1,81 @@
+//! What answers when no route matched: 405 with `Allow` when the path exists under another
+//! method, otherwise 404. The route table is read from the OpenAPI document, which is
+//! generated from the handlers, so it cannot disagree with the routes actually served.
+
+use actix_web::dev::ResourceDef;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::{ApiError, ErrorCode};
+
+pub struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods: Vec<String> = serde_json::to_value(item)
+                    .ok()
+                    .and_then(|v| v.as_object().cloned())
+                    .map(|obj| {
+                        obj.keys()
+                            .filter(|k| {
+                                matches!(
+                                    k.as_str(),
+                                    "get"
+                                        | "put"
+                                        | "post"
+                                        | "delete"
+                                        | "patch"
+                                        | "head"
+                                        | "options"
+                                )
+                            })
+                            .map(|k| k.to_ascii_uppercase())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                methods.sort();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// Methods served at this path, or empty when the path is unknown.
+    pub fn allowed_methods(&self, path: &str) -> Vec<String> {
+        let mut allowed: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        allowed
+    }
+}
+
+pub async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    let allowed = routes.allowed_methods(req.path());
+    Err(if allowed.is_empty() {
+        ApiError::new(ErrorCode::NotFound, "No route matches this path.")
+    } else {
+        ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!(
+                "{} is not allowed here; allowed: {}.",
+                req.method(),
+                allowed.join(", ")
+            ),
+        )
+        .with_allow(allowed.join(", "))
+    })
+}

@@ -1,0 +1,13 @@
+//! HTTP plumbing shared by every feature: request context (ids, logs, metrics), body and
+//! query extractors that answer in problem+json, and the 404/405 fallback.
+
+pub mod context;
+pub mod cors;
+pub mod fallback;
+pub mod json;
+pub mod metrics;
+pub mod query;
+pub mod request_id;
+
+pub use json::Json;
+pub use query::Query;

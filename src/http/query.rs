@@ -1,0 +1,77 @@
+//! A query-string extractor that answers 400 `invalid_parameter` naming the parameter.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorCode, FieldError};
+
+/// Longest query string accepted; longer ones are refused before parsing.
+pub const QUERY_LIMIT_BYTES: usize = 8 * 1024;
+
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if query.len() > QUERY_LIMIT_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("Query strings are limited to {QUERY_LIMIT_BYTES} bytes."),
+        ));
+    }
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let field = match message.split('`').nth(1) {
+            Some(name)
+                if message.starts_with("unknown field") || message.starts_with("missing field") =>
+            {
+                name.to_owned()
+            }
+            _ if path == "." => "query".to_owned(),
+            _ => path,
+        };
+        ApiError::new(ErrorCode::InvalidParameter, format!("{field}: {message}"))
+            .with_errors(vec![FieldError::new(field, "invalid", message)])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Page {
+        limit: Option<u32>,
+        cursor: Option<String>,
+    }
+
+    #[test]
+    fn names_the_parameter() {
+        for (query, field) in [
+            ("limit=abc", "limit"),
+            ("limit=-1", "limit"),
+            ("colour=red", "colour"),
+        ] {
+            let err = parse::<Page>(query).expect_err(query);
+            assert_eq!(err.code(), ErrorCode::InvalidParameter);
+            assert_eq!(err.errors()[0].field, field, "{query}");
+        }
+        assert!(parse::<Page>("limit=5&cursor=x").is_ok());
+    }
+}

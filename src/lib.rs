@@ -1,0 +1,9 @@
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

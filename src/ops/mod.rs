@@ -1,0 +1,97 @@
+//! Operational endpoints: liveness, readiness, metrics, the OpenAPI document and its HTML
+//! reference.
+
+pub mod reference;
+
+use std::time::Duration;
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::metrics::HttpMetrics;
+
+/// The generated OpenAPI document and its HTML rendering, built once at start-up.
+pub struct ApiDocs {
+    pub json: String,
+    pub html: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+/// Liveness: answers while the process runs, without touching the database.
+#[utoipa::path(tag = "operational", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers and every migration is applied.
+#[utoipa::path(
+    tag = "operational",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(pool: web::Data<PgPool>) -> Result<web::Json<Health>, ApiError> {
+    // Bounded, so a load balancer's probe never hangs on a dead database.
+    match tokio::time::timeout(Duration::from_secs(3), crate::db::check_ready(&pool)).await {
+        Ok(Ok(())) => Ok(web::Json(Health { status: "ok" })),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %format!("{err:#}"), "not ready");
+            Err(ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "The database is not available.",
+            ))
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the readiness check timed out");
+            Err(ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "The database is not available.",
+            ))
+        }
+    }
+}
+
+/// Prometheus text exposition: request counts and latencies by route pattern and status,
+/// database pool gauges.
+#[utoipa::path(tag = "operational", responses((status = 200, content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+pub async fn metrics(
+    metrics: web::Data<HttpMetrics>,
+    pool: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let text = metrics.render(&pool)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body(text))
+}
+
+/// This OpenAPI 3.1 document (identical to the committed `openapi/openapi.json`).
+#[utoipa::path(tag = "operational", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/openapi.json")]
+pub async fn openapi_json(api_docs: web::Data<ApiDocs>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .body(api_docs.json.clone())
+}
+
+/// An HTML API reference rendered on the server: no scripts, no CDN, works offline.
+#[utoipa::path(tag = "operational", responses((status = 200, content_type = "text/html", body = String)))]
+#[get("/docs")]
+pub async fn docs(api_docs: web::Data<ApiDocs>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(api_docs.html.clone())
+}

@@ -1,0 +1,128 @@
+//! `Application::build`: connect, migrate, bind (port 0 in tests) and assemble the server.
+//! `run_until_stopped` serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use secrecy::SecretString;
+use sqlx::PgPool;
+use utoipa_actix_web::AppExt;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::http::context::request_context;
+use crate::http::cors::cors;
+use crate::http::fallback::{RouteTable, fallback};
+use crate::http::metrics::HttpMetrics;
+use crate::ops::ApiDocs;
+use crate::{db, openapi, routes};
+
+pub struct Application {
+    port: u16,
+    pool: PgPool,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to `database_url`, applies migrations and binds the listener.
+    pub async fn build(config: Config, database_url: &SecretString) -> anyhow::Result<Self> {
+        let pool = db::connect(database_url, &config.database).await?;
+        db::migrate(&pool).await?;
+        Self::build_with_pool(config, pool)
+    }
+
+    /// Binds the listener and assembles the server around an existing, migrated pool.
+    pub fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((config.host, config.port))
+            .with_context(|| format!("could not listen on {}:{}", config.host, config.port))?;
+        let port = listener.local_addr()?.port();
+
+        let document = openapi::document();
+        let json = serde_json::to_string_pretty(&document)?;
+        let html = crate::ops::reference::render(&serde_json::to_value(&document)?);
+        let docs = web::Data::new(ApiDocs { json, html });
+        let route_table = web::Data::new(RouteTable::from_openapi(&document));
+        let metrics = web::Data::new(HttpMetrics::new()?);
+        let pool_data = web::Data::new(pool.clone());
+        let workers = config.workers;
+        let shutdown_timeout = config.shutdown_timeout.as_secs();
+        let config_data = web::Data::new(config);
+
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .split_for_parts();
+            app.app_data(pool_data.clone())
+                .app_data(config_data.clone())
+                .app_data(docs.clone())
+                .app_data(route_table.clone())
+                .app_data(metrics.clone())
+                .app_data(path_config())
+                .default_service(web::to(fallback))
+                .wrap(from_fn(cors))
+                .wrap(from_fn(request_context))
+        })
+        .listen(listener)?
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        // Signals are handled in `run_until_stopped`, so shutdown is always graceful and the
+        // caller regains control afterwards (to stop the embedded cluster, say).
+        .disable_signals()
+        .run();
+
+        Ok(Application { port, pool, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until the server stops on its own or a SIGINT/SIGTERM arrives; on a signal,
+    /// stops accepting connections and waits for in-flight requests (up to the shutdown timeout).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let server = tokio::spawn(self.server);
+        tokio::select! {
+            result = server => return Ok(result??),
+            signal = shutdown_signal() => {
+                tracing::info!(signal, "shutting down: finishing in-flight requests");
+            }
+        }
+        handle.stop(true).await;
+        self.pool.close().await;
+        Ok(())
+    }
+
+    /// Serves without signal handling (tests drop the runtime to stop it).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        tracing::error!("could not install signal handlers; stop the process with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+/// A malformed path parameter (a non-UUID id, say) cannot name anything that exists.
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into())
+}

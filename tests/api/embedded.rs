@@ -1,0 +1,74 @@
+//! The embedded default's private cluster: data survives a restart, and what a crash
+//! leaves behind (a stale lock file, an orphaned server) does not stop the next start.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::ExposeSecret;
+use sqlx::{Connection, PgConnection};
+use therapist_directory::db::embedded::{ClusterOptions, LocalCluster};
+
+fn options(dir: &Path) -> ClusterOptions {
+    ClusterOptions {
+        dir: dir.to_owned(),
+        ephemeral: false,
+    }
+}
+
+async fn query(cluster: &LocalCluster, sql: &'static str) -> i64 {
+    let mut conn = PgConnection::connect(cluster.url("probe").expose_secret())
+        .await
+        .unwrap();
+    let value: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    value
+}
+
+fn postmaster_running(dir: &Path) -> bool {
+    let data = dir.join("data").canonicalize().unwrap_or_default();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .any(|entry| std::fs::read_link(entry.path().join("cwd")).is_ok_and(|cwd| cwd == data))
+}
+
+#[tokio::test]
+async fn the_cluster_restarts_on_its_data_after_a_crash() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("embedded-{}", uuid::Uuid::new_v4().simple()));
+
+    let first = LocalCluster::start(&options(&dir)).unwrap();
+    first.ensure_database("probe").await.unwrap();
+    query(&first, "select count(*) from (select 1) x").await;
+    {
+        let mut conn = PgConnection::connect(first.url("probe").expose_secret())
+            .await
+            .unwrap();
+        sqlx::raw_sql("create table kept (n int); insert into kept values (1), (2)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let base = first.dir().to_owned();
+    // A crash of the service: the server is left running with its lock file.
+    std::mem::forget(first);
+    assert!(postmaster_running(&base));
+
+    let second = LocalCluster::start(&options(&dir)).unwrap();
+    assert_eq!(
+        query(&second, "select count(*) from kept").await,
+        2,
+        "data survived"
+    );
+    second.stop();
+    assert!(!postmaster_running(&base), "stop leaves no server behind");
+    assert!(!base.join("data/postmaster.pid").exists());
+
+    // A machine crash: a lock file naming a process that no longer exists.
+    std::fs::write(base.join("data/postmaster.pid"), "999999\n/nowhere\n").unwrap();
+    let third = LocalCluster::start(&options(&dir)).unwrap();
+    assert_eq!(query(&third, "select count(*) from kept").await, 2);
+    third.stop();
+
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -1,0 +1,455 @@
+//! `spawn_app()` and friends. The PostgreSQL server is `DATABASE_URL` when set, otherwise a
+//! private cluster started once per test run under `target/tmp` and stopped (and deleted) by
+//! its watchdog when the test process exits, however it exits.
+
+// Shared by every test file; not each file uses each helper.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex, Once, OnceLock};
+
+use reqwest::header::CONTENT_TYPE;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use therapist_directory::config::{Config, LogFormat};
+use therapist_directory::db::MIGRATOR;
+use therapist_directory::db::embedded::{ClusterOptions, LocalCluster};
+use therapist_directory::startup::Application;
+use therapist_directory::telemetry;
+use tokio::io::copy_bidirectional;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+// ---------------------------------------------------------------------------------------
+// Logs: captured in memory so a test can prove what the service logged.
+
+static LOGS: LazyLock<Arc<Mutex<Vec<u8>>>> = LazyLock::new(Default::default);
+
+struct CapturedLog;
+
+impl Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        LOGS.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every log line so far that mentions `needle`.
+pub fn log_lines_containing(needle: &str) -> Vec<String> {
+    let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .filter(|l| l.contains(needle))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn init_logs() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        telemetry::init(LogFormat::Json, "info,sqlx=warn,actix_server=warn", || {
+            CapturedLog
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// The database server shared by the whole run, and a migrated template database on it.
+
+struct TestServer {
+    /// URL of a database to run administrative statements from.
+    admin_url: String,
+    template: String,
+    _cluster: Option<LocalCluster>,
+}
+
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+
+fn server() -> &'static TestServer {
+    SERVER.get_or_init(|| {
+        // Its own thread and runtime: the connections it makes must not belong to the runtime
+        // of whichever test happened to come first.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(start_server())
+        })
+        .join()
+        .expect("starting the test database server failed")
+    })
+}
+
+async fn start_server() -> TestServer {
+    init_logs();
+    let (admin_url, cluster) = match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => (url, None),
+        _ => {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("test-postgres-{}", std::process::id()));
+            let cluster = LocalCluster::start(&ClusterOptions {
+                dir,
+                ephemeral: true,
+            })
+            .expect("starting the private test cluster");
+            let url = cluster.url("postgres").expose_secret().to_owned();
+            (url, Some(cluster))
+        }
+    };
+    let template = ensure_template(&admin_url).await;
+    TestServer {
+        admin_url,
+        template,
+        _cluster: cluster,
+    }
+}
+
+/// The template is named after the migrations it holds, so a changed migration gets a new
+/// template; an advisory lock keeps concurrent test runs on one server from racing.
+async fn ensure_template(admin_url: &str) -> String {
+    let mut hasher = Sha256::new();
+    for migration in MIGRATOR.iter() {
+        hasher.update(migration.version.to_le_bytes());
+        hasher.update(&migration.checksum);
+    }
+    let digest = hasher.finalize();
+    let name: String = format!(
+        "td_template_{}",
+        digest[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let building = format!("{name}_building");
+
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the test server");
+    sqlx::query("select pg_advisory_lock(727072)")
+        .execute(&mut admin)
+        .await
+        .expect("advisory lock");
+    let exists: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .expect("look up template");
+    if !exists {
+        exec(
+            &mut admin,
+            format!("drop database if exists {building} with (force)"),
+        )
+        .await;
+        exec(&mut admin, format!("create database {building}")).await;
+        let mut conn = PgConnection::connect(&database_url(admin_url, &building))
+            .await
+            .expect("connect to the template");
+        MIGRATOR
+            .run(&mut conn)
+            .await
+            .expect("migrating the template");
+        conn.close().await.expect("close");
+        exec(
+            &mut admin,
+            format!("alter database {building} rename to {name}"),
+        )
+        .await;
+    }
+    sqlx::query("select pg_advisory_unlock(727072)")
+        .execute(&mut admin)
+        .await
+        .expect("advisory unlock");
+    admin.close().await.ok();
+    name
+}
+
+async fn exec(conn: &mut PgConnection, sql: String) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .execute(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+fn database_url(server_url: &str, database: &str) -> String {
+    let mut url = url::Url::parse(server_url).expect("server URL");
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+/// A fresh database cloned from the template (milliseconds), dropped when the guard drops.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let server = server();
+        let name = format!("td_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&server.admin_url)
+            .await
+            .expect("connect");
+        exec(
+            &mut admin,
+            format!("create database {name} template {}", server.template),
+        )
+        .await;
+        admin.close().await.ok();
+        TestDatabase {
+            url: database_url(&server.admin_url, &name),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(server) = SERVER.get() else { return };
+        let admin_url = server.admin_url.clone();
+        let sql = format!("drop database if exists {} with (force)", self.name);
+        // Drop may run inside a runtime; do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut admin)
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The application under test.
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    /// A pool on the test's database, for setting up and asserting stored state.
+    pub db: PgPool,
+    pub mail_dir: PathBuf,
+    pub database: TestDatabase,
+    pub proxy: Option<DbProxy>,
+}
+
+/// Settings every test app starts from; `overrides` can change any variable.
+pub fn test_config(mail_dir: &std::path::Path, overrides: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("APP_HOST", "127.0.0.1"),
+        ("APP_PORT", "0"),
+        ("APP_WORKERS", "1"),
+        ("APP_DATABASE_POOL_SIZE", "3"),
+        (
+            "APP_JWT_SECRET",
+            "test-secret-test-secret-test-secret-0123456789",
+        ),
+        ("APP_LOG_FORMAT", "json"),
+        ("APP_PUBLIC_BASE_URL", "https://directory.example"),
+        ("APP_SHUTDOWN_TIMEOUT_SECS", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    vars.insert("APP_MAIL_DIR".into(), mail_dir.display().to_string());
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[], false).await
+}
+
+/// Spawns the app; with `through_proxy`, its database connections pass through a proxy the
+/// test can cut, to simulate the database going away and coming back.
+pub async fn spawn_app_with(overrides: &[(&str, &str)], through_proxy: bool) -> TestApp {
+    init_logs();
+    let database = TestDatabase::create().await;
+    let mail_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("mail")
+        .join(&database.name);
+    let config = test_config(&mail_dir, overrides);
+
+    let (app_url, proxy) = if through_proxy {
+        let mut url = url::Url::parse(&database.url).expect("url");
+        let target = format!(
+            "{}:{}",
+            url.host_str().unwrap_or("127.0.0.1"),
+            url.port().unwrap_or(5432)
+        );
+        let proxy = DbProxy::start(target).await;
+        url.set_host(Some("127.0.0.1")).expect("host");
+        url.set_port(Some(proxy.addr.port())).expect("port");
+        (url.to_string(), Some(proxy))
+    } else {
+        (database.url.clone(), None)
+    };
+
+    let app = Application::build(config, &SecretString::from(app_url))
+        .await
+        .expect("building the application");
+    let port = app.port();
+    tokio::spawn(app.run());
+
+    let db = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&database.url)
+        .await
+        .expect("test pool");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        db,
+        mail_dir,
+        database,
+        proxy,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        content_type: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Asserts an error response: its status, problem+json media type, `code`, and a request id
+/// equal to the `x-request-id` header. Returns the body.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    let got_status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.expect("body");
+    assert_eq!(got_status, status, "status; body: {text}");
+    assert_eq!(
+        content_type, "application/problem+json",
+        "content type; body: {text}"
+    );
+    let body: Value = serde_json::from_str(&text).expect("problem body is JSON");
+    assert_eq!(body["code"], code, "code; body: {text}");
+    assert_eq!(body["status"], status, "status field; body: {text}");
+    assert!(!request_id.is_empty(), "x-request-id header missing");
+    assert_eq!(
+        body["request_id"],
+        request_id.as_str(),
+        "request_id; body: {text}"
+    );
+    for key in ["type", "title", "detail"] {
+        assert!(body[key].is_string(), "{key} missing: {text}");
+    }
+    body
+}
+
+// ---------------------------------------------------------------------------------------
+// A TCP proxy in front of the database that a test can cut and restore.
+
+pub struct DbProxy {
+    pub addr: SocketAddr,
+    enabled: watch::Sender<bool>,
+}
+
+impl DbProxy {
+    async fn start(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy bind");
+        let addr = listener.local_addr().expect("proxy addr");
+        let (enabled, rx) = watch::channel(true);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    break;
+                };
+                let mut rx = rx.clone();
+                if !*rx.borrow() {
+                    drop(client);
+                    continue;
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = copy_bidirectional(&mut client, &mut upstream) => {}
+                        _ = rx.wait_for(|on| !*on) => {}
+                    }
+                });
+            }
+        });
+        DbProxy { addr, enabled }
+    }
+
+    /// Cuts every open connection and refuses new ones, or lets them through again.
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.send_replace(on);
+    }
+}
