@@ -1,9 +1,13 @@
 pub mod config;
 pub mod db;
+pub mod directory;
+pub mod domain;
 pub mod error;
 pub mod http;
+pub mod listings;
 pub mod openapi;
 pub mod ops;
 pub mod routes;
 pub mod startup;
+pub mod taxonomy;
 pub mod telemetry;

@@ -20,6 +20,8 @@ use crate::routes;
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags(
+        (name = "directory", description = "The public directory: published listings"),
+        (name = "taxonomy", description = "Modalities, specialties and insurers"),
         (name = "operational", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -3,7 +3,9 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::ops;
+use utoipa_actix_web::scope;
+
+use crate::{directory, ops, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -11,4 +13,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ops::metrics)
         .service(ops::openapi_json)
         .service(ops::docs);
+    cfg.service(
+        scope("/v1")
+            .service(taxonomy::routes::list_modalities)
+            .service(taxonomy::routes::list_specialties)
+            .service(taxonomy::routes::list_insurers)
+            .service(directory::routes::get_profile),
+    );
 }

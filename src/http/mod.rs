@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: request context (ids, logs, metrics), body and
 //! query extractors that answer in problem+json, and the 404/405 fallback.
 
+pub mod caching;
 pub mod context;
 pub mod cors;
 pub mod fallback;

@@ -26,3 +26,33 @@ async fn oversized_body_is_a_413_problem_on_any_route() {
     let response = app.post_raw("/healthz", body, "application/json").await;
     assert_problem(response, 413, "payload_too_large").await;
 }
+
+#[tokio::test]
+async fn a_database_failure_is_an_opaque_500_with_the_cause_in_the_log() {
+    let app = spawn_app().await;
+    // Sabotage: the table a public route reads is gone.
+    sqlx::query("alter table insurer rename to insurer_sabotaged")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let response = app.get("/v1/insurers").await;
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = assert_problem(response, 500, "internal_error").await;
+    let text = body.to_string();
+    for internal in ["insurer", "relation", "sqlx", "select", "does not exist"] {
+        assert!(
+            !text.to_lowercase().contains(internal),
+            "500 body leaks {internal}: {text}"
+        );
+    }
+    let logged = crate::helpers::log_lines_containing(&request_id);
+    assert!(
+        logged
+            .iter()
+            .any(|line| line.contains("relation \\\"insurer\\\" does not exist")),
+        "the cause is logged with the request id: {logged:#?}"
+    );
+}

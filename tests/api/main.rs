@@ -4,5 +4,9 @@
 
 mod embedded;
 mod errors;
+mod fixtures;
 mod helpers;
 mod operational;
+mod profile;
+mod schema;
+mod taxonomy;

@@ -1,0 +1,4 @@
+//! The public directory: published listings only, as profiles and (later) search results.
+
+pub mod profile;
+pub mod routes;

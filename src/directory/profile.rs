@@ -1,0 +1,345 @@
+//! The public profile of a published listing, read in one round trip (children aggregated
+//! as JSON by PostgreSQL). It carries only what the therapist chose to publish: no account
+//! email, no review notes, no verification notes, no rejected credentials.
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgExecutor;
+use sqlx::types::Json;
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::Money;
+use crate::domain::vocab::{
+    Accepting, AgeGroup, Community, Delivery, Faith, Gender, OfferingFormat, OfferingKind,
+    PaymentMethod, SessionFormat, SpecialtyCategory, VerificationStatus, Vocabulary,
+};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TermRef {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SpecialtyRef {
+    pub slug: String,
+    pub name: String,
+    pub category: SpecialtyCategory,
+    /// One of the therapist's (at most three) top specialties.
+    pub top: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicOffice {
+    pub id: Uuid,
+    pub label: Option<String>,
+    pub address_line1: String,
+    pub address_line2: Option<String>,
+    pub city: String,
+    #[schema(example = "NC")]
+    pub state: String,
+    #[schema(example = "27601")]
+    pub zip: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub wheelchair_accessible: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicLicense {
+    pub id: Uuid,
+    /// e.g. LPC, LMFT, LCSW, LCAS.
+    #[serde(rename = "type")]
+    pub license_type: String,
+    pub number: String,
+    pub state: String,
+    pub expires_on: Option<Date>,
+    /// `verified` or `unverified`: licenses an admin rejected are not shown.
+    pub verification_status: VerificationStatus,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicCertification {
+    pub id: Uuid,
+    pub name: String,
+    pub issuer: String,
+    /// Slug of the modality the certification is in, if any.
+    pub modality: Option<String>,
+    pub level: Option<String>,
+    pub credential_id: Option<String>,
+    pub issued_on: Option<Date>,
+    pub expires_on: Option<Date>,
+    /// Always `verified`: only verified certifications are public.
+    pub verification_status: VerificationStatus,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicOffering {
+    pub id: Uuid,
+    pub kind: OfferingKind,
+    pub title: String,
+    pub description: Option<String>,
+    pub format: OfferingFormat,
+    pub price: Money,
+    pub duration_minutes: i32,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Availability {
+    pub accepting: Accepting,
+    pub free_consultation: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Fees {
+    /// Lowest standard fee per session.
+    pub min: Option<Money>,
+    /// Highest standard fee per session.
+    pub max: Option<Money>,
+    /// The lowest a sliding scale goes, when the therapist offers one.
+    pub sliding_scale_min: Option<Money>,
+    pub insurance_only: bool,
+    pub payment_methods: Vec<PaymentMethod>,
+    /// Accepts HSA/FSA cards.
+    pub hsa_fsa: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicProfile {
+    pub id: Uuid,
+    pub slug: String,
+    pub display_name: String,
+    pub pronouns: Option<String>,
+    /// Credentials suffix, e.g. "LPCS, LCAS".
+    pub credentials: Option<String>,
+    pub professional_title: Option<String>,
+    /// Plain text, as the therapist wrote it; render it escaped.
+    pub statement: Option<String>,
+    pub photo_url: Option<String>,
+    pub website_url: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    /// The public contact address the therapist chose (never the account email).
+    pub contact_email: Option<String>,
+    pub gender: Option<Gender>,
+    /// ISO 639 codes.
+    pub languages: Vec<String>,
+    pub age_groups: Vec<AgeGroup>,
+    pub communities: Vec<Community>,
+    pub faith: Option<Faith>,
+    pub session_formats: Vec<SessionFormat>,
+    pub delivery: Vec<Delivery>,
+    pub availability: Availability,
+    pub fees: Fees,
+    pub insurers: Vec<TermRef>,
+    pub modalities: Vec<TermRef>,
+    pub specialties: Vec<SpecialtyRef>,
+    pub npi: Option<String>,
+    pub taxonomy_code: Option<String>,
+    pub years_in_practice: Option<i16>,
+    /// States where the therapist offers telehealth.
+    pub telehealth_states: Vec<String>,
+    pub offices: Vec<PublicOffice>,
+    pub licenses: Vec<PublicLicense>,
+    pub certifications: Vec<PublicCertification>,
+    pub offerings: Vec<PublicOffering>,
+    /// When the therapist last confirmed the listing is current.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_confirmed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+}
+
+#[derive(Deserialize)]
+struct OfferingRow {
+    id: Uuid,
+    kind: OfferingKind,
+    title: String,
+    description: Option<String>,
+    format: OfferingFormat,
+    price_cents: i64,
+    duration_minutes: i32,
+    starts_on: Option<Date>,
+    ends_on: Option<Date>,
+    location: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    id: Uuid,
+    slug: String,
+    display_name: String,
+    pronouns: Option<String>,
+    credentials: Option<String>,
+    professional_title: Option<String>,
+    statement: Option<String>,
+    photo_url: Option<String>,
+    website_url: Option<String>,
+    phone: Option<String>,
+    contact_email: Option<String>,
+    gender: Option<String>,
+    languages: Vec<String>,
+    age_groups: Vec<String>,
+    communities: Vec<String>,
+    faith: Option<String>,
+    session_formats: Vec<String>,
+    delivery: Vec<String>,
+    accepting: String,
+    free_consultation: bool,
+    fee_min_cents: Option<i32>,
+    fee_max_cents: Option<i32>,
+    sliding_scale_min_cents: Option<i32>,
+    insurance_only: bool,
+    payment_methods: Vec<String>,
+    hsa_fsa: bool,
+    npi: Option<String>,
+    taxonomy_code: Option<String>,
+    years_in_practice: Option<i16>,
+    telehealth_states: Vec<String>,
+    last_confirmed_at: Option<OffsetDateTime>,
+    published_at: Option<OffsetDateTime>,
+    modalities: Json<Vec<TermRef>>,
+    specialties: Json<Vec<SpecialtyRef>>,
+    insurers: Json<Vec<TermRef>>,
+    offices: Json<Vec<PublicOffice>>,
+    licenses: Json<Vec<PublicLicense>>,
+    certifications: Json<Vec<PublicCertification>>,
+    offerings: Json<Vec<OfferingRow>>,
+}
+
+const PROFILE_SQL: &str = r#"
+select
+    l.id, l.slug, l.display_name, l.pronouns, l.credentials, l.professional_title, l.statement,
+    l.photo_url, l.website_url, l.phone, l.contact_email::text as contact_email, l.gender,
+    l.languages, l.age_groups, l.communities, l.faith, l.session_formats, l.delivery,
+    l.accepting::text as accepting, l.free_consultation, l.fee_min_cents, l.fee_max_cents,
+    l.sliding_scale_min_cents, l.insurance_only, l.payment_methods, l.hsa_fsa, l.npi::text as npi,
+    l.taxonomy_code, l.years_in_practice, l.telehealth_states, l.last_confirmed_at, l.published_at,
+    coalesce((select json_agg(json_build_object('slug', m.slug, 'name', m.name) order by m.name)
+              from listing_modality lm join modality m on m.id = lm.modality_id
+              where lm.listing_id = l.id), '[]') as modalities,
+    coalesce((select json_agg(json_build_object('slug', s.slug, 'name', s.name, 'category', s.category,
+                                                'top', ls.is_top) order by ls.is_top desc, s.name)
+              from listing_specialty ls join specialty s on s.id = ls.specialty_id
+              where ls.listing_id = l.id), '[]') as specialties,
+    coalesce((select json_agg(json_build_object('slug', i.slug, 'name', i.name) order by i.name)
+              from listing_insurer li join insurer i on i.id = li.insurer_id
+              where li.listing_id = l.id), '[]') as insurers,
+    coalesce((select json_agg(json_build_object(
+                  'id', o.id, 'label', o.label, 'address_line1', o.address_line1,
+                  'address_line2', o.address_line2, 'city', o.city, 'state', o.state, 'zip', o.zip,
+                  'latitude', o.latitude, 'longitude', o.longitude,
+                  'wheelchair_accessible', o.wheelchair_accessible) order by o.created_at, o.id)
+              from office o where o.listing_id = l.id), '[]') as offices,
+    coalesce((select json_agg(json_build_object(
+                  'id', c.id, 'type', c.license_type, 'number', c.license_number, 'state', c.state,
+                  'expires_on', c.expires_on, 'verification_status', c.verification_status)
+                  order by c.state, c.license_type)
+              from license c where c.listing_id = l.id and c.verification_status <> 'rejected'), '[]') as licenses,
+    coalesce((select json_agg(json_build_object(
+                  'id', c.id, 'name', c.name, 'issuer', c.issuer, 'modality', m.slug, 'level', c.level,
+                  'credential_id', c.credential_id, 'issued_on', c.issued_on, 'expires_on', c.expires_on,
+                  'verification_status', c.verification_status) order by c.name)
+              from certification c left join modality m on m.id = c.modality_id
+              where c.listing_id = l.id and c.verification_status = 'verified'), '[]') as certifications,
+    coalesce((select json_agg(json_build_object(
+                  'id', f.id, 'kind', f.kind, 'title', f.title, 'description', f.description,
+                  'format', f.format, 'price_cents', f.price_cents, 'duration_minutes', f.duration_minutes,
+                  'starts_on', f.starts_on, 'ends_on', f.ends_on, 'location', f.location)
+                  order by f.starts_on nulls last, f.title)
+              from offering f where f.listing_id = l.id), '[]') as offerings
+from listing l
+where l.status = 'published' and (l.id = $1 or l.slug = $2)
+"#;
+
+/// The published listing named by `id_or_slug`, or `None` for anything else.
+#[tracing::instrument(skip(db))]
+pub async fn find_published(
+    db: impl PgExecutor<'_>,
+    id_or_slug: &str,
+) -> sqlx::Result<Option<PublicProfile>> {
+    let (id, slug) = match Uuid::parse_str(id_or_slug) {
+        Ok(id) => (Some(id), None),
+        Err(_) => (None, Some(id_or_slug)),
+    };
+    let row: Option<ProfileRow> = sqlx::query_as(PROFILE_SQL)
+        .bind(id)
+        .bind(slug)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(PublicProfile::from))
+}
+
+fn money(cents: Option<i32>) -> Option<Money> {
+    cents.map(|c| Money::from_db(i64::from(c)))
+}
+
+impl From<ProfileRow> for PublicProfile {
+    fn from(r: ProfileRow) -> Self {
+        PublicProfile {
+            id: r.id,
+            slug: r.slug,
+            display_name: r.display_name,
+            pronouns: r.pronouns,
+            credentials: r.credentials,
+            professional_title: r.professional_title,
+            statement: r.statement,
+            photo_url: r.photo_url,
+            website_url: r.website_url,
+            phone: r.phone,
+            contact_email: r.contact_email,
+            gender: r.gender.as_deref().and_then(Gender::parse),
+            languages: r.languages,
+            age_groups: AgeGroup::from_stored(&r.age_groups),
+            communities: Community::from_stored(&r.communities),
+            faith: r.faith.as_deref().and_then(Faith::parse),
+            session_formats: SessionFormat::from_stored(&r.session_formats),
+            delivery: Delivery::from_stored(&r.delivery),
+            availability: Availability {
+                accepting: Accepting::parse(&r.accepting).unwrap_or(Accepting::NotAccepting),
+                free_consultation: r.free_consultation,
+            },
+            fees: Fees {
+                min: money(r.fee_min_cents),
+                max: money(r.fee_max_cents),
+                sliding_scale_min: money(r.sliding_scale_min_cents),
+                insurance_only: r.insurance_only,
+                payment_methods: PaymentMethod::from_stored(&r.payment_methods),
+                hsa_fsa: r.hsa_fsa,
+            },
+            insurers: r.insurers.0,
+            modalities: r.modalities.0,
+            specialties: r.specialties.0,
+            npi: r.npi,
+            taxonomy_code: r.taxonomy_code,
+            years_in_practice: r.years_in_practice,
+            telehealth_states: r.telehealth_states,
+            offices: r.offices.0,
+            licenses: r.licenses.0,
+            certifications: r.certifications.0,
+            offerings: r
+                .offerings
+                .0
+                .into_iter()
+                .map(|o| PublicOffering {
+                    id: o.id,
+                    kind: o.kind,
+                    title: o.title,
+                    description: o.description,
+                    format: o.format,
+                    price: Money::from_db(o.price_cents),
+                    duration_minutes: o.duration_minutes,
+                    starts_on: o.starts_on,
+                    ends_on: o.ends_on,
+                    location: o.location,
+                })
+                .collect(),
+            last_confirmed_at: r.last_confirmed_at,
+            published_at: r.published_at,
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Public directory routes.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use sqlx::PgPool;
+
+use super::profile::{self, PublicProfile};
+use crate::error::{ApiError, Problem};
+use crate::http::caching::{PUBLIC_SHORT, cached_json};
+
+/// A published listing's public profile, by id or slug. Anything unpublished, suspended or
+/// unknown is 404. Licenses show their verification status (rejected ones are hidden);
+/// only verified certifications appear.
+#[utoipa::path(
+    tag = "directory",
+    params(("id_or_slug" = String, Path, description = "The listing's UUID or its slug")),
+    responses(
+        (status = 200, body = PublicProfile),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/therapists/{id_or_slug}")]
+pub async fn get_profile(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    id_or_slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = id_or_slug.into_inner();
+    if key.is_empty() || key.len() > 80 {
+        return Err(ApiError::not_found());
+    }
+    let profile = profile::find_published(pool.get_ref(), &key)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    cached_json(&req, &profile, PUBLIC_SHORT)
+}

@@ -1,0 +1,87 @@
+use validator::ValidateEmail;
+
+use super::Invalid;
+
+/// An email address: trimmed, at most 254 characters, with a dotted domain. Compared
+/// case-insensitively by the database (citext).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let email = raw.trim();
+        if email.is_empty() {
+            return Err(Invalid::new("required", "an email address is required"));
+        }
+        if email.chars().count() > 254 {
+            return Err(Invalid::new("too_long", "at most 254 characters"));
+        }
+        let dotted_domain = email
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+        if !email.validate_email() || !dotted_domain {
+            return Err(Invalid::new("invalid_email", "not a valid email address"));
+        }
+        Ok(Email(email.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_ordinary_addresses() {
+        for ok in [
+            "a@example.com",
+            "  Jane.Doe+dir@clinic.co.uk ",
+            "x_y@sub.example.org",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(Email::parse(" a@b.co ").unwrap().as_str(), "a@b.co");
+    }
+
+    #[test]
+    fn refuses_malformed_addresses() {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a b@example.com",
+            "a@@b.com",
+            "a@b.com.",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(Email::parse(&long).unwrap_err().code, "too_long");
+    }
+
+    proptest! {
+        #[test]
+        fn generated_addresses_parse(local in "[a-z0-9]{1,20}", domain in "[a-z]{1,20}", tld in "[a-z]{2,6}") {
+            let raw = format!("{local}@{domain}.{tld}");
+            let parsed = Email::parse(&raw).unwrap();
+            prop_assert_eq!(parsed.as_str(), raw.as_str());
+        }
+
+        #[test]
+        fn anything_without_an_at_sign_is_refused(s in "[^@]{0,40}") {
+            prop_assert!(Email::parse(&s).is_err());
+        }
+    }
+}

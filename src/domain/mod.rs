@@ -1,0 +1,48 @@
+//! Parse-don't-validate types: each constructor is the only way in, so a value of the type
+//! is valid wherever it travels.
+
+mod email;
+mod money;
+mod npi;
+mod phone;
+mod slug;
+mod taxonomy_code;
+mod us_state;
+pub mod vocab;
+pub mod zip;
+
+pub use email::Email;
+pub use money::Money;
+pub use npi::Npi;
+pub use phone::UsPhone;
+pub use slug::{Slug, slugify};
+pub use taxonomy_code::TaxonomyCode;
+pub use us_state::{US_STATES, UsState};
+pub use zip::{GeoPoint, ZipCode};
+
+/// Why a value was refused: a stable snake_case code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// As a field error for `field`.
+    pub fn at(self, field: impl Into<String>) -> crate::error::FieldError {
+        crate::error::FieldError::new(field, self.code, self.message)
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}

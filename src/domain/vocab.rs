@@ -1,0 +1,132 @@
+//! Closed vocabularies of the directory (the database holds the same lists in CHECK
+//! constraints). Each is a snake_case string on the wire and in the database.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Shared behaviour of the vocabularies, for parsing query parameters and stored text.
+pub trait Vocabulary: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    const NAME: &'static str;
+    fn as_str(self) -> &'static str;
+
+    fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == raw)
+    }
+
+    /// "one of `a`, `b`, `c`" for error messages.
+    fn expected() -> String {
+        let all: Vec<String> = Self::ALL
+            .iter()
+            .map(|v| format!("`{}`", v.as_str()))
+            .collect();
+        format!("one of {}", all.join(", "))
+    }
+
+    /// Values read back from the database, where CHECK constraints admit only known ones.
+    fn from_stored(values: &[String]) -> Vec<Self> {
+        values.iter().filter_map(|v| Self::parse(v)).collect()
+    }
+}
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant,)+
+        }
+
+        impl Vocabulary for $name {
+            const ALL: &'static [Self] = &[$($name::$variant,)+];
+            const NAME: &'static str = stringify!($name);
+            fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// Gender, for clients who prefer a therapist of a given gender.
+    Gender { Female => "female", Male => "male", NonBinary => "non_binary" }
+);
+vocabulary!(AgeGroup { Children => "children", Teens => "teens", Adults => "adults", Elders => "elders" });
+vocabulary!(Community {
+    Lgbtq => "lgbtq",
+    Bipoc => "bipoc",
+    Veterans => "veterans",
+    FirstResponders => "first_responders",
+    Immigrants => "immigrants",
+    DeafHardOfHearing => "deaf_hard_of_hearing",
+    Disabilities => "disabilities",
+    Neurodivergent => "neurodivergent",
+    Students => "students",
+    Seniors => "seniors",
+});
+vocabulary!(Faith {
+    Christian => "christian",
+    Jewish => "jewish",
+    Muslim => "muslim",
+    Buddhist => "buddhist",
+    Hindu => "hindu",
+    Interfaith => "interfaith",
+    Secular => "secular",
+});
+vocabulary!(SessionFormat { Individual => "individual", Couples => "couples", Family => "family", Group => "group" });
+vocabulary!(Delivery { InPerson => "in_person", Video => "video", Phone => "phone" });
+vocabulary!(Accepting { Accepting => "accepting", Waitlist => "waitlist", NotAccepting => "not_accepting" });
+vocabulary!(PaymentMethod {
+    Cash => "cash",
+    Check => "check",
+    CreditCard => "credit_card",
+    DebitCard => "debit_card",
+    Ach => "ach",
+    Paypal => "paypal",
+    Venmo => "venmo",
+    Zelle => "zelle",
+    Hsa => "hsa",
+    Fsa => "fsa",
+});
+vocabulary!(OfferingKind {
+    Session => "session",
+    Workshop => "workshop",
+    Retreat => "retreat",
+    OnlineCourse => "online_course",
+    Group => "group",
+    Intensive => "intensive",
+});
+vocabulary!(OfferingFormat { InPerson => "in_person", Online => "online", Hybrid => "hybrid" });
+vocabulary!(VerificationStatus { Unverified => "unverified", Verified => "verified", Rejected => "rejected" });
+vocabulary!(ListingStatus {
+    Draft => "draft",
+    PendingReview => "pending_review",
+    Published => "published",
+    Rejected => "rejected",
+    Suspended => "suspended",
+    Unpublished => "unpublished",
+});
+vocabulary!(SpecialtyCategory {
+    MentalHealth => "mental_health",
+    Trauma => "trauma",
+    Relationships => "relationships",
+    Addiction => "addiction",
+    SexualityAndGender => "sexuality_and_gender",
+    LifeChallenges => "life_challenges",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_as_str() {
+        for v in Delivery::ALL {
+            let json = serde_json::to_string(v).unwrap();
+            assert_eq!(json, format!("\"{}\"", v.as_str()));
+            assert_eq!(Delivery::parse(v.as_str()), Some(*v));
+        }
+        assert_eq!(Delivery::parse("teleport"), None);
+        assert!(Delivery::expected().contains("`in_person`"));
+    }
+}

@@ -1,0 +1,57 @@
+//! Cacheable JSON responses: an `ETag` over the exact bytes sent, `Cache-Control`, and a
+//! 304 when the client's `If-None-Match` already has them.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// Public directory data: browsers and CDNs may keep it briefly, then revalidate.
+pub const PUBLIC_SHORT: &str = "public, max-age=60, stale-while-revalidate=60";
+/// Taxonomy changes rarely.
+pub const PUBLIC_LONG: &str = "public, max-age=300, stale-while-revalidate=600";
+
+pub fn cached_json<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    cache_control: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    let digest = Sha256::digest(&body);
+    let etag = format!(
+        "\"{}\"",
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let not_modified = none_match(req, &etag);
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        ))
+        .insert_header((header::VARY, "Origin"));
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type("application/json").body(body))
+}
+
+/// True when `If-None-Match` lists this tag (weak comparison, as RFC 9110 requires for GET).
+fn none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}

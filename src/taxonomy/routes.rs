@@ -1,0 +1,59 @@
+//! `GET /v1/modalities`, `/v1/specialties`, `/v1/insurers`: the active (not retired) terms.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use sqlx::PgPool;
+
+use super::{Insurer, Modality, Specialty, store};
+use crate::error::ApiError;
+use crate::http::caching::{PUBLIC_LONG, cached_json};
+
+/// Therapy modalities (approaches), e.g. imago, cbt, dbt, act, emdr.
+#[utoipa::path(
+    tag = "taxonomy",
+    responses((status = 200, body = Vec<Modality>), (status = 304, description = "Not modified (If-None-Match)"))
+)]
+#[get("/modalities")]
+pub async fn list_modalities(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    cached_json(
+        &req,
+        &store::active_modalities(pool.get_ref()).await?,
+        PUBLIC_LONG,
+    )
+}
+
+/// Specialties (conditions and concerns a therapist works with), with their category.
+#[utoipa::path(
+    tag = "taxonomy",
+    responses((status = 200, body = Vec<Specialty>), (status = 304, description = "Not modified (If-None-Match)"))
+)]
+#[get("/specialties")]
+pub async fn list_specialties(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    cached_json(
+        &req,
+        &store::active_specialties(pool.get_ref()).await?,
+        PUBLIC_LONG,
+    )
+}
+
+/// Insurers whose plans listings may accept.
+#[utoipa::path(
+    tag = "taxonomy",
+    responses((status = 200, body = Vec<Insurer>), (status = 304, description = "Not modified (If-None-Match)"))
+)]
+#[get("/insurers")]
+pub async fn list_insurers(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    cached_json(
+        &req,
+        &store::active_insurers(pool.get_ref()).await?,
+        PUBLIC_LONG,
+    )
+}
