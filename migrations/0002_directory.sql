@@ -245,22 +245,28 @@ create table listing_specialty (
 );
 create index listing_specialty_specialty_idx on listing_specialty (specialty_id);
 
--- A therapist marks at most three specialties as their top ones.
+-- A therapist marks at most three specialties as their top ones. Statement-level, over the
+-- rows the statement touched, so a bulk load checks once per statement, not once per row.
 create function enforce_top_specialty_limit() returns trigger
 language plpgsql as $$
 begin
-    if new.is_top and (select count(*) from listing_specialty
-                       where listing_id = new.listing_id and is_top) > 3 then
+    -- Driven from the touched listings (a correlated, indexed count each): the transition
+    -- table has no statistics, and a join could plan a scan of the whole table.
+    if exists (select 1 from (select distinct listing_id from changed where is_top) c
+               where (select count(*) from listing_specialty s
+                      where s.listing_id = c.listing_id and s.is_top) > 3) then
         raise exception 'at most 3 top specialties per listing'
             using errcode = 'check_violation', constraint = 'listing_specialty_top_limit';
     end if;
     return null;
 end;
 $$;
-create constraint trigger listing_specialty_top_limit
-    after insert or update on listing_specialty
-    deferrable initially deferred
-    for each row execute function enforce_top_specialty_limit();
+create trigger listing_specialty_top_limit_insert after insert on listing_specialty
+    referencing new table as changed
+    for each statement execute function enforce_top_specialty_limit();
+create trigger listing_specialty_top_limit_update after update on listing_specialty
+    referencing new table as changed
+    for each statement execute function enforce_top_specialty_limit();
 
 create table listing_insurer (
     listing_id uuid not null references listing (id) on delete cascade,
@@ -360,17 +366,20 @@ create trigger office_updated_at before update on office
 create function enforce_office_limit() returns trigger
 language plpgsql as $$
 begin
-    if (select count(*) from office where listing_id = new.listing_id) > 5 then
+    if exists (select 1 from (select distinct listing_id from changed) c
+               where (select count(*) from office o where o.listing_id = c.listing_id) > 5) then
         raise exception 'at most 5 offices per listing'
             using errcode = 'check_violation', constraint = 'office_limit';
     end if;
     return null;
 end;
 $$;
-create constraint trigger office_limit
-    after insert or update of listing_id on office
-    deferrable initially deferred
-    for each row execute function enforce_office_limit();
+create trigger office_limit_insert after insert on office
+    referencing new table as changed
+    for each statement execute function enforce_office_limit();
+create trigger office_limit_update after update on office
+    referencing new table as changed
+    for each statement execute function enforce_office_limit();
 
 create type offering_kind as enum ('session', 'workshop', 'retreat', 'online_course', 'group', 'intensive');
 create type offering_format as enum ('in_person', 'online', 'hybrid');

@@ -41,6 +41,17 @@ pub enum MailTransport {
 pub struct MailSettings {
     pub transport: MailTransport,
     pub from: String,
+    pub outbox: crate::mail::outbox::OutboxSettings,
+}
+
+/// Argon2id parameters (stored in each PHC string; hashes are upgraded on login when these
+/// change) and how many hashes may run at once.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +79,7 @@ pub struct Config {
     /// Links in emails are built from this, never from a request's Host header.
     pub public_base_url: url::Url,
     pub mail: MailSettings,
+    pub passwords: PasswordSettings,
     pub shutdown_timeout: Duration,
     /// Demo listings loaded on the first start of the embedded default (0 = none).
     pub embedded_demo_listings: u32,
@@ -110,7 +122,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "pretty",
         "`pretty` for people, `json` for production",
     ),
-    ("APP_LOG", "info", "tracing filter, e.g. `info,sqlx=warn`"),
+    (
+        "APP_LOG",
+        "info,sqlx=warn",
+        "tracing filter, e.g. `debug,sqlx=warn`",
+    ),
     (
         "APP_CORS_ALLOWED_ORIGINS",
         "empty",
@@ -136,6 +152,29 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "APP_MAIL_FROM",
         "Therapist Directory <no-reply@localhost>",
         "sender of every email",
+    ),
+    (
+        "APP_MAIL_POLL_MS",
+        "1000",
+        "how often the outbox worker looks for due email",
+    ),
+    (
+        "APP_MAIL_RETRY_BASE_MS",
+        "5000",
+        "first retry delay after a failed delivery (doubles each time, at most 1 h)",
+    ),
+    (
+        "APP_MAIL_MAX_ATTEMPTS",
+        "30",
+        "deliveries tried before a message is marked failed",
+    ),
+    ("APP_ARGON2_MEMORY_KIB", "19456", "Argon2id memory cost"),
+    ("APP_ARGON2_ITERATIONS", "2", "Argon2id time cost"),
+    ("APP_ARGON2_PARALLELISM", "1", "Argon2id lanes"),
+    (
+        "APP_PASSWORD_HASH_CONCURRENCY",
+        "half the cores (at least 1)",
+        "password hashes computed at once; more wait their turn",
     ),
     (
         "APP_SHUTDOWN_TIMEOUT_SECS",
@@ -231,7 +270,7 @@ impl Config {
                 _ => Err("expected `pretty` or `json`".into()),
             },
         )?;
-        let log_filter = get("APP_LOG").unwrap_or_else(|| "info".into());
+        let log_filter = get("APP_LOG").unwrap_or_else(|| "info,sqlx=warn".into());
         if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
             return Err(invalid("APP_LOG", "not a valid tracing filter"));
         }
@@ -292,6 +331,41 @@ impl Config {
             ));
         }
 
+        let outbox = crate::mail::outbox::OutboxSettings {
+            poll_interval: Duration::from_millis(parse_or(
+                &get,
+                "APP_MAIL_POLL_MS",
+                Some(1000),
+                |v| parse_range(v, 10, 600_000),
+            )?),
+            retry_base: Duration::from_millis(parse_or(
+                &get,
+                "APP_MAIL_RETRY_BASE_MS",
+                Some(5000),
+                |v| parse_range(v, 1, 3_600_000),
+            )?),
+            max_attempts: parse_or(&get, "APP_MAIL_MAX_ATTEMPTS", Some(30), |v| {
+                parse_range(v, 1, 1000).map(|n| n as i32)
+            })?,
+        };
+        let passwords = PasswordSettings {
+            memory_kib: parse_or(&get, "APP_ARGON2_MEMORY_KIB", Some(19456), |v| {
+                parse_range(v, 8, 4_194_304).map(|n| n as u32)
+            })?,
+            iterations: parse_or(&get, "APP_ARGON2_ITERATIONS", Some(2), |v| {
+                parse_range(v, 1, 100).map(|n| n as u32)
+            })?,
+            parallelism: parse_or(&get, "APP_ARGON2_PARALLELISM", Some(1), |v| {
+                parse_range(v, 1, 64).map(|n| n as u32)
+            })?,
+            concurrency: parse_or(
+                &get,
+                "APP_PASSWORD_HASH_CONCURRENCY",
+                Some((cores / 2).max(1)),
+                |v| parse_range(v, 1, 256).map(|n| n as usize),
+            )?,
+        };
+
         let shutdown_timeout = Duration::from_secs(parse_or(
             &get,
             "APP_SHUTDOWN_TIMEOUT_SECS",
@@ -329,7 +403,12 @@ impl Config {
             log_filter,
             cors_allowed_origins,
             public_base_url,
-            mail: MailSettings { transport, from },
+            mail: MailSettings {
+                transport,
+                from,
+                outbox,
+            },
+            passwords,
             shutdown_timeout,
             embedded_demo_listings,
             trusted_proxies,

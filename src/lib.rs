@@ -1,10 +1,14 @@
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod listings;
+pub mod mail;
 pub mod openapi;
 pub mod ops;
 pub mod routes;

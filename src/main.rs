@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
+use therapist_directory::auth::password::Passwords;
 use therapist_directory::config::Config;
 use therapist_directory::db::embedded::{ClusterOptions, LocalCluster};
+use therapist_directory::demo::SeedOptions;
 use therapist_directory::startup::Application;
-use therapist_directory::{db, openapi, telemetry};
+use therapist_directory::{db, demo, openapi, telemetry};
 
 /// The name of the database the embedded cluster serves.
 const EMBEDDED_DATABASE: &str = "therapist_directory";
@@ -31,6 +33,23 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (the committed openapi/openapi.json is this output).
     Openapi,
+    /// Create an admin account (the only way to make one). The password is read from
+    /// standard input, or prompted for without echo on a terminal.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Directory Admin")]
+        name: String,
+    },
+    /// Load deterministic demo listings (published) for trying the API or benchmarking.
+    SeedDemo {
+        /// How many listings to generate (1–2,000,000).
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        /// Which demo set: the same seed always yields the same listings, and can be loaded once.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -63,6 +82,10 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::CreateAdmin { email, name } => create_admin(config, &email, &name).await,
+            Command::SeedDemo { count, seed } => {
+                seed_demo(config, SeedOptions { count, seed }).await
+            }
             Command::Openapi => Ok(()),
         }
     });
@@ -101,6 +124,17 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     let embedded = cluster.as_ref().map(|c| c.dir().display().to_string());
     let result = async {
         let app = Application::build(config.clone(), &url).await?;
+        if cluster.is_some() && config.embedded_demo_listings > 0 {
+            seed_first_start(app.pool(), u64::from(config.embedded_demo_listings)).await?;
+        }
+        let has_admin: bool = sqlx::query_scalar("select exists (select 1 from account where role = 'admin')")
+            .fetch_one(app.pool())
+            .await?;
+        if !has_admin {
+            tracing::info!(
+                "no admin account yet; create one with: cargo run --release -- create-admin --email you@example.com"
+            );
+        }
         tracing::info!(
             address = %format!("http://{}:{}", config.host, app.port()),
             docs = %format!("http://{}:{}/docs", config.host, app.port()),
@@ -108,6 +142,91 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
             "serving"
         );
         app.run_until_stopped().await
+    }
+    .await;
+    if let Some(cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await?;
+    }
+    result
+}
+
+/// On the embedded default's very first start, load a few hundred demo listings so a
+/// newcomer can try the API at once.
+async fn seed_first_start(pool: &sqlx::PgPool, count: u64) -> anyhow::Result<()> {
+    let fresh: bool = sqlx::query_scalar(
+        "select not exists (select 1 from listing) and not exists (select 1 from demo_seed_run)",
+    )
+    .fetch_one(pool)
+    .await?;
+    if fresh {
+        let report = demo::seed(pool, SeedOptions { count, seed: 1 }, |_, _| {}).await?;
+        tracing::info!(
+            listings = report.listings,
+            "first start: loaded demo listings (set APP_EMBEDDED_DEMO_LISTINGS=0 to skip)"
+        );
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (12-128 characters): ")?;
+        let second = rpassword::prompt_password("Repeat it: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn create_admin(mut config: Config, email: &str, name: &str) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let (url, cluster) = database(&mut config).await?;
+    let result = async {
+        let pool = db::connect(&url, &config.database).await?;
+        db::migrate(&pool).await?;
+        let p = config.passwords;
+        let passwords = Passwords::new(p.memory_kib, p.iterations, p.parallelism, p.concurrency)?;
+        let id = therapist_directory::auth::admin::create_admin(
+            &pool, &passwords, email, name, &password,
+        )
+        .await?;
+        tracing::info!(%id, email, "admin account created");
+        pool.close().await;
+        Ok(())
+    }
+    .await;
+    if let Some(cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await?;
+    }
+    result
+}
+
+async fn seed_demo(mut config: Config, options: SeedOptions) -> anyhow::Result<()> {
+    let (url, cluster) = database(&mut config).await?;
+    let result = async {
+        let pool = db::connect(&url, &config.database).await?;
+        db::migrate(&pool).await?;
+        let started = std::time::Instant::now();
+        let report = demo::seed(&pool, options, |done, total| {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+            tracing::info!(
+                done,
+                total,
+                per_second = rate.round(),
+                "seeding demo listings"
+            );
+        })
+        .await?;
+        tracing::info!(
+            listings = report.listings,
+            seconds = report.elapsed.as_secs_f64(),
+            "demo listings loaded"
+        );
+        pool.close().await;
+        Ok(())
     }
     .await;
     if let Some(cluster) = cluster {

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use utoipa_actix_web::scope;
 
-use crate::{directory, ops, taxonomy};
+use crate::{auth, directory, ops, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -18,6 +18,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(taxonomy::routes::list_modalities)
             .service(taxonomy::routes::list_specialties)
             .service(taxonomy::routes::list_insurers)
-            .service(directory::routes::get_profile),
+            .service(directory::routes::get_profile)
+            .service(auth::routes::signup)
+            .service(auth::routes::verify_email)
+            .service(auth::routes::resend_verification)
+            .service(auth::routes::login)
+            .service(auth::routes::refresh)
+            .service(auth::routes::logout)
+            .service(auth::routes::request_password_reset)
+            .service(auth::routes::confirm_password_reset)
+            .service(auth::routes::me)
+            .service(auth::routes::change_password),
     );
 }

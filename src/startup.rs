@@ -2,6 +2,7 @@
 //! `run_until_stopped` serves until SIGINT/SIGTERM, then lets in-flight requests finish.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -11,12 +12,18 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use utoipa_actix_web::AppExt;
 
+use tokio::sync::watch;
+
+use crate::auth::password::Passwords;
+use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::context::request_context;
 use crate::http::cors::cors;
 use crate::http::fallback::{RouteTable, fallback};
 use crate::http::metrics::HttpMetrics;
+use crate::mail::outbox;
+use crate::mail::transport::{LettreMailer, Mailer};
 use crate::ops::ApiDocs;
 use crate::{db, openapi, routes};
 
@@ -24,18 +31,56 @@ pub struct Application {
     port: u16,
     pool: PgPool,
     server: Server,
+    /// Background workers (the outbox) and the signal that stops them.
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    stop_workers: watch::Sender<bool>,
 }
 
 impl Application {
     /// Connects to `database_url`, applies migrations and binds the listener.
     pub async fn build(config: Config, database_url: &SecretString) -> anyhow::Result<Self> {
+        let mailer = Arc::new(LettreMailer::from_settings(&config.mail)?);
+        Self::build_with_mailer(config, database_url, mailer).await
+    }
+
+    /// As `build`, delivering email through `mailer` (tests use this to simulate outages).
+    pub async fn build_with_mailer(
+        config: Config,
+        database_url: &SecretString,
+        mailer: Arc<dyn Mailer>,
+    ) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &config.database).await?;
         db::migrate(&pool).await?;
-        Self::build_with_pool(config, pool)
+        Self::build_with_pool(config, pool, mailer)
     }
 
     /// Binds the listener and assembles the server around an existing, migrated pool.
-    pub fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<Self> {
+    pub fn build_with_pool(
+        config: Config,
+        pool: PgPool,
+        mailer: Arc<dyn Mailer>,
+    ) -> anyhow::Result<Self> {
+        let jwt_secret = config
+            .jwt_secret
+            .clone()
+            .context("APP_JWT_SECRET is not set")?;
+        let keys = web::Data::new(TokenKeys::new(&jwt_secret));
+        let p = config.passwords;
+        let passwords = web::Data::new(Passwords::new(
+            p.memory_kib,
+            p.iterations,
+            p.parallelism,
+            p.concurrency,
+        )?);
+        let (stop_workers, stop_rx) = watch::channel(false);
+        let workers = vec![tokio::spawn(outbox::run(
+            pool.clone(),
+            mailer,
+            config.mail.outbox,
+            stop_rx.clone(),
+        ))];
+        crate::domain::zip::warm_up();
+
         let listener = TcpListener::bind((config.host, config.port))
             .with_context(|| format!("could not listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
@@ -47,7 +92,7 @@ impl Application {
         let route_table = web::Data::new(RouteTable::from_openapi(&document));
         let metrics = web::Data::new(HttpMetrics::new()?);
         let pool_data = web::Data::new(pool.clone());
-        let workers = config.workers;
+        let http_workers = config.workers;
         let shutdown_timeout = config.shutdown_timeout.as_secs();
         let config_data = web::Data::new(config);
 
@@ -61,20 +106,28 @@ impl Application {
                 .app_data(docs.clone())
                 .app_data(route_table.clone())
                 .app_data(metrics.clone())
+                .app_data(keys.clone())
+                .app_data(passwords.clone())
                 .app_data(path_config())
                 .default_service(web::to(fallback))
                 .wrap(from_fn(cors))
                 .wrap(from_fn(request_context))
         })
         .listen(listener)?
-        .workers(workers)
+        .workers(http_workers)
         .shutdown_timeout(shutdown_timeout)
         // Signals are handled in `run_until_stopped`, so shutdown is always graceful and the
         // caller regains control afterwards (to stop the embedded cluster, say).
         .disable_signals()
         .run();
 
-        Ok(Application { port, pool, server })
+        Ok(Application {
+            port,
+            pool,
+            server,
+            workers,
+            stop_workers,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -97,6 +150,10 @@ impl Application {
             }
         }
         handle.stop(true).await;
+        self.stop_workers.send_replace(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
         self.pool.close().await;
         Ok(())
     }

@@ -105,8 +105,11 @@ impl LocalCluster {
         let mut last_error = None;
         for _ in 0..3 {
             let port = free_port()?;
+            // Larger buffers and fewer forced checkpoints than PostgreSQL's conservative
+            // defaults, for bulk loads such as `seed-demo --count 1000000`.
             let mut settings = format!(
-                "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
+                "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
+                 -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min",
                 shell_quote(&socket_dir.display().to_string())
             );
             if options.ephemeral {

@@ -13,7 +13,7 @@ pub mod zip;
 
 pub use email::Email;
 pub use money::Money;
-pub use npi::Npi;
+pub use npi::{Npi, check_digit as npi_check_digit};
 pub use phone::UsPhone;
 pub use slug::{Slug, slugify};
 pub use taxonomy_code::TaxonomyCode;

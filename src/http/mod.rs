@@ -2,12 +2,14 @@
 //! query extractors that answer in problem+json, and the 404/405 fallback.
 
 pub mod caching;
+pub mod client_ip;
 pub mod context;
 pub mod cors;
 pub mod fallback;
 pub mod json;
 pub mod metrics;
 pub mod query;
+pub mod rate_limit;
 pub mod request_id;
 
 pub use json::Json;

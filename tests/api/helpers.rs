@@ -20,6 +20,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use therapist_directory::config::{Config, LogFormat};
 use therapist_directory::db::MIGRATOR;
 use therapist_directory::db::embedded::{ClusterOptions, LocalCluster};
+use therapist_directory::mail::transport::Mailer;
 use therapist_directory::startup::Application;
 use therapist_directory::telemetry;
 use tokio::io::copy_bidirectional;
@@ -223,8 +224,12 @@ impl Drop for TestDatabase {
         let Some(server) = SERVER.get() else { return };
         let admin_url = server.admin_url.clone();
         let sql = format!("drop database if exists {} with (force)", self.name);
-        // Drop may run inside a runtime; do the async work on a thread of its own.
-        let _ = std::thread::spawn(move || {
+        // Detached on purpose: joining here would block the test's runtime, and a connection
+        // that runtime was opening would stall in authentication, holding up the DROP for
+        // PostgreSQL's 60 s authentication timeout. A database left behind when the process
+        // exits first is deleted with the private cluster (on an external server, remove
+        // leftover `td_test_*` databases by hand).
+        std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -237,8 +242,7 @@ impl Drop for TestDatabase {
                     .ok()?;
                 admin.close().await.ok()
             })
-        })
-        .join();
+        });
     }
 }
 
@@ -252,90 +256,138 @@ pub struct TestApp {
     /// A pool on the test's database, for setting up and asserting stored state.
     pub db: PgPool,
     pub mail_dir: PathBuf,
-    pub database: TestDatabase,
+    pub database: Arc<TestDatabase>,
     pub proxy: Option<DbProxy>,
+    overrides: Vec<(String, String)>,
 }
 
 /// Settings every test app starts from; `overrides` can change any variable.
-pub fn test_config(mail_dir: &std::path::Path, overrides: &[(&str, &str)]) -> Config {
+pub fn test_config(mail_dir: &std::path::Path, overrides: &[(String, String)]) -> Config {
     let mut vars: HashMap<String, String> = [
         ("APP_HOST", "127.0.0.1"),
         ("APP_PORT", "0"),
         ("APP_WORKERS", "1"),
         ("APP_DATABASE_POOL_SIZE", "3"),
-        (
-            "APP_JWT_SECRET",
-            "test-secret-test-secret-test-secret-0123456789",
-        ),
+        ("APP_JWT_SECRET", TEST_JWT_SECRET),
         ("APP_LOG_FORMAT", "json"),
         ("APP_PUBLIC_BASE_URL", "https://directory.example"),
         ("APP_SHUTDOWN_TIMEOUT_SECS", "1"),
+        ("APP_MAIL_POLL_MS", "25"),
+        ("APP_MAIL_RETRY_BASE_MS", "20"),
+        ("APP_PASSWORD_HASH_CONCURRENCY", "2"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     vars.insert("APP_MAIL_DIR".into(), mail_dir.display().to_string());
     for (k, v) in overrides {
-        vars.insert((*k).to_owned(), (*v).to_owned());
+        vars.insert(k.clone(), v.clone());
     }
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration")
 }
 
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[], false).await
+    TestAppBuilder::default().spawn().await
 }
 
-/// Spawns the app; with `through_proxy`, its database connections pass through a proxy the
-/// test can cut, to simulate the database going away and coming back.
-pub async fn spawn_app_with(overrides: &[(&str, &str)], through_proxy: bool) -> TestApp {
-    init_logs();
-    let database = TestDatabase::create().await;
-    let mail_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("mail")
-        .join(&database.name);
-    let config = test_config(&mail_dir, overrides);
+/// Options for a test app: environment overrides, a database proxy the test can cut, a
+/// mail transport of the test's choosing.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    overrides: Vec<(String, String)>,
+    through_proxy: bool,
+    mailer: Option<Arc<dyn Mailer>>,
+    database: Option<Arc<TestDatabase>>,
+}
 
-    let (app_url, proxy) = if through_proxy {
-        let mut url = url::Url::parse(&database.url).expect("url");
-        let target = format!(
-            "{}:{}",
-            url.host_str().unwrap_or("127.0.0.1"),
-            url.port().unwrap_or(5432)
-        );
-        let proxy = DbProxy::start(target).await;
-        url.set_host(Some("127.0.0.1")).expect("host");
-        url.set_port(Some(proxy.addr.port())).expect("port");
-        (url.to_string(), Some(proxy))
-    } else {
-        (database.url.clone(), None)
-    };
+impl TestAppBuilder {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.overrides.push((key.to_owned(), value.to_owned()));
+        self
+    }
 
-    let app = Application::build(config, &SecretString::from(app_url))
-        .await
+    pub fn through_proxy(mut self) -> Self {
+        self.through_proxy = true;
+        self
+    }
+
+    pub fn mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        init_logs();
+        let database = match self.database {
+            Some(database) => database,
+            None => Arc::new(TestDatabase::create().await),
+        };
+        let mail_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("mail")
+            .join(&database.name);
+        let config = test_config(&mail_dir, &self.overrides);
+
+        let (app_url, proxy) = if self.through_proxy {
+            let mut url = url::Url::parse(&database.url).expect("url");
+            let target = format!(
+                "{}:{}",
+                url.host_str().unwrap_or("127.0.0.1"),
+                url.port().unwrap_or(5432)
+            );
+            let proxy = DbProxy::start(target).await;
+            url.set_host(Some("127.0.0.1")).expect("host");
+            url.set_port(Some(proxy.addr.port())).expect("port");
+            (url.to_string(), Some(proxy))
+        } else {
+            (database.url.clone(), None)
+        };
+
+        let url = SecretString::from(app_url);
+        let app = match self.mailer {
+            Some(mailer) => Application::build_with_mailer(config, &url, mailer).await,
+            None => Application::build(config, &url).await,
+        }
         .expect("building the application");
-    let port = app.port();
-    tokio::spawn(app.run());
+        let port = app.port();
+        tokio::spawn(app.run());
 
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&database.url)
-        .await
-        .expect("test pool");
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        db,
-        mail_dir,
-        database,
-        proxy,
+        let db = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&database.url)
+            .await
+            .expect("test pool");
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            db,
+            mail_dir,
+            database,
+            proxy,
+            overrides: self.overrides,
+        }
     }
 }
 
 impl TestApp {
+    /// Another instance of the service on the same database, as after a restart or beside
+    /// another replica.
+    pub async fn sibling(&self) -> TestApp {
+        TestAppBuilder {
+            overrides: self.overrides.clone(),
+            through_proxy: false,
+            mailer: None,
+            database: Some(self.database.clone()),
+        }
+        .spawn()
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -452,4 +504,154 @@ impl DbProxy {
     pub fn set_enabled(&self, on: bool) {
         self.enabled.send_replace(on);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Email (file transport) and accounts.
+
+pub const PASSWORD: &str = "a calm river at dawn";
+
+impl TestApp {
+    /// Every `.eml` the file transport wrote so far.
+    pub fn emails(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .map(|raw| decode_quoted_printable(&raw))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for an email to `to` whose subject contains `subject`.
+    pub async fn email_to(&self, to: &str, subject: &str) -> String {
+        for _ in 0..400 {
+            if let Some(email) = self
+                .emails()
+                .into_iter()
+                .find(|e| e.contains(&format!("To: {to}")) && e.contains(subject))
+            {
+                return email;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!(
+            "no email to {to} about {subject:?}; have: {:#?}",
+            self.emails()
+        );
+    }
+
+    pub async fn signup(&self, email: &str, password: &str, name: &str) -> reqwest::Response {
+        self.post_json(
+            "/v1/auth/signup",
+            &serde_json::json!({"email": email, "password": password, "full_name": name, "accept_terms": true}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/v1/auth/login",
+            &serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs up, verifies through the emailed link and logs in: the login response body.
+    pub async fn verified_therapist(&self, email: &str) -> Value {
+        assert_eq!(
+            self.signup(email, PASSWORD, "Test Therapist")
+                .await
+                .status(),
+            202
+        );
+        let mail = self.email_to(email, "Confirm your email").await;
+        let token = token_in(&mail);
+        let verified = self
+            .post_json(
+                "/v1/auth/verify-email",
+                &serde_json::json!({"token": token}),
+            )
+            .await;
+        assert_eq!(verified.status(), 200);
+        let login = self.login(email, PASSWORD).await;
+        assert_eq!(login.status(), 200);
+        login.json().await.expect("login body")
+    }
+
+    /// An admin created as `create-admin` does, then logged in: the login response body.
+    pub async fn admin(&self, email: &str) -> Value {
+        let passwords =
+            therapist_directory::auth::password::Passwords::new(19456, 2, 1, 1).expect("hasher");
+        therapist_directory::auth::admin::create_admin(
+            &self.db,
+            &passwords,
+            email,
+            "Admin Person",
+            PASSWORD,
+        )
+        .await
+        .expect("create admin");
+        let login = self.login(email, PASSWORD).await;
+        assert_eq!(login.status(), 200);
+        login.json().await.expect("login body")
+    }
+
+    pub async fn get_as(&self, path: &str, access_token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_as(&self, path: &str, access_token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(access_token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Reads a message as a mail client would: soft line breaks joined, `=XX` decoded.
+fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `token=` value of the first link in an email.
+pub fn token_in(email: &str) -> String {
+    let start = email.find("token=").expect("a link with a token") + "token=".len();
+    email[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+pub fn access(login: &Value) -> String {
+    login["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }

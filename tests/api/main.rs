@@ -2,6 +2,8 @@
 //! own database, cloned from a migrated template.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
+mod demo;
 mod embedded;
 mod errors;
 mod fixtures;

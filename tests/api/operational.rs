@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use therapist_directory::openapi;
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestAppBuilder, assert_problem, spawn_app};
 
 #[tokio::test]
 async fn healthz_answers_ok_with_a_request_id() {
@@ -48,7 +48,7 @@ async fn an_incoming_request_id_is_echoed_and_a_hostile_one_replaced() {
 
 #[tokio::test]
 async fn readyz_follows_the_database_without_a_restart() {
-    let app = spawn_app_with(&[], true).await;
+    let app = TestAppBuilder::default().through_proxy().spawn().await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 
     let proxy = app.proxy.as_ref().unwrap();

@@ -1,0 +1,308 @@
+//! Passwords: the policy for new ones (OWASP ASVS 5, V6: 12–128 characters, no composition
+//! rules, common passwords refused, never truncated) and Argon2id hashing on the blocking
+//! pool behind a semaphore, so a login flood queues here instead of starving other routes.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, Params};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+use crate::domain::Invalid;
+
+pub const MIN_CHARS: usize = 12;
+pub const MAX_CHARS: usize = 128;
+
+static COMMON: &str = include_str!("common_passwords.txt");
+
+/// Words that, with only digits or symbols around them, make a guessable password.
+const GUESSABLE_BASES: &[&str] = &[
+    "password",
+    "passw0rd",
+    "p@ssw0rd",
+    "qwerty",
+    "qwertyuiop",
+    "letmein",
+    "welcome",
+    "iloveyou",
+    "admin",
+    "administrator",
+    "dragon",
+    "monkey",
+    "football",
+    "baseball",
+    "sunshine",
+    "princess",
+    "shadow",
+    "master",
+    "superman",
+    "trustno",
+    "starwars",
+    "changeme",
+    "secret",
+    "therapist",
+    "therapy",
+    "directory",
+    "abc",
+    "abcdef",
+    "abcdefgh",
+    "asdf",
+    "asdfgh",
+    "zxcvbnm",
+    "login",
+];
+
+/// A new password that meets the policy. Only reachable through `parse`.
+pub struct NewPassword(SecretString);
+
+impl NewPassword {
+    /// `personal` holds things the password must not equal (the email, the name).
+    pub fn parse(raw: &str, personal: &[&str]) -> Result<Self, Invalid> {
+        let chars = raw.chars().count();
+        if chars < MIN_CHARS {
+            return Err(Invalid::new(
+                "too_short",
+                format!(
+                    "use at least {MIN_CHARS} characters; a few unrelated words make a strong password"
+                ),
+            ));
+        }
+        if chars > MAX_CHARS {
+            return Err(Invalid::new(
+                "too_long",
+                format!("use at most {MAX_CHARS} characters"),
+            ));
+        }
+        if is_common(raw)
+            || personal
+                .iter()
+                .any(|p| !p.is_empty() && raw.eq_ignore_ascii_case(p))
+        {
+            return Err(Invalid::new(
+                "too_common",
+                "this password is too common or too easy to guess; choose another",
+            ));
+        }
+        Ok(NewPassword(SecretString::from(raw.to_owned())))
+    }
+
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+fn is_common(raw: &str) -> bool {
+    let lower = raw.to_lowercase();
+    if COMMON.lines().any(|c| c.eq_ignore_ascii_case(raw)) {
+        return true;
+    }
+    let mut distinct: Vec<char> = lower.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() <= 2 {
+        return true; // "aaaaaaaaaaaa", "abababababab"
+    }
+    let core =
+        lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
+    if core.is_empty() {
+        return true; // only digits and symbols
+    }
+    if GUESSABLE_BASES.contains(&core) {
+        return true;
+    }
+    // Repetitions of a guessable word: "passwordpassword", "qwertyqwerty".
+    GUESSABLE_BASES
+        .iter()
+        .any(|base| core.len() % base.len() == 0 && core == base.repeat(core.len() / base.len()))
+}
+
+/// The result of checking a password against a stored hash.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verification {
+    Mismatch,
+    /// The password is right; `needs_rehash` when the hash uses other parameters than the
+    /// configured ones (rehashed on login).
+    Match {
+        needs_rehash: bool,
+    },
+}
+
+#[derive(Clone)]
+pub struct Passwords {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password: unknown accounts are verified against it, so their
+    /// timing matches that of a wrong password.
+    dummy_hash: Arc<str>,
+}
+
+impl Passwords {
+    /// `concurrency` caps simultaneous hashes (each takes ~19 MiB and one core).
+    pub fn new(
+        memory_kib: u32,
+        iterations: u32,
+        parallelism: u32,
+        concurrency: usize,
+    ) -> anyhow::Result<Self> {
+        let params = Params::new(memory_kib, iterations, parallelism, None)
+            .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
+        let random: [u8; 24] = rand::random();
+        let dummy = Argon2::from(params.clone())
+            .hash_password(&random)
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?
+            .to_string();
+        Ok(Passwords {
+            params,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: Arc::from(dummy),
+        })
+    }
+
+    pub async fn hash(&self, password: &SecretString) -> anyhow::Result<String> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("hashing is shut down")?;
+        let params = self.params.clone();
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || {
+            Argon2::from(params)
+                .hash_password(password.expose_secret().as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+        })
+        .await
+        .context("the hashing task failed")?
+    }
+
+    /// Verifies `password` against `stored` (or against the dummy hash when there is no
+    /// account, or its hash is not a PHC string, as for demo accounts).
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        stored: Option<&str>,
+    ) -> anyhow::Result<Verification> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("hashing is shut down")?;
+        let real = stored
+            .filter(|s| s.starts_with("$argon2"))
+            .map(str::to_owned);
+        let target = real.clone().unwrap_or_else(|| self.dummy_hash.to_string());
+        let password = password.clone();
+        let params = self.params.clone();
+        tokio::task::spawn_blocking(move || {
+            let Ok(parsed) = PasswordHash::new(&target) else {
+                return Ok(Verification::Mismatch);
+            };
+            let ok = Argon2::default()
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
+                .is_ok();
+            if !ok || real.is_none() {
+                return Ok(Verification::Mismatch);
+            }
+            let current = Params::try_from(&parsed).ok();
+            let needs_rehash = parsed.algorithm.as_str() != "argon2id"
+                || current.is_none_or(|p| {
+                    p.m_cost() != params.m_cost()
+                        || p.t_cost() != params.t_cost()
+                        || p.p_cost() != params.p_cost()
+                });
+            Ok(Verification::Match { needs_rehash })
+        })
+        .await
+        .context("the verification task failed")?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        assert_eq!(
+            NewPassword::parse("short", &[]).err().unwrap().code,
+            "too_short"
+        );
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(11), &[]).err().unwrap().code,
+            "too_short"
+        );
+        assert!(NewPassword::parse(&"ab1".repeat(43)[..128], &[]).is_ok());
+        assert_eq!(
+            NewPassword::parse(&"ab1".repeat(43), &[])
+                .err()
+                .unwrap()
+                .code,
+            "too_long"
+        );
+        // Non-ASCII counts characters, not bytes.
+        assert!(NewPassword::parse("ñandú-corre-rápido", &[]).is_ok());
+        for common in [
+            "password1234",
+            "Password1234",
+            "aaaaaaaaaaaa",
+            "123456789012",
+            "qwertyqwerty",
+            "football2026!",
+            "passwordpassword",
+        ] {
+            assert_eq!(
+                NewPassword::parse(common, &[]).err().unwrap().code,
+                "too_common",
+                "{common}"
+            );
+        }
+        assert_eq!(
+            NewPassword::parse("jane@example.com", &["jane@example.com"])
+                .err()
+                .unwrap()
+                .code,
+            "too_common"
+        );
+        assert!(NewPassword::parse("correct horse battery", &[]).is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_detect_old_parameters() {
+        let current = Passwords::new(19456, 2, 1, 2).unwrap();
+        let secret = SecretString::from("a long enough secret".to_owned());
+        let hash = current.hash(&secret).await.unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert_eq!(
+            current.verify(&secret, Some(&hash)).await.unwrap(),
+            Verification::Match {
+                needs_rehash: false
+            }
+        );
+        let wrong = SecretString::from("another long secret".to_owned());
+        assert_eq!(
+            current.verify(&wrong, Some(&hash)).await.unwrap(),
+            Verification::Mismatch
+        );
+        assert_eq!(
+            current.verify(&secret, None).await.unwrap(),
+            Verification::Mismatch
+        );
+        assert_eq!(
+            current.verify(&secret, Some("!demo")).await.unwrap(),
+            Verification::Mismatch
+        );
+
+        let stronger = Passwords::new(19456, 3, 1, 2).unwrap();
+        assert_eq!(
+            stronger.verify(&secret, Some(&hash)).await.unwrap(),
+            Verification::Match { needs_rehash: true }
+        );
+    }
+}

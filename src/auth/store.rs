@@ -1,0 +1,397 @@
+//! SQL for accounts, sessions, email tokens and sign-in throttling.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::tokens::{new_secret, secret_hash};
+use crate::domain::slugify;
+
+/// A session (refresh-token family) lives at most 30 days; each refresh token dies after
+/// 7 days unused.
+pub const SESSION_DAYS: i64 = 30;
+pub const REFRESH_IDLE_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub status: String,
+    pub full_name: String,
+    pub email_verified_at: Option<OffsetDateTime>,
+    pub token_version: i32,
+    pub created_at: OffsetDateTime,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "id, email::text as email, password_hash, role::text as role, status::text as status,
+     full_name, email_verified_at, token_version, created_at";
+
+pub async fn find_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from account where email = $1::citext"
+    )))
+    .bind(email)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from account where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Inserts the account unless the email is taken; returns whether it was inserted.
+pub async fn insert_account(
+    conn: &mut PgConnection,
+    id: Uuid,
+    email: &str,
+    password_hash: &str,
+    full_name: &str,
+    role: &str,
+    verified: bool,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "insert into account (id, email, password_hash, full_name, role, email_verified_at)
+         values ($1, $2, $3, $4, $5::account_role, case when $6 then now() end)
+         on conflict on constraint account_email_key do nothing",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(password_hash)
+    .bind(full_name)
+    .bind(role)
+    .bind(verified)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// The empty draft listing every therapist account starts with. The slug comes from the
+/// name, with a short random suffix when it is taken.
+pub async fn create_draft_listing(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    display_name: &str,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    let base = slugify(display_name);
+    for attempt in 0..8 {
+        let slug = if attempt == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{:04x}", rand::random::<u16>())
+        };
+        let inserted = sqlx::query(
+            "insert into listing (id, account_id, slug, display_name) values ($1, $2, $3, $4)
+             on conflict on constraint listing_slug_key do nothing",
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(&slug)
+        .bind(display_name)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(id);
+        }
+    }
+    Err(sqlx::Error::Protocol("could not find a free slug".into()))
+}
+
+pub async fn set_password(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    hash: &str,
+    bump_token_version: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update account set password_hash = $2,
+             token_version = token_version + case when $3 then 1 else 0 end
+         where id = $1",
+    )
+    .bind(account_id)
+    .bind(hash)
+    .bind(bump_token_version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// --- Email tokens ------------------------------------------------------------------------
+
+pub async fn create_email_token(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    purpose: &str,
+    ttl: time::Duration,
+) -> sqlx::Result<String> {
+    let secret = new_secret();
+    sqlx::query(
+        "insert into email_token (token_hash, account_id, purpose, expires_at)
+         values ($1, $2, $3::email_token_purpose, now() + make_interval(secs => $4))",
+    )
+    .bind(secret_hash(&secret))
+    .bind(account_id)
+    .bind(purpose)
+    .bind(ttl.as_seconds_f64())
+    .execute(conn)
+    .await?;
+    Ok(secret)
+}
+
+/// Uses a token once: the account it belongs to, if it is valid, unused and unexpired.
+/// Other unused tokens of the same purpose for that account are spent with it.
+pub async fn consume_email_token(
+    conn: &mut PgConnection,
+    secret: &str,
+    purpose: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    let account: Option<Uuid> = sqlx::query_scalar(
+        "update email_token set used_at = now()
+         where token_hash = $1 and purpose = $2::email_token_purpose and used_at is null and expires_at > now()
+         returning account_id",
+    )
+    .bind(secret_hash(secret))
+    .bind(purpose)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(account) = account {
+        sqlx::query(
+            "update email_token set used_at = now()
+             where account_id = $1 and purpose = $2::email_token_purpose and used_at is null",
+        )
+        .bind(account)
+        .bind(purpose)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(account)
+}
+
+// --- Sessions and refresh tokens ---------------------------------------------------------
+
+/// Starts a session; returns its id and first refresh token.
+pub async fn create_session(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> sqlx::Result<(Uuid, String)> {
+    let session = Uuid::now_v7();
+    sqlx::query(
+        "insert into session (id, account_id, expires_at) values ($1, $2, now() + make_interval(days => $3))",
+    )
+    .bind(session)
+    .bind(account_id)
+    .bind(SESSION_DAYS as i32)
+    .execute(&mut *conn)
+    .await?;
+    let secret = insert_refresh_token(conn, session).await?;
+    Ok((session, secret))
+}
+
+async fn insert_refresh_token(conn: &mut PgConnection, session: Uuid) -> sqlx::Result<String> {
+    let secret = new_secret();
+    sqlx::query(
+        "insert into refresh_token (token_hash, session_id, expires_at)
+         select $1, s.id, least(now() + make_interval(days => $3), s.expires_at) from session s where s.id = $2",
+    )
+    .bind(secret_hash(&secret))
+    .bind(session)
+    .bind(REFRESH_IDLE_DAYS as i32)
+    .execute(conn)
+    .await?;
+    Ok(secret)
+}
+
+pub enum Rotation {
+    /// The token was live: here is its successor.
+    Rotated {
+        account_id: Uuid,
+        session_id: Uuid,
+        refresh_token: String,
+    },
+    /// The token had already been exchanged: someone replayed it.
+    Reused {
+        account_id: Uuid,
+        session_id: Uuid,
+    },
+    Invalid,
+}
+
+/// Exchanges a refresh token for a new one in the same session. The update is atomic, so
+/// of two concurrent exchanges of one token at most one succeeds; the other sees reuse.
+pub async fn rotate_refresh_token(conn: &mut PgConnection, secret: &str) -> sqlx::Result<Rotation> {
+    let hash = secret_hash(secret);
+    let rotated: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "update refresh_token t set used_at = now()
+         from session s
+         where t.token_hash = $1 and t.used_at is null and t.expires_at > now()
+           and s.id = t.session_id and s.revoked_at is null and s.expires_at > now()
+         returning s.id, s.account_id",
+    )
+    .bind(&hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((session_id, account_id)) = rotated {
+        let refresh_token = insert_refresh_token(conn, session_id).await?;
+        return Ok(Rotation::Rotated {
+            account_id,
+            session_id,
+            refresh_token,
+        });
+    }
+    let used: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "select s.id, s.account_id from refresh_token t join session s on s.id = t.session_id
+         where t.token_hash = $1 and t.used_at is not null",
+    )
+    .bind(&hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match used {
+        Some((session_id, account_id)) => Rotation::Reused {
+            account_id,
+            session_id,
+        },
+        None => Rotation::Invalid,
+    })
+}
+
+/// The session a refresh token belongs to, whatever its state.
+pub async fn session_of_refresh_token(
+    db: impl PgExecutor<'_>,
+    secret: &str,
+) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "select s.id, s.account_id from refresh_token t join session s on s.id = t.session_id where t.token_hash = $1",
+    )
+    .bind(secret_hash(secret))
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn revoke_session(
+    db: impl PgExecutor<'_>,
+    session_id: Uuid,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update session set revoked_at = now(), revoked_reason = $2 where id = $1 and revoked_at is null")
+        .bind(session_id)
+        .bind(reason)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every live session of the account, except `keep` when given.
+pub async fn revoke_all_sessions(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    reason: &str,
+    keep: Option<Uuid>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update session set revoked_at = now(), revoked_reason = $2
+         where account_id = $1 and revoked_at is null and ($3::uuid is null or id <> $3)",
+    )
+    .bind(account_id)
+    .bind(reason)
+    .bind(keep)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// What an access token is checked against on every request.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TokenState {
+    pub role: String,
+    pub status: String,
+    pub token_version: i32,
+    pub session_live: bool,
+}
+
+pub async fn token_state(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> sqlx::Result<Option<TokenState>> {
+    sqlx::query_as(
+        "select a.role::text as role, a.status::text as status, a.token_version,
+                (s.revoked_at is null and s.expires_at > now()) as session_live
+         from account a join session s on s.account_id = a.id
+         where a.id = $1 and s.id = $2",
+    )
+    .bind(account_id)
+    .bind(session_id)
+    .fetch_optional(db)
+    .await
+}
+
+// --- Sign-in throttling -------------------------------------------------------------------
+
+/// Consecutive failures before an address is locked.
+pub const FREE_FAILURES: i32 = 5;
+
+/// Seconds left on the lock of this address, if it is locked.
+pub async fn locked_for(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<Option<i64>> {
+    let seconds: Option<f64> = sqlx::query_scalar(
+        "select extract(epoch from locked_until - now())::float8 from login_throttle
+         where email_key = $1 and locked_until > now()",
+    )
+    .bind(email_key)
+    .fetch_optional(db)
+    .await?;
+    Ok(seconds.map(|s| s.ceil().max(1.0) as i64))
+}
+
+/// Counts a failure. From the fifth in a row the address is locked for a minute, doubling
+/// with each further failure up to an hour. Failures older than an hour are forgotten.
+/// Returns the lock in seconds when this failure set one.
+pub async fn record_failure(
+    db: impl PgExecutor<'_>,
+    email_key: &[u8],
+) -> sqlx::Result<Option<i64>> {
+    let failures: i32 = sqlx::query_scalar(
+        "insert into login_throttle as t (email_key, failures, last_failure_at) values ($1, 1, now())
+         on conflict (email_key) do update set
+             failures = case when t.last_failure_at < now() - interval '1 hour' then 1 else t.failures + 1 end,
+             last_failure_at = now()
+         returning failures",
+    )
+    .bind(email_key)
+    .fetch_one(db)
+    .await?;
+    if failures < FREE_FAILURES {
+        return Ok(None);
+    }
+    let seconds = (60i64 << (failures - FREE_FAILURES).min(6)).min(3600);
+    Ok(Some(seconds))
+}
+
+pub async fn lock(db: impl PgExecutor<'_>, email_key: &[u8], seconds: i64) -> sqlx::Result<()> {
+    sqlx::query("update login_throttle set locked_until = now() + make_interval(secs => $2) where email_key = $1")
+        .bind(email_key)
+        .bind(seconds as f64)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn clear_failures(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("delete from login_throttle where email_key = $1")
+        .bind(email_key)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Access tokens (HS256 JWTs, at most 15 minutes) and opaque secrets (refresh and email
+//! tokens: 256 random bits, stored only as their SHA-256).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub const ISSUER: &str = "therapist-directory";
+pub const AUDIENCE: &str = "therapist-directory-api";
+/// Access tokens live at most this long.
+pub const ACCESS_TOKEN_TTL_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub sub: Uuid,
+    pub role: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub aud: String,
+    pub iss: String,
+    pub jti: Uuid,
+    /// The session (refresh-token family) the token was issued for.
+    pub sid: Uuid,
+    /// The account's token version when issued; bumping it kills older tokens.
+    pub ver: i32,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &SecretString) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        // Pinned to HS256: a token naming any other algorithm ("none" included) is refused.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+        validation.leeway = 5;
+        TokenKeys {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            validation,
+        }
+    }
+
+    pub fn issue(
+        &self,
+        account: Uuid,
+        role: &str,
+        session: Uuid,
+        version: i32,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<String> {
+        let iat = now.unix_timestamp();
+        let claims = AccessClaims {
+            sub: account,
+            role: role.to_owned(),
+            iat,
+            exp: iat + ACCESS_TOKEN_TTL_SECS,
+            aud: AUDIENCE.into(),
+            iss: ISSUER.into(),
+            jti: Uuid::now_v7(),
+            sid: session,
+            ver: version,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The claims of a valid token; `None` for anything else (bad signature, other
+    /// algorithm, wrong audience or issuer, expired, malformed, a missing claim).
+    pub fn verify(&self, token: &str) -> Option<AccessClaims> {
+        if token.len() > 4096 {
+            return None;
+        }
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
+            .filter(|claims| {
+                claims.iat <= claims.exp && claims.exp - claims.iat <= ACCESS_TOKEN_TTL_SECS
+            })
+    }
+}
+
+/// A fresh 256-bit secret, URL-safe base64 (43 characters).
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored for a secret: its SHA-256.
+pub fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&SecretString::from("k".repeat(40)))
+    }
+
+    #[test]
+    fn round_trip() {
+        let keys = keys();
+        let (account, session) = (Uuid::now_v7(), Uuid::now_v7());
+        let token = keys
+            .issue(account, "therapist", session, 3, OffsetDateTime::now_utc())
+            .unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(
+            (claims.sub, claims.sid, claims.ver, claims.role.as_str()),
+            (account, session, 3, "therapist")
+        );
+    }
+
+    #[test]
+    fn another_key_or_an_old_token_is_refused() {
+        let token = keys()
+            .issue(
+                Uuid::now_v7(),
+                "admin",
+                Uuid::now_v7(),
+                0,
+                OffsetDateTime::now_utc(),
+            )
+            .unwrap();
+        let other = TokenKeys::new(&SecretString::from("z".repeat(40)));
+        assert!(other.verify(&token).is_none());
+        let old = keys()
+            .issue(
+                Uuid::now_v7(),
+                "admin",
+                Uuid::now_v7(),
+                0,
+                OffsetDateTime::now_utc() - time::Duration::hours(1),
+            )
+            .unwrap();
+        assert!(keys().verify(&old).is_none());
+    }
+
+    #[test]
+    fn secrets_are_long_and_distinct() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+        assert_eq!(secret_hash(&a).len(), 32);
+    }
+}

@@ -1,0 +1,686 @@
+//! Deterministic, realistic demo listings. Each listing is drawn from an RNG seeded by
+//! (seed, index), so any listing can be regenerated alone and the same seed always gives
+//! the same directory.
+
+use std::collections::HashMap;
+
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
+
+use crate::domain::slugify;
+use crate::domain::zip::ZipInfo;
+
+/// The taxonomy as stored (ids by slug), read once before generating.
+pub struct Taxonomy {
+    pub modalities: Vec<(i32, String)>,
+    pub specialties: Vec<(i32, String)>,
+    pub insurers: Vec<(i32, String)>,
+}
+
+/// Real US ZIP codes to place offices in, grouped by their three-digit area.
+pub struct Places {
+    zips: Vec<&'static ZipInfo>,
+    by_area: HashMap<&'static str, Vec<&'static ZipInfo>>,
+}
+
+impl Places {
+    /// Standard (street-address) ZIP codes in US states and territories.
+    pub fn load() -> Self {
+        let zips: Vec<&'static ZipInfo> = crate::domain::zip::all()
+            .into_iter()
+            .filter(|z| z.kind == "STANDARD" && crate::domain::UsState::parse(&z.state).is_ok())
+            .collect();
+        let mut by_area: HashMap<&'static str, Vec<&'static ZipInfo>> = HashMap::new();
+        for z in &zips {
+            by_area.entry(&z.zip[..3]).or_default().push(z);
+        }
+        Places { zips, by_area }
+    }
+}
+
+pub struct DemoOffice {
+    pub id: Uuid,
+    pub label: Option<&'static str>,
+    pub address_line1: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub wheelchair_accessible: bool,
+}
+
+pub struct DemoLicense {
+    pub id: Uuid,
+    pub license_type: &'static str,
+    pub number: String,
+    pub state: String,
+    pub expires_on: String,
+    pub verified: bool,
+}
+
+pub struct DemoCertification {
+    pub id: Uuid,
+    pub name: &'static str,
+    pub issuer: &'static str,
+    pub modality_id: Option<i32>,
+    pub level: Option<&'static str>,
+    pub credential_id: String,
+    pub issued_on: String,
+    pub verified: bool,
+}
+
+pub struct DemoOffering {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub title: String,
+    pub format: &'static str,
+    pub price_cents: i32,
+    pub duration_minutes: i32,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub location: Option<String>,
+}
+
+pub struct DemoListing {
+    pub account_id: Uuid,
+    pub listing_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub slug: String,
+    pub display_name: String,
+    pub pronouns: Option<&'static str>,
+    pub credentials: &'static str,
+    pub professional_title: &'static str,
+    pub statement: String,
+    pub phone: String,
+    pub gender: Option<&'static str>,
+    pub languages: Vec<&'static str>,
+    pub age_groups: Vec<&'static str>,
+    pub communities: Vec<&'static str>,
+    pub faith: Option<&'static str>,
+    pub session_formats: Vec<&'static str>,
+    pub delivery: Vec<&'static str>,
+    pub accepting: &'static str,
+    pub free_consultation: bool,
+    pub fee_min_cents: Option<i32>,
+    pub fee_max_cents: Option<i32>,
+    pub sliding_scale_min_cents: Option<i32>,
+    pub insurance_only: bool,
+    pub payment_methods: Vec<&'static str>,
+    pub hsa_fsa: bool,
+    pub npi: String,
+    pub taxonomy_code: &'static str,
+    pub years_in_practice: i16,
+    pub telehealth_states: Vec<String>,
+    /// Days before now that the therapist last confirmed the listing.
+    pub confirmed_days_ago: u32,
+    pub modality_ids: Vec<i32>,
+    /// (specialty id, is top)
+    pub specialties: Vec<(i32, bool)>,
+    pub insurer_ids: Vec<i32>,
+    pub offices: Vec<DemoOffice>,
+    pub licenses: Vec<DemoLicense>,
+    pub certifications: Vec<DemoCertification>,
+    pub offerings: Vec<DemoOffering>,
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Maria", "James", "Aisha", "David", "Sofia", "Michael", "Priya", "Daniel", "Grace", "Carlos",
+    "Emily", "Jamal", "Hannah", "Luis", "Olivia", "Kevin", "Mei", "Andre", "Rachel", "Omar",
+    "Laura", "Marcus", "Fatima", "Brian", "Elena", "Tyrone", "Nora", "Samuel", "Leah", "Hiro",
+    "Claire", "Diego", "Naomi", "Ethan", "Ana", "Isaac", "Zoe", "Kwame", "Megan", "Rafael",
+    "Hailey", "Benjamin", "Chloe", "Victor", "Amara", "Julian", "Ruth", "Tomás", "Ingrid", "Malik",
+];
+const LAST_NAMES: &[&str] = &[
+    "Garcia", "Johnson", "Khan", "Nguyen", "Smith", "Williams", "Patel", "Brown", "Lopez", "Kim",
+    "Davis", "Martinez", "Okafor", "Wilson", "Cohen", "Anderson", "Chen", "Thomas", "Rivera",
+    "Moore", "Shafir", "Jackson", "Haddad", "White", "Harris", "Sato", "Clark", "Lewis",
+    "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Hill", "Green",
+    "Adams", "Baker", "Nelson", "Carter", "Mitchell", "Perez", "Roberts", "Turner", "Phillips",
+    "Campbell", "Parker", "Evans",
+];
+/// (credentials, professional title, NUCC taxonomy code, license type)
+const CREDENTIALS: &[(&str, &str, &str, &str)] = &[
+    (
+        "LPC",
+        "Licensed Professional Counselor",
+        "101YP2500X",
+        "LPC",
+    ),
+    (
+        "LCSW",
+        "Licensed Clinical Social Worker",
+        "1041C0700X",
+        "LCSW",
+    ),
+    (
+        "LMFT",
+        "Licensed Marriage and Family Therapist",
+        "106H00000X",
+        "LMFT",
+    ),
+    (
+        "PsyD",
+        "Clinical Psychologist",
+        "103TC0700X",
+        "Psychologist",
+    ),
+    ("PhD", "Clinical Psychologist", "103TC0700X", "Psychologist"),
+    (
+        "LPCS, LCAS",
+        "Licensed Professional Counselor Supervisor",
+        "101YP2500X",
+        "LPCS",
+    ),
+    (
+        "LMHC",
+        "Licensed Mental Health Counselor",
+        "101YM0800X",
+        "LMHC",
+    ),
+    (
+        "LPCC",
+        "Licensed Professional Clinical Counselor",
+        "101YP2500X",
+        "LPCC",
+    ),
+    (
+        "LMFT, CST",
+        "Marriage and Family Therapist, Certified Sex Therapist",
+        "106H00000X",
+        "LMFT",
+    ),
+    (
+        "LCPC",
+        "Licensed Clinical Professional Counselor",
+        "101YP2500X",
+        "LCPC",
+    ),
+];
+const STREETS: &[&str] = &[
+    "Main St",
+    "Oak Ave",
+    "Maple Dr",
+    "Park Blvd",
+    "Cedar Ln",
+    "Elm St",
+    "Washington Ave",
+    "Lake Rd",
+    "Hillcrest Dr",
+    "Market St",
+    "Church St",
+    "Sunset Blvd",
+    "River Rd",
+    "Highland Ave",
+    "Center St",
+];
+const OPENERS: &[&str] = &[
+    "Therapy works best when you feel understood, and that is where we start.",
+    "Reaching out takes courage; I am glad you are here.",
+    "You do not have to carry this alone.",
+    "Change is possible, even when it does not feel that way yet.",
+    "I offer a warm, direct and collaborative space.",
+];
+const CLOSERS: &[&str] = &[
+    "I offer a free 15-minute call so we can see whether we are a good fit.",
+    "Together we will set goals that matter to you and review them as we go.",
+    "Sessions are practical, and you will leave with something to try.",
+    "I work with individuals and couples from every background and identity.",
+    "My office is a judgement-free zone, and humour is welcome.",
+];
+
+fn seeded(seed: u64, index: u64) -> StdRng {
+    StdRng::seed_from_u64(
+        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03),
+    )
+}
+
+/// A time-ordered id, deterministic for (seed, index, part).
+fn uuid_for(rng: &mut StdRng, base_ms: u64, index: u64) -> Uuid {
+    let bytes: [u8; 10] = rng.random();
+    uuid::Builder::from_unix_timestamp_millis(base_ms + index, &bytes).into_uuid()
+}
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    // Every list passed here is a non-empty constant.
+    &items[rng.random_range(0..items.len())]
+}
+
+fn npi(rng: &mut StdRng) -> String {
+    let first_nine: String = std::iter::once(rng.random_range(1..=2u8))
+        .chain((0..8).map(|_| rng.random_range(0..=9u8)))
+        .map(|d| char::from(b'0' + d))
+        .collect();
+    let check = crate::domain::npi_check_digit(&first_nine);
+    format!("{first_nine}{check}")
+}
+
+fn date(rng: &mut StdRng, from_year: i32, to_year: i32) -> String {
+    format!(
+        "{}-{:02}-{:02}",
+        rng.random_range(from_year..=to_year),
+        rng.random_range(1..=12),
+        rng.random_range(1..=28)
+    )
+}
+
+fn some_of<T: Copy>(rng: &mut StdRng, items: &[T], min: usize, max: usize) -> Vec<T> {
+    let n = rng.random_range(min..=max.min(items.len()));
+    items.choose_multiple(rng, n).copied().collect()
+}
+
+/// Generates listing `index` of the demo set `seed`.
+pub fn listing(
+    seed: u64,
+    index: u64,
+    base_ms: u64,
+    taxonomy: &Taxonomy,
+    places: &Places,
+) -> DemoListing {
+    let zips = places.zips.as_slice();
+    let mut rng = seeded(seed, index);
+    let first = *pick(&mut rng, FIRST_NAMES);
+    let last = *pick(&mut rng, LAST_NAMES);
+    let (credentials, title, taxonomy_code, license_type) = *pick(&mut rng, CREDENTIALS);
+    let display_name = format!("{first} {last}");
+    let slug = format!("{}-s{seed}-{index:x}", slugify(&display_name));
+
+    let modality_ids: Vec<(i32, String)> = {
+        let n = rng.random_range(1..=4);
+        let mut chosen: Vec<(i32, String)> = taxonomy
+            .modalities
+            .choose_multiple(&mut rng, n)
+            .cloned()
+            .collect();
+        // Couples-focused practices are common; make Imago visible in a demo.
+        if rng.random_bool(0.06)
+            && !chosen.iter().any(|(_, s)| s == "imago")
+            && let Some(imago) = taxonomy.modalities.iter().find(|(_, s)| s == "imago")
+        {
+            chosen.push(imago.clone());
+        }
+        chosen
+    };
+    let specialties: Vec<(i32, String)> = {
+        let n = rng.random_range(2..=6);
+        taxonomy
+            .specialties
+            .choose_multiple(&mut rng, n)
+            .cloned()
+            .collect()
+    };
+    let top_count = rng.random_range(1..=3.min(specialties.len()));
+    let specialty_refs: Vec<(i32, bool)> = specialties
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i < top_count))
+        .collect();
+    let insurer_ids: Vec<i32> = if rng.random_bool(0.55) {
+        let ids: Vec<i32> = taxonomy.insurers.iter().map(|(id, _)| *id).collect();
+        some_of(&mut rng, &ids, 1, 6)
+    } else {
+        Vec::new()
+    };
+
+    let online_only = rng.random_bool(0.2);
+    let office_count = if online_only {
+        0
+    } else if rng.random_bool(0.15) {
+        2
+    } else {
+        1
+    };
+    let home = *pick(&mut rng, zips);
+    let mut offices = Vec::with_capacity(office_count);
+    for n in 0..office_count {
+        // A second office is usually nearby: another ZIP in the same three-digit area.
+        let zip = if n == 0 {
+            home
+        } else {
+            places
+                .by_area
+                .get(&home.zip[..3])
+                .map_or(home, |nearby| *pick(&mut rng, nearby))
+        };
+        offices.push(DemoOffice {
+            id: uuid_for(&mut rng, base_ms, index),
+            label: if n == 0 {
+                Some("Main office")
+            } else {
+                Some("Second office")
+            },
+            address_line1: format!("{} {}", rng.random_range(10..9999), pick(&mut rng, STREETS)),
+            city: zip.city.clone(),
+            state: zip.state.clone(),
+            zip: zip.zip.clone(),
+            latitude: zip.point.latitude + rng.random_range(-0.02..0.02),
+            longitude: zip.point.longitude + rng.random_range(-0.02..0.02),
+            wheelchair_accessible: rng.random_bool(0.6),
+        });
+    }
+
+    let mut delivery = Vec::new();
+    if !online_only {
+        delivery.push("in_person");
+    }
+    if online_only || rng.random_bool(0.7) {
+        delivery.push("video");
+    }
+    if rng.random_bool(0.25) {
+        delivery.push("phone");
+    }
+    let mut telehealth_states = Vec::new();
+    if delivery.iter().any(|d| *d != "in_person") {
+        telehealth_states.push(home.state.clone());
+        if rng.random_bool(0.2) {
+            let other = *pick(&mut rng, zips);
+            if other.state != home.state {
+                telehealth_states.push(other.state.clone());
+            }
+        }
+    }
+
+    let insurance_only = !insurer_ids.is_empty() && rng.random_bool(0.08);
+    let (fee_min, fee_max, sliding) = if insurance_only {
+        (None, None, None)
+    } else {
+        let min = rng.random_range(16..=44) * 500; // $80–$220
+        let max = min + rng.random_range(0..=20) * 500;
+        let sliding = rng
+            .random_bool(0.35)
+            .then(|| rng.random_range(6..=(min / 500)) * 500);
+        (Some(min), Some(max), sliding)
+    };
+
+    let mut session_formats = vec!["individual"];
+    let couples = modality_ids
+        .iter()
+        .any(|(_, s)| ["imago", "gottman", "eft"].contains(&s.as_str()))
+        || rng.random_bool(0.45);
+    if couples {
+        session_formats.push("couples");
+    }
+    if rng.random_bool(0.2) {
+        session_formats.push("family");
+    }
+    if rng.random_bool(0.1) {
+        session_formats.push("group");
+    }
+
+    let mut languages = vec!["en"];
+    if rng.random_bool(0.15) {
+        languages.push("es");
+    }
+    if rng.random_bool(0.05) {
+        languages.push(*pick(
+            &mut rng,
+            &["fr", "zh", "vi", "ko", "ar", "pt", "hi", "ru"],
+        ));
+    }
+
+    let license_state = offices
+        .first()
+        .map_or_else(|| home.state.clone(), |o| o.state.clone());
+    let mut licenses = vec![DemoLicense {
+        id: uuid_for(&mut rng, base_ms, index),
+        license_type,
+        number: format!(
+            "{}{}",
+            &license_type[..1],
+            rng.random_range(10_000..999_999)
+        ),
+        state: license_state,
+        expires_on: date(&mut rng, 2027, 2029),
+        verified: rng.random_bool(0.7),
+    }];
+    if telehealth_states.len() > 1 {
+        licenses.push(DemoLicense {
+            id: uuid_for(&mut rng, base_ms, index),
+            license_type,
+            number: format!(
+                "{}{}",
+                &license_type[..1],
+                rng.random_range(10_000..999_999)
+            ),
+            state: telehealth_states[1].clone(),
+            expires_on: date(&mut rng, 2027, 2029),
+            verified: rng.random_bool(0.6),
+        });
+    }
+
+    let mut certifications = Vec::new();
+    let mut offerings = Vec::new();
+    for (id, slug) in &modality_ids {
+        let cert = match slug.as_str() {
+            "imago" => Some((
+                "Certified Imago Relationship Therapist",
+                "Imago International Training Institute",
+                *pick(
+                    &mut rng,
+                    &["Clinical", "Workshop Presenter", "Supervisor", "Faculty"],
+                ),
+            )),
+            "emdr" => Some((
+                "EMDRIA Certified Therapist",
+                "EMDR International Association",
+                "Certified",
+            )),
+            "gottman" => Some((
+                "Certified Gottman Therapist",
+                "The Gottman Institute",
+                "Level 3",
+            )),
+            "eft" => Some(("Certified EFT Therapist", "ICEEFT", "Certified")),
+            "dbt" => Some((
+                "DBT-Linehan Board Certified Clinician",
+                "DBT-Linehan Board of Certification",
+                "Clinician",
+            )),
+            _ => None,
+        };
+        if let Some((name, issuer, level)) = cert.filter(|_| rng.random_bool(0.6)) {
+            certifications.push(DemoCertification {
+                id: uuid_for(&mut rng, base_ms, index),
+                name,
+                issuer,
+                modality_id: Some(*id),
+                level: Some(level),
+                credential_id: format!(
+                    "{}-{}",
+                    &issuer[..2].to_ascii_uppercase(),
+                    rng.random_range(1000..99999)
+                ),
+                issued_on: date(&mut rng, 2008, 2024),
+                verified: rng.random_bool(0.75),
+            });
+        }
+        if slug == "imago" && rng.random_bool(0.5) {
+            let start = date(&mut rng, 2027, 2027);
+            offerings.push(DemoOffering {
+                id: uuid_for(&mut rng, base_ms, index),
+                kind: "workshop",
+                title: "Getting the Love You Want: a weekend workshop for couples".into(),
+                format: "in_person",
+                price_cents: 70000,
+                duration_minutes: 960,
+                ends_on: Some(start.clone()),
+                starts_on: Some(start),
+                location: offices.first().map(|o| format!("{}, {}", o.city, o.state)),
+            });
+        }
+    }
+    if rng.random_bool(0.12) {
+        let (kind, title, format, price, minutes) = *pick(
+            &mut rng,
+            &[
+                (
+                    "retreat",
+                    "Couples retreat weekend",
+                    "in_person",
+                    150_000,
+                    1_440,
+                ),
+                (
+                    "online_course",
+                    "Self-paced anxiety skills course",
+                    "online",
+                    19_900,
+                    600,
+                ),
+                ("group", "Weekly grief support group", "hybrid", 4_500, 90),
+                (
+                    "intensive",
+                    "Two-day couples intensive",
+                    "in_person",
+                    250_000,
+                    720,
+                ),
+                ("session", "Free 15-minute consultation", "online", 0, 15),
+            ],
+        );
+        offerings.push(DemoOffering {
+            id: uuid_for(&mut rng, base_ms, index),
+            kind,
+            title: title.into(),
+            format,
+            price_cents: price,
+            duration_minutes: minutes,
+            starts_on: None,
+            ends_on: None,
+            location: None,
+        });
+    }
+
+    let statement = format!(
+        "{} As {} {}, I work with {} people facing {} and {}. My approach draws on {}, \
+         and I tailor it to each client. {}",
+        pick(&mut rng, OPENERS),
+        if title.starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        },
+        title.to_lowercase(),
+        if couples {
+            "couples and individual"
+        } else {
+            "individual"
+        },
+        specialties
+            .first()
+            .map_or("life's challenges", |(_, s)| s.as_str())
+            .replace('-', " "),
+        specialties
+            .get(1)
+            .map_or("stress", |(_, s)| s.as_str())
+            .replace('-', " "),
+        modality_ids
+            .iter()
+            .map(|(_, s)| s.replace('-', " "))
+            .collect::<Vec<_>>()
+            .join(", "),
+        pick(&mut rng, CLOSERS),
+    );
+
+    DemoListing {
+        account_id: uuid_for(&mut rng, base_ms, index),
+        listing_id: uuid_for(&mut rng, base_ms, index),
+        email: format!("demo-s{seed}-{index}@demo.invalid"),
+        full_name: display_name.clone(),
+        slug,
+        display_name,
+        pronouns: rng
+            .random_bool(0.4)
+            .then(|| *pick(&mut rng, &["she/her", "he/him", "they/them"])),
+        credentials,
+        professional_title: title,
+        statement,
+        phone: format!(
+            "+1{}{}{:04}",
+            rng.random_range(201..990),
+            rng.random_range(200..999),
+            rng.random_range(0..10_000)
+        ),
+        gender: rng
+            .random_bool(0.9)
+            .then(|| *pick(&mut rng, &["female", "female", "male", "non_binary"])),
+        languages,
+        age_groups: some_of(&mut rng, &["children", "teens", "adults", "elders"], 1, 3),
+        communities: if rng.random_bool(0.5) {
+            some_of(
+                &mut rng,
+                &[
+                    "lgbtq",
+                    "bipoc",
+                    "veterans",
+                    "first_responders",
+                    "immigrants",
+                    "neurodivergent",
+                    "students",
+                ],
+                1,
+                3,
+            )
+        } else {
+            Vec::new()
+        },
+        faith: rng.random_bool(0.1).then(|| {
+            *pick(
+                &mut rng,
+                &["christian", "jewish", "muslim", "buddhist", "interfaith"],
+            )
+        }),
+        session_formats,
+        delivery,
+        accepting: {
+            const ACCEPTING: [&str; 9] = [
+                "accepting",
+                "accepting",
+                "accepting",
+                "accepting",
+                "accepting",
+                "accepting",
+                "waitlist",
+                "waitlist",
+                "not_accepting",
+            ];
+            ACCEPTING[rng.random_range(0..ACCEPTING.len())]
+        },
+        free_consultation: rng.random_bool(0.55),
+        fee_min_cents: fee_min,
+        fee_max_cents: fee_max,
+        sliding_scale_min_cents: sliding,
+        insurance_only,
+        payment_methods: some_of(
+            &mut rng,
+            &[
+                "cash",
+                "check",
+                "credit_card",
+                "debit_card",
+                "ach",
+                "zelle",
+                "hsa",
+                "fsa",
+            ],
+            1,
+            4,
+        ),
+        hsa_fsa: rng.random_bool(0.5),
+        npi: npi(&mut rng),
+        taxonomy_code,
+        years_in_practice: rng.random_range(1..=40),
+        telehealth_states,
+        confirmed_days_ago: rng.random_range(0..120),
+        modality_ids: modality_ids.iter().map(|(id, _)| *id).collect(),
+        specialties: specialty_refs,
+        insurer_ids,
+        offices,
+        licenses,
+        certifications,
+        offerings,
+    }
+}

@@ -1,0 +1,35 @@
+//! Email through a transactional outbox: `enqueue` writes the message in the caller's
+//! transaction, and the worker in `outbox` delivers it with retries. Transports: SMTP
+//! (production) or one `.eml` file per message (development and tests).
+
+pub mod outbox;
+pub mod templates;
+pub mod transport;
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A plain-text message waiting in, or read from, the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues `email` in the caller's transaction: it is sent only if that transaction commits.
+pub async fn enqueue(conn: &mut PgConnection, email: &OutgoingEmail) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "insert into outbox_email (id, to_address, reply_to, subject, body_text) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(&email.to)
+    .bind(&email.reply_to)
+    .bind(&email.subject)
+    .bind(&email.body)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
