@@ -21,6 +21,7 @@ use crate::routes;
     modifiers(&BearerAuth),
     tags(
         (name = "directory", description = "The public directory: published listings"),
+        (name = "my listing", description = "A therapist manages their own listing"),
         (name = "auth", description = "Join the directory, sign in, tokens and the signed-in account"),
         (name = "taxonomy", description = "Modalities, specialties and insurers"),
         (name = "operational", description = "Health, readiness, metrics and this document"),

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use utoipa_actix_web::scope;
 
-use crate::{auth, directory, ops, taxonomy};
+use crate::{auth, directory, listings, ops, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -28,6 +28,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::routes::request_password_reset)
             .service(auth::routes::confirm_password_reset)
             .service(auth::routes::me)
-            .service(auth::routes::change_password),
+            .service(auth::routes::change_password)
+            .service(listings::routes::get_listing)
+            .service(listings::routes::patch_listing)
+            .service(listings::routes::create_office)
+            .service(listings::routes::patch_office)
+            .service(listings::routes::delete_office)
+            .service(listings::routes::create_license)
+            .service(listings::routes::patch_license)
+            .service(listings::routes::delete_license)
+            .service(listings::routes::create_certification)
+            .service(listings::routes::patch_certification)
+            .service(listings::routes::delete_certification)
+            .service(listings::routes::create_offering)
+            .service(listings::routes::patch_offering)
+            .service(listings::routes::delete_offering)
+            .service(listings::routes::submit)
+            .service(listings::routes::confirm)
+            .service(listings::routes::unpublish),
     );
 }

@@ -110,6 +110,7 @@ impl Application {
                 .app_data(passwords.clone())
                 .app_data(path_config())
                 .default_service(web::to(fallback))
+                .wrap(from_fn(crate::auth::extract::guard))
                 .wrap(from_fn(cors))
                 .wrap(from_fn(request_context))
         })

@@ -103,12 +103,74 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     })
 }
 
+/// Which role a path needs, decided by prefix so that nothing under these prefixes can be
+/// served unauthenticated by mistake: `/v1/admin…` admins, `/v1/me/listing…` and
+/// `/v1/me/inquiries…` therapists, the rest of `/v1/me…` any signed-in account.
+fn required_role(path: &str) -> Option<Option<Role>> {
+    if path == "/v1/admin" || path.starts_with("/v1/admin/") {
+        Some(Some(Role::Admin))
+    } else if ["/v1/me/listing", "/v1/me/inquiries"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
+        Some(Some(Role::Therapist))
+    } else if path == "/v1/me" || path.starts_with("/v1/me/") {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+/// Authenticates and authorises by path before any other extractor runs, so an anonymous
+/// or wrong-role request gets its 401/403 before its body or parameters are even parsed.
+/// The account is left in the request's extensions for the extractors below.
+pub async fn guard(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::{HttpMessage, ResponseError};
+    if let Some(role) = required_role(req.path()) {
+        // The clone is dropped before routing, which needs the request to itself.
+        let outcome = authenticate(req.request().clone())
+            .await
+            .and_then(|user| match role {
+                Some(needed) if user.role != needed => Err(forbidden(needed)),
+                _ => Ok(user),
+            });
+        match outcome {
+            Ok(user) => {
+                req.extensions_mut().insert(user);
+            }
+            Err(err) => return Ok(req.into_response(err.error_response())),
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn forbidden(needed: Role) -> ApiError {
+    match needed {
+        Role::Admin => ApiError::new(ErrorCode::Forbidden, "This route is for admins."),
+        Role::Therapist => ApiError::new(
+            ErrorCode::Forbidden,
+            "Only therapist accounts have a listing.",
+        ),
+    }
+}
+
+fn current_user(req: &HttpRequest) -> Option<AuthUser> {
+    use actix_web::HttpMessage;
+    req.extensions().get::<AuthUser>().copied()
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        match current_user(req) {
+            Some(user) => Box::pin(std::future::ready(Ok(user))),
+            None => Box::pin(authenticate(req.clone())),
+        }
     }
 }
 

@@ -154,8 +154,9 @@ pub struct PublicProfile {
     pub published_at: Option<OffsetDateTime>,
 }
 
+/// An offering as PostgreSQL aggregates it (price in cents).
 #[derive(Deserialize)]
-struct OfferingRow {
+pub struct OfferingRow {
     id: Uuid,
     kind: OfferingKind,
     title: String,
@@ -274,6 +275,23 @@ pub async fn find_published(
     Ok(row.map(PublicProfile::from))
 }
 
+impl From<OfferingRow> for PublicOffering {
+    fn from(o: OfferingRow) -> Self {
+        PublicOffering {
+            id: o.id,
+            kind: o.kind,
+            title: o.title,
+            description: o.description,
+            format: o.format,
+            price: Money::from_db(o.price_cents),
+            duration_minutes: o.duration_minutes,
+            starts_on: o.starts_on,
+            ends_on: o.ends_on,
+            location: o.location,
+        }
+    }
+}
+
 fn money(cents: Option<i32>) -> Option<Money> {
     cents.map(|c| Money::from_db(i64::from(c)))
 }
@@ -325,18 +343,7 @@ impl From<ProfileRow> for PublicProfile {
                 .offerings
                 .0
                 .into_iter()
-                .map(|o| PublicOffering {
-                    id: o.id,
-                    kind: o.kind,
-                    title: o.title,
-                    description: o.description,
-                    format: o.format,
-                    price: Money::from_db(o.price_cents),
-                    duration_minutes: o.duration_minutes,
-                    starts_on: o.starts_on,
-                    ends_on: o.ends_on,
-                    location: o.location,
-                })
+                .map(PublicOffering::from)
                 .collect(),
             last_confirmed_at: r.last_confirmed_at,
             published_at: r.published_at,

@@ -115,6 +115,14 @@ vocabulary!(SpecialtyCategory {
     LifeChallenges => "life_challenges",
 });
 
+// Written out: the enum comes from the macro above, which cannot take `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for Accepting {
+    fn default() -> Self {
+        Accepting::Accepting
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

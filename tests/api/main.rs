@@ -8,6 +8,7 @@ mod embedded;
 mod errors;
 mod fixtures;
 mod helpers;
+mod listing;
 mod operational;
 mod profile;
 mod schema;

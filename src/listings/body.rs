@@ -1,0 +1,714 @@
+//! The editable parts of a listing as request bodies, and their validation.
+//!
+//! PATCH uses JSON merge patch (RFC 7396): the patch is merged into the current editable
+//! representation, and the merged whole is parsed and validated again, so a patch can never
+//! leave the listing in a state a full write could not produce. Anything that is not an
+//! editable field (`status`, `id`, `account_id`, `slug`, verification fields …) is refused as
+//! an unknown field.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::Date;
+use utoipa::ToSchema;
+
+use crate::domain::vocab::{
+    Accepting, AgeGroup, Community, Delivery, Faith, Gender, OfferingFormat, OfferingKind,
+    PaymentMethod, SessionFormat,
+};
+use crate::domain::{
+    Email, GeoPoint, Invalid, Money, Npi, TaxonomyCode, UsPhone, UsState, ZipCode,
+};
+use crate::error::FieldError;
+
+/// RFC 7396: objects merge recursively, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(patch) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            if let Value::Object(map) = target {
+                for (key, value) in patch {
+                    if value.is_null() {
+                        map.remove(&key);
+                    } else {
+                        merge_patch(map.entry(key).or_insert(Value::Null), value);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+/// Every field a therapist may write on their listing. Absent optional fields are empty.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingBody {
+    #[schema(min_length = 1, max_length = 120)]
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 40)]
+    pub pronouns: Option<String>,
+    /// Credentials suffix, e.g. "LPCS, LCAS".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 80)]
+    pub credentials: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 120)]
+    pub professional_title: Option<String>,
+    /// Plain text, stored as given (never rendered as HTML by the service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5000)]
+    pub statement: Option<String>,
+    /// https only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub photo_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub website_url: Option<String>,
+    /// A US number in any usual spelling; stored as E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 254)]
+    pub contact_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// ISO 639 codes, at most 20.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub age_groups: Vec<AgeGroup>,
+    #[serde(default)]
+    pub communities: Vec<Community>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faith: Option<Faith>,
+    #[serde(default)]
+    pub session_formats: Vec<SessionFormat>,
+    #[serde(default)]
+    pub delivery: Vec<Delivery>,
+    #[serde(default = "accepting_default")]
+    pub accepting: Accepting,
+    #[serde(default)]
+    pub free_consultation: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_min: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_max: Option<Money>,
+    /// The lowest a sliding scale goes; at most `fee_min`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sliding_scale_min: Option<Money>,
+    /// Sees clients through insurance only (then no fee is needed to submit).
+    #[serde(default)]
+    pub insurance_only: bool,
+    #[serde(default)]
+    pub payment_methods: Vec<PaymentMethod>,
+    #[serde(default)]
+    pub hsa_fsa: bool,
+    /// National Provider Identifier (10 digits, Luhn check digit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npi: Option<String>,
+    /// NUCC taxonomy code, e.g. 101YP2500X.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomy_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 70)]
+    pub years_in_practice: Option<i16>,
+    #[serde(default)]
+    pub telehealth_states: Vec<String>,
+    /// Modality slugs (see /v1/modalities), at most 15.
+    #[serde(default)]
+    #[schema(max_items = 15)]
+    pub modalities: Vec<String>,
+    /// Specialty slugs (see /v1/specialties), at most 25.
+    #[serde(default)]
+    #[schema(max_items = 25)]
+    pub specialties: Vec<String>,
+    /// Up to three of `specialties`.
+    #[serde(default)]
+    #[schema(max_items = 3)]
+    pub top_specialties: Vec<String>,
+    /// Insurer slugs (see /v1/insurers), at most 40.
+    #[serde(default)]
+    #[schema(max_items = 40)]
+    pub insurers: Vec<String>,
+}
+
+fn accepting_default() -> Accepting {
+    Accepting::Accepting
+}
+
+/// Single-line text: length-capped, no control characters; empty means absent.
+fn line(
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = value.as_deref()?;
+    if value.trim().is_empty() {
+        return None;
+    }
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    } else if value.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "invalid_characters",
+            "control characters are not allowed",
+        ));
+    }
+    Some(value.to_owned())
+}
+
+fn parsed<T>(
+    field: &str,
+    value: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    let raw = value.as_deref().filter(|v| !v.trim().is_empty())?;
+    parse(raw).map_err(|e| errors.push(e.at(field))).ok()
+}
+
+fn url(
+    field: &str,
+    value: &Option<String>,
+    https_only: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let raw = line(field, value, 500, errors)?;
+    let ok = url::Url::parse(&raw).is_ok_and(|u| {
+        u.host().is_some() && (u.scheme() == "https" || (!https_only && u.scheme() == "http"))
+    });
+    if !ok {
+        let scheme = if https_only { "an https" } else { "an http(s)" };
+        errors.push(FieldError::new(
+            field,
+            "invalid_url",
+            format!("must be {scheme} URL"),
+        ));
+    }
+    Some(raw)
+}
+
+fn capped<T>(field: &str, values: &[T], max: usize, errors: &mut Vec<FieldError>) {
+    if values.len() > max {
+        errors.push(FieldError::new(
+            field,
+            "too_many",
+            format!("at most {max} entries"),
+        ));
+    }
+}
+
+fn dedup<T: Ord + Clone>(values: &[T]) -> Vec<T> {
+    let mut v = values.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The listing's fields after validation, normalised for storage. Taxonomy slugs are
+/// checked against the database separately (`store::resolve_terms`).
+#[derive(Debug, Clone)]
+pub struct ValidListing {
+    pub body: ListingBody,
+    pub phone: Option<String>,
+    pub npi: Option<String>,
+    pub taxonomy_code: Option<String>,
+    pub telehealth_states: Vec<String>,
+}
+
+impl ListingBody {
+    pub fn validate(mut self) -> Result<ValidListing, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = self.display_name.clone();
+        if name.trim().is_empty() {
+            errors.push(FieldError::new(
+                "display_name",
+                "required",
+                "a display name is required",
+            ));
+        } else {
+            line("display_name", &Some(name), 120, &mut errors);
+        }
+        self.pronouns = line("pronouns", &self.pronouns, 40, &mut errors);
+        self.credentials = line("credentials", &self.credentials, 80, &mut errors);
+        self.professional_title = line(
+            "professional_title",
+            &self.professional_title,
+            120,
+            &mut errors,
+        );
+        if let Some(statement) = &self.statement {
+            if statement.chars().count() > 5000 {
+                errors.push(FieldError::new(
+                    "statement",
+                    "too_long",
+                    "at most 5000 characters",
+                ));
+            } else if statement
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                errors.push(FieldError::new(
+                    "statement",
+                    "invalid_characters",
+                    "control characters are not allowed",
+                ));
+            }
+            if statement.trim().is_empty() {
+                self.statement = None;
+            }
+        }
+        self.photo_url = url("photo_url", &self.photo_url, true, &mut errors);
+        self.website_url = url("website_url", &self.website_url, false, &mut errors);
+        let phone = parsed(
+            "phone",
+            &self.phone,
+            |v| UsPhone::parse(v).map(|p| p.as_str().to_owned()),
+            &mut errors,
+        );
+        if let Some(email) = &self.contact_email {
+            match Email::parse(email) {
+                Ok(email) => self.contact_email = Some(email.as_str().to_owned()),
+                Err(e) if email.trim().is_empty() => {
+                    let _ = e;
+                    self.contact_email = None;
+                }
+                Err(e) => errors.push(e.at("contact_email")),
+            }
+        }
+        capped("languages", &self.languages, 20, &mut errors);
+        for (i, language) in self.languages.iter().enumerate() {
+            let ok = (2..=3).contains(&language.len())
+                && language.bytes().all(|b| b.is_ascii_lowercase());
+            if !ok {
+                errors.push(FieldError::new(
+                    format!("languages[{i}]"),
+                    "invalid_language",
+                    "an ISO 639 code such as `en` or `es`",
+                ));
+            }
+        }
+        self.languages = dedup(&self.languages);
+        self.age_groups = dedup(&self.age_groups);
+        self.communities = dedup(&self.communities);
+        self.session_formats = dedup(&self.session_formats);
+        self.delivery = dedup(&self.delivery);
+        self.payment_methods = dedup(&self.payment_methods);
+
+        for (field, money) in [
+            ("fee_min", &mut self.fee_min),
+            ("fee_max", &mut self.fee_max),
+            ("sliding_scale_min", &mut self.sliding_scale_min),
+        ] {
+            if let Some(Err(e)) = money.map(|m| m.validated()) {
+                errors.push(e.at(format!("{field}.amount_cents")));
+            }
+        }
+        match (self.fee_min, self.fee_max) {
+            (Some(min), Some(max)) if min.amount_cents > max.amount_cents => {
+                errors.push(FieldError::new(
+                    "fee_min",
+                    "greater_than_max",
+                    "fee_min must not exceed fee_max",
+                ));
+            }
+            (Some(_), None) => errors.push(FieldError::new(
+                "fee_max",
+                "required",
+                "give fee_max with fee_min",
+            )),
+            (None, Some(_)) => errors.push(FieldError::new(
+                "fee_min",
+                "required",
+                "give fee_min with fee_max",
+            )),
+            _ => {}
+        }
+        if let Some(sliding) = self.sliding_scale_min {
+            match self.fee_min {
+                None => errors.push(FieldError::new(
+                    "sliding_scale_min",
+                    "requires_fee",
+                    "a sliding scale needs a standard fee",
+                )),
+                Some(min) if sliding.amount_cents > min.amount_cents => {
+                    errors.push(FieldError::new(
+                        "sliding_scale_min",
+                        "greater_than_fee",
+                        "the sliding scale must reach at or below fee_min",
+                    ))
+                }
+                _ => {}
+            }
+        }
+        let npi = parsed(
+            "npi",
+            &self.npi,
+            |v| Npi::parse(v).map(|n| n.as_str().to_owned()),
+            &mut errors,
+        );
+        let taxonomy_code = parsed(
+            "taxonomy_code",
+            &self.taxonomy_code,
+            |v| TaxonomyCode::parse(v).map(|t| t.as_str().to_owned()),
+            &mut errors,
+        );
+        if let Some(years) = self.years_in_practice
+            && !(0..=70).contains(&years)
+        {
+            errors.push(FieldError::new(
+                "years_in_practice",
+                "out_of_range",
+                "between 0 and 70",
+            ));
+        }
+        let mut telehealth_states = Vec::new();
+        for (i, state) in self.telehealth_states.iter().enumerate() {
+            match UsState::parse(state) {
+                Ok(s) => telehealth_states.push(s.as_str().to_owned()),
+                Err(e) => errors.push(e.at(format!("telehealth_states[{i}]"))),
+            }
+        }
+        let telehealth_states = dedup(&telehealth_states);
+        capped("modalities", &self.modalities, 15, &mut errors);
+        capped("specialties", &self.specialties, 25, &mut errors);
+        capped("insurers", &self.insurers, 40, &mut errors);
+        capped("top_specialties", &self.top_specialties, 3, &mut errors);
+        // Taxonomy slugs keep their order here, so an unknown one is reported at the index
+        // the client sent; duplicates are dropped when they are resolved to ids.
+        for (i, top) in self.top_specialties.iter().enumerate() {
+            if !self.specialties.contains(top) {
+                errors.push(FieldError::new(
+                    format!("top_specialties[{i}]"),
+                    "not_a_specialty",
+                    format!("`{top}` must also be listed in specialties"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(ValidListing {
+                body: self,
+                phone,
+                npi,
+                taxonomy_code,
+                telehealth_states,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+// --- Offices, licenses, certifications, offerings -----------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 80)]
+    pub label: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
+    pub address_line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub address_line2: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub city: String,
+    #[schema(example = "NC")]
+    pub state: String,
+    /// A known US ZIP code; without coordinates, the office is placed at its centroid.
+    #[schema(example = "27601")]
+    pub zip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+    #[serde(default)]
+    pub wheelchair_accessible: bool,
+}
+
+impl OfficeBody {
+    pub fn validate(&self) -> Result<super::model::OfficeInput, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let label = line("label", &self.label, 80, &mut errors);
+        if self.address_line1.trim().is_empty() {
+            errors.push(FieldError::new(
+                "address_line1",
+                "required",
+                "a street address is required",
+            ));
+        }
+        line(
+            "address_line1",
+            &Some(self.address_line1.clone()),
+            200,
+            &mut errors,
+        );
+        let address_line2 = line("address_line2", &self.address_line2, 200, &mut errors);
+        if self.city.trim().is_empty() {
+            errors.push(FieldError::new("city", "required", "a city is required"));
+        }
+        line("city", &Some(self.city.clone()), 100, &mut errors);
+        let state = UsState::parse(&self.state)
+            .map_err(|e| errors.push(e.at("state")))
+            .ok();
+        let zip = ZipCode::parse(&self.zip)
+            .map_err(|e| errors.push(e.at("zip")))
+            .ok();
+        if let (Some(state), Some(zip)) = (state, &zip)
+            && zip.info().state != state.as_str()
+        {
+            errors.push(FieldError::new(
+                "zip",
+                "zip_state_mismatch",
+                format!(
+                    "ZIP code {} is in {}, not {}",
+                    zip.as_str(),
+                    zip.info().state,
+                    state.as_str()
+                ),
+            ));
+        }
+        let point = match (self.latitude, self.longitude) {
+            (Some(lat), Some(lng)) => GeoPoint::new(lat, lng)
+                .map_err(|e| errors.push(e.at("latitude")))
+                .ok(),
+            (None, None) => None,
+            _ => {
+                errors.push(FieldError::new(
+                    "latitude",
+                    "incomplete",
+                    "give both latitude and longitude, or neither",
+                ));
+                None
+            }
+        };
+        match (state, zip) {
+            (Some(state), Some(zip)) if errors.is_empty() => Ok(super::model::OfficeInput {
+                label,
+                address_line1: self.address_line1.clone(),
+                address_line2,
+                city: self.city.clone(),
+                state,
+                zip,
+                point,
+                wheelchair_accessible: self.wheelchair_accessible,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseBody {
+    /// e.g. LPC, LCSW, LMFT, Psychologist.
+    #[serde(rename = "type")]
+    #[schema(min_length = 1, max_length = 40)]
+    pub license_type: String,
+    #[schema(min_length = 1, max_length = 40)]
+    pub number: String,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<Date>,
+}
+
+impl LicenseBody {
+    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        for (field, value, max) in [
+            ("type", &self.license_type, 40),
+            ("number", &self.number, 40),
+        ] {
+            if value.trim().is_empty() {
+                errors.push(FieldError::new(field, "required", "required"));
+            }
+            line(field, &Some(value.clone()), max, &mut errors);
+        }
+        match UsState::parse(&self.state) {
+            Ok(s) => self.state = s.as_str().to_owned(),
+            Err(e) => errors.push(e.at("state")),
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificationBody {
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        example = "Certified Imago Relationship Therapist"
+    )]
+    pub name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        example = "Imago International Training Institute"
+    )]
+    pub issuer: String,
+    /// Modality slug the certification is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "imago")]
+    pub modality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 80, example = "Clinical")]
+    pub level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 80)]
+    pub credential_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<Date>,
+}
+
+impl CertificationBody {
+    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        for (field, value) in [("name", &self.name), ("issuer", &self.issuer)] {
+            if value.trim().is_empty() {
+                errors.push(FieldError::new(field, "required", "required"));
+            }
+            line(field, &Some(value.clone()), 120, &mut errors);
+        }
+        self.level = line("level", &self.level, 80, &mut errors);
+        self.credential_id = line("credential_id", &self.credential_id, 80, &mut errors);
+        if let (Some(issued), Some(expires)) = (self.issued_on, self.expires_on)
+            && expires < issued
+        {
+            errors.push(FieldError::new(
+                "expires_on",
+                "before_issued",
+                "must not be before issued_on",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingBody {
+    pub kind: OfferingKind,
+    #[schema(min_length = 1, max_length = 120)]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    pub format: OfferingFormat,
+    pub price: Money,
+    /// From 5 minutes to 30 days (43200).
+    #[schema(minimum = 5, maximum = 43200)]
+    pub duration_minutes: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_on: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_on: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub location: Option<String>,
+}
+
+impl OfferingBody {
+    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.title.trim().is_empty() {
+            errors.push(FieldError::new("title", "required", "required"));
+        }
+        line("title", &Some(self.title.clone()), 120, &mut errors);
+        if let Some(d) = &self.description
+            && d.chars().count() > 2000
+        {
+            errors.push(FieldError::new(
+                "description",
+                "too_long",
+                "at most 2000 characters",
+            ));
+        }
+        self.location = line("location", &self.location, 200, &mut errors);
+        if let Err(e) = self.price.validated() {
+            errors.push(e.at("price.amount_cents"));
+        }
+        if !(5..=43_200).contains(&self.duration_minutes) {
+            errors.push(FieldError::new(
+                "duration_minutes",
+                "out_of_range",
+                "between 5 and 43200 minutes",
+            ));
+        }
+        if let (Some(start), Some(end)) = (self.starts_on, self.ends_on)
+            && end < start
+        {
+            errors.push(FieldError::new(
+                "ends_on",
+                "before_start",
+                "must not be before starts_on",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}, "list": [1, 2]});
+        merge_patch(
+            &mut doc,
+            json!({"a": "z", "c": {"f": null}, "list": [3], "new": true}),
+        );
+        assert_eq!(
+            doc,
+            json!({"a": "z", "c": {"d": "e"}, "list": [3], "new": true})
+        );
+    }
+
+    #[test]
+    fn cross_field_rules() {
+        let body = ListingBody {
+            display_name: "A".into(),
+            fee_min: Some(Money::usd(10_000).unwrap()),
+            fee_max: Some(Money::usd(5_000).unwrap()),
+            sliding_scale_min: Some(Money::usd(20_000).unwrap()),
+            specialties: vec!["anxiety".into()],
+            top_specialties: vec!["grief".into()],
+            ..Default::default()
+        };
+        let errors = body.validate().unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["fee_min", "sliding_scale_min", "top_specialties[0]"]
+        );
+    }
+}
