@@ -22,6 +22,7 @@ use crate::routes;
     tags(
         (name = "directory", description = "The public directory: published listings"),
         (name = "my listing", description = "A therapist manages their own listing"),
+        (name = "admin", description = "Review, verification, accounts, taxonomy and the audit log (admins only)"),
         (name = "auth", description = "Join the directory, sign in, tokens and the signed-in account"),
         (name = "taxonomy", description = "Modalities, specialties and insurers"),
         (name = "operational", description = "Health, readiness, metrics and this document"),

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use utoipa_actix_web::scope;
 
-use crate::{auth, directory, listings, ops, taxonomy};
+use crate::{admin, auth, directory, listings, ops, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -45,6 +45,30 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(listings::routes::delete_offering)
             .service(listings::routes::submit)
             .service(listings::routes::confirm)
-            .service(listings::routes::unpublish),
+            .service(listings::routes::unpublish)
+            .service(admin::listings::list_listings)
+            .service(admin::listings::get_listing)
+            .service(admin::listings::approve)
+            .service(admin::listings::reject)
+            .service(admin::listings::suspend)
+            .service(admin::listings::reinstate)
+            .service(admin::listings::verify_license)
+            .service(admin::listings::verify_certification)
+            .service(admin::accounts::list_accounts)
+            .service(admin::accounts::suspend_account)
+            .service(admin::accounts::reinstate_account)
+            .service(admin::taxonomy::list_modalities)
+            .service(admin::taxonomy::create_modality)
+            .service(admin::taxonomy::update_modality)
+            .service(admin::taxonomy::delete_modality)
+            .service(admin::taxonomy::list_specialties)
+            .service(admin::taxonomy::create_specialty)
+            .service(admin::taxonomy::update_specialty)
+            .service(admin::taxonomy::delete_specialty)
+            .service(admin::taxonomy::list_insurers)
+            .service(admin::taxonomy::create_insurer)
+            .service(admin::taxonomy::update_insurer)
+            .service(admin::taxonomy::delete_insurer)
+            .service(admin::audit_log::list_audit_log),
     );
 }

@@ -65,6 +65,7 @@ impl Application {
             .clone()
             .context("APP_JWT_SECRET is not set")?;
         let keys = web::Data::new(TokenKeys::new(&jwt_secret));
+        let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(&jwt_secret));
         let p = config.passwords;
         let passwords = web::Data::new(Passwords::new(
             p.memory_kib,
@@ -107,6 +108,7 @@ impl Application {
                 .app_data(route_table.clone())
                 .app_data(metrics.clone())
                 .app_data(keys.clone())
+                .app_data(cursors.clone())
                 .app_data(passwords.clone())
                 .app_data(path_config())
                 .default_service(web::to(fallback))

@@ -255,6 +255,8 @@ select
               from offering f where f.listing_id = l.id), '[]') as offerings
 from listing l
 where l.status = 'published' and (l.id = $1 or l.slug = $2)
+  -- A suspended account's listing is hidden without touching the listing's own state.
+  and exists (select 1 from account a where a.id = l.account_id and a.status = 'active')
 "#;
 
 /// The published listing named by `id_or_slug`, or `None` for anything else.

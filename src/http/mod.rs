@@ -5,6 +5,7 @@ pub mod caching;
 pub mod client_ip;
 pub mod context;
 pub mod cors;
+pub mod cursor;
 pub mod fallback;
 pub mod json;
 pub mod metrics;

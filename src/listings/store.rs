@@ -47,6 +47,7 @@ pub struct LockedListing {
     pub published_at: Option<time::OffsetDateTime>,
     pub display_name: String,
     pub credentials: Option<String>,
+    pub review_requested_at: Option<time::OffsetDateTime>,
 }
 
 pub async fn lock_by_account(
@@ -54,7 +55,7 @@ pub async fn lock_by_account(
     account_id: Uuid,
 ) -> sqlx::Result<Option<LockedListing>> {
     sqlx::query_as(
-        "select id, version, status::text as status, published_at, display_name, credentials
+        "select id, version, status::text as status, published_at, display_name, credentials, review_requested_at
          from listing where account_id = $1 for update",
     )
     .bind(account_id)
@@ -64,7 +65,7 @@ pub async fn lock_by_account(
 
 pub async fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<LockedListing>> {
     sqlx::query_as(
-        "select id, version, status::text as status, published_at, display_name, credentials
+        "select id, version, status::text as status, published_at, display_name, credentials, review_requested_at
          from listing where id = $1 for update",
     )
     .bind(id)

@@ -69,6 +69,44 @@ pub fn password_changed(to: &str) -> OutgoingEmail {
     }
 }
 
+pub fn listing_approved(base: &Url, to: &str, slug: &str) -> OutgoingEmail {
+    let mut profile = base.clone();
+    profile.set_path(&format!("/therapists/{slug}"));
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Your directory listing is published".into(),
+        body: format!(
+            "Hello,\n\nAn admin reviewed and approved your listing. It is now in the directory:\n\n{profile}\n\n\
+             Please confirm it is current every couple of months so clients can trust it.\n"
+        ),
+    }
+}
+
+pub fn listing_rejected(to: &str, reason: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Your directory listing needs changes".into(),
+        body: format!(
+            "Hello,\n\nAn admin reviewed your listing and could not publish it yet. Their note:\n\n{reason}\n\n\
+             Edit your listing and submit it again when it is ready.\n"
+        ),
+    }
+}
+
+pub fn listing_suspended(to: &str, reason: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Your directory listing is suspended".into(),
+        body: format!(
+            "Hello,\n\nYour listing has been suspended and is no longer shown in the directory. The reason:\n\n\
+             {reason}\n\nReply to support if you believe this is a mistake.\n"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,431 @@
+//! Managing modalities, specialties and insurers: create, rename, retire (a retired term
+//! leaves new edits, the public lists and search facets, but listings that have it keep
+//! it), and delete, refused with 409 `term_in_use` while any listing or certification uses
+//! the term.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+
+use crate::audit::AuditEntry;
+use crate::auth::AdminUser;
+use crate::domain::Slug;
+use crate::domain::vocab::{SpecialtyCategory, Vocabulary};
+use crate::error::{ApiError, ErrorCode, FieldError, Problem};
+use crate::http::Json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Modality,
+    Specialty,
+    Insurer,
+}
+
+impl Kind {
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Modality => "modality",
+            Kind::Specialty => "specialty",
+            Kind::Insurer => "insurer",
+        }
+    }
+
+    /// How many listings (and certifications) use the term.
+    fn usage_sql(self) -> &'static str {
+        match self {
+            Kind::Modality => {
+                "(select count(*) from listing_modality where modality_id = t.id)
+                 + (select count(*) from certification where modality_id = t.id)"
+            }
+            Kind::Specialty => "(select count(*) from listing_specialty where specialty_id = t.id)",
+            Kind::Insurer => "(select count(*) from listing_insurer where insurer_id = t.id)",
+        }
+    }
+}
+
+/// A term as admins see it, retired ones included.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct AdminTerm {
+    slug: String,
+    name: String,
+    description: Option<String>,
+    category: Option<String>,
+    retired: bool,
+    /// Listings (and, for modalities, certifications) using it.
+    in_use: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermCreate {
+    #[schema(max_length = 60, example = "somatic-experiencing")]
+    slug: String,
+    #[schema(max_length = 120)]
+    name: String,
+    /// Modalities and specialties only.
+    #[schema(max_length = 500)]
+    description: Option<String>,
+    /// Specialties only, and required for them.
+    category: Option<SpecialtyCategory>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermPatch {
+    #[schema(max_length = 120)]
+    name: Option<String>,
+    #[schema(max_length = 500)]
+    description: Option<String>,
+    category: Option<SpecialtyCategory>,
+    /// true retires the term, false brings it back.
+    retired: Option<bool>,
+}
+
+fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    if value.trim().is_empty() {
+        errors.push(FieldError::new(field, "required", "must not be empty"));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    } else if value.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "invalid_characters",
+            "control characters are not allowed",
+        ));
+    }
+}
+
+fn check_fields(
+    kind: Kind,
+    description: &Option<String>,
+    category: &Option<SpecialtyCategory>,
+    creating: bool,
+    errors: &mut Vec<FieldError>,
+) {
+    if let Some(d) = description {
+        if kind == Kind::Insurer {
+            errors.push(FieldError::new(
+                "description",
+                "not_allowed",
+                "insurers have no description",
+            ));
+        } else if d.chars().count() > 500 {
+            errors.push(FieldError::new(
+                "description",
+                "too_long",
+                "at most 500 characters",
+            ));
+        }
+    }
+    match (kind, category) {
+        (Kind::Specialty, None) if creating => errors.push(FieldError::new(
+            "category",
+            "required",
+            "a specialty needs a category",
+        )),
+        (Kind::Modality | Kind::Insurer, Some(_)) => errors.push(FieldError::new(
+            "category",
+            "not_allowed",
+            "only specialties have a category",
+        )),
+        _ => {}
+    }
+}
+
+/// Terms of `kind`, all of them or the one with slug `$1`.
+fn terms_sql(kind: Kind) -> String {
+    let (description, category) = match kind {
+        Kind::Modality => ("t.description", "null::text"),
+        Kind::Specialty => ("t.description", "t.category::text"),
+        Kind::Insurer => ("null::text", "null::text"),
+    };
+    format!(
+        "select t.slug, t.name, {description} as description, {category} as category,
+                t.retired_at is not null as retired, {} as in_use
+         from {} t where ($1::text is null or t.slug = $1) order by t.name",
+        kind.usage_sql(),
+        kind.table()
+    )
+}
+
+async fn fetch(pool: &PgPool, kind: Kind, slug: &str) -> Result<Option<AdminTerm>, ApiError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(terms_sql(kind)))
+        .bind(slug)
+        .fetch_optional(pool)
+        .await?)
+}
+
+async fn list(pool: &PgPool, kind: Kind) -> Result<HttpResponse, ApiError> {
+    let rows: Vec<AdminTerm> = sqlx::query_as(sqlx::AssertSqlSafe(terms_sql(kind)))
+        .bind(None::<String>)
+        .fetch_all(pool)
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+fn conflict_or_internal(err: sqlx::Error, slug: &str) -> ApiError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let field = if db.constraint().is_some_and(|c| c.ends_with("_name_key")) {
+                "name"
+            } else {
+                "slug"
+            };
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!("another term already has this {field}"),
+            )
+            .with_errors(vec![FieldError::new(
+                field,
+                "taken",
+                format!("`{slug}`: already in use by another term"),
+            )])
+        }
+        _ => ApiError::internal(err),
+    }
+}
+
+async fn create(
+    admin: AdminUser,
+    pool: &PgPool,
+    kind: Kind,
+    body: TermCreate,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    if let Err(e) = Slug::parse(&body.slug) {
+        errors.push(e.at("slug"));
+    } else if body.slug.len() > 60 {
+        errors.push(FieldError::new("slug", "too_long", "at most 60 characters"));
+    }
+    check_text("name", &body.name, 120, &mut errors);
+    check_fields(kind, &body.description, &body.category, true, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let mut tx = pool.begin().await?;
+    let sql = match kind {
+        Kind::Modality => {
+            "insert into modality (slug, name, description) values ($1, $2, coalesce($3, ''))"
+        }
+        Kind::Specialty => {
+            "insert into specialty (slug, name, description, category) values ($1, $2, coalesce($3, ''), $4::specialty_category)"
+        }
+        Kind::Insurer => "insert into insurer (slug, name) values ($1, $2)",
+    };
+    sqlx::query(sql)
+        .bind(&body.slug)
+        .bind(body.name.trim())
+        .bind(&body.description)
+        .bind(body.category.map(|c| c.as_str()))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or_internal(e, &body.slug))?;
+    AuditEntry::new(admin.0.actor(), &format!("{}.created", kind.table()))
+        .details(json!({ "slug": body.slug, "name": body.name }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    let term = fetch(pool, kind, &body.slug)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "location",
+            format!("/v1/admin/{}/{}", plural(kind), body.slug),
+        ))
+        .json(term))
+}
+
+fn plural(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Modality => "modalities",
+        Kind::Specialty => "specialties",
+        Kind::Insurer => "insurers",
+    }
+}
+
+async fn update(
+    admin: AdminUser,
+    pool: &PgPool,
+    kind: Kind,
+    slug: &str,
+    body: TermPatch,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    if let Some(name) = &body.name {
+        check_text("name", name, 120, &mut errors);
+    }
+    check_fields(kind, &body.description, &body.category, false, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let mut tx = pool.begin().await?;
+    let sql = format!(
+        "update {} set name = coalesce($2, name),
+             {}
+             retired_at = case when $4::bool is null then retired_at when $4 then coalesce(retired_at, now()) else null end
+         where slug = $1",
+        kind.table(),
+        match kind {
+            Kind::Modality => "description = coalesce($3, description), ",
+            Kind::Specialty => "description = coalesce($3, description), category = coalesce($5::specialty_category, category), ",
+            Kind::Insurer => "",
+        }
+    );
+    let updated = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(slug)
+        .bind(body.name.as_deref().map(str::trim))
+        .bind(&body.description)
+        .bind(body.retired)
+        .bind(body.category.map(|c| c.as_str()))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or_internal(e, slug))?
+        .rows_affected();
+    if updated == 0 {
+        return Err(ApiError::not_found());
+    }
+    let action = match body.retired {
+        Some(true) => "retired",
+        Some(false) => "unretired",
+        None => "updated",
+    };
+    AuditEntry::new(admin.0.actor(), &format!("{}.{action}", kind.table()))
+        .details(json!({ "slug": slug, "name": body.name, "retired": body.retired }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(
+        fetch(pool, kind, slug)
+            .await?
+            .ok_or_else(ApiError::not_found)?,
+    ))
+}
+
+async fn remove(
+    admin: AdminUser,
+    pool: &PgPool,
+    kind: Kind,
+    slug: &str,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = pool.begin().await?;
+    let sql = format!("delete from {} where slug = $1", kind.table());
+    let deleted = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(slug)
+        .execute(&mut *tx)
+        .await;
+    let deleted = match deleted {
+        Ok(done) => done.rows_affected(),
+        Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+            return Err(ApiError::new(
+                ErrorCode::TermInUse,
+                format!(
+                    "`{slug}` is used by listings; retire it instead (PATCH with \"retired\": true)."
+                ),
+            ));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    if deleted == 0 {
+        return Err(ApiError::not_found());
+    }
+    AuditEntry::new(admin.0.actor(), &format!("{}.deleted", kind.table()))
+        .details(json!({ "slug": slug }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+macro_rules! term_routes {
+    ($kind:expr, $path:literal, $item:literal, $list:ident, $create:ident, $update:ident, $delete:ident, $what:literal) => {
+        #[doc = concat!("Every ", $what, ", retired ones included, with how often each is used.")]
+        #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<AdminTerm>)))]
+        #[get($path)]
+        pub async fn $list(_admin: AdminUser, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+            list(&pool, $kind).await
+        }
+
+        #[doc = concat!("Creates a ", $what, ". Slugs and names are unique (409 `conflict`).")]
+        #[utoipa::path(
+            tag = "admin",
+            security(("bearer" = [])),
+            request_body = TermCreate,
+            responses(
+                (status = 201, body = AdminTerm),
+                (status = 409, body = Problem, content_type = "application/problem+json"),
+                (status = 422, body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[post($path)]
+        pub async fn $create(admin: AdminUser, pool: web::Data<PgPool>, body: Json<TermCreate>) -> Result<HttpResponse, ApiError> {
+            create(admin, &pool, $kind, body.0).await
+        }
+
+        #[doc = concat!("Renames, re-describes, retires (`\"retired\": true`) or brings back a ", $what, ".")]
+        #[utoipa::path(
+            tag = "admin",
+            security(("bearer" = [])),
+            params(("slug" = String, Path)),
+            request_body = TermPatch,
+            responses((status = 200, body = AdminTerm), (status = 404, body = Problem, content_type = "application/problem+json"))
+        )]
+        #[patch($item)]
+        pub async fn $update(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<String>, body: Json<TermPatch>) -> Result<HttpResponse, ApiError> {
+            update(admin, &pool, $kind, &slug, body.0).await
+        }
+
+        #[doc = concat!("Deletes an unused ", $what, "; one in use is 409 `term_in_use` (retire it instead).")]
+        #[utoipa::path(
+            tag = "admin",
+            security(("bearer" = [])),
+            params(("slug" = String, Path)),
+            responses(
+                (status = 204),
+                (status = 404, body = Problem, content_type = "application/problem+json"),
+                (status = 409, body = Problem, content_type = "application/problem+json", description = "`term_in_use`"),
+            )
+        )]
+        #[delete($item)]
+        pub async fn $delete(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+            remove(admin, &pool, $kind, &slug).await
+        }
+    };
+}
+
+term_routes!(
+    Kind::Modality,
+    "/admin/modalities",
+    "/admin/modalities/{slug}",
+    list_modalities,
+    create_modality,
+    update_modality,
+    delete_modality,
+    "modality"
+);
+term_routes!(
+    Kind::Specialty,
+    "/admin/specialties",
+    "/admin/specialties/{slug}",
+    list_specialties,
+    create_specialty,
+    update_specialty,
+    delete_specialty,
+    "specialty"
+);
+term_routes!(
+    Kind::Insurer,
+    "/admin/insurers",
+    "/admin/insurers/{slug}",
+    list_insurers,
+    create_insurer,
+    update_insurer,
+    delete_insurer,
+    "insurer"
+);
