@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(taxonomy::routes::list_modalities)
             .service(taxonomy::routes::list_specialties)
             .service(taxonomy::routes::list_insurers)
+            .service(directory::routes::search_listings)
             .service(directory::routes::get_profile)
             .service(auth::routes::signup)
             .service(auth::routes::verify_email)

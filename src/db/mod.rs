@@ -22,7 +22,11 @@ pub async fn connect(url: &SecretString, settings: &DatabaseSettings) -> anyhow:
     let options = PgConnectOptions::from_str(url.expose_secret())
         .context("DATABASE_URL is not a valid PostgreSQL URL")?
         .application_name("therapist-directory")
-        .options([("statement_timeout", timeout_ms.as_str())]);
+        // Name search tolerates a letter or two off ("shafer" finds "Shafir").
+        .options([
+            ("statement_timeout", timeout_ms.as_str()),
+            ("pg_trgm.word_similarity_threshold", "0.5"),
+        ]);
     PgPoolOptions::new()
         .max_connections(settings.pool_size)
         .acquire_timeout(settings.acquire_timeout)

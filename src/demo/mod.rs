@@ -124,7 +124,7 @@ pub async fn seed(
     tracing::info!(fast_path, "loading demo listings");
 
     // Generation runs on its own thread, one batch ahead of the database.
-    let (sender, mut batches) = tokio::sync::mpsc::channel::<[CopyBuffer; 9]>(2);
+    let (sender, mut batches) = tokio::sync::mpsc::channel::<([CopyBuffer; 9], Vec<uuid::Uuid>)>(2);
     let SeedOptions { count, seed } = options;
     let generator = std::thread::spawn(move || {
         let places = Places::load();
@@ -135,11 +135,13 @@ pub async fn seed(
             let end = (start + BATCH).min(count);
             let mut buffers: [CopyBuffer; 9] =
                 std::array::from_fn(|_| CopyBuffer::with_capacity(256 * 1024));
+            let mut ids = Vec::with_capacity(BATCH as usize);
             for index in start..end {
                 let listing = generate::listing(seed, index, base_ms, &taxonomy, &places);
                 encode(&listing, now, &mut buffers);
+                ids.push(listing.listing_id);
             }
-            if sender.blocking_send(buffers).is_err() {
+            if sender.blocking_send((buffers, ids)).is_err() {
                 return; // The loader stopped (an error); it reports why.
             }
             start = end;
@@ -148,7 +150,8 @@ pub async fn seed(
 
     let mut done = 0;
     let mut per_table = [Duration::ZERO; 9];
-    while let Some(buffers) = batches.recv().await {
+    let mut indexing = Duration::ZERO;
+    while let Some((buffers, ids)) = batches.recv().await {
         for ((statement, buffer), spent) in TABLES.iter().zip(buffers).zip(per_table.iter_mut()) {
             if buffer.bytes.is_empty() {
                 continue;
@@ -159,6 +162,14 @@ pub async fn seed(
             copy.finish().await?;
             *spent += copy_started.elapsed();
         }
+        // The search representation, built by the same function every other write uses
+        // (the per-row trigger is skipped on the fast path).
+        let indexing_started = Instant::now();
+        sqlx::query("select directory_refresh($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        indexing += indexing_started.elapsed();
         done = (done + BATCH).min(count);
         progress(done, count);
     }
@@ -170,11 +181,12 @@ pub async fn seed(
     }
     let commit_started = Instant::now();
     tx.commit().await?;
-    tracing::debug!(?per_table, commit = ?commit_started.elapsed(), "demo load timings");
+    tracing::debug!(?per_table, ?indexing, commit = ?commit_started.elapsed(), "demo load timings");
     // Fresh statistics, so the planner knows the tables just grew.
     sqlx::raw_sql(
         "analyze account; analyze listing; analyze listing_modality; analyze listing_specialty;
-         analyze listing_insurer; analyze office; analyze license; analyze certification; analyze offering",
+         analyze listing_insurer; analyze office; analyze license; analyze certification; analyze offering;
+         analyze directory_entry; analyze directory_office",
     )
     .execute(&mut *conn)
     .await?;

@@ -13,4 +13,5 @@ mod listing;
 mod operational;
 mod profile;
 mod schema;
+mod search;
 mod taxonomy;

@@ -1,0 +1,707 @@
+//! `GET /v1/therapists`: each parameter against fixtures whose answer is known, a seeded
+//! randomized comparison with a plain in-Rust filter (with full cursor walks), visibility
+//! rules and hostile input.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+use sqlx::PgPool;
+use therapist_directory::domain::GeoPoint;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+/// Raleigh, NC.
+const BASE: (f64, f64) = (35.7796, -78.6382);
+/// Kilometres per degree of latitude on the sphere the service uses.
+const KM_PER_DEGREE: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
+
+#[derive(Clone, Debug)]
+struct Fixture {
+    name: String,
+    status: &'static str,
+    /// (latitude, longitude, state)
+    offices: Vec<(f64, f64, &'static str)>,
+    telehealth: Vec<&'static str>,
+    delivery: Vec<&'static str>,
+    session_formats: Vec<&'static str>,
+    modalities: Vec<&'static str>,
+    specialties: Vec<&'static str>,
+    insurers: Vec<&'static str>,
+    languages: Vec<&'static str>,
+    fee_min: Option<i32>,
+    sliding: Option<i32>,
+    accepting: &'static str,
+    free_consultation: bool,
+    gender: Option<&'static str>,
+    license_verified: bool,
+    certified_in: Option<&'static str>,
+    offering: Option<&'static str>,
+    statement: String,
+    confirmed_days_ago: i32,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Self {
+        Fixture {
+            name: name.to_owned(),
+            status: "published",
+            offices: vec![(BASE.0, BASE.1, "NC")],
+            telehealth: vec![],
+            delivery: vec!["in_person"],
+            session_formats: vec!["individual"],
+            modalities: vec!["cbt"],
+            specialties: vec!["anxiety"],
+            insurers: vec![],
+            languages: vec!["en"],
+            fee_min: Some(15000),
+            sliding: None,
+            accepting: "accepting",
+            free_consultation: false,
+            gender: None,
+            license_verified: false,
+            certified_in: None,
+            offering: None,
+            statement: "I offer warm, practical therapy.".into(),
+            confirmed_days_ago: 10,
+        }
+    }
+
+    async fn insert(&self, db: &PgPool) -> Uuid {
+        let account = Uuid::now_v7();
+        let id = Uuid::now_v7();
+        let slug = format!(
+            "{}-{}",
+            therapist_directory::domain::slugify(&self.name),
+            &id.simple().to_string()[24..]
+        );
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query(
+            "insert into account (id, email, password_hash, full_name) values ($1, $2, '!x', 'F')",
+        )
+        .bind(account)
+        .bind(format!("{slug}@fixture.example"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into listing (id, account_id, status, slug, display_name, statement, telehealth_states, delivery,
+                 session_formats, languages, fee_min_cents, fee_max_cents, sliding_scale_min_cents, accepting,
+                 free_consultation, gender, last_confirmed_at, published_at)
+             values ($1, $2, $3::listing_status, $4, $5, $6, $7, $8, $9, $10, $11, $11 + 5000, $12, $13::accepting_status,
+                 $14, $15, now() - make_interval(days => $16), now())",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(self.status)
+        .bind(&slug)
+        .bind(&self.name)
+        .bind(&self.statement)
+        .bind(&self.telehealth)
+        .bind(&self.delivery)
+        .bind(&self.session_formats)
+        .bind(&self.languages)
+        .bind(self.fee_min)
+        .bind(self.sliding)
+        .bind(self.accepting)
+        .bind(self.free_consultation)
+        .bind(self.gender)
+        .bind(self.confirmed_days_ago)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        for (table, column, slugs) in [
+            ("modality", "listing_modality", &self.modalities),
+            ("specialty", "listing_specialty", &self.specialties),
+            ("insurer", "listing_insurer", &self.insurers),
+        ] {
+            let sql = format!(
+                "insert into {column} (listing_id, {table}_id) select $1, id from {table} where slug = any($2)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(slugs)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for (n, (lat, lng, state)) in self.offices.iter().enumerate() {
+            sqlx::query(
+                "insert into office (id, listing_id, address_line1, city, state, zip, latitude, longitude)
+                 values ($1, $2, $3, 'Somewhere', $4, '27601', $5, $6)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(id)
+            .bind(format!("{n} Main St"))
+            .bind(state)
+            .bind(lat)
+            .bind(lng)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "insert into license (id, listing_id, license_type, license_number, state, verification_status, verified_at)
+             values ($1, $2, 'LPC', $3, 'NC', $4::verification_status, case when $5 then now() end)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(id)
+        .bind(slug.clone())
+        .bind(if self.license_verified { "verified" } else { "unverified" })
+        .bind(self.license_verified)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        if let Some(modality) = self.certified_in {
+            sqlx::query(
+                "insert into certification (id, listing_id, name, issuer, modality_id, verification_status, verified_at)
+                 select $1, $2, 'Cert', 'Issuer', id, 'verified', now() from modality where slug = $3",
+            )
+            .bind(Uuid::now_v7())
+            .bind(id)
+            .bind(modality)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        if let Some(kind) = self.offering {
+            sqlx::query(
+                "insert into offering (id, listing_id, kind, title, format, price_cents, duration_minutes)
+                 values ($1, $2, $3::offering_kind, 'Offer', 'online', 1000, 60)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(id)
+            .bind(kind)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        id
+    }
+}
+
+fn north_of_base(km: f64) -> (f64, f64, &'static str) {
+    (BASE.0 + km / KM_PER_DEGREE, BASE.1, "NC")
+}
+
+async fn ids(app: &TestApp, query: &str) -> Vec<String> {
+    let response = app.get(&format!("/v1/therapists?{query}")).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{query}: {}",
+        response.text().await.unwrap_or_default()
+    );
+    let body: Value = response.json().await.unwrap();
+    let mut ids: Vec<String> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(ids: &[Uuid]) -> Vec<String> {
+    let mut v: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn each_parameter_selects_exactly_the_expected_listings() {
+    let app = spawn_app().await;
+    let plain = Fixture::new("Plain Baseline").insert(&app.db).await;
+    let near = Fixture {
+        offices: vec![north_of_base(39.0)],
+        ..Fixture::new("Thirty Nine")
+    }
+    .insert(&app.db)
+    .await;
+    let far = Fixture {
+        offices: vec![north_of_base(41.0)],
+        ..Fixture::new("Forty One")
+    }
+    .insert(&app.db)
+    .await;
+    let online = Fixture {
+        offices: vec![],
+        telehealth: vec!["NC"],
+        delivery: vec!["video"],
+        ..Fixture::new("Online Only")
+    }
+    .insert(&app.db)
+    .await;
+    let sliding = Fixture {
+        fee_min: Some(12000),
+        sliding: Some(6000),
+        ..Fixture::new("Sliding Scale")
+    }
+    .insert(&app.db)
+    .await;
+    let imago = Fixture {
+        modalities: vec!["imago"],
+        specialties: vec!["relationship-issues"],
+        session_formats: vec!["couples"],
+        certified_in: Some("imago"),
+        offering: Some("workshop"),
+        insurers: vec!["aetna"],
+        languages: vec!["en", "es"],
+        gender: Some("female"),
+        free_consultation: true,
+        license_verified: true,
+        accepting: "waitlist",
+        statement: "Imago couples work for partners caught in the same fight.".into(),
+        confirmed_days_ago: 1,
+        ..Fixture::new("Hailey Shafir")
+    }
+    .insert(&app.db)
+    .await;
+    let texas = Fixture {
+        offices: vec![(30.2672, -97.7431, "TX")],
+        ..Fixture::new("Austin Person")
+    }
+    .insert(&app.db)
+    .await;
+
+    let cases: Vec<(&str, Vec<Uuid>)> = vec![
+        ("near=35.7796,-78.6382", vec![plain, near, sliding, imago]),
+        (
+            "near=35.7796,-78.6382&radius_km=42",
+            vec![plain, near, far, sliding, imago],
+        ),
+        (
+            "near=27601&radius_km=5",
+            vec![plain, online, sliding, imago],
+        ),
+        ("max_fee_cents=6000", vec![sliding]),
+        ("max_fee_cents=5999", vec![]),
+        ("sliding_scale=true", vec![sliding]),
+        ("modality=imago", vec![imago]),
+        (
+            "modality=imago&modality=cbt",
+            vec![plain, near, far, online, sliding, imago, texas],
+        ),
+        ("specialty=relationship-issues", vec![imago]),
+        ("insurer=aetna", vec![imago]),
+        ("language=es", vec![imago]),
+        ("session_format=couples", vec![imago]),
+        ("delivery=video", vec![online]),
+        (
+            "accepting=true",
+            vec![plain, near, far, online, sliding, texas],
+        ),
+        ("accepting=false", vec![imago]),
+        ("free_consultation=true", vec![imago]),
+        ("gender=female", vec![imago]),
+        ("certified_in=imago", vec![imago]),
+        ("license_verified=true", vec![imago]),
+        ("offering=workshop", vec![imago]),
+        ("state=TX", vec![texas]),
+        (
+            "state=NC&modality=imago&accepting=false&max_fee_cents=20000",
+            vec![imago],
+        ),
+        ("q=imago", vec![imago]),
+        ("q=shafir", vec![imago]),
+        ("q=shafer", vec![imago]),
+        ("q=imago&near=27601&modality=imago", vec![imago]),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(ids(&app, query).await, sorted(&expected), "{query}");
+    }
+
+    // distance_km is reported and sorted on.
+    let body: Value = app
+        .get("/v1/therapists?near=35.7796,-78.6382&radius_km=42")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let distances: Vec<f64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["distance_km"].as_f64().unwrap())
+        .collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    let last = *distances.last().unwrap();
+    assert!((last - 41.0).abs() < 0.2, "{last}");
+}
+
+#[tokio::test]
+async fn typos_and_stems_still_find_listings() {
+    let app = spawn_app().await;
+    let anxious = Fixture {
+        specialties: vec!["anxiety"],
+        modalities: vec!["emdr"],
+        statement: "I specialise in helping anxious clients.".into(),
+        ..Fixture::new("Dana Wells")
+    }
+    .insert(&app.db)
+    .await;
+    Fixture {
+        specialties: vec!["grief"],
+        modalities: vec!["act"],
+        statement: "Loss and mourning.".into(),
+        ..Fixture::new("Sam Other")
+    }
+    .insert(&app.db)
+    .await;
+    for q in [
+        "anxiety",
+        "anxeity",
+        "anxious",
+        "emdr therpy",
+        "EMDR",
+        "wells",
+    ] {
+        assert_eq!(
+            ids(&app, &format!("q={}", q.replace(' ', "+"))).await,
+            sorted(&[anxious]),
+            "q={q}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_public_listings_appear_and_retired_terms_leave_facets() {
+    let app = spawn_app().await;
+    let public = Fixture {
+        modalities: vec!["cbt", "hypnotherapy"],
+        ..Fixture::new("Public One")
+    }
+    .insert(&app.db)
+    .await;
+    for status in [
+        "draft",
+        "pending_review",
+        "rejected",
+        "suspended",
+        "unpublished",
+    ] {
+        Fixture {
+            status,
+            ..Fixture::new(&format!("Hidden {status}"))
+        }
+        .insert(&app.db)
+        .await;
+    }
+    let suspended_account = Fixture::new("Suspended Account").insert(&app.db).await;
+    sqlx::query("update account set status = 'suspended' where id = (select account_id from listing where id = $1)")
+        .bind(suspended_account)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(ids(&app, "").await, sorted(&[public]));
+
+    sqlx::query("update modality set retired_at = now() where slug = 'hypnotherapy'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let body: Value = app
+        .get("/v1/therapists?facets=modality,delivery")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let facet: Vec<&str> = body["facets"]["modality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(facet, ["cbt"]);
+    assert_eq!(
+        body["facets"]["delivery"][0],
+        serde_json::json!({"slug": "in_person", "count": 1})
+    );
+    assert_eq!(body["total"], 1);
+    assert_eq!(body["total_is_exact"], true);
+    // A retired term is no longer a valid filter.
+    assert_problem(
+        app.get("/v1/therapists?modality=hypnotherapy").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hostile_input_is_a_client_error_never_a_500() {
+    let app = spawn_app().await;
+    Fixture::new("Someone").insert(&app.db).await;
+    let long = "a".repeat(10_000);
+    let cases: Vec<(String, u16)> = vec![
+        ("q=%27%3B%20drop%20table%20listing%3B--".into(), 200),
+        ("q=%22unbalanced".into(), 200),
+        ("q=a%20%26%20%7C%20!%20%3A*%20%3C-%3E".into(), 200),
+        ("q=%F0%9F%98%80%F0%9F%A7%A0".into(), 200),
+        ("q=-%22%22-OR-or".into(), 200),
+        ("q=%00".into(), 400),
+        ("q=%FF%FE%FD".into(), 400),
+        (format!("q={long}"), 400),
+        (format!("modality={long}"), 400),
+        ("modality=astrology".into(), 422),
+        ("near=99999".into(), 400),
+        ("near=100,100".into(), 400),
+        ("near=1e400,2".into(), 400),
+        ("radius_km=NaN&near=27601".into(), 400),
+        ("radius_km=-1&near=27601".into(), 400),
+        ("limit=51".into(), 400),
+        ("limit=99999999999999999999".into(), 400),
+        ("cursor=abc.def".into(), 400),
+        ("cursor=".into(), 400),
+        ("max_fee_cents=1e9".into(), 400),
+        ("sort=price".into(), 400),
+        ("%ZZ=1".into(), 400),
+    ];
+    for (query, status) in cases {
+        let response = app.get(&format!("/v1/therapists?{query}")).await;
+        let got = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert_eq!(got, status, "{}: {body}", &query[..query.len().min(60)]);
+        assert!(
+            !body.contains("sqlx") && !body.contains("syntax error"),
+            "{body}"
+        );
+    }
+}
+
+/// The set of listings a search must return, computed directly from the fixtures.
+fn expected(fixtures: &[(Uuid, Fixture)], f: &Filters) -> Vec<String> {
+    let center = GeoPoint::new(f.near.0, f.near.1).unwrap();
+    let matches = |x: &Fixture| {
+        (f.modality.is_empty() || x.modalities.iter().any(|m| f.modality.contains(m)))
+            && f.accepting
+                .is_none_or(|a| (x.accepting == "accepting") == a)
+            && f.max_fee
+                .is_none_or(|max| x.sliding.or(x.fee_min).is_some_and(|floor| floor <= max))
+            && f.language.is_none_or(|l| x.languages.contains(&l))
+            && f.delivery.is_none_or(|d| x.delivery.contains(&d))
+            && f.license_verified.is_none_or(|v| x.license_verified == v)
+            && (!f.use_near
+                || x.offices.iter().any(|(lat, lng, _)| {
+                    GeoPoint::new(*lat, *lng).unwrap().distance_km(&center) <= f.radius
+                }))
+            && x.status == "published"
+    };
+    let ids: Vec<Uuid> = fixtures
+        .iter()
+        .filter(|(_, x)| matches(x))
+        .map(|(id, _)| *id)
+        .collect();
+    sorted(&ids)
+}
+
+#[derive(Debug)]
+struct Filters {
+    modality: Vec<&'static str>,
+    accepting: Option<bool>,
+    max_fee: Option<i32>,
+    language: Option<&'static str>,
+    delivery: Option<&'static str>,
+    license_verified: Option<bool>,
+    use_near: bool,
+    near: (f64, f64),
+    radius: f64,
+    sort: &'static str,
+}
+
+impl Filters {
+    fn query(&self) -> String {
+        let mut q = vec![format!("sort={}", self.sort), "limit=3".to_owned()];
+        q.extend(self.modality.iter().map(|m| format!("modality={m}")));
+        if let Some(a) = self.accepting {
+            q.push(format!("accepting={a}"));
+        }
+        if let Some(m) = self.max_fee {
+            q.push(format!("max_fee_cents={m}"));
+        }
+        if let Some(l) = self.language {
+            q.push(format!("language={l}"));
+        }
+        if let Some(d) = self.delivery {
+            q.push(format!("delivery={d}"));
+        }
+        if let Some(v) = self.license_verified {
+            q.push(format!("license_verified={v}"));
+        }
+        if self.use_near {
+            q.push(format!(
+                "near={},{}&radius_km={}",
+                self.near.0, self.near.1, self.radius
+            ));
+        }
+        q.join("&")
+    }
+}
+
+#[tokio::test]
+async fn random_searches_agree_with_a_plain_filter_and_pages_cover_each_match_once() {
+    const MODALITIES: [&str; 4] = ["cbt", "imago", "emdr", "dbt"];
+    for seed in 0..4u64 {
+        let app = spawn_app().await;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut fixtures = Vec::new();
+        for n in 0..18 {
+            let km = rng.random_range(0.0..80.0);
+            let bearing: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+            let lat = BASE.0 + km * bearing.cos() / KM_PER_DEGREE;
+            let lng = BASE.1 + km * bearing.sin() / (KM_PER_DEGREE * BASE.0.to_radians().cos());
+            let fee = rng.random_range(6..=30) * 1000;
+            let fixture = Fixture {
+                status: if rng.random_bool(0.85) {
+                    "published"
+                } else {
+                    "draft"
+                },
+                offices: vec![(lat, lng, "NC")],
+                modalities: vec![MODALITIES[rng.random_range(0..4)]],
+                languages: if rng.random_bool(0.3) {
+                    vec!["en", "es"]
+                } else {
+                    vec!["en"]
+                },
+                delivery: if rng.random_bool(0.5) {
+                    vec!["in_person", "video"]
+                } else {
+                    vec!["in_person"]
+                },
+                fee_min: Some(fee),
+                sliding: rng.random_bool(0.3).then_some(fee / 2),
+                accepting: if rng.random_bool(0.7) {
+                    "accepting"
+                } else {
+                    "waitlist"
+                },
+                license_verified: rng.random_bool(0.5),
+                confirmed_days_ago: rng.random_range(0..5),
+                ..Fixture::new(&format!("Person {seed} {n}"))
+            };
+            let id = fixture.insert(&app.db).await;
+            fixtures.push((id, fixture));
+        }
+        for _ in 0..6 {
+            let filters = Filters {
+                modality: if rng.random_bool(0.5) {
+                    vec![
+                        MODALITIES[rng.random_range(0..4)],
+                        MODALITIES[rng.random_range(0..4)],
+                    ]
+                } else {
+                    vec![]
+                },
+                accepting: rng.random_bool(0.3).then(|| rng.random_bool(0.5)),
+                max_fee: rng
+                    .random_bool(0.3)
+                    .then(|| rng.random_range(5..=25) * 1000),
+                language: rng.random_bool(0.2).then_some("es"),
+                delivery: rng.random_bool(0.2).then_some("video"),
+                license_verified: rng.random_bool(0.2).then(|| rng.random_bool(0.5)),
+                use_near: rng.random_bool(0.6),
+                near: BASE,
+                radius: rng.random_range(10.0..60.0),
+                sort: ["fee", "recently_confirmed", "distance"][rng.random_range(0..3)],
+            };
+            let filters = Filters {
+                sort: if filters.sort == "distance" && !filters.use_near {
+                    "fee"
+                } else {
+                    filters.sort
+                },
+                ..filters
+            };
+            // Walk every page.
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut query = filters.query();
+                if let Some(c) = &cursor {
+                    query.push_str(&format!("&cursor={c}"));
+                }
+                let body: Value = app
+                    .get(&format!("/v1/therapists?{query}"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                seen.extend(
+                    body["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i["id"].as_str().unwrap().to_owned()),
+                );
+                match body["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
+                assert!(seen.len() <= 50, "runaway pagination");
+            }
+            let total = seen.len();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(
+                total,
+                seen.len(),
+                "seed {seed} {filters:?}: a listing appeared twice"
+            );
+            assert_eq!(
+                seen,
+                expected(&fixtures, &filters),
+                "seed {seed}: {}",
+                filters.query()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn search_answers_are_cacheable_and_cursors_are_bound_to_their_search() {
+    let app = spawn_app().await;
+    for n in 0..5 {
+        Fixture::new(&format!("Cache Person {n}"))
+            .insert(&app.db)
+            .await;
+    }
+    let first = app.get("/v1/therapists?limit=2").await;
+    assert!(
+        first.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = first.json().await.unwrap();
+    assert_eq!(body["total"], 5);
+    let again = app
+        .client
+        .get(app.url("/v1/therapists?limit=2"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let cursor = body["next_cursor"].as_str().unwrap();
+    let other = app
+        .get(&format!("/v1/therapists?limit=2&sort=fee&cursor={cursor}"))
+        .await;
+    assert_problem(other, 400, "invalid_cursor").await;
+    let item = &body["items"][0];
+    for key in [
+        "id",
+        "slug",
+        "display_name",
+        "fees",
+        "modalities",
+        "offices",
+        "accepting",
+        "last_confirmed_at",
+    ] {
+        assert!(item.get(key).is_some(), "{key} missing from {item}");
+    }
+    assert!(item.get("statement").is_none() && item.get("account_id").is_none());
+}
