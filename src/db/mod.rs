@@ -23,8 +23,11 @@ pub async fn connect(url: &SecretString, settings: &DatabaseSettings) -> anyhow:
         .context("DATABASE_URL is not a valid PostgreSQL URL")?
         .application_name("therapist-directory")
         // Name search tolerates a letter or two off ("shafer" finds "Shafir").
+        // JIT compilation costs hundreds of milliseconds on the search queries whose
+        // estimated cost crosses its threshold, for queries that run in a few: off.
         .options([
             ("statement_timeout", timeout_ms.as_str()),
+            ("jit", "off"),
             ("pg_trgm.word_similarity_threshold", "0.5"),
         ]);
     PgPoolOptions::new()

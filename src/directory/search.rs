@@ -485,7 +485,7 @@ pub async fn search(
 
     let mut b: QueryBuilder<Postgres> = QueryBuilder::new("with ");
     if let Some(q) = &params.q {
-        b.push("search as (select websearch_to_tsquery('english', ");
+        b.push("search as materialized (select websearch_to_tsquery('english', ");
         b.push_bind(q.clone());
         // OR the query as typed with a corrected one: each word replaced by the closest
         // taxonomy word (trigram similarity), generic words ("therapy", "counselor") dropped
@@ -500,7 +500,7 @@ pub async fn search(
         // A bounding box first (GiST), then the exact great-circle distance.
         let dlat = near.radius_km / 110.574;
         let dlng = near.radius_km / (111.320 * near.point.latitude.to_radians().cos().max(0.01));
-        b.push("near as (select o.listing_id, min(distance_km(o.location, point(");
+        b.push("near as materialized (select o.listing_id, min(distance_km(o.location, point(");
         b.push_bind(near.point.longitude);
         b.push(", ");
         b.push_bind(near.point.latitude);
@@ -528,7 +528,7 @@ pub async fn search(
     });
     b.push(match sort {
         Sort::Relevance => {
-            "(ts_rank_cd(e.document, s.tsq) + word_similarity(s.q, e.display_name))::float8 as key "
+            "(ts_rank_cd(e.document, (select tsq from search)) + word_similarity((select q from search), e.display_name))::float8 as key "
         }
         Sort::Distance => "n.d::float8 as key ",
         Sort::Fee => "e.fee_floor_cents::float8 as key ",
@@ -537,16 +537,14 @@ pub async fn search(
         }
     });
     b.push("from directory_entry e ");
-    if params.q.is_some() {
-        b.push("cross join search s ");
-    }
     if params.near.is_some() {
         b.push("left join near n on n.listing_id = e.listing_id ");
     }
     b.push("where true ");
     if params.q.is_some() {
         // `<%`: the query is close to some part of the name (pg_trgm word similarity, GIN-indexed).
-        b.push("and (e.document @@ s.tsq or s.q <% e.display_name) ");
+        // Scalar subqueries become init plans: computed once, and usable by the GIN indexes.
+        b.push("and (e.document @@ (select tsq from search) or (select q from search) <% e.display_name) ");
     }
     if let Some(near) = &params.near {
         // Online-only listings match through telehealth in the searched state.

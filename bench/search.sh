@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Search benchmark (issue 7): loads demo listings with seed-demo in three steps
+# (10k → 100k → 1M), and at each size drives every query class from a separate load
+# generator at 8 concurrent clients for DURATION seconds, printing p50/p95/p99 and
+# throughput per class. URLs are drawn at random from generated lists (never one repeated
+# URL); walking pages uses cursors fetched beforehand.
+#   bash bench/search.sh            (about 15 minutes; needs PostgreSQL's binaries)
+#   SIZES="10000" bash bench/search.sh   (one size only)
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+trap cleanup EXIT
+SIZES=${SIZES:-"10000 100000 1000000"}
+DURATION=${DURATION:-15}
+FACETS="facets=modality,specialty,insurer,delivery,session_format"
+
+cargo build --release --quiet --bin therapist-directory --example loadgen
+start_cluster
+loaded=0
+seed=1
+for size in $SIZES; do
+  add=$((size - loaded))
+  echo "== loading $add listings (total $size)"
+  /usr/bin/time -f "seed-demo: %e s" ./target/release/therapist-directory seed-demo --count "$add" --seed "$seed" 2>&1 | tail -1
+  loaded=$size; seed=$((seed + 1))
+  stop_api; start_api
+
+  zips=$(sql "select zip from office tablesample system (1) limit 300")
+  modalities=(cbt dbt act emdr imago gottman eft psychodynamic person-centered mindfulness-based)
+  insurers=(aetna cigna united-healthcare blue-cross-blue-shield medicare optum humana)
+  {
+    for zip in $zips; do
+      m=${modalities[$((RANDOM % ${#modalities[@]}))]}
+      printf 'radius_modality_accepting\tGET\t/v1/therapists?near=%s&radius_km=40&modality=%s&accepting=true&sort=distance&%s\n' "$zip" "$m" "$FACETS"
+    done
+  } >"$OUT/radius.tsv"
+  for limit in $(seq 1 50); do
+    for word in anxiety depression couples trauma; do
+      printf 'common_word_nationwide\tGET\t/v1/therapists?q=%s&limit=%s&%s\n' "$word" "$limit" "$FACETS"
+    done
+  done >"$OUT/common.tsv"
+  sql "select 'rare_phrase_nationwide' || chr(9) || 'GET' || chr(9) || '/v1/therapists?q=' || replace(display_name, ' ', '+') || '+' || split_part(slug, '-', 3) || '&$FACETS' from directory_entry tablesample system (1) limit 300" >"$OUT/rare.tsv"
+  {
+    for i in $(seq 1 300); do
+      ins=${insurers[$((RANDOM % ${#insurers[@]}))]}
+      fee=$(( (RANDOM % 20 + 6) * 1000 ))
+      lang=$([ $((RANDOM % 4)) = 0 ] && echo es || echo en)
+      printf 'insurer_fee_video_language\tGET\t/v1/therapists?insurer=%s&max_fee_cents=%s&delivery=video&language=%s&%s\n' "$ins" "$fee" "$lang" "$FACETS"
+    done
+  } >"$OUT/insurer.tsv"
+  : >"$OUT/pages.tsv"
+  for zip in $(echo "$zips" | head -40); do
+    url="/v1/therapists?near=$zip&radius_km=60&sort=distance&limit=10"
+    for page in 1 2 3 4 5; do
+      printf 'walk_5_pages\tGET\t%s\n' "$url" >>"$OUT/pages.tsv"
+      cursor=$(curl -fsS "$BASE$url" | python3 -c 'import json,sys; print(json.load(sys.stdin)["next_cursor"] or "")')
+      [ -z "$cursor" ] && break
+      url="/v1/therapists?near=$zip&radius_km=60&sort=distance&limit=10&cursor=$cursor"
+    done
+  done
+  sql "select 'profile_by_slug' || chr(9) || 'GET' || chr(9) || '/v1/therapists/' || slug from directory_entry tablesample system (1) limit 1000" >"$OUT/profiles.tsv"
+
+  echo "== $size listings: 8 concurrent clients per class, ${DURATION} s each"
+  for class in radius common rare insurer pages profiles; do
+    ./target/release/examples/loadgen --base "$BASE" --duration "$DURATION" --group "c:8:$OUT/$class.tsv" | tail -n +2
+  done
+done
