@@ -41,6 +41,9 @@ enum Command {
         #[arg(long, default_value = "Directory Admin")]
         name: String,
     },
+    /// Rebuild the search index of every published listing (normally kept current by the
+    /// database; use after a restore or an interrupted seed-demo).
+    ReindexDirectory,
     /// Load deterministic demo listings (published) for trying the API or benchmarking.
     SeedDemo {
         /// How many listings to generate (1–2,000,000).
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::ReindexDirectory => reindex_directory(config).await,
             Command::CreateAdmin { email, name } => create_admin(config, &email, &name).await,
             Command::SeedDemo { count, seed } => {
                 seed_demo(config, SeedOptions { count, seed }).await
@@ -166,6 +170,23 @@ async fn seed_first_start(pool: &sqlx::PgPool, count: u64) -> anyhow::Result<()>
         );
     }
     Ok(())
+}
+
+async fn reindex_directory(mut config: Config) -> anyhow::Result<()> {
+    let (url, cluster) = database(&mut config).await?;
+    let result = async {
+        let pool = db::connect(&url, &config.database).await?;
+        db::migrate(&pool).await?;
+        let count = therapist_directory::directory::index::reindex_all(&pool, 2).await?;
+        tracing::info!(listings = count, "directory reindexed");
+        pool.close().await;
+        Ok(())
+    }
+    .await;
+    if let Some(cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await?;
+    }
+    result
 }
 
 fn read_password() -> anyhow::Result<String> {

@@ -69,6 +69,10 @@ pub async fn seed(
     let started = Instant::now();
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
+    // A bulk load, not a request: the pool's statement timeout does not apply.
+    sqlx::query("set local statement_timeout = 0")
+        .execute(&mut *tx)
+        .await?;
 
     let loaded: Option<(i32, OffsetDateTime)> =
         sqlx::query_as("select listings, loaded_at from demo_seed_run where seed = $1 for update")
@@ -150,7 +154,7 @@ pub async fn seed(
 
     let mut done = 0;
     let mut per_table = [Duration::ZERO; 9];
-    let mut indexing = Duration::ZERO;
+    let mut loaded_ids = Vec::with_capacity(count as usize);
     while let Some((buffers, ids)) = batches.recv().await {
         for ((statement, buffer), spent) in TABLES.iter().zip(buffers).zip(per_table.iter_mut()) {
             if buffer.bytes.is_empty() {
@@ -162,14 +166,7 @@ pub async fn seed(
             copy.finish().await?;
             *spent += copy_started.elapsed();
         }
-        // The search representation, built by the same function every other write uses
-        // (the per-row trigger is skipped on the fast path).
-        let indexing_started = Instant::now();
-        sqlx::query("select directory_refresh($1)")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await?;
-        indexing += indexing_started.elapsed();
+        loaded_ids.extend(ids);
         done = (done + BATCH).min(count);
         progress(done, count);
     }
@@ -181,15 +178,24 @@ pub async fn seed(
     }
     let commit_started = Instant::now();
     tx.commit().await?;
-    tracing::debug!(?per_table, ?indexing, commit = ?commit_started.elapsed(), "demo load timings");
+    tracing::debug!(?per_table, commit = ?commit_started.elapsed(), "demo load timings");
+    // The search representation is built after the commit, on two connections at once (the
+    // load above is one transaction, and so one core). Until it finishes the new listings
+    // are published but not yet searchable; if it is interrupted, `reindex-directory`
+    // finishes the job.
+    let indexing_started = Instant::now();
+    crate::directory::index::refresh(pool, loaded_ids, 2).await?;
+    tracing::debug!(indexing = ?indexing_started.elapsed(), "demo listings indexed for search");
     // Fresh statistics, so the planner knows the tables just grew.
     sqlx::raw_sql(
-        "analyze account; analyze listing; analyze listing_modality; analyze listing_specialty;
-         analyze listing_insurer; analyze office; analyze license; analyze certification; analyze offering;
-         analyze directory_entry; analyze directory_office",
+        "set statement_timeout = 0; analyze account; analyze listing; analyze listing_modality; analyze listing_specialty;
+         analyze listing_insurer; analyze office; analyze license; analyze certification; analyze offering",
     )
     .execute(&mut *conn)
     .await?;
+    sqlx::query("reset statement_timeout")
+        .execute(&mut *conn)
+        .await?;
     Ok(SeedReport {
         listings: count,
         elapsed: started.elapsed(),
