@@ -95,6 +95,47 @@ fn merged<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> Result<
     crate::http::json::parse(&bytes)
 }
 
+/// The current editable body of one part of the caller's listing (found by `pick`), with a
+/// merge patch applied; the caller validates the result.
+async fn patched_part<B: Serialize + DeserializeOwned>(
+    pool: &PgPool,
+    user: &TherapistUser,
+    patch: Value,
+    pick: impl FnOnce(&MyListing) -> Option<B>,
+) -> Result<B, ApiError> {
+    let current = {
+        let mut conn = pool.acquire().await?;
+        load(&mut conn, user).await?
+    };
+    let base = pick(&current).ok_or_else(ApiError::not_found)?;
+    merged(&base, patch)
+}
+
+impl From<&super::view::License> for LicenseBody {
+    fn from(l: &super::view::License) -> Self {
+        LicenseBody {
+            license_type: l.license_type.clone(),
+            number: l.number.clone(),
+            state: l.state.clone(),
+            expires_on: l.expires_on,
+        }
+    }
+}
+
+impl From<&super::view::Certification> for CertificationBody {
+    fn from(c: &super::view::Certification) -> Self {
+        CertificationBody {
+            name: c.name.clone(),
+            issuer: c.issuer.clone(),
+            modality: c.modality.clone(),
+            level: c.level.clone(),
+            credential_id: c.credential_id.clone(),
+            issued_on: c.issued_on,
+            expires_on: c.expires_on,
+        }
+    }
+}
+
 impl From<&MyListing> for ListingBody {
     fn from(l: &MyListing) -> Self {
         ListingBody {
@@ -385,22 +426,14 @@ pub async fn patch_license(
     body: Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let current = {
-        let mut conn = pool.acquire().await?;
-        load(&mut conn, &user).await?
+    let pick = |l: &MyListing| {
+        l.licenses
+            .iter()
+            .find(|x| x.id == id)
+            .map(LicenseBody::from)
     };
-    let existing = current
-        .licenses
-        .iter()
-        .find(|l| l.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    let base = LicenseBody {
-        license_type: existing.license_type.clone(),
-        number: existing.number.clone(),
-        state: existing.state.clone(),
-        expires_on: existing.expires_on,
-    };
-    let license = merged(&base, body.0)?
+    let license = patched_part(&pool, &user, body.0, pick)
+        .await?
         .validate()
         .map_err(ApiError::validation)?;
     save_license(user, pool, Some(id), license).await
@@ -482,25 +515,14 @@ pub async fn patch_certification(
     body: Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let current = {
-        let mut conn = pool.acquire().await?;
-        load(&mut conn, &user).await?
+    let pick = |l: &MyListing| {
+        l.certifications
+            .iter()
+            .find(|x| x.id == id)
+            .map(CertificationBody::from)
     };
-    let existing = current
-        .certifications
-        .iter()
-        .find(|c| c.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    let base = CertificationBody {
-        name: existing.name.clone(),
-        issuer: existing.issuer.clone(),
-        modality: existing.modality.clone(),
-        level: existing.level.clone(),
-        credential_id: existing.credential_id.clone(),
-        issued_on: existing.issued_on,
-        expires_on: existing.expires_on,
-    };
-    let certification = merged(&base, body.0)?
+    let certification = patched_part(&pool, &user, body.0, pick)
+        .await?
         .validate()
         .map_err(ApiError::validation)?;
     save_certification(user, pool, Some(id), certification).await
@@ -613,17 +635,14 @@ pub async fn patch_offering(
     body: Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let current = {
-        let mut conn = pool.acquire().await?;
-        load(&mut conn, &user).await?
+    let pick = |l: &MyListing| {
+        l.offerings
+            .iter()
+            .find(|x| x.id == id)
+            .map(OfferingBody::from)
     };
-    let existing = current
-        .offerings
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    let base = OfferingBody::from(existing);
-    let offering = merged(&base, body.0)?
+    let offering = patched_part(&pool, &user, body.0, pick)
+        .await?
         .validate()
         .map_err(ApiError::validation)?;
     save_offering(user, pool, Some(id), offering).await

@@ -638,6 +638,58 @@ async fn editing_a_verified_credential_resets_it_and_offices_are_capped() {
     assert_eq!(edited["verification_status"], "unverified");
     assert_eq!(edited["expires_on"], "2029-01-31");
 
+    let certification_id = listing["certifications"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sqlx::query("update certification set verification_status = 'verified', verified_at = now() where id = $1::uuid")
+        .bind(&certification_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let path = format!("/v1/me/listing/certifications/{certification_id}");
+    let edited: Value = app
+        .patch_as(&path, &token, &json!({"level": "Supervisor"}), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(edited["level"], "Supervisor");
+    assert_eq!(edited["verification_status"], "unverified");
+    assert_eq!(
+        edited["issuer"], "Imago International Training Institute",
+        "untouched fields keep their values"
+    );
+    let retreat = json!({"kind": "retreat", "title": "Retreat", "format": "in_person",
+        "price": {"amount_cents": 150000, "currency": "USD"}, "duration_minutes": 1440});
+    let offering: Value = app
+        .post_as("/v1/me/listing/offerings", &token, &retreat)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!(
+        "/v1/me/listing/offerings/{}",
+        offering["id"].as_str().unwrap()
+    );
+    let cheaper = json!({"price": {"amount_cents": 120000, "currency": "USD"}});
+    let repriced: Value = app
+        .patch_as(&path, &token, &cheaper, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(repriced["price"]["amount_cents"], 120000);
+    assert_eq!(repriced["title"], "Retreat");
+    let missing = format!("/v1/me/listing/offerings/{}", uuid::Uuid::now_v7());
+    assert_problem(
+        app.patch_as(&missing, &token, &json!({"title": "x"}), None)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
     for n in 0..4 {
         let office = json!({"address_line1": format!("{n} Main St"), "city": "Raleigh", "state": "NC", "zip": "27601"});
         assert_eq!(
