@@ -267,6 +267,31 @@ fn created<T: Serialize>(location: String, value: &T) -> HttpResponse {
         .json(value)
 }
 
+/// Ends a write to one part of the listing: bumps the listing's version (asking for review
+/// when `request_review`), commits, and answers with the part as stored: 201 with its
+/// `Location` when `new`, else 200.
+#[allow(clippy::too_many_arguments)]
+async fn finish_part<T: Serialize>(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    user: &TherapistUser,
+    listing_id: Uuid,
+    request_review: bool,
+    collection: &str,
+    saved: Uuid,
+    new: bool,
+    pick: impl FnOnce(MyListing) -> Option<T>,
+) -> Result<HttpResponse, ApiError> {
+    store::touch(&mut tx, listing_id, request_review).await?;
+    let listing = load(&mut tx, user).await?;
+    tx.commit().await?;
+    let part = pick(listing).ok_or_else(ApiError::not_found)?;
+    Ok(if new {
+        created(format!("/v1/me/listing/{collection}/{saved}"), &part)
+    } else {
+        HttpResponse::Ok().json(&part)
+    })
+}
+
 fn office_body(o: &PublicOffice) -> OfficeBody {
     OfficeBody {
         label: o.label.clone(),
@@ -306,15 +331,8 @@ pub async fn create_office(
         ));
     }
     let id = store::insert_office(&mut tx, locked.id, &office).await?;
-    store::touch(&mut tx, locked.id, false).await?;
-    let listing = load(&mut tx, &user).await?;
-    tx.commit().await?;
-    let office = listing
-        .offices
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    Ok(created(format!("/v1/me/listing/offices/{id}"), office))
+    let pick = |l: MyListing| l.offices.into_iter().find(|x| x.id == id);
+    finish_part(tx, &user, locked.id, false, "offices", id, true, pick).await
 }
 
 /// Edits an office (merge patch). Changing the ZIP without coordinates re-places it at the
@@ -352,15 +370,8 @@ pub async fn patch_office(
         .validate()
         .map_err(ApiError::validation)?;
     store::update_office(&mut tx, locked.id, id, &office).await?;
-    store::touch(&mut tx, locked.id, false).await?;
-    let listing = load(&mut tx, &user).await?;
-    tx.commit().await?;
-    let office = listing
-        .offices
-        .iter()
-        .find(|o| o.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    Ok(HttpResponse::Ok().json(office))
+    let pick = |l: MyListing| l.offices.into_iter().find(|x| x.id == id);
+    finish_part(tx, &user, locked.id, false, "offices", id, false, pick).await
 }
 
 async fn delete_part(
@@ -451,18 +462,18 @@ async fn save_license(
         .await
         .map_err(|e| duplicate_license(e, &license))?
         .ok_or_else(ApiError::not_found)?;
-    store::touch(&mut tx, locked.id, locked.status == "published").await?;
-    let listing = load(&mut tx, &user).await?;
-    tx.commit().await?;
-    let license = listing
-        .licenses
-        .iter()
-        .find(|l| l.id == saved)
-        .ok_or_else(ApiError::not_found)?;
-    Ok(match id {
-        None => created(format!("/v1/me/listing/licenses/{saved}"), license),
-        Some(_) => HttpResponse::Ok().json(license),
-    })
+    let pick = |l: MyListing| l.licenses.into_iter().find(|x| x.id == saved);
+    finish_part(
+        tx,
+        &user,
+        locked.id,
+        locked.status == "published",
+        "licenses",
+        saved,
+        id.is_none(),
+        pick,
+    )
+    .await
 }
 
 fn duplicate_license(err: sqlx::Error, license: &LicenseBody) -> ApiError {
@@ -559,21 +570,18 @@ async fn save_certification(
     let saved = store::save_certification(&mut tx, locked.id, id, &certification, modality_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    store::touch(&mut tx, locked.id, locked.status == "published").await?;
-    let listing = load(&mut tx, &user).await?;
-    tx.commit().await?;
-    let certification = listing
-        .certifications
-        .iter()
-        .find(|c| c.id == saved)
-        .ok_or_else(ApiError::not_found)?;
-    Ok(match id {
-        None => created(
-            format!("/v1/me/listing/certifications/{saved}"),
-            certification,
-        ),
-        Some(_) => HttpResponse::Ok().json(certification),
-    })
+    let pick = |l: MyListing| l.certifications.into_iter().find(|x| x.id == saved);
+    finish_part(
+        tx,
+        &user,
+        locked.id,
+        locked.status == "published",
+        "certifications",
+        saved,
+        id.is_none(),
+        pick,
+    )
+    .await
 }
 
 /// Removes a license.
@@ -659,18 +667,18 @@ async fn save_offering(
     let saved = store::save_offering(&mut tx, locked.id, id, &offering)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    store::touch(&mut tx, locked.id, false).await?;
-    let listing = load(&mut tx, &user).await?;
-    tx.commit().await?;
-    let offering = listing
-        .offerings
-        .iter()
-        .find(|o| o.id == saved)
-        .ok_or_else(ApiError::not_found)?;
-    Ok(match id {
-        None => created(format!("/v1/me/listing/offerings/{saved}"), offering),
-        Some(_) => HttpResponse::Ok().json(offering),
-    })
+    let pick = |l: MyListing| l.offerings.into_iter().find(|x| x.id == saved);
+    finish_part(
+        tx,
+        &user,
+        locked.id,
+        false,
+        "offerings",
+        saved,
+        id.is_none(),
+        pick,
+    )
+    .await
 }
 
 /// Removes an offering.
