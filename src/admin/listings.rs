@@ -241,6 +241,19 @@ async fn decide(
     Ok(())
 }
 
+/// Applies a decision, commits, and answers with the listing as it now stands.
+async fn conclude(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    admin: &AdminUser,
+    locked: &LockedListing,
+    decision: Decision<'_>,
+) -> Result<HttpResponse, ApiError> {
+    decide(&mut tx, admin, locked, decision).await?;
+    let view = admin_view(&mut tx, locked.id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 fn invalid_state(status: &str, verb: &str) -> ApiError {
     ApiError::new(
         ErrorCode::InvalidState,
@@ -297,10 +310,7 @@ pub async fn approve(
             &slug,
         )),
     };
-    decide(&mut tx, &admin, &locked, decision).await?;
-    let view = admin_view(&mut tx, locked.id).await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
+    conclude(tx, &admin, &locked, decision).await
 }
 
 /// Sends a listing waiting for review back to the therapist (`pending_review` →
@@ -338,10 +348,7 @@ pub async fn reject(
         publish: false,
         email: Some(templates::listing_rejected(&email, &reason)),
     };
-    decide(&mut tx, &admin, &locked, decision).await?;
-    let view = admin_view(&mut tx, locked.id).await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
+    conclude(tx, &admin, &locked, decision).await
 }
 
 /// Suspends a listing in any state but `suspended`: it leaves the directory at once.
@@ -374,10 +381,7 @@ pub async fn suspend(
         publish: false,
         email: Some(templates::listing_suspended(&email, &reason)),
     };
-    decide(&mut tx, &admin, &locked, decision).await?;
-    let view = admin_view(&mut tx, locked.id).await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
+    conclude(tx, &admin, &locked, decision).await
 }
 
 /// Lifts a suspension: back to `published` if the listing had been published, else to
@@ -415,10 +419,7 @@ pub async fn reinstate(
         publish: false,
         email: None,
     };
-    decide(&mut tx, &admin, &locked, decision).await?;
-    let view = admin_view(&mut tx, locked.id).await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
+    conclude(tx, &admin, &locked, decision).await
 }
 
 #[derive(Deserialize, ToSchema)]
