@@ -28,6 +28,10 @@ pub async fn connect(url: &SecretString, settings: &DatabaseSettings) -> anyhow:
         .options([
             ("statement_timeout", timeout_ms.as_str()),
             ("jit", "off"),
+            // Search statements differ by parameter: a common word wants an index-ordered
+            // scan, a rare one a bitmap of its few matches. A cached generic plan cannot
+            // tell them apart, so every execution is planned with its values.
+            ("plan_cache_mode", "force_custom_plan"),
             ("pg_trgm.word_similarity_threshold", "0.5"),
         ]);
     PgPoolOptions::new()

@@ -24,8 +24,12 @@ use crate::http::cursor::CursorKey;
 pub const MAX_Q_CHARS: usize = 200;
 pub const DEFAULT_RADIUS_KM: f64 = 40.0;
 pub const MAX_RADIUS_KM: f64 = 500.0;
-/// `total` is exact up to this many matches; beyond, it is this number and flagged.
-pub const TOTAL_CAP: i64 = 10_000;
+/// The result window: a search counts, facets and (with `q`) ranks at most this many
+/// matches, so its cost is bounded however many listings match. Beyond it, `total` is this
+/// number with `total_is_exact: false` and facets count the window (`facets_are_exact:
+/// false`). With `q`, the window is the most recently confirmed matches. Measured in the
+/// README's search benchmark.
+pub const RESULT_WINDOW: i64 = 500;
 const MAX_REPEATS: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -387,12 +391,15 @@ pub struct FacetCount {
 pub struct SearchResults {
     items: Vec<SearchItem>,
     next_cursor: Option<String>,
-    /// Exact up to 10,000 matches; beyond that 10,000 with `total_is_exact` false.
+    /// Exact up to 500 matches (the result window); beyond that 500 with
+    /// `total_is_exact` false.
     total: i64,
     total_is_exact: bool,
-    /// Counts over the whole filtered set for each requested facet (retired terms excluded).
+    /// Counts for each requested facet (retired terms excluded): over every match when
+    /// `facets_are_exact`, else over the 500-match result window.
     #[schema(value_type = Object)]
     facets: Value,
+    facets_are_exact: bool,
 }
 
 /// Resolves slugs to active taxonomy ids; an unknown (or retired) slug is 422 naming it.
@@ -448,6 +455,213 @@ fn texts<T: Vocabulary>(values: &[T]) -> Vec<&'static str> {
     values.iter().map(|v| v.as_str()).collect()
 }
 
+/// The filters every part of a search shares, with taxonomy slugs resolved to ids and `q`
+/// turned into a tsquery. Pushed once per scan that needs them.
+struct Filters<'a> {
+    params: &'a SearchParams,
+    modality_ids: Vec<i32>,
+    specialty_ids: Vec<i32>,
+    insurer_ids: Vec<i32>,
+    certified_ids: Vec<i32>,
+    /// `q` as a tsquery (text form), spelling-corrected.
+    tsquery: Option<String>,
+    /// The words of `q` a name is matched against (see `name_words`).
+    name_words: Vec<String>,
+}
+
+/// The words of `q` (letters and digits, at least 3 characters, at most 6 words) that a
+/// name must contain, approximately, to match by name.
+fn name_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_lowercase)
+        .take(6)
+        .collect()
+}
+
+/// How `q` must match: the document or the name (any), or one of them (the two halves of
+/// a relevance window, each read in index order).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    Any,
+    Document,
+    Name,
+}
+
+/// Which listings a scan starts from.
+#[derive(Clone, Copy)]
+enum Branch {
+    /// Every listing (no `near`).
+    All,
+    /// Listings with an office within the radius (`near_office`).
+    Offices,
+    /// Online-only listings offering telehealth in the searched state.
+    Online,
+}
+
+impl Filters<'_> {
+    /// `and …` for every filter, on `e` (a `directory_entry`).
+    fn push(&self, b: &mut QueryBuilder<Postgres>, text: Text) {
+        let p = self.params;
+        if let Some(tsquery) = &self.tsquery {
+            if text != Text::Name {
+                b.push(if text == Text::Any {
+                    "and (e.document @@ "
+                } else {
+                    "and e.document @@ "
+                });
+                b.push_bind(tsquery.clone());
+                b.push("::tsquery ");
+            }
+            if text != Text::Document {
+                // A name matches when every word of `q` is close to a part of it (pg_trgm
+                // word similarity, GIN-indexed): "kevn martines" finds Kevin Martinez, and
+                // "kevin martinez" does not find every Martinez.
+                b.push(if text == Text::Any {
+                    "or (true "
+                } else {
+                    "and (true "
+                });
+                if self.name_words.is_empty() {
+                    b.push("and false ");
+                }
+                for word in &self.name_words {
+                    b.push("and ");
+                    b.push_bind(word.clone());
+                    b.push("::text <% e.display_name ");
+                }
+                b.push(if text == Text::Any { ")) " } else { ") " });
+            }
+        }
+        any_of(b, "modality_ids", &self.modality_ids);
+        any_of(b, "specialty_ids", &self.specialty_ids);
+        any_of(b, "insurer_ids", &self.insurer_ids);
+        any_of(b, "certified_modality_ids", &self.certified_ids);
+        any_text(
+            b,
+            "languages",
+            p.languages.iter().map(String::as_str).collect(),
+        );
+        any_text(b, "delivery", texts(&p.delivery));
+        any_text(b, "session_formats", texts(&p.session_formats));
+        any_text(b, "states", p.state.into_iter().collect());
+        any_text(
+            b,
+            "age_groups",
+            p.age_group.iter().map(|v| v.as_str()).collect(),
+        );
+        any_text(
+            b,
+            "communities",
+            p.community.iter().map(|v| v.as_str()).collect(),
+        );
+        any_text(
+            b,
+            "offering_kinds",
+            p.offering.iter().map(|v| v.as_str()).collect(),
+        );
+        if let Some(accepting) = p.accepting {
+            b.push(if accepting {
+                "and e.accepting = 'accepting' "
+            } else {
+                "and e.accepting <> 'accepting' "
+            });
+        }
+        for (column, value) in [
+            ("free_consultation", p.free_consultation),
+            ("sliding_scale", p.sliding_scale),
+            ("license_verified", p.license_verified),
+        ] {
+            if let Some(v) = value {
+                b.push(format!("and e.{column} = "));
+                b.push_bind(v);
+                b.push(" ");
+            }
+        }
+        if let Some(max) = p.max_fee_cents {
+            b.push("and e.fee_floor_cents <= ");
+            b.push_bind(max);
+            b.push(" ");
+        }
+        for (column, value) in [
+            ("gender", p.gender.map(|g| g.as_str())),
+            ("faith", p.faith.map(|f| f.as_str())),
+        ] {
+            if let Some(v) = value {
+                b.push(format!("and e.{column} = "));
+                b.push_bind(v);
+                b.push(" ");
+            }
+        }
+    }
+
+    /// `select <columns>, <distance> as distance from … where <branch> <filters>`.
+    fn push_scan(&self, b: &mut QueryBuilder<Postgres>, columns: &str, branch: Branch, text: Text) {
+        b.push("select ");
+        b.push(columns);
+        match branch {
+            Branch::All => {
+                b.push(", null::float8 as distance from directory_entry e where true ");
+            }
+            Branch::Offices => {
+                b.push(", n.d as distance from near_office n join directory_entry e on e.listing_id = n.listing_id where true ");
+            }
+            Branch::Online => {
+                let state = self.params.near.and_then(|n| n.state);
+                // `states && …` lets the GIN index find the state's listings first.
+                b.push(
+                    ", null::float8 as distance from directory_entry e where e.states && array[",
+                );
+                b.push_bind(state);
+                b.push("::text] and not e.has_office and e.delivery && '{video,phone}' ");
+            }
+        }
+        self.push(b, text);
+    }
+
+    /// Every matching listing: one scan, or with `near` the listings with an office in the
+    /// radius followed by the online-only ones (`union all` runs its branches in order, so a
+    /// `limit` satisfied by the first never runs the second).
+    fn push_source(&self, b: &mut QueryBuilder<Postgres>, columns: &str, text: Text) {
+        if self.params.near.is_some() {
+            b.push("((");
+            self.push_scan(b, columns, Branch::Offices, text);
+            b.push(") union all (");
+            self.push_scan(b, columns, Branch::Online, text);
+            b.push("))");
+        } else {
+            b.push("(");
+            self.push_scan(b, columns, Branch::All, text);
+            b.push(")");
+        }
+    }
+}
+
+/// Columns the window keeps for facets.
+const FACET_COLUMNS: &str =
+    "e.listing_id, e.modality_ids, e.specialty_ids, e.insurer_ids, e.delivery, e.session_formats";
+const CONFIRMED: &str = "coalesce(e.last_confirmed_at, '-infinity'::timestamptz)";
+const FEE: &str = "coalesce(e.fee_floor_cents, 2147483647)";
+
+/// The typed query plus the closest taxonomy words: each word replaced by the most similar
+/// vocabulary word (trigram similarity), generic words ("therapy", "counselor") dropped since
+/// nearly every listing is about them without saying so. Computed first so the planner sees
+/// the actual tsquery and can tell a rare word from a common one.
+async fn text_query(pool: &PgPool, q: &str) -> Result<String, ApiError> {
+    Ok(sqlx::query_scalar(
+        "select (websearch_to_tsquery('english', $1) || websearch_to_tsquery('english', coalesce((
+             select string_agg(c, ' ') from (
+                 select coalesce((select v.word from search_word v where v.word % w
+                                  order by v.word <-> w, v.word limit 1), w) as c
+                 from regexp_split_to_table(lower($1), '[^[:alnum:]]+') w where w <> '') words
+             where c not in ('therapy', 'therapies', 'therapist', 'therapists', 'counseling',
+                             'counselling', 'counselor', 'counsellor', 'near', 'me')), '')))::text",
+    )
+    .bind(q)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// Runs the search. `query` is the raw query string (for the cursor fingerprint).
 pub async fn search(
     pool: &PgPool,
@@ -455,16 +669,24 @@ pub async fn search(
     params: &SearchParams,
     query: &str,
 ) -> Result<Value, ApiError> {
-    let modality_ids = resolve(pool, "modality", "modality", &params.modalities).await?;
-    let specialty_ids = resolve(pool, "specialty", "specialty", &params.specialties).await?;
-    let insurer_ids = resolve(pool, "insurer", "insurer", &params.insurers).await?;
-    let certified_ids = resolve(
-        pool,
-        "modality",
-        "certified_in",
-        params.certified_in.as_slice(),
-    )
-    .await?;
+    let filters = Filters {
+        params,
+        modality_ids: resolve(pool, "modality", "modality", &params.modalities).await?,
+        specialty_ids: resolve(pool, "specialty", "specialty", &params.specialties).await?,
+        insurer_ids: resolve(pool, "insurer", "insurer", &params.insurers).await?,
+        certified_ids: resolve(
+            pool,
+            "modality",
+            "certified_in",
+            params.certified_in.as_slice(),
+        )
+        .await?,
+        name_words: params.q.as_deref().map(name_words).unwrap_or_default(),
+        tsquery: match &params.q {
+            Some(q) => Some(text_query(pool, q).await?),
+            None => None,
+        },
+    };
     let sort = params.effective_sort();
     let fingerprint = params.fingerprint(query);
     let after: Option<Position> = match &params.cursor {
@@ -484,23 +706,14 @@ pub async fn search(
     let limit = params.limit.unwrap_or(20);
 
     let mut b: QueryBuilder<Postgres> = QueryBuilder::new("with ");
-    if let Some(q) = &params.q {
-        b.push("search as materialized (select websearch_to_tsquery('english', ");
-        b.push_bind(q.clone());
-        // OR the query as typed with a corrected one: each word replaced by the closest
-        // taxonomy word (trigram similarity), generic words ("therapy", "counselor") dropped
-        // since nearly every listing is about them without saying so.
-        b.push(") || websearch_to_tsquery('english', coalesce((select string_agg(c, ' ') from (select coalesce((select v.word from search_vocabulary v where similarity(v.word, w) > 0.3 order by similarity(v.word, w) desc, v.word limit 1), w) as c from regexp_split_to_table(lower(");
-        b.push_bind(q.clone());
-        b.push("), '[^[:alnum:]]+') w where w <> '') words where c not in ('therapy', 'therapies', 'therapist', 'therapists', 'counseling', 'counselling', 'counselor', 'counsellor', 'near', 'me')), '')) as tsq, ");
-        b.push_bind(q.clone());
-        b.push("::text as q), ");
-    }
     if let Some(near) = &params.near {
-        // A bounding box first (GiST), then the exact great-circle distance.
+        // Offices within the radius: a bounding box first (GiST), then the exact
+        // great-circle distance; a listing's distance is its nearest office's.
         let dlat = near.radius_km / 110.574;
         let dlng = near.radius_km / (111.320 * near.point.latitude.to_radians().cos().max(0.01));
-        b.push("near as materialized (select o.listing_id, min(distance_km(o.location, point(");
+        b.push(
+            "near_office as materialized (select o.listing_id, min(distance_km(o.location, point(",
+        );
         b.push_bind(near.point.longitude);
         b.push(", ");
         b.push_bind(near.point.latitude);
@@ -520,160 +733,182 @@ pub async fn search(
         b.push_bind(near.radius_km);
         b.push("), ");
     }
-    b.push("matched as materialized (select e.listing_id, e.summary, e.modality_ids, e.specialty_ids, e.insurer_ids, e.delivery, e.session_formats, ");
-    b.push(if params.near.is_some() {
-        "n.d as distance, "
-    } else {
-        "null::float8 as distance, "
-    });
-    b.push(match sort {
-        Sort::Relevance => {
-            "(ts_rank_cd(e.document, (select tsq from search)) + word_similarity((select q from search), e.display_name))::float8 as key "
-        }
-        Sort::Distance => "n.d::float8 as key ",
-        Sort::Fee => "e.fee_floor_cents::float8 as key ",
-        Sort::RecentlyConfirmed => {
-            "(extract(epoch from e.last_confirmed_at) * 1000000)::float8 as key "
-        }
-    });
-    b.push("from directory_entry e ");
-    if params.near.is_some() {
-        b.push("left join near n on n.listing_id = e.listing_id ");
-    }
-    b.push("where true ");
-    if params.q.is_some() {
-        // `<%`: the query is close to some part of the name (pg_trgm word similarity, GIN-indexed).
-        // Scalar subqueries become init plans: computed once, and usable by the GIN indexes.
-        b.push("and (e.document @@ (select tsq from search) or (select q from search) <% e.display_name) ");
-    }
-    if let Some(near) = &params.near {
-        // Online-only listings match through telehealth in the searched state.
-        b.push("and (n.listing_id is not null or (not e.has_office and e.delivery && '{video,phone}' and ");
-        b.push_bind(near.state);
-        b.push("::text = any(e.telehealth_states))) ");
-    }
-    any_of(&mut b, "modality_ids", &modality_ids);
-    any_of(&mut b, "specialty_ids", &specialty_ids);
-    any_of(&mut b, "insurer_ids", &insurer_ids);
-    any_of(&mut b, "certified_modality_ids", &certified_ids);
-    any_text(
-        &mut b,
-        "languages",
-        params.languages.iter().map(String::as_str).collect(),
-    );
-    any_text(&mut b, "delivery", texts(&params.delivery));
-    any_text(&mut b, "session_formats", texts(&params.session_formats));
-    any_text(&mut b, "states", params.state.into_iter().collect());
-    any_text(
-        &mut b,
-        "age_groups",
-        params.age_group.iter().map(|v| v.as_str()).collect(),
-    );
-    any_text(
-        &mut b,
-        "communities",
-        params.community.iter().map(|v| v.as_str()).collect(),
-    );
-    any_text(
-        &mut b,
-        "offering_kinds",
-        params.offering.iter().map(|v| v.as_str()).collect(),
-    );
-    if let Some(accepting) = params.accepting {
-        b.push(if accepting {
-            "and e.accepting = 'accepting' "
-        } else {
-            "and e.accepting <> 'accepting' "
-        });
-    }
-    for (column, value) in [
-        ("free_consultation", params.free_consultation),
-        ("sliding_scale", params.sliding_scale),
-        ("license_verified", params.license_verified),
-    ] {
-        if let Some(v) = value {
-            b.push(format!("and e.{column} = "));
-            b.push_bind(v);
-            b.push(" ");
-        }
-    }
-    if let Some(max) = params.max_fee_cents {
-        b.push("and e.fee_floor_cents <= ");
-        b.push_bind(max);
-        b.push(" ");
-    }
-    for (column, value) in [
-        ("gender", params.gender.map(|g| g.as_str())),
-        ("faith", params.faith.map(|f| f.as_str())),
-    ] {
-        if let Some(v) = value {
-            b.push(format!("and e.{column} = "));
-            b.push_bind(v);
-            b.push(" ");
-        }
-    }
-    b.push("), ");
 
-    // The page: keyset after the cursor, in the sort's order (nulls last, id breaks ties).
-    let descending = matches!(sort, Sort::Relevance | Sort::RecentlyConfirmed);
-    b.push("page as (select * from matched m where true ");
-    if let Some(position) = &after {
-        match position.key {
-            Some(key) => {
-                let (cmp, _) = if descending { ("<", ">") } else { (">", "<") };
-                b.push(format!("and (m.key {cmp} "));
-                b.push_bind(key);
-                b.push(" or (m.key = ");
-                b.push_bind(key);
-                b.push(" and m.listing_id > ");
-                b.push_bind(position.id);
-                b.push(") or m.key is null) ");
+    // `win`: the result window (listing ids and facet columns) that total and facets count.
+    // `page`: the page's listing ids with `key` (the cursor's sort key) and `distance`.
+    // `final_order` sorts the page's rows again in the outer select.
+    let final_order = match sort {
+        Sort::Relevance => {
+            // The window: the most recently confirmed matches, ranked; pages walk the window.
+            // Text matches and name matches are read separately, each in confirmation
+            // order from its own index, then merged: an `or` would test the name of every
+            // row the document scan passes over.
+            b.push("win as materialized (select * from (");
+            for (i, text) in [Text::Document, Text::Name].into_iter().enumerate() {
+                if i > 0 {
+                    b.push(" union ");
+                }
+                b.push("(select * from ");
+                filters.push_source(
+                    &mut b,
+                    &format!("{FACET_COLUMNS}, {CONFIRMED} as confirmed"),
+                    text,
+                );
+                b.push(" x order by x.confirmed desc, x.listing_id desc limit ");
+                b.push_bind(RESULT_WINDOW + 1);
+                b.push(")");
             }
-            None => {
-                b.push("and m.key is null and m.listing_id > ");
+            b.push(") y order by y.confirmed desc, y.listing_id desc limit ");
+            b.push_bind(RESULT_WINDOW + 1);
+            // Ranked after the window is cut, so only the window's documents are read again.
+            b.push("), ranked as (select w.listing_id, w.distance, (ts_rank_cd(e.document, ");
+            b.push_bind(filters.tsquery.clone().unwrap_or_default());
+            b.push("::tsquery) + word_similarity(");
+            b.push_bind(params.q.clone().unwrap_or_default());
+            // The window's extra row only tells that there are more; pages stop before it.
+            b.push("::text, e.display_name))::float8 as key from (select * from win order by confirmed desc, listing_id desc limit ");
+            b.push_bind(RESULT_WINDOW);
+            b.push(") w join directory_entry e on e.listing_id = w.listing_id), ");
+            b.push("page as (select r.listing_id, r.key, r.distance from ranked r where true ");
+            if let Some(position) = &after {
+                b.push("and (r.key < ");
+                b.push_bind(position.key.unwrap_or(f64::INFINITY));
+                b.push(" or (r.key = ");
+                b.push_bind(position.key.unwrap_or(f64::INFINITY));
+                b.push(" and r.listing_id > ");
                 b.push_bind(position.id);
+                b.push(")) ");
+            }
+            b.push("order by r.key desc, r.listing_id limit ");
+            b.push_bind(limit + 1);
+            b.push(") ");
+            "p.key desc, p.listing_id"
+        }
+        Sort::Distance => {
+            b.push("win as (select * from ");
+            filters.push_source(&mut b, FACET_COLUMNS, Text::Any);
+            b.push(" x limit ");
+            b.push_bind(RESULT_WINDOW + 1);
+            // Nearest offices first, then online-only listings (no distance) by id; the
+            // second branch only runs when the first cannot fill the page.
+            b.push("), page as (select * from ((");
+            filters.push_scan(
+                &mut b,
+                "e.listing_id, n.d as key",
+                Branch::Offices,
+                Text::Any,
+            );
+            match after.as_ref().map(|p| (p.key, p.id)) {
+                Some((Some(key), id)) => {
+                    b.push("and (n.d > ");
+                    b.push_bind(key);
+                    b.push(" or (n.d = ");
+                    b.push_bind(key);
+                    b.push(" and e.listing_id > ");
+                    b.push_bind(id);
+                    b.push(")) ");
+                }
+                Some((None, _)) => {
+                    b.push("and false ");
+                }
+                None => {}
+            }
+            b.push("order by n.d, e.listing_id limit ");
+            b.push_bind(limit + 1);
+            b.push(") union all (");
+            filters.push_scan(
+                &mut b,
+                "e.listing_id, null::float8 as key",
+                Branch::Online,
+                Text::Any,
+            );
+            if let Some((None, id)) = after.as_ref().map(|p| (p.key, p.id)) {
+                b.push("and e.listing_id > ");
+                b.push_bind(id);
                 b.push(" ");
             }
+            b.push("order by e.listing_id limit ");
+            b.push_bind(limit + 1);
+            b.push(")) x limit ");
+            b.push_bind(limit + 1);
+            b.push(") ");
+            "p.key asc nulls last, p.listing_id"
         }
-    }
-    b.push(if descending {
-        "order by m.key desc nulls last, m.listing_id "
-    } else {
-        "order by m.key asc nulls last, m.listing_id "
-    });
-    b.push("limit ");
-    b.push_bind(limit + 1);
-    b.push("), ");
+        Sort::Fee | Sort::RecentlyConfirmed => {
+            b.push("win as (select * from ");
+            filters.push_source(&mut b, FACET_COLUMNS, Text::Any);
+            b.push(" x limit ");
+            b.push_bind(RESULT_WINDOW + 1);
+            b.push("), page as (select x.listing_id, x.distance, ");
+            let (sort_key, cmp, direction) = if sort == Sort::Fee {
+                (FEE, ">", "asc")
+            } else {
+                (CONFIRMED, "<", "desc")
+            };
+            b.push(if sort == Sort::Fee {
+                "x.sk::float8 as key"
+            } else {
+                "case when x.sk = '-infinity' then null else (extract(epoch from x.sk) * 1000000)::float8 end as key"
+            });
+            b.push(" from ");
+            filters.push_source(
+                &mut b,
+                &format!("e.listing_id, {sort_key} as sk"),
+                Text::Any,
+            );
+            b.push(" x where true ");
+            if let Some(position) = &after {
+                // A row comparison positions the cursor inside the sort index.
+                b.push(format!("and (x.sk, x.listing_id) {cmp} ("));
+                if sort == Sort::Fee {
+                    b.push_bind(position.key.map(|k| k as i32).unwrap_or(i32::MAX));
+                } else {
+                    b.push("coalesce(timestamptz 'epoch' + ");
+                    b.push_bind(position.key.map(|k| k as i64));
+                    b.push("::bigint * interval '1 microsecond', '-infinity'::timestamptz)");
+                }
+                b.push(", ");
+                b.push_bind(position.id);
+                b.push(") ");
+            }
+            b.push(format!(
+                "order by x.sk {direction}, x.listing_id {direction} limit "
+            ));
+            b.push_bind(limit + 1);
+            b.push(") ");
+            if sort == Sort::Fee {
+                "p.key asc, p.listing_id asc"
+            } else {
+                "p.key desc nulls last, p.listing_id desc"
+            }
+        }
+    };
 
-    b.push("total as (select count(*) as n from (select 1 from matched limit ");
-    b.push_bind(TOTAL_CAP + 1);
-    b.push(") capped), facets as (select jsonb_build_object(");
-    let mut first = true;
-    for facet in &params.facets {
-        if !first {
+    b.push(", total as (select count(*) as n from win), facets as (select jsonb_build_object(");
+    for (i, facet) in params.facets.iter().enumerate() {
+        if i > 0 {
             b.push(", ");
         }
-        first = false;
         let (name, sql) = match facet {
             Facet::Modality => (
                 "modality",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(modality_ids) as id, count(*) as n from matched group by 1) c join modality t on t.id = c.id and t.retired_at is null)",
+                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(modality_ids) as id, count(*) as n from win group by 1) c join modality t on t.id = c.id and t.retired_at is null)",
             ),
             Facet::Specialty => (
                 "specialty",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(specialty_ids) as id, count(*) as n from matched group by 1) c join specialty t on t.id = c.id and t.retired_at is null)",
+                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(specialty_ids) as id, count(*) as n from win group by 1) c join specialty t on t.id = c.id and t.retired_at is null)",
             ),
             Facet::Insurer => (
                 "insurer",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(insurer_ids) as id, count(*) as n from matched group by 1) c join insurer t on t.id = c.id and t.retired_at is null)",
+                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(insurer_ids) as id, count(*) as n from win group by 1) c join insurer t on t.id = c.id and t.retired_at is null)",
             ),
             Facet::Delivery => (
                 "delivery",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', c.v, 'count', c.n) order by c.n desc, c.v), '[]') from (select unnest(delivery) as v, count(*) as n from matched group by 1) c)",
+                "(select coalesce(jsonb_agg(jsonb_build_object('slug', c.v, 'count', c.n) order by c.n desc, c.v), '[]') from (select unnest(delivery) as v, count(*) as n from win group by 1) c)",
             ),
             Facet::SessionFormat => (
                 "session_format",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', c.v, 'count', c.n) order by c.n desc, c.v), '[]') from (select unnest(session_formats) as v, count(*) as n from matched group by 1) c)",
+                "(select coalesce(jsonb_agg(jsonb_build_object('slug', c.v, 'count', c.n) order by c.n desc, c.v), '[]') from (select unnest(session_formats) as v, count(*) as n from win group by 1) c)",
             ),
         };
         b.push(format!("'{name}', {sql}"));
@@ -681,14 +916,11 @@ pub async fn search(
     b.push(") as value) ");
     b.push(
         "select t.n as total, f.value as facets, p.listing_id, p.key,
-                p.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1)) as item
-         from total t cross join facets f left join page p on true ",
+                e.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1)) as item
+         from total t cross join facets f
+         left join (page p join directory_entry e on e.listing_id = p.listing_id) on true order by ",
     );
-    b.push(if descending {
-        "order by p.key desc nulls last, p.listing_id"
-    } else {
-        "order by p.key asc nulls last, p.listing_id"
-    });
+    b.push(final_order);
 
     let rows = b.build().fetch_all(pool).await?;
     let mut total = 0;
@@ -715,12 +947,14 @@ pub async fn search(
         })),
         _ => None,
     };
+    let exact = total <= RESULT_WINDOW;
     Ok(serde_json::json!({
         "items": items,
         "next_cursor": next_cursor,
-        "total": total.min(TOTAL_CAP),
-        "total_is_exact": total <= TOTAL_CAP,
+        "total": total.min(RESULT_WINDOW),
+        "total_is_exact": exact,
         "facets": facets,
+        "facets_are_exact": exact,
     }))
 }
 

@@ -705,3 +705,99 @@ async fn search_answers_are_cacheable_and_cursors_are_bound_to_their_search() {
     }
     assert!(item.get("statement").is_none() && item.get("account_id").is_none());
 }
+
+/// Walks every page of a search, returning the ids in order and the first page's body.
+async fn walk(app: &TestApp, query: &str) -> (Vec<String>, Value) {
+    let mut seen = Vec::new();
+    let mut first = None;
+    let mut url = format!("/v1/therapists?{query}&limit=50");
+    loop {
+        let response = app.get(&url).await;
+        assert_eq!(response.status(), 200, "{url}");
+        let body: Value = response.json().await.unwrap();
+        for item in body["items"].as_array().unwrap() {
+            seen.push(item["id"].as_str().unwrap().to_owned());
+        }
+        let next = body["next_cursor"].as_str().map(str::to_owned);
+        first.get_or_insert(body);
+        match next {
+            Some(cursor) => url = format!("/v1/therapists?{query}&limit=50&cursor={cursor}"),
+            None => return (seen, first.unwrap()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn large_results_are_capped_at_the_window_and_flagged() {
+    use therapist_directory::demo::{self, SeedOptions};
+    use therapist_directory::directory::search::RESULT_WINDOW;
+
+    let app = spawn_app().await;
+    demo::seed(&app.db, SeedOptions { count: 800, seed: 7 }, |_, _| {})
+        .await
+        .unwrap();
+    let all: i64 = sqlx::query_scalar("select count(*) from directory_entry")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(all > RESULT_WINDOW);
+
+    // More matches than the window: total is the window, flagged; facets count the window.
+    let facets = "facets=delivery,modality";
+    for sort in ["fee", "recently_confirmed"] {
+        let (ids, first) = walk(&app, &format!("sort={sort}&{facets}")).await;
+        assert_eq!(first["total"], RESULT_WINDOW, "{sort}");
+        assert_eq!(first["total_is_exact"], false, "{sort}");
+        assert_eq!(first["facets_are_exact"], false, "{sort}");
+        let in_person = first["facets"]["delivery"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["count"].as_i64().unwrap())
+            .max()
+            .unwrap();
+        assert!(in_person > 0 && in_person <= RESULT_WINDOW, "{sort}");
+        // Sorted by a column, the walk still reaches every match exactly once.
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{sort}: a listing came twice");
+        assert_eq!(ids.len() as i64, all, "{sort}");
+    }
+
+    // Fewer matches than the window: exact.
+    let spanish: i64 =
+        sqlx::query_scalar("select count(*) from directory_entry where languages && '{es}'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(spanish > 0 && spanish <= RESULT_WINDOW);
+    let (ids, first) = walk(&app, &format!("language=es&{facets}")).await;
+    assert_eq!(first["total"], spanish);
+    assert_eq!(first["total_is_exact"], true);
+    assert_eq!(first["facets_are_exact"], true);
+    assert_eq!(ids.len() as i64, spanish);
+
+    // Ranked by relevance, pages walk the window: the most recently confirmed matches.
+    let matching: Vec<(Uuid,)> = sqlx::query_as(
+        "select listing_id from directory_entry where document @@ websearch_to_tsquery('english', 'couples')
+         order by last_confirmed_at desc, listing_id desc",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(matching.len() as i64 > RESULT_WINDOW, "the demo data changed");
+    let (ids, first) = walk(&app, "q=couples").await;
+    assert_eq!(first["total"], RESULT_WINDOW);
+    assert_eq!(first["total_is_exact"], false);
+    let mut got = ids.clone();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len() as i64, RESULT_WINDOW, "each once");
+    let window: Vec<Uuid> = matching
+        .iter()
+        .take(RESULT_WINDOW as usize)
+        .map(|(id,)| *id)
+        .collect();
+    assert_eq!(got, sorted(&window));
+}
