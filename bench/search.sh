@@ -13,6 +13,28 @@ SIZES=${SIZES:-"10000 100000 1000000"}
 DURATION=${DURATION:-15}
 FACETS="facets=modality,specialty,insurer,delivery,session_format"
 
+# Logs every statement with its parameters while one request of each sampled URL runs,
+# then turns them into pgbench scripts (bench/pgbench_scripts.py).
+capture_sql() {
+  local from
+  from=$(wc -l <"$BENCH_PG_DIR/log")
+  sql "alter system set log_min_duration_statement = 0" && sql "alter system set log_parameter_max_length = -1"
+  sql "select pg_reload_conf()" >/dev/null
+  for class in radius common rare insurer pages profiles; do
+    local n=0
+    head -n 40 "$OUT/$class.tsv" | while IFS=$'\t' read -r name _ url; do
+      sql "select 'bench-marker:$name:$n'" >/dev/null
+      curl -sS -o /dev/null "$BASE$url"
+      n=$((n + 1))
+    done
+  done
+  sql "alter system reset log_min_duration_statement" && sql "alter system reset log_parameter_max_length"
+  sql "select pg_reload_conf()" >/dev/null
+  tail -n +"$from" "$BENCH_PG_DIR/log" >"$OUT/statements.log"
+  rm -rf "$OUT/pgbench"
+  python3 bench/pgbench_scripts.py "$OUT/statements.log" "$OUT/pgbench" >/dev/null
+}
+
 cargo build --release --quiet --bin therapist-directory --example loadgen
 start_cluster
 loaded=0
@@ -38,7 +60,9 @@ for size in $SIZES; do
       printf 'common_word_nationwide\tGET\t/v1/therapists?q=%s&limit=%s&%s\n' "$word" "$limit" "$FACETS"
     done
   done >"$OUT/common.tsv"
-  sql "select 'rare_phrase_nationwide' || chr(9) || 'GET' || chr(9) || '/v1/therapists?q=' || replace(display_name, ' ', '+') || '+' || split_part(slug, '-', 3) || '&$FACETS' from directory_entry tablesample system (1) limit 300" >"$OUT/rare.tsv"
+  # A name and a word from the slug: percent-encoded, since names are not all ASCII.
+  sql "select display_name || ' ' || split_part(slug, '-', 3) from directory_entry tablesample system (1) limit 300" \
+    | python3 -c 'import sys, urllib.parse as u; [print("rare_phrase_nationwide\tGET\t/v1/therapists?q=" + u.quote_plus(l.strip()) + "&'"$FACETS"'") for l in sys.stdin]' >"$OUT/rare.tsv"
   {
     for i in $(seq 1 300); do
       ins=${insurers[$((RANDOM % ${#insurers[@]}))]}
@@ -60,7 +84,21 @@ for size in $SIZES; do
   sql "select 'profile_by_slug' || chr(9) || 'GET' || chr(9) || '/v1/therapists/' || slug from directory_entry tablesample system (1) limit 1000" >"$OUT/profiles.tsv"
 
   echo "== $size listings: 8 concurrent clients per class, ${DURATION} s each"
+  : >"$OUT/api-$size.txt"
   for class in radius common rare insurer pages profiles; do
-    ./target/release/examples/loadgen --base "$BASE" --duration "$DURATION" --group "c:8:$OUT/$class.tsv" | tail -n +2
+    ./target/release/examples/loadgen --base "$BASE" --duration "$DURATION" --group "c:8:$OUT/$class.tsv" | tail -n +2 | tee -a "$OUT/api-$size.txt"
   done
+
+  # The same SQL straight through pgbench: the statements the API ran for a sample of each
+  # class's requests, captured from the server log with their parameters.
+  echo "== $size listings: the same SQL through pgbench (8 clients, ${DURATION} s per class)"
+  capture_sql
+  printf '%-28s %10s %12s %8s\n' class "API req/s" "pgbench tps" ratio
+  while read -r name _ rps _; do
+    files=()
+    for f in "$OUT/pgbench/$name"-*.sql; do files+=(-f "$f"); done
+    tps=$("$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -c 8 -j 2 -T "$DURATION" "${files[@]}" bench 2>/dev/null \
+      | awk '/^tps =/ {print int($3)}')
+    printf '%-28s %10s %12s %8s\n' "$name" "$rps" "$tps" "$(awk -v a="$rps" -v b="$tps" 'BEGIN {printf "%.2f", a / b}')"
+  done <"$OUT/api-$size.txt"
 done

@@ -56,6 +56,7 @@ error_codes! {
     Conflict => (StatusCode::CONFLICT, "conflict", "The request conflicts with the current state"),
     InvalidState => (StatusCode::CONFLICT, "invalid_state", "Not allowed in the current state"),
     TermInUse => (StatusCode::CONFLICT, "term_in_use", "The term is in use"),
+    NotAcceptingInquiries => (StatusCode::CONFLICT, "not_accepting_inquiries", "The therapist is not taking inquiries"),
     PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed", "The resource has changed since it was read"),
     PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large"),
     UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),

@@ -259,16 +259,53 @@ where l.status = 'published' and (l.id = $1 or l.slug = $2)
   and exists (select 1 from account a where a.id = l.account_id and a.status = 'active')
 "#;
 
+/// A path's `{id_or_slug}` as the lookups bind it: a UUID, else a slug.
+fn id_or_slug(key: &str) -> (Option<Uuid>, Option<&str>) {
+    match Uuid::parse_str(key) {
+        Ok(id) => (Some(id), None),
+        Err(_) => (None, Some(key)),
+    }
+}
+
+/// What inquiries and reports need to know about a public listing and its therapist.
+#[derive(sqlx::FromRow)]
+pub struct PublicListingRef {
+    pub id: Uuid,
+    pub display_name: String,
+    /// `accepting`, `waitlist` or `not_accepting`.
+    pub accepting: String,
+    /// The therapist's sign-in address (verified).
+    pub account_email: String,
+    pub is_demo: bool,
+}
+
+/// The listing the public can see under `key` (published, account active), or `None`.
+pub async fn find_public_listing(
+    db: impl PgExecutor<'_>,
+    key: &str,
+) -> sqlx::Result<Option<PublicListingRef>> {
+    if key.is_empty() || key.len() > 80 {
+        return Ok(None);
+    }
+    let (id, slug) = id_or_slug(key);
+    sqlx::query_as(
+        "select l.id, l.display_name, l.accepting::text as accepting, a.email::text as account_email, a.is_demo
+         from listing l join account a on a.id = l.account_id and a.status = 'active'
+         where l.status = 'published' and (l.id = $1 or l.slug = $2)",
+    )
+    .bind(id)
+    .bind(slug)
+    .fetch_optional(db)
+    .await
+}
+
 /// The published listing named by `id_or_slug`, or `None` for anything else.
 #[tracing::instrument(skip(db))]
 pub async fn find_published(
     db: impl PgExecutor<'_>,
-    id_or_slug: &str,
+    id_or_slug_key: &str,
 ) -> sqlx::Result<Option<PublicProfile>> {
-    let (id, slug) = match Uuid::parse_str(id_or_slug) {
-        Ok(id) => (Some(id), None),
-        Err(_) => (None, Some(id_or_slug)),
-    };
+    let (id, slug) = id_or_slug(id_or_slug_key);
     let row: Option<ProfileRow> = sqlx::query_as(PROFILE_SQL)
         .bind(id)
         .bind(slug)

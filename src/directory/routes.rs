@@ -40,8 +40,12 @@ pub async fn get_profile(
 /// Search published listings. All parameters are optional and combine; repeatable ones
 /// (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any
 /// of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter;
-/// unknown taxonomy slugs are 422. `total` is exact up to 10,000 matches, then capped with
-/// `total_is_exact: false`. Keyset cursors are signed and tied to the search they came from.
+/// unknown taxonomy slugs are 422. A search counts, facets and ranks at most 500 matches
+/// (its result window): `total` is exact up to 500, then 500 with `total_is_exact: false`,
+/// and facets then count the window (`facets_are_exact: false`). Sorted by relevance, the
+/// window is the 500 most recently confirmed matches and pages walk it; sorted by distance,
+/// fee or confirmation, pages walk every match. Keyset cursors are signed and tied to the
+/// search they came from.
 #[utoipa::path(
     tag = "directory",
     params(

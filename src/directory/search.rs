@@ -31,6 +31,8 @@ pub const MAX_RADIUS_KM: f64 = 500.0;
 /// README's search benchmark.
 pub const RESULT_WINDOW: i64 = 500;
 const MAX_REPEATS: usize = 20;
+/// Listings whose name is close to `q` that a relevance search considers (see `search`).
+const NAME_CANDIDATES: i64 = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -608,12 +610,10 @@ impl Filters<'_> {
             }
             Branch::Online => {
                 let state = self.params.near.and_then(|n| n.state);
-                // `states && …` lets the GIN index find the state's listings first.
-                b.push(
-                    ", null::float8 as distance from directory_entry e where e.states && array[",
-                );
+                // Matches the partial index of online-only listings' telehealth states.
+                b.push(", null::float8 as distance from directory_entry e where not e.has_office and e.telehealth_states && array[");
                 b.push_bind(state);
-                b.push("::text] and not e.has_office and e.delivery && '{video,phone}' ");
+                b.push("::text] and e.delivery && '{video,phone}' ");
             }
         }
         self.push(b, text);
@@ -711,13 +711,11 @@ pub async fn search(
         // great-circle distance; a listing's distance is its nearest office's.
         let dlat = near.radius_km / 110.574;
         let dlng = near.radius_km / (111.320 * near.point.latitude.to_radians().cos().max(0.01));
-        b.push(
-            "near_office as materialized (select o.listing_id, min(distance_km(o.location, point(",
-        );
+        b.push("near_office as materialized (select x.listing_id, min(x.d) as d from (select o.listing_id, distance_km(o.location, point(");
         b.push_bind(near.point.longitude);
         b.push(", ");
         b.push_bind(near.point.latitude);
-        b.push("))) as d from directory_office o where o.location <@ box(point(");
+        b.push(")) as d from directory_office o where o.location <@ box(point(");
         b.push_bind(near.point.longitude - dlng);
         b.push(", ");
         b.push_bind(near.point.latitude - dlat);
@@ -725,12 +723,9 @@ pub async fn search(
         b.push_bind(near.point.longitude + dlng);
         b.push(", ");
         b.push_bind(near.point.latitude + dlat);
-        b.push(")) group by o.listing_id having min(distance_km(o.location, point(");
-        b.push_bind(near.point.longitude);
-        b.push(", ");
-        b.push_bind(near.point.latitude);
-        b.push("))) <= ");
+        b.push("))) x where x.d <= ");
         b.push_bind(near.radius_km);
+        b.push(" group by x.listing_id");
         b.push("), ");
     }
 
@@ -749,11 +744,23 @@ pub async fn search(
                     b.push(" union ");
                 }
                 b.push("(select * from ");
+                if text == Text::Name {
+                    // Typo matches on names are candidates found through the trigram index,
+                    // at most NAME_CANDIDATES of them: testing a name is costly, and a common
+                    // first name is close to tens of thousands of others (exact name words
+                    // are found by the document half).
+                    b.push("(select * from ");
+                }
                 filters.push_source(
                     &mut b,
                     &format!("{FACET_COLUMNS}, {CONFIRMED} as confirmed"),
                     text,
                 );
+                if text == Text::Name {
+                    b.push(" c limit ");
+                    b.push_bind(NAME_CANDIDATES);
+                    b.push(")");
+                }
                 b.push(" x order by x.confirmed desc, x.listing_id desc limit ");
                 b.push_bind(RESULT_WINDOW + 1);
                 b.push(")");
@@ -792,19 +799,18 @@ pub async fn search(
             // Nearest offices first, then online-only listings (no distance) by id; the
             // second branch only runs when the first cannot fill the page.
             b.push("), page as (select * from ((");
-            filters.push_scan(
-                &mut b,
-                "e.listing_id, n.d as key",
-                Branch::Offices,
-                Text::Any,
-            );
+            // Offices nearest first; each one's listing is checked against the filters in
+            // that order, so the scan stops once the page is full.
+            b.push("select n.listing_id, n.d as key, n.d as distance from (select * from near_office order by d, listing_id offset 0) n cross join lateral (select 1 from directory_entry e where e.listing_id = n.listing_id ");
+            filters.push(&mut b, Text::Any);
+            b.push("limit 1) m where true ");
             match after.as_ref().map(|p| (p.key, p.id)) {
                 Some((Some(key), id)) => {
                     b.push("and (n.d > ");
                     b.push_bind(key);
                     b.push(" or (n.d = ");
                     b.push_bind(key);
-                    b.push(" and e.listing_id > ");
+                    b.push(" and n.listing_id > ");
                     b.push_bind(id);
                     b.push(")) ");
                 }
@@ -813,7 +819,7 @@ pub async fn search(
                 }
                 None => {}
             }
-            b.push("order by n.d, e.listing_id limit ");
+            b.push("order by n.d, n.listing_id limit ");
             b.push_bind(limit + 1);
             b.push(") union all (");
             filters.push_scan(

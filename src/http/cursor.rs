@@ -31,6 +31,17 @@ impl CursorKey {
         )
     }
 
+    /// A keyed hash of `value` (a client address, say): equal inputs give equal outputs, so
+    /// records can be told apart by client without storing the address itself.
+    pub fn pseudonym(&self, value: &str) -> String {
+        let mut input = b"pseudonym:".to_vec();
+        input.extend_from_slice(value.as_bytes());
+        tag(&self.0, &input)[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn decode<T: DeserializeOwned>(&self, cursor: &str) -> Result<T, ApiError> {
         let invalid = || {
             ApiError::parameter(

@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod fallback;
 pub mod json;
 pub mod metrics;
+pub mod page;
 pub mod query;
 pub mod rate_limit;
 pub mod request_id;

@@ -20,15 +20,33 @@ pub struct OutgoingEmail {
 
 /// Queues `email` in the caller's transaction: it is sent only if that transaction commits.
 pub async fn enqueue(conn: &mut PgConnection, email: &OutgoingEmail) -> sqlx::Result<Uuid> {
+    insert(conn, email, false).await
+}
+
+/// As `enqueue`, for a message that quotes personal data (an inquiry): the maintenance job
+/// deletes it from the outbox once it is delivered or has failed for good.
+pub async fn enqueue_sensitive(
+    conn: &mut PgConnection,
+    email: &OutgoingEmail,
+) -> sqlx::Result<Uuid> {
+    insert(conn, email, true).await
+}
+
+async fn insert(
+    conn: &mut PgConnection,
+    email: &OutgoingEmail,
+    sensitive: bool,
+) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
-        "insert into outbox_email (id, to_address, reply_to, subject, body_text) values ($1, $2, $3, $4, $5)",
+        "insert into outbox_email (id, to_address, reply_to, subject, body_text, sensitive) values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(&email.to)
     .bind(&email.reply_to)
     .bind(&email.subject)
     .bind(&email.body)
+    .bind(sensitive)
     .execute(conn)
     .await?;
     Ok(id)

@@ -107,6 +107,101 @@ pub fn listing_suspended(to: &str, reason: &str) -> OutgoingEmail {
     }
 }
 
+fn page(base: &Url, path: &str) -> String {
+    let mut url = base.clone();
+    url.set_path(path);
+    url.set_query(None);
+    url.to_string()
+}
+
+/// A client's inquiry, to the therapist; replying answers the client directly.
+pub struct InquiryEmail<'a> {
+    pub therapist_email: &'a str,
+    pub client_name: &'a str,
+    pub client_email: &'a str,
+    pub client_phone: Option<&'a str>,
+    pub preferred_contact: &'a str,
+    pub message: &'a str,
+}
+
+pub fn inquiry_to_therapist(base: &Url, inquiry: &InquiryEmail<'_>) -> OutgoingEmail {
+    let phone = inquiry
+        .client_phone
+        .map(|p| format!("Phone: {p}\n"))
+        .unwrap_or_default();
+    OutgoingEmail {
+        to: inquiry.therapist_email.to_owned(),
+        reply_to: Some(inquiry.client_email.to_owned()),
+        subject: format!("New inquiry from {}", inquiry.client_name),
+        body: format!(
+            "Hello,\n\n{name} contacted you through the directory.\n\nEmail: {email}\n{phone}\
+             Prefers to be contacted by: {preferred}\n\n---\n{message}\n---\n\nReply to this email to answer \
+             {name} directly. The inquiry is also in your inbox, where marking it responded keeps your \
+             response time up to date: {inbox}\n",
+            name = inquiry.client_name,
+            email = inquiry.client_email,
+            preferred = inquiry.preferred_contact,
+            message = inquiry.message,
+            inbox = page(base, "/me/inquiries"),
+        ),
+    }
+}
+
+/// The client's receipt. It does not repeat the message: the address is the client's word.
+pub fn inquiry_receipt(to: &str, client_name: &str, therapist: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: format!("Your message to {therapist} was sent"),
+        body: format!(
+            "Hello {client_name},\n\nYour message to {therapist} was delivered. They will answer you \
+             directly.\n\nIf you did not send a message through the therapist directory, you can ignore \
+             this email.\n"
+        ),
+    }
+}
+
+pub fn confirm_reminder(base: &Url, to: &str, display_name: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Is your directory listing still current?".into(),
+        body: format!(
+            "Hello,\n\nThe listing for {display_name} has not been confirmed for 60 days. Clients rely on \
+             it being accurate: please check it and confirm it in a minute here:\n\n{}\n\n\
+             Listings not confirmed for 90 days leave the default search results until they are.\n",
+            page(base, "/me/listing")
+        ),
+    }
+}
+
+pub fn listing_stale(base: &Url, to: &str, display_name: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Your directory listing left the search results".into(),
+        body: format!(
+            "Hello,\n\nThe listing for {display_name} has not been confirmed for 90 days, so it no longer \
+             appears in default search results. Confirm it to bring it back at once:\n\n{}\n",
+            page(base, "/me/listing")
+        ),
+    }
+}
+
+pub fn reconfirm_availability(base: &Url, to: &str, display_name: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Clients could not reach you: please confirm your availability".into(),
+        body: format!(
+            "Hello,\n\nSeveral people reported in the last 30 days that they could not reach {display_name} \
+             or that you are not taking clients. Your profile now shows your availability as \
+             unconfirmed. Check your contact details and availability and confirm the listing here:\n\n{}\n",
+            page(base, "/me/listing")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -733,9 +733,16 @@ async fn large_results_are_capped_at_the_window_and_flagged() {
     use therapist_directory::directory::search::RESULT_WINDOW;
 
     let app = spawn_app().await;
-    demo::seed(&app.db, SeedOptions { count: 800, seed: 7 }, |_, _| {})
-        .await
-        .unwrap();
+    demo::seed(
+        &app.db,
+        SeedOptions {
+            count: 800,
+            seed: 7,
+        },
+        |_, _| {},
+    )
+    .await
+    .unwrap();
     let all: i64 = sqlx::query_scalar("select count(*) from directory_entry")
         .fetch_one(&app.db)
         .await
@@ -786,7 +793,10 @@ async fn large_results_are_capped_at_the_window_and_flagged() {
     .fetch_all(&app.db)
     .await
     .unwrap();
-    assert!(matching.len() as i64 > RESULT_WINDOW, "the demo data changed");
+    assert!(
+        matching.len() as i64 > RESULT_WINDOW,
+        "the demo data changed"
+    );
     let (ids, first) = walk(&app, "q=couples").await;
     assert_eq!(first["total"], RESULT_WINDOW);
     assert_eq!(first["total_is_exact"], false);
