@@ -56,8 +56,8 @@ for (cls, n), statements in sorted(scripts.items()):
     path = os.path.join(out_dir, f"{cls}-{n:03d}.sql")
     with open(path, "w", encoding="utf-8") as f:
         for sql in statements:
-            # pgbench reads one statement per line unless it ends with a semicolon.
-            f.write(" ".join(sql.split()) + ";\n")
+            # pgbench reads a statement up to its terminating semicolon.
+            f.write(sql.rstrip().rstrip(";") + ";\n")
     counts[cls] = counts.get(cls, 0) + 1
 for cls, count in sorted(counts.items()):
     print(f"{cls}: {count} scripts")

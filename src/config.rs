@@ -85,6 +85,10 @@ pub struct Config {
     pub embedded_demo_listings: u32,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the peer address is the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Inquiries older than this are deleted by the maintenance job.
+    pub inquiry_retention: time::Duration,
+    /// How often each replica attempts a maintenance pass (one runs at a time).
+    pub maintenance_interval: Duration,
 }
 
 /// Every variable the service reads, with its default, for the README and `--help`.
@@ -190,6 +194,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "APP_TRUSTED_PROXIES",
         "empty",
         "comma-separated proxy IPs whose X-Forwarded-For is trusted",
+    ),
+    (
+        "APP_INQUIRY_RETENTION_DAYS",
+        "180",
+        "client inquiries are deleted this many days after they arrive (1–3650)",
+    ),
+    (
+        "APP_MAINTENANCE_INTERVAL_SECS",
+        "900",
+        "how often the maintenance job (freshness, retention) runs (10–86400)",
     ),
 ];
 
@@ -393,6 +407,19 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let inquiry_retention = time::Duration::days(parse_or(
+            &get,
+            "APP_INQUIRY_RETENTION_DAYS",
+            Some(180),
+            |v| parse_range(v, 1, 3650),
+        )? as i64);
+        let maintenance_interval = Duration::from_secs(parse_or(
+            &get,
+            "APP_MAINTENANCE_INTERVAL_SECS",
+            Some(900),
+            |v| parse_range(v, 10, 86_400),
+        )?);
+
         Ok(Config {
             host,
             port,
@@ -412,6 +439,8 @@ impl Config {
             shutdown_timeout,
             embedded_demo_listings,
             trusted_proxies,
+            inquiry_retention,
+            maintenance_interval,
         })
     }
 }

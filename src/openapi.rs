@@ -22,7 +22,9 @@ use crate::routes;
     tags(
         (name = "directory", description = "The public directory: published listings"),
         (name = "my listing", description = "A therapist manages their own listing"),
-        (name = "admin", description = "Review, verification, accounts, taxonomy and the audit log (admins only)"),
+        (name = "inquiries", description = "Clients write to therapists; therapists answer from their inbox"),
+        (name = "reports", description = "Anyone can report a problem with a listing; admins resolve reports"),
+        (name = "admin", description = "Review, verification, accounts, taxonomy, reports and the audit log (admins only)"),
         (name = "auth", description = "Join the directory, sign in, tokens and the signed-in account"),
         (name = "taxonomy", description = "Modalities, specialties and insurers"),
         (name = "operational", description = "Health, readiness, metrics and this document"),

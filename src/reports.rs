@@ -19,10 +19,10 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::directory::profile::find_public_listing;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::http::Json;
 use crate::http::client_ip::client_ip;
 use crate::http::cursor::CursorKey;
 use crate::http::rate_limit::{self, Limit};
-use crate::http::Json;
 use crate::mail::{enqueue, templates};
 
 pub const DETAILS_MAX: usize = 2000;
@@ -108,7 +108,10 @@ pub async fn create_report(
                 format!("at most {DETAILS_MAX} characters"),
             )]));
         }
-        Some(d) if d.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') => {
+        Some(d)
+            if d.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') =>
+        {
             return Err(ApiError::validation(vec![FieldError::new(
                 "details",
                 "invalid_characters",

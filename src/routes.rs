@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use utoipa_actix_web::scope;
 
-use crate::{admin, auth, directory, listings, ops, taxonomy};
+use crate::{admin, auth, directory, inquiries, listings, ops, reports, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(taxonomy::routes::list_insurers)
             .service(directory::routes::search_listings)
             .service(directory::routes::get_profile)
+            .service(inquiries::routes::create_inquiry)
+            .service(reports::create_report)
             .service(auth::routes::signup)
             .service(auth::routes::verify_email)
             .service(auth::routes::resend_verification)
@@ -47,6 +49,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(listings::routes::submit)
             .service(listings::routes::confirm)
             .service(listings::routes::unpublish)
+            .service(inquiries::routes::list_my_inquiries)
+            .service(inquiries::routes::update_my_inquiry)
             .service(admin::listings::list_listings)
             .service(admin::listings::get_listing)
             .service(admin::listings::approve)
@@ -70,6 +74,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::taxonomy::create_insurer)
             .service(admin::taxonomy::update_insurer)
             .service(admin::taxonomy::delete_insurer)
+            .service(admin::reports::list_reports)
+            .service(admin::reports::resolve_report)
             .service(admin::audit_log::list_audit_log),
     );
 }

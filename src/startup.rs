@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::auth::password::Passwords;
 use crate::auth::tokens::TokenKeys;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::context::request_context;
@@ -24,6 +25,7 @@ use crate::http::fallback::{RouteTable, fallback};
 use crate::http::metrics::HttpMetrics;
 use crate::mail::outbox;
 use crate::mail::transport::{LettreMailer, Mailer};
+use crate::maintenance::MaintenanceSettings;
 use crate::ops::ApiDocs;
 use crate::{db, openapi, routes};
 
@@ -49,9 +51,19 @@ impl Application {
         database_url: &SecretString,
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {
+        Self::build_with(config, database_url, mailer, Clock::system()).await
+    }
+
+    /// As `build_with_mailer`, reading time from `clock` (tests move it forward).
+    pub async fn build_with(
+        config: Config,
+        database_url: &SecretString,
+        mailer: Arc<dyn Mailer>,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &config.database).await?;
         db::migrate(&pool).await?;
-        Self::build_with_pool(config, pool, mailer)
+        Self::build_with_pool(config, pool, mailer, clock)
     }
 
     /// Binds the listener and assembles the server around an existing, migrated pool.
@@ -59,6 +71,7 @@ impl Application {
         config: Config,
         pool: PgPool,
         mailer: Arc<dyn Mailer>,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         let jwt_secret = config
             .jwt_secret
@@ -74,12 +87,26 @@ impl Application {
             p.concurrency,
         )?);
         let (stop_workers, stop_rx) = watch::channel(false);
-        let workers = vec![tokio::spawn(outbox::run(
-            pool.clone(),
-            mailer,
-            config.mail.outbox,
-            stop_rx.clone(),
-        ))];
+        let maintenance = MaintenanceSettings {
+            interval: config.maintenance_interval,
+            inquiry_retention: config.inquiry_retention,
+            public_base_url: config.public_base_url.clone(),
+        };
+        let workers = vec![
+            tokio::spawn(outbox::run(
+                pool.clone(),
+                mailer,
+                config.mail.outbox,
+                stop_rx.clone(),
+            )),
+            tokio::spawn(crate::maintenance::run(
+                pool.clone(),
+                clock.clone(),
+                maintenance,
+                stop_rx.clone(),
+            )),
+        ];
+        let clock = web::Data::new(clock);
         crate::domain::zip::warm_up();
 
         let listener = TcpListener::bind((config.host, config.port))
@@ -110,6 +137,7 @@ impl Application {
                 .app_data(keys.clone())
                 .app_data(cursors.clone())
                 .app_data(passwords.clone())
+                .app_data(clock.clone())
                 .app_data(path_config())
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::auth::extract::guard))

@@ -92,6 +92,46 @@ pub struct PublicOffering {
 pub struct Availability {
     pub accepting: Accepting,
     pub free_consultation: bool,
+    /// False after three different clients reported within 30 days that the therapist is
+    /// unreachable or not taking clients, until the therapist confirms the listing again.
+    pub confirmed: bool,
+}
+
+/// How quickly the therapist answers inquiries: the median of their latest responses
+/// (at most 20), shown once there are at least 3.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResponseTime {
+    #[schema(example = 5.5)]
+    pub median_hours: f64,
+    /// "within an hour", "within a few hours", "within a day", "within a few days",
+    /// "within a week" or "in more than a week".
+    #[schema(example = "within a few hours")]
+    pub label: &'static str,
+    /// Responses the figure is based on.
+    pub based_on: i64,
+}
+
+/// Fewer responses than this show no figure.
+pub const RESPONSE_TIME_MIN_SAMPLES: i64 = 3;
+
+impl ResponseTime {
+    fn from_samples(count: i64, median_seconds: Option<f64>) -> Option<Self> {
+        let seconds = median_seconds.filter(|_| count >= RESPONSE_TIME_MIN_SAMPLES)?;
+        let hours = seconds / 3600.0;
+        let label = match hours {
+            h if h <= 1.0 => "within an hour",
+            h if h <= 6.0 => "within a few hours",
+            h if h <= 24.0 => "within a day",
+            h if h <= 72.0 => "within a few days",
+            h if h <= 168.0 => "within a week",
+            _ => "in more than a week",
+        };
+        Some(ResponseTime {
+            median_hours: (hours * 10.0).round() / 10.0,
+            label,
+            based_on: count,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -150,6 +190,10 @@ pub struct PublicProfile {
     /// When the therapist last confirmed the listing is current.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_confirmed_at: Option<OffsetDateTime>,
+    /// Not confirmed for 90 days: out of default search until the therapist confirms it.
+    pub stale: bool,
+    /// Null until the therapist has marked at least 3 inquiries responded.
+    pub response_time: Option<ResponseTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
 }
@@ -203,6 +247,10 @@ struct ProfileRow {
     telehealth_states: Vec<String>,
     last_confirmed_at: Option<OffsetDateTime>,
     published_at: Option<OffsetDateTime>,
+    stale: bool,
+    availability_unconfirmed: bool,
+    response_samples: i64,
+    response_median_seconds: Option<f64>,
     modalities: Json<Vec<TermRef>>,
     specialties: Json<Vec<SpecialtyRef>>,
     insurers: Json<Vec<TermRef>>,
@@ -220,6 +268,8 @@ select
     l.accepting::text as accepting, l.free_consultation, l.fee_min_cents, l.fee_max_cents,
     l.sliding_scale_min_cents, l.insurance_only, l.payment_methods, l.hsa_fsa, l.npi::text as npi,
     l.taxonomy_code, l.years_in_practice, l.telehealth_states, l.last_confirmed_at, l.published_at,
+    l.stale_at is not null as stale, l.availability_unconfirmed_at is not null as availability_unconfirmed,
+    rt.samples as response_samples, rt.median as response_median_seconds,
     coalesce((select json_agg(json_build_object('slug', m.slug, 'name', m.name) order by m.name)
               from listing_modality lm join modality m on m.id = lm.modality_id
               where lm.listing_id = l.id), '[]') as modalities,
@@ -254,6 +304,11 @@ select
                   order by f.starts_on nulls last, f.title)
               from offering f where f.listing_id = l.id), '[]') as offerings
 from listing l
+cross join lateral (
+    select count(*) as samples, percentile_cont(0.5) within group (order by r.response_seconds) as median
+    from (select response_seconds from inquiry_response
+          where listing_id = l.id order by responded_at desc limit 20) r
+) rt
 where l.status = 'published' and (l.id = $1 or l.slug = $2)
   -- A suspended account's listing is hidden without touching the listing's own state.
   and exists (select 1 from account a where a.id = l.account_id and a.status = 'active')
@@ -359,6 +414,7 @@ impl From<ProfileRow> for PublicProfile {
             availability: Availability {
                 accepting: Accepting::parse(&r.accepting).unwrap_or(Accepting::NotAccepting),
                 free_consultation: r.free_consultation,
+                confirmed: !r.availability_unconfirmed,
             },
             fees: Fees {
                 min: money(r.fee_min_cents),
@@ -385,6 +441,11 @@ impl From<ProfileRow> for PublicProfile {
                 .map(PublicOffering::from)
                 .collect(),
             last_confirmed_at: r.last_confirmed_at,
+            stale: r.stale,
+            response_time: ResponseTime::from_samples(
+                r.response_samples,
+                r.response_median_seconds,
+            ),
             published_at: r.published_at,
         }
     }

@@ -70,6 +70,7 @@ pub async fn get_profile(
         ("certified_in" = Option<String>, Query, description = "Modality slug with a verified certification"),
         ("license_verified" = Option<bool>, Query),
         ("offering" = Option<String>, Query, description = "workshop, retreat, online_course, group, intensive"),
+        ("include_stale" = Option<bool>, Query, description = "true: also listings not confirmed for 90 days, flagged `stale` (left out by default)"),
         ("sort" = Option<String>, Query, description = "relevance (default with q), distance (default with near), fee, recently_confirmed (default otherwise)"),
         ("facets" = Option<String>, Query, description = "Comma-separated: modality, specialty, insurer, delivery, session_format"),
         ("limit" = Option<u32>, Query, description = "1–50, default 20"),

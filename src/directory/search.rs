@@ -83,6 +83,8 @@ pub struct SearchParams {
     pub faith: Option<Faith>,
     pub license_verified: Option<bool>,
     pub offering: Option<OfferingKind>,
+    /// Include listings not confirmed for 90 days (left out by default).
+    pub include_stale: bool,
     pub sort: Option<Sort>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -237,6 +239,7 @@ impl SearchParams {
                     }
                     p.max_fee_cents = Some(cents);
                 }
+                "include_stale" => p.include_stale = boolean("include_stale", value)?,
                 "gender" => p.gender = Some(vocab("gender", value)?),
                 "age_group" => p.age_group = Some(vocab("age_group", value)?),
                 "community" => p.community = Some(vocab("community", value)?),
@@ -381,6 +384,11 @@ pub struct SearchItem {
     last_confirmed_at: Option<String>,
     /// Kilometres to the nearest office, with `near`; null for online-only matches.
     distance_km: Option<f64>,
+    /// Not confirmed by the therapist for 90 days (only with `include_stale=true`).
+    stale: bool,
+    /// False after repeated reports that the therapist is unreachable or not taking
+    /// clients, until the therapist confirms the listing again.
+    availability_confirmed: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -534,6 +542,9 @@ impl Filters<'_> {
                 }
                 b.push(if text == Text::Any { ")) " } else { ") " });
             }
+        }
+        if !p.include_stale {
+            b.push("and not e.stale ");
         }
         any_of(b, "modality_ids", &self.modality_ids);
         any_of(b, "specialty_ids", &self.specialty_ids);
@@ -922,7 +933,8 @@ pub async fn search(
     b.push(") as value) ");
     b.push(
         "select t.n as total, f.value as facets, p.listing_id, p.key,
-                e.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1)) as item
+                e.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1),
+                    'stale', e.stale, 'availability_confirmed', not e.availability_unconfirmed) as item
          from total t cross join facets f
          left join (page p join directory_entry e on e.listing_id = p.listing_id) on true order by ",
     );

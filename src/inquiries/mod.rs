@@ -160,7 +160,11 @@ impl NewInquiry {
             ));
         }
         if self.website.as_deref().is_some_and(|w| w.len() > 200) {
-            errors.push(FieldError::new("website", "too_long", "at most 200 characters"));
+            errors.push(FieldError::new(
+                "website",
+                "too_long",
+                "at most 200 characters",
+            ));
         }
         match email {
             Some(email) if errors.is_empty() => Ok(ValidInquiry {
@@ -176,7 +180,9 @@ impl NewInquiry {
 
     /// The hidden field was filled in: a bot.
     pub fn is_honeypot_hit(&self) -> bool {
-        self.website.as_deref().is_some_and(|w| !w.trim().is_empty())
+        self.website
+            .as_deref()
+            .is_some_and(|w| !w.trim().is_empty())
     }
 }
 

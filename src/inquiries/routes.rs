@@ -281,9 +281,14 @@ pub async fn update_my_inquiry(
     pool: web::Data<PgPool>,
     clock: web::Data<Clock>,
     id: web::Path<Uuid>,
-    body: Json<InquiryUpdate>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = body.0.status;
+    let now = clock.now();
+    let mut tx = pool.begin().await?;
+    // Someone else's inquiry is 404 whatever the body says.
+    let current = find_mine(&mut tx, user.0.account_id, *id).await?;
+    let update: InquiryUpdate = crate::http::json::parse(body.0.to_string().as_bytes())?;
+    let status = update.status;
     if status == InquiryStatus::New {
         return Err(ApiError::field(
             "status",
@@ -291,9 +296,6 @@ pub async fn update_my_inquiry(
             "one of read, responded, archived",
         ));
     }
-    let now = clock.now();
-    let mut tx = pool.begin().await?;
-    let current = find_mine(&mut tx, user.0.account_id, *id).await?;
     sqlx::query(
         "update inquiry set status = $2::inquiry_status,
              read_at = coalesce(read_at, $3),

@@ -24,6 +24,7 @@ use super::store::{self, LockedListing, Part};
 use super::view::{self, MyListing};
 use crate::audit::AuditEntry;
 use crate::auth::TherapistUser;
+use crate::clock::Clock;
 use crate::directory::profile::{PublicOffering, PublicOffice};
 use crate::domain::Money;
 use crate::domain::vocab::{
@@ -819,7 +820,9 @@ pub async fn submit(
     ))
 }
 
-/// Records that the therapist confirmed the listing is current (`last_confirmed_at`).
+/// Records that the therapist confirmed the listing is current (`last_confirmed_at`). A
+/// listing unconfirmed for 90 days is stale and leaves default search; confirming brings it
+/// back at once and clears an "availability unconfirmed" mark left by reports.
 #[utoipa::path(
     tag = "my listing",
     security(("bearer" = [])),
@@ -829,16 +832,22 @@ pub async fn submit(
 pub async fn confirm(
     user: TherapistUser,
     pool: web::Data<PgPool>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     if locked.status == "suspended" {
         return Err(invalid_state("suspended", "confirmed"));
     }
+    // Confirming brings a stale listing back into default search and clears an
+    // "availability unconfirmed" mark left by reports.
     sqlx::query(
-        "update listing set last_confirmed_at = now(), version = version + 1 where id = $1",
+        "update listing set last_confirmed_at = $2, stale_at = null, availability_unconfirmed_at = null,
+             version = version + 1
+         where id = $1",
     )
     .bind(locked.id)
+    .bind(clock.now())
     .execute(&mut *tx)
     .await?;
     AuditEntry::new(user.0.actor(), "listing.confirmed")

@@ -95,3 +95,18 @@ pub async fn listing(db: &PgPool, slug: &str, status: &str) -> ListingFixture {
         account_email,
     }
 }
+
+/// An inquiry to `listing_id`, stored directly.
+pub async fn inquiry(db: &PgPool, listing_id: uuid::Uuid) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(
+        "insert into inquiry (id, listing_id, client_name, client_email, message, preferred_contact, created_at)
+         values ($1, $2, 'Fixture Client', 'fixture.client@example.com', 'A fixture message.', 'email', now())",
+    )
+    .bind(id)
+    .bind(listing_id)
+    .execute(db)
+    .await
+    .expect("insert inquiry");
+    id
+}

@@ -17,10 +17,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
+use therapist_directory::clock::Clock;
 use therapist_directory::config::{Config, LogFormat};
 use therapist_directory::db::MIGRATOR;
 use therapist_directory::db::embedded::{ClusterOptions, LocalCluster};
-use therapist_directory::mail::transport::Mailer;
+use therapist_directory::mail::transport::{LettreMailer, Mailer};
 use therapist_directory::startup::Application;
 use therapist_directory::telemetry;
 use tokio::io::copy_bidirectional;
@@ -259,6 +260,8 @@ pub struct TestApp {
     pub database: Arc<TestDatabase>,
     pub proxy: Option<DbProxy>,
     overrides: Vec<(String, String)>,
+    pub clock: Clock,
+    pub public_base_url: url::Url,
 }
 
 /// Settings every test app starts from; `overrides` can change any variable.
@@ -275,6 +278,8 @@ pub fn test_config(mail_dir: &std::path::Path, overrides: &[(String, String)]) -
         ("APP_MAIL_POLL_MS", "25"),
         ("APP_MAIL_RETRY_BASE_MS", "20"),
         ("APP_PASSWORD_HASH_CONCURRENCY", "2"),
+        // Tests run maintenance passes themselves, with a clock they move.
+        ("APP_MAINTENANCE_INTERVAL_SECS", "86400"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -300,6 +305,7 @@ pub struct TestAppBuilder {
     through_proxy: bool,
     mailer: Option<Arc<dyn Mailer>>,
     database: Option<Arc<TestDatabase>>,
+    clock: Option<Clock>,
 }
 
 impl TestAppBuilder {
@@ -315,6 +321,12 @@ impl TestAppBuilder {
 
     pub fn mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = Some(mailer);
+        self
+    }
+
+    /// The clock the service reads (tests move it forward instead of sleeping).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
         self
     }
 
@@ -345,11 +357,15 @@ impl TestAppBuilder {
         };
 
         let url = SecretString::from(app_url);
-        let app = match self.mailer {
-            Some(mailer) => Application::build_with_mailer(config, &url, mailer).await,
-            None => Application::build(config, &url).await,
-        }
-        .expect("building the application");
+        let clock = self.clock.unwrap_or_default();
+        let mailer = match self.mailer {
+            Some(mailer) => mailer,
+            None => Arc::new(LettreMailer::from_settings(&config.mail).expect("mailer")),
+        };
+        let public_base_url = config.public_base_url.clone();
+        let app = Application::build_with(config, &url, mailer, clock.clone())
+            .await
+            .expect("building the application");
         let port = app.port();
         tokio::spawn(app.run());
 
@@ -370,6 +386,8 @@ impl TestAppBuilder {
             database,
             proxy,
             overrides: self.overrides,
+            clock,
+            public_base_url,
         }
     }
 }
@@ -383,6 +401,7 @@ impl TestApp {
             through_proxy: false,
             mailer: None,
             database: Some(self.database.clone()),
+            clock: Some(self.clock.clone()),
         }
         .spawn()
         .await

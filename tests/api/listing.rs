@@ -283,6 +283,12 @@ async fn every_me_route_checks_who_is_asking() {
             mine["certifications"][0]["id"].as_str().unwrap().to_owned(),
         ),
         ("offerings", offering["id"].as_str().unwrap().to_owned()),
+        (
+            "inquiries",
+            crate::fixtures::inquiry(&app.db, mine["id"].as_str().unwrap().parse().unwrap())
+                .await
+                .to_string(),
+        ),
     ];
 
     // Every /v1/me route in the OpenAPI document, so a new one cannot be forgotten.
@@ -317,7 +323,8 @@ async fn every_me_route_checks_who_is_asking() {
                 "authentication_required",
             )
             .await;
-            let is_listing_route = path.starts_with("/v1/me/listing");
+            let is_listing_route =
+                path.starts_with("/v1/me/listing") || path.starts_with("/v1/me/inquiries");
             if is_listing_route {
                 assert_problem(
                     send(Some(&admin), concrete(&some_id)).await.unwrap(),
@@ -327,7 +334,9 @@ async fn every_me_route_checks_who_is_asking() {
                 .await;
             }
             if path.contains("{id}") {
-                let part = path.split('/').nth(4).unwrap();
+                let segments: Vec<&str> = path.split('/').collect();
+                let at = segments.iter().position(|s| *s == "{id}").unwrap();
+                let part = segments[at - 1];
                 let (_, id) = ids.iter().find(|(p, _)| *p == part).unwrap();
                 let response = send(Some(&intruder), concrete(id)).await.unwrap();
                 assert_problem(response, 404, "not_found").await;
@@ -335,7 +344,7 @@ async fn every_me_route_checks_who_is_asking() {
         }
     }
     assert!(
-        checked >= 19,
+        checked >= 21,
         "all /v1/me routes were exercised ({checked})"
     );
     let after: Value = app

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod demo;
 mod embedded;
+mod engagement;
 mod errors;
 mod fixtures;
 mod helpers;
