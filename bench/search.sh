@@ -4,7 +4,7 @@
 # generator at 8 concurrent clients for DURATION seconds, printing p50/p95/p99 and
 # throughput per class. URLs are drawn at random from generated lists (never one repeated
 # URL); walking pages uses cursors fetched beforehand.
-#   bash bench/search.sh            (about 15 minutes; needs PostgreSQL's binaries)
+#   bash bench/search.sh            (about 20 minutes; needs PostgreSQL's binaries)
 #   SIZES="10000" bash bench/search.sh   (one size only)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -44,6 +44,9 @@ for size in $SIZES; do
   echo "== loading $add listings (total $size)"
   /usr/bin/time -f "seed-demo: %e s" ./target/release/therapist-directory seed-demo --count "$add" --seed "$seed" 2>&1 | tail -1
   loaded=$size; seed=$((seed + 1))
+  # As after any bulk load: statistics, and the visibility map that lets offices be read
+  # from their index alone.
+  sql "vacuum (analyze) directory_entry, directory_office"
   stop_api; start_api
 
   zips=$(sql "select zip from office tablesample system (1) limit 300")

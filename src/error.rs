@@ -246,7 +246,22 @@ impl From<anyhow::Error> for ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// Overload is not a bug: a statement cancelled by the statement timeout, or no free
+    /// connection in time, is 503 with `Retry-After` (logged); anything else is a 500.
     fn from(err: sqlx::Error) -> Self {
+        let overloaded = match &err {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(db) => db.code().as_deref() == Some("57014"),
+            _ => false,
+        };
+        if overloaded {
+            tracing::warn!(error = %err, "database overloaded: answering 503");
+            return ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "The service is busy; try again in a moment.",
+            )
+            .with_retry_after(1);
+        }
         ApiError::internal(err)
     }
 }

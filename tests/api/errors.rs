@@ -56,3 +56,28 @@ async fn a_database_failure_is_an_opaque_500_with_the_cause_in_the_log() {
         "the cause is logged with the request id: {logged:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_statement_timeout_is_a_503_with_retry_after_not_a_500() {
+    let app = crate::helpers::TestAppBuilder::default()
+        .env("APP_DATABASE_STATEMENT_TIMEOUT_MS", "300")
+        .spawn()
+        .await;
+    // Another session holds the table, so the search waits until its timeout cancels it.
+    let mut blocker = app.db.begin().await.unwrap();
+    sqlx::query("lock table directory_entry in access exclusive mode")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let response = app.get("/v1/therapists").await;
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    crate::helpers::assert_problem(response, 503, "service_unavailable").await;
+    blocker.rollback().await.unwrap();
+    assert_eq!(app.get("/v1/therapists").await.status(), 200);
+}
