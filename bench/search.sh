@@ -6,9 +6,11 @@
 # URL); walking pages uses cursors fetched beforehand.
 #   bash bench/search.sh            (about 20 minutes; needs PostgreSQL's binaries)
 #   SIZES="10000" bash bench/search.sh   (one size only)
+#   KEEP=1 bash bench/search.sh          (leave the cluster running afterwards)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
-trap cleanup EXIT
+# KEEP=1 leaves the cluster (and the service) running afterwards, to look at plans.
+[ "${KEEP:-}" = 1 ] || trap cleanup EXIT
 SIZES=${SIZES:-"10000 100000 1000000"}
 DURATION=${DURATION:-15}
 FACETS="facets=modality,specialty,insurer,delivery,session_format"
@@ -100,8 +102,11 @@ for size in $SIZES; do
   while read -r name _ rps _; do
     files=()
     for f in "$OUT/pgbench/$name"-*.sql; do files+=(-f "$f"); done
-    tps=$("$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -c 8 -j 2 -T "$DURATION" "${files[@]}" bench 2>/dev/null \
-      | awk '/^tps =/ {print int($3)}')
+    tps=$("$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -c 8 -j 2 -T "$DURATION" "${files[@]}" bench \
+      2>"$OUT/pgbench-$name.log" | awk '/^tps =/ {print int($3)}') || true
+    if grep -q "error" "$OUT/pgbench-$name.log"; then
+      echo "pgbench reported errors for $name: $(grep -m1 error "$OUT/pgbench-$name.log")" >&2
+    fi
     printf '%-28s %10s %12s %8s\n' "$name" "$rps" "$tps" "$(awk -v a="$rps" -v b="$tps" 'BEGIN {printf "%.2f", a / b}')"
   done <"$OUT/api-$size.txt"
 done

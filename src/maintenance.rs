@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::audit::{Actor, AuditEntry};
 use crate::clock::Clock;
 use crate::http::rate_limit;
-use crate::mail::{enqueue, templates};
+use crate::mail::{OutgoingEmail, enqueue, templates};
 
 /// Arbitrary, fixed: the advisory lock every replica's pass competes for.
 const LOCK_KEY: i64 = 0x7464_6d61_696e_7431;
@@ -99,8 +99,8 @@ pub async fn run_once(
     .execute(&mut *tx)
     .await?;
 
-    report.reminders_sent = remind(&mut tx, settings, now).await?;
-    report.marked_stale = mark_stale(&mut tx, settings, now).await?;
+    report.reminders_sent = step(&mut tx, settings, now, &REMIND).await?;
+    report.marked_stale = step(&mut tx, settings, now, &MARK_STALE).await?;
 
     let cutoff = now - settings.inquiry_retention;
     report.inquiries_deleted = sqlx::query("delete from inquiry where created_at < $1")
@@ -135,92 +135,73 @@ struct Due {
     display_name: String,
 }
 
-/// Published listings unconfirmed for 60 days whose therapist has not been reminded since
-/// their last confirmation. Demo accounts are marked but not emailed.
-async fn remind(
+/// One freshness step: marks up to `BATCH` published listings that `due` selects (its `$2`
+/// is `now - after`) by setting `column` to now, emails their therapists (demo accounts are
+/// marked but not emailed) and audits each.
+struct Step {
+    column: &'static str,
+    due: &'static str,
+    after: Duration,
+    email: fn(&Url, &str, &str) -> OutgoingEmail,
+    action: &'static str,
+}
+
+/// Unconfirmed for 60 days, and not reminded since the last confirmation.
+const REMIND: Step = Step {
+    column: "confirm_reminder_sent_at",
+    due: "last_confirmed_at < $2 and stale_at is null
+          and (confirm_reminder_sent_at is null or confirm_reminder_sent_at < last_confirmed_at)",
+    after: REMINDER_AFTER,
+    email: templates::confirm_reminder,
+    action: "listing.confirmation_reminded",
+};
+
+/// Unconfirmed for 90 days: out of default search (the listing trigger rebuilds the
+/// directory entry at commit).
+const MARK_STALE: Step = Step {
+    column: "stale_at",
+    due: "last_confirmed_at < $2 and stale_at is null",
+    after: STALE_AFTER,
+    email: templates::listing_stale,
+    action: "listing.marked_stale",
+};
+
+async fn step(
     tx: &mut PgConnection,
     settings: &MaintenanceSettings,
     now: time::OffsetDateTime,
+    step: &Step,
 ) -> sqlx::Result<u64> {
-    let due: Vec<Due> = sqlx::query_as(
-        "update listing l set confirm_reminder_sent_at = $1
+    let due: Vec<Due> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update listing l set {column} = $1
          from account a
          where l.id in (
-                 select id from listing
-                 where status = 'published' and last_confirmed_at < $2 and stale_at is null
-                   and (confirm_reminder_sent_at is null or confirm_reminder_sent_at < last_confirmed_at)
+                 select id from listing where status = 'published' and {due}
                  order by last_confirmed_at limit $3 for update skip locked)
            and a.id = l.account_id
          returning l.id, a.email::text as email, a.is_demo, l.display_name",
-    )
+        column = step.column,
+        due = step.due,
+    )))
     .bind(now)
-    .bind(now - REMINDER_AFTER)
+    .bind(now - step.after)
     .bind(BATCH)
     .fetch_all(&mut *tx)
     .await?;
     for listing in &due {
         if !listing.is_demo {
-            enqueue(
-                &mut *tx,
-                &templates::confirm_reminder(
-                    &settings.public_base_url,
-                    &listing.email,
-                    &listing.display_name,
-                ),
-            )
-            .await?;
+            let email = (step.email)(
+                &settings.public_base_url,
+                &listing.email,
+                &listing.display_name,
+            );
+            enqueue(&mut *tx, &email).await?;
         }
-    }
-    audit(tx, "listing.confirmation_reminded", &due).await?;
-    Ok(due.len() as u64)
-}
-
-/// Published listings unconfirmed for 90 days leave default search (`stale_at`); their
-/// directory entries are rebuilt at commit by the listing trigger.
-async fn mark_stale(
-    tx: &mut PgConnection,
-    settings: &MaintenanceSettings,
-    now: time::OffsetDateTime,
-) -> sqlx::Result<u64> {
-    let due: Vec<Due> = sqlx::query_as(
-        "update listing l set stale_at = $1
-         from account a
-         where l.id in (
-                 select id from listing
-                 where status = 'published' and last_confirmed_at < $2 and stale_at is null
-                 order by last_confirmed_at limit $3 for update skip locked)
-           and a.id = l.account_id
-         returning l.id, a.email::text as email, a.is_demo, l.display_name",
-    )
-    .bind(now)
-    .bind(now - STALE_AFTER)
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
-    for listing in &due {
-        if !listing.is_demo {
-            enqueue(
-                &mut *tx,
-                &templates::listing_stale(
-                    &settings.public_base_url,
-                    &listing.email,
-                    &listing.display_name,
-                ),
-            )
-            .await?;
-        }
-    }
-    audit(tx, "listing.marked_stale", &due).await?;
-    Ok(due.len() as u64)
-}
-
-async fn audit(tx: &mut PgConnection, action: &str, listings: &[Due]) -> sqlx::Result<()> {
-    for listing in listings {
-        AuditEntry::new(Actor::System, action)
+        AuditEntry::new(Actor::System, step.action)
             .target("listing", listing.id)
             .details(json!({}))
             .record(&mut *tx)
             .await?;
     }
-    Ok(())
+    Ok(due.len() as u64)
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::listings::{ReasonBody, like_pattern, reason};
-use super::{Page, page_limit};
+use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::{AdminUser, store as auth_store};
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -68,11 +68,7 @@ pub async fn list_accounts(
     {
         return Err(ApiError::parameter("email", "at most 254 characters"));
     }
-    let before: Option<(OffsetDateTime, Uuid)> = query
-        .cursor
-        .as_deref()
-        .map(|c| cursors.decode(c))
-        .transpose()?;
+    let before = newest_first_after(&cursors, query.cursor.as_deref())?;
     let rows: Vec<AccountSummary> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ACCOUNT_SQL}
          where ($1::text is null or a.email::text ilike $1)
@@ -85,9 +81,7 @@ pub async fn list_accounts(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |r| {
-        cursors.encode(&(r.created_at, r.id))
-    })))
+    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.created_at, r.id))))
 }
 
 async fn summary(pool: &PgPool, id: Uuid) -> Result<AccountSummary, ApiError> {

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Page, page_limit};
+use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::auth::AdminUser;
 use crate::error::{ApiError, Problem};
 use crate::http::Query;
@@ -94,11 +94,7 @@ pub async fn list_audit_log(
         Some(a) => (Some(a.clone()), None),
         None => (None, None),
     };
-    let before: Option<(OffsetDateTime, Uuid)> = query
-        .cursor
-        .as_deref()
-        .map(|c| cursors.decode(c))
-        .transpose()?;
+    let before = newest_first_after(&cursors, query.cursor.as_deref())?;
     let rows: Vec<AuditRecord> = sqlx::query_as(
         "select id, occurred_at, actor_id, actor_role, action, target_type, target_id, host(client_ip) as client_ip, details
          from audit_log
@@ -123,7 +119,5 @@ pub async fn list_audit_log(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |r| {
-        cursors.encode(&(r.occurred_at, r.id))
-    })))
+    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.occurred_at, r.id))))
 }

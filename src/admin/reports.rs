@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Page, page_limit};
+use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::clock::Clock;
@@ -77,11 +77,7 @@ pub async fn list_reports(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let limit = page_limit(query.limit)?;
-    let before: Option<(OffsetDateTime, Uuid)> = query
-        .cursor
-        .as_deref()
-        .map(|c| cursors.decode(c))
-        .transpose()?;
+    let before = newest_first_after(&cursors, query.cursor.as_deref())?;
     let state = match query.status.unwrap_or(ReportState::Open) {
         ReportState::Open => "open",
         ReportState::Resolved => "resolved",
@@ -104,9 +100,7 @@ pub async fn list_reports(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |r| {
-        cursors.encode(&(r.created_at, r.id))
-    })))
+    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.created_at, r.id))))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

@@ -1,9 +1,23 @@
 //! One page of a cursor-paginated list: `{"items": [...], "next_cursor": "…" or null}`.
 
 use serde::Serialize;
+use time::OffsetDateTime;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::http::cursor::CursorKey;
+
+/// The position of a newest-first list (ordered by a time, then by id, both descending).
+pub type NewestFirst = (OffsetDateTime, Uuid);
+
+/// The verified `cursor` of a newest-first list: where it continues, if anywhere.
+pub fn newest_first_after(
+    cursors: &CursorKey,
+    cursor: Option<&str>,
+) -> Result<Option<NewestFirst>, ApiError> {
+    cursor.map(|c| cursors.decode(c)).transpose()
+}
 
 /// A page of results: `next_cursor` is null on the last page.
 #[derive(Serialize, ToSchema)]
@@ -22,6 +36,16 @@ impl<T> Page<T> {
             items: rows,
             next_cursor,
         }
+    }
+
+    /// As `from_rows`, for a newest-first list whose rows carry their `key`.
+    pub fn newest_first(
+        rows: Vec<T>,
+        limit: i64,
+        cursors: &CursorKey,
+        key: impl Fn(&T) -> NewestFirst,
+    ) -> Self {
+        Page::from_rows(rows, limit, |r| cursors.encode(&key(r)))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::directory::profile::find_public_listing;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::client_ip::client_ip;
 use crate::http::cursor::CursorKey;
-use crate::http::page::{Page, page_limit};
+use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::http::rate_limit::{self, Limit};
 use crate::http::{Json, Query};
 use crate::mail::templates::{self, InquiryEmail};
@@ -214,11 +214,7 @@ pub async fn list_my_inquiries(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let limit = page_limit(query.limit)?;
-    let before: Option<(OffsetDateTime, Uuid)> = query
-        .cursor
-        .as_deref()
-        .map(|c| cursors.decode(c))
-        .transpose()?;
+    let before = newest_first_after(&cursors, query.cursor.as_deref())?;
     let rows: Vec<Inquiry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {INQUIRY_COLUMNS} from inquiry i join listing l on l.id = i.listing_id
          where l.account_id = $1
@@ -234,9 +230,7 @@ pub async fn list_my_inquiries(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |r| {
-        cursors.encode(&(r.created_at, r.id))
-    })))
+    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.created_at, r.id))))
 }
 
 #[derive(Deserialize, ToSchema)]
