@@ -10,11 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::listings::{ReasonBody, like_pattern, reason};
-use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::{AdminUser, store as auth_store};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::cursor::CursorKey;
+use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::http::{Json, Query};
 
 #[derive(Deserialize, IntoParams)]
@@ -81,7 +81,11 @@ pub async fn list_accounts(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.created_at, r.id))))
+    Ok(
+        HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| {
+            (r.created_at, r.id)
+        })),
+    )
 }
 
 async fn summary(pool: &PgPool, id: Uuid) -> Result<AccountSummary, ApiError> {

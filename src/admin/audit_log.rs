@@ -9,11 +9,11 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::auth::AdminUser;
 use crate::error::{ApiError, Problem};
 use crate::http::Query;
 use crate::http::cursor::CursorKey;
+use crate::http::page::{Page, newest_first_after, page_limit};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -119,5 +119,9 @@ pub async fn list_audit_log(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.occurred_at, r.id))))
+    Ok(
+        HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| {
+            (r.occurred_at, r.id)
+        })),
+    )
 }

@@ -9,12 +9,12 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::clock::Clock;
 use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::http::cursor::CursorKey;
+use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::http::{Json, Query};
 use crate::reports::ReportReason;
 
@@ -100,7 +100,11 @@ pub async fn list_reports(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.created_at, r.id))))
+    Ok(
+        HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| {
+            (r.created_at, r.id)
+        })),
+    )
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

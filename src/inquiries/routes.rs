@@ -230,7 +230,11 @@ pub async fn list_my_inquiries(
     .bind(limit + 1)
     .fetch_all(pool.get_ref())
     .await?;
-    Ok(HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| (r.created_at, r.id))))
+    Ok(
+        HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| {
+            (r.created_at, r.id)
+        })),
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
