@@ -87,8 +87,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Inquiries older than this are deleted by the maintenance job.
     pub inquiry_retention: time::Duration,
-    /// How often each replica attempts a maintenance pass (one runs at a time).
+    /// How often each replica attempts a maintenance pass (one runs at a time); zero: never.
     pub maintenance_interval: Duration,
+    /// Matches a search counts, facets and ranks at most (see `directory::search`).
+    pub search_result_window: i64,
 }
 
 /// Every variable the service reads, with its default, for the README and `--help`.
@@ -201,9 +203,14 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "client inquiries are deleted this many days after they arrive (1–3650)",
     ),
     (
+        "APP_SEARCH_RESULT_WINDOW",
+        "500",
+        "matches a search counts, facets and ranks at most; beyond, totals and facets are flagged inexact (50–10000)",
+    ),
+    (
         "APP_MAINTENANCE_INTERVAL_SECS",
         "900",
-        "how often the maintenance job (freshness, retention) runs (10–86400)",
+        "how often this instance attempts the maintenance job (freshness, retention): 10–86400, or 0 for never (another instance runs it)",
     ),
 ];
 
@@ -417,8 +424,18 @@ impl Config {
             &get,
             "APP_MAINTENANCE_INTERVAL_SECS",
             Some(900),
-            |v| parse_range(v, 10, 86_400),
+            |v| match parse_range(v, 0, 86_400)? {
+                1..10 => Err("0 (off) or from 10 to 86400".into()),
+                n => Ok(n),
+            },
         )?);
+
+        let search_result_window = parse_or(
+            &get,
+            "APP_SEARCH_RESULT_WINDOW",
+            Some(crate::directory::search::DEFAULT_RESULT_WINDOW as u64),
+            |v| parse_range(v, 50, 10_000),
+        )? as i64;
 
         Ok(Config {
             host,
@@ -441,6 +458,7 @@ impl Config {
             trusted_proxies,
             inquiry_retention,
             maintenance_interval,
+            search_result_window,
         })
     }
 }

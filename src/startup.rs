@@ -92,20 +92,20 @@ impl Application {
             inquiry_retention: config.inquiry_retention,
             public_base_url: config.public_base_url.clone(),
         };
-        let workers = vec![
-            tokio::spawn(outbox::run(
-                pool.clone(),
-                mailer,
-                config.mail.outbox,
-                stop_rx.clone(),
-            )),
-            tokio::spawn(crate::maintenance::run(
+        let mut workers = vec![tokio::spawn(outbox::run(
+            pool.clone(),
+            mailer,
+            config.mail.outbox,
+            stop_rx.clone(),
+        ))];
+        if !maintenance.interval.is_zero() {
+            workers.push(tokio::spawn(crate::maintenance::run(
                 pool.clone(),
                 clock.clone(),
                 maintenance,
                 stop_rx.clone(),
-            )),
-        ];
+            )));
+        }
         let clock = web::Data::new(clock);
         crate::domain::zip::warm_up();
 

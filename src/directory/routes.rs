@@ -40,10 +40,10 @@ pub async fn get_profile(
 /// Search published listings. All parameters are optional and combine; repeatable ones
 /// (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any
 /// of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter;
-/// unknown taxonomy slugs are 422. A search counts, facets and ranks at most 500 matches
-/// (its result window): `total` is exact up to 500, then 500 with `total_is_exact: false`,
-/// and facets then count the window (`facets_are_exact: false`). Sorted by relevance, the
-/// window is the 500 most recently confirmed matches and pages walk it; sorted by distance,
+/// unknown taxonomy slugs are 422. A search counts, facets and ranks at most N matches, its
+/// result window (500 by default): `total` is exact up to N, then N with `total_is_exact:
+/// false`, and facets then count the window (`facets_are_exact: false`). Sorted by
+/// relevance, the window is the N most recently confirmed matches and pages walk it; sorted by distance,
 /// fee or confirmation, pages walk every match. Keyset cursors are signed and tied to the
 /// search they came from.
 #[utoipa::path(
@@ -88,8 +88,16 @@ pub async fn search_listings(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     cursors: web::Data<CursorKey>,
+    config: web::Data<crate::config::Config>,
 ) -> Result<HttpResponse, ApiError> {
     let params = SearchParams::parse(req.query_string())?;
-    let results = search::search(&pool, &cursors, &params, req.query_string()).await?;
+    let results = search::search(
+        &pool,
+        &cursors,
+        &params,
+        req.query_string(),
+        config.search_result_window,
+    )
+    .await?;
     cached_json(&req, &results, PUBLIC_SHORT)
 }

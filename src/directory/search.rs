@@ -27,9 +27,9 @@ pub const MAX_RADIUS_KM: f64 = 500.0;
 /// The result window: a search counts, facets and (with `q`) ranks at most this many
 /// matches, so its cost is bounded however many listings match. Beyond it, `total` is this
 /// number with `total_is_exact: false` and facets count the window (`facets_are_exact:
-/// false`). With `q`, the window is the most recently confirmed matches. Measured in the
-/// README's search benchmark.
-pub const RESULT_WINDOW: i64 = 500;
+/// false`). With `q`, the window is the most recently confirmed matches. The default is
+/// chosen by the README's search benchmark; `APP_SEARCH_RESULT_WINDOW` changes it.
+pub const DEFAULT_RESULT_WINDOW: i64 = 500;
 const MAX_REPEATS: usize = 20;
 /// Listings whose name is close to `q` that a relevance search considers (see `search`).
 const NAME_CANDIDATES: i64 = 2_000;
@@ -401,12 +401,12 @@ pub struct FacetCount {
 pub struct SearchResults {
     items: Vec<SearchItem>,
     next_cursor: Option<String>,
-    /// Exact up to 500 matches (the result window); beyond that 500 with
+    /// Exact up to the result window (500 by default); beyond it, the window's size with
     /// `total_is_exact` false.
     total: i64,
     total_is_exact: bool,
     /// Counts for each requested facet (retired terms excluded): over every match when
-    /// `facets_are_exact`, else over the 500-match result window.
+    /// `facets_are_exact`, else over the result window.
     #[schema(value_type = Object)]
     facets: Value,
     facets_are_exact: bool,
@@ -679,6 +679,7 @@ pub async fn search(
     cursors: &CursorKey,
     params: &SearchParams,
     query: &str,
+    window: i64,
 ) -> Result<Value, ApiError> {
     let filters = Filters {
         params,
@@ -773,11 +774,11 @@ pub async fn search(
                     b.push(")");
                 }
                 b.push(" x order by x.confirmed desc, x.listing_id desc limit ");
-                b.push_bind(RESULT_WINDOW + 1);
+                b.push_bind(window + 1);
                 b.push(")");
             }
             b.push(") y order by y.confirmed desc, y.listing_id desc limit ");
-            b.push_bind(RESULT_WINDOW + 1);
+            b.push_bind(window + 1);
             // Ranked after the window is cut, so only the window's documents are read again.
             b.push("), ranked as (select w.listing_id, w.distance, (ts_rank_cd(e.document, ");
             b.push_bind(filters.tsquery.clone().unwrap_or_default());
@@ -785,7 +786,7 @@ pub async fn search(
             b.push_bind(params.q.clone().unwrap_or_default());
             // The window's extra row only tells that there are more; pages stop before it.
             b.push("::text, e.display_name))::float8 as key from (select * from win order by confirmed desc, listing_id desc limit ");
-            b.push_bind(RESULT_WINDOW);
+            b.push_bind(window);
             b.push(") w join directory_entry e on e.listing_id = w.listing_id), ");
             b.push("page as (select r.listing_id, r.key, r.distance from ranked r where true ");
             if let Some(position) = &after {
@@ -803,18 +804,42 @@ pub async fn search(
             "p.key desc, p.listing_id"
         }
         Sort::Distance => {
-            b.push("win as (select * from ");
+            b.push("win as materialized (select * from ");
             filters.push_source(&mut b, FACET_COLUMNS, Text::Any);
             b.push(" x limit ");
-            b.push_bind(RESULT_WINDOW + 1);
-            // Nearest offices first, then online-only listings (no distance) by id; the
-            // second branch only runs when the first cannot fill the page.
-            b.push("), page as (select * from ((");
-            // Offices nearest first; each one's listing is checked against the filters in
-            // that order, so the scan stops once the page is full.
+            b.push_bind(window + 1);
+            // When the window holds every match, the page is sorted out of it; otherwise
+            // (only then: a one-time filter) offices are read nearest first, each one's
+            // listing checked against the filters in that order so the scan stops once the
+            // page is full, then online-only listings (no distance) by id.
+            b.push("), page as (select * from ((select w.listing_id, w.distance as key, w.distance from win w where (select count(*) from win) <= ");
+            b.push_bind(window);
+            b.push(" ");
+            match after.as_ref().map(|p| (p.key, p.id)) {
+                Some((Some(key), id)) => {
+                    b.push("and (w.distance > ");
+                    b.push_bind(key);
+                    b.push(" or (w.distance = ");
+                    b.push_bind(key);
+                    b.push(" and w.listing_id > ");
+                    b.push_bind(id);
+                    b.push(") or w.distance is null) ");
+                }
+                Some((None, id)) => {
+                    b.push("and w.distance is null and w.listing_id > ");
+                    b.push_bind(id);
+                    b.push(" ");
+                }
+                None => {}
+            }
+            b.push("order by w.distance nulls last, w.listing_id limit ");
+            b.push_bind(limit + 1);
+            b.push(") union all (select * from ((");
             b.push("select n.listing_id, n.d as key, n.d as distance from (select * from near_office order by d, listing_id offset 0) n cross join lateral (select 1 from directory_entry e where e.listing_id = n.listing_id ");
             filters.push(&mut b, Text::Any);
-            b.push("limit 1) m where true ");
+            b.push("limit 1) m where (select count(*) from win) > ");
+            b.push_bind(window);
+            b.push(" ");
             match after.as_ref().map(|p| (p.key, p.id)) {
                 Some((Some(key), id)) => {
                     b.push("and (n.d > ");
@@ -839,6 +864,9 @@ pub async fn search(
                 Branch::Online,
                 Text::Any,
             );
+            b.push("and (select count(*) from win) > ");
+            b.push_bind(window);
+            b.push(" ");
             if let Some((None, id)) = after.as_ref().map(|p| (p.key, p.id)) {
                 b.push("and e.listing_id > ");
                 b.push_bind(id);
@@ -846,51 +874,76 @@ pub async fn search(
             }
             b.push("order by e.listing_id limit ");
             b.push_bind(limit + 1);
-            b.push(")) x limit ");
+            b.push(")) y limit ");
+            b.push_bind(limit + 1);
+            b.push(")) z limit ");
             b.push_bind(limit + 1);
             b.push(") ");
             "p.key asc nulls last, p.listing_id"
         }
         Sort::Fee | Sort::RecentlyConfirmed => {
-            b.push("win as (select * from ");
-            filters.push_source(&mut b, FACET_COLUMNS, Text::Any);
-            b.push(" x limit ");
-            b.push_bind(RESULT_WINDOW + 1);
-            b.push("), page as (select x.listing_id, x.distance, ");
             let (sort_key, cmp, direction) = if sort == Sort::Fee {
                 (FEE, ">", "asc")
             } else {
                 (CONFIRMED, "<", "desc")
             };
-            b.push(if sort == Sort::Fee {
+            let key = if sort == Sort::Fee {
                 "x.sk::float8 as key"
             } else {
                 "case when x.sk = '-infinity' then null else (extract(epoch from x.sk) * 1000000)::float8 end as key"
-            });
-            b.push(" from ");
+            };
+            b.push("win as materialized (select * from ");
             filters.push_source(
                 &mut b,
-                &format!("e.listing_id, {sort_key} as sk"),
+                &format!("{FACET_COLUMNS}, {sort_key} as sk"),
                 Text::Any,
             );
-            b.push(" x where true ");
-            if let Some(position) = &after {
-                // A row comparison positions the cursor inside the sort index.
-                b.push(format!("and (x.sk, x.listing_id) {cmp} ("));
-                if sort == Sort::Fee {
-                    b.push_bind(position.key.map(|k| k as i32).unwrap_or(i32::MAX));
-                } else {
-                    b.push("coalesce(timestamptz 'epoch' + ");
-                    b.push_bind(position.key.map(|k| k as i64));
-                    b.push("::bigint * interval '1 microsecond', '-infinity'::timestamptz)");
+            b.push(" x limit ");
+            b.push_bind(window + 1);
+            // The page: sorted out of the window when it holds every match (few matches:
+            // an ordered index scan would pass over many rows to find them); otherwise read
+            // in order from the sort index, which finds plentiful matches at once. The
+            // `(select count(*) from win)` conditions are one-time filters: the branch not
+            // taken does not run.
+            b.push("), page as (select * from (");
+            for from_window in [true, false] {
+                if !from_window {
+                    b.push(" union all ");
                 }
-                b.push(", ");
-                b.push_bind(position.id);
-                b.push(") ");
+                b.push(format!("(select x.listing_id, x.distance, {key} from "));
+                if from_window {
+                    b.push("win x where (select count(*) from win) <= ");
+                } else {
+                    filters.push_source(
+                        &mut b,
+                        &format!("e.listing_id, {sort_key} as sk"),
+                        Text::Any,
+                    );
+                    b.push(" x where (select count(*) from win) > ");
+                }
+                b.push_bind(window);
+                b.push(" ");
+                if let Some(position) = &after {
+                    // A row comparison positions the cursor inside the sort index.
+                    b.push(format!("and (x.sk, x.listing_id) {cmp} ("));
+                    if sort == Sort::Fee {
+                        b.push_bind(position.key.map(|k| k as i32).unwrap_or(i32::MAX));
+                    } else {
+                        b.push("coalesce(timestamptz 'epoch' + ");
+                        b.push_bind(position.key.map(|k| k as i64));
+                        b.push("::bigint * interval '1 microsecond', '-infinity'::timestamptz)");
+                    }
+                    b.push(", ");
+                    b.push_bind(position.id);
+                    b.push(") ");
+                }
+                b.push(format!(
+                    "order by x.sk {direction}, x.listing_id {direction} limit "
+                ));
+                b.push_bind(limit + 1);
+                b.push(")");
             }
-            b.push(format!(
-                "order by x.sk {direction}, x.listing_id {direction} limit "
-            ));
+            b.push(") p limit ");
             b.push_bind(limit + 1);
             b.push(") ");
             if sort == Sort::Fee {
@@ -965,11 +1018,11 @@ pub async fn search(
         })),
         _ => None,
     };
-    let exact = total <= RESULT_WINDOW;
+    let exact = total <= window;
     Ok(serde_json::json!({
         "items": items,
         "next_cursor": next_cursor,
-        "total": total.min(RESULT_WINDOW),
+        "total": total.min(window),
         "total_is_exact": exact,
         "facets": facets,
         "facets_are_exact": exact,

@@ -279,7 +279,7 @@ pub fn test_config(mail_dir: &std::path::Path, overrides: &[(String, String)]) -
         ("APP_MAIL_RETRY_BASE_MS", "20"),
         ("APP_PASSWORD_HASH_CONCURRENCY", "2"),
         // Tests run maintenance passes themselves, with a clock they move.
-        ("APP_MAINTENANCE_INTERVAL_SECS", "86400"),
+        ("APP_MAINTENANCE_INTERVAL_SECS", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -321,6 +321,12 @@ impl TestAppBuilder {
 
     pub fn mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = Some(mailer);
+        self
+    }
+
+    /// Another instance on an existing test database.
+    pub fn database(mut self, database: Arc<TestDatabase>) -> Self {
+        self.database = Some(database);
         self
     }
 

@@ -730,9 +730,11 @@ async fn walk(app: &TestApp, query: &str) -> (Vec<String>, Value) {
 #[tokio::test]
 async fn large_results_are_capped_at_the_window_and_flagged() {
     use therapist_directory::demo::{self, SeedOptions};
-    use therapist_directory::directory::search::RESULT_WINDOW;
-
-    let app = spawn_app().await;
+    const RESULT_WINDOW: i64 = 500;
+    let app = crate::helpers::TestAppBuilder::default()
+        .env("APP_SEARCH_RESULT_WINDOW", &RESULT_WINDOW.to_string())
+        .spawn()
+        .await;
     demo::seed(
         &app.db,
         SeedOptions {
@@ -810,4 +812,64 @@ async fn large_results_are_capped_at_the_window_and_flagged() {
         .map(|(id,)| *id)
         .collect();
     assert_eq!(got, sorted(&window));
+}
+
+#[tokio::test]
+async fn pages_read_past_the_window_equal_pages_sorted_out_of_it() {
+    use therapist_directory::demo::{self, SeedOptions};
+
+    // With a window of 50 most of these searches page through indexes; with one of 10,000
+    // every page is sorted out of the window. Both must walk the same listings in the same
+    // order.
+    let small = crate::helpers::TestAppBuilder::default()
+        .env("APP_SEARCH_RESULT_WINDOW", "50")
+        .spawn()
+        .await;
+    demo::seed(
+        &small.db,
+        SeedOptions {
+            count: 700,
+            seed: 11,
+        },
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let large = crate::helpers::TestAppBuilder::default()
+        .env("APP_SEARCH_RESULT_WINDOW", "10000")
+        .database(small.database.clone())
+        .spawn()
+        .await;
+    let mut past_the_window = 0;
+    for query in [
+        "sort=fee",
+        "sort=recently_confirmed",
+        "accepting=true&sort=fee",
+        "near=27601&radius_km=500",
+        "near=64101&radius_km=500&accepting=true",
+        "near=39.5,-98.35&radius_km=500",
+    ] {
+        let (narrow, first) = walk(&small, query).await;
+        let (wide, all) = walk(&large, query).await;
+        if narrow != wide {
+            let only_narrow: Vec<_> = narrow.iter().filter(|i| !wide.contains(i)).collect();
+            let only_wide: Vec<_> = wide.iter().filter(|i| !narrow.contains(i)).collect();
+            let first_diff = narrow.iter().zip(&wide).position(|(a, b)| a != b);
+            panic!(
+                "{query}: {} vs {}; only narrow {only_narrow:?}; only wide {only_wide:?}; first difference at {first_diff:?}",
+                narrow.len(),
+                wide.len()
+            );
+        }
+        assert_eq!(all["total_is_exact"], true, "{query}");
+        assert_eq!(all["total"], wide.len(), "{query}");
+        if wide.len() > 50 {
+            assert_eq!(first["total_is_exact"], false, "{query}");
+            past_the_window += 1;
+        }
+    }
+    assert!(
+        past_the_window >= 4,
+        "too few searches went past the window"
+    );
 }
