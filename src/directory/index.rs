@@ -27,9 +27,17 @@ pub async fn refresh(pool: &PgPool, ids: Vec<Uuid>, workers: usize) -> anyhow::R
                 let Some(chunk) = next else {
                     return Ok::<(), anyhow::Error>(());
                 };
-                // Bulk work: exempt from the request-sized statement timeout.
+                // Bulk work: exempt from the request-sized statement timeout, and with
+                // room for GIN's pending list, so the array and text indexes take new
+                // entries in large sorted batches rather than a few at a time.
                 let mut tx = pool.begin().await?;
                 sqlx::query("set local statement_timeout = 0")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("set local gin_pending_list_limit = '64MB'")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("set local work_mem = '64MB'")
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("select directory_refresh($1)")
