@@ -673,6 +673,33 @@ async fn text_query(pool: &PgPool, q: &str) -> Result<String, ApiError> {
     .await?)
 }
 
+/// `and …`: rows after `after` in distance order (nulls, the online-only listings, last;
+/// id breaks ties). Offices always have a distance, so past the nulls none qualify.
+fn push_after_distance(
+    b: &mut QueryBuilder<Postgres>,
+    after: Option<&Position>,
+    distance: &str,
+    id: &str,
+) {
+    match after.map(|p| (p.key, p.id)) {
+        Some((Some(key), after_id)) => {
+            b.push(format!("and ({distance} > "));
+            b.push_bind(key);
+            b.push(format!(" or ({distance} = "));
+            b.push_bind(key);
+            b.push(format!(" and {id} > "));
+            b.push_bind(after_id);
+            b.push(format!(") or {distance} is null) "));
+        }
+        Some((None, after_id)) => {
+            b.push(format!("and {distance} is null and {id} > "));
+            b.push_bind(after_id);
+            b.push(" ");
+        }
+        None => {}
+    }
+}
+
 /// Runs the search. `query` is the raw query string (for the cursor fingerprint).
 pub async fn search(
     pool: &PgPool,
@@ -815,23 +842,7 @@ pub async fn search(
             b.push("), page as (select * from ((select w.listing_id, w.distance as key, w.distance from win w where (select count(*) from win) <= ");
             b.push_bind(window);
             b.push(" ");
-            match after.as_ref().map(|p| (p.key, p.id)) {
-                Some((Some(key), id)) => {
-                    b.push("and (w.distance > ");
-                    b.push_bind(key);
-                    b.push(" or (w.distance = ");
-                    b.push_bind(key);
-                    b.push(" and w.listing_id > ");
-                    b.push_bind(id);
-                    b.push(") or w.distance is null) ");
-                }
-                Some((None, id)) => {
-                    b.push("and w.distance is null and w.listing_id > ");
-                    b.push_bind(id);
-                    b.push(" ");
-                }
-                None => {}
-            }
+            push_after_distance(&mut b, after.as_ref(), "w.distance", "w.listing_id");
             b.push("order by w.distance nulls last, w.listing_id limit ");
             b.push_bind(limit + 1);
             b.push(") union all (select * from ((");
@@ -840,21 +851,7 @@ pub async fn search(
             b.push("limit 1) m where (select count(*) from win) > ");
             b.push_bind(window);
             b.push(" ");
-            match after.as_ref().map(|p| (p.key, p.id)) {
-                Some((Some(key), id)) => {
-                    b.push("and (n.d > ");
-                    b.push_bind(key);
-                    b.push(" or (n.d = ");
-                    b.push_bind(key);
-                    b.push(" and n.listing_id > ");
-                    b.push_bind(id);
-                    b.push(")) ");
-                }
-                Some((None, _)) => {
-                    b.push("and false ");
-                }
-                None => {}
-            }
+            push_after_distance(&mut b, after.as_ref(), "n.d", "n.listing_id");
             b.push("order by n.d, n.listing_id limit ");
             b.push_bind(limit + 1);
             b.push(") union all (");
