@@ -443,19 +443,19 @@ async fn resolve(
     Ok(found.into_iter().map(|(_, id)| id).collect())
 }
 
-/// `and e.column && ids`: the entry has any of the ids.
-fn any_of(b: &mut QueryBuilder<Postgres>, column: &str, ids: &[i32]) {
+/// `and alias.column && ids`: the row has any of the ids.
+fn any_of(b: &mut QueryBuilder<Postgres>, alias: &str, column: &str, ids: &[i32]) {
     if !ids.is_empty() {
-        b.push(format!("and e.{column} && "));
+        b.push(format!("and {alias}.{column} && "));
         b.push_bind(ids.to_vec());
         b.push("::int[] ");
     }
 }
 
-/// `and e.column && values`: the entry has any of the values.
-fn any_text(b: &mut QueryBuilder<Postgres>, column: &str, values: Vec<&str>) {
+/// `and alias.column && values`: the row has any of the values.
+fn any_text(b: &mut QueryBuilder<Postgres>, alias: &str, column: &str, values: Vec<&str>) {
     if !values.is_empty() {
-        b.push(format!("and e.{column} && "));
+        b.push(format!("and {alias}.{column} && "));
         b.push_bind(values.into_iter().map(str::to_owned).collect::<Vec<_>>());
         b.push("::text[] ");
     }
@@ -543,43 +543,27 @@ impl Filters<'_> {
                 b.push(if text == Text::Any { ")) " } else { ") " });
             }
         }
-        if !p.include_stale {
-            b.push("and not e.stale ");
-        }
-        any_of(b, "modality_ids", &self.modality_ids);
-        any_of(b, "specialty_ids", &self.specialty_ids);
-        any_of(b, "insurer_ids", &self.insurer_ids);
-        any_of(b, "certified_modality_ids", &self.certified_ids);
+        self.push_shared(b, "e");
+        any_of(b, "e", "certified_modality_ids", &self.certified_ids);
+        any_text(b, "e", "states", p.state.into_iter().collect());
         any_text(
             b,
-            "languages",
-            p.languages.iter().map(String::as_str).collect(),
-        );
-        any_text(b, "delivery", texts(&p.delivery));
-        any_text(b, "session_formats", texts(&p.session_formats));
-        any_text(b, "states", p.state.into_iter().collect());
-        any_text(
-            b,
+            "e",
             "age_groups",
             p.age_group.iter().map(|v| v.as_str()).collect(),
         );
         any_text(
             b,
+            "e",
             "communities",
             p.community.iter().map(|v| v.as_str()).collect(),
         );
         any_text(
             b,
+            "e",
             "offering_kinds",
             p.offering.iter().map(|v| v.as_str()).collect(),
         );
-        if let Some(accepting) = p.accepting {
-            b.push(if accepting {
-                "and e.accepting = 'accepting' "
-            } else {
-                "and e.accepting <> 'accepting' "
-            });
-        }
         for (column, value) in [
             ("free_consultation", p.free_consultation),
             ("sliding_scale", p.sliding_scale),
@@ -591,11 +575,6 @@ impl Filters<'_> {
                 b.push(" ");
             }
         }
-        if let Some(max) = p.max_fee_cents {
-            b.push("and e.fee_floor_cents <= ");
-            b.push_bind(max);
-            b.push(" ");
-        }
         for (column, value) in [
             ("gender", p.gender.map(|g| g.as_str())),
             ("faith", p.faith.map(|f| f.as_str())),
@@ -605,6 +584,37 @@ impl Filters<'_> {
                 b.push_bind(v);
                 b.push(" ");
             }
+        }
+    }
+
+    /// `and …` for the filters whose columns `directory_office` copies from the entry (see
+    /// migration 0013), on `alias`: the whole filter for an entry, a first cut for offices.
+    fn push_shared(&self, b: &mut QueryBuilder<Postgres>, alias: &str) {
+        let p = self.params;
+        if !p.include_stale {
+            b.push(format!("and not {alias}.stale "));
+        }
+        any_of(b, alias, "modality_ids", &self.modality_ids);
+        any_of(b, alias, "specialty_ids", &self.specialty_ids);
+        any_of(b, alias, "insurer_ids", &self.insurer_ids);
+        any_text(
+            b,
+            alias,
+            "languages",
+            p.languages.iter().map(String::as_str).collect(),
+        );
+        any_text(b, alias, "delivery", texts(&p.delivery));
+        any_text(b, alias, "session_formats", texts(&p.session_formats));
+        if let Some(accepting) = p.accepting {
+            b.push(format!(
+                "and {alias}.accepting {} 'accepting' ",
+                if accepting { "=" } else { "<>" }
+            ));
+        }
+        if let Some(max) = p.max_fee_cents {
+            b.push(format!("and {alias}.fee_floor_cents <= "));
+            b.push_bind(max);
+            b.push(" ");
         }
     }
 
@@ -762,7 +772,10 @@ pub async fn search(
         b.push_bind(near.point.longitude + dlng);
         b.push(", ");
         b.push_bind(near.point.latitude + dlat);
-        b.push("))) x where x.d <= ");
+        b.push(")) ");
+        // Offices of listings that fail the copied filters are dropped inside the index scan.
+        filters.push_shared(&mut b, "o");
+        b.push(") x where x.d <= ");
         b.push_bind(near.radius_km);
         b.push(" group by x.listing_id");
         b.push("), ");
