@@ -615,6 +615,13 @@ impl Filters<'_> {
             b.push(format!("and {alias}.fee_floor_cents <= "));
             b.push_bind(max);
             b.push(" ");
+            if alias == "e" {
+                // The same condition on the fee index's key: a low maximum fee is then a range
+                // of that index, read from its start.
+                b.push(format!("and {FEE} <= "));
+                b.push_bind(max);
+                b.push(" ");
+            }
         }
     }
 
@@ -632,7 +639,7 @@ impl Filters<'_> {
             Branch::Online => {
                 let state = self.params.near.and_then(|n| n.state);
                 // Matches the partial index of online-only listings' telehealth states.
-                b.push(", null::float8 as distance from directory_entry e where not e.has_office and e.telehealth_states && array[");
+                b.push(", null::float8 as distance from directory_entry e where e.has_office = false and e.telehealth_states && array[");
                 b.push_bind(state);
                 b.push("::text] and e.delivery && '{video,phone}' ");
             }
