@@ -42,8 +42,8 @@ create index directory_entry_fee_cover_idx
 drop index directory_entry_confirmed_sort_idx;
 drop index directory_entry_fee_sort_idx;
 
--- Offices carry copies of their listing's most used filters, kept in the same refresh as
--- the entry, and the location index covers them: a radius search drops the offices of
+-- Offices carry copies of their listing's most used filters (and its facet and sort
+-- columns), kept in the same refresh as the entry, and the location index covers them: a radius search drops the offices of
 -- non-matching listings while reading the index, instead of fetching each listing's entry
 -- (about 5-10 us each, for thousands of offices around a dense ZIP code).
 alter table directory_office
@@ -55,10 +55,11 @@ alter table directory_office
     add column insurer_ids integer[] not null default '{}',
     add column languages text[] not null default '{}',
     add column delivery text[] not null default '{}',
-    add column session_formats text[] not null default '{}';
+    add column session_formats text[] not null default '{}',
+    add column last_confirmed_at timestamptz;
 create index directory_office_filter_cover_idx on directory_office using gist (location)
     include (listing_id, stale, accepting, fee_floor_cents, modality_ids, specialty_ids,
-        insurer_ids, languages, delivery, session_formats);
+        insurer_ids, languages, delivery, session_formats, last_confirmed_at);
 drop index directory_office_location_cover_idx;
 
 -- The refresh of 0007, now also writing the freshness flags (previously a second update by
@@ -132,10 +133,11 @@ begin
     where l.id = any (target_ids) and l.status = 'published';
 
     insert into directory_office (listing_id, location, state, stale, accepting, fee_floor_cents,
-        modality_ids, specialty_ids, insurer_ids, languages, delivery, session_formats)
+        modality_ids, specialty_ids, insurer_ids, languages, delivery, session_formats,
+        last_confirmed_at)
     select f.listing_id, point(f.longitude, f.latitude), f.state, e.stale, e.accepting,
         e.fee_floor_cents, e.modality_ids, e.specialty_ids, e.insurer_ids, e.languages,
-        e.delivery, e.session_formats
+        e.delivery, e.session_formats, e.last_confirmed_at
     from office f join directory_entry e on e.listing_id = f.listing_id
     where f.listing_id = any (target_ids);
 end;

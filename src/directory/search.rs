@@ -512,6 +512,20 @@ enum Branch {
 impl Filters<'_> {
     /// `and …` for every filter, on `e` (a `directory_entry`).
     fn push(&self, b: &mut QueryBuilder<Postgres>, text: Text) {
+        self.push_shared(b, "e");
+        self.push_entry_only(b, text);
+    }
+
+    /// Whether offices alone can tell a match: no filter beyond those `push_shared` applies to
+    /// `directory_office` (no `q` either). Then a radius search needs no entry but the page's.
+    fn covered_by_offices(&self) -> bool {
+        let mut probe: QueryBuilder<Postgres> = QueryBuilder::new("");
+        self.push_entry_only(&mut probe, Text::Any);
+        probe.sql().as_str().is_empty()
+    }
+
+    /// `and …` for the filters only entries can answer.
+    fn push_entry_only(&self, b: &mut QueryBuilder<Postgres>, text: Text) {
         let p = self.params;
         if let Some(tsquery) = &self.tsquery {
             if text != Text::Name {
@@ -543,7 +557,6 @@ impl Filters<'_> {
                 b.push(if text == Text::Any { ")) " } else { ") " });
             }
         }
-        self.push_shared(b, "e");
         any_of(b, "e", "certified_modality_ids", &self.certified_ids);
         any_text(b, "e", "states", p.state.into_iter().collect());
         any_text(
@@ -632,6 +645,12 @@ impl Filters<'_> {
         match branch {
             Branch::All => {
                 b.push(", null::float8 as distance from directory_entry e where true ");
+            }
+            Branch::Offices if self.covered_by_offices() => {
+                // Every filter was applied to the offices, which carry the facet and sort
+                // columns too: no entry is read.
+                b.push(", e.d as distance from near_office e where true ");
+                return;
             }
             Branch::Offices => {
                 b.push(", n.d as distance from near_office n join directory_entry e on e.listing_id = n.listing_id where true ");
@@ -767,7 +786,7 @@ pub async fn search(
         // great-circle distance; a listing's distance is its nearest office's.
         let dlat = near.radius_km / 110.574;
         let dlng = near.radius_km / (111.320 * near.point.latitude.to_radians().cos().max(0.01));
-        b.push("near_office as materialized (select x.listing_id, min(x.d) as d from (select o.listing_id, distance_km(o.location, point(");
+        b.push("near_office as materialized (select distinct on (x.listing_id) x.* from (select o.listing_id, o.modality_ids, o.specialty_ids, o.insurer_ids, o.delivery, o.session_formats, o.fee_floor_cents, o.last_confirmed_at, distance_km(o.location, point(");
         b.push_bind(near.point.longitude);
         b.push(", ");
         b.push_bind(near.point.latitude);
@@ -784,8 +803,7 @@ pub async fn search(
         filters.push_shared(&mut b, "o");
         b.push(") x where x.d <= ");
         b.push_bind(near.radius_km);
-        b.push(" group by x.listing_id");
-        b.push("), ");
+        b.push(" order by x.listing_id, x.d), ");
     }
 
     // `win`: the result window (listing ids and facet columns) that total and facets count.
@@ -866,9 +884,13 @@ pub async fn search(
             b.push("order by w.distance nulls last, w.listing_id limit ");
             b.push_bind(limit + 1);
             b.push(") union all (select * from ((");
-            b.push("select n.listing_id, n.d as key, n.d as distance from (select * from near_office order by d, listing_id offset 0) n cross join lateral (select 1 from directory_entry e where e.listing_id = n.listing_id ");
-            filters.push(&mut b, Text::Any);
-            b.push("limit 1) m where (select count(*) from win) > ");
+            b.push("select n.listing_id, n.d as key, n.d as distance from (select * from near_office order by d, listing_id offset 0) n ");
+            if !filters.covered_by_offices() {
+                b.push("cross join lateral (select 1 from directory_entry e where e.listing_id = n.listing_id ");
+                filters.push(&mut b, Text::Any);
+                b.push("limit 1) m ");
+            }
+            b.push("where (select count(*) from win) > ");
             b.push_bind(window);
             b.push(" ");
             push_after_distance(&mut b, after.as_ref(), "n.d", "n.listing_id");
