@@ -22,7 +22,6 @@ pub async fn connect(url: &SecretString, settings: &DatabaseSettings) -> anyhow:
     let options = PgConnectOptions::from_str(url.expose_secret())
         .context("DATABASE_URL is not a valid PostgreSQL URL")?
         .application_name("therapist-directory")
-        // Name search tolerates a letter or two off ("shafer" finds "Shafir").
         // JIT compilation costs hundreds of milliseconds on the search queries whose
         // estimated cost crosses its threshold, for queries that run in a few: off.
         .options([
@@ -41,7 +40,6 @@ pub async fn connect(url: &SecretString, settings: &DatabaseSettings) -> anyhow:
             // them takes cores from the others (measured: 100 ms for a search that runs in
             // 25 ms on one core under load).
             ("max_parallel_workers_per_gather", "0"),
-            ("pg_trgm.word_similarity_threshold", "0.5"),
         ]);
     PgPoolOptions::new()
         .max_connections(settings.pool_size)

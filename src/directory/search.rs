@@ -475,18 +475,9 @@ struct Filters<'a> {
     certified_ids: Vec<i32>,
     /// `q` as a tsquery (text form), spelling-corrected.
     tsquery: Option<String>,
-    /// The words of `q` a name is matched against (see `name_words`).
-    name_words: Vec<String>,
-}
-
-/// The words of `q` (letters and digits, at least 3 characters, at most 6 words) that a
-/// name must contain, approximately, to match by name.
-fn name_words(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 3)
-        .map(str::to_lowercase)
-        .take(6)
-        .collect()
+    /// The listings whose names are close to `q`, as a tsquery on the names' part of the
+    /// document (see `text_query`); `None` when `q` has no word a name could match.
+    name_tsquery: Option<String>,
 }
 
 /// How `q` must match: the document or the name (any), or one of them (the two halves of
@@ -538,21 +529,19 @@ impl Filters<'_> {
                 b.push("::tsquery ");
             }
             if text != Text::Document {
-                // A name matches when every word of `q` is close to a part of it (pg_trgm
-                // word similarity, GIN-indexed): "kevn martines" finds Kevin Martinez, and
-                // "kevin martinez" does not find every Martinez.
-                b.push(if text == Text::Any {
-                    "or (true "
-                } else {
-                    "and (true "
-                });
-                if self.name_words.is_empty() {
-                    b.push("and false ");
-                }
-                for word in &self.name_words {
-                    b.push("and ");
-                    b.push_bind(word.clone());
-                    b.push("::text <% e.display_name ");
+                // A name matches when every word of `q` is one of the name words closest to
+                // it: "kevn martines" finds Kevin Martinez, and "kevin martinez" does not find
+                // every Martinez.
+                b.push(if text == Text::Any { "or (" } else { "and (" });
+                match &self.name_tsquery {
+                    Some(names) => {
+                        b.push("e.document @@ ");
+                        b.push_bind(names.clone());
+                        b.push("::tsquery ");
+                    }
+                    None => {
+                        b.push("false ");
+                    }
                 }
                 b.push(if text == Text::Any { ")) " } else { ") " });
             }
@@ -690,19 +679,34 @@ const FACET_COLUMNS: &str =
 const CONFIRMED: &str = "coalesce(e.last_confirmed_at, '-infinity'::timestamptz)";
 const FEE: &str = "coalesce(e.fee_floor_cents, 2147483647)";
 
-/// The typed query plus the closest taxonomy words: each word replaced by the most similar
-/// vocabulary word (trigram similarity), generic words ("therapy", "counselor") dropped since
-/// nearly every listing is about them without saying so. Computed first so the planner sees
-/// the actual tsquery and can tell a rare word from a common one.
-async fn text_query(pool: &PgPool, q: &str) -> Result<String, ApiError> {
-    Ok(sqlx::query_scalar(
+/// `q` as two tsqueries, computed first so the planner sees the actual words and can tell a
+/// rare word from a common one:
+/// - the text query: the typed query plus the closest taxonomy words, each word replaced by
+///   the most similar vocabulary word (trigram similarity), generic words ("therapy",
+///   "counselor") dropped since nearly every listing is about them without saying so;
+/// - the name query: each word of `q` of 3 or more letters (at most 6) as one of the 3 most
+///   similar words of listing names (`search_name_word`), all required, on the name's weight
+///   (A) of the document. `None` when `q` has no such word, or one that is like no name
+///   word: "anxiety" is no name, and looking for it among names would recheck the weights of
+///   every document that says "anxiety".
+async fn text_query(pool: &PgPool, q: &str) -> Result<(String, Option<String>), ApiError> {
+    Ok(sqlx::query_as(
         "select (websearch_to_tsquery('english', $1) || websearch_to_tsquery('english', coalesce((
              select string_agg(c, ' ') from (
                  select coalesce((select v.word from search_word v where v.word % w
                                   order by v.word <-> w, v.word limit 1), w) as c
                  from regexp_split_to_table(lower($1), '[^[:alnum:]]+') w where w <> '') words
              where c not in ('therapy', 'therapies', 'therapist', 'therapists', 'counseling',
-                             'counselling', 'counselor', 'counsellor', 'near', 'me')), '')))::text",
+                             'counselling', 'counselor', 'counsellor', 'near', 'me')), '')))::text,
+                nullif(to_tsquery('english', coalesce((
+             select case when bool_and(alternatives is not null)
+                         then string_agg('(' || alternatives || ')', ' & ') end
+             from (select (select string_agg(n.word || ':A', ' | ') from (
+                               select v.word from search_name_word v where v.word % w
+                               order by v.word <-> w, v.word limit 3) n) as alternatives
+                   from (select w from regexp_split_to_table(lower($1), '[^[:alnum:]]+')
+                             with ordinality t (w, i)
+                         where char_length(w) >= 3 order by i limit 6) words) x), ''))::text, '')",
     )
     .bind(q)
     .fetch_one(pool)
@@ -744,6 +748,10 @@ pub async fn search(
     query: &str,
     window: i64,
 ) -> Result<Value, ApiError> {
+    let text = match &params.q {
+        Some(q) => Some(text_query(pool, q).await?),
+        None => None,
+    };
     let filters = Filters {
         params,
         modality_ids: resolve(pool, "modality", "modality", &params.modalities).await?,
@@ -756,11 +764,8 @@ pub async fn search(
             params.certified_in.as_slice(),
         )
         .await?,
-        name_words: params.q.as_deref().map(name_words).unwrap_or_default(),
-        tsquery: match &params.q {
-            Some(q) => Some(text_query(pool, q).await?),
-            None => None,
-        },
+        name_tsquery: text.as_ref().and_then(|t| t.1.clone()),
+        tsquery: text.map(|t| t.0),
     };
     let sort = params.effective_sort();
     let fingerprint = params.fingerprint(query);

@@ -404,6 +404,12 @@ async fn stale_listings_are_reminded_hidden_and_restored_by_confirming() {
         search_ids(&app, "include_stale=true").await,
         [(id.clone(), true)]
     );
+    // Radius searches read the flag from the office copies (migration 0013).
+    assert_eq!(search_ids(&app, "near=27601").await, []);
+    assert_eq!(
+        search_ids(&app, "near=27601&include_stale=true").await,
+        [(id.clone(), true)]
+    );
     assert_eq!(profile(&app, &slug).await["stale"], true);
     assert_eq!(pass(&app).await.marked_stale, 0);
 
@@ -412,6 +418,7 @@ async fn stale_listings_are_reminded_hidden_and_restored_by_confirming() {
         .await;
     assert_eq!(confirmed.status(), 200);
     assert_eq!(search_ids(&app, "").await, [(id.clone(), false)]);
+    assert_eq!(search_ids(&app, "near=27601").await, [(id.clone(), false)]);
     assert_eq!(profile(&app, &slug).await["stale"], false);
     let report = pass(&app).await;
     assert_eq!((report.marked_stale, report.reminders_sent), (0, 0));

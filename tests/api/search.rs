@@ -367,6 +367,39 @@ async fn typos_and_stems_still_find_listings() {
 }
 
 #[tokio::test]
+async fn names_match_with_typos_word_by_word() {
+    let app = spawn_app().await;
+    let kevin = Fixture::new("Kevin Martinez").insert(&app.db).await;
+    let maria = Fixture::new("Maria Martinez").insert(&app.db).await;
+    let keith = Fixture::new("Keith Marsh").insert(&app.db).await;
+    for (q, expected) in [
+        ("kevn martines", vec![kevin]),
+        ("Kevin Martinez", vec![kevin]),
+        ("martinez", vec![kevin, maria]),
+        ("maria martinez", vec![maria]),
+        ("keith", vec![keith]),
+        ("zzzzqqq", vec![]),
+    ] {
+        assert_eq!(
+            ids(&app, &format!("q={}", q.replace(' ', "+"))).await,
+            sorted(&expected),
+            "q={q}"
+        );
+    }
+    // A renamed listing is found by its new name, typos included: the name words are kept
+    // as listings are written.
+    sqlx::query(
+        "update listing set display_name = 'Kevin Okonkwo', version = version + 1 where id = $1",
+    )
+    .bind(kevin)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(ids(&app, "q=okonkow").await, sorted(&[kevin]));
+    assert_eq!(ids(&app, "q=kevin+martinez").await, sorted(&[]));
+}
+
+#[tokio::test]
 async fn only_public_listings_appear_and_retired_terms_leave_facets() {
     let app = spawn_app().await;
     let public = Fixture {
