@@ -11,10 +11,17 @@
 -- more than testing them on the rows found (about 50 ms for `video` at 1M listings). The
 -- planner can still turn to the covering indexes below when those filters are all there is.
 -- btree_gin indexes the scalar columns.
+-- Online-only listings (no office, video or phone) are found by the states they offer
+-- telehealth in; a column of just those makes them one exact key of the index (a boolean
+-- `has_office = false` is rewritten by the planner into `not has_office`, which no GIN
+-- operator class matches).
 create extension if not exists btree_gin;
+alter table directory_entry add column online_states text[] not null generated always as (
+    case when not has_office and delivery && '{video,phone}' then telehealth_states
+         else '{}' end) stored;
 create index directory_entry_filter_idx on directory_entry using gin (
     modality_ids, specialty_ids, insurer_ids, certified_modality_ids, languages, states,
-    age_groups, communities, offering_kinds, telehealth_states, has_office, gender, faith);
+    age_groups, communities, offering_kinds, online_states, gender, faith);
 drop index directory_entry_modality_idx;
 drop index directory_entry_specialty_idx;
 drop index directory_entry_insurer_idx;

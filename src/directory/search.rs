@@ -646,10 +646,11 @@ impl Filters<'_> {
             }
             Branch::Online => {
                 let state = self.params.near.and_then(|n| n.state);
-                // Matches the partial index of online-only listings' telehealth states.
-                b.push(", null::float8 as distance from directory_entry e where e.has_office = false and e.telehealth_states && array[");
+                // `online_states`: telehealth states of listings with no office that offer
+                // video or phone (migration 0013).
+                b.push(", null::float8 as distance from directory_entry e where e.online_states && array[");
                 b.push_bind(state);
-                b.push("::text] and e.delivery && '{video,phone}' ");
+                b.push("::text] ");
             }
         }
         self.push(b, text);
