@@ -19,26 +19,9 @@ create extension if not exists btree_gin;
 alter table directory_entry add column online_states text[] not null generated always as (
     case when not has_office and delivery && '{video,phone}' then telehealth_states
          else '{}' end) stored;
--- A maximum fee as an index key: each entry lists the fee bands its fee floor is within
--- ("at most $50", "at most $75", …), and `max_fee_cents` looks up the narrowest band that
--- holds it (`fee_band`), then checks the exact fee on the rows found. A range of fees cannot
--- be intersected inside a GIN scan; a key can. Above the last band there is no key, and
--- the filter is the range alone (it then matches most listings anyway).
-create function fee_bands(cents integer) returns integer[]
-language sql immutable parallel safe as $$
-    select coalesce(array_agg(band order by band), '{}')
-    from unnest('{5000,7500,10000,15000,20000}'::integer[]) band
-    where band >= cents
-$$;
-create function fee_band(cents integer) returns integer
-language sql immutable parallel safe as $$
-    select min(band) from unnest(fee_bands(cents)) band
-$$;
-alter table directory_entry add column fee_band_keys integer[] not null
-    generated always as (fee_bands(fee_floor_cents)) stored;
 create index directory_entry_filter_idx on directory_entry using gin (
     modality_ids, specialty_ids, insurer_ids, certified_modality_ids, languages, states,
-    age_groups, communities, offering_kinds, online_states, fee_band_keys, gender, faith);
+    age_groups, communities, offering_kinds, online_states, gender, faith);
 drop index directory_entry_modality_idx;
 drop index directory_entry_specialty_idx;
 drop index directory_entry_insurer_idx;

@@ -622,13 +622,7 @@ impl Filters<'_> {
                 // of that index, read from its start.
                 b.push(format!("and {FEE} <= "));
                 b.push_bind(max);
-                // And as a key of the filter index when a fee band holds it (migration 0013).
-                // `fee_band` is folded to a constant at planning, and so is the `or`.
-                b.push(" and (e.fee_band_keys @> array[fee_band(");
-                b.push_bind(max);
-                b.push(")] or fee_band(");
-                b.push_bind(max);
-                b.push(") is null) ");
+                b.push(" ");
             }
         }
     }
