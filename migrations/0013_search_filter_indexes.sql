@@ -169,6 +169,8 @@ end;
 $$;
 
 drop function directory_refresh_entries(uuid[]);
+-- It served only the wrapper's lookup of flagged listings.
+drop index listing_flagged_idx;
 
 -- Entries and offices as they stand, rebuilt with the new columns.
 select directory_refresh(array(select listing_id from directory_entry));

@@ -478,6 +478,8 @@ struct Filters<'a> {
     /// The listings whose names are close to `q`, as a tsquery on the names' part of the
     /// document (see `text_query`); `None` when `q` has no word a name could match.
     name_tsquery: Option<String>,
+    /// See `covered_by_offices`.
+    office_covered: bool,
 }
 
 /// How `q` must match: the document or the name (any), or one of them (the two halves of
@@ -509,6 +511,8 @@ impl Filters<'_> {
 
     /// Whether offices alone can tell a match: no filter beyond those `push_shared` applies to
     /// `directory_office` (no `q` either). Then a radius search needs no entry but the page's.
+    /// Derived from what `push_entry_only` writes, so a new entry-only filter cannot be
+    /// forgotten here; computed once, into `office_covered`.
     fn covered_by_offices(&self) -> bool {
         let mut probe: QueryBuilder<Postgres> = QueryBuilder::new("");
         self.push_entry_only(&mut probe, Text::Any);
@@ -635,7 +639,7 @@ impl Filters<'_> {
             Branch::All => {
                 b.push(", null::float8 as distance from directory_entry e where true ");
             }
-            Branch::Offices if self.covered_by_offices() => {
+            Branch::Offices if self.office_covered => {
                 // Every filter was applied to the offices, which carry the facet and sort
                 // columns too: no entry is read.
                 b.push(", e.d as distance from near_office e where true ");
@@ -753,7 +757,8 @@ pub async fn search(
         Some(q) => Some(text_query(pool, q).await?),
         None => None,
     };
-    let filters = Filters {
+    let mut filters = Filters {
+        office_covered: false,
         params,
         modality_ids: resolve(pool, "modality", "modality", &params.modalities).await?,
         specialty_ids: resolve(pool, "specialty", "specialty", &params.specialties).await?,
@@ -768,6 +773,7 @@ pub async fn search(
         name_tsquery: text.as_ref().and_then(|t| t.1.clone()),
         tsquery: text.map(|t| t.0),
     };
+    filters.office_covered = filters.covered_by_offices();
     let sort = params.effective_sort();
     let fingerprint = params.fingerprint(query);
     let after: Option<Position> = match &params.cursor {
@@ -828,10 +834,9 @@ pub async fn search(
                 }
                 b.push("(select * from ");
                 if text == Text::Name {
-                    // Typo matches on names are candidates found through the trigram index,
-                    // at most NAME_CANDIDATES of them: testing a name is costly, and a common
-                    // first name is close to tens of thousands of others (exact name words
-                    // are found by the document half).
+                    // Name matches (each word of `q` as one of its closest name words) are
+                    // candidates, at most NAME_CANDIDATES of them: a common first name is
+                    // shared by tens of thousands of listings, and its close words by more.
                     b.push("(select * from ");
                 }
                 filters.push_source(
@@ -891,7 +896,7 @@ pub async fn search(
             b.push_bind(limit + 1);
             b.push(") union all (select * from ((");
             b.push("select n.listing_id, n.d as key, n.d as distance from (select * from near_office order by d, listing_id offset 0) n ");
-            if !filters.covered_by_offices() {
+            if !filters.office_covered {
                 b.push("cross join lateral (select 1 from directory_entry e where e.listing_id = n.listing_id ");
                 filters.push(&mut b, Text::Any);
                 b.push("limit 1) m ");
