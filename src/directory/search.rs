@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use utoipa::ToSchema;
@@ -399,7 +400,11 @@ pub struct FacetCount {
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchResults {
-    items: Vec<SearchItem>,
+    // Each item as the database built it (`summary` and the search's own fields), passed
+    // through as JSON text: parsing and re-serialising fifty of them was most of the
+    // service's own CPU time per search.
+    #[schema(value_type = Vec<SearchItem>)]
+    items: Vec<Box<RawValue>>,
     next_cursor: Option<String>,
     /// Exact up to the result window (500 by default); beyond it, the window's size with
     /// `total_is_exact` false.
@@ -618,16 +623,19 @@ impl Filters<'_> {
             ));
         }
         if let Some(max) = p.max_fee_cents {
-            b.push(format!("and {alias}.fee_floor_cents <= "));
+            // On an entry, the condition is written on the fee index's key, so a low maximum
+            // fee is a range of that index read from its start. It is written once: the
+            // planner multiplies the selectivities of conditions, and the same test written
+            // twice made it expect a tenth of the actual matches and pick a bitmap scan over
+            // the covering index. A fee of null (none given) stays out, as
+            // `max_fee_cents` is validated below `2147483647`.
+            if alias == "e" {
+                b.push(format!("and {FEE} <= "));
+            } else {
+                b.push(format!("and {alias}.fee_floor_cents <= "));
+            }
             b.push_bind(max);
             b.push(" ");
-            if alias == "e" {
-                // The same condition on the fee index's key: a low maximum fee is then a range
-                // of that index, read from its start.
-                b.push(format!("and {FEE} <= "));
-                b.push_bind(max);
-                b.push(" ");
-            }
         }
     }
 
@@ -635,13 +643,24 @@ impl Filters<'_> {
     fn push_scan(&self, b: &mut QueryBuilder<Postgres>, columns: &str, branch: Branch, text: Text) {
         b.push("select ");
         b.push(columns);
+        if text != Text::Any {
+            // A relevance window's half: the rank is computed by the scan that fetched the
+            // row, for the rows it returns only (the window's limit is above it), rather
+            // than by fetching the window's documents again.
+            b.push(", (ts_rank_cd(e.document, ");
+            b.push_bind(self.tsquery.clone().unwrap_or_default());
+            b.push("::tsquery) + word_similarity(");
+            b.push_bind(self.params.q.clone().unwrap_or_default());
+            b.push("::text, e.display_name))::float8 as rank");
+        }
         match branch {
             Branch::All => {
                 b.push(", null::float8 as distance from directory_entry e where true ");
             }
             Branch::Offices if self.office_covered => {
                 // Every filter was applied to the offices, which carry the facet and sort
-                // columns too: no entry is read.
+                // columns too: no entry is read. (`q` is never covered, so no rank here.)
+                debug_assert!(text == Text::Any);
                 b.push(", e.d as distance from near_office e where true ");
                 return;
             }
@@ -752,7 +771,7 @@ pub async fn search(
     params: &SearchParams,
     query: &str,
     window: i64,
-) -> Result<Value, ApiError> {
+) -> Result<SearchResults, ApiError> {
     let text = match &params.q {
         Some(q) => Some(text_query(pool, q).await?),
         None => None,
@@ -855,15 +874,10 @@ pub async fn search(
             }
             b.push(") y order by y.confirmed desc, y.listing_id desc limit ");
             b.push_bind(window + 1);
-            // Ranked after the window is cut, so only the window's documents are read again.
-            b.push("), ranked as (select w.listing_id, w.distance, (ts_rank_cd(e.document, ");
-            b.push_bind(filters.tsquery.clone().unwrap_or_default());
-            b.push("::tsquery) + word_similarity(");
-            b.push_bind(params.q.clone().unwrap_or_default());
             // The window's extra row only tells that there are more; pages stop before it.
-            b.push("::text, e.display_name))::float8 as key from (select * from win order by confirmed desc, listing_id desc limit ");
+            b.push("), ranked as (select w.listing_id, w.distance, w.rank as key from (select * from win order by confirmed desc, listing_id desc limit ");
             b.push_bind(window);
-            b.push(") w join directory_entry e on e.listing_id = w.listing_id), ");
+            b.push(") w), ");
             b.push("page as (select r.listing_id, r.key, r.distance from ranked r where true ");
             if let Some(position) = &after {
                 b.push("and (r.key < ");
@@ -1036,8 +1050,8 @@ pub async fn search(
     b.push(") as value) ");
     b.push(
         "select t.n as total, f.value as facets, p.listing_id, p.key,
-                e.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1),
-                    'stale', e.stale, 'availability_confirmed', not e.availability_unconfirmed) as item
+                (e.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1),
+                    'stale', e.stale, 'availability_confirmed', not e.availability_unconfirmed))::text as item
          from total t cross join facets f
          left join (page p join directory_entry e on e.listing_id = p.listing_id) on true order by ",
     );
@@ -1048,12 +1062,16 @@ pub async fn search(
     let mut facets = Value::Object(Default::default());
     let mut items = Vec::new();
     let mut keys = Vec::new();
-    for row in rows {
-        total = row.try_get::<i64, _>("total")?;
-        facets = row.try_get::<Value, _>("facets")?;
+    for (i, row) in rows.iter().enumerate() {
+        // Every row repeats the total and the facets; they are decoded once.
+        if i == 0 {
+            total = row.try_get::<i64, _>("total")?;
+            facets = row.try_get::<Value, _>("facets")?;
+        }
         if let Some(id) = row.try_get::<Option<Uuid>, _>("listing_id")? {
             keys.push((row.try_get::<Option<f64>, _>("key")?, id));
-            items.push(row.try_get::<Value, _>("item")?);
+            let item: String = row.try_get("item")?;
+            items.push(RawValue::from_string(item).map_err(ApiError::internal)?);
         }
     }
     let more = items.len() as i64 > limit;
@@ -1069,14 +1087,14 @@ pub async fn search(
         _ => None,
     };
     let exact = total <= window;
-    Ok(serde_json::json!({
-        "items": items,
-        "next_cursor": next_cursor,
-        "total": total.min(window),
-        "total_is_exact": exact,
-        "facets": facets,
-        "facets_are_exact": exact,
-    }))
+    Ok(SearchResults {
+        items,
+        next_cursor,
+        total: total.min(window),
+        total_is_exact: exact,
+        facets,
+        facets_are_exact: exact,
+    })
 }
 
 #[cfg(test)]
