@@ -208,6 +208,15 @@ impl ApiError {
         self
     }
 
+    /// Overload: 503 with `Retry-After`, for a request that waited its turn too long.
+    pub fn busy() -> Self {
+        ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The service is busy; try again in a moment.",
+        )
+        .with_retry_after(1)
+    }
+
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after_secs = Some(secs.max(1));
         self
@@ -256,11 +265,7 @@ impl From<sqlx::Error> for ApiError {
         };
         if overloaded {
             tracing::warn!(error = %err, "database overloaded: answering 503");
-            return ApiError::new(
-                ErrorCode::ServiceUnavailable,
-                "The service is busy; try again in a moment.",
-            )
-            .with_retry_after(1);
+            return ApiError::busy();
         }
         ApiError::internal(err)
     }

@@ -79,6 +79,10 @@ impl Application {
             .context("APP_JWT_SECRET is not set")?;
         let keys = web::Data::new(TokenKeys::new(&jwt_secret));
         let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(&jwt_secret));
+        let search_gate = web::Data::new(crate::directory::gate::SearchGate::new(
+            config.search_concurrency,
+            config.database.acquire_timeout,
+        ));
         let p = config.passwords;
         let passwords = web::Data::new(Passwords::new(
             p.memory_kib,
@@ -136,6 +140,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(keys.clone())
                 .app_data(cursors.clone())
+                .app_data(search_gate.clone())
                 .app_data(passwords.clone())
                 .app_data(clock.clone())
                 .app_data(path_config())

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use sqlx::PgPool;
 
+use super::gate::SearchGate;
 use super::profile::{self, PublicProfile};
 use super::search::{self, SearchParams, SearchResults};
 use crate::error::{ApiError, Problem};
@@ -81,6 +82,7 @@ pub async fn get_profile(
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_parameter` or `invalid_cursor`"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "Unknown taxonomy slug"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "`service_unavailable` with `Retry-After`: the search waited longer than the pool's acquire timeout for its turn (`APP_SEARCH_CONCURRENCY`)"),
     )
 )]
 #[get("/therapists")]
@@ -89,8 +91,10 @@ pub async fn search_listings(
     pool: web::Data<PgPool>,
     cursors: web::Data<CursorKey>,
     config: web::Data<crate::config::Config>,
+    gate: web::Data<SearchGate>,
 ) -> Result<HttpResponse, ApiError> {
     let params = SearchParams::parse(req.query_string())?;
+    let _turn = gate.enter().await?;
     let results = search::search(
         &pool,
         &cursors,
