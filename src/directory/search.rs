@@ -909,8 +909,12 @@ pub async fn search(
             b.push("order by w.distance nulls last, w.listing_id limit ");
             b.push_bind(limit + 1);
             b.push(") union all (select * from ((");
-            b.push("select n.listing_id, n.d as key, n.d as distance from (select * from near_office order by d, listing_id offset 0) n ");
-            if !filters.office_covered {
+            if filters.office_covered {
+                // Nothing to check per office: the outer `order by … limit` keeps the nearest
+                // rows in a bounded heap instead of sorting every office in the radius.
+                b.push("select n.listing_id, n.d as key, n.d as distance from near_office n ");
+            } else {
+                b.push("select n.listing_id, n.d as key, n.d as distance from (select * from near_office order by d, listing_id offset 0) n ");
                 b.push("cross join lateral (select 1 from directory_entry e where e.listing_id = n.listing_id ");
                 filters.push(&mut b, Text::Any);
                 b.push("limit 1) m ");
