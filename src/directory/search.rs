@@ -643,24 +643,13 @@ impl Filters<'_> {
     fn push_scan(&self, b: &mut QueryBuilder<Postgres>, columns: &str, branch: Branch, text: Text) {
         b.push("select ");
         b.push(columns);
-        if text != Text::Any {
-            // A relevance window's half: the rank is computed by the scan that fetched the
-            // row, for the rows it returns only (the window's limit is above it), rather
-            // than by fetching the window's documents again.
-            b.push(", (ts_rank_cd(e.document, ");
-            b.push_bind(self.tsquery.clone().unwrap_or_default());
-            b.push("::tsquery) + word_similarity(");
-            b.push_bind(self.params.q.clone().unwrap_or_default());
-            b.push("::text, e.display_name))::float8 as rank");
-        }
         match branch {
             Branch::All => {
                 b.push(", null::float8 as distance from directory_entry e where true ");
             }
             Branch::Offices if self.office_covered => {
                 // Every filter was applied to the offices, which carry the facet and sort
-                // columns too: no entry is read. (`q` is never covered, so no rank here.)
-                debug_assert!(text == Text::Any);
+                // columns too: no entry is read.
                 b.push(", e.d as distance from near_office e where true ");
                 return;
             }
@@ -851,7 +840,14 @@ pub async fn search(
                 if i > 0 {
                     b.push(" union ");
                 }
-                b.push("(select * from ");
+                // The rank is computed above the arm's limit, for the rows it keeps only:
+                // in the scan, a plan that sorts its matches (a rare word, or a small
+                // directory) would rank every match first.
+                b.push("(select r.listing_id, r.modality_ids, r.specialty_ids, r.insurer_ids, r.delivery, r.session_formats, r.confirmed, r.distance, (ts_rank_cd(r.document, ");
+                b.push_bind(filters.tsquery.clone().unwrap_or_default());
+                b.push("::tsquery) + word_similarity(");
+                b.push_bind(params.q.clone().unwrap_or_default());
+                b.push("::text, r.display_name))::float8 as rank from (select * from ");
                 if text == Text::Name {
                     // Name matches (each word of `q` as one of its closest name words) are
                     // candidates, at most NAME_CANDIDATES of them: a common first name is
@@ -860,7 +856,9 @@ pub async fn search(
                 }
                 filters.push_source(
                     &mut b,
-                    &format!("{FACET_COLUMNS}, {CONFIRMED} as confirmed"),
+                    &format!(
+                        "{FACET_COLUMNS}, {CONFIRMED} as confirmed, e.document, e.display_name"
+                    ),
                     text,
                 );
                 if text == Text::Name {
@@ -870,7 +868,7 @@ pub async fn search(
                 }
                 b.push(" x order by x.confirmed desc, x.listing_id desc limit ");
                 b.push_bind(window + 1);
-                b.push(")");
+                b.push(") r)");
             }
             b.push(") y order by y.confirmed desc, y.listing_id desc limit ");
             b.push_bind(window + 1);
