@@ -5,7 +5,8 @@ run exactly the same SQL.
     python3 bench/pgbench_scripts.py <postgres log> <output dir>
 
 Requests are delimited in the log by `select 'bench-marker:<class>:<n>'` statements that
-bench/search.sh issues before each request; statements of the outbox worker are ignored.
+bench/search.sh issues before each request; statements of the outbox worker (and
+transaction control, which only it issues) are ignored.
 """
 import os
 import re
@@ -40,7 +41,9 @@ for kind, text in records:
         if marker:
             current = (marker.group(1), int(marker.group(2)))
             scripts[current] = []
-        elif current is not None and "outbox_email" not in sql and "bench-marker" not in sql:
+        elif (current is not None and "outbox_email" not in sql and "bench-marker" not in sql
+              # The outbox worker's own transaction: a search runs none.
+              and not re.match(r"\s*(begin|commit|rollback)\b", sql, re.I)):
             pending = [sql]
     elif kind == "DETAIL" and pending is not None and text.lower().startswith("parameters:"):
         values = {int(n): v for n, v in param.findall(text)}
