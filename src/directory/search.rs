@@ -806,7 +806,15 @@ pub async fn search(
         // great-circle distance; a listing's distance is its nearest office's.
         let dlat = near.radius_km / 110.574;
         let dlng = near.radius_km / (111.320 * near.point.latitude.to_radians().cos().max(0.01));
-        b.push("near_office as materialized (select distinct on (x.listing_id) x.* from (select o.listing_id, o.modality_ids, o.specialty_ids, o.insurer_ids, o.delivery, o.session_formats, o.fee_floor_cents, o.last_confirmed_at, distance_km(o.location, point(");
+        b.push("near_office as materialized (select distinct on (x.listing_id) x.* from (select o.listing_id, ");
+        // The facet columns only when facets are asked for: every office in the radius is
+        // sorted and kept, thousands around a dense ZIP code, and narrower rows cost less.
+        b.push(if params.facets.is_empty() {
+            "null::int[] as modality_ids, null::int[] as specialty_ids, null::int[] as insurer_ids, null::text[] as delivery, null::text[] as session_formats"
+        } else {
+            "o.modality_ids, o.specialty_ids, o.insurer_ids, o.delivery, o.session_formats"
+        });
+        b.push(", o.fee_floor_cents, o.last_confirmed_at, distance_km(o.location, point(");
         b.push_bind(near.point.longitude);
         b.push(", ");
         b.push_bind(near.point.latitude);
