@@ -851,7 +851,10 @@ pub async fn search(
                 // The rank is computed above the arm's limit, for the rows it keeps only:
                 // in the scan, a plan that sorts its matches (a rare word, or a small
                 // directory) would rank every match first.
-                b.push("(select r.listing_id, r.modality_ids, r.specialty_ids, r.insurer_ids, r.delivery, r.session_formats, r.confirmed, r.distance, (ts_rank_cd(r.document, ");
+                b.push(format!(
+                    "(select {}, r.confirmed, r.distance, (ts_rank_cd(r.document, ",
+                    FACET_COLUMNS.replace("e.", "r.")
+                ));
                 b.push_bind(filters.tsquery.clone().unwrap_or_default());
                 b.push("::tsquery) + word_similarity(");
                 b.push_bind(params.q.clone().unwrap_or_default());
@@ -1072,12 +1075,12 @@ pub async fn search(
     let mut facets = Value::Object(Default::default());
     let mut items = Vec::new();
     let mut keys = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        // Every row repeats the total and the facets; they are decoded once.
-        if i == 0 {
-            total = row.try_get::<i64, _>("total")?;
-            facets = row.try_get::<Value, _>("facets")?;
-        }
+    // Every row repeats the total and the facets; they are decoded once.
+    if let Some(first) = rows.first() {
+        total = first.try_get::<i64, _>("total")?;
+        facets = first.try_get::<Value, _>("facets")?;
+    }
+    for row in &rows {
         if let Some(id) = row.try_get::<Option<Uuid>, _>("listing_id")? {
             keys.push((row.try_get::<Option<f64>, _>("key")?, id));
             let item: String = row.try_get("item")?;
