@@ -22,6 +22,8 @@ use crate::domain::{GeoPoint, UsState, ZipCode};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 
+use super::facets::FacetCounter;
+
 pub const MAX_Q_CHARS: usize = 200;
 pub const DEFAULT_RADIUS_KM: f64 = 40.0;
 pub const MAX_RADIUS_KM: f64 = 500.0;
@@ -44,7 +46,7 @@ pub enum Sort {
     RecentlyConfirmed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Facet {
     Modality,
     Specialty,
@@ -900,7 +902,7 @@ pub async fn search(
             b.push("order by r.key desc, r.listing_id limit ");
             b.push_bind(limit + 1);
             b.push(") ");
-            "p.key desc, p.listing_id"
+            "key desc, listing_id"
         }
         Sort::Distance => {
             b.push("win as materialized (select * from ");
@@ -956,7 +958,7 @@ pub async fn search(
             b.push(")) z limit ");
             b.push_bind(limit + 1);
             b.push(") ");
-            "p.key asc nulls last, p.listing_id"
+            "key asc nulls last, listing_id"
         }
         Sort::Fee | Sort::RecentlyConfirmed => {
             let (sort_key, cmp, direction) = if sort == Sort::Fee {
@@ -1024,69 +1026,89 @@ pub async fn search(
             b.push_bind(limit + 1);
             b.push(") ");
             if sort == Sort::Fee {
-                "p.key asc, p.listing_id asc"
+                "key asc, listing_id asc"
             } else {
-                "p.key desc nulls last, p.listing_id desc"
+                "key desc nulls last, listing_id desc"
             }
         }
     };
 
-    b.push(", total as (select count(*) as n from win), facets as (select jsonb_build_object(");
-    for (i, facet) in params.facets.iter().enumerate() {
-        if i > 0 {
-            b.push(", ");
-        }
-        let (name, sql) = match facet {
-            Facet::Modality => (
-                "modality",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(modality_ids) as id, count(*) as n from win group by 1) c join modality t on t.id = c.id and t.retired_at is null)",
-            ),
-            Facet::Specialty => (
-                "specialty",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(specialty_ids) as id, count(*) as n from win group by 1) c join specialty t on t.id = c.id and t.retired_at is null)",
-            ),
-            Facet::Insurer => (
-                "insurer",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', t.slug, 'count', c.n) order by c.n desc, t.slug), '[]') from (select unnest(insurer_ids) as id, count(*) as n from win group by 1) c join insurer t on t.id = c.id and t.retired_at is null)",
-            ),
-            Facet::Delivery => (
-                "delivery",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', c.v, 'count', c.n) order by c.n desc, c.v), '[]') from (select unnest(delivery) as v, count(*) as n from win group by 1) c)",
-            ),
-            Facet::SessionFormat => (
-                "session_format",
-                "(select coalesce(jsonb_agg(jsonb_build_object('slug', c.v, 'count', c.n) order by c.n desc, c.v), '[]') from (select unnest(session_formats) as v, count(*) as n from win group by 1) c)",
-            ),
-        };
-        b.push(format!("'{name}', {sql}"));
-    }
-    b.push(") as value) ");
+    // The response in one result: the page's items (part 0); the window, one row per
+    // listing with the requested facets' arrays, whose number is the total (part 1; when no
+    // facet is requested, a single row with the count instead); and per requested taxonomy
+    // facet, its current terms' names (part 2). Facets are counted in the service
+    // (`facets.rs`).
     b.push(
-        "select t.n as total, f.value as facets, p.listing_id, p.key,
+        " select 0 as part, p.listing_id, p.key,
                 (e.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1),
-                    'stale', e.stale, 'availability_confirmed', not e.availability_unconfirmed))::text as item
-         from total t cross join facets f
-         left join (page p join directory_entry e on e.listing_id = p.listing_id) on true order by ",
+                    'stale', e.stale, 'availability_confirmed', not e.availability_unconfirmed))::text as item,
+                null::int8 as n, null::int[] as modality_ids, null::int[] as specialty_ids,
+                null::int[] as insurer_ids, null::text[] as delivery, null::text[] as session_formats,
+                null::jsonb as names
+         from page p join directory_entry e on e.listing_id = p.listing_id ",
     );
+    if params.facets.is_empty() {
+        b.push("union all select 1, null, null, null, (select count(*) from win), null, null, null, null, null, null ");
+    } else {
+        b.push("union all select 1, w.listing_id, null, null, null");
+        for facet in [
+            Facet::Modality,
+            Facet::Specialty,
+            Facet::Insurer,
+            Facet::Delivery,
+            Facet::SessionFormat,
+        ] {
+            if params.facets.contains(&facet) {
+                b.push(format!(", w.{}", facet.column()));
+            } else {
+                b.push(", null");
+            }
+        }
+        b.push(", null from win w ");
+        for facet in &params.facets {
+            if let Some(table) = facet.taxonomy() {
+                b.push(format!(
+                    "union all select 2, null, null, '{}', null, null, null, null, null, null, \
+                     (select coalesce(jsonb_object_agg(t.id, t.slug), '{{}}') from {table} t where t.retired_at is null) ",
+                    facet.name()
+                ));
+            }
+        }
+    }
+    b.push("order by part, ");
     b.push(final_order);
 
     let rows = b.build().fetch_all(pool).await?;
     let mut total = 0;
-    let mut facets = Value::Object(Default::default());
+    let mut counter = FacetCounter::new(&params.facets);
     let mut items = Vec::new();
     let mut keys = Vec::new();
-    // Every row repeats the total and the facets; they are decoded once.
-    if let Some(first) = rows.first() {
-        total = first.try_get::<i64, _>("total")?;
-        facets = first.try_get::<Value, _>("facets")?;
-    }
     for row in &rows {
-        if let Some(id) = row.try_get::<Option<Uuid>, _>("listing_id")? {
-            keys.push((row.try_get::<Option<f64>, _>("key")?, id));
-            let item: String = row.try_get("item")?;
-            items.push(RawValue::from_string(item).map_err(ApiError::internal)?);
+        match row.try_get::<i32, _>("part")? {
+            0 => {
+                keys.push((
+                    row.try_get::<Option<f64>, _>("key")?,
+                    row.try_get::<Uuid, _>("listing_id")?,
+                ));
+                let item: String = row.try_get("item")?;
+                items.push(RawValue::from_string(item).map_err(ApiError::internal)?);
+            }
+            1 => match row.try_get::<Option<i64>, _>("n")? {
+                Some(n) => total = n,
+                None => {
+                    total += 1;
+                    counter.add_row(row)?;
+                }
+            },
+            _ => {
+                let name: String = row.try_get("item")?;
+                if let Some(facet) = params.facets.iter().find(|f| f.name() == name) {
+                    counter.set_names(*facet, row.try_get("names")?);
+                }
+            }
         }
     }
+    let facets = counter.into_json();
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     keys.truncate(limit as usize);
