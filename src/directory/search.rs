@@ -846,7 +846,14 @@ pub async fn search(
             // order from its own index, then merged: an `or` would test the name of every
             // row the document scan passes over.
             b.push("win as materialized (select * from (");
-            for (i, text) in [Text::Document, Text::Name].into_iter().enumerate() {
+            // No name arm when `q` has no word a name could match: it would find nothing, and
+            // merging it (`union`) hashes every row of the other.
+            let arms: &[Text] = if filters.name_tsquery.is_some() {
+                &[Text::Document, Text::Name]
+            } else {
+                &[Text::Document]
+            };
+            for (i, &text) in arms.iter().enumerate() {
                 if i > 0 {
                     b.push(" union ");
                 }
