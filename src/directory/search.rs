@@ -831,7 +831,10 @@ pub async fn search(
         b.push(")) ");
         // Offices of listings that fail the copied filters are dropped inside the index scan.
         filters.push_shared(&mut b, "o");
-        b.push(") x where x.d <= ");
+        // `offset 0` keeps the radius test above the scan: pushed into it, the distance was
+        // computed twice per office, once for the test and once for the result (page walk
+        // at 1M, one client: 9.9 -> 9.0 ms).
+        b.push("offset 0) x where x.d <= ");
         b.push_bind(near.radius_km);
         b.push(" order by x.listing_id, x.d), ");
     }
