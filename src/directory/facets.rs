@@ -16,7 +16,16 @@ use super::search::Facet;
 use crate::error::ApiError;
 
 impl Facet {
-    /// The facet's key in the response and the name of its window column.
+    /// Every facet, in the order of the window's columns in the search statement.
+    pub const ALL: [Facet; 5] = [
+        Facet::Modality,
+        Facet::Specialty,
+        Facet::Insurer,
+        Facet::Delivery,
+        Facet::SessionFormat,
+    ];
+
+    /// The facet's key in the response.
     pub fn name(self) -> &'static str {
         match self {
             Facet::Modality => "modality",

@@ -283,18 +283,11 @@ impl SearchParams {
                 "cursor" => p.cursor = Some(value.to_owned()),
                 "facets" => {
                     for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                        let facet = match name {
-                            "modality" => Facet::Modality,
-                            "specialty" => Facet::Specialty,
-                            "insurer" => Facet::Insurer,
-                            "delivery" => Facet::Delivery,
-                            "session_format" => Facet::SessionFormat,
-                            _ => {
-                                return Err(bad(
-                                    "facets",
-                                    "a comma-separated list of modality, specialty, insurer, delivery, session_format",
-                                ));
-                            }
+                        let Some(facet) = Facet::ALL.into_iter().find(|f| f.name() == name) else {
+                            return Err(bad(
+                                "facets",
+                                "a comma-separated list of modality, specialty, insurer, delivery, session_format",
+                            ));
                         };
                         if !p.facets.contains(&facet) {
                             p.facets.push(facet);
@@ -1061,13 +1054,7 @@ pub async fn search(
         b.push("union all select 1, null, null, null, (select count(*) from win), null, null, null, null, null, null ");
     } else {
         b.push("union all select 1, w.listing_id, null, null, null");
-        for facet in [
-            Facet::Modality,
-            Facet::Specialty,
-            Facet::Insurer,
-            Facet::Delivery,
-            Facet::SessionFormat,
-        ] {
+        for facet in Facet::ALL {
             if params.facets.contains(&facet) {
                 b.push(format!(", w.{}", facet.column()));
             } else {
