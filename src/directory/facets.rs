@@ -106,18 +106,20 @@ impl<'a> FacetCounter<'a> {
         }
     }
 
-    /// The names of a taxonomy facet's current terms, as the statement returns them: a JSON
-    /// object from id (as text) to slug. Ids of retired terms are absent, so they are not
-    /// counted.
-    pub fn set_names(&mut self, facet: Facet, names: Value) {
-        let map = match names {
-            Value::Object(map) => map
+    /// The names of the requested taxonomy facets' current terms, as the statement returns
+    /// them: `{"modality": {"<id>": "<slug>", …}, …}`. Ids of retired terms are absent, so
+    /// they are not counted.
+    pub fn set_names(&mut self, mut names: Value) {
+        for &facet in self.requested {
+            let Some(Value::Object(terms)) = names.get_mut(facet.name()).map(Value::take) else {
+                continue;
+            };
+            let terms = terms
                 .into_iter()
                 .filter_map(|(id, slug)| Some((id.parse().ok()?, slug.as_str()?.to_owned())))
-                .collect(),
-            _ => HashMap::new(),
-        };
-        self.names.insert(facet, map);
+                .collect();
+            self.names.insert(facet, terms);
+        }
     }
 
     /// `{"modality": [{"slug", "count"}…], …}` for the requested facets, each list by count
@@ -172,10 +174,7 @@ mod tests {
             );
         }
         // 9 is retired: absent from the names.
-        counter.set_names(
-            Facet::Modality,
-            json!({"1": "imago", "2": "emdr", "3": "cbt"}),
-        );
+        counter.set_names(json!({"modality": {"1": "imago", "2": "emdr", "3": "cbt"}}));
         assert_eq!(
             counter.into_json(),
             json!({

@@ -1038,9 +1038,9 @@ pub async fn search(
 
     // The response in one result: the page's items (part 0); the window, one row per
     // listing with the requested facets' arrays, whose number is the total (part 1; when no
-    // facet is requested, a single row with the count instead); and per requested taxonomy
-    // facet, its current terms' names (part 2). Facets are counted in the service
-    // (`facets.rs`).
+    // facet is requested, a single row with the count instead); and one row with the current
+    // terms' names of each requested taxonomy facet (part 2). Facets are counted in the
+    // service (`facets.rs`).
     b.push(
         " select 0 as part, p.listing_id, p.key,
                 (e.summary || jsonb_build_object('distance_km', round(p.distance::numeric, 1),
@@ -1062,14 +1062,22 @@ pub async fn search(
             }
         }
         b.push(", null from win w ");
-        for facet in &params.facets {
-            if let Some(table) = facet.taxonomy() {
+        let taxonomies: Vec<(&str, &str)> = params
+            .facets
+            .iter()
+            .filter_map(|f| Some((f.name(), f.taxonomy()?)))
+            .collect();
+        if !taxonomies.is_empty() {
+            b.push("union all select 2, null, null, null, null, null, null, null, null, null, jsonb_build_object(");
+            for (i, (name, table)) in taxonomies.into_iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
                 b.push(format!(
-                    "union all select 2, null, null, '{}', null, null, null, null, null, null, \
-                     (select coalesce(jsonb_object_agg(t.id, t.slug), '{{}}') from {table} t where t.retired_at is null) ",
-                    facet.name()
+                    "'{name}', (select coalesce(jsonb_object_agg(t.id, t.slug), '{{}}') from {table} t where t.retired_at is null)"
                 ));
             }
+            b.push(") ");
         }
     }
     b.push("order by part, ");
@@ -1097,12 +1105,7 @@ pub async fn search(
                     counter.add_row(row)?;
                 }
             },
-            _ => {
-                let name: String = row.try_get("item")?;
-                if let Some(facet) = params.facets.iter().find(|f| f.name() == name) {
-                    counter.set_names(*facet, row.try_get("names")?);
-                }
-            }
+            _ => counter.set_names(row.try_get("names")?),
         }
     }
     let facets = counter.into_json();
