@@ -1,11 +1,22 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and the route table.
 //! `therapist-directory openapi > openapi/openapi.json` regenerates the committed copy.
+//!
+//! Handlers annotate what is particular to them (their body, parameters, success answers
+//! and the errors only they give). What every operation of a kind answers is added here,
+//! from the operation's shape, so it cannot be forgotten on one of them: problem responses
+//! are shared components (one per status, listing the codes that status carries), every
+//! response says what it is and carries `x-request-id`.
 
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldError, Problem};
+use crate::admin::reports::ReportState;
+use crate::domain::vocab::ListingStatus;
+use crate::error::{ErrorCode, FieldError, PROBLEM_JSON, Problem};
 use crate::routes;
 
 #[derive(OpenApi)]
@@ -13,11 +24,16 @@ use crate::routes;
     info(
         title = "Therapist Directory API",
         description = "An open directory of therapists: public search and profiles, \"join the directory\" \
-            signup and listing management for therapists, and review tools for admins. Every error is \
-            application/problem+json (RFC 9457) with a stable `code`; see the error-code table.",
-        license(name = "MIT OR Apache-2.0"),
+            signup and listing management for therapists, and review tools for admins.\n\n\
+            Every error is `application/problem+json` (RFC 9457) with a stable `code`; the codes each status \
+            can carry are listed with the status, and in the error-code table of `/docs`. Every response \
+            carries `x-request-id` (send your own to correlate logs). Repeatable query parameters are \
+            repeated (`modality=cbt&modality=emdr`); the bracket form (`modality[]=cbt`) is accepted too.",
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
-    components(schemas(Problem, FieldError)),
+    servers((url = "/", description = "The server that serves this document")),
+    // Schemas that query parameters refer to: utoipa-actix-web collects only those of bodies.
+    components(schemas(Problem, FieldError, ListingStatus, ReportState)),
     modifiers(&BearerAuth),
     tags(
         (name = "directory", description = "The public directory: published listings"),
@@ -43,19 +59,26 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "The `access_token` from `POST /v1/auth/login` or `/v1/auth/refresh`.",
+                    ))
                     .build(),
             ),
         );
     }
 }
 
-/// The whole document: the static parts above plus every path registered in `routes`.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The whole document: the static parts above plus every path registered in `routes`,
+/// completed with what every operation of its kind answers.
+pub fn document() -> Value {
     let (_, doc) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    // Serialising utoipa's plain structs cannot fail.
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    complete(&mut doc);
     doc
 }
 
@@ -64,4 +87,269 @@ pub fn document_json() -> anyhow::Result<String> {
     let mut json = serde_json::to_string_pretty(&document())?;
     json.push('\n');
     Ok(json)
+}
+
+/// Operations that read nothing but the process itself: no database, no failure modes.
+const STATIC_OPERATIONS: &[&str] = &["healthz", "openapi_json", "docs", "docs_asset"];
+
+/// The name of the shared response component for an error status.
+fn component_name(status: u16) -> &'static str {
+    match status {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        406 => "NotAcceptable",
+        409 => "Conflict",
+        412 => "PreconditionFailed",
+        413 => "PayloadTooLarge",
+        415 => "UnsupportedMediaType",
+        422 => "UnprocessableContent",
+        428 => "PreconditionRequired",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        503 => "ServiceUnavailable",
+        _ => "Error",
+    }
+}
+
+fn header_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/headers/{name}")})
+}
+
+/// Headers the service sends, as shared components.
+fn headers() -> Value {
+    json!({
+        "RequestId": {
+            "description": "The request's id: yours when you sent a valid `x-request-id`, otherwise a new one. Quote it when reporting a problem.",
+            "schema": {"type": "string", "maxLength": 64}
+        },
+        "ETag": {
+            "description": "The representation's entity tag, for `If-None-Match` (and `If-Match` where an operation takes it). A compressed representation has its own tag (suffixed `-gzip` or `-br`); either form is accepted back.",
+            "schema": {"type": "string"}
+        },
+        "Location": {
+            "description": "The URL of the created resource.",
+            "schema": {"type": "string", "format": "uri-reference"}
+        },
+        "RetryAfter": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1}
+        },
+        "RateLimitPolicy": {
+            "description": "The rate limits this operation counts against (IETF draft `RateLimit-Policy`): `\"name\";q=<requests>;w=<window seconds>` per policy.",
+            "schema": {"type": "string"}
+        },
+        "RateLimit": {
+            "description": "What is left of each policy (IETF draft `RateLimit`): `\"name\";r=<remaining>;t=<seconds until the window resets>`.",
+            "schema": {"type": "string"}
+        },
+        "WWWAuthenticate": {
+            "description": "`Bearer`, or `Bearer error=\"invalid_token\"` when the token was refused.",
+            "schema": {"type": "string"}
+        },
+        "Allow": {
+            "description": "The methods this path serves.",
+            "schema": {"type": "string"}
+        }
+    })
+}
+
+/// Shared problem responses, one per status, each constraining `code` to what that status
+/// carries in the error table.
+fn error_components(schemas: &mut Map<String, Value>, responses: &mut Map<String, Value>) {
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for code in ErrorCode::ALL {
+        by_status
+            .entry(code.status().as_u16())
+            .or_default()
+            .push(*code);
+    }
+    for (status, codes) in by_status {
+        let name = component_name(status);
+        let schema_name = format!("Problem{status}");
+        let code_names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+        schemas.insert(
+            schema_name.clone(),
+            json!({
+                "allOf": [
+                    {"$ref": "#/components/schemas/Problem"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "status": {"const": status},
+                            "code": {"type": "string", "enum": code_names}
+                        }
+                    }
+                ]
+            }),
+        );
+        let described: Vec<String> = codes
+            .iter()
+            .map(|c| format!("`{}` ({})", c.as_str(), c.title()))
+            .collect();
+        let mut headers = json!({"x-request-id": header_ref("RequestId")});
+        match status {
+            401 => headers["WWW-Authenticate"] = header_ref("WWWAuthenticate"),
+            405 => headers["Allow"] = header_ref("Allow"),
+            429 => {
+                headers["Retry-After"] = header_ref("RetryAfter");
+                headers["RateLimit-Policy"] = header_ref("RateLimitPolicy");
+                headers["RateLimit"] = header_ref("RateLimit");
+            }
+            503 => headers["Retry-After"] = header_ref("RetryAfter"),
+            _ => {}
+        }
+        responses.insert(
+            name.to_owned(),
+            json!({
+                "description": format!("Problem: {}.", described.join(", ")),
+                "headers": headers,
+                "content": {PROBLEM_JSON: {"schema": {"$ref": format!("#/components/schemas/{schema_name}")}}}
+            }),
+        );
+    }
+}
+
+fn reason(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "No content",
+        "304" => "Not modified: your cached copy (`If-None-Match`) is current",
+        _ => "Response",
+    }
+}
+
+/// Adds to `doc` what every operation of its kind answers; see the module comment.
+fn complete(doc: &mut Value) {
+    let mut schemas = doc["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let mut responses = Map::new();
+    error_components(&mut schemas, &mut responses);
+    doc["components"]["schemas"] = Value::Object(schemas);
+    doc["components"]["responses"] = Value::Object(responses);
+    doc["components"]["headers"] = headers();
+
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+                continue;
+            }
+            complete_operation(operation);
+        }
+    }
+}
+
+fn complete_operation(operation: &mut Value) {
+    let id = operation["operationId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let secured = operation["security"]
+        .as_array()
+        .is_some_and(|s| !s.is_empty());
+    let has_body = operation.get("requestBody").is_some();
+    let params = operation["parameters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let has_in = |place: &str| params.iter().any(|p| p["in"] == place);
+    let takes_if_match = params
+        .iter()
+        .any(|p| p["in"] == "header" && p["name"].as_str() == Some("If-Match"));
+
+    let mut statuses: Vec<u16> = Vec::new();
+    if !STATIC_OPERATIONS.contains(&id.as_str()) {
+        statuses.extend([500, 503]);
+    }
+    if secured {
+        statuses.extend([401, 403]);
+    }
+    if has_body {
+        statuses.extend([400, 413, 415, 422]);
+    }
+    if has_in("query") {
+        statuses.push(400);
+    }
+    if has_in("path") {
+        statuses.push(404);
+    }
+    if takes_if_match {
+        statuses.push(412);
+    }
+
+    if !secured {
+        // Stated rather than implied, so a reader (and a linter) knows it is public.
+        operation["security"] = json!([]);
+    }
+
+    let responses = operation["responses"]
+        .as_object_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    let rate_limited = responses.contains_key("429");
+    let cached = responses.contains_key("304");
+    let mut completed = Map::new();
+    for (status, mut response) in responses {
+        let is_problem = response["content"].get(PROBLEM_JSON).is_some();
+        let code: u16 = status.parse().unwrap_or(0);
+        if is_problem || code >= 400 {
+            completed.insert(status, problem_ref(code, response["description"].as_str()));
+            continue;
+        }
+        if response["description"].as_str().is_none_or(str::is_empty) {
+            response["description"] = json!(reason(&status));
+        }
+        let headers = response
+            .as_object_mut()
+            .map(|r| r.entry("headers").or_insert_with(|| json!({})));
+        if let Some(headers) = headers {
+            headers["x-request-id"] = header_ref("RequestId");
+            if cached && (status == "200" || status == "304") {
+                headers["ETag"] = header_ref("ETag");
+            }
+            if let Some(etag) = headers.get_mut("ETag").filter(|h| h.get("$ref").is_none()) {
+                *etag = header_ref("ETag");
+            }
+            if status == "201" {
+                headers["Location"] = header_ref("Location");
+            }
+            if rate_limited {
+                headers["RateLimit-Policy"] = header_ref("RateLimitPolicy");
+                headers["RateLimit"] = header_ref("RateLimit");
+            }
+        }
+        completed.insert(status, response);
+    }
+    for status in statuses {
+        completed
+            .entry(status.to_string())
+            .or_insert_with(|| problem_ref(status, None));
+    }
+    // Statuses in numeric order, as a reader expects them.
+    let mut ordered: Vec<(String, Value)> = completed.into_iter().collect();
+    ordered.sort_by_key(|(status, _)| status.parse::<u16>().unwrap_or(u16::MAX));
+    operation["responses"] = Value::Object(ordered.into_iter().collect());
+}
+
+/// A reference to the shared problem response of `status`, keeping the operation's own
+/// description (which says when this operation gives it) when it has one.
+fn problem_ref(status: u16, description: Option<&str>) -> Value {
+    let mut reference =
+        json!({"$ref": format!("#/components/responses/{}", component_name(status))});
+    if let Some(description) = description.filter(|d| !d.is_empty()) {
+        reference["description"] = json!(description);
+    }
+    reference
 }

@@ -96,7 +96,7 @@ pub async fn create_report(
     config: web::Data<Config>,
     clock: web::Data<Clock>,
     keys: web::Data<CursorKey>,
-    id_or_slug: web::Path<String>,
+    id_or_slug: web::Path<crate::http::path::PathText>,
     body: Json<NewReport>,
 ) -> Result<HttpResponse, ApiError> {
     let details = match body.0.details.as_deref().map(str::trim) {

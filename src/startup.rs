@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::SecretString;
@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::context::request_context;
+use crate::http::conventions::conventions;
 use crate::http::cors::cors;
 use crate::http::fallback::{RouteTable, fallback};
 use crate::http::metrics::HttpMetrics;
@@ -119,7 +120,7 @@ impl Application {
 
         let document = openapi::document();
         let json = serde_json::to_string_pretty(&document)?;
-        let html = crate::ops::reference::render(&serde_json::to_value(&document)?);
+        let html = crate::ops::reference::render(&document);
         let docs = web::Data::new(ApiDocs { json, html });
         let route_table = web::Data::new(RouteTable::from_openapi(&document));
         let metrics = web::Data::new(HttpMetrics::new()?);
@@ -147,6 +148,9 @@ impl Application {
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::auth::extract::guard))
                 .wrap(from_fn(cors))
+                // Compression sits inside `conventions`, which tags each coding's ETag.
+                .wrap(Compress::default())
+                .wrap(from_fn(conventions))
                 .wrap(from_fn(request_context))
         })
         .listen(listener)?

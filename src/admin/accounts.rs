@@ -47,6 +47,7 @@ const ACCOUNT_SQL: &str = "select a.id, a.email::text as email, a.role::text as 
 
 /// Accounts, newest first, optionally filtered by part of the email.
 #[utoipa::path(
+    operation_id = "admin_list_accounts",
     tag = "admin",
     security(("bearer" = [])),
     params(AccountQuery),
@@ -101,6 +102,7 @@ async fn summary(pool: &PgPool, id: Uuid) -> Result<AccountSummary, ApiError> {
 /// Suspends an account: sign-in is refused, every session and access token is revoked at
 /// once, and its listing leaves the directory (the listing's own state is kept).
 #[utoipa::path(
+    operation_id = "admin_suspend_account",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -158,6 +160,7 @@ pub async fn suspend_account(
 
 /// Lifts an account suspension: sign-in works again and a published listing reappears.
 #[utoipa::path(
+    operation_id = "admin_reinstate_account",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),

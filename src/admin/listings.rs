@@ -69,6 +69,7 @@ pub fn like_pattern(q: &str) -> String {
 /// The review queue and every other listing, oldest first (by when review was requested,
 /// else when the listing was created), cursor-paginated.
 #[utoipa::path(
+    operation_id = "admin_list_listings",
     tag = "admin",
     security(("bearer" = [])),
     params(ListingQuery),
@@ -151,6 +152,7 @@ async fn admin_view(conn: &mut PgConnection, id: Uuid) -> Result<AdminListing, A
 
 /// The whole listing, with its account and every private field.
 #[utoipa::path(
+    operation_id = "admin_get_listing",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -270,6 +272,7 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedListing, ApiErr
 /// Publishes a listing waiting for review (`pending_review` → `published`), or accepts the
 /// material edits of a published one. It is public at once.
 #[utoipa::path(
+    operation_id = "admin_approve_listing",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -316,6 +319,7 @@ pub async fn approve(
 /// Sends a listing waiting for review back to the therapist (`pending_review` →
 /// `rejected`) with a reason they see.
 #[utoipa::path(
+    operation_id = "admin_reject_listing",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -353,6 +357,7 @@ pub async fn reject(
 
 /// Suspends a listing in any state but `suspended`: it leaves the directory at once.
 #[utoipa::path(
+    operation_id = "admin_suspend_listing",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -387,6 +392,7 @@ pub async fn suspend(
 /// Lifts a suspension: back to `published` if the listing had been published, else to
 /// `draft`.
 #[utoipa::path(
+    operation_id = "admin_reinstate_listing",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -491,6 +497,7 @@ async fn verify_credential(
 /// Marks a license `verified` or `rejected`, with a note. The public profile shows licenses
 /// with their status and hides rejected ones.
 #[utoipa::path(
+    operation_id = "admin_verify_license",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -510,6 +517,7 @@ pub async fn verify_license(
 /// Marks a certification `verified` or `rejected`, with a note. Only verified
 /// certifications appear on the public profile.
 #[utoipa::path(
+    operation_id = "admin_verify_certification",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),

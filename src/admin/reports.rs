@@ -63,6 +63,7 @@ const REPORT_COLUMNS: &str = "r.id, r.listing_id, l.slug as listing_slug, l.disp
 
 /// Reports, newest first.
 #[utoipa::path(
+    operation_id = "admin_list_reports",
     tag = "admin",
     security(("bearer" = [])),
     params(ReportQuery),
@@ -136,6 +137,7 @@ async fn find(conn: &mut PgConnection, id: Uuid) -> Result<ReportView, ApiError>
 
 /// Resolves an open report (409 `invalid_state` if it already is).
 #[utoipa::path(
+    operation_id = "admin_resolve_report",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),

@@ -346,7 +346,7 @@ async fn remove(
 macro_rules! term_routes {
     ($kind:expr, $path:literal, $item:literal, $list:ident, $create:ident, $update:ident, $delete:ident, $what:literal) => {
         #[doc = concat!("Every ", $what, ", retired ones included, with how often each is used.")]
-        #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<AdminTerm>)))]
+        #[utoipa::path(summary = concat!("Every ", $what, ", retired ones included, with how often each is used."), operation_id = concat!("admin_", stringify!($list)), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<AdminTerm>)))]
         #[get($path)]
         pub async fn $list(_admin: AdminUser, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
             list(&pool, $kind).await
@@ -354,6 +354,7 @@ macro_rules! term_routes {
 
         #[doc = concat!("Creates a ", $what, ". Slugs and names are unique (409 `conflict`).")]
         #[utoipa::path(
+            summary = concat!("Creates a ", $what, ". Slugs and names are unique (409 `conflict`)."), operation_id = concat!("admin_", stringify!($create)),
             tag = "admin",
             security(("bearer" = [])),
             request_body = TermCreate,
@@ -370,6 +371,7 @@ macro_rules! term_routes {
 
         #[doc = concat!("Renames, re-describes, retires (`\"retired\": true`) or brings back a ", $what, ".")]
         #[utoipa::path(
+            summary = concat!("Renames, re-describes, retires (`\"retired\": true`) or brings back a ", $what, "."), operation_id = concat!("admin_", stringify!($update)),
             tag = "admin",
             security(("bearer" = [])),
             params(("slug" = String, Path)),
@@ -377,12 +379,13 @@ macro_rules! term_routes {
             responses((status = 200, body = AdminTerm), (status = 404, body = Problem, content_type = "application/problem+json"))
         )]
         #[patch($item)]
-        pub async fn $update(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<String>, body: Json<TermPatch>) -> Result<HttpResponse, ApiError> {
+        pub async fn $update(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<crate::http::path::PathText>, body: Json<TermPatch>) -> Result<HttpResponse, ApiError> {
             update(admin, &pool, $kind, &slug, body.0).await
         }
 
         #[doc = concat!("Deletes an unused ", $what, "; one in use is 409 `term_in_use` (retire it instead).")]
         #[utoipa::path(
+            summary = concat!("Deletes an unused ", $what, "; one in use is 409 `term_in_use` (retire it instead)."), operation_id = concat!("admin_", stringify!($delete)),
             tag = "admin",
             security(("bearer" = [])),
             params(("slug" = String, Path)),
@@ -393,7 +396,7 @@ macro_rules! term_routes {
             )
         )]
         #[delete($item)]
-        pub async fn $delete(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+        pub async fn $delete(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<crate::http::path::PathText>) -> Result<HttpResponse, ApiError> {
             remove(admin, &pool, $kind, &slug).await
         }
     };

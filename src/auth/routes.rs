@@ -128,6 +128,9 @@ pub struct ChangePasswordRequest {
 }
 
 #[derive(Serialize, ToSchema)]
+// Named apart from the admin list's `AccountSummary`: utoipa keys schemas by name, and
+// the second of two same-named types silently replaces the first in the document.
+#[schema(as = SignedInAccount)]
 pub struct AccountSummary {
     id: Uuid,
     email: String,
@@ -718,6 +721,7 @@ pub async fn confirm_password_reset(
 
 /// The signed-in account.
 #[utoipa::path(
+    operation_id = "get_me",
     tag = "auth",
     security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json"))

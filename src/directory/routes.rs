@@ -26,7 +26,7 @@ use crate::http::cursor::CursorKey;
 pub async fn get_profile(
     req: HttpRequest,
     pool: web::Data<PgPool>,
-    id_or_slug: web::Path<String>,
+    id_or_slug: web::Path<crate::http::path::PathText>,
 ) -> Result<HttpResponse, ApiError> {
     let key = id_or_slug.into_inner();
     if key.is_empty() || key.len() > 80 {

@@ -16,9 +16,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::vocab::{
-    AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat, Vocabulary,
+    Accepting, AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,
+    Vocabulary,
 };
-use crate::domain::{GeoPoint, UsState, ZipCode};
+use crate::domain::{GeoPoint, Money, UsState, ZipCode};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 
@@ -148,21 +149,11 @@ impl SearchParams {
     /// Parses a raw query string. Unknown parameters, repeated single ones, malformed or
     /// out-of-range values are 400 naming the parameter.
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        if query.len() > crate::http::query::QUERY_LIMIT_BYTES {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameter,
-                "The query string is too long.",
-            ));
-        }
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut p = SearchParams::default();
         let mut radius = None;
         let mut near = None;
-        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            let key = key.into_owned();
-            if value.contains('\u{FFFD}') || key.contains('\u{FFFD}') {
-                return Err(bad(&truncate(&key), "not valid UTF-8"));
-            }
+        for (key, value) in crate::http::query::pairs(query)? {
             let count = seen.entry(key.clone()).or_default();
             *count += 1;
             let repeatable = matches!(
@@ -354,31 +345,41 @@ struct Position {
     id: Uuid,
 }
 
+// The schema of what the database's `directory_entry.summary` holds. Items travel as JSON
+// text built by the database, so these types exist for the OpenAPI document only; the
+// integration tests validate every search response against them.
+
 /// A search result: the listing's summary (see `directory_entry.summary`).
-#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+#[derive(ToSchema)]
 pub struct SearchItem {
     id: Uuid,
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)]
     slug: String,
     display_name: String,
     pronouns: Option<String>,
     credentials: Option<String>,
     professional_title: Option<String>,
+    #[schema(format = "uri")]
     photo_url: Option<String>,
-    accepting: String,
+    accepting: Accepting,
     free_consultation: bool,
-    #[schema(value_type = Object)]
-    fees: Value,
+    fees: SummaryFees,
+    /// Modality slugs.
     modalities: Vec<String>,
+    /// Slugs of the (at most two) specialties the therapist marked as top.
     top_specialties: Vec<String>,
-    delivery: Vec<String>,
-    session_formats: Vec<String>,
+    delivery: Vec<Delivery>,
+    session_formats: Vec<SessionFormat>,
+    /// ISO 639-1 codes.
     languages: Vec<String>,
+    /// Two-letter state codes.
     telehealth_states: Vec<String>,
-    #[schema(value_type = Vec<Object>)]
-    offices: Value,
+    offices: Vec<SummaryOffice>,
     license_verified: bool,
-    last_confirmed_at: Option<String>,
+    last_confirmed_at: Option<time::OffsetDateTime>,
     /// Kilometres to the nearest office, with `near`; null for online-only matches.
+    #[schema(required = false)]
     distance_km: Option<f64>,
     /// Not confirmed by the therapist for 90 days (only with `include_stale=true`).
     stale: bool,
@@ -387,10 +388,52 @@ pub struct SearchItem {
     availability_confirmed: bool,
 }
 
-#[derive(Serialize, ToSchema)]
+/// Fees in a search result; every amount is null when not stated.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct SummaryFees {
+    min: Option<Money>,
+    max: Option<Money>,
+    sliding_scale_min: Option<Money>,
+    insurance_only: bool,
+}
+
+/// Where an office is, as a search result shows it (the street is on the profile).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct SummaryOffice {
+    city: String,
+    #[schema(pattern = "^[A-Z]{2}$")]
+    state: String,
+    #[schema(pattern = "^[0-9]{5}$")]
+    zip: String,
+}
+
+/// How many matches carry one facet value.
+#[allow(dead_code)]
+#[derive(ToSchema)]
 pub struct FacetCount {
+    /// A taxonomy slug, or a vocabulary value for `delivery` and `session_format`.
     slug: String,
+    #[schema(minimum = 1)]
     count: i64,
+}
+
+/// Counts for the facets named in `facets=`; only those keys are present, each list by
+/// count, highest first.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct Facets {
+    #[schema(required = false)]
+    modality: Vec<FacetCount>,
+    #[schema(required = false)]
+    specialty: Vec<FacetCount>,
+    #[schema(required = false)]
+    insurer: Vec<FacetCount>,
+    #[schema(required = false)]
+    delivery: Vec<FacetCount>,
+    #[schema(required = false)]
+    session_format: Vec<FacetCount>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -400,14 +443,16 @@ pub struct SearchResults {
     // service's own CPU time per search.
     #[schema(value_type = Vec<SearchItem>)]
     items: Vec<Box<RawValue>>,
+    /// Pass it back as `cursor` for the next page; null on the last page.
     next_cursor: Option<String>,
     /// Exact up to the result window (500 by default); beyond it, the window's size with
     /// `total_is_exact` false.
+    #[schema(minimum = 0)]
     total: i64,
     total_is_exact: bool,
     /// Counts for each requested facet (retired terms excluded): over every match when
     /// `facets_are_exact`, else over the result window.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Facets)]
     facets: Value,
     facets_are_exact: bool,
 }

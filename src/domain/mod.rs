@@ -2,7 +2,7 @@
 //! is valid wherever it travels.
 
 mod email;
-mod money;
+pub mod money;
 mod npi;
 mod phone;
 mod slug;

@@ -32,9 +32,13 @@ pub trait Vocabulary: Sized + Copy + 'static {
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
+        // `rename_all` rather than a rename per variant: utoipa reads `rename_all` into the
+        // schema's enum, so the document lists the same strings serde reads and writes
+        // (`all_vocabularies_match_their_schema` below holds them together).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant,)+
+            $($variant,)+
         }
 
         impl Vocabulary for $name {

@@ -14,7 +14,8 @@ use crate::config::Config;
 
 const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE";
 const ALLOWED_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
-const EXPOSED_HEADERS: &str = "etag, retry-after, location, x-request-id";
+const EXPOSED_HEADERS: &str =
+    "etag, retry-after, location, x-request-id, ratelimit, ratelimit-policy";
 
 pub async fn cors(
     req: ServiceRequest,

@@ -12,33 +12,23 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
-        let routes = doc
-            .paths
-            .paths
-            .iter()
+    pub fn from_openapi(doc: &serde_json::Value) -> Self {
+        let routes = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
             .map(|(path, item)| {
-                let mut methods: Vec<String> = serde_json::to_value(item)
-                    .ok()
-                    .and_then(|v| v.as_object().cloned())
-                    .map(|obj| {
-                        obj.keys()
-                            .filter(|k| {
-                                matches!(
-                                    k.as_str(),
-                                    "get"
-                                        | "put"
-                                        | "post"
-                                        | "delete"
-                                        | "patch"
-                                        | "head"
-                                        | "options"
-                                )
-                            })
-                            .map(|k| k.to_ascii_uppercase())
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let mut methods: Vec<String> = item
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|obj| obj.keys())
+                    .filter(|k| matches!(k.as_str(), "get" | "put" | "post" | "delete" | "patch"))
+                    .map(|k| k.to_ascii_uppercase())
+                    .collect();
+                // HEAD is answered wherever GET is (see `http::head`).
+                if methods.iter().any(|m| m == "GET") {
+                    methods.push("HEAD".to_owned());
+                }
                 methods.sort();
                 (ResourceDef::new(path.as_str()), methods)
             })

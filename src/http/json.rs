@@ -86,8 +86,11 @@ fn check_headers(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// Parses a body: syntax errors are 400 `malformed_json`; well-formed JSON of the wrong
-/// shape (wrong type, unknown or missing field, unknown enum value) is 422 naming the field.
+/// shape (wrong type, unknown or missing field, unknown enum value) is 422 naming the field,
+/// and so is a string holding a control character other than newline, carriage return or
+/// tab (PostgreSQL refuses NUL, and no field of the directory means any of them).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    refuse_control_characters(body)?;
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -157,6 +160,79 @@ fn data_error(path: &str, message: &str) -> ApiError {
     ApiError::validation(vec![FieldError::new(field, code, message)])
 }
 
+/// 422 naming every string (or key) that holds a control character other than `\n`, `\r`
+/// and `\t`. Raw C0 controls are already invalid JSON, so only bodies with an escape, a DEL
+/// or a C1 control can hold one: the rest skip the second parse.
+fn refuse_control_characters(body: &[u8]) -> Result<(), ApiError> {
+    let suspicious = body.windows(2).any(|w| {
+        matches!(
+            w,
+            [b'\\', b'u' | b'b' | b'f'] | [0xC2, 0x80..=0x9F] | [0x7F, _] | [_, 0x7F]
+        )
+    });
+    if !suspicious {
+        return Ok(());
+    }
+    // Syntax errors are reported by the typed parse that follows.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    find_control_characters(&value, String::new(), &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+fn is_refused(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+fn find_control_characters(value: &serde_json::Value, path: String, errors: &mut Vec<FieldError>) {
+    let field = |path: &str| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        serde_json::Value::String(text) if text.chars().any(is_refused) => {
+            errors.push(FieldError::new(
+                field(&path),
+                "control_character",
+                "control characters (other than newline and tab) are not allowed",
+            ));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_control_characters(item, format!("{path}[{i}]"), errors);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.chars().any(is_refused) {
+                    errors.push(FieldError::new(
+                        field(&path),
+                        "control_character",
+                        "a key holds a control character",
+                    ));
+                    continue;
+                }
+                find_control_characters(item, child, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// serde_json appends " at line L column C"; the field path says more to an API user.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -190,6 +266,26 @@ mod tests {
     struct Body {
         name: String,
         offices: Vec<Office>,
+    }
+
+    #[test]
+    fn control_characters_are_422_naming_the_field() {
+        for (body, field) in [
+            (r#"{"name": "a\u0000b", "offices": []}"#, "name"),
+            (
+                r#"{"name": "a", "offices": [{"zip": "\u001b[31m", "kind": "in_person"}]}"#,
+                "offices[0].zip",
+            ),
+            ("{\"name\": \"a\u{7f}\", \"offices\": []}", "name"),
+            ("{\"name\": \"a\u{85}\", \"offices\": []}", "name"),
+        ] {
+            let (code, errors) = error_of(body);
+            assert_eq!(code, ErrorCode::ValidationFailed, "{body}");
+            assert_eq!(errors[0].field, field, "{body}");
+            assert_eq!(errors[0].code, "control_character", "{body}");
+        }
+        // Newlines and tabs are text; a backslash followed by u0000 is not a NUL.
+        assert!(parse::<Body>(br#"{"name": "line\nnext\tcol \\u0000", "offices": []}"#).is_ok());
     }
 
     fn error_of(body: &str) -> (ErrorCode, Vec<FieldError>) {

@@ -4,12 +4,14 @@
 pub mod caching;
 pub mod client_ip;
 pub mod context;
+pub mod conventions;
 pub mod cors;
 pub mod cursor;
 pub mod fallback;
 pub mod json;
 pub mod metrics;
 pub mod page;
+pub mod path;
 pub mod query;
 pub mod rate_limit;
 pub mod request_id;

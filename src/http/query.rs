@@ -1,4 +1,7 @@
-//! A query-string extractor that answers 400 `invalid_parameter` naming the parameter.
+//! A query-string extractor that answers 400 `invalid_parameter` naming the parameter, and
+//! the one decoding of query strings every parameter goes through: the bracket form of a
+//! repeated parameter (`modality[]=a`, as many HTTP clients send it) is read as the plain
+//! one, and control characters or invalid UTF-8 are refused before any handler sees them.
 
 use std::future::{Ready, ready};
 
@@ -23,14 +26,37 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+/// The decoded `(name, value)` pairs of a query string, in order.
+pub fn pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     if query.len() > QUERY_LIMIT_BYTES {
         return Err(ApiError::new(
             ErrorCode::InvalidParameter,
             format!("Query strings are limited to {QUERY_LIMIT_BYTES} bytes."),
         ));
     }
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(key, value)| {
+            let key = key.strip_suffix("[]").unwrap_or(&key).to_owned();
+            let shown: String = key.chars().take(40).collect();
+            if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
+                return Err(ApiError::parameter(shown, "not valid UTF-8"));
+            }
+            if key.chars().chain(value.chars()).any(char::is_control) {
+                return Err(ApiError::parameter(
+                    shown,
+                    "control characters are not allowed",
+                ));
+            }
+            Ok((key, value.into_owned()))
+        })
+        .collect()
+}
+
+pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let normalised = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs(query)?)
+        .finish();
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(normalised.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let message = err.into_inner().to_string();
@@ -73,5 +99,21 @@ mod tests {
             assert_eq!(err.errors()[0].field, field, "{query}");
         }
         assert!(parse::<Page>("limit=5&cursor=x").is_ok());
+    }
+
+    #[test]
+    fn brackets_name_the_plain_parameter() {
+        let got = pairs("modality[]=cbt&modality%5B%5D=emdr&q=a").unwrap();
+        assert_eq!(got[0], ("modality".to_owned(), "cbt".to_owned()));
+        assert_eq!(got[1], ("modality".to_owned(), "emdr".to_owned()));
+        assert!(parse::<Page>("limit[]=5").is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        for query in ["cursor=a%00b", "cursor=%0A", "cur%01sor=x", "cursor=%C3%28"] {
+            let err = parse::<Page>(query).expect_err(query);
+            assert_eq!(err.code(), ErrorCode::InvalidParameter, "{query}");
+        }
     }
 }

@@ -1,6 +1,11 @@
 //! Fixed-window rate limits kept in PostgreSQL, so they hold across API replicas and
-//! restarts. One upsert per check.
+//! restarts. One upsert per check. Each check is also noted for the request being served,
+//! so its answer carries the IETF draft `RateLimit-Policy` and `RateLimit` headers.
 
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use sqlx::PgExecutor;
 
 use crate::error::{ApiError, ErrorCode};
@@ -28,14 +33,76 @@ pub async fn hit(db: impl PgExecutor<'_>, limit: Limit, key: &str) -> Result<(),
     .bind(limit.window_secs as f64)
     .fetch_one(db)
     .await?;
+    let reset_secs = retry_after.ceil().max(1.0) as u64;
+    note(Counted {
+        limit,
+        remaining: (limit.max - hits).max(0),
+        reset_secs,
+    });
     if hits > limit.max {
         return Err(ApiError::new(
             ErrorCode::RateLimited,
             "Too many requests from this client; try again later.",
         )
-        .with_retry_after(retry_after.ceil().max(1.0) as u64));
+        .with_retry_after(reset_secs));
     }
     Ok(())
+}
+
+/// One check of one limit, as the request's answer reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted {
+    limit: Limit,
+    remaining: i32,
+    reset_secs: u64,
+}
+
+tokio::task_local! {
+    static COUNTED: Arc<Mutex<Vec<Counted>>>;
+}
+
+fn note(counted: Counted) {
+    let _ = COUNTED.try_with(|all| {
+        if let Ok(mut all) = all.lock() {
+            all.push(counted);
+        }
+    });
+}
+
+/// Runs `fut` (a request being served), collecting the checks it makes into `into`.
+pub async fn observe<F: Future>(into: Arc<Mutex<Vec<Counted>>>, fut: F) -> F::Output {
+    COUNTED.scope(into, fut).await
+}
+
+/// `RateLimit-Policy: "login";q=10;w=3600` and `RateLimit: "login";r=7;t=1800`, one item
+/// per limit checked (draft-ietf-httpapi-ratelimit-headers).
+pub fn write_headers(headers: &mut HeaderMap, counted: &[Counted]) {
+    if counted.is_empty() {
+        return;
+    }
+    let policies: Vec<String> = counted
+        .iter()
+        .map(|c| {
+            format!(
+                "\"{}\";q={};w={}",
+                c.limit.bucket, c.limit.max, c.limit.window_secs
+            )
+        })
+        .collect();
+    let states: Vec<String> = counted
+        .iter()
+        .map(|c| {
+            format!(
+                "\"{}\";r={};t={}",
+                c.limit.bucket, c.remaining, c.reset_secs
+            )
+        })
+        .collect();
+    for (name, items) in [("ratelimit-policy", policies), ("ratelimit", states)] {
+        if let Ok(value) = HeaderValue::from_str(&items.join(", ")) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
 }
 
 /// Deletes windows that ended more than a day ago (run by the maintenance task).

@@ -67,7 +67,7 @@ pub async fn create_inquiry(
     pool: web::Data<PgPool>,
     config: web::Data<Config>,
     clock: web::Data<Clock>,
-    id_or_slug: web::Path<String>,
+    id_or_slug: web::Path<crate::http::path::PathText>,
     body: Json<NewInquiry>,
 ) -> Result<HttpResponse, ApiError> {
     let inquiry = body.0.validate()?;

@@ -45,19 +45,15 @@ fn listing_response(status: actix_web::http::StatusCode, listing: &MyListing) ->
         .json(listing)
 }
 
-/// 412 when `If-Match` names another version. Without `If-Match` the change applies to the
+/// 412 when `If-Match` names another version (or only a weak tag). Without `If-Match` the change applies to the
 /// current version (it is still atomic: the row is locked).
 fn check_if_match(req: &HttpRequest, locked: &LockedListing) -> Result<(), ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(());
     };
     let current = format!("\"v{}\"", locked.version);
-    let matches = value
-        .to_str()
-        .unwrap_or("")
-        .split(',')
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == "*" || t == current);
+    // Strong comparison (RFC 9110): a weak tag never matches.
+    let matches = crate::http::caching::strong_match(value.to_str().unwrap_or(""), &current);
     if matches {
         Ok(())
     } else {
@@ -178,6 +174,7 @@ impl From<&MyListing> for ListingBody {
 
 /// The caller's whole listing, with an `ETag` for `If-Match`.
 #[utoipa::path(
+    operation_id = "get_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
     responses(
@@ -201,6 +198,7 @@ pub async fn get_listing(
 /// refused, unknown taxonomy slugs are 422 naming the slug. With `If-Match`, a stale version
 /// is 412 and nothing changes.
 #[utoipa::path(
+    operation_id = "patch_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
     request_body(content = ListingBody, content_type = "application/merge-patch+json", description = "Any subset of the fields"),
@@ -778,6 +776,7 @@ fn invalid_state(status: &str, action: &str) -> ApiError {
 /// Sends the listing for review: from `draft`, `rejected` or `unpublished` to
 /// `pending_review`, when complete; otherwise 422 `listing_incomplete` naming each missing item.
 #[utoipa::path(
+    operation_id = "submit_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
     responses(
@@ -824,6 +823,7 @@ pub async fn submit(
 /// listing unconfirmed for 90 days is stale and leaves default search; confirming brings it
 /// back at once and clears an "availability unconfirmed" mark left by reports.
 #[utoipa::path(
+    operation_id = "confirm_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
     responses((status = 200, body = MyListing), (status = 409, body = Problem, content_type = "application/problem+json"))
@@ -861,6 +861,7 @@ pub async fn confirm(
 
 /// Hides a published listing until it is submitted and approved again.
 #[utoipa::path(
+    operation_id = "unpublish_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
     responses((status = 200, body = MyListing), (status = 409, body = Problem, content_type = "application/problem+json"))

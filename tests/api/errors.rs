@@ -13,7 +13,7 @@ async fn unknown_route_is_a_404_problem() {
 async fn wrong_method_is_a_405_problem_with_allow() {
     let app = spawn_app().await;
     let response = app.client.post(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(response.headers()["allow"], "GET");
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
     assert_problem(response, 405, "method_not_allowed").await;
     let response = app.client.delete(app.url("/metrics")).send().await.unwrap();
     assert_problem(response, 405, "method_not_allowed").await;

@@ -28,6 +28,8 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::contract::ContractClient;
+
 // ---------------------------------------------------------------------------------------
 // Logs: captured in memory so a test can prove what the service logged.
 
@@ -253,7 +255,8 @@ impl Drop for TestDatabase {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
-    pub client: reqwest::Client,
+    /// Checks every answer against the OpenAPI document (see `contract`).
+    pub client: ContractClient,
     /// A pool on the test's database, for setting up and asserting stored state.
     pub db: PgPool,
     pub mail_dir: PathBuf,
@@ -383,10 +386,7 @@ impl TestAppBuilder {
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            client: ContractClient::new(),
             db,
             mail_dir,
             database,

@@ -4,6 +4,8 @@
 
 mod admin;
 mod auth;
+mod contract;
+mod conventions;
 mod demo;
 mod embedded;
 mod engagement;

@@ -1,0 +1,88 @@
+//! HTTP conventions every response keeps, whatever produced it: `HEAD` wherever `GET` is
+//! served, `X-Content-Type-Options: nosniff`, `Cache-Control: no-store` on everything
+//! personal (tokens, `/v1/me`, `/v1/admin`), the rate-limit headers of the limits the
+//! request counted against, and entity tags that name the content coding they were sent in.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+
+use super::caching;
+use super::rate_limit;
+
+/// Paths whose every answer is about one signed-in person, or hands out tokens.
+const PERSONAL_PREFIXES: &[&str] = &["/v1/me", "/v1/admin", "/v1/auth"];
+
+pub async fn conventions(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    // A HEAD is served as the GET it mirrors; the HTTP/1 codec knows the request was a
+    // HEAD and sends the headers without the body.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    let personal = PERSONAL_PREFIXES
+        .iter()
+        .any(|prefix| req.path() == *prefix || req.path().starts_with(&format!("{prefix}/")));
+    let if_none_match: Vec<String> = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_owned())
+        .collect();
+
+    let counted = Arc::new(Mutex::new(Vec::new()));
+    let mut res = rate_limit::observe(counted.clone(), next.call(req)).await?;
+
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if personal {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let counted = counted.lock().map(|c| c.clone()).unwrap_or_default();
+    rate_limit::write_headers(headers, &counted);
+    let status = res.status();
+    tag_content_coding(res.headers_mut(), status, &if_none_match);
+    Ok(res)
+}
+
+/// A strong entity tag names one representation: a compressed body gets its own tag
+/// (`"abc-gzip"`, as Apache does), and a 304 repeats the tag the client holds. Comparisons
+/// (`caching::tag_matches`) accept either form back.
+fn tag_content_coding(headers: &mut HeaderMap, status: StatusCode, if_none_match: &[String]) {
+    let Some(etag) = headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    if etag.starts_with("W/") {
+        return;
+    }
+    let tagged = if status == StatusCode::NOT_MODIFIED {
+        if_none_match
+            .iter()
+            .find(|held| caching::same_entity(held, &etag))
+            .cloned()
+    } else {
+        let coding = headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .filter(|c| caching::CODINGS.contains(c));
+        coding.map(|c| format!("{}-{c}\"", etag.trim_end_matches('"')))
+    };
+    if let Some(value) = tagged.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        headers.insert(header::ETAG, value);
+    }
+}

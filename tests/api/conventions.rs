@@ -1,0 +1,305 @@
+//! HTTP conventions frontends and proxies rely on: HEAD, compression with correct entity
+//! tags, no-store on personal answers, nosniff, rate-limit headers, strong If-Match, the
+//! bracket form of repeated parameters.
+
+use serde_json::{Value, json};
+
+use crate::fixtures;
+use crate::helpers::{access, spawn_app};
+
+#[tokio::test]
+async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
+    let app = spawn_app().await;
+    fixtures::listing(&app.db, "head-check", "published").await;
+    let doc = therapist_directory::openapi::document();
+    let mut checked = 0;
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let path = template
+            .replace("{id_or_slug}", "head-check")
+            .replace("{id}", "0190b3f0-0000-7000-8000-000000000000")
+            .replace("{slug}", "cbt");
+        let get = app.client.get(app.url(&path)).send().await.unwrap();
+        let head = app.client.head(app.url(&path)).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_ne!(head.status(), 405, "HEAD {path}");
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "HEAD {path} sent a body"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} GET routes");
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_accepted_and_their_tags_name_the_coding() {
+    let app = spawn_app().await;
+    for i in 0..3 {
+        fixtures::listing(&app.db, &format!("gzip-{i}"), "published").await;
+    }
+    let plain = app
+        .client
+        .get(app.url("/v1/therapists"))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_tag = plain.headers()["etag"].to_str().unwrap().to_owned();
+
+    for coding in ["gzip", "br"] {
+        let response = app
+            .client
+            .get(app.url("/v1/therapists"))
+            .header("accept-encoding", coding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-encoding"], coding);
+        let vary = response.headers().get_all("vary");
+        assert!(
+            vary.iter().any(|v| v
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("accept-encoding")),
+            "{coding}: Vary lacks Accept-Encoding: {vary:?}"
+        );
+        let tag = response.headers()["etag"].to_str().unwrap().to_owned();
+        assert_eq!(
+            tag,
+            format!("{}-{coding}\"", plain_tag.trim_end_matches('"')),
+            "a compressed representation has its own strong tag"
+        );
+        // Revalidating with the coded tag is a 304 repeating that tag.
+        let again = app
+            .client
+            .get(app.url("/v1/therapists"))
+            .header("accept-encoding", coding)
+            .header("if-none-match", &tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{coding}");
+        assert_eq!(again.headers()["etag"], tag.as_str());
+    }
+}
+
+#[tokio::test]
+async fn personal_answers_are_no_store_and_every_answer_is_nosniff() {
+    let app = spawn_app().await;
+    let login = app.verified_therapist("nostore@example.com").await;
+    let token = access(&login);
+
+    let response = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({"email": "nostore@example.com", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    for path in ["/v1/me", "/v1/me/listing", "/v1/me/inquiries"] {
+        let response = app.get_as(path, &token).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+    let admin = app.get_as("/v1/admin/listings", &token).await;
+    assert_eq!(admin.status(), 403);
+    assert_eq!(admin.headers()["cache-control"], "no-store");
+
+    for path in [
+        "/healthz",
+        "/v1/therapists",
+        "/v1/modalities",
+        "/nowhere",
+        "/docs",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rate_limited_routes_say_what_is_left() {
+    let app = spawn_app().await;
+    let signup = |n: usize| {
+        let email = format!("budget{n}@example.com");
+        let app = &app;
+        async move {
+            app.signup(&email, crate::helpers::PASSWORD, "Budget Person")
+                .await
+        }
+    };
+    let first = signup(0).await;
+    assert_eq!(first.status(), 202);
+    let policy = first.headers()["ratelimit-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let state = first.headers()["ratelimit"].to_str().unwrap().to_owned();
+    let quota: i64 = field(&policy, "q");
+    assert!(policy.starts_with("\"signup"), "{policy}");
+    assert!(field::<i64>(&policy, "w") > 0, "{policy}");
+    assert_eq!(field::<i64>(&state, "r"), quota - 1, "{state}");
+    assert!(field::<i64>(&state, "t") > 0, "{state}");
+
+    for n in 1..quota as usize {
+        assert_eq!(signup(n).await.status(), 202);
+    }
+    let refused = signup(quota as usize).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().get("retry-after").is_some());
+    let state = refused.headers()["ratelimit"].to_str().unwrap();
+    assert_eq!(field::<i64>(state, "r"), 0, "{state}");
+}
+
+/// The value of `key=` in the first item of a structured rate-limit header.
+fn field<T: std::str::FromStr>(header: &str, key: &str) -> T {
+    header
+        .split(',')
+        .next()
+        .unwrap()
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {header}"))
+}
+
+#[tokio::test]
+async fn if_match_is_compared_strongly() {
+    let app = spawn_app().await;
+    let token = access(&app.verified_therapist("strong@example.com").await);
+    let etag = app.get_as("/v1/me/listing", &token).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let patch = json!({"pronouns": "she/her"});
+    let weak = app
+        .patch_as("/v1/me/listing", &token, &patch, Some(&format!("W/{etag}")))
+        .await;
+    assert_eq!(weak.status(), 412, "a weak tag never matches If-Match");
+    let coded = format!("{}-gzip\"", etag.trim_end_matches('"'));
+    let strong = app
+        .patch_as("/v1/me/listing", &token, &patch, Some(&coded))
+        .await;
+    assert_eq!(
+        strong.status(),
+        200,
+        "the gzip form of the current tag matches"
+    );
+}
+
+#[tokio::test]
+async fn repeated_parameters_also_read_in_the_bracket_form() {
+    let app = spawn_app().await;
+    for i in 0..4 {
+        fixtures::listing(&app.db, &format!("brackets-{i}"), "published").await;
+    }
+    let ids = |body: Value| -> Vec<Value> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].clone())
+            .collect()
+    };
+    let plain = app
+        .get("/v1/therapists?delivery=video&delivery=in_person&facets=delivery")
+        .await;
+    assert_eq!(plain.status(), 200);
+    let plain: Value = plain.json().await.unwrap();
+    let brackets = app
+        .get("/v1/therapists?delivery[]=video&delivery%5B%5D=in_person&facets=delivery")
+        .await;
+    assert_eq!(brackets.status(), 200);
+    let brackets: Value = brackets.json().await.unwrap();
+    assert!(!ids(plain.clone()).is_empty());
+    assert_eq!(ids(plain.clone()), ids(brackets.clone()));
+    assert_eq!(plain["facets"], brackets["facets"]);
+}
+
+/// Resolves `#/components/...` references in the document.
+fn resolved<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+    while let Some(reference) = schema["$ref"].as_str() {
+        schema = doc.pointer(reference.trim_start_matches('#')).unwrap();
+    }
+    schema
+}
+
+#[tokio::test]
+async fn a_control_character_in_any_text_field_of_any_write_route_is_422() {
+    let app = spawn_app().await;
+    let therapist = access(&app.verified_therapist("nul@example.com").await);
+    let admin = access(&app.admin("nul-admin@example.com").await);
+    let doc = therapist_directory::openapi::document();
+    let mut checked = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(content) = operation["requestBody"]["content"].as_object() else {
+                continue;
+            };
+            let (media_type, body) = content.iter().next().unwrap();
+            let schema = resolved(&doc, &body["schema"]);
+            let mut body = json!({});
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                let property = resolved(&doc, property);
+                let texty = property["type"] == "string"
+                    || property["type"]
+                        .as_array()
+                        .is_some_and(|t| t.contains(&json!("string")));
+                if texty {
+                    body[name] = json!("a\u{0}b");
+                }
+            }
+            if body.as_object().unwrap().is_empty() {
+                continue;
+            }
+            let path = template
+                .replace("{id_or_slug}", "nobody")
+                .replace("{id}", "0190b3f0-0000-7000-8000-000000000000")
+                .replace("{slug}", "cbt");
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut request = app
+                .client
+                .request(method.clone(), app.url(&path))
+                .header("content-type", media_type.as_str())
+                .body(body.to_string());
+            if template.starts_with("/v1/admin") {
+                request = request.bearer_auth(&admin);
+            } else if operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+            {
+                request = request.bearer_auth(&therapist);
+            }
+            let response = request.send().await.unwrap();
+            let what = format!("{method} {template}");
+            assert_eq!(response.status(), 422, "{what}");
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(problem["code"], "validation_failed", "{what}");
+            assert!(
+                problem["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["code"] == "control_character"),
+                "{what}: {problem}"
+            );
+            checked.push(what);
+        }
+    }
+    assert!(
+        checked.len() >= 25,
+        "only {} write routes: {checked:?}",
+        checked.len()
+    );
+}
