@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::admin::reports::ReportState;
+use crate::directory::search::{LanguageCode, Sort, TermSlug};
 use crate::domain::vocab::ListingStatus;
 use crate::error::{ErrorCode, FieldError, PROBLEM_JSON, Problem};
 use crate::routes;
@@ -33,7 +34,7 @@ use crate::routes;
     ),
     servers((url = "/", description = "The server that serves this document")),
     // Schemas that query parameters refer to: utoipa-actix-web collects only those of bodies.
-    components(schemas(Problem, FieldError, ListingStatus, ReportState)),
+    components(schemas(Problem, FieldError, ListingStatus, ReportState, TermSlug, LanguageCode, Sort)),
     modifiers(&BearerAuth),
     tags(
         (name = "directory", description = "The public directory: published listings"),
@@ -235,6 +236,9 @@ fn complete(doc: &mut Value) {
     doc["components"]["responses"] = Value::Object(responses);
     doc["components"]["headers"] = headers();
 
+    refuse_control_characters_in_requests(doc);
+    partial_merge_patches(doc);
+
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
     };
@@ -343,6 +347,173 @@ fn complete_operation(operation: &mut Value) {
     operation["responses"] = Value::Object(ordered.into_iter().collect());
 }
 
+/// A merge patch (RFC 7396) sends any subset of a body's fields: its schema is the body's
+/// without `required` (`OfficeBody` → `OfficeBodyPatch`).
+fn partial_merge_patches(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"].clone();
+    let mut partial = Map::new();
+    for item in doc["paths"].as_object_mut().into_iter().flatten() {
+        let Some(operation) = item.1.get_mut("patch") else {
+            continue;
+        };
+        let schema = operation
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(|c| c.get_mut("application/merge-patch+json"))
+            .and_then(|m| m.get_mut("schema"));
+        let Some(schema) = schema else { continue };
+        let Some(name) = schema["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let patch_name = format!("{name}Patch");
+        if let Some(full) = schemas.get(&name) {
+            let mut without_required = full.clone();
+            if let Some(map) = without_required.as_object_mut() {
+                map.remove("required");
+                map.insert(
+                    "description".to_owned(),
+                    json!(format!(
+                        "Any subset of `{name}`'s fields (JSON merge patch: `null` clears a field)."
+                    )),
+                );
+            }
+            partial.insert(patch_name.clone(), without_required);
+        }
+        *schema = json!({"$ref": format!("#/components/schemas/{patch_name}")});
+    }
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.extend(partial);
+    }
+}
+
+/// Strings a request may carry: no control characters but newline, carriage return and tab
+/// (`http::json` refuses the others with 422 `control_character`).
+const REQUEST_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// Query parameters: no control characters at all (`http::query`).
+const PARAMETER_TEXT: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+/// States in the document what the extractors refuse: every free-text string of a request
+/// body or query gets a pattern without control characters, so a generated client or a
+/// fuzzer knows them as invalid.
+fn refuse_control_characters_in_requests(doc: &mut Value) {
+    let mut request_schemas = std::collections::BTreeSet::new();
+    let mut pending: Vec<Value> = Vec::new();
+    for item in doc["paths"].as_object().into_iter().flatten() {
+        for operation in item.1.as_object().into_iter().flatten() {
+            for content in operation.1["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                pending.push(content.1["schema"].clone());
+            }
+        }
+    }
+    while let Some(schema) = pending.pop() {
+        collect_refs(&schema, &mut |name| {
+            if request_schemas.insert(name.to_owned()) {
+                pending.push(doc["components"]["schemas"][name].clone());
+            }
+        });
+    }
+    for name in &request_schemas {
+        if let Some(schema) = doc["components"]["schemas"].get_mut(name) {
+            constrain_strings(schema, REQUEST_TEXT);
+        }
+    }
+    for item in doc["paths"].as_object_mut().into_iter().flatten() {
+        for operation in item.1.as_object_mut().into_iter().flatten() {
+            // `get_mut`, not indexing: indexing a missing key would insert a null.
+            let contents = operation
+                .1
+                .get_mut("requestBody")
+                .and_then(|b| b.get_mut("content"))
+                .and_then(Value::as_object_mut);
+            for content in contents.into_iter().flat_map(|c| c.values_mut()) {
+                if let Some(schema) = content.get_mut("schema") {
+                    constrain_strings(schema, REQUEST_TEXT);
+                }
+            }
+            let parameters = operation
+                .1
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for parameter in parameters.into_iter().flatten() {
+                if parameter["in"] == "query"
+                    && let Some(schema) = parameter.get_mut("schema")
+                {
+                    constrain_strings(schema, PARAMETER_TEXT);
+                }
+            }
+        }
+    }
+}
+
+fn collect_refs(schema: &Value, found: &mut impl FnMut(&str)) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                found(name);
+            }
+            for value in map.values() {
+                collect_refs(value, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, found)),
+        _ => {}
+    }
+}
+
+/// Adds `pattern` to every free-text string schema inside `schema` (not to enums, formats
+/// or strings that already have a pattern).
+fn constrain_strings(schema: &mut Value, pattern: &str) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    let is_string = match map.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    let free = !["pattern", "format", "enum", "const", "$ref"]
+        .iter()
+        .any(|k| map.contains_key(*k));
+    if is_string && free {
+        map.insert("pattern".to_owned(), json!(pattern));
+    }
+    for key in [
+        "properties",
+        "items",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "additionalProperties",
+    ] {
+        match map.get_mut(key) {
+            Some(Value::Object(children)) if key == "properties" => {
+                children
+                    .values_mut()
+                    .for_each(|c| constrain_strings(c, pattern));
+            }
+            Some(Value::Array(children)) => {
+                children
+                    .iter_mut()
+                    .for_each(|c| constrain_strings(c, pattern));
+            }
+            Some(child @ Value::Object(_)) => constrain_strings(child, pattern),
+            _ => {}
+        }
+    }
+}
+
 /// A reference to the shared problem response of `status`, keeping the operation's own
 /// description (which says when this operation gives it) when it has one.
 fn problem_ref(status: u16, description: Option<&str>) -> Value {
@@ -352,4 +523,12 @@ fn problem_ref(status: u16, description: Option<&str>) -> Value {
         reference["description"] = json!(description);
     }
     reference
+}
+
+/// A boolean that must be `true` (consent, accepted terms): the only value accepted.
+pub fn must_be_true() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
 }

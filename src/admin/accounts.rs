@@ -24,6 +24,7 @@ pub struct AccountQuery {
     /// Part of the email address.
     #[param(max_length = 254)]
     email: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
 }

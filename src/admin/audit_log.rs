@@ -30,6 +30,7 @@ pub struct AuditQuery {
     from: Option<String>,
     /// RFC 3339; exclusive.
     to: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
 }

@@ -36,6 +36,7 @@ pub struct ListingQuery {
     #[param(max_length = 200)]
     q: Option<String>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
 }

@@ -35,6 +35,7 @@ pub struct ReportQuery {
     listing_id: Option<Uuid>,
     reason: Option<ReportReason>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
 }

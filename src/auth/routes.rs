@@ -70,6 +70,7 @@ pub struct SignupRequest {
     #[schema(min_length = 1, max_length = 120, example = "Hailey Shafir")]
     full_name: String,
     /// Must be true.
+    #[schema(schema_with = crate::openapi::must_be_true)]
     accept_terms: bool,
 }
 
@@ -336,8 +337,7 @@ pub async fn signup(
     request_body = TokenRequest,
     responses(
         (status = 200, body = StatusBody),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_or_expired_token`"),
-    )
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_or_expired_token`"), (status = 429, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/auth/verify-email")]
 #[tracing::instrument(skip_all)]
@@ -538,8 +538,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_token`"),
-    )
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_token`"), (status = 429, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/auth/refresh")]
 #[tracing::instrument(skip_all)]
@@ -595,7 +594,7 @@ pub async fn refresh(
 
 /// Ends the session the refresh token belongs to: it and every access token issued from it
 /// stop working. Always 204.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 #[post("/auth/logout")]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
@@ -604,6 +603,13 @@ pub async fn logout(
     config: web::Data<Config>,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    if body.0.refresh_token.chars().count() > 128 {
+        return Err(ApiError::field(
+            "refresh_token",
+            "too_long",
+            "at most 128 characters",
+        ));
+    }
     let ip = client_ip(&req, &config.trusted_proxies);
     rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.to_string()).await?;
     let mut tx = pool.begin().await?;
@@ -671,8 +677,7 @@ pub async fn request_password_reset(
     responses(
         (status = 204, description = "Password changed; all sessions revoked"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_or_expired_token`"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/auth/password-reset/confirm")]
 #[tracing::instrument(skip_all)]

@@ -6,6 +6,12 @@ use sqlx::PgPool;
 use super::gate::SearchGate;
 use super::profile::{self, PublicProfile};
 use super::search::{self, SearchParams, SearchResults};
+#[allow(unused_imports)] // read by the OpenAPI annotation only
+use super::search::{LanguageCode, Sort, TermSlug};
+#[allow(unused_imports)] // read by the OpenAPI annotation only
+use crate::domain::vocab::{
+    AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,
+};
 use crate::error::{ApiError, Problem};
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
 use crate::http::cursor::CursorKey;
@@ -15,7 +21,7 @@ use crate::http::cursor::CursorKey;
 /// only verified certifications appear.
 #[utoipa::path(
     tag = "directory",
-    params(("id_or_slug" = String, Path, description = "The listing's UUID or its slug")),
+    params(("id_or_slug" = String, Path, max_length = 120, description = "The listing's UUID or its slug")),
     responses(
         (status = 200, body = PublicProfile),
         (status = 304, description = "Not modified (If-None-Match)"),
@@ -50,32 +56,32 @@ pub async fn get_profile(
 #[utoipa::path(
     tag = "directory",
     params(
-        ("q" = Option<String>, Query, description = "Free text over name, credentials, statement, modalities, specialties and city; stemmed, weighted, typo-tolerant; at most 200 characters"),
-        ("modality" = Option<Vec<String>>, Query, description = "Modality slug, repeatable"),
-        ("specialty" = Option<Vec<String>>, Query, description = "Specialty slug, repeatable"),
-        ("insurer" = Option<Vec<String>>, Query, description = "Insurer slug, repeatable"),
-        ("near" = Option<String>, Query, description = "A US ZIP code or `lat,lng`"),
-        ("radius_km" = Option<f64>, Query, description = "Default 40, at most 500; needs `near`"),
-        ("state" = Option<String>, Query, description = "Offices in, or telehealth licensed for, a US state"),
-        ("delivery" = Option<Vec<String>>, Query, description = "in_person, video, phone; repeatable"),
-        ("session_format" = Option<Vec<String>>, Query, description = "individual, couples, family, group; repeatable"),
+        ("q" = Option<String>, Query, max_length = 200, description = "Free text over name, credentials, statement, modalities, specialties and city; stemmed, weighted, typo-tolerant"),
+        ("modality" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20."),
+        ("specialty" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Specialty slug; repeatable"),
+        ("insurer" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Insurer slug; repeatable"),
+        ("near" = Option<String>, Query, pattern = r"^\s*([0-9]{5}|-?[0-9]{1,2}(\.[0-9]+)?\s*,\s*-?[0-9]{1,3}(\.[0-9]+)?)\s*$", example = "27601", description = "A US ZIP code or `lat,lng`; an unknown ZIP is 400"),
+        ("radius_km" = Option<f64>, Query, exclusive_minimum = 0, maximum = 500, description = "Default 40; needs `near` (400 without it)"),
+        ("state" = Option<String>, Query, pattern = "^[A-Za-z]{2}$", example = "NC", description = "Offices in, or telehealth licensed for, a US state"),
+        ("delivery" = Option<Vec<Delivery>>, Query, style = Form, explode, description = "Repeatable"),
+        ("session_format" = Option<Vec<SessionFormat>>, Query, style = Form, explode, description = "Repeatable"),
         ("accepting" = Option<bool>, Query, description = "true: accepting new clients now"),
         ("free_consultation" = Option<bool>, Query),
-        ("max_fee_cents" = Option<i32>, Query, description = "Matches when the lowest possible fee (sliding-scale minimum, else fee minimum) is at or below it"),
+        ("max_fee_cents" = Option<i32>, Query, minimum = 0, maximum = 10000000, description = "Matches when the lowest possible fee (sliding-scale minimum, else fee minimum) is at or below it"),
         ("sliding_scale" = Option<bool>, Query),
-        ("language" = Option<Vec<String>>, Query, description = "ISO 639 code, repeatable"),
-        ("gender" = Option<String>, Query, description = "female, male, non_binary"),
-        ("age_group" = Option<String>, Query, description = "children, teens, adults, elders"),
-        ("community" = Option<String>, Query),
-        ("faith" = Option<String>, Query),
-        ("certified_in" = Option<String>, Query, description = "Modality slug with a verified certification"),
+        ("language" = Option<Vec<LanguageCode>>, Query, style = Form, explode, description = "ISO 639 code; repeatable"),
+        ("gender" = Option<Gender>, Query),
+        ("age_group" = Option<AgeGroup>, Query),
+        ("community" = Option<Community>, Query),
+        ("faith" = Option<Faith>, Query),
+        ("certified_in" = Option<TermSlug>, Query, description = "Modality slug with a verified certification"),
         ("license_verified" = Option<bool>, Query),
-        ("offering" = Option<String>, Query, description = "workshop, retreat, online_course, group, intensive"),
+        ("offering" = Option<OfferingKind>, Query, description = "Any kind but `session` (400)"),
         ("include_stale" = Option<bool>, Query, description = "true: also listings not confirmed for 90 days, flagged `stale` (left out by default)"),
-        ("sort" = Option<String>, Query, description = "relevance (default with q), distance (default with near), fee, recently_confirmed (default otherwise)"),
-        ("facets" = Option<String>, Query, description = "Comma-separated: modality, specialty, insurer, delivery, session_format"),
-        ("limit" = Option<u32>, Query, description = "1–50, default 20"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` from the previous page"),
+        ("sort" = Option<Sort>, Query, description = "Default: relevance with q, distance with near, recently_confirmed otherwise"),
+        ("facets" = Option<String>, Query, pattern = r"^\s*(modality|specialty|insurer|delivery|session_format)?\s*(,\s*(modality|specialty|insurer|delivery|session_format)?\s*)*$", description = "Comma-separated facets to count: modality, specialty, insurer, delivery, session_format"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "Default 20"),
+        ("cursor" = Option<String>, Query, max_length = 1024, description = "`next_cursor` from the previous page of the same search"),
     ),
     responses(
         (status = 200, body = SearchResults),

@@ -38,7 +38,7 @@ const MAX_REPEATS: usize = 20;
 /// Listings whose name is close to `q` that a relevance search considers (see `search`).
 const NAME_CANDIDATES: i64 = 2_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     Relevance,
@@ -344,6 +344,18 @@ struct Position {
     key: Option<f64>,
     id: Uuid,
 }
+
+/// A taxonomy term's slug, as search parameters name modalities, specialties and insurers.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80, example = "cbt")]
+pub struct TermSlug(String);
+
+/// An ISO 639 language code.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = "^[a-z]{2,3}$", example = "es")]
+pub struct LanguageCode(String);
 
 // The schema of what the database's `directory_entry.summary` holds. Items travel as JSON
 // text built by the database, so these types exist for the OpenAPI document only; the

@@ -194,6 +194,7 @@ pub struct InboxQuery {
     /// Only inquiries in this state; without it, everything but `archived`.
     status: Option<InquiryStatus>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
 }

@@ -347,9 +347,13 @@ mod tests {
         );
         assert_eq!(reads::<inquiries::PreferredContact>("PreferredContact"), 2);
         assert_eq!(reads::<domain::money::Currency>("Currency"), 1);
+        assert_eq!(
+            reads::<therapist_directory::directory::search::Sort>("Sort"),
+            4
+        );
 
         // A new enum in the document must be added above.
-        let checked = 20;
+        let checked = 21;
         let enums = CONTRACT.doc["components"]["schemas"]
             .as_object()
             .unwrap()
