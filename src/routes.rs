@@ -12,7 +12,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ops::readyz)
         .service(ops::metrics)
         .service(ops::openapi_json)
-        .service(ops::docs);
+        .service(ops::docs)
+        .service(ops::docs_asset);
     cfg.service(
         scope("/v1")
             .service(taxonomy::routes::list_modalities)

@@ -27,8 +27,10 @@ pub struct AuditQuery {
     #[param(max_length = 80)]
     action: Option<String>,
     /// RFC 3339; inclusive.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// RFC 3339; exclusive.
+    #[param(format = DateTime)]
     to: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,

@@ -173,7 +173,11 @@ pub async fn get_listing(
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// Shown to the therapist (reject, suspend) and kept in the audit log.
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     reason: String,
 }
 

@@ -376,7 +376,11 @@ macro_rules! term_routes {
             security(("bearer" = [])),
             params(("slug" = String, Path)),
             request_body = TermPatch,
-            responses((status = 200, body = AdminTerm), (status = 404, body = Problem, content_type = "application/problem+json"))
+            responses(
+                (status = 200, body = AdminTerm),
+                (status = 404, body = Problem, content_type = "application/problem+json"),
+                (status = 409, body = Problem, content_type = "application/problem+json", description = "`conflict`: another term has this slug or name"),
+            )
         )]
         #[patch($item)]
         pub async fn $update(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<crate::http::path::PathText>, body: Json<TermPatch>) -> Result<HttpResponse, ApiError> {

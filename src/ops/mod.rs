@@ -5,7 +5,7 @@ pub mod reference;
 
 use std::time::Duration;
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -87,11 +87,32 @@ pub async fn openapi_json(api_docs: web::Data<ApiDocs>) -> HttpResponse {
         .body(api_docs.json.clone())
 }
 
-/// An HTML API reference rendered on the server: no scripts, no CDN, works offline.
+/// The interactive API reference (Redoc, served from this binary: works offline), with the
+/// error-code table.
 #[utoipa::path(tag = "operational", responses((status = 200, content_type = "text/html", body = String)))]
 #[get("/docs")]
 pub async fn docs(api_docs: web::Data<ApiDocs>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((CONTENT_SECURITY_POLICY, reference::CONTENT_SECURITY_POLICY))
         .body(api_docs.html.clone())
+}
+
+/// The reference's scripts.
+#[utoipa::path(
+    tag = "operational",
+    params(("asset" = String, Path, pattern = r"^(redoc\.standalone|init)\.js$")),
+    responses((status = 200, content_type = "text/javascript", body = String))
+)]
+#[get("/docs/{asset}")]
+pub async fn docs_asset(asset: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let body = match asset.as_str() {
+        "redoc.standalone.js" => reference::REDOC_JS,
+        "init.js" => reference::INIT_JS,
+        _ => return Err(ApiError::not_found()),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
+        .body(body))
 }

@@ -152,10 +152,32 @@ async fn docs_render_without_loading_anything_from_elsewhere() {
             .unwrap()
             .starts_with("text/html")
     );
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
     let html = response.text().await.unwrap();
     assert!(html.contains("<code>/readyz</code>"));
     assert!(html.contains("id=\"error-validation_failed\""));
-    for external in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+    for external in ["src=\"http", "href=\"http", "src=\"//", "@import", "url("] {
         assert!(!html.contains(external), "/docs must not load {external}");
     }
+    // Its scripts come from this server.
+    for script in ["/docs/redoc.standalone.js", "/docs/init.js"] {
+        assert!(
+            html.contains(&format!("<script src=\"{script}\">")),
+            "{script}"
+        );
+        let response = app.get(script).await;
+        assert_eq!(response.status(), 200, "{script}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+        assert!(!response.text().await.unwrap().is_empty());
+    }
+    assert_eq!(app.get("/docs/other.js").await.status(), 404);
 }
