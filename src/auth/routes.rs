@@ -94,6 +94,21 @@ pub struct EmailRequest {
     email: String,
 }
 
+impl EmailRequest {
+    /// The answer is the same whether or not the address has an account, but an address
+    /// longer than any address can be is refused as the document says (422), not accepted.
+    fn check_length(&self) -> Result<(), ApiError> {
+        if self.email.chars().count() > 254 {
+            return Err(ApiError::field(
+                "email",
+                "too_long",
+                "at most 254 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -389,6 +404,7 @@ pub async fn resend_verification(
     config: web::Data<Config>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    body.0.check_length()?;
     let ip = client_ip(&req, &config.trusted_proxies);
     rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.to_string()).await?;
     if let Ok(email) = Email::parse(&body.0.email) {
@@ -642,6 +658,7 @@ pub async fn request_password_reset(
     config: web::Data<Config>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    body.0.check_length()?;
     let ip = client_ip(&req, &config.trusted_proxies);
     rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.to_string()).await?;
     if let Ok(email) = Email::parse(&body.0.email) {
