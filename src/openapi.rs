@@ -347,8 +347,9 @@ fn complete_operation(operation: &mut Value) {
     operation["responses"] = Value::Object(ordered.into_iter().collect());
 }
 
-/// A merge patch (RFC 7396) sends any subset of a body's fields: its schema is the body's
-/// without `required` (`OfficeBody` → `OfficeBodyPatch`).
+/// A merge patch (RFC 7396) sends any subset of a body's fields, `null` to clear one, and
+/// merges nested objects: its schema is the body's with every property optional and
+/// nullable, nested objects patched the same way (`OfficeBody` → `OfficeBodyPatch`).
 fn partial_merge_patches(doc: &mut Value) {
     let schemas = doc["components"]["schemas"].clone();
     let mut partial = Map::new();
@@ -362,32 +363,53 @@ fn partial_merge_patches(doc: &mut Value) {
             .and_then(|c| c.get_mut("application/merge-patch+json"))
             .and_then(|m| m.get_mut("schema"));
         let Some(schema) = schema else { continue };
-        let Some(name) = schema["$ref"]
-            .as_str()
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            .map(str::to_owned)
-        else {
-            continue;
-        };
-        let patch_name = format!("{name}Patch");
-        if let Some(full) = schemas.get(&name) {
-            let mut without_required = full.clone();
-            if let Some(map) = without_required.as_object_mut() {
-                map.remove("required");
-                map.insert(
-                    "description".to_owned(),
-                    json!(format!(
-                        "Any subset of `{name}`'s fields (JSON merge patch: `null` clears a field)."
-                    )),
-                );
-            }
-            partial.insert(patch_name.clone(), without_required);
+        if let Some(patch) = patch_of(schema, &schemas, &mut partial) {
+            *schema = patch;
         }
-        *schema = json!({"$ref": format!("#/components/schemas/{patch_name}")});
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(partial);
     }
+}
+
+/// The patch form of an object schema reference, created in `partial` on first use; `None`
+/// for anything that is not a reference to an object with properties.
+fn patch_of(schema: &Value, schemas: &Value, partial: &mut Map<String, Value>) -> Option<Value> {
+    let name = schema["$ref"]
+        .as_str()?
+        .strip_prefix("#/components/schemas/")?;
+    let full = schemas.get(name)?;
+    full.get("properties")?;
+    let patch_name = format!("{name}Patch");
+    let reference = json!({"$ref": format!("#/components/schemas/{patch_name}")});
+    if partial.contains_key(&patch_name) {
+        return Some(reference);
+    }
+    partial.insert(patch_name.clone(), json!({}));
+    let mut patch = full.clone();
+    if let Some(map) = patch.as_object_mut() {
+        map.remove("required");
+        map.insert(
+            "description".to_owned(),
+            json!(format!("Any subset of `{name}`'s fields (JSON merge patch: `null` clears a field, objects merge).")),
+        );
+        for property in map
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|p| p.values_mut())
+        {
+            let inner = property
+                .get("oneOf")
+                .and_then(|o| o.get(0))
+                .cloned()
+                .unwrap_or_else(|| property.clone());
+            let inner = patch_of(&inner, schemas, partial).unwrap_or(inner);
+            *property = json!({"anyOf": [inner, {"type": "null"}]});
+        }
+    }
+    partial.insert(patch_name, patch);
+    Some(reference)
 }
 
 /// Strings a request may carry: no control characters but newline, carriage return and tab

@@ -1157,24 +1157,15 @@ export interface components {
             /** @example Certified Imago Relationship Therapist */
             name: string;
         };
-        /** @description Any subset of `CertificationBody`'s fields (JSON merge patch: `null` clears a field). */
+        /** @description Any subset of `CertificationBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
         CertificationBodyPatch: {
-            credential_id?: string | null;
-            /** Format: date */
-            expires_on?: string | null;
-            /** Format: date */
-            issued_on?: string | null;
-            /** @example Imago International Training Institute */
-            issuer?: string;
-            /** @example Clinical */
-            level?: string | null;
-            /**
-             * @description Modality slug the certification is in.
-             * @example imago
-             */
-            modality?: string | null;
-            /** @example Certified Imago Relationship Therapist */
-            name?: string;
+            credential_id?: (string | null) | null;
+            expires_on?: (string | null) | null;
+            issued_on?: (string | null) | null;
+            issuer?: string | null;
+            level?: (string | null) | null;
+            modality?: (string | null) | null;
+            name?: string | null;
         };
         ChangePasswordRequest: {
             current_password: string;
@@ -1297,14 +1288,12 @@ export interface components {
             /** @description e.g. LPC, LCSW, LMFT, Psychologist. */
             type: string;
         };
-        /** @description Any subset of `LicenseBody`'s fields (JSON merge patch: `null` clears a field). */
+        /** @description Any subset of `LicenseBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
         LicenseBodyPatch: {
-            /** Format: date */
-            expires_on?: string | null;
-            number?: string;
-            state?: string;
-            /** @description e.g. LPC, LCSW, LMFT, Psychologist. */
-            type?: string;
+            expires_on?: (string | null) | null;
+            number?: string | null;
+            state?: string | null;
+            type?: string | null;
         };
         /** @description Every field a therapist may write on their listing. Absent optional fields are empty. */
         ListingBody: {
@@ -1354,53 +1343,40 @@ export interface components {
             /** Format: int32 */
             years_in_practice?: number | null;
         };
-        /** @description Any subset of `ListingBody`'s fields (JSON merge patch: `null` clears a field). */
+        /** @description Any subset of `ListingBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
         ListingBodyPatch: {
-            accepting?: components["schemas"]["Accepting"];
-            age_groups?: components["schemas"]["AgeGroup"][];
-            communities?: components["schemas"]["Community"][];
-            contact_email?: string | null;
-            /** @description Credentials suffix, e.g. "LPCS, LCAS". */
-            credentials?: string | null;
-            delivery?: components["schemas"]["Delivery"][];
-            display_name?: string;
+            accepting?: components["schemas"]["Accepting"] | null;
+            age_groups?: components["schemas"]["AgeGroup"][] | null;
+            communities?: components["schemas"]["Community"][] | null;
+            contact_email?: (string | null) | null;
+            credentials?: (string | null) | null;
+            delivery?: components["schemas"]["Delivery"][] | null;
+            display_name?: string | null;
             faith?: components["schemas"]["Faith"] | null;
-            fee_max?: components["schemas"]["Money"] | null;
-            fee_min?: components["schemas"]["Money"] | null;
-            free_consultation?: boolean;
+            fee_max?: components["schemas"]["MoneyPatch"] | null;
+            fee_min?: components["schemas"]["MoneyPatch"] | null;
+            free_consultation?: boolean | null;
             gender?: components["schemas"]["Gender"] | null;
-            hsa_fsa?: boolean;
-            /** @description Sees clients through insurance only (then no fee is needed to submit). */
-            insurance_only?: boolean;
-            /** @description Insurer slugs (see /v1/insurers), at most 40. */
-            insurers?: string[];
-            /** @description ISO 639 codes, at most 20. */
-            languages?: string[];
-            /** @description Modality slugs (see /v1/modalities), at most 15. */
-            modalities?: string[];
-            /** @description National Provider Identifier (10 digits, Luhn check digit). */
-            npi?: string | null;
-            payment_methods?: components["schemas"]["PaymentMethod"][];
-            /** @description A US number in any usual spelling; stored as E.164. */
-            phone?: string | null;
-            /** @description https only. */
-            photo_url?: string | null;
-            professional_title?: string | null;
-            pronouns?: string | null;
-            session_formats?: components["schemas"]["SessionFormat"][];
-            sliding_scale_min?: components["schemas"]["Money"] | null;
-            /** @description Specialty slugs (see /v1/specialties), at most 25. */
-            specialties?: string[];
-            /** @description Plain text, stored as given (never rendered as HTML by the service). */
-            statement?: string | null;
-            /** @description NUCC taxonomy code, e.g. 101YP2500X. */
-            taxonomy_code?: string | null;
-            telehealth_states?: string[];
-            /** @description Up to three of `specialties`. */
-            top_specialties?: string[];
-            website_url?: string | null;
-            /** Format: int32 */
-            years_in_practice?: number | null;
+            hsa_fsa?: boolean | null;
+            insurance_only?: boolean | null;
+            insurers?: string[] | null;
+            languages?: string[] | null;
+            modalities?: string[] | null;
+            npi?: (string | null) | null;
+            payment_methods?: components["schemas"]["PaymentMethod"][] | null;
+            phone?: (string | null) | null;
+            photo_url?: (string | null) | null;
+            professional_title?: (string | null) | null;
+            pronouns?: (string | null) | null;
+            session_formats?: components["schemas"]["SessionFormat"][] | null;
+            sliding_scale_min?: components["schemas"]["MoneyPatch"] | null;
+            specialties?: string[] | null;
+            statement?: (string | null) | null;
+            taxonomy_code?: (string | null) | null;
+            telehealth_states?: string[] | null;
+            top_specialties?: string[] | null;
+            website_url?: (string | null) | null;
+            years_in_practice?: (number | null) | null;
         };
         /** @enum {string} */
         ListingStatus: "draft" | "pending_review" | "published" | "rejected" | "suspended" | "unpublished";
@@ -1436,6 +1412,11 @@ export interface components {
             amount_cents: number;
             /** @description ISO 4217 code. The directory currently lists US practices, so only `USD`. */
             currency: components["schemas"]["Currency"];
+        };
+        /** @description Any subset of `Money`'s fields (JSON merge patch: `null` clears a field, objects merge). */
+        MoneyPatch: {
+            amount_cents?: number | null;
+            currency?: components["schemas"]["Currency"] | null;
         };
         /** @description A therapist's own listing. */
         MyListing: {
@@ -1548,23 +1529,17 @@ export interface components {
             starts_on?: string | null;
             title: string;
         };
-        /** @description Any subset of `OfferingBody`'s fields (JSON merge patch: `null` clears a field). */
+        /** @description Any subset of `OfferingBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
         OfferingBodyPatch: {
-            description?: string | null;
-            /**
-             * Format: int32
-             * @description From 5 minutes to 30 days (43200).
-             */
-            duration_minutes?: number;
-            /** Format: date */
-            ends_on?: string | null;
-            format?: components["schemas"]["OfferingFormat"];
-            kind?: components["schemas"]["OfferingKind"];
-            location?: string | null;
-            price?: components["schemas"]["Money"];
-            /** Format: date */
-            starts_on?: string | null;
-            title?: string;
+            description?: (string | null) | null;
+            duration_minutes?: number | null;
+            ends_on?: (string | null) | null;
+            format?: components["schemas"]["OfferingFormat"] | null;
+            kind?: components["schemas"]["OfferingKind"] | null;
+            location?: (string | null) | null;
+            price?: components["schemas"]["MoneyPatch"] | null;
+            starts_on?: (string | null) | null;
+            title?: string | null;
         };
         /** @enum {string} */
         OfferingFormat: "in_person" | "online" | "hybrid";
@@ -1588,24 +1563,17 @@ export interface components {
              */
             zip: string;
         };
-        /** @description Any subset of `OfficeBody`'s fields (JSON merge patch: `null` clears a field). */
+        /** @description Any subset of `OfficeBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
         OfficeBodyPatch: {
-            address_line1?: string;
-            address_line2?: string | null;
-            city?: string;
-            label?: string | null;
-            /** Format: double */
-            latitude?: number | null;
-            /** Format: double */
-            longitude?: number | null;
-            /** @example NC */
-            state?: string;
-            wheelchair_accessible?: boolean;
-            /**
-             * @description A known US ZIP code; without coordinates, the office is placed at its centroid.
-             * @example 27601
-             */
-            zip?: string;
+            address_line1?: string | null;
+            address_line2?: (string | null) | null;
+            city?: string | null;
+            label?: (string | null) | null;
+            latitude?: (number | null) | null;
+            longitude?: (number | null) | null;
+            state?: string | null;
+            wheelchair_accessible?: boolean | null;
+            zip?: string | null;
         };
         /** @enum {string} */
         PaymentMethod: "cash" | "check" | "credit_card" | "debit_card" | "ach" | "paypal" | "venmo" | "zelle" | "hsa" | "fsa";

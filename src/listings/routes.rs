@@ -78,14 +78,22 @@ async fn load(conn: &mut PgConnection, user: &TherapistUser) -> Result<MyListing
 
 /// Merges a JSON merge patch into `current` and parses the result as `T` (naming any field
 /// at fault).
-fn merged<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> Result<T, ApiError> {
-    if !patch.is_object() {
-        return Err(ApiError::field(
+/// A merge patch is a JSON object; anything else is refused before it is compared with
+/// the listing's version, so a malformed body is 422 whatever `If-Match` says.
+fn require_object(patch: &Value) -> Result<(), ApiError> {
+    if patch.is_object() {
+        Ok(())
+    } else {
+        Err(ApiError::field(
             "body",
             "invalid_type",
             "a merge patch is a JSON object",
-        ));
+        ))
     }
+}
+
+fn merged<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> Result<T, ApiError> {
+    require_object(&patch)?;
     let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
     merge_patch(&mut doc, patch);
     let bytes = serde_json::to_vec(&doc).map_err(ApiError::internal)?;
@@ -217,16 +225,19 @@ pub async fn patch_listing(
     body: Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.0;
+    require_object(&patch)?;
     let changed: Vec<String> = patch
         .as_object()
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
-    check_if_match(&req, &locked)?;
     let current = load(&mut tx, &user).await?;
     let next: ListingBody = merged(&ListingBody::from(&current), patch)?;
     let valid = next.validate().map_err(ApiError::validation)?;
+    // After validation: an invalid body is 422 whatever `If-Match` says; nothing is
+    // written before this point, and the row stays locked until commit.
+    check_if_match(&req, &locked)?;
     let terms = store::resolve_terms(&mut tx, locked.id, &valid.body)
         .await?
         .map_err(ApiError::validation)?;
