@@ -84,7 +84,10 @@ pub struct Config {
     /// Demo listings loaded on the first start of the embedded default (0 = none).
     pub embedded_demo_listings: u32,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the peer address is the client.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Proxies (addresses or CIDR ranges) whose `Forwarded` / `X-Forwarded-For` is trusted.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where `/metrics` is served instead of the public listener, when set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Inquiries older than this are deleted by the maintenance job.
     pub inquiry_retention: time::Duration,
     /// How often each replica attempts a maintenance pass (one runs at a time); zero: never.
@@ -197,7 +200,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "APP_TRUSTED_PROXIES",
         "empty",
-        "comma-separated proxy IPs whose X-Forwarded-For is trusted",
+        "comma-separated proxy addresses or CIDR ranges whose Forwarded / X-Forwarded-For is trusted",
+    ),
+    (
+        "APP_METRICS_ADDR",
+        "unset",
+        "address:port to serve /metrics on instead of the public listener (e.g. 127.0.0.1:9090)",
     ),
     (
         "APP_INQUIRY_RETENTION_DAYS",
@@ -410,15 +418,27 @@ impl Config {
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|ip| {
-                    ip.parse::<IpAddr>().map_err(|_| {
-                        invalid(
-                            "APP_TRUSTED_PROXIES",
-                            format!("`{ip}` is not an IP address"),
-                        )
-                    })
+                .map(|entry| {
+                    entry
+                        .parse::<ipnet::IpNet>()
+                        .or_else(|_| entry.parse::<IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            invalid(
+                                "APP_TRUSTED_PROXIES",
+                                format!("`{entry}` is not an IP address or CIDR range"),
+                            )
+                        })
                 })
                 .collect::<Result<_, _>>()?,
+        };
+        let metrics_addr = match get("APP_METRICS_ADDR") {
+            None => None,
+            Some(addr) => Some(addr.trim().parse::<std::net::SocketAddr>().map_err(|_| {
+                invalid(
+                    "APP_METRICS_ADDR",
+                    format!("`{addr}` is not an address:port such as 127.0.0.1:9090"),
+                )
+            })?),
         };
 
         let inquiry_retention = time::Duration::days(parse_or(
@@ -468,6 +488,7 @@ impl Config {
             shutdown_timeout,
             embedded_demo_listings,
             trusted_proxies,
+            metrics_addr,
             inquiry_retention,
             maintenance_interval,
             search_result_window,

@@ -62,6 +62,7 @@ error_codes! {
     UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),
     ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request is not valid"),
     ListingIncomplete => (StatusCode::UNPROCESSABLE_ENTITY, "listing_incomplete", "The listing is not complete enough to submit"),
+    LimitReached => (StatusCode::UNPROCESSABLE_ENTITY, "limit_reached", "The listing already has as many of these as it may"),
     PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required", "An If-Match header is required"),
     RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
     InternalError => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
@@ -249,25 +250,55 @@ impl ApiError {
 }
 
 impl From<anyhow::Error> for ApiError {
+    /// A database that cannot be reached, found anywhere in the chain, is a 503 (see the
+    /// `sqlx::Error` conversion); anything else is an opaque 500.
     fn from(err: anyhow::Error) -> Self {
+        if let Some(unavailable) = err
+            .chain()
+            .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+            .find_map(database_unavailable)
+        {
+            return unavailable;
+        }
         ApiError::internal(err)
     }
 }
 
+/// The 503 for a database that is overloaded or out of reach, or `None` for any other
+/// database error. Overload: a statement cancelled by the statement timeout, or no free
+/// connection in time. Out of reach: the connection broke or could not be made, or the
+/// server is shutting down, starting or refusing connections (SQLSTATE 08xxx, 57P0x,
+/// 53300). Either way the request did not change anything and can be retried.
+fn database_unavailable(err: &sqlx::Error) -> Option<ApiError> {
+    let unavailable = match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code == "57014" || code.starts_with("08") || code.starts_with("57P0") || code == "53300"
+        }),
+        _ => false,
+    };
+    if !unavailable {
+        return None;
+    }
+    tracing::warn!(error = %err, "database unavailable or overloaded: answering 503");
+    Some(
+        ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The directory's database is busy or out of reach; try again in a moment.",
+        )
+        .with_retry_after(1),
+    )
+}
+
 impl From<sqlx::Error> for ApiError {
-    /// Overload is not a bug: a statement cancelled by the statement timeout, or no free
-    /// connection in time, is 503 with `Retry-After` (logged); anything else is a 500.
+    /// A database that is overloaded or out of reach is not a bug: 503 with `Retry-After`
+    /// (logged as a warning); anything else is a 500.
     fn from(err: sqlx::Error) -> Self {
-        let overloaded = match &err {
-            sqlx::Error::PoolTimedOut => true,
-            sqlx::Error::Database(db) => db.code().as_deref() == Some("57014"),
-            _ => false,
-        };
-        if overloaded {
-            tracing::warn!(error = %err, "database overloaded: answering 503");
-            return ApiError::busy();
-        }
-        ApiError::internal(err)
+        database_unavailable(&err).unwrap_or_else(|| ApiError::internal(err))
     }
 }
 

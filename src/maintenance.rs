@@ -2,17 +2,20 @@
 //! stale at 90), inquiry retention, purging delivered emails that quote inquiries, and old
 //! rate-limit windows.
 //!
-//! Every replica runs the loop, but a pass runs in one transaction holding a PostgreSQL
-//! advisory lock (`pg_try_advisory_xact_lock`): a replica that finds the lock taken skips
-//! its pass, so two replicas never work at once. Each step also records what it did on the
-//! rows themselves (`confirm_reminder_sent_at`, `stale_at`), so a pass repeated later does
+//! Every replica runs the loop, but a pass holds a PostgreSQL advisory lock on one
+//! connection for its duration (`pg_try_advisory_lock`; it goes with the connection if the
+//! process dies): a replica that finds the lock taken skips its pass, so two replicas never
+//! work at once. Each step commits on its own, in bounded batches, and a step that fails
+//! (a timeout, say) is logged and reported while the others still run: inquiry retention
+//! never waits on a reminder email. Each step also records what it did on the rows
+//! themselves (`confirm_reminder_sent_at`, `stale_at`), so a pass repeated later does
 //! nothing twice. Time comes from the injectable `Clock`.
 
 use std::time::Duration as StdDuration;
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use time::Duration;
 use tokio::sync::watch;
 use url::Url;
@@ -47,7 +50,14 @@ pub struct PassReport {
     pub inquiries_deleted: u64,
     pub emails_purged: u64,
     pub rate_windows_pruned: u64,
+    /// Steps that failed in this pass (logged; the others ran).
+    pub failed_steps: Vec<String>,
 }
+
+/// Rows deleted per transaction by the purge steps, and the most transactions one step
+/// runs per pass.
+const DELETE_BATCH: i64 = 1_000;
+const DELETE_BATCHES_PER_PASS: usize = 100;
 
 /// Runs a pass every `interval` (the first right away) until `shutdown` turns true.
 pub async fn run(
@@ -72,20 +82,46 @@ pub async fn run(
     }
 }
 
-/// One pass, in one transaction.
+/// One pass: every step, each in transactions of its own.
 pub async fn run_once(
     pool: &PgPool,
     clock: &Clock,
     settings: &MaintenanceSettings,
 ) -> sqlx::Result<PassReport> {
-    let mut tx = pool.begin().await?;
-    let locked: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
+    let mut conn = pool.acquire().await?;
+    let locked: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
         .bind(LOCK_KEY)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
     if !locked {
         return Ok(PassReport::default());
     }
+    let result = pass(&mut conn, clock, settings).await;
+    // Released explicitly: the connection goes back to the pool, not away.
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *conn)
+        .await?;
+    result
+}
+
+/// Counts what a step did, or records that it failed and carries on.
+fn outcome(report: &mut PassReport, name: &str, result: sqlx::Result<u64>) -> u64 {
+    match result {
+        Ok(n) => n,
+        Err(err) => {
+            tracing::warn!(step = name, error = %err, "maintenance step failed; the others still run");
+            report.failed_steps.push(name.to_owned());
+            0
+        }
+    }
+}
+
+async fn pass(
+    conn: &mut PgConnection,
+    clock: &Clock,
+    settings: &MaintenanceSettings,
+) -> sqlx::Result<PassReport> {
     let now = clock.now();
     let mut report = PassReport {
         ran: true,
@@ -96,35 +132,85 @@ pub async fn run_once(
          on conflict (job) do update set started_at = $1, finished_at = null, summary = null",
     )
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-
-    report.reminders_sent = step(&mut tx, settings, now, &REMIND).await?;
-    report.marked_stale = step(&mut tx, settings, now, &MARK_STALE).await?;
-
+    let reminded = freshness_step(conn, settings, now, &REMIND).await;
+    report.reminders_sent = outcome(&mut report, "reminders", reminded);
+    let marked = freshness_step(conn, settings, now, &MARK_STALE).await;
+    report.marked_stale = outcome(&mut report, "stale", marked);
     let cutoff = now - settings.inquiry_retention;
-    report.inquiries_deleted = sqlx::query("delete from inquiry where created_at < $1")
-        .bind(cutoff)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    report.emails_purged = sqlx::query(
-        "delete from outbox_email
-         where sensitive and (sent_at is not null or failed_at is not null or created_at < $1)",
+    let deleted = purge(
+        conn,
+        "delete from inquiry where id in (select id from inquiry where created_at < $1 limit $2)",
+        cutoff,
     )
-    .bind(cutoff)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    report.rate_windows_pruned = rate_limit::prune(&mut *tx).await?;
-
+    .await;
+    report.inquiries_deleted = outcome(&mut report, "inquiry_retention", deleted);
+    let purged = purge(
+        conn,
+        "delete from outbox_email where id in (select id from outbox_email
+             where sensitive and (sent_at is not null or failed_at is not null or created_at < $1)
+             limit $2)",
+        cutoff,
+    )
+    .await;
+    report.emails_purged = outcome(&mut report, "email_purge", purged);
+    let pruned = prune_rate_windows(conn).await;
+    report.rate_windows_pruned = outcome(&mut report, "rate_limit_pruning", pruned);
     sqlx::query("update job_run set finished_at = $1, summary = $2 where job = 'maintenance'")
         .bind(clock.now())
         .bind(sqlx::types::Json(&report))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
     Ok(report)
+}
+
+async fn prune_rate_windows(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    let mut total = 0;
+    for _ in 0..DELETE_BATCHES_PER_PASS {
+        let deleted = rate_limit::prune(&mut *conn, DELETE_BATCH).await?;
+        total += deleted;
+        if deleted < DELETE_BATCH as u64 {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Runs a bounded delete (`$1` the cutoff, `$2` the batch size) until a batch deletes fewer
+/// rows than it may, each batch its own transaction.
+async fn purge(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    cutoff: time::OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let mut total = 0;
+    for _ in 0..DELETE_BATCHES_PER_PASS {
+        let deleted = sqlx::query(sql)
+            .bind(cutoff)
+            .bind(DELETE_BATCH)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        total += deleted;
+        if deleted < DELETE_BATCH as u64 {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// A freshness step in a transaction of its own.
+async fn freshness_step(
+    conn: &mut PgConnection,
+    settings: &MaintenanceSettings,
+    now: time::OffsetDateTime,
+    which: &Step,
+) -> sqlx::Result<u64> {
+    let mut tx = conn.begin().await?;
+    let done = step(&mut tx, settings, now, which).await?;
+    tx.commit().await?;
+    Ok(done)
 }
 
 #[derive(sqlx::FromRow)]

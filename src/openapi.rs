@@ -329,6 +329,10 @@ fn complete_operation(operation: &mut Value) {
             if status == "201" {
                 headers["Location"] = header_ref("Location");
             }
+            if takes_if_match && status.starts_with('2') {
+                // The new version's tag, for the next conditional request.
+                headers["ETag"] = header_ref("ETag");
+            }
             if rate_limited {
                 headers["RateLimit-Policy"] = header_ref("RateLimitPolicy");
                 headers["RateLimit"] = header_ref("RateLimit");

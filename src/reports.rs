@@ -37,6 +37,21 @@ pub const REPORT_IP_LIMIT: Limit = Limit {
     window_secs: 3600,
 };
 
+/// Reports one network (IPv4 /24, IPv6 /64) may send a day, across every listing: one
+/// client cannot smear many listings.
+pub const REPORT_NETWORK_LIMIT: Limit = Limit {
+    bucket: "report_network",
+    max: 10,
+    window_secs: 86_400,
+};
+
+/// Reports one listing takes a day.
+pub const REPORT_LISTING_LIMIT: Limit = Limit {
+    bucket: "report_listing",
+    max: 20,
+    window_secs: 86_400,
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportReason {
@@ -121,10 +136,23 @@ pub async fn create_report(
         Some(d) => Some(d.to_owned()),
     };
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), REPORT_IP_LIMIT, &ip.to_string()).await?;
+    let network = crate::http::client_ip::wide_network_key(ip);
+    rate_limit::hit(
+        pool.get_ref(),
+        REPORT_IP_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
+    rate_limit::hit(pool.get_ref(), REPORT_NETWORK_LIMIT, &network).await?;
     let listing = find_public_listing(pool.get_ref(), &id_or_slug)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    rate_limit::hit(
+        pool.get_ref(),
+        REPORT_LISTING_LIMIT,
+        &listing.id.to_string(),
+    )
+    .await?;
     let now = clock.now();
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
@@ -136,7 +164,8 @@ pub async fn create_report(
     .bind(listing.id)
     .bind(body.0.reason.as_str())
     .bind(&details)
-    .bind(keys.pseudonym(&ip.to_string()))
+    // Reporters are told apart by network, so addresses next to each other count once.
+    .bind(keys.pseudonym(&network))
     .bind(now)
     .execute(&mut *tx)
     .await?;

@@ -34,6 +34,8 @@ pub struct Application {
     port: u16,
     pool: PgPool,
     server: Server,
+    /// `/metrics` on its own listener (`APP_METRICS_ADDR`), and the port it got.
+    metrics_server: Option<(Server, u16)>,
     /// Background workers (the outbox) and the signal that stops them.
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop_workers: watch::Sender<bool>,
@@ -125,6 +127,29 @@ impl Application {
         let route_table = web::Data::new(RouteTable::from_openapi(&document));
         let metrics = web::Data::new(HttpMetrics::new()?);
         let pool_data = web::Data::new(pool.clone());
+        let metrics_server = match config.metrics_addr {
+            None => None,
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("could not listen on {addr} (APP_METRICS_ADDR)"))?;
+                let port = listener.local_addr()?.port();
+                let (metrics, pool) = (metrics.clone(), pool_data.clone());
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(metrics.clone())
+                        .app_data(pool.clone())
+                        .app_data(web::Data::new(crate::ops::MetricsServedHere(true)))
+                        .service(crate::ops::metrics)
+                })
+                .listen(listener)?
+                .workers(1)
+                .disable_signals()
+                .run();
+                Some((server, port))
+            }
+        };
+        let metrics_here =
+            web::Data::new(crate::ops::MetricsServedHere(config.metrics_addr.is_none()));
         let http_workers = config.workers;
         let shutdown_timeout = config.shutdown_timeout.as_secs();
         let config_data = web::Data::new(config);
@@ -139,6 +164,7 @@ impl Application {
                 .app_data(docs.clone())
                 .app_data(route_table.clone())
                 .app_data(metrics.clone())
+                .app_data(metrics_here.clone())
                 .app_data(keys.clone())
                 .app_data(cursors.clone())
                 .app_data(search_gate.clone())
@@ -165,6 +191,7 @@ impl Application {
             port,
             pool,
             server,
+            metrics_server,
             workers,
             stop_workers,
         })
@@ -172,6 +199,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` listens on when `APP_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -182,6 +214,11 @@ impl Application {
     /// stops accepting connections and waits for in-flight requests (up to the shutdown timeout).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
+        let metrics = self.metrics_server.map(|(server, _)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let server = tokio::spawn(self.server);
         tokio::select! {
             result = server => return Ok(result??),
@@ -190,9 +227,19 @@ impl Application {
             }
         }
         handle.stop(true).await;
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
         self.stop_workers.send_replace(true);
+        // Sends in progress get a bounded time to finish; a claimed message that is cut
+        // off is sent again by the next worker once its lease runs out.
         for worker in self.workers {
-            let _ = worker.await;
+            if tokio::time::timeout(std::time::Duration::from_secs(10), worker)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a background worker did not stop within 10 s; leaving it");
+            }
         }
         self.pool.close().await;
         Ok(())
@@ -200,6 +247,9 @@ impl Application {
 
     /// Serves without signal handling (tests drop the runtime to stop it).
     pub async fn run(self) -> std::io::Result<()> {
+        if let Some((metrics, _)) = self.metrics_server {
+            tokio::spawn(metrics);
+        }
         self.server.await
     }
 }

@@ -68,6 +68,7 @@ export interface paths {
         /**
          * Prometheus text exposition: request counts and latencies by route pattern and status,
          *     database pool gauges.
+         *     With `APP_METRICS_ADDR` set it is served only there, and is 404 on the public listener.
          */
         get: operations["metrics"];
         put?: never;
@@ -1661,7 +1662,7 @@ export interface components {
         };
         Problem422: components["schemas"]["Problem"] & {
             /** @enum {string} */
-            code?: "validation_failed" | "listing_incomplete";
+            code?: "validation_failed" | "listing_incomplete" | "limit_reached";
             /** @constant */
             status?: 422;
         };
@@ -2170,7 +2171,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem401"];
             };
         };
-        /** @description Problem: `validation_failed` (The request is not valid), `listing_incomplete` (The listing is not complete enough to submit). */
+        /** @description Problem: `validation_failed` (The request is not valid), `listing_incomplete` (The listing is not complete enough to submit), `limit_reached` (The listing already has as many of these as it may). */
         UnprocessableContent: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -2300,6 +2301,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description Served on `APP_METRICS_ADDR` instead */
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2528,7 +2531,10 @@ export interface operations {
     admin_verify_certification: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision) */
+                "If-Match": string;
+            };
             path: {
                 id: string;
             };
@@ -2543,6 +2549,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -2554,9 +2561,13 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            /** @description The listing changed since it was reviewed */
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            /** @description `If-Match` is missing */
+            428: components["responses"]["PreconditionRequired"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2690,7 +2701,10 @@ export interface operations {
     admin_verify_license: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision) */
+                "If-Match": string;
+            };
             path: {
                 id: string;
             };
@@ -2705,6 +2719,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -2716,9 +2731,13 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            /** @description The listing changed since it was reviewed */
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            /** @description `If-Match` is missing */
+            428: components["responses"]["PreconditionRequired"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2790,6 +2809,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -2807,7 +2827,10 @@ export interface operations {
     admin_approve_listing: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision) */
+                "If-Match": string;
+            };
             path: {
                 id: string;
             };
@@ -2818,6 +2841,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -2830,6 +2854,10 @@ export interface operations {
             404: components["responses"]["NotFound"];
             /** @description `invalid_state` */
             409: components["responses"]["Conflict"];
+            /** @description The listing changed since it was reviewed */
+            412: components["responses"]["PreconditionFailed"];
+            /** @description `If-Match` is missing */
+            428: components["responses"]["PreconditionRequired"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2874,7 +2902,10 @@ export interface operations {
     admin_reject_listing: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision) */
+                "If-Match": string;
+            };
             path: {
                 id: string;
             };
@@ -2889,6 +2920,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -2902,9 +2934,13 @@ export interface operations {
             404: components["responses"]["NotFound"];
             /** @description `invalid_state` */
             409: components["responses"]["Conflict"];
+            /** @description The listing changed since it was reviewed */
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            /** @description `If-Match` is missing */
+            428: components["responses"]["PreconditionRequired"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3767,6 +3803,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };

@@ -4,7 +4,8 @@
 //! audit log with actor, target, before/after status and reason, and emails the therapist
 //! through the outbox where the therapist needs to know.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -157,7 +158,10 @@ async fn admin_view(conn: &mut PgConnection, id: Uuid) -> Result<AdminListing, A
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = AdminListing), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = AdminListing, headers(("ETag" = String, description = "Send it back in If-Match with a decision"))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/admin/listings/{id}")]
 pub async fn get_listing(
@@ -166,7 +170,9 @@ pub async fn get_listing(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = pool.acquire().await?;
-    Ok(HttpResponse::Ok().json(admin_view(&mut conn, id.into_inner()).await?))
+    Ok(admin_response(
+        &admin_view(&mut conn, id.into_inner()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -258,7 +264,7 @@ async fn conclude(
     decide(&mut tx, admin, locked, decision).await?;
     let view = admin_view(&mut tx, locked.id).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(admin_response(&view))
 }
 
 fn invalid_state(status: &str, verb: &str) -> ApiError {
@@ -266,6 +272,67 @@ fn invalid_state(status: &str, verb: &str) -> ApiError {
         ErrorCode::InvalidState,
         format!("A {status} listing cannot be {verb}."),
     )
+}
+
+/// An admin decision applies to the version the admin reviewed: `If-Match` must carry the
+/// ETag of `GET /v1/admin/listings/{id}` (or of the previous decision's answer). Missing (or
+/// `*` or anything that is not a list of entity tags: it names no version) is 428; another
+/// version is 412.
+fn require_reviewed_version(req: &HttpRequest, version: i32) -> Result<(), ApiError> {
+    let held = req
+        .headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| is_entity_tag_list(v));
+    let Some(held) = held else {
+        return Err(ApiError::new(
+            ErrorCode::PreconditionRequired,
+            "Send If-Match with the ETag of the listing as you reviewed it (GET /v1/admin/listings/{id}).",
+        ));
+    };
+    if crate::http::caching::strong_match(held, &listing_etag(version)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::PreconditionFailed,
+            "The listing changed since you reviewed it: read it again before deciding.",
+        ))
+    }
+}
+
+/// `"tag"` or `W/"tag"`, comma-separated (a tag may itself hold a comma): anything else,
+/// `*` included, names no version.
+fn is_entity_tag_list(value: &str) -> bool {
+    let mut rest = value.trim();
+    loop {
+        rest = rest.strip_prefix("W/").unwrap_or(rest);
+        let Some(inner) = rest.strip_prefix('"') else {
+            return false;
+        };
+        let Some(end) = inner.find('"') else {
+            return false;
+        };
+        rest = inner[end + 1..].trim_start();
+        if rest.is_empty() {
+            return true;
+        }
+        let Some(next) = rest.strip_prefix(',') else {
+            return false;
+        };
+        rest = next.trim_start();
+    }
+}
+
+fn listing_etag(version: i32) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The admin view with the ETag the next decision sends back.
+fn admin_response(view: &AdminListing) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, view.listing.etag()))
+        .json(view)
 }
 
 async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedListing, ApiError> {
@@ -280,8 +347,8 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedListing, ApiErr
     operation_id = "admin_approve_listing",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses(
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
+    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), 
         (status = 200, body = AdminListing),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
@@ -289,6 +356,7 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedListing, ApiErr
 )]
 #[post("/admin/listings/{id}/approve")]
 pub async fn approve(
+    req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
     config: web::Data<Config>,
@@ -296,6 +364,7 @@ pub async fn approve(
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, id.into_inner()).await?;
+    require_reviewed_version(&req, locked.version)?;
     let waiting = locked.status == "pending_review"
         || (locked.status == "published" && locked.review_requested_at.is_some());
     if !waiting {
@@ -327,9 +396,9 @@ pub async fn approve(
     operation_id = "admin_reject_listing",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     request_body = ReasonBody,
-    responses(
+    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), 
         (status = 200, body = AdminListing),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -337,6 +406,7 @@ pub async fn approve(
 )]
 #[post("/admin/listings/{id}/reject")]
 pub async fn reject(
+    req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
@@ -345,6 +415,7 @@ pub async fn reject(
     let reason = reason(&body.0)?;
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, id.into_inner()).await?;
+    require_reviewed_version(&req, locked.version)?;
     if locked.status != "pending_review" {
         return Err(invalid_state(&locked.status, "rejected"));
     }
@@ -451,6 +522,7 @@ pub enum VerifyStatus {
 }
 
 async fn verify_credential(
+    req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
     table: &'static str,
@@ -469,6 +541,16 @@ async fn verify_credential(
         VerifyStatus::Rejected => "rejected",
     };
     let mut tx = pool.begin().await?;
+    // The decision is about the listing as the admin saw it: lock it and compare versions
+    // before changing the credential.
+    let owner_sql = format!("select listing_id from {table} where id = $1");
+    let owner: Uuid = sqlx::query_scalar(sqlx::AssertSqlSafe(owner_sql))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let locked = lock(&mut tx, owner).await?;
+    require_reviewed_version(&req, locked.version)?;
     let sql = format!(
         "update {table} set verification_status = $2::verification_status, verification_note = $3,
              verified_by = $4, verified_at = now()
@@ -496,7 +578,7 @@ async fn verify_credential(
         .await?;
     let view = admin_view(&mut tx, listing_id).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(admin_response(&view))
 }
 
 /// Marks a license `verified` or `rejected`, with a note. The public profile shows licenses
@@ -505,18 +587,19 @@ async fn verify_credential(
     operation_id = "admin_verify_license",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     request_body = VerifyBody,
-    responses((status = 200, body = AdminListing), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), (status = 200, body = AdminListing), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/admin/licenses/{id}/verify")]
 pub async fn verify_license(
+    req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
     body: Json<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    verify_credential(admin, pool, "license", id.into_inner(), body.0).await
+    verify_credential(req, admin, pool, "license", id.into_inner(), body.0).await
 }
 
 /// Marks a certification `verified` or `rejected`, with a note. Only verified
@@ -525,16 +608,38 @@ pub async fn verify_license(
     operation_id = "admin_verify_certification",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     request_body = VerifyBody,
-    responses((status = 200, body = AdminListing), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), (status = 200, body = AdminListing), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/admin/certifications/{id}/verify")]
 pub async fn verify_certification(
+    req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
     body: Json<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    verify_credential(admin, pool, "certification", id.into_inner(), body.0).await
+    verify_credential(req, admin, pool, "certification", id.into_inner(), body.0).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_entity_tag_list;
+
+    #[test]
+    fn lists_of_entity_tags_are_recognised() {
+        for good in [
+            "\"v3\"",
+            " W/\"v3\" ",
+            "\"a,b\", \"v3\"",
+            "\"\"",
+            "\"x\"\t,\t\"y\"",
+        ] {
+            assert!(is_entity_tag_list(good), "{good}");
+        }
+        for bad in ["", "*", "v3", "\"v3", "\"v3\" x", "\"a\",", "0"] {
+            assert!(!is_entity_tag_list(bad), "{bad}");
+        }
+    }
 }

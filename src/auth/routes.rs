@@ -26,7 +26,7 @@ use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::http::Json;
 use crate::http::client_ip::client_ip;
 use crate::http::rate_limit::{self, Limit};
-use crate::mail::{enqueue, templates};
+use crate::mail::{enqueue, enqueue_secret, templates};
 
 const SIGNUP_LIMIT: Limit = Limit {
     bucket: "signup",
@@ -295,7 +295,12 @@ pub async fn signup(
         return Err(ApiError::validation(errors));
     }
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), SIGNUP_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        SIGNUP_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
 
     // Hashed whether or not the address is taken, so both paths take as long.
     let hash = passwords.hash(password.secret()).await?;
@@ -315,9 +320,10 @@ pub async fn signup(
         let listing_id = store::create_draft_listing(&mut tx, account_id, &full_name).await?;
         let token =
             store::create_email_token(&mut tx, account_id, "verify_email", VERIFY_TTL).await?;
-        enqueue(
+        enqueue_secret(
             &mut tx,
             &templates::verify_email(&config.public_base_url, email.as_str(), &full_name, &token),
+            VERIFY_TTL,
         )
         .await?;
         AuditEntry::new(Actor::Anonymous, "account.signed_up")
@@ -363,7 +369,12 @@ pub async fn verify_email(
     body: Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), TOKEN_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        TOKEN_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     let mut tx = pool.begin().await?;
     let account = store::consume_email_token(&mut tx, body.0.token.trim(), "verify_email")
         .await?
@@ -406,7 +417,12 @@ pub async fn resend_verification(
 ) -> Result<HttpResponse, ApiError> {
     body.0.check_length()?;
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        EMAIL_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     if let Ok(email) = Email::parse(&body.0.email) {
         let mut tx = pool.begin().await?;
         if let Some(account) = store::find_by_email(&mut *tx, email.as_str()).await?
@@ -415,7 +431,7 @@ pub async fn resend_verification(
         {
             let token =
                 store::create_email_token(&mut tx, account.id, "verify_email", VERIFY_TTL).await?;
-            enqueue(
+            enqueue_secret(
                 &mut tx,
                 &templates::verify_email(
                     &config.public_base_url,
@@ -423,6 +439,7 @@ pub async fn resend_verification(
                     &account.full_name,
                     &token,
                 ),
+                VERIFY_TTL,
             )
             .await?;
         }
@@ -463,7 +480,12 @@ pub async fn login(
         return Err(ApiError::validation(errors));
     }
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        LOGIN_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     let key = email_key(&email);
     if let Some(seconds) = store::locked_for(pool.get_ref(), &key).await? {
         return Err(ApiError::new(
@@ -566,7 +588,12 @@ pub async fn refresh(
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        REFRESH_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     let invalid = || {
         ApiError::new(
             ErrorCode::InvalidToken,
@@ -627,7 +654,12 @@ pub async fn logout(
         ));
     }
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        REFRESH_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     let mut tx = pool.begin().await?;
     if let Some((session, account)) =
         store::session_of_refresh_token(&mut *tx, body.0.refresh_token.trim()).await?
@@ -660,7 +692,12 @@ pub async fn request_password_reset(
 ) -> Result<HttpResponse, ApiError> {
     body.0.check_length()?;
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        EMAIL_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     if let Ok(email) = Email::parse(&body.0.email) {
         let mut tx = pool.begin().await?;
         if let Some(account) = store::find_by_email(&mut *tx, email.as_str()).await?
@@ -668,9 +705,10 @@ pub async fn request_password_reset(
         {
             let token =
                 store::create_email_token(&mut tx, account.id, "reset_password", RESET_TTL).await?;
-            enqueue(
+            enqueue_secret(
                 &mut tx,
                 &templates::password_reset(&config.public_base_url, &account.email, &token),
+                RESET_TTL,
             )
             .await?;
             AuditEntry::new(Actor::Anonymous, "auth.password_reset_requested")
@@ -710,7 +748,12 @@ pub async fn confirm_password_reset(
     let password = NewPassword::parse(&body.new_password, &[])
         .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), TOKEN_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        TOKEN_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     let hash = passwords.hash(password.secret()).await?;
     let mut tx = pool.begin().await?;
     let account_id = store::consume_email_token(&mut tx, body.token.trim(), "reset_password")

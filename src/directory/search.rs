@@ -1192,6 +1192,26 @@ pub async fn search(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any query string parses or is refused with a 400; none panics.
+        #[test]
+        fn arbitrary_query_strings_never_panic(
+            raw in any::<String>(),
+            pairs in proptest::collection::vec(
+                ("(q|modality|near|radius_km|limit|sort|facets|max_fee_cents|state|language|cursor)(%5B%5D)?",
+                 "[ -~%]{0,40}"),
+                0..8,
+            ),
+        ) {
+            let _ = SearchParams::parse(&raw);
+            let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if let Err(err) = SearchParams::parse(&query.join("&")) {
+                prop_assert_eq!(err.code(), ErrorCode::InvalidParameter);
+            }
+        }
+    }
 
     fn error(query: &str) -> String {
         SearchParams::parse(query).expect_err(query).errors()[0]

@@ -1,31 +1,98 @@
 //! The client's IP address, for rate limits and the audit log. It is the TCP peer, unless
-//! the peer is a configured trusted proxy: then the right-most `X-Forwarded-For` entry that
-//! is not itself a trusted proxy. A client cannot spoof its way past a limit by sending the
-//! header itself: from an untrusted peer the header is ignored.
+//! the peer is a configured trusted proxy (an address or a CIDR range): then the right-most
+//! address of the standard `Forwarded` header (RFC 7239), or of `X-Forwarded-For` when
+//! there is no `Forwarded`, that is not itself a trusted proxy. A client cannot spoof its
+//! way past a limit by sending the headers itself: from an untrusted peer they are ignored.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use actix_web::HttpRequest;
+use ipnet::IpNet;
 
-pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
+pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpNet]) -> IpAddr {
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
     let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
-    if !trusted_proxies.contains(&peer) {
+    if !trusted(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|entry| entry.trim().parse().ok())
-        .collect();
+    let headers = req.headers();
+    let forwarded: Vec<IpAddr> = if headers.contains_key("forwarded") {
+        headers
+            .get_all("forwarded")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(forwarded_for)
+            .collect()
+    } else {
+        headers
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|entry| entry.trim().parse().ok())
+            .collect()
+    };
     forwarded
         .into_iter()
         .rev()
-        .find(|ip| !trusted_proxies.contains(ip))
+        .find(|ip| !trusted(ip))
         .unwrap_or(peer)
+}
+
+/// The address in one `Forwarded` element's `for=` parameter: `for=192.0.2.43`,
+/// `for="[2001:db8::17]:4711"`, `for="192.0.2.43:80"`. Obfuscated or `unknown` nodes are
+/// skipped.
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    let value = element
+        .split(';')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("for"))?
+        .1
+        .trim()
+        .trim_matches('"');
+    if let Some(rest) = value.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    value
+        .parse()
+        .ok()
+        .or_else(|| value.rsplit_once(':')?.0.parse().ok())
+}
+
+/// The key a client's rate-limit budgets are kept under: an IPv4 address as it is, an IPv6
+/// address by its /64 (one subscriber's usual allocation, so rotating addresses inside it
+/// buys nothing).
+pub fn network_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let segments = v6.segments();
+                format!(
+                    "{:x}:{:x}:{:x}:{:x}::/64",
+                    segments[0], segments[1], segments[2], segments[3]
+                )
+            }
+        },
+    }
+}
+
+/// A client's wider network, for telling independent clients apart: an IPv4 /24, an IPv6
+/// /64. Three reports from one office's addresses are one reporter.
+pub fn wide_network_key(ip: IpAddr) -> String {
+    let v4 = match ip {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+    };
+    match v4 {
+        Some(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        None => network_key(ip),
+    }
 }
 
 #[cfg(test)]
@@ -37,14 +104,20 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn net(s: &str) -> IpNet {
+        s.parse()
+            .unwrap_or_else(|_| IpNet::from(s.parse::<IpAddr>().unwrap()))
+    }
+
     #[test]
     fn untrusted_peers_cannot_spoof() {
         let req = TestRequest::default()
             .peer_addr("203.0.113.9:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "1.2.3.4"))
+            .insert_header(("forwarded", "for=1.2.3.4"))
             .to_http_request();
         assert_eq!(client_ip(&req, &[]), ip("203.0.113.9"));
-        assert_eq!(client_ip(&req, &[ip("10.0.0.1")]), ip("203.0.113.9"));
+        assert_eq!(client_ip(&req, &[net("10.0.0.1")]), ip("203.0.113.9"));
     }
 
     #[test]
@@ -54,8 +127,54 @@ mod tests {
             .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2"))
             .to_http_request();
         assert_eq!(
-            client_ip(&req, &[ip("10.0.0.1"), ip("10.0.0.2")]),
+            client_ip(&req, &[net("10.0.0.1"), net("10.0.0.2")]),
             ip("198.51.100.7")
+        );
+        assert_eq!(client_ip(&req, &[net("10.0.0.0/8")]), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn the_standard_forwarded_header_is_read() {
+        let req = TestRequest::default()
+            .peer_addr("10.1.2.3:5000".parse().unwrap())
+            .insert_header((
+                "forwarded",
+                "for=6.6.6.6, for=\"[2001:db8:cafe::17]:4711\";proto=https, for=10.0.0.2",
+            ))
+            .insert_header(("x-forwarded-for", "7.7.7.7"))
+            .to_http_request();
+        assert_eq!(
+            client_ip(&req, &[net("10.0.0.0/8")]),
+            ip("2001:db8:cafe::17")
+        );
+        assert_eq!(
+            forwarded_for("for=\"192.0.2.43:80\""),
+            Some(ip("192.0.2.43"))
+        );
+        assert_eq!(forwarded_for("for=unknown"), None);
+        assert_eq!(forwarded_for("by=10.0.0.1"), None);
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_64() {
+        assert_eq!(
+            network_key(ip("2001:db8:1:2:aaaa::1")),
+            network_key(ip("2001:db8:1:2:ffff:1:2:3"))
+        );
+        assert_ne!(
+            network_key(ip("2001:db8:1:2::1")),
+            network_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(network_key(ip("198.51.100.7")), "198.51.100.7");
+        assert_eq!(network_key(ip("::ffff:198.51.100.7")), "198.51.100.7");
+        assert_eq!(wide_network_key(ip("198.51.100.7")), "198.51.100.0/24");
+        assert_eq!(
+            wide_network_key(ip("198.51.100.9")),
+            wide_network_key(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            wide_network_key(ip("2001:db8:1:2::9")),
+            network_key(ip("2001:db8:1:2::1"))
         );
     }
 }

@@ -73,6 +73,17 @@ fn tag(key: &[u8], message: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a client sends as a cursor, decoding answers an error, never a panic.
+        #[test]
+        fn arbitrary_cursors_are_refused_without_panicking(cursor in any::<String>(), ascii in "[A-Za-z0-9_.~-]{0,200}") {
+            let key = CursorKey::derive(&SecretString::from("k".repeat(40)));
+            prop_assert!(key.decode::<(i64, String)>(&cursor).is_err());
+            prop_assert!(key.decode::<(i64, String)>(&ascii).is_err());
+        }
+    }
 
     #[test]
     fn round_trip_and_tampering() {

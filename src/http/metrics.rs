@@ -9,6 +9,23 @@ use sqlx::PgPool;
 /// Label used for requests that matched no route.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
+/// The `method` label: one of the methods HTTP defines, or `other`. Any token is a valid
+/// method on the wire, so the raw one would let anyone grow the label set without bound.
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "other",
+    }
+}
+
 #[derive(Clone)]
 pub struct HttpMetrics {
     registry: Registry,
@@ -55,9 +72,11 @@ impl HttpMetrics {
         })
     }
 
+    /// Records one answer. `route` is a route pattern or `UNMATCHED_ROUTE`, `method` comes
+    /// from `method_label`: every label is from a bounded set.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let status = status.to_string();
-        let labels = [method, route, status.as_str()];
+        let labels = [method_label(method), route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
     }

@@ -105,12 +105,15 @@ pub fn write_headers(headers: &mut HeaderMap, counted: &[Counted]) {
     }
 }
 
-/// Deletes windows that ended more than a day ago (run by the maintenance task).
-pub async fn prune(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("delete from rate_limit_hit where window_start < now() - interval '1 day'")
-            .execute(db)
-            .await?
-            .rows_affected(),
+/// Deletes up to `limit` windows that ended more than a day ago (run by the maintenance
+/// task, batch by batch).
+pub async fn prune(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "delete from rate_limit_hit where ctid in (
+             select ctid from rate_limit_hit where window_start < now() - interval '1 day' limit $1)",
     )
+    .bind(limit)
+    .execute(db)
+    .await?
+    .rows_affected())
 }

@@ -21,8 +21,8 @@ use crate::http::cursor::CursorKey;
 use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::http::rate_limit::{self, Limit};
 use crate::http::{Json, Query};
+use crate::mail::enqueue_sensitive;
 use crate::mail::templates::{self, InquiryEmail};
-use crate::mail::{enqueue, enqueue_sensitive};
 
 /// Per client address: the 6th inquiry within an hour is refused.
 pub const INQUIRY_IP_LIMIT: Limit = Limit {
@@ -72,7 +72,12 @@ pub async fn create_inquiry(
 ) -> Result<HttpResponse, ApiError> {
     let inquiry = body.0.validate()?;
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(pool.get_ref(), INQUIRY_IP_LIMIT, &ip.to_string()).await?;
+    rate_limit::hit(
+        pool.get_ref(),
+        INQUIRY_IP_LIMIT,
+        &crate::http::client_ip::network_key(ip),
+    )
+    .await?;
     let listing = find_public_listing(pool.get_ref(), &id_or_slug)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -82,18 +87,20 @@ pub async fn create_inquiry(
             "This therapist is not taking new clients or keeping a waitlist.",
         ));
     }
+    let received = HttpResponse::Accepted().json(Received { status: "received" });
+    if body.0.is_honeypot_hit() {
+        // Answered like any other, so the bot learns nothing; nothing is stored or sent.
+        // Checked before the listing's daily quota: a bot spends only its own address's
+        // budget and can never close a therapist's inbox.
+        tracing::info!(listing_id = %listing.id, "inquiry dropped: honeypot field filled");
+        return Ok(received);
+    }
     rate_limit::hit(
         pool.get_ref(),
         INQUIRY_LISTING_LIMIT,
         &listing.id.to_string(),
     )
     .await?;
-    let received = HttpResponse::Accepted().json(Received { status: "received" });
-    if body.0.is_honeypot_hit() {
-        // Answered like any other, so the bot learns nothing; nothing is stored or sent.
-        tracing::info!(listing_id = %listing.id, "inquiry dropped: honeypot field filled");
-        return Ok(received);
-    }
 
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
@@ -126,7 +133,8 @@ pub async fn create_inquiry(
         )
         .await?;
     }
-    enqueue(
+    // The receipt names the client: it leaves the outbox as the inquiry's own email does.
+    enqueue_sensitive(
         &mut tx,
         &templates::inquiry_receipt(inquiry.email.as_str(), &inquiry.name, &listing.display_name),
     )

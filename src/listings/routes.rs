@@ -36,7 +36,20 @@ use crate::http::Json;
 
 /// A statement shorter than this cannot be submitted.
 pub const MIN_STATEMENT_CHARS: usize = 100;
-pub const MAX_OFFICES: i64 = 5;
+
+/// 422 `limit_reached` when the listing already has as many of `part` as it may.
+async fn room_for(conn: &mut PgConnection, part: Part, listing_id: Uuid) -> Result<(), ApiError> {
+    let (field, max) = part.limit();
+    if store::count_parts(conn, part, listing_id).await? >= max {
+        return Err(ApiError::field(
+            field,
+            "limit_reached",
+            format!("a listing has at most {max} {field}"),
+        )
+        .with_code(ErrorCode::LimitReached));
+    }
+    Ok(())
+}
 
 fn listing_response(status: actix_web::http::StatusCode, listing: &MyListing) -> HttpResponse {
     HttpResponse::build(status)
@@ -259,6 +272,11 @@ pub async fn patch_listing(
         request_review,
     )
     .await?;
+    if request_review {
+        // A verified license vouched for the name and credentials it was checked against;
+        // the new ones are not vouched for until an admin verifies again.
+        store::unverify_licenses(&mut tx, locked.id).await?;
+    }
     AuditEntry::new(user.0.actor(), "listing.updated")
         .target("listing", locked.id)
         .details(json!({ "fields": changed, "review_requested": request_review }))
@@ -333,13 +351,7 @@ pub async fn create_office(
     let office = body.0.validate().map_err(ApiError::validation)?;
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
-    if store::count_offices(&mut tx, locked.id).await? >= MAX_OFFICES {
-        return Err(ApiError::field(
-            "offices",
-            "limit_reached",
-            format!("a listing has at most {MAX_OFFICES} offices"),
-        ));
-    }
+    room_for(&mut tx, Part::Office, locked.id).await?;
     let id = store::insert_office(&mut tx, locked.id, &office).await?;
     let pick = |l: MyListing| l.offices.into_iter().find(|x| x.id == id);
     finish_part(tx, &user, locked.id, false, "offices", id, true, pick).await
@@ -468,6 +480,9 @@ async fn save_license(
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
+    if id.is_none() {
+        room_for(&mut tx, Part::License, locked.id).await?;
+    }
     let saved = store::save_license(&mut tx, locked.id, id, &license)
         .await
         .map_err(|e| duplicate_license(e, &license))?
@@ -557,6 +572,9 @@ async fn save_certification(
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
+    if id.is_none() {
+        room_for(&mut tx, Part::Certification, locked.id).await?;
+    }
     let modality_id = match &certification.modality {
         None => None,
         Some(slug) => Some(
@@ -674,6 +692,9 @@ async fn save_offering(
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
+    if id.is_none() {
+        room_for(&mut tx, Part::Offering, locked.id).await?;
+    }
     let saved = store::save_offering(&mut tx, locked.id, id, &offering)
         .await?
         .ok_or_else(ApiError::not_found)?;

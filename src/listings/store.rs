@@ -363,11 +363,48 @@ impl Part {
     }
 }
 
-pub async fn count_offices(conn: &mut PgConnection, listing_id: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select count(*) from office where listing_id = $1")
+impl Part {
+    /// The most of this part one listing may have, and the field that names them: every
+    /// collection a therapist can grow is bounded (a megabyte profile helps no one).
+    pub fn limit(self) -> (&'static str, i64) {
+        match self {
+            Part::Office => ("offices", 5),
+            Part::License => ("licenses", 20),
+            Part::Certification => ("certifications", 30),
+            Part::Offering => ("offerings", 50),
+        }
+    }
+}
+
+/// How many of `part` the listing has (its row is locked by the caller, so the count
+/// holds until commit).
+pub async fn count_parts(
+    conn: &mut PgConnection,
+    part: Part,
+    listing_id: Uuid,
+) -> sqlx::Result<i64> {
+    let sql = match part {
+        Part::Office => "select count(*) from office where listing_id = $1",
+        Part::License => "select count(*) from license where listing_id = $1",
+        Part::Certification => "select count(*) from certification where listing_id = $1",
+        Part::Offering => "select count(*) from offering where listing_id = $1",
+    };
+    sqlx::query_scalar(sql)
         .bind(listing_id)
         .fetch_one(conn)
         .await
+}
+
+/// Returns the listing's verified licenses to `unverified` (its name or credentials changed).
+pub async fn unverify_licenses(conn: &mut PgConnection, listing_id: Uuid) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update license set verification_status = 'unverified', verified_at = null, verified_by = null
+         where listing_id = $1 and verification_status = 'verified'",
+    )
+    .bind(listing_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// Inserts or (with `id`) updates a license; an edit resets its verification.

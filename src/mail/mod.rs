@@ -32,6 +32,26 @@ pub async fn enqueue_sensitive(
     insert(conn, email, true).await
 }
 
+/// As `enqueue_sensitive`, for a message carrying a one-time secret (a verification or
+/// reset link) that works for `valid_for`: its body is emptied the moment it is delivered,
+/// and if it cannot be delivered in that time it is deleted unsent. Nothing that can sign
+/// someone in stays readable in the database or its backups.
+pub async fn enqueue_secret(
+    conn: &mut PgConnection,
+    email: &OutgoingEmail,
+    valid_for: time::Duration,
+) -> sqlx::Result<Uuid> {
+    let id = insert(conn, email, true).await?;
+    sqlx::query(
+        "update outbox_email set discard_after = now() + make_interval(secs => $2) where id = $1",
+    )
+    .bind(id)
+    .bind(valid_for.as_seconds_f64())
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
 async fn insert(
     conn: &mut PgConnection,
     email: &OutgoingEmail,

@@ -1,6 +1,10 @@
-//! The outbox worker: claims due messages with `FOR UPDATE SKIP LOCKED` (so several
-//! replicas can run it side by side), sends them, and reschedules failures with exponential
-//! backoff. After `max_attempts` a message is marked failed and kept for inspection.
+//! The outbox worker: claims due messages with a lease (`locked_until`, taken with `FOR
+//! UPDATE SKIP LOCKED` so several replicas can run it side by side), sends each outside any
+//! transaction, and records each outcome on its own: a stalled mail server holds no
+//! database connection or row lock, and one failure re-sends nothing else. Failures are
+//! rescheduled with exponential backoff; after `max_attempts` a message is marked failed and
+//! kept for inspection. A message whose lease ran out (its worker died mid-send) is claimed
+//! again; mail servers may then see it twice, which is why the lease is long.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +41,7 @@ pub async fn run(
         if *shutdown.borrow() {
             return;
         }
-        let delivered = match deliver_due(&pool, mailer.as_ref(), &settings).await {
+        let delivered = match deliver_due(&pool, mailer.as_ref(), &settings, &shutdown).await {
             Ok(n) => n,
             Err(err) => {
                 tracing::warn!(error = %format!("{err:#}"), "outbox pass failed");
@@ -63,21 +67,46 @@ struct Due {
     attempts: i32,
 }
 
-/// One pass: sends up to 20 due messages. Returns how many were attempted.
+/// How long a claimed message is reserved for the worker that claimed it.
+const LEASE: Duration = Duration::from_secs(120);
+/// The longest one send may take before it counts as failed (well inside the lease).
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Messages claimed per pass.
+const BATCH: i64 = 20;
+
+/// One pass: claims up to 20 due messages and sends them one by one, stopping early when
+/// `shutdown` turns true (the rest are released for the next pass). Returns how many were
+/// attempted.
 pub async fn deliver_due(
     pool: &PgPool,
     mailer: &dyn Mailer,
     settings: &OutboxSettings,
+    shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<usize> {
-    let mut tx = pool.begin().await?;
+    // A secret that expired undelivered is useless to its recipient: it is not sent, and
+    // not kept.
+    sqlx::query("delete from outbox_email where sent_at is null and discard_after < now()")
+        .execute(pool)
+        .await?;
     let due: Vec<Due> = sqlx::query_as(
-        "select id, to_address, reply_to, subject, body_text, attempts from outbox_email
-         where sent_at is null and failed_at is null and next_attempt_at <= now()
-         order by next_attempt_at limit 20 for update skip locked",
+        "update outbox_email set locked_until = now() + make_interval(secs => $1)
+         where id in (
+             select id from outbox_email
+             where sent_at is null and failed_at is null and next_attempt_at <= now()
+               and (locked_until is null or locked_until < now())
+             order by next_attempt_at limit $2 for update skip locked)
+         returning id, to_address, reply_to, subject, body_text, attempts",
     )
-    .fetch_all(&mut *tx)
+    .bind(LEASE.as_secs_f64())
+    .bind(BATCH)
+    .fetch_all(pool)
     .await?;
+    let mut attempted = 0;
     for message in &due {
+        if *shutdown.borrow() {
+            break;
+        }
+        attempted += 1;
         let email = OutgoingEmail {
             to: message.to_address.clone(),
             reply_to: message.reply_to.clone(),
@@ -85,13 +114,25 @@ pub async fn deliver_due(
             body: message.body_text.clone(),
         };
         let attempts = message.attempts + 1;
-        match mailer.send(&email).await {
+        let sent = match tokio::time::timeout(SEND_TIMEOUT, mailer.send(&email)).await {
+            Ok(result) => result,
+            Err(_) => Err(anyhow::anyhow!(
+                "the mail server did not answer within {SEND_TIMEOUT:?}"
+            )),
+        };
+        match sent {
             Ok(()) => {
-                sqlx::query("update outbox_email set sent_at = now(), attempts = $2, last_error = null where id = $1")
-                    .bind(message.id)
-                    .bind(attempts)
-                    .execute(&mut *tx)
-                    .await?;
+                // A delivered secret's body is emptied at once.
+                sqlx::query(
+                    "update outbox_email set sent_at = now(), attempts = $2, last_error = null,
+                         locked_until = null,
+                         body_text = case when sensitive then '' else body_text end
+                     where id = $1",
+                )
+                .bind(message.id)
+                .bind(attempts)
+                .execute(pool)
+                .await?;
             }
             Err(err) => {
                 let error = format!("{err:#}");
@@ -101,7 +142,8 @@ pub async fn deliver_due(
                 sqlx::query(
                     "update outbox_email set attempts = $2, last_error = left($3, 1000),
                          next_attempt_at = now() + make_interval(secs => $4),
-                         failed_at = case when $5 then now() end
+                         failed_at = case when $5 then now() end,
+                         locked_until = null
                      where id = $1",
                 )
                 .bind(message.id)
@@ -109,13 +151,20 @@ pub async fn deliver_due(
                 .bind(&error)
                 .bind(delay.as_secs_f64())
                 .bind(give_up)
-                .execute(&mut *tx)
+                .execute(pool)
                 .await?;
             }
         }
     }
-    tx.commit().await?;
-    Ok(due.len())
+    // Claimed but not attempted (shutting down): free for the next pass or replica.
+    let unattempted: Vec<Uuid> = due[attempted..].iter().map(|m| m.id).collect();
+    if !unattempted.is_empty() {
+        sqlx::query("update outbox_email set locked_until = null where id = any($1)")
+            .bind(&unattempted)
+            .execute(pool)
+            .await?;
+    }
+    Ok(attempted)
 }
 
 #[cfg(test)]

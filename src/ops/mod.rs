@@ -20,6 +20,10 @@ pub struct ApiDocs {
     pub html: String,
 }
 
+/// Whether this listener serves `/metrics` (false on the public one when
+/// `APP_METRICS_ADDR` moves it elsewhere).
+pub struct MetricsServedHere(pub bool);
+
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     #[schema(example = "ok")]
@@ -65,12 +69,23 @@ pub async fn readyz(pool: web::Data<PgPool>) -> Result<web::Json<Health>, ApiErr
 
 /// Prometheus text exposition: request counts and latencies by route pattern and status,
 /// database pool gauges.
-#[utoipa::path(tag = "operational", responses((status = 200, content_type = "text/plain", body = String)))]
+/// With `APP_METRICS_ADDR` set it is served only there, and is 404 on the public listener.
+#[utoipa::path(
+    tag = "operational",
+    responses(
+        (status = 200, content_type = "text/plain", body = String),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "Served on `APP_METRICS_ADDR` instead"),
+    )
+)]
 #[get("/metrics")]
 pub async fn metrics(
     metrics: web::Data<HttpMetrics>,
     pool: web::Data<PgPool>,
+    here: web::Data<MetricsServedHere>,
 ) -> Result<HttpResponse, ApiError> {
+    if !here.0 {
+        return Err(ApiError::not_found());
+    }
     let text = metrics.render(&pool)?;
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))

@@ -47,7 +47,7 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
     // Rejected with a reason the therapist sees.
     let reason = "Please add your license expiry and a photo.";
     let rejected = app
-        .post_as(
+        .decide(
             &format!("/v1/admin/listings/{id}/reject"),
             &admin,
             &json!({"reason": reason}),
@@ -96,7 +96,7 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
     let license = full["licenses"][0]["id"].as_str().unwrap().to_owned();
     let certification = full["certifications"][0]["id"].as_str().unwrap().to_owned();
     let verified = app
-        .post_as(
+        .decide(
             &format!("/v1/admin/licenses/{license}/verify"),
             &admin,
             &json!({"status": "verified", "note": "board site"}),
@@ -104,7 +104,7 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
         .await;
     assert_eq!(verified.status(), 200);
     let verified = app
-        .post_as(
+        .decide(
             &format!("/v1/admin/certifications/{certification}/verify"),
             &admin,
             &json!({"status": "verified"}),
@@ -112,7 +112,7 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
         .await;
     assert_eq!(verified.status(), 200);
     let approved: Value = app
-        .post_as(
+        .decide(
             &format!("/v1/admin/listings/{id}/approve"),
             &admin,
             &json!({}),
@@ -249,7 +249,7 @@ async fn illegal_transitions_are_409_and_change_nothing() {
     let published = access(&submitted_therapist(&app, "published@example.com").await);
     let published_id = listing_id(&app, &published).await;
     assert_eq!(
-        app.post_as(
+        app.decide(
             &format!("/v1/admin/listings/{published_id}/approve"),
             &admin,
             &json!({})
@@ -293,7 +293,7 @@ async fn illegal_transitions_are_409_and_change_nothing() {
         .await
         .unwrap();
     for (path, body) in &cases {
-        assert_problem(app.post_as(path, &admin, body).await, 409, "invalid_state").await;
+        assert_problem(app.decide(path, &admin, body).await, 409, "invalid_state").await;
     }
     let after: Vec<(String, i32)> =
         sqlx::query_as("select status::text, version from listing order by id")
@@ -358,7 +358,7 @@ async fn illegal_transitions_are_409_and_change_nothing() {
     assert_eq!(empty["errors"][0]["field"], "reason");
     let missing = uuid::Uuid::now_v7();
     assert_problem(
-        app.post_as(
+        app.decide(
             &format!("/v1/admin/listings/{missing}/approve"),
             &admin,
             &json!({}),

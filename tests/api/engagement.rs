@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, TestAppBuilder, access, assert_problem};
 use crate::listing::submitted_therapist;
 
 /// A therapist with a published listing: (access token, listing id, slug, sign-in email).
-async fn published_therapist(app: &TestApp, email: &str) -> (String, Uuid, String) {
+pub async fn published_therapist(app: &TestApp, email: &str) -> (String, Uuid, String) {
     let token = access(&submitted_therapist(app, email).await);
     let listing: Value = app
         .get_as("/v1/me/listing", &token)
@@ -606,7 +606,7 @@ async fn three_clients_reporting_unreachable_unconfirm_availability_until_confir
     );
     assert_eq!(
         report(
-            "203.0.113.2",
+            "198.51.100.2",
             json!({"reason": "not_accepting", "details": "Said she is full"})
         )
         .await
@@ -618,7 +618,7 @@ async fn three_clients_reporting_unreachable_unconfirm_availability_until_confir
         true
     );
     assert_eq!(
-        report("203.0.113.3", json!({"reason": "unreachable"}))
+        report("192.0.2.3", json!({"reason": "unreachable"}))
             .await
             .status(),
         202

@@ -255,6 +255,8 @@ impl Drop for TestDatabase {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The `/metrics` listener's port, with `APP_METRICS_ADDR`.
+    pub metrics_port: Option<u16>,
     /// Checks every answer against the OpenAPI document (see `contract`).
     pub client: ContractClient,
     /// A pool on the test's database, for setting up and asserting stored state.
@@ -376,6 +378,7 @@ impl TestAppBuilder {
             .await
             .expect("building the application");
         let port = app.port();
+        let metrics_port = app.metrics_port();
         tokio::spawn(app.run());
 
         let db = PgPoolOptions::new()
@@ -386,6 +389,7 @@ impl TestAppBuilder {
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
+            metrics_port,
             client: ContractClient::new(),
             db,
             mail_dir,
@@ -631,6 +635,47 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// An admin decision (`…/approve`, `…/reject`, `…/verify`, or any admin POST on a listing)
+    /// sent with `If-Match`: the ETag of the listing as the admin reads it now.
+    pub async fn decide(&self, path: &str, admin_token: &str, body: &Value) -> reqwest::Response {
+        let segments: Vec<&str> = path.split('/').collect();
+        let listing_id: Option<uuid::Uuid> = match segments.as_slice() {
+            ["", "v1", "admin", "listings", id, _] => id.parse().ok(),
+            [
+                "",
+                "v1",
+                "admin",
+                table @ ("licenses" | "certifications"),
+                id,
+                _,
+            ] => {
+                let sql = format!(
+                    "select listing_id from {} where id = $1",
+                    table.trim_end_matches('s')
+                );
+                match id.parse::<uuid::Uuid>() {
+                    Ok(id) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(&self.db)
+                        .await
+                        .expect("credential lookup"),
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        let mut request = self.client.post(self.url(path)).bearer_auth(admin_token);
+        if let Some(listing_id) = listing_id {
+            let read = self
+                .get_as(&format!("/v1/admin/listings/{listing_id}"), admin_token)
+                .await;
+            if let Some(etag) = read.headers().get("etag") {
+                request = request.header("if-match", etag.to_str().expect("etag").to_owned());
+            }
+        }
+        request.json(body).send().await.expect("request")
     }
 
     pub async fn post_as(&self, path: &str, access_token: &str, body: &Value) -> reqwest::Response {

@@ -713,7 +713,7 @@ async fn editing_a_verified_credential_resets_it_and_offices_are_capped() {
     let problem = assert_problem(
         app.post_as("/v1/me/listing/offices", &token, &sixth).await,
         422,
-        "validation_failed",
+        "limit_reached",
     )
     .await;
     assert_eq!(problem["errors"][0]["code"], "limit_reached");

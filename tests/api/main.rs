@@ -11,6 +11,7 @@ mod embedded;
 mod engagement;
 mod errors;
 mod fixtures;
+mod hardening;
 mod helpers;
 mod listing;
 mod operational;
