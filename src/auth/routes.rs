@@ -197,6 +197,26 @@ fn check_length(field: &str, value: &str, max: usize, errors: &mut Vec<FieldErro
     }
 }
 
+/// 429 when this network waits for this account, or when the account took its day's
+/// failures and needs a password reset (a different message: waiting will not help).
+async fn refuse_if_throttled(pool: &PgPool, key: &[u8], network: &str) -> Result<(), ApiError> {
+    if store::reset_required(pool, key).await? {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many failed sign-ins for this account today: reset the password by email to sign in again.",
+        )
+        .with_retry_after(86_400));
+    }
+    if let Some(seconds) = store::locked_for(pool, key, network).await? {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many failed sign-ins for this address from your network; try again later.",
+        )
+        .with_retry_after(seconds as u64));
+    }
+    Ok(())
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::new(
         ErrorCode::InvalidCredentials,
@@ -480,20 +500,10 @@ pub async fn login(
         return Err(ApiError::validation(errors));
     }
     let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        LOGIN_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    let network = crate::http::client_ip::network_key(ip);
+    rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &network).await?;
     let key = email_key(&email);
-    if let Some(seconds) = store::locked_for(pool.get_ref(), &key).await? {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "Too many failed sign-ins for this address; try again later.",
-        )
-        .with_retry_after(seconds as u64));
-    }
+    refuse_if_throttled(pool.get_ref(), &key, &network).await?;
 
     let account = match Email::parse(&email) {
         Ok(email) => store::find_by_email(pool.get_ref(), email.as_str()).await?,
@@ -508,17 +518,19 @@ pub async fn login(
         .await?;
     let Verification::Match { needs_rehash } = verification else {
         let mut tx = pool.begin().await?;
-        let lock = store::record_failure(&mut *tx, &key).await?;
+        let outcome = store::record_failure(&mut tx, &key, &network).await?;
         let mut entry = AuditEntry::new(Actor::Anonymous, "auth.login_failed").ip(ip);
         if let Some(account) = &account {
             entry = entry.target("account", account.id);
         }
         entry.record(&mut tx).await?;
-        if let Some(seconds) = lock {
-            store::lock(&mut *tx, &key, seconds).await?;
+        if outcome.lock_seconds.is_some() || outcome.reset_now_required {
             let mut entry = AuditEntry::new(Actor::Anonymous, "auth.lockout")
                 .ip(ip)
-                .details(json!({ "seconds": seconds }));
+                .details(json!({
+                    "network_wait_seconds": outcome.lock_seconds,
+                    "reset_required": outcome.reset_now_required,
+                }));
             if let Some(account) = &account {
                 entry = entry.target("account", account.id);
             }
@@ -529,7 +541,7 @@ pub async fn login(
     };
     // A correct password means an account exists.
     let mut account = account.ok_or_else(invalid_credentials)?;
-    store::clear_failures(pool.get_ref(), &key).await?;
+    store::clear_failures(pool.get_ref(), &key, &network).await?;
     if account.status == "suspended" {
         return Err(ApiError::new(
             ErrorCode::AccountSuspended,
@@ -773,7 +785,7 @@ pub async fn confirm_password_reset(
     .fetch_one(&mut *tx)
     .await?;
     store::revoke_all_sessions(&mut *tx, account_id, "password_reset", None).await?;
-    store::clear_failures(&mut *tx, &email_key(&email)).await?;
+    store::clear_all_failures(&mut tx, &email_key(&email)).await?;
     enqueue(&mut tx, &templates::password_changed(&email)).await?;
     AuditEntry::new(Actor::Anonymous, "auth.password_reset")
         .target("account", account_id)
@@ -842,23 +854,17 @@ pub async fn change_password(
     )
     .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;
     let key = email_key(&account.email);
-    if let Some(seconds) = store::locked_for(pool.get_ref(), &key).await? {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "Too many failed attempts; try again later.",
-        )
-        .with_retry_after(seconds as u64));
-    }
     let ip = client_ip(&req, &config.trusted_proxies);
+    let network = crate::http::client_ip::network_key(ip);
+    refuse_if_throttled(pool.get_ref(), &key, &network).await?;
     let current = SecretString::from(body.current_password);
     if passwords
         .verify(&current, Some(&account.password_hash))
         .await?
         == Verification::Mismatch
     {
-        if let Some(seconds) = store::record_failure(pool.get_ref(), &key).await? {
-            store::lock(pool.get_ref(), &key, seconds).await?;
-        }
+        let mut conn = pool.acquire().await?;
+        store::record_failure(&mut conn, &key, &network).await?;
         return Err(ApiError::field(
             "current_password",
             "incorrect",

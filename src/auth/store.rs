@@ -339,59 +339,131 @@ pub async fn token_state(
 }
 
 // --- Sign-in throttling -------------------------------------------------------------------
+//
+// Failures are counted per (account, client network): after `FREE_FAILURES` in a row from
+// one network, that network waits a minute, doubling with each further failure up to an
+// hour, while the owner signs in from anywhere else. Across networks an account takes at
+// most `DAILY_FAILURES` a day; then sign-in needs a password reset by email.
 
-/// Consecutive failures before an address is locked.
+/// Consecutive failures from one network before it waits.
 pub const FREE_FAILURES: i32 = 5;
+/// Failures an account takes in a day, from every network together.
+pub const DAILY_FAILURES: i32 = 100;
 
-/// Seconds left on the lock of this address, if it is locked.
-pub async fn locked_for(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<Option<i64>> {
+/// Seconds this network still waits before trying this account again, if it waits.
+pub async fn locked_for(
+    db: impl PgExecutor<'_>,
+    email_key: &[u8],
+    network: &str,
+) -> sqlx::Result<Option<i64>> {
     let seconds: Option<f64> = sqlx::query_scalar(
         "select extract(epoch from locked_until - now())::float8 from login_throttle
-         where email_key = $1 and locked_until > now()",
+         where email_key = $1 and network = $2 and locked_until > now()",
     )
     .bind(email_key)
+    .bind(network)
     .fetch_optional(db)
     .await?;
     Ok(seconds.map(|s| s.ceil().max(1.0) as i64))
 }
 
-/// Counts a failure. From the fifth in a row the address is locked for a minute, doubling
-/// with each further failure up to an hour. Failures older than an hour are forgotten.
-/// Returns the lock in seconds when this failure set one.
+/// True when the account took its day's failures: only a password reset opens it again.
+pub async fn reset_required(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar::<_, bool>(
+        "select true from login_daily_failure where email_key = $1 and reset_required_at is not null",
+    )
+    .bind(email_key)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(false))
+}
+
+/// What one failure set: a wait for its network (seconds), and whether it was the day's
+/// last the account takes.
+#[derive(Debug, Default)]
+pub struct FailureOutcome {
+    pub lock_seconds: Option<i64>,
+    pub reset_now_required: bool,
+}
+
+/// Counts a failure from `network`. Failures older than an hour are forgotten for the
+/// network's count; the account's daily count restarts a day after its first failure.
 pub async fn record_failure(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     email_key: &[u8],
-) -> sqlx::Result<Option<i64>> {
+    network: &str,
+) -> sqlx::Result<FailureOutcome> {
     let failures: i32 = sqlx::query_scalar(
-        "insert into login_throttle as t (email_key, failures, last_failure_at) values ($1, 1, now())
-         on conflict (email_key) do update set
+        "insert into login_throttle as t (email_key, network, failures, last_failure_at)
+         values ($1, $2, 1, now())
+         on conflict (email_key, network) do update set
              failures = case when t.last_failure_at < now() - interval '1 hour' then 1 else t.failures + 1 end,
              last_failure_at = now()
          returning failures",
     )
     .bind(email_key)
-    .fetch_one(db)
+    .bind(network)
+    .fetch_one(&mut *conn)
     .await?;
-    if failures < FREE_FAILURES {
-        return Ok(None);
+    let mut outcome = FailureOutcome::default();
+    if failures >= FREE_FAILURES {
+        let seconds = (60i64 << (failures - FREE_FAILURES).min(6)).min(3600);
+        sqlx::query(
+            "update login_throttle set locked_until = now() + make_interval(secs => $3)
+             where email_key = $1 and network = $2",
+        )
+        .bind(email_key)
+        .bind(network)
+        .bind(seconds as f64)
+        .execute(&mut *conn)
+        .await?;
+        outcome.lock_seconds = Some(seconds);
     }
-    let seconds = (60i64 << (failures - FREE_FAILURES).min(6)).min(3600);
-    Ok(Some(seconds))
+    let (daily, already): (i32, bool) = sqlx::query_as(
+        "insert into login_daily_failure as d (email_key, failures, window_start) values ($1, 1, now())
+         on conflict (email_key) do update set
+             failures = case when d.window_start < now() - interval '1 day' then 1 else d.failures + 1 end,
+             window_start = case when d.window_start < now() - interval '1 day' then now() else d.window_start end
+         returning failures, reset_required_at is not null",
+    )
+    .bind(email_key)
+    .fetch_one(&mut *conn)
+    .await?;
+    if daily >= DAILY_FAILURES && !already {
+        sqlx::query(
+            "update login_daily_failure set reset_required_at = now() where email_key = $1",
+        )
+        .bind(email_key)
+        .execute(&mut *conn)
+        .await?;
+        outcome.reset_now_required = true;
+    }
+    Ok(outcome)
 }
 
-pub async fn lock(db: impl PgExecutor<'_>, email_key: &[u8], seconds: i64) -> sqlx::Result<()> {
-    sqlx::query("update login_throttle set locked_until = now() + make_interval(secs => $2) where email_key = $1")
+/// A successful sign-in from `network` clears that network's count.
+pub async fn clear_failures(
+    db: impl PgExecutor<'_>,
+    email_key: &[u8],
+    network: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from login_throttle where email_key = $1 and network = $2")
         .bind(email_key)
-        .bind(seconds as f64)
+        .bind(network)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn clear_failures(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<()> {
+/// A password reset clears every count of the account, the daily one included.
+pub async fn clear_all_failures(conn: &mut PgConnection, email_key: &[u8]) -> sqlx::Result<()> {
     sqlx::query("delete from login_throttle where email_key = $1")
         .bind(email_key)
-        .execute(db)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from login_daily_failure where email_key = $1")
+        .bind(email_key)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

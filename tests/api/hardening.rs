@@ -776,3 +776,91 @@ async fn one_network_cannot_mark_listings_unconfirmed_or_smear_many() {
         "one /24 reported 11 times in a day without a limit"
     );
 }
+
+#[tokio::test]
+async fn someone_elses_guesses_never_lock_the_owner_out() {
+    let app = TestAppBuilder::default()
+        .env("APP_TRUSTED_PROXIES", "127.0.0.0/8")
+        .spawn()
+        .await;
+    app.verified_therapist("owner@example.com").await;
+    let login = |ip: String, password: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/v1/auth/login"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({"email": "owner@example.com", "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Five wrong guesses from one network: that network waits.
+    for _ in 0..5 {
+        assert_eq!(
+            login("203.0.113.66".into(), "wrong guess here")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_problem(
+        login("203.0.113.66".into(), crate::helpers::PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // The owner, elsewhere, signs in.
+    assert_eq!(
+        login("198.51.100.20".into(), crate::helpers::PASSWORD)
+            .await
+            .status(),
+        200
+    );
+
+    // A hundred failures in a day (the five above included) from many networks, none of
+    // them waiting: sign-in then needs a reset by email.
+    for n in 0..95 {
+        let status = login(format!("192.0.2.{}", n / 4), "wrong guess here")
+            .await
+            .status();
+        assert_eq!(status, 401, "failure {}", n + 6);
+    }
+    let refused = assert_problem(
+        login("198.51.100.21".into(), crate::helpers::PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("reset the password")
+    );
+    let reset = app
+        .post_json(
+            "/v1/auth/password-reset",
+            &json!({"email": "owner@example.com"}),
+        )
+        .await;
+    assert_eq!(reset.status(), 202);
+    let token = crate::helpers::token_in(&app.email_to("owner@example.com", "Reset").await);
+    let confirmed = app
+        .post_json(
+            "/v1/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "a fresh and private phrase"}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 204);
+    let again = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("x-forwarded-for", "198.51.100.21")
+        .json(&json!({"email": "owner@example.com", "password": "a fresh and private phrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "the reset unlocks sign-in");
+}
