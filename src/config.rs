@@ -73,6 +73,8 @@ pub struct Config {
     /// HMAC key for access tokens. `None` only on the embedded default, where a key is
     /// generated once and kept beside the cluster.
     pub jwt_secret: Option<SecretString>,
+    /// The master secret before the last rotation: what it signed stays valid.
+    pub jwt_previous_secret: Option<SecretString>,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub cors_allowed_origins: Vec<String>,
@@ -126,7 +128,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "APP_JWT_SECRET",
         "generated on the embedded default",
-        "HMAC key for access tokens, at least 32 bytes; required with DATABASE_URL",
+        "master secret (at least 32 bytes) the keys for tokens, cursors and TOTP secrets derive from; required with DATABASE_URL",
+    ),
+    (
+        "APP_JWT_PREVIOUS_SECRET",
+        "unset",
+        "the master secret before a rotation: tokens and cursors it signed stay valid until they expire",
     ),
     (
         "APP_LOG_FORMAT",
@@ -294,6 +301,17 @@ impl Config {
                 ));
             }
             _ => {}
+        }
+
+        let jwt_previous_secret = get("APP_JWT_PREVIOUS_SECRET").map(SecretString::from);
+        if jwt_previous_secret
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().len() < 32)
+        {
+            return Err(invalid(
+                "APP_JWT_PREVIOUS_SECRET",
+                "must be at least 32 bytes long",
+            ));
         }
 
         let log_format = parse_or(
@@ -475,6 +493,7 @@ impl Config {
             workers,
             database,
             jwt_secret,
+            jwt_previous_secret,
             log_format,
             log_filter,
             cors_allowed_origins,

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod inquiries;
+pub mod keys;
 pub mod listings;
 pub mod mail;
 pub mod maintenance;

@@ -80,8 +80,12 @@ impl Application {
             .jwt_secret
             .clone()
             .context("APP_JWT_SECRET is not set")?;
-        let keys = web::Data::new(TokenKeys::new(&jwt_secret));
-        let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(&jwt_secret));
+        let previous = config.jwt_previous_secret.as_ref();
+        let keys = web::Data::new(TokenKeys::new(&jwt_secret, previous));
+        let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(
+            &jwt_secret,
+            previous,
+        ));
         let search_gate = web::Data::new(crate::directory::gate::SearchGate::new(
             config.search_concurrency,
             config.database.acquire_timeout,

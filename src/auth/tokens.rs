@@ -4,11 +4,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::keys::{self, Purpose};
 
 pub const ISSUER: &str = "therapist-directory";
 pub const AUDIENCE: &str = "therapist-directory-api";
@@ -30,25 +32,41 @@ pub struct AccessClaims {
     pub ver: i32,
 }
 
+/// Signs access tokens with a key derived from the current master secret, named by its
+/// `kid`; verifies tokens signed under the current or the previous master (a rotation
+/// signs nobody out), chosen by `kid`.
 #[derive(Clone)]
 pub struct TokenKeys {
+    kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
 }
 
 impl TokenKeys {
-    pub fn new(secret: &SecretString) -> Self {
-        let bytes = secret.expose_secret().as_bytes();
+    pub fn new(current: &SecretString, previous: Option<&SecretString>) -> Self {
         // Pinned to HS256: a token naming any other algorithm ("none" included) is refused.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
         validation.leeway = 5;
+        let named = |master: &SecretString| {
+            let key = keys::derive(master, Purpose::AccessTokens);
+            (keys::key_id(&key), key)
+        };
+        let (kid, signing) = named(current);
+        let decoding = std::iter::once(current)
+            .chain(previous)
+            .map(|master| {
+                let (kid, key) = named(master);
+                (kid, DecodingKey::from_secret(&key))
+            })
+            .collect();
         TokenKeys {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
+            kid,
+            encoding: EncodingKey::from_secret(&signing),
+            decoding,
             validation,
         }
     }
@@ -73,11 +91,9 @@ impl TokenKeys {
             sid: session,
             ver: version,
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
     /// The claims of a valid token; `None` for anything else (bad signature, other
@@ -86,7 +102,10 @@ impl TokenKeys {
         if token.len() > 4096 {
             return None;
         }
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        // A token names its key; one naming none, or an unknown one, is refused.
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        let (_, key) = self.decoding.iter().find(|(known, _)| *known == kid)?;
+        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .ok()
             .map(|data| data.claims)
             .filter(|claims| {
@@ -111,7 +130,7 @@ mod tests {
     use super::*;
 
     fn keys() -> TokenKeys {
-        TokenKeys::new(&SecretString::from("k".repeat(40)))
+        TokenKeys::new(&SecretString::from("k".repeat(40)), None)
     }
 
     #[test]
@@ -139,7 +158,7 @@ mod tests {
                 OffsetDateTime::now_utc(),
             )
             .unwrap();
-        let other = TokenKeys::new(&SecretString::from("z".repeat(40)));
+        let other = TokenKeys::new(&SecretString::from("z".repeat(40)), None);
         assert!(other.verify(&token).is_none());
         let old = keys()
             .issue(
@@ -151,6 +170,42 @@ mod tests {
             )
             .unwrap();
         assert!(keys().verify(&old).is_none());
+    }
+
+    #[test]
+    fn a_rotation_keeps_tokens_of_the_previous_secret_valid() {
+        let old = SecretString::from("k".repeat(40));
+        let new = SecretString::from("n".repeat(40));
+        let token = keys()
+            .issue(
+                Uuid::now_v7(),
+                "therapist",
+                Uuid::now_v7(),
+                0,
+                OffsetDateTime::now_utc(),
+            )
+            .unwrap();
+        let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+        assert_eq!(kid.len(), 16);
+        assert!(TokenKeys::new(&new, Some(&old)).verify(&token).is_some());
+        assert!(TokenKeys::new(&new, None).verify(&token).is_none());
+        let fresh = TokenKeys::new(&new, Some(&old))
+            .issue(
+                Uuid::now_v7(),
+                "therapist",
+                Uuid::now_v7(),
+                0,
+                OffsetDateTime::now_utc(),
+            )
+            .unwrap();
+        assert_ne!(
+            jsonwebtoken::decode_header(&fresh).unwrap().kid.unwrap(),
+            kid
+        );
+        assert!(
+            keys().verify(&fresh).is_none(),
+            "the old master never learns the new key"
+        );
     }
 
     #[test]

@@ -5,25 +5,36 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::keys::{self, Purpose};
 
+/// Cursor keys derived from the master secret (`crate::keys`): cursors are signed with the
+/// current one and read under the current or the previous (a rotation breaks no page walk);
+/// reporter pseudonyms have a key of their own.
 #[derive(Clone)]
-pub struct CursorKey(Vec<u8>);
+pub struct CursorKey {
+    signing: [u8; 32],
+    previous: Option<[u8; 32]>,
+    pseudonyms: [u8; 32],
+}
 
 impl CursorKey {
-    /// Derived from the token secret, so there is one secret to manage.
-    pub fn derive(secret: &SecretString) -> Self {
-        CursorKey(tag(secret.expose_secret().as_bytes(), b"pagination-cursor"))
+    pub fn derive(current: &SecretString, previous: Option<&SecretString>) -> Self {
+        CursorKey {
+            signing: keys::derive(current, Purpose::PaginationCursors),
+            previous: previous.map(|p| keys::derive(p, Purpose::PaginationCursors)),
+            pseudonyms: keys::derive(current, Purpose::ReporterPseudonyms),
+        }
     }
 
     pub fn encode<T: Serialize>(&self, position: &T) -> String {
         let json = serde_json::to_vec(position).unwrap_or_default();
-        let mac = &tag(&self.0, &json)[..16];
+        let mac = &tag(&self.signing, &json)[..16];
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&json),
@@ -34,9 +45,7 @@ impl CursorKey {
     /// A keyed hash of `value` (a client address, say): equal inputs give equal outputs, so
     /// records can be told apart by client without storing the address itself.
     pub fn pseudonym(&self, value: &str) -> String {
-        let mut input = b"pseudonym:".to_vec();
-        input.extend_from_slice(value.as_bytes());
-        tag(&self.0, &input)[..16]
+        tag(&self.pseudonyms, value.as_bytes())[..16]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
@@ -56,9 +65,15 @@ impl CursorKey {
         let (body, mac) = cursor.split_once('.').ok_or_else(invalid)?;
         let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let mac = URL_SAFE_NO_PAD.decode(mac).map_err(|_| invalid())?;
-        let mut check = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).map_err(|_| invalid())?;
-        check.update(&json);
-        check.verify_truncated_left(&mac).map_err(|_| invalid())?;
+        let signed_by = |key: &[u8]| {
+            <Hmac<Sha256> as Mac>::new_from_slice(key).is_ok_and(|mut check| {
+                check.update(&json);
+                check.verify_truncated_left(&mac).is_ok()
+            })
+        };
+        if !(signed_by(&self.signing) || self.previous.is_some_and(|p| signed_by(&p))) {
+            return Err(invalid());
+        }
         serde_json::from_slice(&json).map_err(|_| invalid())
     }
 }
@@ -79,7 +94,7 @@ mod tests {
         /// Whatever a client sends as a cursor, decoding answers an error, never a panic.
         #[test]
         fn arbitrary_cursors_are_refused_without_panicking(cursor in any::<String>(), ascii in "[A-Za-z0-9_.~-]{0,200}") {
-            let key = CursorKey::derive(&SecretString::from("k".repeat(40)));
+            let key = CursorKey::derive(&SecretString::from("k".repeat(40)), None);
             prop_assert!(key.decode::<(i64, String)>(&cursor).is_err());
             prop_assert!(key.decode::<(i64, String)>(&ascii).is_err());
         }
@@ -87,7 +102,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_tampering() {
-        let key = CursorKey::derive(&SecretString::from("k".repeat(40)));
+        let key = CursorKey::derive(&SecretString::from("k".repeat(40)), None);
         let cursor = key.encode(&("2026-11-26T00:00:00Z", 42));
         let back: (String, i32) = key.decode(&cursor).unwrap();
         assert_eq!(back, ("2026-11-26T00:00:00Z".to_owned(), 42));
@@ -105,7 +120,7 @@ mod tests {
                 .is_err()
         );
         assert!(key.decode::<(String, i32)>("garbage").is_err());
-        let other = CursorKey::derive(&SecretString::from("z".repeat(40)));
+        let other = CursorKey::derive(&SecretString::from("z".repeat(40)), None);
         assert!(other.decode::<(String, i32)>(&cursor).is_err());
     }
 }

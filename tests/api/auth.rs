@@ -297,13 +297,17 @@ fn claims(sub: &str, overrides: Value) -> Value {
     base
 }
 
+/// Signs as the service does: with the access-token key derived from `secret`, named by
+/// its `kid`.
 fn sign(alg: Algorithm, claims: &Value, secret: &str) -> String {
-    jsonwebtoken::encode(
-        &Header::new(alg),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
+    use therapist_directory::keys::{Purpose, derive, key_id};
+    let key = derive(
+        &secrecy::SecretString::from(secret.to_owned()),
+        Purpose::AccessTokens,
+    );
+    let mut header = Header::new(alg);
+    header.kid = Some(key_id(&key));
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&key)).unwrap()
 }
 
 #[tokio::test]

@@ -864,3 +864,49 @@ async fn someone_elses_guesses_never_lock_the_owner_out() {
         .unwrap();
     assert_eq!(again.status(), 200, "the reset unlocks sign-in");
 }
+
+#[tokio::test]
+async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
+    let old_secret = crate::helpers::TEST_JWT_SECRET;
+    let new_secret = "a-new-master-secret-a-new-master-secret-0123";
+    let app = crate::helpers::spawn_app().await;
+    for i in 0..3 {
+        crate::fixtures::listing(&app.db, &format!("rotation-{i}"), "published").await;
+    }
+    let token = crate::helpers::access(&app.verified_therapist("rotated@example.com").await);
+    let page: Value = app
+        .get("/v1/therapists?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+
+    let rotated = TestAppBuilder::default()
+        .database(app.database.clone())
+        .env("APP_JWT_SECRET", new_secret)
+        .env("APP_JWT_PREVIOUS_SECRET", old_secret)
+        .spawn()
+        .await;
+    assert_eq!(rotated.get_as("/v1/me", &token).await.status(), 200);
+    let next = rotated
+        .get(&format!("/v1/therapists?limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(next.status(), 200);
+
+    // Once the previous secret is dropped, its tokens and cursors are refused.
+    let after = TestAppBuilder::default()
+        .database(app.database.clone())
+        .env("APP_JWT_SECRET", new_secret)
+        .spawn()
+        .await;
+    assert_problem(after.get_as("/v1/me", &token).await, 401, "invalid_token").await;
+    assert_problem(
+        after
+            .get(&format!("/v1/therapists?limit=1&cursor={cursor}"))
+            .await,
+        400,
+        "invalid_cursor",
+    )
+    .await;
+}

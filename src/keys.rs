@@ -1,0 +1,75 @@
+//! Keys derived from the service's master secret (`APP_JWT_SECRET`), one per purpose, with
+//! HKDF-SHA256 (RFC 5869): a key used for one purpose tells nothing about another, and
+//! the master secret itself signs nothing. `APP_JWT_PREVIOUS_SECRET` keeps what the
+//! previous master signed (access tokens, cursors) valid through a rotation.
+
+use hkdf::Hkdf;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+/// What a derived key is for; its name is the HKDF `info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    AccessTokens,
+    PaginationCursors,
+    ReporterPseudonyms,
+    TotpSecrets,
+}
+
+impl Purpose {
+    fn info(self) -> &'static [u8] {
+        match self {
+            Purpose::AccessTokens => b"therapist-directory access-token signing v1",
+            Purpose::PaginationCursors => b"therapist-directory pagination cursors v1",
+            Purpose::ReporterPseudonyms => b"therapist-directory reporter pseudonyms v1",
+            Purpose::TotpSecrets => b"therapist-directory totp secret encryption v1",
+        }
+    }
+}
+
+/// The 32-byte key for `purpose` under `master`.
+pub fn derive(master: &SecretString, purpose: Purpose) -> [u8; 32] {
+    let hkdf = Hkdf::<Sha256>::new(
+        Some(b"therapist-directory"),
+        master.expose_secret().as_bytes(),
+    );
+    let mut key = [0u8; 32];
+    // 32 bytes is far below HKDF-SHA256's limit (255 × 32): this cannot fail.
+    hkdf.expand(purpose.info(), &mut key)
+        .unwrap_or_else(|_| unreachable!());
+    key
+}
+
+/// A public name for a derived key (the `kid` of the tokens it signs): a hash of the key,
+/// which reveals nothing about it.
+pub fn key_id(key: &[u8]) -> String {
+    Sha256::digest(key)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_purpose_and_master_gives_its_own_key() {
+        let a = SecretString::from("a".repeat(40));
+        let b = SecretString::from("b".repeat(40));
+        let all = [
+            Purpose::AccessTokens,
+            Purpose::PaginationCursors,
+            Purpose::ReporterPseudonyms,
+            Purpose::TotpSecrets,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for purpose in all {
+            assert!(seen.insert(derive(&a, purpose)));
+            assert!(seen.insert(derive(&b, purpose)));
+            assert_eq!(derive(&a, purpose), derive(&a, purpose));
+            assert_ne!(&derive(&a, purpose)[..], a.expose_secret().as_bytes());
+        }
+        assert_eq!(key_id(&derive(&a, Purpose::AccessTokens)).len(), 16);
+    }
+}
