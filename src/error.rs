@@ -47,9 +47,11 @@ error_codes! {
     AuthenticationRequired => (StatusCode::UNAUTHORIZED, "authentication_required", "Authentication is required"),
     InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token", "The access token is invalid or has expired"),
     InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "The email or password is incorrect"),
+    MfaRequired => (StatusCode::UNAUTHORIZED, "mfa_required", "A second factor is required to sign in"),
     Forbidden => (StatusCode::FORBIDDEN, "forbidden", "This account may not do that"),
     EmailNotVerified => (StatusCode::FORBIDDEN, "email_not_verified", "The email address is not verified yet"),
     AccountSuspended => (StatusCode::FORBIDDEN, "account_suspended", "The account is suspended"),
+    MfaEnrollmentRequired => (StatusCode::FORBIDDEN, "mfa_enrollment_required", "Admins must sign in with a second factor"),
     NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
     MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
     NotAcceptable => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Not acceptable"),
@@ -116,6 +118,16 @@ pub struct Problem {
     pub request_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `mfa_required`: send it with a code to `POST /v1/auth/login/mfa` (5 minutes,
+    /// single use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_token: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Extras {
+    allow: Option<String>,
+    mfa_token: Option<String>,
 }
 
 #[derive(Debug)]
@@ -124,7 +136,8 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     retry_after_secs: Option<u64>,
-    allow: Option<String>,
+    /// Headers and fields only a few answers carry, boxed to keep `ApiError` small.
+    extras: Option<Box<Extras>>,
     /// Only for internal errors: logged, never rendered.
     source: Option<anyhow::Error>,
 }
@@ -148,7 +161,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_secs: None,
-            allow: None,
+            extras: None,
             source: None,
         }
     }
@@ -223,8 +236,22 @@ impl ApiError {
         self
     }
 
+    /// `mfa_required`, carrying the challenge the second step answers.
+    pub fn mfa_required(mfa_token: String) -> Self {
+        ApiError {
+            extras: Some(Box::new(Extras {
+                allow: None,
+                mfa_token: Some(mfa_token),
+            })),
+            ..ApiError::new(
+                ErrorCode::MfaRequired,
+                "Send a code from your authenticator app (or a recovery code) with this mfa_token to POST /v1/auth/login/mfa.",
+            )
+        }
+    }
+
     pub fn with_allow(mut self, methods: String) -> Self {
-        self.allow = Some(methods);
+        self.extras.get_or_insert_with(Default::default).allow = Some(methods);
         self
     }
 
@@ -245,6 +272,7 @@ impl ApiError {
             code: self.code.as_str(),
             request_id: request_id::current().unwrap_or_else(|| "none".into()),
             errors: self.errors.clone(),
+            mfa_token: self.extras.as_ref().and_then(|e| e.mfa_token.clone()),
         }
     }
 }
@@ -318,13 +346,14 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let Some(allow) = &self.allow {
+        if let Some(allow) = self.extras.as_ref().and_then(|e| e.allow.as_ref()) {
             response.insert_header((header::ALLOW, allow.as_str()));
         }
         if matches!(
             self.code,
             ErrorCode::AuthenticationRequired | ErrorCode::InvalidToken
         ) {
+            // (`mfa_required` is a step of signing in, not a bearer challenge.)
             let challenge = if self.code == ErrorCode::InvalidToken {
                 "Bearer error=\"invalid_token\""
             } else {

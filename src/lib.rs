@@ -14,6 +14,7 @@ pub mod keys;
 pub mod listings;
 pub mod mail;
 pub mod maintenance;
+pub mod mfa;
 pub mod openapi;
 pub mod ops;
 pub mod reports;

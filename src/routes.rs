@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use utoipa_actix_web::scope;
 
-use crate::{admin, auth, directory, inquiries, listings, ops, reports, taxonomy};
+use crate::{admin, auth, directory, inquiries, listings, mfa, ops, reports, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -27,12 +27,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::routes::verify_email)
             .service(auth::routes::resend_verification)
             .service(auth::routes::login)
+            .service(mfa::routes::login_mfa)
             .service(auth::routes::refresh)
             .service(auth::routes::logout)
             .service(auth::routes::request_password_reset)
             .service(auth::routes::confirm_password_reset)
             .service(auth::routes::me)
             .service(auth::routes::change_password)
+            .service(mfa::routes::start_totp)
+            .service(mfa::routes::confirm_totp)
+            .service(mfa::routes::remove_totp)
             .service(listings::routes::get_listing)
             .service(listings::routes::patch_listing)
             .service(listings::routes::create_office)

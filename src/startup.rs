@@ -82,6 +82,7 @@ impl Application {
             .context("APP_JWT_SECRET is not set")?;
         let previous = config.jwt_previous_secret.as_ref();
         let keys = web::Data::new(TokenKeys::new(&jwt_secret, previous));
+        let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(&jwt_secret));
         let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(
             &jwt_secret,
             previous,
@@ -170,6 +171,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(metrics_here.clone())
                 .app_data(keys.clone())
+                .app_data(totp_seal.clone())
                 .app_data(cursors.clone())
                 .app_data(search_gate.clone())
                 .app_data(passwords.clone())

@@ -500,6 +500,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The second step of signing in with a second factor: the `mfa_token` of the
+         *     `mfa_required` answer and a TOTP code (each accepted once) or a recovery code (single
+         *     use). Wrong codes are throttled like passwords; five spend the `mfa_token`.
+         */
+        post: operations["login_mfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/logout": {
         parameters: {
             query?: never;
@@ -930,6 +951,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts enrolling a TOTP authenticator: a new secret, not in use until confirmed. Starting
+         *     again before confirming replaces it; with one confirmed already it is 409 (remove it
+         *     first).
+         */
+        post: operations["start_totp"];
+        /**
+         * Removes the authenticator and its recovery codes (the password is required). An admin
+         *     without one is refused admin routes until enrolling again.
+         */
+        delete: operations["remove_totp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirms the enrolment with a current code. From then on signing in needs a code, and
+         *     this session counts as one opened with it. Answers the ten recovery codes, once.
+         */
+        post: operations["confirm_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/password": {
         parameters: {
             query?: never;
@@ -1172,6 +1238,13 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        CodeBody: {
+            /**
+             * @description The 6-digit code the authenticator app shows now.
+             * @example 123456
+             */
+            code: string;
+        };
         /** @enum {string} */
         Community: "lgbtq" | "bipoc" | "veterans" | "first_responders" | "immigrants" | "deaf_hard_of_hearing" | "disabilities" | "neurodivergent" | "students" | "seniors";
         /** @enum {string} */
@@ -1397,6 +1470,12 @@ export interface components {
             /** @description `active` or `suspended`. */
             status: string;
         };
+        MfaLoginRequest: {
+            /** @description A 6-digit TOTP code, or one of the recovery codes. */
+            code: string;
+            /** @description From the `mfa_required` problem of `POST /v1/auth/login`. */
+            mfa_token: string;
+        };
         Modality: {
             description: string;
             /** @example Imago Relationship Therapy */
@@ -1576,6 +1655,9 @@ export interface components {
             wheelchair_accessible?: boolean | null;
             zip?: string | null;
         };
+        PasswordBody: {
+            password: string;
+        };
         /** @enum {string} */
         PaymentMethod: "cash" | "check" | "credit_card" | "debit_card" | "ach" | "paypal" | "venmo" | "zelle" | "hsa" | "fsa";
         /** @enum {string} */
@@ -1589,6 +1671,11 @@ export interface components {
             code: string;
             detail: string;
             errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description With `mfa_required`: send it with a code to `POST /v1/auth/login/mfa` (5 minutes,
+             *     single use).
+             */
+            mfa_token?: string | null;
             /** @description The request's `x-request-id`, for support and logs. */
             request_id: string;
             /** Format: int32 */
@@ -1608,13 +1695,13 @@ export interface components {
         };
         Problem401: components["schemas"]["Problem"] & {
             /** @enum {string} */
-            code?: "authentication_required" | "invalid_token" | "invalid_credentials";
+            code?: "authentication_required" | "invalid_token" | "invalid_credentials" | "mfa_required";
             /** @constant */
             status?: 401;
         };
         Problem403: components["schemas"]["Problem"] & {
             /** @enum {string} */
-            code?: "forbidden" | "email_not_verified" | "account_suspended";
+            code?: "forbidden" | "email_not_verified" | "account_suspended" | "mfa_enrollment_required";
             /** @constant */
             status?: 403;
         };
@@ -1809,6 +1896,10 @@ export interface components {
         Received: {
             /** @example received */
             status: string;
+        };
+        RecoveryCodes: {
+            /** @description Ten single-use codes for when the authenticator is lost; shown once, stored hashed. */
+            recovery_codes: string[];
         };
         RefreshRequest: {
             refresh_token: string;
@@ -2023,6 +2114,15 @@ export interface components {
         TokenRequest: {
             token: string;
         };
+        TotpEnrolment: {
+            /** @description The same as an `otpauth://` URI, for a QR code. */
+            otpauth_uri: string;
+            /**
+             * @description The shared secret, base32, for typing into an authenticator app.
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+        };
         /** @enum {string} */
         VerificationStatus: "unverified" | "verified" | "rejected";
         VerifyBody: {
@@ -2055,7 +2155,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem409"];
             };
         };
-        /** @description Problem: `forbidden` (This account may not do that), `email_not_verified` (The email address is not verified yet), `account_suspended` (The account is suspended). */
+        /** @description Problem: `forbidden` (This account may not do that), `email_not_verified` (The email address is not verified yet), `account_suspended` (The account is suspended), `mfa_enrollment_required` (Admins must sign in with a second factor). */
         Forbidden: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -2160,7 +2260,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem429"];
             };
         };
-        /** @description Problem: `authentication_required` (Authentication is required), `invalid_token` (The access token is invalid or has expired), `invalid_credentials` (The email or password is incorrect). */
+        /** @description Problem: `authentication_required` (Authentication is required), `invalid_token` (The access token is invalid or has expired), `invalid_credentials` (The email or password is incorrect), `mfa_required` (A second factor is required to sign in). */
         Unauthorized: {
             headers: {
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
@@ -3367,6 +3467,43 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    login_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description `invalid_or_expired_token`: the mfa_token is unknown, used or older than 5 minutes */
+            400: components["responses"]["BadRequest"];
+            /** @description `invalid_credentials`: the code is not correct */
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     logout: {
         parameters: {
             query?: never;
@@ -4285,6 +4422,102 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    start_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `conflict`: a confirmed authenticator exists */
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    remove_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordBody"];
+            };
+        };
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `validation_failed`: the password is not correct */
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    confirm_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `conflict`: nothing to confirm */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `validation_failed`: the code is not the current one */
+            422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };

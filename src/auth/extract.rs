@@ -44,6 +44,8 @@ pub struct AuthUser {
     pub account_id: Uuid,
     pub role: Role,
     pub session_id: Uuid,
+    /// The session was opened with a second factor (admin routes need one that was).
+    pub second_factor: bool,
 }
 
 impl AuthUser {
@@ -100,6 +102,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
         account_id: claims.sub,
         role,
         session_id: claims.sid,
+        second_factor: state.second_factor,
     })
 }
 
@@ -135,6 +138,11 @@ pub async fn guard(
             .await
             .and_then(|user| match role {
                 Some(needed) if user.role != needed => Err(forbidden(needed)),
+                Some(Role::Admin) if !user.second_factor => Err(ApiError::new(
+                    ErrorCode::MfaEnrollmentRequired,
+                    "Admin routes need a session opened with a second factor: enrol one \
+                     (POST /v1/me/mfa/totp, then /confirm) and sign in again.",
+                )),
                 _ => Ok(user),
             });
         match outcome {

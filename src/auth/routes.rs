@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -33,7 +33,7 @@ const SIGNUP_LIMIT: Limit = Limit {
     max: 10,
     window_secs: 3600,
 };
-const LOGIN_LIMIT: Limit = Limit {
+pub(crate) const LOGIN_LIMIT: Limit = Limit {
     bucket: "login",
     max: 30,
     window_secs: 300,
@@ -183,7 +183,7 @@ pub struct Me {
 // --- Helpers -------------------------------------------------------------------------------
 
 /// Throttling key for an address: its SHA-256, so unknown addresses are not kept in clear.
-fn email_key(email: &str) -> Vec<u8> {
+pub(crate) fn email_key(email: &str) -> Vec<u8> {
     Sha256::digest(email.trim().to_lowercase().as_bytes()).to_vec()
 }
 
@@ -199,7 +199,11 @@ fn check_length(field: &str, value: &str, max: usize, errors: &mut Vec<FieldErro
 
 /// 429 when this network waits for this account, or when the account took its day's
 /// failures and needs a password reset (a different message: waiting will not help).
-async fn refuse_if_throttled(pool: &PgPool, key: &[u8], network: &str) -> Result<(), ApiError> {
+pub(crate) async fn refuse_if_throttled(
+    pool: &PgPool,
+    key: &[u8],
+    network: &str,
+) -> Result<(), ApiError> {
     if store::reset_required(pool, key).await? {
         return Err(ApiError::new(
             ErrorCode::RateLimited,
@@ -560,25 +564,47 @@ pub async fn login(
         store::set_password(&mut tx, account.id, &upgraded, false).await?;
         account.password_hash = upgraded;
     }
-    let (session, refresh_token) = store::create_session(&mut tx, account.id).await?;
+    // With a second factor, the password only earns a short-lived challenge.
+    if crate::mfa::store::enabled(&mut *tx, account.id).await? {
+        let challenge = crate::mfa::store::create_challenge(&mut tx, account.id).await?;
+        tx.commit().await?;
+        return Err(ApiError::mfa_required(challenge));
+    }
+    let pair = open_session(&mut tx, &keys, &account, ip, false, "auth.login").await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Opens a session for a signed-in account (its password, and with `second_factor` its
+/// code, checked), audits it as `action`, and returns its first token pair. The caller
+/// commits.
+pub(crate) async fn open_session(
+    tx: &mut PgConnection,
+    keys: &TokenKeys,
+    account: &AccountRow,
+    ip: std::net::IpAddr,
+    second_factor: bool,
+    action: &str,
+) -> Result<TokenPair, ApiError> {
+    let (session, refresh_token) = store::create_session(tx, account.id, second_factor).await?;
+    let role = if account.role == "admin" {
+        "admin"
+    } else {
+        "therapist"
+    };
     AuditEntry::new(
         Actor::Account {
             id: account.id,
-            role: if account.role == "admin" {
-                "admin"
-            } else {
-                "therapist"
-            },
+            role,
         },
-        "auth.login",
+        action,
     )
     .target("account", account.id)
     .ip(ip)
-    .details(json!({ "session_id": session, "rehashed": needs_rehash }))
-    .record(&mut tx)
+    .details(json!({ "session_id": session, "second_factor": second_factor }))
+    .record(tx)
     .await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(issue_pair(&keys, &account, session, refresh_token).await?))
+    issue_pair(keys, account, session, refresh_token).await
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once: presenting one

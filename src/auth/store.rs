@@ -183,17 +183,21 @@ pub async fn consume_email_token(
 // --- Sessions and refresh tokens ---------------------------------------------------------
 
 /// Starts a session; returns its id and first refresh token.
+/// Opens a session; `second_factor` when the sign-in passed one.
 pub async fn create_session(
     conn: &mut PgConnection,
     account_id: Uuid,
+    second_factor: bool,
 ) -> sqlx::Result<(Uuid, String)> {
     let session = Uuid::now_v7();
     sqlx::query(
-        "insert into session (id, account_id, expires_at) values ($1, $2, now() + make_interval(days => $3))",
+        "insert into session (id, account_id, expires_at, second_factor_at)
+         values ($1, $2, now() + make_interval(days => $3), case when $4 then now() end)",
     )
     .bind(session)
     .bind(account_id)
     .bind(SESSION_DAYS as i32)
+    .bind(second_factor)
     .execute(&mut *conn)
     .await?;
     let secret = insert_refresh_token(conn, session).await?;
@@ -319,6 +323,8 @@ pub struct TokenState {
     pub status: String,
     pub token_version: i32,
     pub session_live: bool,
+    /// The session was opened with a second factor.
+    pub second_factor: bool,
 }
 
 pub async fn token_state(
@@ -328,7 +334,8 @@ pub async fn token_state(
 ) -> sqlx::Result<Option<TokenState>> {
     sqlx::query_as(
         "select a.role::text as role, a.status::text as status, a.token_version,
-                (s.revoked_at is null and s.expires_at > now()) as session_live
+                (s.revoked_at is null and s.expires_at > now()) as session_live,
+                s.second_factor_at is not null as second_factor
          from account a join session s on s.account_id = a.id
          where a.id = $1 and s.id = $2",
     )

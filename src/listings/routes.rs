@@ -105,8 +105,24 @@ fn require_object(patch: &Value) -> Result<(), ApiError> {
     }
 }
 
-fn merged<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> Result<T, ApiError> {
+fn merged<T: Serialize + DeserializeOwned + utoipa::PartialSchema>(
+    current: &T,
+    patch: Value,
+) -> Result<T, ApiError> {
     require_object(&patch)?;
+    // A key the body does not have is refused even when it is `null` (which a merge would
+    // otherwise apply as a no-op): the patch is not what the client meant.
+    let schema = serde_json::to_value(T::schema()).map_err(ApiError::internal)?;
+    if let (Some(fields), Some(patch)) = (schema["properties"].as_object(), patch.as_object()) {
+        let unknown: Vec<FieldError> = patch
+            .keys()
+            .filter(|key| !fields.contains_key(*key))
+            .map(|key| FieldError::new(key.clone(), "unknown_field", "not a field of this body"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::validation(unknown));
+        }
+    }
     let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
     merge_patch(&mut doc, patch);
     let bytes = serde_json::to_vec(&doc).map_err(ApiError::internal)?;
@@ -115,7 +131,7 @@ fn merged<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> Result<
 
 /// The current editable body of one part of the caller's listing (found by `pick`), with a
 /// merge patch applied; the caller validates the result.
-async fn patched_part<B: Serialize + DeserializeOwned>(
+async fn patched_part<B: Serialize + DeserializeOwned + utoipa::PartialSchema>(
     pool: &PgPool,
     user: &TherapistUser,
     patch: Value,

@@ -1,0 +1,137 @@
+//! TOTP parameters, the sealing of secrets at rest, and recovery codes.
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use totp_rs::{Builder, Secret, Totp};
+
+use crate::keys::{self, Purpose};
+
+/// Shown in authenticator apps beside the account name.
+pub const ISSUER: &str = "Therapist Directory";
+/// Recovery codes handed out at confirmation.
+pub const RECOVERY_CODES: usize = 10;
+/// How long the `mfa_token` of a password-checked sign-in lasts.
+pub const CHALLENGE_SECS: i64 = 300;
+/// Wrong codes one challenge takes before it is spent.
+pub const CHALLENGE_FAILURES: i32 = 5;
+
+/// The TOTP of a secret: SHA-1, 6 digits, 30 s, one step of skew either way (what every
+/// authenticator app uses).
+pub fn totp(secret: &[u8], account_name: &str) -> Option<Totp> {
+    Builder::new()
+        .with_secret(Secret::from(secret.to_vec()))
+        .with_account_name(account_name)
+        .with_issuer(Some(ISSUER))
+        .build()
+        .ok()
+}
+
+/// A fresh 160-bit secret (RFC 4226's recommended length).
+pub fn new_secret() -> [u8; 20] {
+    rand::random()
+}
+
+/// Encrypts TOTP secrets at rest under a key derived from the master secret: a database
+/// dump or backup alone yields none of them.
+#[derive(Clone)]
+pub struct SecretSeal {
+    cipher: ChaCha20Poly1305,
+}
+
+impl SecretSeal {
+    pub fn new(master: &SecretString) -> Self {
+        let key = keys::derive(master, Purpose::TotpSecrets);
+        SecretSeal {
+            cipher: ChaCha20Poly1305::new(&Key::from(key)),
+        }
+    }
+
+    /// Nonce (12 random bytes) followed by the ciphertext and its tag.
+    pub fn seal(&self, secret: &[u8]) -> Vec<u8> {
+        let nonce: [u8; 12] = rand::random();
+        let mut out = nonce.to_vec();
+        // Encrypting a short byte string cannot fail.
+        out.extend(
+            self.cipher
+                .encrypt(&Nonce::from(nonce), secret)
+                .unwrap_or_default(),
+        );
+        out
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < 12 {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        self.cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
+    }
+}
+
+/// Ten recovery codes like `k7qm-2xwe-9fzp`: 60 random bits each, from an alphabet without
+/// look-alike characters.
+pub fn new_recovery_codes() -> Vec<String> {
+    const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let chars: Vec<char> = (0..12)
+                .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+                .collect();
+            chars
+                .chunks(4)
+                .map(|c| c.iter().collect::<String>())
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .collect()
+}
+
+/// What is stored for a recovery code: the SHA-256 of its canonical form (case, spaces and
+/// dashes do not matter when typing it).
+pub fn recovery_code_hash(code: &str) -> Vec<u8> {
+    let canonical: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    Sha256::digest(canonical.as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_under_their_master() {
+        let seal = SecretSeal::new(&SecretString::from("m".repeat(40)));
+        let secret = new_secret();
+        let sealed = seal.seal(&secret);
+        assert_ne!(&sealed[12..], &secret[..]);
+        assert_eq!(seal.open(&sealed).unwrap(), secret);
+        let other = SecretSeal::new(&SecretString::from("o".repeat(40)));
+        assert!(other.open(&sealed).is_none());
+        assert!(seal.open(&sealed[..5]).is_none());
+    }
+
+    #[test]
+    fn codes_check_within_one_step_and_recovery_codes_are_canonical() {
+        let secret = new_secret();
+        let totp = totp(&secret, "someone@example.com").unwrap();
+        let now = 1_800_000_000;
+        let code = totp.generate(now).to_string();
+        assert!(totp.check(&code, now).is_some());
+        assert!(totp.check(&code, now + 30).is_some());
+        assert!(totp.check(&code, now + 90).is_none());
+        assert!(totp.to_url().unwrap().starts_with("otpauth://totp/"));
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), 10);
+        assert_eq!(
+            recovery_code_hash(&codes[0]),
+            recovery_code_hash(&codes[0].to_uppercase().replace('-', " "))
+        );
+        assert_ne!(recovery_code_hash(&codes[0]), recovery_code_hash(&codes[1]));
+    }
+}

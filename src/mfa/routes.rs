@@ -1,0 +1,306 @@
+//! Second-factor HTTP: enrol, confirm, remove (`/v1/me/mfa/totp`), and the second step of
+//! signing in (`/v1/auth/login/mfa`).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, post, web};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+
+use super::model::{self, SecretSeal};
+use super::store;
+use crate::audit::AuditEntry;
+use crate::auth::AuthUser;
+use crate::auth::password::{Passwords, Verification};
+use crate::auth::routes::{LOGIN_LIMIT, TokenPair, email_key, open_session, refuse_if_throttled};
+use crate::auth::store as auth_store;
+use crate::auth::tokens::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::Json;
+use crate::http::client_ip::{client_ip, network_key};
+use crate::http::rate_limit;
+
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// The shared secret, base32, for typing into an authenticator app.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    secret: String,
+    /// The same as an `otpauth://` URI, for a QR code.
+    otpauth_uri: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// The 6-digit code the authenticator app shows now.
+    #[schema(
+        min_length = 6,
+        max_length = 6,
+        pattern = "^[0-9]{6}$",
+        example = "123456"
+    )]
+    code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes for when the authenticator is lost; shown once, stored hashed.
+    recovery_codes: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    #[schema(max_length = 128)]
+    password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaLoginRequest {
+    /// From the `mfa_required` problem of `POST /v1/auth/login`.
+    #[schema(max_length = 128)]
+    mfa_token: String,
+    /// A 6-digit TOTP code, or one of the recovery codes.
+    #[schema(max_length = 32)]
+    code: String,
+}
+
+/// Starts enrolling a TOTP authenticator: a new secret, not in use until confirmed. Starting
+/// again before confirming replaces it; with one confirmed already it is 409 (remove it
+/// first).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = TotpEnrolment),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`conflict`: a confirmed authenticator exists"),
+    )
+)]
+#[post("/me/mfa/totp")]
+pub async fn start_totp(
+    user: AuthUser,
+    pool: web::Data<PgPool>,
+    seal: web::Data<SecretSeal>,
+) -> Result<HttpResponse, ApiError> {
+    let account = auth_store::find_by_id(pool.get_ref(), user.account_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if store::enabled(pool.get_ref(), account.id).await? {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "An authenticator is already enrolled; remove it first to enrol another.",
+        ));
+    }
+    let secret = model::new_secret();
+    let totp = model::totp(&secret, &account.email)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
+    store::start(pool.get_ref(), account.id, &seal.seal(&secret)).await?;
+    let enrolment = TotpEnrolment {
+        secret: totp.secret().to_base32(),
+        otpauth_uri: totp
+            .to_url()
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?,
+    };
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/v1/me/mfa/totp"))
+        .json(enrolment))
+}
+
+/// Confirms the enrolment with a current code. From then on signing in needs a code, and
+/// this session counts as one opened with it. Answers the ten recovery codes, once.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = CodeBody,
+    responses(
+        (status = 200, body = RecoveryCodes),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`conflict`: nothing to confirm"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`validation_failed`: the code is not the current one"),
+    )
+)]
+#[post("/me/mfa/totp/confirm")]
+pub async fn confirm_totp(
+    user: AuthUser,
+    pool: web::Data<PgPool>,
+    seal: web::Data<SecretSeal>,
+    clock: web::Data<Clock>,
+    body: Json<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = pool.begin().await?;
+    let enrolment = store::enrolment(&mut *tx, user.account_id)
+        .await?
+        .filter(|e| !e.confirmed)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                "There is no enrolment waiting for confirmation; start one first.",
+            )
+        })?;
+    let secret = seal
+        .open(&enrolment.secret_sealed)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a TOTP secret does not open")))?;
+    let totp = model::totp(&secret, "")
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
+    let now = clock.now().unix_timestamp().max(0) as u64;
+    let step = totp
+        .check(body.0.code.trim(), now)
+        .ok_or_else(|| ApiError::field("code", "incorrect", "not the code the app shows now"))?;
+    let codes = model::new_recovery_codes();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| model::recovery_code_hash(c)).collect();
+    store::confirm(&mut tx, user.account_id, step, &hashes).await?;
+    store::mark_session(&mut tx, user.session_id).await?;
+    AuditEntry::new(user.actor(), "auth.mfa_enabled")
+        .target("account", user.account_id)
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(RecoveryCodes {
+        recovery_codes: codes,
+    }))
+}
+
+/// Removes the authenticator and its recovery codes (the password is required). An admin
+/// without one is refused admin routes until enrolling again.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`validation_failed`: the password is not correct"),
+    )
+)]
+#[delete("/me/mfa/totp")]
+pub async fn remove_totp(
+    user: AuthUser,
+    pool: web::Data<PgPool>,
+    passwords: web::Data<Passwords>,
+    body: Json<PasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    if body.0.password.chars().count() > 128 {
+        return Err(ApiError::field(
+            "password",
+            "too_long",
+            "at most 128 characters",
+        ));
+    }
+    let account = auth_store::find_by_id(pool.get_ref(), user.account_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let password = SecretString::from(body.0.password);
+    if passwords
+        .verify(&password, Some(&account.password_hash))
+        .await?
+        == Verification::Mismatch
+    {
+        return Err(ApiError::field(
+            "password",
+            "incorrect",
+            "the password is not correct",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    store::remove(&mut tx, account.id).await?;
+    AuditEntry::new(user.actor(), "auth.mfa_disabled")
+        .target("account", account.id)
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The second step of signing in with a second factor: the `mfa_token` of the
+/// `mfa_required` answer and a TOTP code (each accepted once) or a recovery code (single
+/// use). Wrong codes are throttled like passwords; five spend the `mfa_token`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = MfaLoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_or_expired_token`: the mfa_token is unknown, used or older than 5 minutes"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_credentials`: the code is not correct"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login/mfa")]
+#[tracing::instrument(skip_all)]
+pub async fn login_mfa(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    config: web::Data<Config>,
+    keys: web::Data<TokenKeys>,
+    seal: web::Data<SecretSeal>,
+    clock: web::Data<Clock>,
+    body: Json<MfaLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let MfaLoginRequest { mfa_token, code } = body.0;
+    if mfa_token.len() > 128 || code.chars().count() > 32 {
+        return Err(ApiError::field(
+            "code",
+            "too_long",
+            "the token or code is too long",
+        ));
+    }
+    let ip = client_ip(&req, &config.trusted_proxies);
+    let network = network_key(ip);
+    rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &network).await?;
+    let expired = || {
+        ApiError::new(
+            ErrorCode::InvalidOrExpiredToken,
+            "The sign-in has expired or was already completed; sign in with your password again.",
+        )
+    };
+    let mut tx = pool.begin().await?;
+    let account_id = store::challenge(&mut tx, mfa_token.trim())
+        .await?
+        .ok_or_else(expired)?;
+    let account = auth_store::find_by_id(&mut *tx, account_id)
+        .await?
+        .ok_or_else(expired)?;
+    let key = email_key(&account.email);
+    refuse_if_throttled(pool.get_ref(), &key, &network).await?;
+    let enrolment = store::enrolment(&mut *tx, account.id)
+        .await?
+        .filter(|e| e.confirmed)
+        .ok_or_else(expired)?;
+    let code = code.trim();
+    let accepted = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        let secret = seal
+            .open(&enrolment.secret_sealed)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a TOTP secret does not open")))?;
+        let totp = model::totp(&secret, "")
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
+        let now = clock.now().unix_timestamp().max(0) as u64;
+        match totp.check(code, now) {
+            Some(step) => store::use_step(&mut tx, account.id, step).await?,
+            None => false,
+        }
+    } else {
+        store::use_recovery_code(&mut tx, account.id, &model::recovery_code_hash(code)).await?
+    };
+    if !accepted {
+        store::challenge_failed(&mut tx, mfa_token.trim()).await?;
+        auth_store::record_failure(&mut tx, &key, &network).await?;
+        AuditEntry::new(crate::audit::Actor::Anonymous, "auth.mfa_failed")
+            .target("account", account.id)
+            .ip(ip)
+            .details(json!({}))
+            .record(&mut tx)
+            .await?;
+        tx.commit().await?;
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "The code is not correct.",
+        ));
+    }
+    store::challenge_used(&mut tx, mfa_token.trim()).await?;
+    auth_store::clear_failures(&mut *tx, &key, &network).await?;
+    let pair = open_session(&mut tx, &keys, &account, ip, true, "auth.login").await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(pair))
+}

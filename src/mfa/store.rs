@@ -1,0 +1,178 @@
+//! The second factor's SQL: TOTP enrolments, recovery codes and sign-in challenges.
+
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::model::{CHALLENGE_FAILURES, CHALLENGE_SECS};
+use crate::auth::tokens::{new_secret, secret_hash};
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct Enrolment {
+    pub secret_sealed: Vec<u8>,
+    pub confirmed: bool,
+}
+
+pub async fn enrolment(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> sqlx::Result<Option<Enrolment>> {
+    sqlx::query_as(
+        "select secret_sealed, confirmed_at is not null as confirmed from account_totp where account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// True when the account signs in with a second factor.
+pub async fn enabled(db: impl PgExecutor<'_>, account_id: Uuid) -> sqlx::Result<bool> {
+    Ok(enrolment(db, account_id)
+        .await?
+        .is_some_and(|e| e.confirmed))
+}
+
+/// Starts (or restarts) an enrolment that is not confirmed yet.
+pub async fn start(db: impl PgExecutor<'_>, account_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into account_totp (account_id, secret_sealed) values ($1, $2)
+         on conflict (account_id) do update set secret_sealed = $2, created_at = now(), last_step = null
+         where account_totp.confirmed_at is null",
+    )
+    .bind(account_id)
+    .bind(sealed)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Confirms the enrolment, remembering the step whose code confirmed it, and replaces the
+/// recovery codes with these (as hashes).
+pub async fn confirm(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    step: u64,
+    recovery_hashes: &[Vec<u8>],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update account_totp set confirmed_at = now(), last_step = $2 where account_id = $1",
+    )
+    .bind(account_id)
+    .bind(step as i64)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("delete from mfa_recovery_code where account_id = $1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    for hash in recovery_hashes {
+        sqlx::query("insert into mfa_recovery_code (code_hash, account_id) values ($1, $2)")
+            .bind(hash)
+            .bind(account_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn remove(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from account_totp where account_id = $1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from mfa_recovery_code where account_id = $1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Accepts a TOTP step once: false when it (or a later one) was already used.
+pub async fn use_step(conn: &mut PgConnection, account_id: Uuid, step: u64) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "update account_totp set last_step = $2
+         where account_id = $1 and confirmed_at is not null and (last_step is null or last_step < $2)",
+    )
+    .bind(account_id)
+    .bind(step as i64)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Spends a recovery code: false when it is unknown or already used.
+pub async fn use_recovery_code(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    code_hash: &[u8],
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "update mfa_recovery_code set used_at = now()
+         where code_hash = $1 and account_id = $2 and used_at is null",
+    )
+    .bind(code_hash)
+    .bind(account_id)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Marks a session as opened (or upgraded) with a second factor.
+pub async fn mark_session(conn: &mut PgConnection, session_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update session set second_factor_at = now() where id = $1")
+        .bind(session_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A challenge for the second step of a sign-in: the token goes to the client, its hash
+/// stays here for `CHALLENGE_SECS`.
+pub async fn create_challenge(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<String> {
+    let token = new_secret();
+    sqlx::query(
+        "insert into mfa_challenge (token_hash, account_id, expires_at)
+         values ($1, $2, now() + make_interval(secs => $3))",
+    )
+    .bind(secret_hash(&token))
+    .bind(account_id)
+    .bind(CHALLENGE_SECS as f64)
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+/// The account of a live challenge, locked for this transaction.
+pub async fn challenge(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "select account_id from mfa_challenge
+         where token_hash = $1 and used_at is null and expires_at > now()
+         for update",
+    )
+    .bind(secret_hash(token))
+    .fetch_optional(conn)
+    .await
+}
+
+/// Counts a wrong code; the challenge is spent after `CHALLENGE_FAILURES`.
+pub async fn challenge_failed(conn: &mut PgConnection, token: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update mfa_challenge set failures = failures + 1,
+             used_at = case when failures + 1 >= $2 then now() end
+         where token_hash = $1",
+    )
+    .bind(secret_hash(token))
+    .bind(CHALLENGE_FAILURES)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn challenge_used(conn: &mut PgConnection, token: &str) -> sqlx::Result<()> {
+    sqlx::query("update mfa_challenge set used_at = now() where token_hash = $1")
+        .bind(secret_hash(token))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
