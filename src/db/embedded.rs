@@ -4,9 +4,15 @@
 //! Layout of the cluster directory (`./var/postgres` by default):
 //! `data/` (PGDATA), `run/` (unix socket), `postgres.log`, `superuser-password` (0600).
 //!
-//! A watchdog process (`sh` reading a pipe whose other end only this process holds) stops the
-//! cluster when this process ends for any reason, a panic or SIGKILL included, so no server
-//! is left behind. PostgreSQL refuses to run as root, so as root the cluster runs as the
+//! Any number of processes of the service (a server, `create-admin` in a second terminal,
+//! `seed-demo`, a second server) share one cluster directory: the first starts the server,
+//! later ones attach to it (`data/postmaster.pid` says where it listens), and the last one
+//! out stops it. Each process registers in `users/` and holds an exclusive lock on its
+//! registration for as long as it lives; `cluster.lock` serialises starting, attaching and
+//! stopping. A watchdog process per registration (`sh` reading a pipe whose other end only
+//! its process holds) runs when that process ends for any reason, a panic or SIGKILL
+//! included: it stops the server only when no registration is still locked by a live
+//! process, so no server is left behind and none is stopped under another user. PostgreSQL refuses to run as root, so as root the cluster runs as the
 //! `postgres` system user in a directory that user can reach.
 
 use std::fs;
@@ -47,6 +53,8 @@ pub struct LocalCluster {
     port: u16,
     password: String,
     watchdog: Option<(Child, ChildStdin)>,
+    /// This process's registration, locked for as long as it uses the cluster.
+    registration: Option<fs::File>,
 }
 
 const INSTALL_HINT: &str = "install PostgreSQL's server binaries (Debian/Ubuntu: \
@@ -98,6 +106,42 @@ impl LocalCluster {
             run(&mut initdb, "initdb")?;
         }
 
+        // Starting, attaching and stopping take turns.
+        let users = base.join("users");
+        fs::create_dir_all(&users)?;
+        let coordination = fs::File::create(base.join("cluster.lock"))?;
+        coordination
+            .lock()
+            .context("waiting for the cluster's coordination lock")?;
+        let mut suffix = [0u8; 6];
+        rand::rng().fill_bytes(&mut suffix);
+        let registration_path = users.join(format!("{}-{}", std::process::id(), hex(&suffix)));
+        let registration = fs::File::create(&registration_path)?;
+        registration
+            .lock()
+            .context("registering as a user of the cluster")?;
+        let watchdog_for = |pg: &Pg| {
+            spawn_watchdog(
+                pg,
+                &data,
+                &base,
+                &registration_path,
+                options.ephemeral.then_some(&base),
+            )
+        };
+
+        if let Some(port) = running_port(&data) {
+            let watchdog = watchdog_for(&pg)?;
+            tracing::info!(port, dir = %base.display(), "attached to the private PostgreSQL cluster another process started");
+            return Ok(LocalCluster {
+                base: base.clone(),
+                port,
+                password,
+                watchdog: Some(watchdog),
+                registration: Some(registration),
+            });
+        }
+
         clear_stale_lock(&pg, &data)?;
         let socket_dir = socket_dir(&base, &run_as)?;
         let log = base.join("postgres.log");
@@ -125,13 +169,14 @@ impl LocalCluster {
                 .args(["-w", "-t", "60", "-o", &settings, "start"]);
             match run(&mut start, "pg_ctl start") {
                 Ok(()) => {
-                    let watchdog = spawn_watchdog(&pg, &data, options.ephemeral.then_some(&base))?;
+                    let watchdog = watchdog_for(&pg)?;
                     tracing::info!(port, dir = %base.display(), "private PostgreSQL cluster started");
                     return Ok(LocalCluster {
-                        base,
+                        base: base.clone(),
                         port,
                         password,
                         watchdog: Some(watchdog),
+                        registration: Some(registration),
                     });
                 }
                 Err(err) => last_error = Some(err),
@@ -213,13 +258,28 @@ impl LocalCluster {
     }
 
     fn stop_inner(&mut self) {
+        // This process no longer uses the cluster; the watchdog stops it if nobody else does.
+        drop(self.registration.take());
         if let Some((mut child, stdin)) = self.watchdog.take() {
-            // Closing the pipe is the watchdog's signal to stop the cluster.
+            // Closing the pipe is the watchdog's signal.
             drop(stdin);
             match child.wait() {
-                Ok(_) => tracing::info!("private PostgreSQL cluster stopped"),
-                Err(err) => tracing::warn!(error = %err, "waiting for the cluster to stop failed"),
+                Ok(_) => tracing::info!(
+                    "left the private PostgreSQL cluster (stopped if this was its last user)"
+                ),
+                Err(err) => tracing::warn!(error = %err, "waiting for the cluster watchdog failed"),
             }
+        }
+    }
+
+    /// What a crash of the whole process group leaves: the registration is released (as
+    /// the kernel releases a dead process's locks) but the watchdog never fires, so the
+    /// server runs on. Tests use it to show the next start copes.
+    pub fn abandon(mut self) {
+        drop(self.registration.take());
+        if let Some((child, stdin)) = self.watchdog.take() {
+            std::mem::forget(stdin);
+            std::mem::forget(child);
         }
     }
 }
@@ -417,6 +477,17 @@ fn read_or_create_secret(path: &Path, run_as: &RunAs) -> anyhow::Result<String> 
     Ok(secret)
 }
 
+/// The port of this cluster's running server, when one runs: `postmaster.pid` names a live
+/// process whose working directory is the data directory (line 4 is the port).
+fn running_port(data: &Path) -> Option<u16> {
+    let contents = fs::read_to_string(data.join("postmaster.pid")).ok()?;
+    let mut lines = contents.lines();
+    let pid: u32 = lines.next()?.trim().parse().ok()?;
+    let port: u16 = lines.nth(2)?.trim().parse().ok()?;
+    let cwd = fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+    (cwd == data.canonicalize().ok()?).then_some(port)
+}
+
 /// A crash can leave `postmaster.pid` behind. If the process it names is still this
 /// cluster's postmaster (the service died but the server lived on), stop it cleanly; if it
 /// names nothing, or an unrelated process that reused the pid, remove the file.
@@ -472,10 +543,14 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// The watchdog ignores terminal signals (Ctrl-C reaches the whole foreground group) and
-/// stops the cluster once its stdin reaches end-of-file, i.e. when we are gone.
+/// runs once its stdin reaches end-of-file, i.e. when its process is gone. Under the
+/// coordination lock it drops its registration, clears registrations no live process holds,
+/// and stops the cluster only when none is left.
 fn spawn_watchdog(
     pg: &Pg,
     data: &Path,
+    base: &Path,
+    registration: &Path,
     remove: Option<&PathBuf>,
 ) -> anyhow::Result<(Child, ChildStdin)> {
     let stop = pg.shell_command(
@@ -492,8 +567,17 @@ fn spawn_watchdog(
     let cleanup = remove
         .map(|dir| format!("; rm -rf {}", shell_quote(&dir.display().to_string())))
         .unwrap_or_default();
-    let script =
-        format!("trap '' INT TERM HUP; cat >/dev/null 2>&1; {stop} >/dev/null 2>&1{cleanup}");
+    let quote = |p: &Path| shell_quote(&p.display().to_string());
+    let script = format!(
+        "trap '' INT TERM HUP; cat >/dev/null 2>&1; \
+         exec 9>{coordination}; flock 9; rm -f {me}; live=0; \
+         for f in {users}/*; do [ -e \"$f\" ] || continue; \
+           if flock -n \"$f\" true 2>/dev/null; then rm -f \"$f\"; else live=1; fi; done; \
+         if [ $live = 0 ]; then {stop} >/dev/null 2>&1{cleanup}; fi",
+        coordination = quote(&base.join("cluster.lock")),
+        me = quote(registration),
+        users = quote(&base.join("users")),
+    );
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(script)

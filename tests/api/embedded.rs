@@ -50,8 +50,9 @@ async fn the_cluster_restarts_on_its_data_after_a_crash() {
         conn.close().await.unwrap();
     }
     let base = first.dir().to_owned();
-    // A crash of the service: the server is left running with its lock file.
-    std::mem::forget(first);
+    // A crash of the service and its watchdog: the server is left running with its lock
+    // file.
+    first.abandon();
     assert!(postmaster_running(&base));
 
     let second = LocalCluster::start(&options(&dir)).unwrap();
@@ -70,5 +71,39 @@ async fn the_cluster_restarts_on_its_data_after_a_crash() {
     assert_eq!(query(&third, "select count(*) from kept").await, 2);
     third.stop();
 
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[tokio::test]
+async fn processes_share_one_cluster_and_the_last_one_out_stops_it() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("embedded-shared-{}", uuid::Uuid::new_v4().simple()));
+    // The server, then `create-admin` in a second terminal.
+    let server = LocalCluster::start(&options(&dir)).unwrap();
+    server.ensure_database("probe").await.unwrap();
+    let base = server.dir().to_owned();
+    let second_terminal = LocalCluster::start(&options(&dir)).unwrap();
+    assert_eq!(
+        second_terminal.port(),
+        server.port(),
+        "the second process attaches"
+    );
+    assert_eq!(query(&second_terminal, "select 1::bigint").await, 1);
+    // The short command ends: the server's cluster keeps running.
+    second_terminal.stop();
+    assert!(postmaster_running(&base));
+    assert_eq!(query(&server, "select 1::bigint").await, 1);
+
+    // A third process starts before the first has left; the first leaving stops nothing.
+    let third = LocalCluster::start(&options(&dir)).unwrap();
+    server.stop();
+    assert!(postmaster_running(&base));
+    assert_eq!(query(&third, "select 1::bigint").await, 1);
+    // The last one out stops it.
+    third.stop();
+    assert!(
+        !postmaster_running(&base),
+        "the last user stops the cluster"
+    );
     std::fs::remove_dir_all(&base).unwrap();
 }
