@@ -58,6 +58,9 @@ pub struct PasswordSettings {
 pub struct DatabaseSettings {
     /// `None` selects the embedded default: a private cluster under `embedded_dir`.
     pub url: Option<SecretString>,
+    /// The role that owns the schema, for migrations (`APP_DATABASE_OWNER_URL`); unset,
+    /// migrations use `url`. The service itself connects with `url`.
+    pub owner_url: Option<SecretString>,
     pub embedded_dir: PathBuf,
     pub pool_size: u32,
     pub statement_timeout: Duration,
@@ -124,6 +127,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "APP_DATABASE_STATEMENT_TIMEOUT_MS",
         "5000",
         "server-side statement timeout",
+    ),
+    (
+        "APP_DATABASE_OWNER_URL",
+        "DATABASE_URL",
+        "PostgreSQL URL of the role that owns the schema, for migrations; the service connects with DATABASE_URL (a member of directory_service)",
     ),
     (
         "APP_JWT_SECRET",
@@ -272,8 +280,16 @@ impl Config {
                 ));
             }
         }
+        let owner_url = get("APP_DATABASE_OWNER_URL").map(SecretString::from);
+        if owner_url
+            .as_ref()
+            .is_some_and(|u| url::Url::parse(u.expose_secret()).is_err())
+        {
+            return Err(invalid("APP_DATABASE_OWNER_URL", "not a valid URL"));
+        }
         let database = DatabaseSettings {
             url,
+            owner_url,
             embedded_dir: PathBuf::from(
                 get("APP_EMBEDDED_PG_DIR").unwrap_or_else(|| "./var/postgres".into()),
             ),

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use therapist_directory::auth::password::Passwords;
+use therapist_directory::clock::Clock;
 use therapist_directory::config::Config;
 use therapist_directory::db::embedded::{ClusterOptions, LocalCluster};
 use therapist_directory::demo::SeedOptions;
+use therapist_directory::mail::transport::LettreMailer;
 use therapist_directory::startup::Application;
 use therapist_directory::{db, demo, openapi, telemetry};
 
@@ -105,11 +107,12 @@ fn fail(err: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The database to use: `DATABASE_URL`, or the embedded cluster (started here and returned
-/// so the caller stops it when done).
+/// The database as the role that owns the schema (for migrations and operator tasks):
+/// `APP_DATABASE_OWNER_URL`, else `DATABASE_URL`, or the embedded cluster (started here and
+/// returned so the caller leaves it when done).
 async fn database(config: &mut Config) -> anyhow::Result<(SecretString, Option<LocalCluster>)> {
     if let Some(url) = config.database.url.clone() {
-        return Ok((url, None));
+        return Ok((config.database.owner_url.clone().unwrap_or(url), None));
     }
     let options = ClusterOptions {
         dir: config.database.embedded_dir.clone(),
@@ -124,16 +127,28 @@ async fn database(config: &mut Config) -> anyhow::Result<(SecretString, Option<L
 }
 
 async fn serve(mut config: Config) -> anyhow::Result<()> {
-    let (url, cluster) = database(&mut config).await?;
+    let (owner_url, cluster) = database(&mut config).await?;
     let embedded = cluster.as_ref().map(|c| c.dir().display().to_string());
     let result = async {
-        let app = Application::build(config.clone(), &url).await?;
+        // Migrations (and the first start's demo data) as the owning role; the service
+        // itself as a role that can change rows and nothing else.
+        let owner = db::connect(&owner_url, &config.database).await?;
+        db::migrate(&owner).await?;
         if cluster.is_some() && config.embedded_demo_listings > 0 {
-            seed_first_start(app.pool(), u64::from(config.embedded_demo_listings)).await?;
+            seed_first_start(&owner, u64::from(config.embedded_demo_listings)).await?;
         }
         let has_admin: bool = sqlx::query_scalar("select exists (select 1 from account where role = 'admin')")
-            .fetch_one(app.pool())
+            .fetch_one(&owner)
             .await?;
+        let service_url = match (&cluster, &config.database.url) {
+            (Some(cluster), _) => cluster.service_url(EMBEDDED_DATABASE, &owner).await?,
+            (None, Some(url)) => url.clone(),
+            (None, None) => anyhow::bail!("no database to serve"),
+        };
+        owner.close().await;
+        let pool = db::connect(&service_url, &config.database).await?;
+        let mailer = std::sync::Arc::new(LettreMailer::from_settings(&config.mail)?);
+        let app = Application::build_with_pool(config.clone(), pool, mailer, Clock::system())?;
         if !has_admin {
             tracing::info!(
                 "no admin account yet; create one with: cargo run --release -- create-admin --email you@example.com"
@@ -154,8 +169,6 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     result
 }
 
-/// On the embedded default's very first start, load a few hundred demo listings so a
-/// newcomer can try the API at once.
 async fn seed_first_start(pool: &sqlx::PgPool, count: u64) -> anyhow::Result<()> {
     let fresh: bool = sqlx::query_scalar(
         "select not exists (select 1 from listing) and not exists (select 1 from demo_seed_run)",

@@ -210,6 +210,23 @@ impl LocalCluster {
         &self.base
     }
 
+    /// The URL the service connects with on the embedded default: login role
+    /// `directory_app`, a member of `directory_service` with only the privileges it needs
+    /// (created by `owner`, which has run the migrations).
+    pub async fn service_url(
+        &self,
+        db: &str,
+        owner: &sqlx::PgPool,
+    ) -> anyhow::Result<SecretString> {
+        let password =
+            read_or_create_secret(&self.base.join("service-password"), &RunAs::CurrentUser)?;
+        super::ensure_service_login(owner, "directory_app", &password).await?;
+        Ok(SecretString::from(format!(
+            "postgres://directory_app:{password}@127.0.0.1:{}/{db}",
+            self.port
+        )))
+    }
+
     /// A superuser URL for database `db` on this cluster.
     pub fn url(&self, db: &str) -> SecretString {
         SecretString::from(format!(

@@ -70,6 +70,22 @@ pub struct MfaLoginRequest {
     code: String,
 }
 
+/// The time step `code` is current for under the sealed secret (one step of skew either
+/// way), or `None` when it is not the app's code now.
+fn current_step(
+    seal: &SecretSeal,
+    sealed: &[u8],
+    code: &str,
+    clock: &Clock,
+) -> Result<Option<u64>, ApiError> {
+    let secret = seal
+        .open(sealed)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a TOTP secret does not open")))?;
+    let totp = model::totp(&secret, "")
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
+    Ok(totp.check(code, clock.now().unix_timestamp().max(0) as u64))
+}
+
 /// Starts enrolling a TOTP authenticator: a new secret, not in use until confirmed. Starting
 /// again before confirming replaces it; with one confirmed already it is 409 (remove it
 /// first).
@@ -141,14 +157,7 @@ pub async fn confirm_totp(
                 "There is no enrolment waiting for confirmation; start one first.",
             )
         })?;
-    let secret = seal
-        .open(&enrolment.secret_sealed)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a TOTP secret does not open")))?;
-    let totp = model::totp(&secret, "")
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
-    let now = clock.now().unix_timestamp().max(0) as u64;
-    let step = totp
-        .check(body.0.code.trim(), now)
+    let step = current_step(&seal, &enrolment.secret_sealed, body.0.code.trim(), &clock)?
         .ok_or_else(|| ApiError::field("code", "incorrect", "not the code the app shows now"))?;
     let codes = model::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| model::recovery_code_hash(c)).collect();
@@ -270,13 +279,7 @@ pub async fn login_mfa(
         .ok_or_else(expired)?;
     let code = code.trim();
     let accepted = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        let secret = seal
-            .open(&enrolment.secret_sealed)
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a TOTP secret does not open")))?;
-        let totp = model::totp(&secret, "")
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
-        let now = clock.now().unix_timestamp().max(0) as u64;
-        match totp.check(code, now) {
+        match current_step(&seal, &enrolment.secret_sealed, code, &clock)? {
             Some(step) => store::use_step(&mut tx, account.id, step).await?,
             None => false,
         }

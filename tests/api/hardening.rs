@@ -1125,3 +1125,65 @@ async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
         200
     );
 }
+
+#[tokio::test]
+async fn the_service_role_changes_rows_and_nothing_else() {
+    let owner = crate::helpers::spawn_app().await;
+    let role = "td_service_probe";
+    let password = "probe-password-0123456789";
+    therapist_directory::db::ensure_service_login(&owner.db, role, password)
+        .await
+        .unwrap();
+    let app = TestAppBuilder::default()
+        .database(owner.database.clone())
+        .connect_as(role, password)
+        .spawn()
+        .await;
+    // The whole journey works with the service's privileges.
+    let token = crate::helpers::access(&app.verified_therapist("least@example.com").await);
+    let patched = app
+        .patch_as(
+            "/v1/me/listing",
+            &token,
+            &json!({"pronouns": "they/them"}),
+            None,
+        )
+        .await;
+    assert_eq!(patched.status(), 200);
+    assert_eq!(app.get("/v1/therapists").await.status(), 200);
+
+    // What it may not do.
+    let mut url = url::Url::parse(&owner.database.url).unwrap();
+    url.set_username(role).unwrap();
+    url.set_password(Some(password)).unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url.as_str())
+        .await
+        .unwrap();
+    for sql in [
+        "update audit_log set action = 'tampered.entry'",
+        "delete from audit_log",
+        "truncate audit_log",
+        "alter table audit_log disable trigger all",
+        "create table intruder (n int)",
+        "drop table inquiry",
+    ] {
+        let refused = sqlx::raw_sql(sql).execute(&mut conn).await;
+        let code = match refused {
+            Err(sqlx::Error::Database(e)) => e.code().map(|c| c.into_owned()),
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert_eq!(
+            code.as_deref(),
+            Some("42501"),
+            "{sql} is not refused for lack of privilege"
+        );
+    }
+    let entries: i64 = sqlx::query_scalar("select count(*) from audit_log")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        entries > 0,
+        "the service role reads and appends the audit log"
+    );
+}

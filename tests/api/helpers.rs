@@ -311,6 +311,7 @@ pub struct TestAppBuilder {
     mailer: Option<Arc<dyn Mailer>>,
     database: Option<Arc<TestDatabase>>,
     clock: Option<Clock>,
+    login: Option<(String, String)>,
 }
 
 impl TestAppBuilder {
@@ -332,6 +333,12 @@ impl TestAppBuilder {
     /// Another instance on an existing test database.
     pub fn database(mut self, database: Arc<TestDatabase>) -> Self {
         self.database = Some(database);
+        self
+    }
+
+    /// The service connects as this login role instead of the owning one.
+    pub fn connect_as(mut self, role: &str, password: &str) -> Self {
+        self.login = Some((role.to_owned(), password.to_owned()));
         self
     }
 
@@ -367,6 +374,15 @@ impl TestAppBuilder {
             (database.url.clone(), None)
         };
 
+        let app_url = match &self.login {
+            Some((role, password)) => {
+                let mut url = url::Url::parse(&app_url).expect("url");
+                url.set_username(role).expect("username");
+                url.set_password(Some(password)).expect("password");
+                url.to_string()
+            }
+            None => app_url,
+        };
         let url = SecretString::from(app_url);
         let clock = self.clock.unwrap_or_default();
         let mailer = match self.mailer {
@@ -412,6 +428,7 @@ impl TestApp {
             mailer: None,
             database: Some(self.database.clone()),
             clock: Some(self.clock.clone()),
+            login: None,
         }
         .spawn()
         .await
