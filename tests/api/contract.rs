@@ -264,6 +264,67 @@ impl ContractRequest {
     }
 }
 
+/// One operation of the document that takes a request body, with its path parameters
+/// filled with stand-ins (an unknown id, slug or listing), for tests that walk every write
+/// route.
+pub struct WriteRoute {
+    pub method: Method,
+    pub template: String,
+    pub path: String,
+    pub media_type: String,
+    /// The body's schema, references resolved.
+    pub schema: Value,
+    /// Whose token it takes: an admin's under `/v1/admin`, else a therapist's when secured.
+    pub needs: Option<Identity>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    Therapist,
+    Admin,
+}
+
+impl Contract {
+    /// Follows `$ref`s inside the document.
+    pub fn resolved<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        self.resolve(schema)
+    }
+
+    pub fn write_routes(&self) -> Vec<WriteRoute> {
+        let mut routes = Vec::new();
+        for (method, segments, operation) in &self.operations {
+            let Some((media_type, body)) = operation["requestBody"]["content"]
+                .as_object()
+                .and_then(|c| c.iter().next())
+            else {
+                continue;
+            };
+            let template = segments.join("/");
+            let path = template
+                .replace("{id_or_slug}", "nobody")
+                .replace("{id}", "0190b3f0-0000-7000-8000-000000000000")
+                .replace("{slug}", "cbt");
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            let needs = if template.starts_with("/v1/admin") {
+                Some(Identity::Admin)
+            } else {
+                secured.then_some(Identity::Therapist)
+            };
+            routes.push(WriteRoute {
+                method: Method::from_bytes(method.as_bytes()).expect("a method"),
+                path,
+                media_type: media_type.clone(),
+                schema: self.resolve(&body["schema"]).clone(),
+                needs,
+                template,
+            });
+        }
+        routes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -227,75 +227,44 @@ async fn repeated_parameters_also_read_in_the_bracket_form() {
     assert_eq!(plain["facets"], brackets["facets"]);
 }
 
-/// Resolves `#/components/...` references in the document.
-fn resolved<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
-    while let Some(reference) = schema["$ref"].as_str() {
-        schema = doc.pointer(reference.trim_start_matches('#')).unwrap();
-    }
-    schema
-}
-
 #[tokio::test]
 async fn a_control_character_in_any_text_field_of_any_write_route_is_422() {
     let app = spawn_app().await;
     let therapist = access(&app.verified_therapist("nul@example.com").await);
     let admin = access(&app.admin("nul-admin@example.com").await);
-    let doc = therapist_directory::openapi::document();
+    let contract = &crate::contract::CONTRACT;
     let mut checked = Vec::new();
-    for (template, item) in doc["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            let Some(content) = operation["requestBody"]["content"].as_object() else {
-                continue;
-            };
-            let (media_type, body) = content.iter().next().unwrap();
-            let schema = resolved(&doc, &body["schema"]);
-            let mut body = json!({});
-            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
-                let property = resolved(&doc, property);
-                let texty = property["type"] == "string"
-                    || property["type"]
-                        .as_array()
-                        .is_some_and(|t| t.contains(&json!("string")));
-                if texty {
-                    body[name] = json!("a\u{0}b");
-                }
-            }
-            if body.as_object().unwrap().is_empty() {
-                continue;
-            }
-            let path = template
-                .replace("{id_or_slug}", "nobody")
-                .replace("{id}", "0190b3f0-0000-7000-8000-000000000000")
-                .replace("{slug}", "cbt");
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let mut request = app
-                .client
-                .request(method.clone(), app.url(&path))
-                .header("content-type", media_type.as_str())
-                .body(body.to_string());
-            if template.starts_with("/v1/admin") {
-                request = request.bearer_auth(&admin);
-            } else if operation["security"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty())
-            {
-                request = request.bearer_auth(&therapist);
-            }
-            let response = request.send().await.unwrap();
-            let what = format!("{method} {template}");
-            assert_eq!(response.status(), 422, "{what}");
-            let problem: Value = response.json().await.unwrap();
-            assert_eq!(problem["code"], "validation_failed", "{what}");
-            assert!(
-                problem["errors"]
+    for route in contract.write_routes() {
+        let mut body = json!({});
+        for (name, property) in route.schema["properties"].as_object().into_iter().flatten() {
+            let property = contract.resolved(property);
+            let texty = property["type"] == "string"
+                || property["type"]
                     .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|e| e["code"] == "control_character"),
-                "{what}: {problem}"
-            );
-            checked.push(what);
+                    .is_some_and(|t| t.contains(&json!("string")));
+            if texty {
+                body[name] = json!("a\u{0}b");
+            }
         }
+        if body.as_object().unwrap().is_empty() {
+            continue;
+        }
+        let response = app
+            .send_to(&route, &therapist, &admin, body.to_string())
+            .await;
+        let what = format!("{} {}", route.method, route.template);
+        assert_eq!(response.status(), 422, "{what}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "validation_failed", "{what}");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["code"] == "control_character"),
+            "{what}: {problem}"
+        );
+        checked.push(what);
     }
     assert!(
         checked.len() >= 25,

@@ -739,6 +739,27 @@ impl TestApp {
         request.json(body).send().await.expect("request")
     }
 
+    /// Sends `body` to a write route of the document, with the token it needs.
+    pub async fn send_to(
+        &self,
+        route: &crate::contract::WriteRoute,
+        therapist: &str,
+        admin: &str,
+        body: String,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(route.method.clone(), self.url(&route.path))
+            .header(CONTENT_TYPE, route.media_type.as_str())
+            .body(body);
+        match route.needs {
+            Some(crate::contract::Identity::Admin) => request = request.bearer_auth(admin),
+            Some(crate::contract::Identity::Therapist) => request = request.bearer_auth(therapist),
+            None => {}
+        }
+        request.send().await.expect("request")
+    }
+
     pub async fn post_as(&self, path: &str, access_token: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
