@@ -238,6 +238,7 @@ fn complete(doc: &mut Value) {
 
     refuse_control_characters_in_requests(doc);
     partial_merge_patches(doc);
+    add_examples(doc);
 
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
@@ -414,6 +415,94 @@ fn patch_of(schema: &Value, schemas: &Value, partial: &mut Map<String, Value>) -
     }
     partial.insert(patch_name, patch);
     Some(reference)
+}
+
+/// Worked examples for the operations a frontend starts with. A test validates each against
+/// its schema (`contract::tests`), so they cannot drift from what the service accepts and
+/// sends.
+fn add_examples(doc: &mut Value) {
+    let listing_id = "0190b3f0-6c2a-7d4e-9a51-3f2b8c1d7e90";
+    let requests = [
+        (
+            "/v1/auth/signup",
+            "post",
+            "application/json",
+            json!({"email": "jane.doe@example.com", "password": "a calm river at dawn",
+                   "full_name": "Jane Doe", "accept_terms": true}),
+        ),
+        (
+            "/v1/auth/login",
+            "post",
+            "application/json",
+            json!({"email": "jane.doe@example.com", "password": "a calm river at dawn"}),
+        ),
+        (
+            "/v1/me/listing",
+            "patch",
+            "application/merge-patch+json",
+            json!({"professional_title": "Licensed Professional Counselor",
+                   "accepting": "waitlist", "delivery": ["in_person", "video"]}),
+        ),
+    ];
+    for (path, method, media_type, example) in requests {
+        if let Some(content) =
+            doc["paths"][path][method]["requestBody"]["content"].get_mut(media_type)
+        {
+            content["example"] = example;
+        }
+    }
+    let fees = json!({"min": {"amount_cents": 12000, "currency": "USD"},
+                      "max": {"amount_cents": 16000, "currency": "USD"},
+                      "sliding_scale_min": {"amount_cents": 6000, "currency": "USD"},
+                      "insurance_only": false});
+    let responses = [
+        (
+            "/v1/therapists",
+            json!({
+                "items": [{
+                    "id": listing_id, "slug": "jane-doe", "display_name": "Jane Doe",
+                    "pronouns": "she/her", "credentials": "LPC", "professional_title": "Licensed Professional Counselor",
+                    "photo_url": null, "accepting": "accepting", "free_consultation": true, "fees": fees,
+                    "modalities": ["cbt", "imago"], "top_specialties": ["anxiety", "couples"],
+                    "delivery": ["in_person", "video"], "session_formats": ["individual", "couples"],
+                    "languages": ["en", "es"], "telehealth_states": ["NC"],
+                    "offices": [{"city": "Raleigh", "state": "NC", "zip": "27601"}],
+                    "license_verified": true, "last_confirmed_at": "2026-11-02T15:04:05Z",
+                    "distance_km": 3.4, "stale": false, "availability_confirmed": true
+                }],
+                "next_cursor": null, "total": 1, "total_is_exact": true,
+                "facets": {"modality": [{"slug": "cbt", "count": 1}, {"slug": "imago", "count": 1}]},
+                "facets_are_exact": true
+            }),
+        ),
+        (
+            "/v1/therapists/{id_or_slug}",
+            json!({
+                "id": listing_id, "slug": "jane-doe", "display_name": "Jane Doe",
+                "pronouns": "she/her", "credentials": "LPC",
+                "statement": "I help couples and individuals find steadier ground.",
+                "languages": ["en", "es"], "age_groups": ["adults"], "communities": ["lgbtq"],
+                "session_formats": ["individual", "couples"], "delivery": ["in_person", "video"],
+                "availability": {"accepting": "accepting", "free_consultation": true, "confirmed": true},
+                "fees": {"min": {"amount_cents": 12000, "currency": "USD"}, "max": null,
+                         "sliding_scale_min": null, "insurance_only": false,
+                         "payment_methods": ["credit_card", "hsa"], "hsa_fsa": true},
+                "insurers": [{"slug": "aetna", "name": "Aetna"}],
+                "modalities": [{"slug": "imago", "name": "Imago Relationship Therapy"}],
+                "specialties": [{"slug": "couples", "name": "Couples and Relationships",
+                                 "category": "relationships", "top": true}],
+                "telehealth_states": ["NC"], "offices": [], "licenses": [], "certifications": [],
+                "offerings": [], "stale": false
+            }),
+        ),
+    ];
+    for (path, example) in responses {
+        if let Some(content) =
+            doc["paths"][path]["get"]["responses"]["200"]["content"].get_mut("application/json")
+        {
+            content["example"] = example;
+        }
+    }
 }
 
 /// Strings a request may carry: no control characters but newline, carriage return and tab

@@ -3437,6 +3437,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "jane.doe@example.com",
+                 *       "password": "a calm river at dawn"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginRequest"];
             };
         };
@@ -3682,6 +3688,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accept_terms": true,
+                 *       "email": "jane.doe@example.com",
+                 *       "full_name": "Jane Doe",
+                 *       "password": "a calm river at dawn"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SignupRequest"];
             };
         };
@@ -3933,6 +3947,16 @@ export interface operations {
         /** @description Any subset of the fields */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accepting": "waitlist",
+                 *       "delivery": [
+                 *         "in_person",
+                 *         "video"
+                 *       ],
+                 *       "professional_title": "Licensed Professional Counselor"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["ListingBodyPatch"];
             };
         };
@@ -4692,6 +4716,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "facets": {
+                     *         "modality": [
+                     *           {
+                     *             "count": 1,
+                     *             "slug": "cbt"
+                     *           },
+                     *           {
+                     *             "count": 1,
+                     *             "slug": "imago"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "facets_are_exact": true,
+                     *       "items": [
+                     *         {
+                     *           "accepting": "accepting",
+                     *           "availability_confirmed": true,
+                     *           "credentials": "LPC",
+                     *           "delivery": [
+                     *             "in_person",
+                     *             "video"
+                     *           ],
+                     *           "display_name": "Jane Doe",
+                     *           "distance_km": 3.4,
+                     *           "fees": {
+                     *             "insurance_only": false,
+                     *             "max": {
+                     *               "amount_cents": 16000,
+                     *               "currency": "USD"
+                     *             },
+                     *             "min": {
+                     *               "amount_cents": 12000,
+                     *               "currency": "USD"
+                     *             },
+                     *             "sliding_scale_min": {
+                     *               "amount_cents": 6000,
+                     *               "currency": "USD"
+                     *             }
+                     *           },
+                     *           "free_consultation": true,
+                     *           "id": "0190b3f0-6c2a-7d4e-9a51-3f2b8c1d7e90",
+                     *           "languages": [
+                     *             "en",
+                     *             "es"
+                     *           ],
+                     *           "last_confirmed_at": "2026-11-02T15:04:05Z",
+                     *           "license_verified": true,
+                     *           "modalities": [
+                     *             "cbt",
+                     *             "imago"
+                     *           ],
+                     *           "offices": [
+                     *             {
+                     *               "city": "Raleigh",
+                     *               "state": "NC",
+                     *               "zip": "27601"
+                     *             }
+                     *           ],
+                     *           "photo_url": null,
+                     *           "professional_title": "Licensed Professional Counselor",
+                     *           "pronouns": "she/her",
+                     *           "session_formats": [
+                     *             "individual",
+                     *             "couples"
+                     *           ],
+                     *           "slug": "jane-doe",
+                     *           "stale": false,
+                     *           "telehealth_states": [
+                     *             "NC"
+                     *           ],
+                     *           "top_specialties": [
+                     *             "anxiety",
+                     *             "couples"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": null,
+                     *       "total": 1,
+                     *       "total_is_exact": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["SearchResults"];
                 };
             };
@@ -4733,6 +4840,81 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "age_groups": [
+                     *         "adults"
+                     *       ],
+                     *       "availability": {
+                     *         "accepting": "accepting",
+                     *         "confirmed": true,
+                     *         "free_consultation": true
+                     *       },
+                     *       "certifications": [],
+                     *       "communities": [
+                     *         "lgbtq"
+                     *       ],
+                     *       "credentials": "LPC",
+                     *       "delivery": [
+                     *         "in_person",
+                     *         "video"
+                     *       ],
+                     *       "display_name": "Jane Doe",
+                     *       "fees": {
+                     *         "hsa_fsa": true,
+                     *         "insurance_only": false,
+                     *         "max": null,
+                     *         "min": {
+                     *           "amount_cents": 12000,
+                     *           "currency": "USD"
+                     *         },
+                     *         "payment_methods": [
+                     *           "credit_card",
+                     *           "hsa"
+                     *         ],
+                     *         "sliding_scale_min": null
+                     *       },
+                     *       "id": "0190b3f0-6c2a-7d4e-9a51-3f2b8c1d7e90",
+                     *       "insurers": [
+                     *         {
+                     *           "name": "Aetna",
+                     *           "slug": "aetna"
+                     *         }
+                     *       ],
+                     *       "languages": [
+                     *         "en",
+                     *         "es"
+                     *       ],
+                     *       "licenses": [],
+                     *       "modalities": [
+                     *         {
+                     *           "name": "Imago Relationship Therapy",
+                     *           "slug": "imago"
+                     *         }
+                     *       ],
+                     *       "offerings": [],
+                     *       "offices": [],
+                     *       "pronouns": "she/her",
+                     *       "session_formats": [
+                     *         "individual",
+                     *         "couples"
+                     *       ],
+                     *       "slug": "jane-doe",
+                     *       "specialties": [
+                     *         {
+                     *           "category": "relationships",
+                     *           "name": "Couples and Relationships",
+                     *           "slug": "couples",
+                     *           "top": true
+                     *         }
+                     *       ],
+                     *       "stale": false,
+                     *       "statement": "I help couples and individuals find steadier ground.",
+                     *       "telehealth_states": [
+                     *         "NC"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PublicProfile"];
                 };
             };

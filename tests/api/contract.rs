@@ -425,6 +425,44 @@ mod tests {
     }
 
     #[test]
+    fn every_example_in_the_document_is_valid() {
+        let mut checked = 0;
+        for (_, _, operation) in &CONTRACT.operations {
+            let bodies = operation["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten();
+            let answers = operation["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .flat_map(|(_, r)| {
+                    CONTRACT.resolve(r)["content"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                });
+            for (media_type, content) in bodies.chain(answers) {
+                let Some(example) = content.get("example") else {
+                    continue;
+                };
+                let key = format!(
+                    "example {} {media_type} {checked}",
+                    operation["operationId"]
+                );
+                let validator = CONTRACT.validator(&key, &content["schema"]).unwrap();
+                let errors: Vec<String> = validator
+                    .iter_errors(example)
+                    .map(|e| format!("{} at {}", e, e.instance_path()))
+                    .collect();
+                assert!(errors.is_empty(), "{key}: {errors:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 5, "only {checked} examples");
+    }
+
+    #[test]
     fn the_check_refuses_what_the_document_does_not_say() {
         let json = Some("application/json");
         let check = |method, path, status, content_type, body: &[u8]| {
