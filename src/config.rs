@@ -97,10 +97,6 @@ pub struct Config {
     pub inquiry_retention: time::Duration,
     /// How often each replica attempts a maintenance pass (one runs at a time); zero: never.
     pub maintenance_interval: Duration,
-    /// Matches a search counts, facets and ranks at most (see `directory::search`).
-    pub search_result_window: i64,
-    /// Searches running against the database at once (see `directory::gate`).
-    pub search_concurrency: usize,
 }
 
 /// Every variable the service reads, with its default, for the README and `--help`.
@@ -226,16 +222,6 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "APP_INQUIRY_RETENTION_DAYS",
         "180",
         "client inquiries are deleted this many days after they arrive (1–3650)",
-    ),
-    (
-        "APP_SEARCH_RESULT_WINDOW",
-        "500",
-        "matches a search counts, facets and ranks at most; beyond, totals and facets are flagged inexact (50–10000)",
-    ),
-    (
-        "APP_SEARCH_CONCURRENCY",
-        "number of cores + 1",
-        "searches run against the database at once; more wait their turn in arrival order, up to the pool's acquire timeout, then 503 (1–256)",
     ),
     (
         "APP_MAINTENANCE_INTERVAL_SECS",
@@ -491,18 +477,6 @@ impl Config {
             },
         )?);
 
-        let search_result_window = parse_or(
-            &get,
-            "APP_SEARCH_RESULT_WINDOW",
-            Some(crate::directory::search::DEFAULT_RESULT_WINDOW as u64),
-            |v| parse_range(v, 50, 10_000),
-        )? as i64;
-        // One more than the cores, so a core is not left idle while a search's rows travel
-        // back and are encoded (measured: README, search benchmark).
-        let search_concurrency = parse_or(&get, "APP_SEARCH_CONCURRENCY", Some(cores + 1), |v| {
-            parse_range(v, 1, 256).map(|n| n as usize)
-        })?;
-
         Ok(Config {
             host,
             port,
@@ -526,8 +500,6 @@ impl Config {
             metrics_addr,
             inquiry_retention,
             maintenance_interval,
-            search_result_window,
-            search_concurrency,
         })
     }
 }
@@ -591,7 +563,6 @@ mod tests {
             (&[("APP_PORT", "70000")], "APP_PORT"),
             (&[("APP_HOST", "localhost:1")], "APP_HOST"),
             (&[("APP_DATABASE_POOL_SIZE", "0")], "APP_DATABASE_POOL_SIZE"),
-            (&[("APP_SEARCH_CONCURRENCY", "0")], "APP_SEARCH_CONCURRENCY"),
             (&[("APP_LOG_FORMAT", "xml")], "APP_LOG_FORMAT"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (&[("DATABASE_URL", "postgres://x/db")], "APP_JWT_SECRET"),

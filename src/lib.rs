@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod ops;
 pub mod reports;
 pub mod routes;
+pub mod search;
 pub mod startup;
 pub mod taxonomy;
 pub mod telemetry;

@@ -190,7 +190,7 @@ async fn reindex_directory(mut config: Config) -> anyhow::Result<()> {
     let result = async {
         let pool = db::connect(&url, &config.database).await?;
         db::migrate(&pool).await?;
-        let count = therapist_directory::directory::index::reindex_all(&pool, 2).await?;
+        let count = therapist_directory::directory::entries::reindex_all(&pool, 2).await?;
         tracing::info!(listings = count, "directory reindexed");
         pool.close().await;
         Ok(())

@@ -15,10 +15,11 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::admin::reports::ReportState;
-use crate::directory::search::{LanguageCode, Sort, TermSlug};
 use crate::domain::vocab::ListingStatus;
 use crate::error::{ErrorCode, FieldError, PROBLEM_JSON, Problem};
 use crate::routes;
+use crate::search::model::{LanguageCode, TermSlug};
+use crate::search::params::Sort;
 
 #[derive(OpenApi)]
 #[openapi(

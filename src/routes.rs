@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(taxonomy::routes::list_modalities)
             .service(taxonomy::routes::list_specialties)
             .service(taxonomy::routes::list_insurers)
-            .service(directory::routes::search_listings)
+            .service(crate::search::routes::search_listings)
             .service(directory::routes::get_profile)
             .service(inquiries::routes::create_inquiry)
             .service(reports::create_report)

@@ -28,11 +28,13 @@ use crate::mail::outbox;
 use crate::mail::transport::{LettreMailer, Mailer};
 use crate::maintenance::MaintenanceSettings;
 use crate::ops::ApiDocs;
+use crate::search::SearchIndex;
 use crate::{db, openapi, routes};
 
 pub struct Application {
     port: u16,
     pool: PgPool,
+    search_index: SearchIndex,
     server: Server,
     /// `/metrics` on its own listener (`APP_METRICS_ADDR`), and the port it got.
     metrics_server: Option<(Server, u16)>,
@@ -87,10 +89,6 @@ impl Application {
             &jwt_secret,
             previous,
         ));
-        let search_gate = web::Data::new(crate::directory::gate::SearchGate::new(
-            config.search_concurrency,
-            config.database.acquire_timeout,
-        ));
         let p = config.passwords;
         let passwords = web::Data::new(Passwords::new(
             p.memory_kib,
@@ -104,12 +102,18 @@ impl Application {
             inquiry_retention: config.inquiry_retention,
             public_base_url: config.public_base_url.clone(),
         };
+        let search_index = SearchIndex::default();
         let mut workers = vec![tokio::spawn(outbox::run(
             pool.clone(),
             mailer,
             config.mail.outbox,
             stop_rx.clone(),
         ))];
+        workers.push(tokio::spawn(crate::search::feed::run(
+            pool.clone(),
+            search_index.clone(),
+            stop_rx.clone(),
+        )));
         if !maintenance.interval.is_zero() {
             workers.push(tokio::spawn(crate::maintenance::run(
                 pool.clone(),
@@ -139,10 +143,12 @@ impl Application {
                     .with_context(|| format!("could not listen on {addr} (APP_METRICS_ADDR)"))?;
                 let port = listener.local_addr()?.port();
                 let (metrics, pool) = (metrics.clone(), pool_data.clone());
+                let search = web::Data::new(search_index.clone());
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(metrics.clone())
                         .app_data(pool.clone())
+                        .app_data(search.clone())
                         .app_data(web::Data::new(crate::ops::MetricsServedHere(true)))
                         .service(crate::ops::metrics)
                 })
@@ -158,6 +164,7 @@ impl Application {
         let http_workers = config.workers;
         let shutdown_timeout = config.shutdown_timeout.as_secs();
         let config_data = web::Data::new(config);
+        let search_data = web::Data::new(search_index.clone());
 
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -173,7 +180,7 @@ impl Application {
                 .app_data(keys.clone())
                 .app_data(totp_seal.clone())
                 .app_data(cursors.clone())
-                .app_data(search_gate.clone())
+                .app_data(search_data.clone())
                 .app_data(passwords.clone())
                 .app_data(clock.clone())
                 .app_data(path_config())
@@ -196,6 +203,7 @@ impl Application {
         Ok(Application {
             port,
             pool,
+            search_index,
             server,
             metrics_server,
             workers,
@@ -214,6 +222,11 @@ impl Application {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// This process's search index (tests wait on it for a change to become searchable).
+    pub fn search_index(&self) -> SearchIndex {
+        self.search_index.clone()
     }
 
     /// Serves until the server stops on its own or a SIGINT/SIGTERM arrives; on a signal,

@@ -103,7 +103,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and every migration is applied. */
+        /**
+         * Readiness: the database answers, every migration is applied, and the search index is
+         *     built and current.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -1061,12 +1064,13 @@ export interface paths {
          * Search published listings. All parameters are optional and combine; repeatable ones
          *     (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any
          *     of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter;
-         *     unknown taxonomy slugs are 422. A search counts, facets and ranks at most N matches, its
-         *     result window (500 by default): `total` is exact up to N, then N with `total_is_exact:
-         *     false`, and facets then count the window (`facets_are_exact: false`). Sorted by
-         *     relevance, the window is the N most recently confirmed matches and pages walk it; sorted by distance,
-         *     fee or confirmation, pages walk every match. Keyset cursors are signed and tied to the
-         *     search they came from.
+         *     unknown taxonomy slugs are 422. `total` and facet counts are exact over every match.
+         *     `q` matches every word of the listing (name, credentials, title, modalities,
+         *     specialties, insurers, languages, faiths, communities, age groups, formats, delivery,
+         *     offerings, cities and states by name, the statement), stemmed, with synonyms and typos;
+         *     when no listing matches every word, the last words are dropped until some do
+         *     (`query_words_used` says which were used). Keyset cursors are signed and tied to the
+         *     search they came from. A change to a listing is searchable within a second.
          */
         get: operations["search_listings"];
         put?: never;
@@ -2002,21 +2006,32 @@ export interface components {
             top_specialties: string[];
         };
         SearchResults: {
-            /**
-             * @description Counts for each requested facet (retired terms excluded): over every match when
-             *     `facets_are_exact`, else over the result window.
-             */
+            /** @description Counts for each requested facet over every match (retired terms excluded). */
             facets: components["schemas"]["Facets"];
+            /**
+             * @deprecated
+             * @description Always true: facet counts are exact.
+             */
             facets_are_exact: boolean;
             items: components["schemas"]["SearchItem"][];
             /** @description Pass it back as `cursor` for the next page; null on the last page. */
             next_cursor?: string | null;
             /**
+             * @description With `q`: the words of `q` that every result matches. When no listing matches every
+             *     word, the last words are dropped one by one until some do (words that match no
+             *     listing at all, and words such as "therapist" or "near", are left out first). Absent
+             *     without `q`.
+             */
+            query_words_used?: string[] | null;
+            /**
              * Format: int64
-             * @description Exact up to the result window (500 by default); beyond it, the window's size with
-             *     `total_is_exact` false.
+             * @description How many listings match, exactly.
              */
             total: number;
+            /**
+             * @deprecated
+             * @description Always true: totals are exact.
+             */
             total_is_exact: boolean;
         };
         /** @enum {string} */
@@ -4650,7 +4665,7 @@ export interface operations {
     search_listings: {
         parameters: {
             query?: {
-                /** @description Free text over name, credentials, statement, modalities, specialties and city; stemmed, weighted, typo-tolerant */
+                /** @description Free text over everything a listing says (see above); stemmed, weighted, typo-tolerant, with synonyms */
                 q?: string;
                 /** @description Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20. */
                 modality?: components["schemas"]["TermSlug"][];
@@ -4816,7 +4831,7 @@ export interface operations {
             /** @description Unknown taxonomy slug */
             422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
-            /** @description `service_unavailable` with `Retry-After`: the search waited longer than the pool's acquire timeout for its turn (`APP_SEARCH_CONCURRENCY`) */
+            /** @description `service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable */
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -184,7 +184,7 @@ pub async fn seed(
     // are published but not yet searchable; if it is interrupted, `reindex-directory`
     // finishes the job.
     let indexing_started = Instant::now();
-    crate::directory::index::refresh(pool, loaded_ids, 2).await?;
+    crate::directory::entries::refresh(pool, loaded_ids, 2).await?;
     tracing::debug!(indexing = ?indexing_started.elapsed(), "demo listings indexed for search");
     // Fresh statistics, so the planner knows the tables just grew.
     sqlx::raw_sql(

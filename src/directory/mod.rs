@@ -1,8 +1,6 @@
-//! The public directory: published listings only, as profiles and (later) search results.
+//! The public directory: published listings as public profiles, and `directory_entry`, the
+//! public representation of each listing that profiles-to-be and search read (`search/`).
 
-pub mod facets;
-pub mod gate;
-pub mod index;
+pub mod entries;
 pub mod profile;
 pub mod routes;
-pub mod search;

@@ -37,7 +37,8 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers and every migration is applied.
+/// Readiness: the database answers, every migration is applied, and the search index is
+/// built and current.
 #[utoipa::path(
     tag = "operational",
     responses(
@@ -46,7 +47,16 @@ pub async fn healthz() -> web::Json<Health> {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(pool: web::Data<PgPool>) -> Result<web::Json<Health>, ApiError> {
+pub async fn readyz(
+    pool: web::Data<PgPool>,
+    search: web::Data<crate::search::SearchIndex>,
+) -> Result<web::Json<Health>, ApiError> {
+    if !search.is_ready() {
+        return Err(ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The search index is being built.",
+        ));
+    }
     // Bounded, so a load balancer's probe never hangs on a dead database.
     match tokio::time::timeout(Duration::from_secs(3), crate::db::check_ready(&pool)).await {
         Ok(Ok(())) => Ok(web::Json(Health { status: "ok" })),

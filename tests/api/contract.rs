@@ -409,7 +409,7 @@ mod tests {
         assert_eq!(reads::<inquiries::PreferredContact>("PreferredContact"), 2);
         assert_eq!(reads::<domain::money::Currency>("Currency"), 1);
         assert_eq!(
-            reads::<therapist_directory::directory::search::Sort>("Sort"),
+            reads::<therapist_directory::search::params::Sort>("Sort"),
             4
         );
 

@@ -40,6 +40,7 @@ async fn responses_are_compressed_when_accepted_and_their_tags_name_the_coding()
     for i in 0..3 {
         fixtures::listing(&app.db, &format!("gzip-{i}"), "published").await;
     }
+    app.sync_search().await;
     let plain = app
         .client
         .get(app.url("/v1/therapists"))

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, Once, OnceLock};
+use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
 use secrecy::{ExposeSecret, SecretString};
@@ -22,6 +23,7 @@ use therapist_directory::config::{Config, LogFormat};
 use therapist_directory::db::MIGRATOR;
 use therapist_directory::db::embedded::{ClusterOptions, LocalCluster};
 use therapist_directory::mail::transport::{LettreMailer, Mailer};
+use therapist_directory::search::SearchIndex;
 use therapist_directory::startup::Application;
 use therapist_directory::telemetry;
 use tokio::io::copy_bidirectional;
@@ -267,6 +269,8 @@ pub struct TestApp {
     overrides: Vec<(String, String)>,
     pub clock: Clock,
     pub public_base_url: url::Url,
+    /// The instance's search index, to wait for a change to become searchable.
+    pub search: SearchIndex,
 }
 
 /// Settings every test app starts from; `overrides` can change any variable.
@@ -395,7 +399,10 @@ impl TestAppBuilder {
             .expect("building the application");
         let port = app.port();
         let metrics_port = app.metrics_port();
+        let search = app.search_index();
         tokio::spawn(app.run());
+        // As a load balancer would, wait for readiness: the search index is built.
+        search.wait_for(0, Duration::from_secs(10)).await;
 
         let db = PgPoolOptions::new()
             .max_connections(2)
@@ -414,6 +421,7 @@ impl TestAppBuilder {
             overrides: self.overrides,
             clock,
             public_base_url,
+            search,
         }
     }
 }
@@ -438,7 +446,24 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Waits until every change committed so far is searchable on this instance (the index
+    /// follows the database within a second; tests that write then search wait for it).
+    pub async fn sync_search(&self) {
+        let latest: i64 = sqlx::query_scalar("select coalesce(max(seq), 0) from directory_change")
+            .fetch_one(&self.db)
+            .await
+            .expect("reading the change feed");
+        assert!(
+            self.search.wait_for(latest, Duration::from_secs(10)).await,
+            "the search index did not reach change {latest} within 10 s"
+        );
+    }
+
+    /// GET; a search first waits for the index to hold every committed change.
     pub async fn get(&self, path: &str) -> reqwest::Response {
+        if path == "/v1/therapists" || path.starts_with("/v1/therapists?") {
+            self.sync_search().await;
+        }
         self.client
             .get(self.url(path))
             .send()

@@ -396,7 +396,17 @@ async fn names_match_with_typos_word_by_word() {
     .await
     .unwrap();
     assert_eq!(ids(&app, "q=okonkow").await, sorted(&[kevin]));
-    assert_eq!(ids(&app, "q=kevin+martinez").await, sorted(&[]));
+    // No listing is both Kevin and Martinez any more: the last word is dropped, and the
+    // answer says so.
+    let body: Value = app
+        .get("/v1/therapists?q=kevin+martinez")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["query_words_used"], serde_json::json!(["kevin"]));
+    assert_eq!(body["items"][0]["id"], kevin.to_string());
+    assert_eq!(body["total"], 1);
 }
 
 #[tokio::test]
@@ -760,149 +770,235 @@ async fn walk(app: &TestApp, query: &str) -> (Vec<String>, Value) {
     }
 }
 
+/// The listings a structured search must return, computed by SQL from `directory_entry`
+/// (the source the index is built from), and the facet counts of a set of listings.
+async fn oracle(db: &PgPool, condition: &str) -> Vec<String> {
+    let sql =
+        format!("select listing_id::text from directory_entry e where {condition} order by 1");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(db)
+        .await
+        .unwrap()
+}
+
+async fn facet_oracle(db: &PgPool, ids: &[String]) -> Value {
+    let ids: Vec<Uuid> = ids.iter().map(|i| i.parse().unwrap()).collect();
+    let mut out = serde_json::Map::new();
+    for (facet, sql) in [
+        (
+            "modality",
+            "select t.slug, count(*) from directory_entry e join modality t on t.id = any(e.modality_ids) and t.retired_at is null where e.listing_id = any($1) group by 1 order by 2 desc, 1",
+        ),
+        (
+            "specialty",
+            "select t.slug, count(*) from directory_entry e join specialty t on t.id = any(e.specialty_ids) and t.retired_at is null where e.listing_id = any($1) group by 1 order by 2 desc, 1",
+        ),
+        (
+            "insurer",
+            "select t.slug, count(*) from directory_entry e join insurer t on t.id = any(e.insurer_ids) and t.retired_at is null where e.listing_id = any($1) group by 1 order by 2 desc, 1",
+        ),
+        (
+            "delivery",
+            "select d, count(*) from directory_entry e, unnest(e.delivery) d where e.listing_id = any($1) group by 1 order by 2 desc, 1",
+        ),
+        (
+            "session_format",
+            "select d, count(*) from directory_entry e, unnest(e.session_formats) d where e.listing_id = any($1) group by 1 order by 2 desc, 1",
+        ),
+    ] {
+        let rows: Vec<(String, i64)> = sqlx::query_as(sql).bind(&ids).fetch_all(db).await.unwrap();
+        out.insert(
+            facet.into(),
+            rows.into_iter()
+                .map(|(slug, count)| serde_json::json!({"slug": slug, "count": count}))
+                .collect(),
+        );
+    }
+    Value::Object(out)
+}
+
+const ALL_FACETS: &str = "facets=modality,specialty,insurer,delivery,session_format";
+
 #[tokio::test]
-async fn large_results_are_capped_at_the_window_and_flagged() {
+async fn totals_and_facets_are_exact_for_every_sort_past_500_matches() {
     use therapist_directory::demo::{self, SeedOptions};
-    const RESULT_WINDOW: i64 = 500;
-    let app = crate::helpers::TestAppBuilder::default()
-        .env("APP_SEARCH_RESULT_WINDOW", &RESULT_WINDOW.to_string())
-        .spawn()
-        .await;
+    let app = spawn_app().await;
     demo::seed(
         &app.db,
         SeedOptions {
-            count: 800,
+            count: 900,
             seed: 7,
         },
         |_, _| {},
     )
     .await
     .unwrap();
-    let all: i64 = sqlx::query_scalar("select count(*) from directory_entry")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert!(all > RESULT_WINDOW);
-
-    // More matches than the window: total is the window, flagged; facets count the window.
-    let facets = "facets=delivery,modality";
-    for sort in ["fee", "recently_confirmed"] {
-        let (ids, first) = walk(&app, &format!("sort={sort}&{facets}")).await;
-        assert_eq!(first["total"], RESULT_WINDOW, "{sort}");
-        assert_eq!(first["total_is_exact"], false, "{sort}");
-        assert_eq!(first["facets_are_exact"], false, "{sort}");
-        let in_person = first["facets"]["delivery"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["count"].as_i64().unwrap())
-            .max()
-            .unwrap();
-        assert!(in_person > 0 && in_person <= RESULT_WINDOW, "{sort}");
-        // Sorted by a column, the walk still reaches every match exactly once.
-        let mut unique = ids.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), ids.len(), "{sort}: a listing came twice");
-        assert_eq!(ids.len() as i64, all, "{sort}");
-    }
-
-    // Fewer matches than the window: exact.
-    let spanish: i64 =
-        sqlx::query_scalar("select count(*) from directory_entry where languages && '{es}'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert!(spanish > 0 && spanish <= RESULT_WINDOW);
-    let (ids, first) = walk(&app, &format!("language=es&{facets}")).await;
-    assert_eq!(first["total"], spanish);
-    assert_eq!(first["total_is_exact"], true);
-    assert_eq!(first["facets_are_exact"], true);
-    assert_eq!(ids.len() as i64, spanish);
-
-    // Ranked by relevance, pages walk the window: the most recently confirmed matches.
-    let matching: Vec<(Uuid,)> = sqlx::query_as(
-        "select listing_id from directory_entry where document @@ websearch_to_tsquery('english', 'couples')
-         order by last_confirmed_at desc, listing_id desc",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    assert!(
-        matching.len() as i64 > RESULT_WINDOW,
-        "the demo data changed"
+    let zip = therapist_directory::domain::ZipCode::parse("27601")
+        .unwrap()
+        .info()
+        .point;
+    let raleigh = format!(
+        "exists (select 1 from directory_office o where o.listing_id = e.listing_id
+         and distance_km(o.location, point({}, {})) <= 900)
+         or (not e.has_office and e.delivery && '{{video,phone}}' and e.telehealth_states && '{{NC}}')",
+        zip.longitude, zip.latitude
     );
-    let (ids, first) = walk(&app, "q=couples").await;
-    assert_eq!(first["total"], RESULT_WINDOW);
-    assert_eq!(first["total_is_exact"], false);
-    let mut got = ids.clone();
-    got.sort();
-    got.dedup();
-    assert_eq!(got.len() as i64, RESULT_WINDOW, "each once");
-    let window: Vec<Uuid> = matching
-        .iter()
-        .take(RESULT_WINDOW as usize)
-        .map(|(id,)| *id)
-        .collect();
-    assert_eq!(got, sorted(&window));
+    let cases: Vec<(String, String)> = vec![
+        ("sort=fee".into(), "not e.stale".into()),
+        ("sort=recently_confirmed&include_stale=true".into(), "true".into()),
+        ("accepting=true&sort=fee".into(), "not e.stale and e.accepting = 'accepting'".into()),
+        ("max_fee_cents=15000&sort=recently_confirmed".into(), "not e.stale and e.fee_floor_cents <= 15000".into()),
+        ("language=es&delivery=video&delivery=phone".into(), "not e.stale and e.languages && '{es}' and e.delivery && '{video,phone}'".into()),
+        ("modality=cbt&modality=emdr&sort=fee".into(), "not e.stale and e.modality_ids && (select array_agg(id) from modality where slug in ('cbt', 'emdr'))".into()),
+        ("near=35.7796,-78.6382&radius_km=500&sort=distance".into(), "not e.stale and (exists (select 1 from directory_office o where o.listing_id = e.listing_id and distance_km(o.location, point(-78.6382, 35.7796)) <= 500))".into()),
+        ("near=27601&radius_km=500&sort=fee".into(), format!("not e.stale and ({})", raleigh.replace("900", "500"))),
+    ];
+    let mut past_500 = 0;
+    for (query, condition) in &cases {
+        let expected = oracle(&app.db, condition).await;
+        let (mut ids, first) = walk(&app, &format!("{query}&{ALL_FACETS}")).await;
+        let walked = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), walked, "{query}: a listing came twice");
+        let missing: Vec<&String> = expected.iter().filter(|i| !ids.contains(i)).collect();
+        let extra: Vec<&String> = ids.iter().filter(|i| !expected.contains(i)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{query}: missing {missing:?}, extra {extra:?}"
+        );
+        assert_eq!(first["total"], expected.len(), "{query}");
+        assert_eq!(first["total_is_exact"], true);
+        assert_eq!(first["facets_are_exact"], true);
+        assert_eq!(
+            first["facets"],
+            facet_oracle(&app.db, &expected).await,
+            "{query}"
+        );
+        past_500 += usize::from(expected.len() > 500);
+    }
+    assert!(past_500 >= 3, "too few searches had more than 500 matches");
+
+    // Free text, ranked: the walk covers `total` listings once each, every one of them
+    // matching the words used, and the facets count exactly those listings.
+    for query in [
+        "q=couples",
+        "q=spanish+anxiety",
+        "q=cbt+trauma&sort=fee",
+        "q=teen",
+    ] {
+        let (mut ids, first) = walk(&app, &format!("{query}&{ALL_FACETS}")).await;
+        let walked = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), walked, "{query}: a listing came twice");
+        assert!(walked > 0, "{query}");
+        assert_eq!(first["total"], walked, "{query}");
+        assert_eq!(
+            first["facets"],
+            facet_oracle(&app.db, &ids).await,
+            "{query}"
+        );
+    }
+    let spanish = oracle(&app.db, "not e.stale and e.languages && '{es}'").await;
+    let (mut found, _) = walk(&app, "q=spanish").await;
+    found.sort();
+    assert!(
+        spanish.iter().all(|id| found.contains(id)),
+        "q=spanish finds every Spanish-speaking listing"
+    );
 }
 
 #[tokio::test]
-async fn pages_read_past_the_window_equal_pages_sorted_out_of_it() {
+async fn walks_stay_exact_while_listings_change_between_pages() {
     use therapist_directory::demo::{self, SeedOptions};
-
-    // With a window of 50 most of these searches page through indexes; with one of 10,000
-    // every page is sorted out of the window. Both must walk the same listings in the same
-    // order.
-    let small = crate::helpers::TestAppBuilder::default()
-        .env("APP_SEARCH_RESULT_WINDOW", "50")
-        .spawn()
-        .await;
+    let app = spawn_app().await;
     demo::seed(
-        &small.db,
+        &app.db,
         SeedOptions {
-            count: 700,
-            seed: 11,
+            count: 600,
+            seed: 3,
         },
         |_, _| {},
     )
     .await
     .unwrap();
-    let large = crate::helpers::TestAppBuilder::default()
-        .env("APP_SEARCH_RESULT_WINDOW", "10000")
-        .database(small.database.clone())
-        .spawn()
-        .await;
-    let mut past_the_window = 0;
-    for query in [
-        "sort=fee",
-        "sort=recently_confirmed",
-        "accepting=true&sort=fee",
-        "near=27601&radius_km=500",
-        "near=64101&radius_km=500&accepting=true",
-        "near=39.5,-98.35&radius_km=500",
+    for (query, condition) in [
+        ("sort=fee", "not e.stale"),
+        ("sort=recently_confirmed", "not e.stale"),
+        (
+            "near=35.7796,-78.6382&radius_km=500&sort=distance",
+            "not e.stale and exists (select 1 from directory_office o where o.listing_id = e.listing_id and distance_km(o.location, point(-78.6382, 35.7796)) <= 500)",
+        ),
+        ("q=anxiety", "true"),
     ] {
-        let (narrow, first) = walk(&small, query).await;
-        let (wide, all) = walk(&large, query).await;
-        if narrow != wide {
-            let only_narrow: Vec<_> = narrow.iter().filter(|i| !wide.contains(i)).collect();
-            let only_wide: Vec<_> = wide.iter().filter(|i| !narrow.contains(i)).collect();
-            let first_diff = narrow.iter().zip(&wide).position(|(a, b)| a != b);
-            panic!(
-                "{query}: {} vs {}; only narrow {only_narrow:?}; only wide {only_wide:?}; first difference at {first_diff:?}",
-                narrow.len(),
-                wide.len()
+        let before = oracle(&app.db, condition).await;
+        let mut seen: Vec<String> = Vec::new();
+        let mut changed: Vec<String> = Vec::new();
+        let mut url = format!("/v1/therapists?{query}&limit=40");
+        let mut page = 0;
+        loop {
+            let body: Value = app.get(&url).await.json().await.unwrap();
+            for item in body["items"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{url}: {body}"))
+            {
+                seen.push(item["id"].as_str().unwrap().to_owned());
+            }
+            page += 1;
+            if page <= 3 {
+                // Change two listings not seen yet (one moves in the order, one leaves the
+                // directory) and one already seen.
+                let unseen: Vec<&String> = before.iter().filter(|i| !seen.contains(i)).collect();
+                for (id, sql) in [
+                    (
+                        unseen.first().copied(),
+                        "update listing set fee_min_cents = coalesce(fee_min_cents, 0) + 700, fee_max_cents = coalesce(fee_max_cents, 0) + 700, sliding_scale_min_cents = null, last_confirmed_at = now(), version = version + 1 where id = $1::uuid",
+                    ),
+                    (
+                        unseen.last().copied(),
+                        "update listing set status = 'suspended', version = version + 1 where id = $1::uuid",
+                    ),
+                    (
+                        seen.first(),
+                        "update listing set last_confirmed_at = now() - interval '3 days', version = version + 1 where id = $1::uuid",
+                    ),
+                ] {
+                    if let Some(id) = id {
+                        sqlx::query(sql).bind(id).execute(&app.db).await.unwrap();
+                        changed.push(id.clone());
+                    }
+                }
+            }
+            match body["next_cursor"].as_str() {
+                Some(c) => url = format!("/v1/therapists?{query}&limit=40&cursor={c}"),
+                None => break,
+            }
+        }
+        let after = oracle(&app.db, condition).await;
+        // A listing changed during the walk may move past the cursor and come again; any
+        // other comes once.
+        let mut unchanged: Vec<&String> = seen.iter().filter(|i| !changed.contains(i)).collect();
+        let walked = unchanged.len();
+        unchanged.sort();
+        unchanged.dedup();
+        assert_eq!(unchanged.len(), walked, "{query}: a listing came twice");
+        if query.starts_with("q=") {
+            continue;
+        }
+        // Every listing that matched throughout and did not change is met exactly once; no
+        // listing that never matched is met.
+        for id in before
+            .iter()
+            .filter(|i| after.contains(i) && !changed.contains(i))
+        {
+            assert!(seen.contains(id), "{query}: {id} was skipped");
+        }
+        for id in &seen {
+            assert!(
+                before.contains(id) || after.contains(id),
+                "{query}: {id} never matched"
             );
         }
-        assert_eq!(all["total_is_exact"], true, "{query}");
-        assert_eq!(all["total"], wide.len(), "{query}");
-        if wide.len() > 50 {
-            assert_eq!(first["total_is_exact"], false, "{query}");
-            past_the_window += 1;
-        }
     }
-    assert!(
-        past_the_window >= 4,
-        "too few searches went past the window"
-    );
 }

@@ -1,6 +1,7 @@
-//! Rebuilding the search representation (`directory_entry`) in bulk, in parallel chunks.
+//! Rebuilding the public representation (`directory_entry`) in bulk, in parallel chunks.
 //! Normal writes never need this (a trigger keeps entries current); bulk loads and
-//! `reindex-directory` do.
+//! `reindex-directory` do. Each rebuilt entry is a change of the feed, so every running
+//! search index picks it up.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -27,14 +28,9 @@ pub async fn refresh(pool: &PgPool, ids: Vec<Uuid>, workers: usize) -> anyhow::R
                 let Some(chunk) = next else {
                     return Ok::<(), anyhow::Error>(());
                 };
-                // Bulk work: exempt from the request-sized statement timeout, and with
-                // room for GIN's pending list, so the array and text indexes take new
-                // entries in large sorted batches rather than a few at a time.
+                // Bulk work: exempt from the request-sized statement timeout.
                 let mut tx = pool.begin().await?;
                 sqlx::query("set local statement_timeout = 0")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("set local gin_pending_list_limit = '64MB'")
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("set local work_mem = '64MB'")

@@ -1,0 +1,145 @@
+//! Keeps a process's index current: a build from PostgreSQL at start, then every change of
+//! the feed (`directory_change`) applied in order. `LISTEN directory_change` wakes the
+//! follower as soon as a change commits; a poll every `POLL` is the safety net for a lost
+//! notification or a dropped listening connection.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::index::Index;
+use super::lexicon::Lexicon;
+use super::store::{self, TAXONOMY_SUBJECT};
+use super::{SearchIndex, Searchable};
+
+/// How often the feed is read when no notification arrives.
+const POLL: Duration = Duration::from_millis(500);
+/// Changes read per round trip while catching up.
+const CHANGES_PER_READ: i64 = 5_000;
+/// Entries per batch of a build.
+const BUILD_BATCH: usize = 10_000;
+
+/// Builds the index from one snapshot of the database; returns it with the number of the
+/// last change the snapshot holds.
+pub async fn build(pool: &PgPool) -> anyhow::Result<(Searchable, i64)> {
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    // One snapshot: every change numbered up to `seq` is in it and none after (numbers are
+    // taken in commit order, see migration 0020).
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("set local statement_timeout = 0")
+        .execute(&mut *tx)
+        .await?;
+    let seq = store::latest_change(&mut tx).await?;
+    let taxonomy = store::taxonomy(&mut tx).await?;
+    let mut index = Index::with_taxonomy(taxonomy);
+    store::each_entry(&mut tx, BUILD_BATCH, |batch| index.apply(batch, &[])).await?;
+    tx.commit().await?;
+    let mut lexicon = Lexicon::build(&index.taxonomy);
+    lexicon.refresh_known(&index);
+    index.vocabulary_changed = false;
+    tracing::info!(
+        listings = index.len(),
+        seq,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "search index built"
+    );
+    Ok((Searchable { index, lexicon }, seq))
+}
+
+/// Applies the changes after the last one applied, until none is left.
+pub async fn catch_up(pool: &PgPool, search: &SearchIndex) -> anyhow::Result<()> {
+    loop {
+        let Some(after) = search.applied() else {
+            return Ok(());
+        };
+        let changes = store::changes_after(pool, after, CHANGES_PER_READ).await?;
+        let Some(&(_, last)) = changes.last() else {
+            return Ok(());
+        };
+        let taxonomy_changed = changes.iter().any(|(s, _)| *s == TAXONOMY_SUBJECT);
+        let ids: Vec<Uuid> = changes
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| *s != TAXONOMY_SUBJECT)
+            .collect();
+        let mut conn = pool.acquire().await?;
+        let taxonomy = match taxonomy_changed {
+            true => Some(store::taxonomy(&mut conn).await?),
+            false => None,
+        };
+        let upserts = store::entries(&mut conn, &ids).await?;
+        drop(conn);
+        let present: HashSet<Uuid> = upserts.iter().map(|e| e.listing_id).collect();
+        let deletes: Vec<Uuid> = ids.into_iter().filter(|id| !present.contains(id)).collect();
+        search.update(|s| {
+            s.index.apply(upserts, &deletes);
+            if let Some(taxonomy) = taxonomy {
+                s.index.taxonomy = taxonomy;
+                s.lexicon = Lexicon::build(&s.index.taxonomy);
+                s.index.vocabulary_changed = true;
+            }
+            if s.index.vocabulary_changed {
+                s.lexicon.refresh_known(&s.index);
+                s.index.vocabulary_changed = false;
+            }
+        });
+        search.mark_applied(last);
+    }
+}
+
+/// Builds the index, then follows the feed until `stop`.
+pub async fn run(pool: PgPool, search: SearchIndex, mut stop: watch::Receiver<bool>) {
+    loop {
+        match build(&pool).await {
+            Ok((searchable, seq)) => {
+                search.install(searchable);
+                search.mark_applied(seq);
+                break;
+            }
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "search index build failed; retrying");
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+    let mut listener: Option<PgListener> = None;
+    loop {
+        if listener.is_none() {
+            listener = listen(&pool).await;
+        }
+        if let Err(err) = catch_up(&pool, &search).await {
+            tracing::warn!(error = %format!("{err:#}"), "search index could not read the change feed");
+        }
+        let notified = async {
+            match listener.as_mut() {
+                Some(l) => l.recv().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = stop.changed() => return,
+            ok = notified => {
+                if !ok {
+                    listener = None;
+                }
+            }
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+async fn listen(pool: &PgPool) -> Option<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await.ok()?;
+    listener.listen("directory_change").await.ok()?;
+    Some(listener)
+}

@@ -1,0 +1,502 @@
+//! The in-memory index of the public directory: one roaring bitmap of documents per filter
+//! value, per word and per term (Meilisearch's design), an R-tree of office locations, and
+//! per-document sort columns. A document is a listing's `directory_entry`; its number
+//! (`DocId`) is a slot reused after a deletion.
+//!
+//! Changes arrive in batches (`apply`): the changed documents are first cleared from every
+//! bitmap at once (one pass over the bitmaps per batch, so no per-document list of words is
+//! kept), then added again as they now stand.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+
+use roaring::RoaringBitmap;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::text;
+
+pub type DocId = u32;
+pub type Office = GeomWithData<[f64; 2], DocId>;
+
+/// What the index reads of one `directory_entry` (and its offices).
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub listing_id: Uuid,
+    pub display_name: String,
+    pub credentials: Option<String>,
+    pub professional_title: Option<String>,
+    pub statement: String,
+    pub offering_titles: String,
+    pub cities: Vec<String>,
+    pub accepting: bool,
+    pub free_consultation: bool,
+    pub fee_floor_cents: Option<i32>,
+    pub sliding_scale: bool,
+    pub gender: Option<String>,
+    pub faith: Option<String>,
+    pub languages: Vec<String>,
+    pub age_groups: Vec<String>,
+    pub communities: Vec<String>,
+    pub session_formats: Vec<String>,
+    pub delivery: Vec<String>,
+    pub states: Vec<String>,
+    pub telehealth_states: Vec<String>,
+    pub modality_ids: Vec<i32>,
+    pub specialty_ids: Vec<i32>,
+    pub insurer_ids: Vec<i32>,
+    pub certified_modality_ids: Vec<i32>,
+    pub license_verified: bool,
+    pub offering_kinds: Vec<String>,
+    pub last_confirmed_at: Option<OffsetDateTime>,
+    pub stale: bool,
+    /// (latitude, longitude) of each office.
+    pub offices: Vec<(f64, f64)>,
+}
+
+/// Fields whose values are words of a fixed vocabulary (or codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Language,
+    /// Office states and telehealth states.
+    State,
+    /// Telehealth states of listings with no office that offer video or phone: found by a
+    /// ZIP search in their state.
+    OnlineState,
+    AgeGroup,
+    Community,
+    Faith,
+    Gender,
+    SessionFormat,
+    Delivery,
+    OfferingKind,
+}
+
+impl Field {
+    pub const COUNT: usize = 10;
+
+    pub fn parse(name: &str) -> Option<Field> {
+        Some(match name {
+            "age_group" => Field::AgeGroup,
+            "community" => Field::Community,
+            "faith" => Field::Faith,
+            "gender" => Field::Gender,
+            "session_format" => Field::SessionFormat,
+            "delivery" => Field::Delivery,
+            "offering_kind" => Field::OfferingKind,
+            "language" => Field::Language,
+            "state" => Field::State,
+            _ => return None,
+        })
+    }
+}
+
+/// Taxonomy-valued fields (term ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Modality,
+    Specialty,
+    Insurer,
+    /// Modalities with a verified certification.
+    Certified,
+}
+
+/// Yes/no fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Stale,
+    Accepting,
+    FreeConsultation,
+    SlidingScale,
+    LicenseVerified,
+}
+
+/// Where a word was found, from the heaviest: the name, then what describes the practice
+/// (title, credentials, specialties, offerings, places), then the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Weight {
+    Name = 0,
+    Practice = 1,
+    Statement = 2,
+}
+
+/// A taxonomy term as the index knows it.
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub retired: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Taxonomy {
+    pub modality: Vec<Term>,
+    pub specialty: Vec<Term>,
+    pub insurer: Vec<Term>,
+}
+
+impl Taxonomy {
+    pub fn terms(&self, kind: Kind) -> &[Term] {
+        match kind {
+            Kind::Modality | Kind::Certified => &self.modality,
+            Kind::Specialty => &self.specialty,
+            Kind::Insurer => &self.insurer,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Index {
+    pub alive: RoaringBitmap,
+    flags: [RoaringBitmap; 5],
+    values: [HashMap<Box<str>, RoaringBitmap>; Field::COUNT],
+    ids: [HashMap<i32, RoaringBitmap>; 4],
+    /// Documents by lowest fee; those without a fee under `i32::MAX`.
+    pub fees: BTreeMap<i32, RoaringBitmap>,
+    /// Word key → number; postings per number, one bitmap per `Weight`.
+    pub words: HashMap<Box<str>, u32>,
+    pub postings: Vec<[RoaringBitmap; 3]>,
+    /// Surface word → its keys' numbers, so a word is stemmed once.
+    key_cache: HashMap<Box<str>, (u32, Option<u32>)>,
+    pub vocabulary_changed: bool,
+    pub offices: RTree<Office>,
+    // Per-document columns, indexed by `DocId`.
+    pub listing: Vec<u128>,
+    pub fee: Vec<i32>,
+    /// Last confirmation in seconds since the epoch; `i64::MIN` when never confirmed.
+    pub confirmed: Vec<i64>,
+    pub name_key: Vec<u64>,
+    office_points: Vec<Vec<[f64; 2]>>,
+    slots: HashMap<Uuid, DocId>,
+    free: Vec<DocId>,
+    pub taxonomy: Taxonomy,
+}
+
+/// A stable hash of a name's words, to tell an exact name match.
+pub fn name_key<'a>(words: impl Iterator<Item = &'a str>) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for w in words {
+        w.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+impl Index {
+    pub fn with_taxonomy(taxonomy: Taxonomy) -> Self {
+        Index {
+            taxonomy,
+            ..Index::default()
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.alive.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.alive.is_empty()
+    }
+
+    pub fn flag(&self, flag: Flag) -> &RoaringBitmap {
+        &self.flags[flag as usize]
+    }
+
+    pub fn value(&self, field: Field, value: &str) -> Option<&RoaringBitmap> {
+        self.values[field as usize].get(value)
+    }
+
+    pub fn values(&self, field: Field) -> &HashMap<Box<str>, RoaringBitmap> {
+        &self.values[field as usize]
+    }
+
+    pub fn term(&self, kind: Kind, id: i32) -> Option<&RoaringBitmap> {
+        self.ids[kind as usize].get(&id)
+    }
+
+    pub fn uuid(&self, doc: DocId) -> Uuid {
+        Uuid::from_u128(self.listing[doc as usize])
+    }
+
+    /// Replaces the documents of `upserts` and removes those of `deletes` (a listing no
+    /// longer public). Subjects the index does not hold are ignored when deleted.
+    pub fn apply(&mut self, upserts: Vec<Entry>, deletes: &[Uuid]) {
+        let mut cleared = RoaringBitmap::new();
+        for id in deletes.iter().chain(upserts.iter().map(|e| &e.listing_id)) {
+            if let Some(&doc) = self.slots.get(id) {
+                cleared.insert(doc);
+            }
+        }
+        if !cleared.is_empty() {
+            self.clear(&cleared);
+        }
+        for id in deletes {
+            if let Some(doc) = self.slots.remove(id) {
+                self.listing[doc as usize] = 0;
+                self.free.push(doc);
+            }
+        }
+        for entry in upserts {
+            let doc = match self.slots.get(&entry.listing_id) {
+                Some(&doc) => doc,
+                None => {
+                    let doc = self.free.pop().unwrap_or(self.listing.len() as DocId);
+                    self.slots.insert(entry.listing_id, doc);
+                    doc
+                }
+            };
+            self.add(doc, entry);
+        }
+    }
+
+    /// Takes `docs` out of every bitmap and the R-tree.
+    fn clear(&mut self, docs: &RoaringBitmap) {
+        self.alive -= docs;
+        for bitmap in &mut self.flags {
+            *bitmap -= docs;
+        }
+        for map in &mut self.values {
+            map.retain(|_, b| {
+                *b -= docs;
+                !b.is_empty()
+            });
+        }
+        for map in &mut self.ids {
+            map.retain(|_, b| {
+                *b -= docs;
+                !b.is_empty()
+            });
+        }
+        self.fees.retain(|_, b| {
+            *b -= docs;
+            !b.is_empty()
+        });
+        for postings in &mut self.postings {
+            for b in postings.iter_mut() {
+                if !b.is_disjoint(docs) {
+                    *b -= docs;
+                    if b.is_empty() {
+                        self.vocabulary_changed = true;
+                    }
+                }
+            }
+        }
+        for doc in docs {
+            for point in std::mem::take(&mut self.office_points[doc as usize]) {
+                self.offices.remove(&Office::new(point, doc));
+            }
+        }
+    }
+
+    fn add(&mut self, doc: DocId, e: Entry) {
+        let d = doc as usize;
+        if d >= self.listing.len() {
+            self.listing.resize(d + 1, 0);
+            self.fee.resize(d + 1, i32::MAX);
+            self.confirmed.resize(d + 1, i64::MIN);
+            self.name_key.resize(d + 1, 0);
+            self.office_points.resize(d + 1, Vec::new());
+        }
+        self.listing[d] = e.listing_id.as_u128();
+        let fee = e.fee_floor_cents.unwrap_or(i32::MAX);
+        self.fee[d] = fee;
+        self.confirmed[d] = e
+            .last_confirmed_at
+            .map_or(i64::MIN, OffsetDateTime::unix_timestamp);
+        let name_words: Vec<String> = text::words(&e.display_name).collect();
+        self.name_key[d] = name_key(name_words.iter().map(String::as_str));
+
+        self.alive.insert(doc);
+        self.fees.entry(fee).or_default().insert(doc);
+        for (flag, on) in [
+            (Flag::Stale, e.stale),
+            (Flag::Accepting, e.accepting),
+            (Flag::FreeConsultation, e.free_consultation),
+            (Flag::SlidingScale, e.sliding_scale),
+            (Flag::LicenseVerified, e.license_verified),
+        ] {
+            if on {
+                self.flags[flag as usize].insert(doc);
+            }
+        }
+        let online_only =
+            e.offices.is_empty() && e.delivery.iter().any(|d| d == "video" || d == "phone");
+        let online: &[String] = if online_only {
+            &e.telehealth_states
+        } else {
+            &[]
+        };
+        for (field, values) in [
+            (Field::Language, &e.languages[..]),
+            (Field::State, &e.states[..]),
+            (Field::OnlineState, online),
+            (Field::AgeGroup, &e.age_groups[..]),
+            (Field::Community, &e.communities[..]),
+            (Field::SessionFormat, &e.session_formats[..]),
+            (Field::Delivery, &e.delivery[..]),
+            (Field::OfferingKind, &e.offering_kinds[..]),
+            (Field::Gender, e.gender.as_slice()),
+            (Field::Faith, e.faith.as_slice()),
+        ] {
+            let map = &mut self.values[field as usize];
+            for value in values {
+                match map.get_mut(value.as_str()) {
+                    Some(b) => {
+                        b.insert(doc);
+                    }
+                    None => {
+                        map.insert(value.as_str().into(), RoaringBitmap::from_iter([doc]));
+                    }
+                }
+            }
+        }
+        for (kind, ids) in [
+            (Kind::Modality, &e.modality_ids),
+            (Kind::Specialty, &e.specialty_ids),
+            (Kind::Insurer, &e.insurer_ids),
+            (Kind::Certified, &e.certified_modality_ids),
+        ] {
+            for id in ids {
+                self.ids[kind as usize].entry(*id).or_default().insert(doc);
+            }
+        }
+        for word in &name_words {
+            self.index_word(doc, word, Weight::Name);
+        }
+        let practice = [
+            e.credentials.as_deref().unwrap_or(""),
+            e.professional_title.as_deref().unwrap_or(""),
+            &e.offering_titles,
+        ];
+        for part in practice
+            .into_iter()
+            .chain(e.cities.iter().map(String::as_str))
+        {
+            for word in text::words(part) {
+                self.index_word(doc, &word, Weight::Practice);
+            }
+        }
+        for word in text::words(&e.statement) {
+            self.index_word(doc, &word, Weight::Statement);
+        }
+        let points: Vec<[f64; 2]> = e.offices.iter().map(|&(lat, lng)| [lat, lng]).collect();
+        for point in &points {
+            self.offices.insert(Office::new(*point, doc));
+        }
+        self.office_points[d] = points;
+    }
+
+    fn index_word(&mut self, doc: DocId, word: &str, weight: Weight) {
+        if text::is_generic(word) {
+            return;
+        }
+        let (first, second) = match self.key_cache.get(word) {
+            Some(&ids) => ids,
+            None => {
+                let mut ids = text::keys(word).map(|key| self.word_number(&key));
+                let first = ids.next().unwrap_or(0);
+                let second = ids.next();
+                self.key_cache.insert(word.into(), (first, second));
+                (first, second)
+            }
+        };
+        for id in std::iter::once(first).chain(second) {
+            let b = &mut self.postings[id as usize][weight as usize];
+            if b.is_empty() {
+                self.vocabulary_changed = true;
+            }
+            b.insert(doc);
+        }
+    }
+
+    fn word_number(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.words.get(key) {
+            return id;
+        }
+        let id = self.postings.len() as u32;
+        self.postings.push(Default::default());
+        self.words.insert(key.into(), id);
+        id
+    }
+
+    /// A word key's postings, if any document holds it.
+    pub fn postings(&self, key: &str) -> Option<&[RoaringBitmap; 3]> {
+        let p = &self.postings[*self.words.get(key)? as usize];
+        (!p.iter().all(RoaringBitmap::is_empty)).then_some(p)
+    }
+
+    /// Approximate bytes held by the bitmaps (for `/metrics` and the benchmark).
+    pub fn bitmap_bytes(&self) -> usize {
+        let mut total = self.alive.serialized_size();
+        total += self
+            .flags
+            .iter()
+            .map(|b| b.serialized_size())
+            .sum::<usize>();
+        for map in &self.values {
+            total += map.values().map(|b| b.serialized_size()).sum::<usize>();
+        }
+        for map in &self.ids {
+            total += map.values().map(|b| b.serialized_size()).sum::<usize>();
+        }
+        total += self
+            .fees
+            .values()
+            .map(|b| b.serialized_size())
+            .sum::<usize>();
+        for p in &self.postings {
+            total += p.iter().map(|b| b.serialized_size()).sum::<usize>();
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str) -> Entry {
+        Entry {
+            listing_id: Uuid::now_v7(),
+            display_name: name.into(),
+            statement: "Warm practical help for anxious clients".into(),
+            languages: vec!["en".into()],
+            delivery: vec!["video".into()],
+            modality_ids: vec![1],
+            offices: vec![(35.0, -78.0)],
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn changes_replace_and_remove_documents_everywhere() {
+        let mut index = Index::default();
+        let a = entry("Dana Wells");
+        let b = entry("Sam Other");
+        index.apply(vec![a.clone(), b.clone()], &[]);
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.term(Kind::Modality, 1).map(|b| b.len()), Some(2));
+        assert!(index.postings("client").is_some());
+
+        // A changes modality and words; B goes.
+        let a2 = Entry {
+            modality_ids: vec![2],
+            statement: "Grief".into(),
+            offices: vec![],
+            ..a.clone()
+        };
+        index.apply(vec![a2], &[b.listing_id]);
+        assert_eq!(index.len(), 1);
+        assert!(index.term(Kind::Modality, 1).is_none());
+        assert_eq!(index.term(Kind::Modality, 2).map(|b| b.len()), Some(1));
+        assert!(index.postings("client").is_none());
+        assert!(index.postings("grief").is_some());
+        assert_eq!(index.offices.size(), 0);
+        // The freed slot is reused.
+        index.apply(vec![entry("New Person")], &[]);
+        assert_eq!(index.listing.len(), 2);
+        assert_eq!(index.offices.size(), 1);
+    }
+}

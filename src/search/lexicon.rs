@@ -1,0 +1,206 @@
+//! What a query word can mean: the documents' own words (postings), the directory's
+//! vocabulary named in words (a modality's name, "spanish", "teen", "online", a state's
+//! name), and, for a word found nowhere, the known words within one or two typos of it.
+//!
+//! Typos are found with a Levenshtein automaton (transpositions count as one edit) run over
+//! an `fst` set of every known key, as Meilisearch and tantivy do: the cost depends on the
+//! word, not on the size of the vocabulary.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use fst::{IntoStreamer, Set, Streamer};
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
+use roaring::RoaringBitmap;
+
+use super::index::{Field, Index, Kind, Taxonomy, Weight};
+use super::text::{self, LANGUAGE_NAMES, STATE_NAMES, VALUE_WORDS};
+
+/// Something in the index a vocabulary word stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Term(Kind, i32),
+    Value(Field, &'static str),
+}
+
+#[derive(Default)]
+pub struct Lexicon {
+    meanings: HashMap<Box<str>, Vec<(Source, Weight)>>,
+    /// Every key of the lexicon and of the index's postings, for typo lookups.
+    known: Set<Vec<u8>>,
+}
+
+/// One query word's matches, by weight.
+#[derive(Debug, Default, Clone)]
+pub struct Matches {
+    pub by_weight: [RoaringBitmap; 3],
+}
+
+impl Matches {
+    pub fn any(&self) -> RoaringBitmap {
+        &(&self.by_weight[0] | &self.by_weight[1]) | &self.by_weight[2]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_weight.iter().all(RoaringBitmap::is_empty)
+    }
+}
+
+impl Lexicon {
+    /// The vocabulary of the taxonomy (terms not retired) and of the fixed fields.
+    pub fn build(taxonomy: &Taxonomy) -> Self {
+        let mut meanings: HashMap<Box<str>, Vec<(Source, Weight)>> = HashMap::new();
+        let mut add = |phrase: &str, source: Source, weight: Weight| {
+            let words: Vec<String> = text::words(phrase).collect();
+            let mut keys: Vec<String> = Vec::new();
+            if words.len() > 1 {
+                keys.push(words.join(" "));
+            }
+            for w in &words {
+                if !text::is_joining_word(w) && !text::is_generic(w) {
+                    keys.extend(text::keys(w));
+                }
+            }
+            for key in keys {
+                let list = meanings.entry(key.into()).or_default();
+                if !list.iter().any(|(s, _)| *s == source) {
+                    list.push((source.clone(), weight));
+                }
+            }
+        };
+        for (kind, weight) in [
+            (Kind::Modality, Weight::Name),
+            (Kind::Specialty, Weight::Practice),
+            (Kind::Insurer, Weight::Practice),
+        ] {
+            for term in taxonomy.terms(kind).iter().filter(|t| !t.retired) {
+                add(&term.name, Source::Term(kind, term.id), weight);
+                add(&term.slug, Source::Term(kind, term.id), weight);
+            }
+        }
+        for (code, name) in LANGUAGE_NAMES {
+            add(name, Source::Value(Field::Language, code), Weight::Practice);
+        }
+        for (code, name) in STATE_NAMES {
+            add(name, Source::Value(Field::State, code), Weight::Practice);
+        }
+        for (field, value, words) in VALUE_WORDS {
+            let Some(field) = Field::parse(field) else {
+                continue;
+            };
+            for w in *words {
+                add(w, Source::Value(field, value), Weight::Practice);
+            }
+        }
+        Lexicon {
+            meanings,
+            known: Set::default(),
+        }
+    }
+
+    /// Rebuilds the typo set from the lexicon and the index's words that some document
+    /// holds.
+    pub fn refresh_known(&mut self, index: &Index) {
+        let mut keys: BTreeSet<&str> = self.meanings.keys().map(|k| &**k).collect();
+        for (key, &id) in &index.words {
+            if !index.postings[id as usize]
+                .iter()
+                .all(RoaringBitmap::is_empty)
+            {
+                keys.insert(key);
+            }
+        }
+        self.known = Set::from_iter(keys).unwrap_or_default();
+    }
+
+    /// Whether `phrase` (words joined by spaces) names one thing.
+    pub fn is_phrase(&self, phrase: &str) -> bool {
+        self.meanings.contains_key(phrase)
+    }
+
+    /// Everything `word` matches: itself, its stem and its synonyms, in the documents'
+    /// words and in the vocabulary; if none of them is known, the known words within one
+    /// typo (words of 4 to 7 letters) or two (8 or more).
+    pub fn matches(&self, index: &Index, word: &str) -> Matches {
+        let mut m = Matches::default();
+        let mut lookups: Vec<String> = vec![word.to_owned()];
+        lookups.extend(text::synonyms(word).iter().cloned());
+        let mut found = false;
+        for lookup in &lookups {
+            for key in text::keys(lookup) {
+                found |= self.add_key(index, &key, &mut m);
+            }
+        }
+        if !found {
+            let distance = match word.chars().count() {
+                0..=3 => 0,
+                4..=7 => 1,
+                _ => 2,
+            };
+            if distance > 0 && !word.contains(' ') {
+                let dfa = builders()[distance - 1].build_dfa(word);
+                let mut stream = self.known.search(Automaton(&dfa)).into_stream();
+                while let Some(key) = stream.next() {
+                    if let Ok(key) = std::str::from_utf8(key) {
+                        self.add_key(index, key, &mut m);
+                    }
+                }
+            }
+        }
+        m
+    }
+
+    fn add_key(&self, index: &Index, key: &str, m: &mut Matches) -> bool {
+        let mut found = false;
+        if let Some(postings) = index.postings(key) {
+            for (into, from) in m.by_weight.iter_mut().zip(postings) {
+                *into |= from;
+            }
+            found = true;
+        }
+        for (source, weight) in self.meanings.get(key).map(Vec::as_slice).unwrap_or(&[]) {
+            let bitmap = match source {
+                Source::Term(kind, id) => index.term(*kind, *id),
+                Source::Value(field, value) => index.value(*field, value),
+            };
+            if let Some(b) = bitmap {
+                m.by_weight[*weight as usize] |= b;
+            }
+            found = true;
+        }
+        found
+    }
+}
+
+fn builders() -> &'static [LevenshteinAutomatonBuilder; 2] {
+    static BUILDERS: OnceLock<[LevenshteinAutomatonBuilder; 2]> = OnceLock::new();
+    BUILDERS.get_or_init(|| {
+        [
+            LevenshteinAutomatonBuilder::new(1, true),
+            LevenshteinAutomatonBuilder::new(2, true),
+        ]
+    })
+}
+
+/// A Levenshtein DFA as an `fst` automaton.
+struct Automaton<'a>(&'a DFA);
+
+impl fst::Automaton for Automaton<'_> {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}

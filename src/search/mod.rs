@@ -1,0 +1,201 @@
+//! Public search (`GET /v1/therapists`) from an index held in this process.
+//!
+//! PostgreSQL is the source of truth: `directory_entry` holds what the public may see, kept
+//! by triggers. Each API process builds its own index from it at start (`feed::build`),
+//! then follows the change feed (`directory_change`, migration 0020) to stay current: woken
+//! by `LISTEN directory_change`, and polling as the safety net. A search reads the index
+//! only; the page's items are then read from `directory_entry` by primary key.
+//! Design and measurements: `docs/search.md`.
+
+pub mod feed;
+pub mod index;
+pub mod lexicon;
+pub mod model;
+pub mod params;
+pub mod query;
+pub mod routes;
+pub mod store;
+pub mod text;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sqlx::PgPool;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::http::cursor::CursorKey;
+use index::Index;
+use lexicon::Lexicon;
+use model::SearchResults;
+use params::{SearchParams, Sort};
+
+/// The index and the vocabulary built from it.
+#[derive(Default)]
+pub struct Searchable {
+    pub index: Index,
+    pub lexicon: Lexicon,
+}
+
+/// The process's search index, shared by the request handlers and the feed.
+#[derive(Clone)]
+pub struct SearchIndex {
+    state: Arc<RwLock<Option<Searchable>>>,
+    /// The last change number applied; `None` until the first build has caught up.
+    applied: Arc<watch::Sender<Option<i64>>>,
+}
+
+impl Default for SearchIndex {
+    fn default() -> Self {
+        SearchIndex {
+            state: Arc::new(RwLock::new(None)),
+            applied: Arc::new(watch::channel(None).0),
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Whether the index has been built and has caught up with the feed once.
+    pub fn is_ready(&self) -> bool {
+        self.applied.borrow().is_some()
+    }
+
+    /// The last change number applied.
+    pub fn applied(&self) -> Option<i64> {
+        *self.applied.borrow()
+    }
+
+    /// Waits until change `seq` is applied, at most `timeout`; whether it was.
+    pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
+        let mut rx = self.applied.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|s| s.is_some_and(|s| s >= seq)))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Reads the index; 503 while it is being built.
+    pub fn read<T>(&self, f: impl FnOnce(&Searchable) -> T) -> Result<T, ApiError> {
+        let guard = self.state.read().map_err(|_| {
+            ApiError::internal(anyhow::anyhow!("the search index lock is poisoned"))
+        })?;
+        match guard.as_ref() {
+            Some(s) if self.is_ready() => Ok(f(s)),
+            _ => Err(ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "The search index is being built; try again in a moment.",
+            )),
+        }
+    }
+
+    fn install(&self, searchable: Searchable) {
+        if let Ok(mut guard) = self.state.write() {
+            *guard = Some(searchable);
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Searchable)) {
+        if let Ok(mut guard) = self.state.write()
+            && let Some(s) = guard.as_mut()
+        {
+            f(s);
+        }
+    }
+
+    fn mark_applied(&self, seq: i64) {
+        self.applied.send_replace(Some(seq));
+    }
+
+    /// Documents in the index (for `/metrics`), and bytes held by its bitmaps.
+    pub fn size(&self) -> (u64, usize) {
+        self.state
+            .read()
+            .ok()
+            .and_then(|g| g.as_ref().map(|s| (s.index.len(), s.index.bitmap_bytes())))
+            .unwrap_or_default()
+    }
+}
+
+/// The keyset position after the last item of a page.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    /// Fingerprint of the search the cursor belongs to.
+    f: String,
+    sort: Sort,
+    /// The sort key in ascending order (see `query::run`).
+    key: i64,
+    id: Uuid,
+}
+
+/// The tie-breaker of a position: listing ids ascending, or descending for confirmation.
+fn tie(sort: Sort, id: Uuid) -> u128 {
+    if sort == Sort::RecentlyConfirmed {
+        u128::MAX - id.as_u128()
+    } else {
+        id.as_u128()
+    }
+}
+
+/// Runs a search: the index answers, then the page's rows are read by primary key.
+/// `query` is the raw query string (for the cursor's fingerprint).
+pub async fn search(
+    index: &SearchIndex,
+    pool: &PgPool,
+    cursors: &CursorKey,
+    params: &SearchParams,
+    query: &str,
+) -> Result<SearchResults, ApiError> {
+    let sort = params.effective_sort();
+    let fingerprint = params.fingerprint(query);
+    let after = match &params.cursor {
+        None => None,
+        Some(c) => {
+            let cursor: Cursor = cursors.decode(c)?;
+            if cursor.f != fingerprint || cursor.sort != sort {
+                return Err(ApiError::parameter(
+                    "cursor",
+                    "belongs to another search; start again without it",
+                )
+                .with_code(ErrorCode::InvalidCursor));
+            }
+            Some((cursor.key, tie(sort, cursor.id)))
+        }
+    };
+    let limit = params.limit.unwrap_or(20).clamp(1, 50) as usize;
+    let mut answer =
+        index.read(|s| query::run(&s.index, &s.lexicon, params, sort, after, limit))??;
+    let more = answer.page.len() > limit;
+    answer.page.truncate(limit);
+    let next_cursor = match (more, answer.page.last()) {
+        (true, Some(hit)) => Some(cursors.encode(&Cursor {
+            f: fingerprint,
+            sort,
+            key: hit.position.0,
+            id: hit.listing,
+        })),
+        _ => None,
+    };
+    let ids: Vec<Uuid> = answer.page.iter().map(|h| h.listing).collect();
+    let distances: Vec<Option<f64>> = answer
+        .page
+        .iter()
+        .map(|h| h.distance_km.map(|d| (d * 10.0).round() / 10.0))
+        .collect();
+    let items = store::page_items(pool, &ids, &distances)
+        .await?
+        .into_iter()
+        .map(|(_, item)| RawValue::from_string(item).map_err(ApiError::internal))
+        .collect::<Result<Vec<Box<RawValue>>, ApiError>>()?;
+    #[allow(deprecated)] // the flags stay in the response for existing clients
+    Ok(SearchResults {
+        items,
+        next_cursor,
+        total: answer.total,
+        total_is_exact: true,
+        facets: answer.facets,
+        facets_are_exact: true,
+        query_words_used: answer.words_used,
+    })
+}

@@ -1,0 +1,420 @@
+//! The query string of `GET /v1/therapists`, parsed and validated. Parsed by hand rather
+//! than through serde because several parameters are repeatable ("any of") and every error
+//! must name its parameter.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::domain::vocab::{
+    AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat, Vocabulary,
+};
+use crate::domain::{GeoPoint, UsState, ZipCode};
+use crate::error::ApiError;
+
+pub const MAX_Q_CHARS: usize = 200;
+pub const DEFAULT_RADIUS_KM: f64 = 40.0;
+pub const MAX_RADIUS_KM: f64 = 500.0;
+const MAX_REPEATS: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    Relevance,
+    Distance,
+    Fee,
+    RecentlyConfirmed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Facet {
+    Modality,
+    Specialty,
+    Insurer,
+    Delivery,
+    SessionFormat,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 5] = [
+        Facet::Modality,
+        Facet::Specialty,
+        Facet::Insurer,
+        Facet::Delivery,
+        Facet::SessionFormat,
+    ];
+
+    /// The facet's key in the response.
+    pub fn name(self) -> &'static str {
+        match self {
+            Facet::Modality => "modality",
+            Facet::Specialty => "specialty",
+            Facet::Insurer => "insurer",
+            Facet::Delivery => "delivery",
+            Facet::SessionFormat => "session_format",
+        }
+    }
+}
+
+/// Where `near` points, and the state it is in (for online-only listings).
+#[derive(Debug, Clone, Copy)]
+pub struct Near {
+    pub point: GeoPoint,
+    pub state: Option<&'static str>,
+    pub radius_km: f64,
+}
+
+/// A validated search. Taxonomy filters hold slugs until resolved against the database.
+#[derive(Debug, Default)]
+pub struct SearchParams {
+    pub q: Option<String>,
+    pub modalities: Vec<String>,
+    pub specialties: Vec<String>,
+    pub insurers: Vec<String>,
+    pub certified_in: Option<String>,
+    pub languages: Vec<String>,
+    pub near: Option<Near>,
+    pub state: Option<&'static str>,
+    pub delivery: Vec<Delivery>,
+    pub session_formats: Vec<SessionFormat>,
+    pub accepting: Option<bool>,
+    pub free_consultation: Option<bool>,
+    pub max_fee_cents: Option<i32>,
+    pub sliding_scale: Option<bool>,
+    pub gender: Option<Gender>,
+    pub age_group: Option<AgeGroup>,
+    pub community: Option<Community>,
+    pub faith: Option<Faith>,
+    pub license_verified: Option<bool>,
+    pub offering: Option<OfferingKind>,
+    /// Include listings not confirmed for 90 days (left out by default).
+    pub include_stale: bool,
+    pub sort: Option<Sort>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub facets: Vec<Facet>,
+}
+
+fn bad(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::parameter(name, message)
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(bad(name, "expected true or false")),
+    }
+}
+
+fn vocab<T: Vocabulary>(name: &str, value: &str) -> Result<T, ApiError> {
+    T::parse(value).ok_or_else(|| {
+        bad(
+            name,
+            format!("`{}` is not {}", truncate(value), T::expected()),
+        )
+    })
+}
+
+fn truncate(value: &str) -> String {
+    value.chars().take(40).collect()
+}
+
+fn slug_param(name: &str, value: &str) -> Result<String, ApiError> {
+    crate::domain::Slug::parse(value)
+        .map(|s| s.as_str().to_owned())
+        .map_err(|_| bad(name, format!("`{}` is not a slug", truncate(value))))
+}
+
+fn parse_near(value: &str) -> Result<(GeoPoint, Option<&'static str>), ApiError> {
+    if let Some((lat, lng)) = value.split_once(',') {
+        let lat: f64 = lat
+            .trim()
+            .parse()
+            .map_err(|_| bad("near", "expected a US ZIP code or `lat,lng`"))?;
+        let lng: f64 = lng
+            .trim()
+            .parse()
+            .map_err(|_| bad("near", "expected a US ZIP code or `lat,lng`"))?;
+        let point = GeoPoint::new(lat, lng).map_err(|e| bad("near", e.message))?;
+        return Ok((point, None));
+    }
+    let zip = ZipCode::parse(value).map_err(|e| bad("near", e.message))?;
+    let info = zip.info();
+    let state = UsState::parse(&info.state).ok().map(|s| s.as_str());
+    Ok((info.point, state))
+}
+
+impl SearchParams {
+    /// Parses a raw query string. Unknown parameters, repeated single ones, malformed or
+    /// out-of-range values are 400 naming the parameter.
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut p = SearchParams::default();
+        let mut radius = None;
+        let mut near = None;
+        for (key, value) in crate::http::query::pairs(query)? {
+            let count = seen.entry(key.clone()).or_default();
+            *count += 1;
+            let repeatable = matches!(
+                key.as_str(),
+                "modality" | "specialty" | "insurer" | "language" | "delivery" | "session_format"
+            );
+            if *count > 1 && !repeatable {
+                return Err(bad(&key, "may be given only once"));
+            }
+            if *count > MAX_REPEATS {
+                return Err(bad(
+                    &key,
+                    format!("may be repeated at most {MAX_REPEATS} times"),
+                ));
+            }
+            let value = value.trim();
+            match key.as_str() {
+                "q" => {
+                    if value.chars().count() > MAX_Q_CHARS {
+                        return Err(bad("q", format!("at most {MAX_Q_CHARS} characters")));
+                    }
+                    if value.chars().any(char::is_control) {
+                        return Err(bad("q", "control characters are not allowed"));
+                    }
+                    if !value.is_empty() {
+                        p.q = Some(value.to_owned());
+                    }
+                }
+                "modality" => p.modalities.push(slug_param("modality", value)?),
+                "specialty" => p.specialties.push(slug_param("specialty", value)?),
+                "insurer" => p.insurers.push(slug_param("insurer", value)?),
+                "certified_in" => p.certified_in = Some(slug_param("certified_in", value)?),
+                "language" => {
+                    let ok = (2..=3).contains(&value.len())
+                        && value.bytes().all(|b| b.is_ascii_lowercase());
+                    if !ok {
+                        return Err(bad("language", "an ISO 639 code such as `en` or `es`"));
+                    }
+                    p.languages.push(value.to_owned());
+                }
+                "near" => near = Some(parse_near(value)?),
+                "radius_km" => {
+                    let r: f64 = value
+                        .parse()
+                        .map_err(|_| bad("radius_km", "expected a number of kilometres"))?;
+                    if !(r > 0.0 && r <= MAX_RADIUS_KM) {
+                        return Err(bad(
+                            "radius_km",
+                            format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
+                        ));
+                    }
+                    radius = Some(r);
+                }
+                "state" => {
+                    p.state = Some(
+                        UsState::parse(value)
+                            .map_err(|e| bad("state", e.message))?
+                            .as_str(),
+                    )
+                }
+                "delivery" => p.delivery.push(vocab("delivery", value)?),
+                "session_format" => p.session_formats.push(vocab("session_format", value)?),
+                "accepting" => p.accepting = Some(boolean("accepting", value)?),
+                "free_consultation" => {
+                    p.free_consultation = Some(boolean("free_consultation", value)?)
+                }
+                "sliding_scale" => p.sliding_scale = Some(boolean("sliding_scale", value)?),
+                "license_verified" => {
+                    p.license_verified = Some(boolean("license_verified", value)?)
+                }
+                "max_fee_cents" => {
+                    let cents: i32 = value
+                        .parse()
+                        .map_err(|_| bad("max_fee_cents", "expected whole cents"))?;
+                    if !(0..=10_000_000).contains(&cents) {
+                        return Err(bad("max_fee_cents", "between 0 and 10000000"));
+                    }
+                    p.max_fee_cents = Some(cents);
+                }
+                "include_stale" => p.include_stale = boolean("include_stale", value)?,
+                "gender" => p.gender = Some(vocab("gender", value)?),
+                "age_group" => p.age_group = Some(vocab("age_group", value)?),
+                "community" => p.community = Some(vocab("community", value)?),
+                "faith" => p.faith = Some(vocab("faith", value)?),
+                "offering" => {
+                    let kind: OfferingKind = vocab("offering", value)?;
+                    if kind == OfferingKind::Session {
+                        return Err(bad(
+                            "offering",
+                            "one of `workshop`, `retreat`, `online_course`, `group`, `intensive`",
+                        ));
+                    }
+                    p.offering = Some(kind);
+                }
+                "sort" => {
+                    p.sort = Some(match value {
+                        "relevance" => Sort::Relevance,
+                        "distance" => Sort::Distance,
+                        "fee" => Sort::Fee,
+                        "recently_confirmed" => Sort::RecentlyConfirmed,
+                        _ => {
+                            return Err(bad(
+                                "sort",
+                                "one of `relevance`, `distance`, `fee`, `recently_confirmed`",
+                            ));
+                        }
+                    })
+                }
+                "limit" => {
+                    let n: i64 = value
+                        .parse()
+                        .map_err(|_| bad("limit", "expected a whole number from 1 to 50"))?;
+                    if !(1..=50).contains(&n) {
+                        return Err(bad("limit", "must be between 1 and 50"));
+                    }
+                    p.limit = Some(n);
+                }
+                "cursor" => p.cursor = Some(value.to_owned()),
+                "facets" => {
+                    for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                        let Some(facet) = Facet::ALL.into_iter().find(|f| f.name() == name) else {
+                            return Err(bad(
+                                "facets",
+                                "a comma-separated list of modality, specialty, insurer, delivery, session_format",
+                            ));
+                        };
+                        if !p.facets.contains(&facet) {
+                            p.facets.push(facet);
+                        }
+                    }
+                }
+                other => return Err(bad(&truncate(other), "unknown parameter")),
+            }
+        }
+        match (near, radius) {
+            (Some((point, state)), radius) => {
+                p.near = Some(Near {
+                    point,
+                    state,
+                    radius_km: radius.unwrap_or(DEFAULT_RADIUS_KM),
+                })
+            }
+            (None, Some(_)) => return Err(bad("radius_km", "needs `near`")),
+            (None, None) => {}
+        }
+        match p.sort {
+            Some(Sort::Relevance) if p.q.is_none() => {
+                return Err(bad("sort", "`relevance` needs `q`"));
+            }
+            Some(Sort::Distance) if p.near.is_none() => {
+                return Err(bad("sort", "`distance` needs `near`"));
+            }
+            _ => {}
+        }
+        Ok(p)
+    }
+
+    pub fn effective_sort(&self) -> Sort {
+        self.sort.unwrap_or(if self.q.is_some() {
+            Sort::Relevance
+        } else if self.near.is_some() {
+            Sort::Distance
+        } else {
+            Sort::RecentlyConfirmed
+        })
+    }
+
+    /// Identifies the search (everything but the cursor), so a cursor cannot be replayed
+    /// against another query.
+    pub fn fingerprint(&self, query: &str) -> String {
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k != "cursor" && k != "limit" && k != "facets")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.sort();
+        let digest = Sha256::digest(serde_json::to_vec(&pairs).unwrap_or_default());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any query string parses or is refused with a 400; none panics.
+        #[test]
+        fn arbitrary_query_strings_never_panic(
+            raw in any::<String>(),
+            pairs in proptest::collection::vec(
+                ("(q|modality|near|radius_km|limit|sort|facets|max_fee_cents|state|language|cursor)(%5B%5D)?",
+                 "[ -~%]{0,40}"),
+                0..8,
+            ),
+        ) {
+            let _ = SearchParams::parse(&raw);
+            let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if let Err(err) = SearchParams::parse(&query.join("&")) {
+                prop_assert_eq!(err.code(), ErrorCode::InvalidParameter);
+            }
+        }
+    }
+
+    fn error(query: &str) -> String {
+        SearchParams::parse(query).expect_err(query).errors()[0]
+            .field
+            .clone()
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named() {
+        for (query, field) in [
+            ("radius_km=501&near=27601", "radius_km"),
+            ("radius_km=10", "radius_km"),
+            ("near=00000", "near"),
+            ("near=91,0", "near"),
+            ("limit=51", "limit"),
+            ("limit=0", "limit"),
+            ("sort=relevance", "sort"),
+            ("sort=distance", "sort"),
+            ("delivery=teleport", "delivery"),
+            ("accepting=maybe", "accepting"),
+            ("max_fee_cents=-1", "max_fee_cents"),
+            ("state=ZZ", "state"),
+            ("q=a&q=b", "q"),
+            ("colour=blue", "colour"),
+            ("facets=modality,price", "facets"),
+            ("offering=session", "offering"),
+            ("modality=Not%20A%20Slug", "modality"),
+            ("q=%00", "q"),
+            ("q=%FF%FE", "q"),
+        ] {
+            assert_eq!(error(query), field, "{query}");
+        }
+        let long = format!("q={}", "a".repeat(201));
+        assert_eq!(error(&long), "q");
+    }
+
+    #[test]
+    fn defaults_and_repeats() {
+        let p =
+            SearchParams::parse("near=27601&modality=imago&modality=cbt&facets=modality,delivery")
+                .unwrap();
+        assert_eq!(p.effective_sort(), Sort::Distance);
+        assert_eq!(p.near.unwrap().radius_km, DEFAULT_RADIUS_KM);
+        assert_eq!(p.near.unwrap().state, Some("NC"));
+        assert_eq!(p.modalities, ["imago", "cbt"]);
+        assert_eq!(p.facets, [Facet::Modality, Facet::Delivery]);
+        assert_eq!(
+            SearchParams::parse("q=anxiety&near=27601")
+                .unwrap()
+                .effective_sort(),
+            Sort::Relevance
+        );
+        assert_eq!(
+            SearchParams::parse("").unwrap().effective_sort(),
+            Sort::RecentlyConfirmed
+        );
+    }
+}

@@ -1,0 +1,550 @@
+//! One search against the index: the filters as a bitmap, free text as bitmaps of words,
+//! the matches counted and faceted exactly, and the page chosen by its sort key after the
+//! cursor's position.
+
+use std::collections::BinaryHeap;
+
+use roaring::{MultiOps, RoaringBitmap};
+use rstar::AABB;
+use serde_json::{Map, Value, json};
+
+use super::index::{DocId, Field, Flag, Index, Kind, name_key};
+use super::lexicon::{Lexicon, Matches};
+use super::params::{Facet, Near, SearchParams, Sort};
+use super::text;
+use crate::domain::GeoPoint;
+use crate::domain::vocab::Vocabulary;
+use crate::error::{ApiError, ErrorCode, FieldError};
+
+/// At most this many words of `q` are looked up; the rest are ignored.
+pub const MAX_QUERY_WORDS: usize = 10;
+
+/// A position in a search's order: the sort key and a tie-breaker, both ascending.
+pub type Position = (i64, u128);
+
+/// A search's page and counts, before the page's rows are read.
+pub struct Answer {
+    /// At most `limit + 1` documents (one more tells that there is a next page), in order.
+    pub page: Vec<Hit>,
+    pub total: u64,
+    pub facets: Value,
+    pub words_used: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Hit {
+    pub listing: uuid::Uuid,
+    pub position: Position,
+    pub distance_km: Option<f64>,
+}
+
+/// Taxonomy filters as term ids; an unknown or retired slug is 422 naming it.
+fn resolve(index: &Index, kind: Kind, param: &str, slugs: &[String]) -> Result<Vec<i32>, ApiError> {
+    let table = match kind {
+        Kind::Modality | Kind::Certified => "modality",
+        Kind::Specialty => "specialty",
+        Kind::Insurer => "insurer",
+    };
+    slugs
+        .iter()
+        .map(|slug| {
+            index
+                .taxonomy
+                .terms(kind)
+                .iter()
+                .find(|t| t.slug == *slug && !t.retired)
+                .map(|t| t.id)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::ValidationFailed,
+                        format!("{param}: unknown {table} `{slug}`"),
+                    )
+                    .with_errors(vec![FieldError::new(
+                        param,
+                        "unknown_term",
+                        format!("`{slug}` is not a known {table}"),
+                    )])
+                })
+        })
+        .collect()
+}
+
+/// The documents having any of `bitmaps`.
+fn any<'a>(bitmaps: impl IntoIterator<Item = Option<&'a RoaringBitmap>>) -> RoaringBitmap {
+    bitmaps.into_iter().flatten().union()
+}
+
+fn require(flag: Option<bool>, bitmap: &RoaringBitmap, into: &mut RoaringBitmap) {
+    match flag {
+        Some(true) => *into &= bitmap,
+        Some(false) => *into -= bitmap,
+        None => {}
+    }
+}
+
+/// `(doc, km to its nearest office)` for the documents with an office within a radius,
+/// sorted by doc.
+type Distances = Vec<(DocId, f64)>;
+
+/// Offices within the radius.
+fn within(index: &Index, near: &Near) -> Distances {
+    let (lat, lng) = (near.point.latitude, near.point.longitude);
+    let dlat = near.radius_km / 110.574;
+    // A degree of longitude is shortest at the box's edge farthest from the equator.
+    let far = (lat.abs() + dlat).min(89.0);
+    let dlng = near.radius_km / (111.320 * far.to_radians().cos().max(0.01));
+    let envelope = AABB::from_corners([lat - dlat, lng - dlng], [lat + dlat, lng + dlng]);
+    let mut found: Distances = index
+        .offices
+        .locate_in_envelope(&envelope)
+        .filter_map(|office| {
+            let [olat, olng] = *office.geom();
+            let d = GeoPoint {
+                latitude: olat,
+                longitude: olng,
+            }
+            .distance_km(&near.point);
+            (d <= near.radius_km).then_some((office.data, d))
+        })
+        .collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    found.dedup_by_key(|(doc, _)| *doc);
+    found
+}
+
+/// Every document the filters (all but `q`) let through, and the distances with `near`.
+fn filtered(
+    index: &Index,
+    p: &SearchParams,
+) -> Result<(RoaringBitmap, Option<Distances>), ApiError> {
+    let mut f = index.alive.clone();
+    if !p.include_stale {
+        f -= index.flag(Flag::Stale);
+    }
+    for (kind, param, slugs) in [
+        (Kind::Modality, "modality", &p.modalities[..]),
+        (Kind::Specialty, "specialty", &p.specialties[..]),
+        (Kind::Insurer, "insurer", &p.insurers[..]),
+        (Kind::Certified, "certified_in", p.certified_in.as_slice()),
+    ] {
+        if !slugs.is_empty() {
+            let ids = resolve(index, kind, param, slugs)?;
+            f &= any(ids.iter().map(|id| index.term(kind, *id)));
+        }
+    }
+    let texts = |field: Field, values: Vec<&str>, f: &mut RoaringBitmap| {
+        if !values.is_empty() {
+            *f &= any(values.into_iter().map(|v| index.value(field, v)));
+        }
+    };
+    texts(
+        Field::Language,
+        p.languages.iter().map(String::as_str).collect(),
+        &mut f,
+    );
+    texts(
+        Field::Delivery,
+        p.delivery.iter().map(|v| v.as_str()).collect(),
+        &mut f,
+    );
+    texts(
+        Field::SessionFormat,
+        p.session_formats.iter().map(|v| v.as_str()).collect(),
+        &mut f,
+    );
+    texts(Field::State, p.state.into_iter().collect(), &mut f);
+    texts(
+        Field::AgeGroup,
+        p.age_group.iter().map(|v| v.as_str()).collect(),
+        &mut f,
+    );
+    texts(
+        Field::Community,
+        p.community.iter().map(|v| v.as_str()).collect(),
+        &mut f,
+    );
+    texts(
+        Field::OfferingKind,
+        p.offering.iter().map(|v| v.as_str()).collect(),
+        &mut f,
+    );
+    texts(
+        Field::Gender,
+        p.gender.iter().map(|v| v.as_str()).collect(),
+        &mut f,
+    );
+    texts(
+        Field::Faith,
+        p.faith.iter().map(|v| v.as_str()).collect(),
+        &mut f,
+    );
+    require(p.accepting, index.flag(Flag::Accepting), &mut f);
+    require(
+        p.free_consultation,
+        index.flag(Flag::FreeConsultation),
+        &mut f,
+    );
+    require(p.sliding_scale, index.flag(Flag::SlidingScale), &mut f);
+    require(
+        p.license_verified,
+        index.flag(Flag::LicenseVerified),
+        &mut f,
+    );
+    if let Some(max) = p.max_fee_cents {
+        f &= index.fees.range(..=max).map(|(_, b)| b).union();
+    }
+    let distances = match &p.near {
+        Some(near) => {
+            let found = within(index, near);
+            let mut near_docs =
+                RoaringBitmap::from_sorted_iter(found.iter().map(|(d, _)| *d)).unwrap_or_default();
+            if let Some(online) = near.state.and_then(|s| index.value(Field::OnlineState, s)) {
+                near_docs |= online;
+            }
+            f &= near_docs;
+            Some(found)
+        }
+        None => None,
+    };
+    Ok((f, distances))
+}
+
+/// `q` as words (phrases the lexicon knows kept whole), without generic words.
+fn query_words(lexicon: &Lexicon, q: &str) -> Vec<String> {
+    let raw: Vec<String> = text::words(q).take(MAX_QUERY_WORDS * 2).collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        let phrase = (2..=text::MAX_PHRASE_WORDS.min(raw.len() - i))
+            .rev()
+            .map(|n| raw[i..i + n].join(" "))
+            .find(|p| lexicon.is_phrase(p));
+        match phrase {
+            Some(p) => {
+                i += p.split(' ').count();
+                out.push(p);
+            }
+            None => {
+                if !text::is_generic(&raw[i]) {
+                    out.push(raw[i].clone());
+                }
+                i += 1;
+            }
+        }
+    }
+    out.dedup();
+    out.truncate(MAX_QUERY_WORDS);
+    out
+}
+
+/// What free text selects: the matching documents, the words used, and what ranking needs.
+struct TextMatch {
+    matched: RoaringBitmap,
+    used: Vec<String>,
+    /// Matches of the used words, then of the dropped words that match some of `matched`.
+    used_matches: Vec<Matches>,
+    dropped_matches: Vec<RoaringBitmap>,
+    name: u64,
+}
+
+/// Applies `q` to the filtered documents, dropping words from the end until some match.
+fn match_text(index: &Index, lexicon: &Lexicon, q: &str, filtered: &RoaringBitmap) -> TextMatch {
+    let words = query_words(lexicon, q);
+    let name = name_key(
+        text::words(q)
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    );
+    let mut known: Vec<(String, Matches, RoaringBitmap)> = Vec::new();
+    let mut unknown = false;
+    for word in words {
+        let m = lexicon.matches(index, &word);
+        let any = &m.any() & filtered;
+        if any.is_empty() {
+            // Matches nothing here: it cannot narrow anything, and is left out.
+            unknown = true;
+            continue;
+        }
+        known.push((word, m, any));
+    }
+    let mut matched = if known.is_empty() && unknown {
+        RoaringBitmap::new()
+    } else {
+        filtered.clone()
+    };
+    let mut used = Vec::new();
+    let mut used_matches = Vec::new();
+    let mut dropped_matches = Vec::new();
+    for (word, m, any) in known {
+        let narrowed = &matched & &any;
+        if dropped_matches.is_empty() && !narrowed.is_empty() {
+            matched = narrowed;
+            used.push(word);
+            used_matches.push(m);
+        } else {
+            dropped_matches.push(any);
+        }
+    }
+    TextMatch {
+        matched,
+        used,
+        used_matches,
+        dropped_matches,
+        name,
+    }
+}
+
+/// Relevance, highest first: an exact name match, then how many of the words match, then
+/// where they match (name and modality, then practice, then statement), then the latest
+/// confirmation. Packed into one number below 2^53, so a cursor holds it exactly.
+fn relevance(index: &Index, t: &TextMatch) -> Vec<(DocId, i64)> {
+    let size = index.listing.len();
+    // Per document: matched words × 128 + weight points.
+    let mut points = vec![0u16; size];
+    for m in &t.used_matches {
+        let mut seen = RoaringBitmap::new();
+        for (weight, bitmap) in m.by_weight.iter().enumerate() {
+            let gain = 3 - weight as u16;
+            let fresh = &(bitmap & &t.matched) - &seen;
+            for doc in &fresh {
+                points[doc as usize] += 128 + gain;
+            }
+            seen |= fresh;
+        }
+    }
+    for dropped in &t.dropped_matches {
+        for doc in dropped & &t.matched {
+            points[doc as usize] += 128;
+        }
+    }
+    t.matched
+        .iter()
+        .map(|doc| {
+            let d = doc as usize;
+            let exact = i64::from(index.name_key[d] == t.name);
+            let words = i64::from(points[d] / 128).min(15);
+            let weight = i64::from(points[d] % 128).min(127);
+            let confirmed = index.confirmed[d].clamp(0, (1 << 34) - 1);
+            let rank = (((exact << 4 | words) << 7 | weight) << 34) | confirmed;
+            (doc, -rank)
+        })
+        .collect()
+}
+
+/// Facet counts over `matched`, each list by count (highest first), then slug.
+fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Value {
+    let mut out = Map::new();
+    for &facet in requested {
+        let mut list: Vec<(&str, u64)> = match facet {
+            Facet::Modality | Facet::Specialty | Facet::Insurer => {
+                let kind = match facet {
+                    Facet::Modality => Kind::Modality,
+                    Facet::Specialty => Kind::Specialty,
+                    _ => Kind::Insurer,
+                };
+                index
+                    .taxonomy
+                    .terms(kind)
+                    .iter()
+                    .filter(|t| !t.retired)
+                    .filter_map(|t| {
+                        let n = index.term(kind, t.id)?.intersection_len(matched);
+                        (n > 0).then_some((t.slug.as_str(), n))
+                    })
+                    .collect()
+            }
+            Facet::Delivery | Facet::SessionFormat => {
+                let field = if facet == Facet::Delivery {
+                    Field::Delivery
+                } else {
+                    Field::SessionFormat
+                };
+                index
+                    .values(field)
+                    .iter()
+                    .filter_map(|(value, b)| {
+                        let n = b.intersection_len(matched);
+                        (n > 0).then_some((&**value, n))
+                    })
+                    .collect()
+            }
+        };
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        out.insert(
+            facet.name().to_owned(),
+            list.into_iter()
+                .map(|(slug, count)| json!({"slug": slug, "count": count}))
+                .collect(),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The `n` smallest positions after `after`.
+fn smallest(
+    candidates: impl Iterator<Item = (DocId, Position)>,
+    after: Option<Position>,
+    n: usize,
+) -> Vec<(Position, DocId)> {
+    let mut heap: BinaryHeap<(Position, DocId)> = BinaryHeap::with_capacity(n + 1);
+    for (doc, position) in candidates {
+        if after.is_some_and(|a| position <= a) {
+            continue;
+        }
+        if heap.len() < n {
+            heap.push((position, doc));
+        } else if heap.peek().is_some_and(|top| (position, doc) < *top) {
+            heap.pop();
+            heap.push((position, doc));
+        }
+    }
+    heap.into_sorted_vec()
+}
+
+/// Runs `p` against the index. `after` is the cursor's position in this search's order.
+pub fn run(
+    index: &Index,
+    lexicon: &Lexicon,
+    p: &SearchParams,
+    sort: Sort,
+    after: Option<Position>,
+    limit: usize,
+) -> Result<Answer, ApiError> {
+    let (filtered, distances) = filtered(index, p)?;
+    let text =
+        p.q.as_deref()
+            .map(|q| match_text(index, lexicon, q, &filtered));
+    let matched = text.as_ref().map_or(&filtered, |t| &t.matched);
+    let distance_of = |doc: DocId| -> Option<f64> {
+        let d = distances.as_ref()?;
+        d.binary_search_by_key(&doc, |(doc, _)| *doc)
+            .ok()
+            .map(|i| d[i].1)
+    };
+    let id = |doc: DocId| index.listing[doc as usize];
+    let want = limit + 1;
+    let page = match sort {
+        Sort::Relevance => {
+            let ranked = text
+                .as_ref()
+                .map(|t| relevance(index, t))
+                .unwrap_or_default();
+            smallest(
+                ranked.into_iter().map(|(doc, key)| (doc, (key, id(doc)))),
+                after,
+                want,
+            )
+        }
+        Sort::Distance => smallest(
+            matched.iter().map(|doc| {
+                let key = distance_of(doc).map_or(i64::MAX, |d| (d * 1e6).round() as i64);
+                (doc, (key, id(doc)))
+            }),
+            after,
+            want,
+        ),
+        Sort::Fee => smallest(
+            matched
+                .iter()
+                .map(|doc| (doc, (i64::from(index.fee[doc as usize]), id(doc)))),
+            after,
+            want,
+        ),
+        Sort::RecentlyConfirmed => smallest(
+            matched.iter().map(|doc| {
+                let confirmed = index.confirmed[doc as usize];
+                let key = if confirmed == i64::MIN {
+                    i64::MAX
+                } else {
+                    -confirmed
+                };
+                (doc, (key, u128::MAX - id(doc)))
+            }),
+            after,
+            want,
+        ),
+    };
+    Ok(Answer {
+        page: page
+            .into_iter()
+            .map(|(position, doc)| Hit {
+                listing: index.uuid(doc),
+                position,
+                distance_km: distance_of(doc),
+            })
+            .collect(),
+        total: matched.len(),
+        facets: facets(index, &p.facets, matched),
+        words_used: text.map(|t| t.used),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::index::{Entry, Taxonomy, Term};
+
+    fn index_of(entries: Vec<Entry>) -> (Index, Lexicon) {
+        let mut index = Index::with_taxonomy(Taxonomy {
+            modality: vec![Term {
+                id: 1,
+                slug: "emdr".into(),
+                name: "EMDR".into(),
+                retired: false,
+            }],
+            ..Taxonomy::default()
+        });
+        index.apply(entries, &[]);
+        let mut lexicon = Lexicon::build(&index.taxonomy);
+        lexicon.refresh_known(&index);
+        (index, lexicon)
+    }
+
+    fn entry(name: &str, statement: &str) -> Entry {
+        Entry {
+            listing_id: uuid::Uuid::now_v7(),
+            display_name: name.into(),
+            statement: statement.into(),
+            ..Entry::default()
+        }
+    }
+
+    fn names(index: &Index, lexicon: &Lexicon, q: &str) -> (Vec<String>, Vec<String>) {
+        let p = SearchParams::parse(&format!("q={q}")).unwrap();
+        let answer = run(index, lexicon, &p, Sort::Relevance, None, 10).unwrap();
+        let slots: Vec<String> = answer.page.iter().map(|h| h.listing.to_string()).collect();
+        (slots, answer.words_used.unwrap_or_default())
+    }
+
+    #[test]
+    fn words_drop_from_the_end_and_rank_by_name_then_words() {
+        let a = entry("Ana Lopez", "I help with grief and anxiety");
+        let b = entry("Grief Person", "Teens and families");
+        let c = Entry {
+            modality_ids: vec![1],
+            ..entry("Other One", "anxiety")
+        };
+        let (index, lexicon) = index_of(vec![a.clone(), b.clone(), c.clone()]);
+        let (found, used) = names(&index, &lexicon, "grief+anxiety+zebra");
+        assert_eq!(used, ["grief", "anxiety"]);
+        assert_eq!(found, [a.listing_id.to_string()]);
+        // "grief" alone: the name match (heavier) first.
+        let (found, _) = names(&index, &lexicon, "grief");
+        assert_eq!(found, [b.listing_id.to_string(), a.listing_id.to_string()]);
+        // The vocabulary: a modality's name, a synonym, a typo.
+        assert_eq!(
+            names(&index, &lexicon, "emdr").0,
+            [c.listing_id.to_string()]
+        );
+        assert_eq!(
+            names(&index, &lexicon, "adolescent").0,
+            [b.listing_id.to_string()]
+        );
+        assert_eq!(names(&index, &lexicon, "anxeity").0.len(), 2);
+        // Only unknown words: nothing.
+        assert!(names(&index, &lexicon, "zzzzqqq").0.is_empty());
+        // Only generic words: everything.
+        assert_eq!(names(&index, &lexicon, "therapist+near+me").0.len(), 3);
+    }
+}

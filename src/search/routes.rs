@@ -1,0 +1,79 @@
+//! `GET /v1/therapists`: HTTP only; the search itself is `super::search`.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use sqlx::PgPool;
+
+use super::SearchIndex;
+use super::model::SearchResults;
+#[allow(unused_imports)] // read by the OpenAPI annotation only
+use super::model::{LanguageCode, TermSlug};
+use super::params::SearchParams;
+#[allow(unused_imports)] // read by the OpenAPI annotation only
+use super::params::Sort;
+#[allow(unused_imports)] // read by the OpenAPI annotation only
+use crate::domain::vocab::{
+    AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,
+};
+use crate::error::{ApiError, Problem};
+use crate::http::caching::{PUBLIC_SHORT, cached_json};
+use crate::http::cursor::CursorKey;
+
+/// Search published listings. All parameters are optional and combine; repeatable ones
+/// (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any
+/// of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter;
+/// unknown taxonomy slugs are 422. `total` and facet counts are exact over every match.
+/// `q` matches every word of the listing (name, credentials, title, modalities,
+/// specialties, insurers, languages, faiths, communities, age groups, formats, delivery,
+/// offerings, cities and states by name, the statement), stemmed, with synonyms and typos;
+/// when no listing matches every word, the last words are dropped until some do
+/// (`query_words_used` says which were used). Keyset cursors are signed and tied to the
+/// search they came from. A change to a listing is searchable within a second.
+#[utoipa::path(
+    tag = "directory",
+    params(
+        ("q" = Option<String>, Query, max_length = 200, description = "Free text over everything a listing says (see above); stemmed, weighted, typo-tolerant, with synonyms"),
+        ("modality" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20."),
+        ("specialty" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Specialty slug; repeatable"),
+        ("insurer" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Insurer slug; repeatable"),
+        ("near" = Option<String>, Query, pattern = r"^\s*([0-9]{5}|-?[0-9]{1,2}(\.[0-9]+)?\s*,\s*-?[0-9]{1,3}(\.[0-9]+)?)\s*$", example = "27601", description = "A US ZIP code or `lat,lng`; an unknown ZIP is 400"),
+        ("radius_km" = Option<f64>, Query, exclusive_minimum = 0, maximum = 500, description = "Default 40; needs `near` (400 without it)"),
+        ("state" = Option<String>, Query, pattern = "^[A-Za-z]{2}$", example = "NC", description = "Offices in, or telehealth licensed for, a US state"),
+        ("delivery" = Option<Vec<Delivery>>, Query, style = Form, explode, description = "Repeatable"),
+        ("session_format" = Option<Vec<SessionFormat>>, Query, style = Form, explode, description = "Repeatable"),
+        ("accepting" = Option<bool>, Query, description = "true: accepting new clients now"),
+        ("free_consultation" = Option<bool>, Query),
+        ("max_fee_cents" = Option<i32>, Query, minimum = 0, maximum = 10000000, description = "Matches when the lowest possible fee (sliding-scale minimum, else fee minimum) is at or below it"),
+        ("sliding_scale" = Option<bool>, Query),
+        ("language" = Option<Vec<LanguageCode>>, Query, style = Form, explode, description = "ISO 639 code; repeatable"),
+        ("gender" = Option<Gender>, Query),
+        ("age_group" = Option<AgeGroup>, Query),
+        ("community" = Option<Community>, Query),
+        ("faith" = Option<Faith>, Query),
+        ("certified_in" = Option<TermSlug>, Query, description = "Modality slug with a verified certification"),
+        ("license_verified" = Option<bool>, Query),
+        ("offering" = Option<OfferingKind>, Query, description = "Any kind but `session` (400)"),
+        ("include_stale" = Option<bool>, Query, description = "true: also listings not confirmed for 90 days, flagged `stale` (left out by default)"),
+        ("sort" = Option<Sort>, Query, description = "Default: relevance with q, distance with near, recently_confirmed otherwise"),
+        ("facets" = Option<String>, Query, pattern = r"^\s*(modality|specialty|insurer|delivery|session_format)?\s*(,\s*(modality|specialty|insurer|delivery|session_format)?\s*)*$", description = "Comma-separated facets to count: modality, specialty, insurer, delivery, session_format"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "Default 20"),
+        ("cursor" = Option<String>, Query, max_length = 1024, description = "`next_cursor` from the previous page of the same search"),
+    ),
+    responses(
+        (status = 200, body = SearchResults),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_parameter` or `invalid_cursor`"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Unknown taxonomy slug"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable"),
+    )
+)]
+#[get("/therapists")]
+pub async fn search_listings(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    cursors: web::Data<CursorKey>,
+    index: web::Data<SearchIndex>,
+) -> Result<HttpResponse, ApiError> {
+    let params = SearchParams::parse(req.query_string())?;
+    let results = super::search(&index, &pool, &cursors, &params, req.query_string()).await?;
+    cached_json(&req, &results, PUBLIC_SHORT)
+}

@@ -1,0 +1,177 @@
+//! The SQL of search: the index's reads of `directory_entry` and the change feed (bulk and
+//! by subject), and the one read a search makes, its page's rows by primary key.
+
+use futures_util::TryStreamExt;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::index::{Entry, Taxonomy, Term};
+
+/// The subject of a taxonomy change in `directory_change`.
+pub const TAXONOMY_SUBJECT: Uuid = Uuid::nil();
+
+const ENTRY_COLUMNS: &str =
+    "e.listing_id, e.display_name, e.summary->>'credentials' as credentials,
+    e.summary->>'professional_title' as professional_title, e.statement, e.offering_titles,
+    array(select o->>'city' from jsonb_array_elements(e.summary->'offices') o) as cities,
+    e.accepting = 'accepting' as accepting, e.free_consultation, e.fee_floor_cents,
+    e.sliding_scale, e.gender, e.faith, e.languages, e.age_groups, e.communities,
+    e.session_formats, e.delivery, e.states, e.telehealth_states, e.modality_ids,
+    e.specialty_ids, e.insurer_ids, e.certified_modality_ids, e.license_verified,
+    e.offering_kinds, e.last_confirmed_at, e.stale,
+    coalesce(o.lat, '{}') as office_lat, coalesce(o.lng, '{}') as office_lng";
+
+/// Offices as two arrays (latitudes, longitudes) per listing.
+const OFFICES: &str = "select f.listing_id, array_agg(f.location[1] order by f.ctid) as lat,
+    array_agg(f.location[0] order by f.ctid) as lng from directory_office f";
+
+fn entry(row: &PgRow) -> Result<Entry, sqlx::Error> {
+    let lat: Vec<f64> = row.try_get("office_lat")?;
+    let lng: Vec<f64> = row.try_get("office_lng")?;
+    Ok(Entry {
+        listing_id: row.try_get("listing_id")?,
+        display_name: row.try_get("display_name")?,
+        credentials: row.try_get("credentials")?,
+        professional_title: row.try_get("professional_title")?,
+        statement: row.try_get("statement")?,
+        offering_titles: row.try_get("offering_titles")?,
+        cities: row.try_get("cities")?,
+        accepting: row.try_get("accepting")?,
+        free_consultation: row.try_get("free_consultation")?,
+        fee_floor_cents: row.try_get("fee_floor_cents")?,
+        sliding_scale: row.try_get("sliding_scale")?,
+        gender: row.try_get("gender")?,
+        faith: row.try_get("faith")?,
+        languages: row.try_get("languages")?,
+        age_groups: row.try_get("age_groups")?,
+        communities: row.try_get("communities")?,
+        session_formats: row.try_get("session_formats")?,
+        delivery: row.try_get("delivery")?,
+        states: row.try_get("states")?,
+        telehealth_states: row.try_get("telehealth_states")?,
+        modality_ids: row.try_get("modality_ids")?,
+        specialty_ids: row.try_get("specialty_ids")?,
+        insurer_ids: row.try_get("insurer_ids")?,
+        certified_modality_ids: row.try_get("certified_modality_ids")?,
+        license_verified: row.try_get("license_verified")?,
+        offering_kinds: row.try_get("offering_kinds")?,
+        last_confirmed_at: row.try_get::<Option<OffsetDateTime>, _>("last_confirmed_at")?,
+        stale: row.try_get("stale")?,
+        offices: lat.into_iter().zip(lng).collect(),
+    })
+}
+
+/// The taxonomy, retired terms included (they stay known so that filters naming them are
+/// refused as retired, and facets leave them out).
+pub async fn taxonomy(conn: &mut PgConnection) -> Result<Taxonomy, sqlx::Error> {
+    let mut taxonomy = Taxonomy::default();
+    for (table, into) in [
+        ("modality", &mut taxonomy.modality),
+        ("specialty", &mut taxonomy.specialty),
+        ("insurer", &mut taxonomy.insurer),
+    ] {
+        let sql = format!(
+            "select id, slug, name, retired_at is not null as retired from {table} order by id"
+        );
+        *into = sqlx::query_as::<_, (i32, String, String, bool)>(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|(id, slug, name, retired)| Term {
+                id,
+                slug,
+                name,
+                retired,
+            })
+            .collect();
+    }
+    Ok(taxonomy)
+}
+
+/// The feed's position: the latest change number committed.
+pub async fn latest_change(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select coalesce(max(seq), 0) from directory_change")
+        .fetch_one(conn)
+        .await
+}
+
+/// Every entry, in batches of `batch` handed to `each` as they arrive.
+pub async fn each_entry(
+    conn: &mut PgConnection,
+    batch: usize,
+    mut each: impl FnMut(Vec<Entry>),
+) -> Result<(), sqlx::Error> {
+    // Offices grouped in one pass and joined by hash: a lookup per entry costs more at a
+    // million entries.
+    let sql = format!(
+        "select {ENTRY_COLUMNS} from directory_entry e
+         left join ({OFFICES} group by f.listing_id) o on o.listing_id = e.listing_id"
+    );
+    let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(conn);
+    let mut entries = Vec::with_capacity(batch);
+    while let Some(row) = rows.try_next().await? {
+        entries.push(entry(&row)?);
+        if entries.len() == batch {
+            each(std::mem::replace(&mut entries, Vec::with_capacity(batch)));
+        }
+    }
+    if !entries.is_empty() {
+        each(entries);
+    }
+    Ok(())
+}
+
+/// Subjects changed after `after`, at most `limit`, in change order.
+pub async fn changes_after(
+    pool: &PgPool,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
+    sqlx::query_as("select subject, seq from directory_change where seq > $1 order by seq limit $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// The current entries of `ids` (absent: no longer public).
+pub async fn entries(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Entry>, sqlx::Error> {
+    let sql = format!(
+        "select {ENTRY_COLUMNS} from directory_entry e
+         left join lateral ({OFFICES} where f.listing_id = e.listing_id group by f.listing_id) o on true
+         where e.listing_id = any($1)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ids)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(entry)
+        .collect()
+}
+
+/// The page's items, in the page's order, as JSON text: each entry's `summary` with the
+/// search's own fields. A listing gone since the index answered is left out.
+pub async fn page_items(
+    pool: &PgPool,
+    ids: &[Uuid],
+    distances: &[Option<f64>],
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "select e.listing_id,
+                (e.summary || jsonb_build_object('distance_km', p.distance, 'stale', e.stale,
+                    'availability_confirmed', not e.availability_unconfirmed))::text
+         from unnest($1::uuid[], $2::float8[]) with ordinality as p (id, distance, n)
+         join directory_entry e on e.listing_id = p.id
+         order by p.n",
+    )
+    .bind(ids)
+    .bind(distances)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,429 @@
+//! Words: how text is cut into index keys, which words mean the same, which say nothing,
+//! and the directory's own vocabulary (languages, faiths, age groups… by name) that `q`
+//! matches without the listing having written it.
+//!
+//! Every word is indexed under two keys, itself and its English stem (Snowball), so
+//! "anxious" finds "anxiety" while a name such as "Martinez" is still found as written.
+
+use std::sync::OnceLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Words longer than this are cut (no real word is; it bounds the work per word).
+pub const MAX_WORD_BYTES: usize = 40;
+
+fn stemmer() -> &'static Stemmer {
+    static STEMMER: OnceLock<Stemmer> = OnceLock::new();
+    STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
+}
+
+/// Lowercased alphanumeric words of `text`, accents folded for the common Latin letters.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut out = String::with_capacity(w.len());
+            for c in w.chars() {
+                for l in c.to_lowercase() {
+                    out.push(fold(l));
+                }
+            }
+            if out.len() > MAX_WORD_BYTES {
+                let mut end = MAX_WORD_BYTES;
+                while !out.is_char_boundary(end) {
+                    end -= 1;
+                }
+                out.truncate(end);
+            }
+            out
+        })
+}
+
+fn fold(c: char) -> char {
+    match c {
+        'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'ñ' => 'n',
+        'ç' => 'c',
+        other => other,
+    }
+}
+
+/// The English stem of a lowercased word.
+pub fn stem(word: &str) -> String {
+    stemmer().stem(word).into_owned()
+}
+
+/// The keys a word is indexed and looked up under: itself, and its stem when different.
+pub fn keys(word: &str) -> impl Iterator<Item = String> {
+    let stemmed = stem(word);
+    let second = (stemmed != word).then_some(stemmed);
+    std::iter::once(word.to_owned()).chain(second)
+}
+
+/// Words that say nothing about which listing is wanted: every listing is a therapist
+/// offering therapy, so "therapist near me" asks for everything.
+pub fn is_generic(word: &str) -> bool {
+    const GENERIC: &[&str] = &[
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "for",
+        "with",
+        "in",
+        "on",
+        "at",
+        "to",
+        "by",
+        "my",
+        "me",
+        "near",
+        "i",
+        "who",
+        "is",
+        "are",
+        "or",
+        "find",
+        "looking",
+        "best",
+        "good",
+        "local",
+        "therapy",
+        "therapies",
+        "therapist",
+        "therapists",
+        "therapeutic",
+        "psychotherapy",
+        "psychotherapist",
+        "psychotherapists",
+        "counseling",
+        "counselling",
+        "counselor",
+        "counsellor",
+        "counselors",
+        "counsellors",
+        "counsel",
+        "provider",
+        "providers",
+        "clinician",
+        "clinicians",
+        "help",
+        "session",
+        "sessions",
+        "treatment",
+    ];
+    GENERIC.contains(&word)
+}
+
+/// Groups of words that mean the same to someone searching the directory (`synonyms.txt`,
+/// one group per line). A query word of a group also looks up every other word of it.
+pub fn synonyms(word: &str) -> &'static [String] {
+    static GROUPS: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    let groups = GROUPS.get_or_init(|| {
+        include_str!("synonyms.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.split(',').map(|w| w.trim().to_owned()).collect())
+            .collect()
+    });
+    groups
+        .iter()
+        .find(|g| g.iter().any(|w| w == word))
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// The longest phrase a query may name, in words.
+pub const MAX_PHRASE_WORDS: usize = 4;
+
+/// US states by name, for `q=texas` (offices in, or telehealth licensed for, the state).
+pub const STATE_NAMES: &[(&str, &str)] = &[
+    ("AL", "alabama"),
+    ("AK", "alaska"),
+    ("AZ", "arizona"),
+    ("AR", "arkansas"),
+    ("CA", "california"),
+    ("CO", "colorado"),
+    ("CT", "connecticut"),
+    ("DE", "delaware"),
+    ("DC", "district of columbia"),
+    ("FL", "florida"),
+    ("GA", "georgia"),
+    ("HI", "hawaii"),
+    ("ID", "idaho"),
+    ("IL", "illinois"),
+    ("IN", "indiana"),
+    ("IA", "iowa"),
+    ("KS", "kansas"),
+    ("KY", "kentucky"),
+    ("LA", "louisiana"),
+    ("ME", "maine"),
+    ("MD", "maryland"),
+    ("MA", "massachusetts"),
+    ("MI", "michigan"),
+    ("MN", "minnesota"),
+    ("MS", "mississippi"),
+    ("MO", "missouri"),
+    ("MT", "montana"),
+    ("NE", "nebraska"),
+    ("NV", "nevada"),
+    ("NH", "new hampshire"),
+    ("NJ", "new jersey"),
+    ("NM", "new mexico"),
+    ("NY", "new york"),
+    ("NC", "north carolina"),
+    ("ND", "north dakota"),
+    ("OH", "ohio"),
+    ("OK", "oklahoma"),
+    ("OR", "oregon"),
+    ("PA", "pennsylvania"),
+    ("RI", "rhode island"),
+    ("SC", "south carolina"),
+    ("SD", "south dakota"),
+    ("TN", "tennessee"),
+    ("TX", "texas"),
+    ("UT", "utah"),
+    ("VT", "vermont"),
+    ("VA", "virginia"),
+    ("WA", "washington"),
+    ("WV", "west virginia"),
+    ("WI", "wisconsin"),
+    ("WY", "wyoming"),
+    ("PR", "puerto rico"),
+    ("GU", "guam"),
+    ("VI", "virgin islands"),
+    ("AS", "american samoa"),
+    ("MP", "northern mariana islands"),
+];
+
+/// Languages by name (ISO 639-1 code, English name), for `q=spanish`.
+pub const LANGUAGE_NAMES: &[(&str, &str)] = &[
+    ("en", "english"),
+    ("es", "spanish"),
+    ("fr", "french"),
+    ("zh", "chinese"),
+    ("zh", "mandarin"),
+    ("zh", "cantonese"),
+    ("vi", "vietnamese"),
+    ("ko", "korean"),
+    ("ar", "arabic"),
+    ("pt", "portuguese"),
+    ("hi", "hindi"),
+    ("ru", "russian"),
+    ("de", "german"),
+    ("it", "italian"),
+    ("ja", "japanese"),
+    ("tl", "tagalog"),
+    ("pl", "polish"),
+    ("he", "hebrew"),
+    ("fa", "farsi"),
+    ("fa", "persian"),
+    ("ur", "urdu"),
+    ("bn", "bengali"),
+    ("pa", "punjabi"),
+    ("gu", "gujarati"),
+    ("ht", "haitian creole"),
+    ("el", "greek"),
+    ("tr", "turkish"),
+    ("uk", "ukrainian"),
+    ("sw", "swahili"),
+    ("so", "somali"),
+    ("am", "amharic"),
+    ("yi", "yiddish"),
+    ("ase", "asl"),
+    ("ase", "sign language"),
+];
+
+/// What a listing's fixed vocabulary values are called in a query: (field, value, words).
+/// Fields are those of `index::Field`.
+pub const VALUE_WORDS: &[(&str, &str, &[&str])] = &[
+    (
+        "age_group",
+        "children",
+        &["children", "child", "kids", "kid", "pediatric"],
+    ),
+    (
+        "age_group",
+        "teens",
+        &[
+            "teens",
+            "teen",
+            "teenager",
+            "teenagers",
+            "adolescent",
+            "adolescents",
+            "youth",
+        ],
+    ),
+    ("age_group", "adults", &["adults", "adult"]),
+    (
+        "age_group",
+        "elders",
+        &["elders", "elder", "elderly", "older adults", "aging"],
+    ),
+    (
+        "community",
+        "lgbtq",
+        &[
+            "lgbtq",
+            "lgbt",
+            "lgbtqia",
+            "gay",
+            "lesbian",
+            "queer",
+            "transgender",
+            "trans",
+            "bisexual",
+        ],
+    ),
+    ("community", "bipoc", &["bipoc", "poc", "people of color"]),
+    (
+        "community",
+        "veterans",
+        &["veterans", "veteran", "military"],
+    ),
+    (
+        "community",
+        "first_responders",
+        &[
+            "first responders",
+            "first responder",
+            "firefighters",
+            "police",
+        ],
+    ),
+    (
+        "community",
+        "immigrants",
+        &["immigrants", "immigrant", "refugees"],
+    ),
+    (
+        "community",
+        "deaf_hard_of_hearing",
+        &["deaf", "hard of hearing"],
+    ),
+    (
+        "community",
+        "disabilities",
+        &["disabilities", "disability", "disabled"],
+    ),
+    (
+        "community",
+        "neurodivergent",
+        &["neurodivergent", "neurodiversity", "autistic"],
+    ),
+    ("community", "students", &["students", "student", "college"]),
+    ("community", "seniors", &["seniors", "senior"]),
+    (
+        "faith",
+        "christian",
+        &["christian", "christianity", "church", "catholic"],
+    ),
+    ("faith", "jewish", &["jewish", "judaism"]),
+    ("faith", "muslim", &["muslim", "islamic", "islam"]),
+    ("faith", "buddhist", &["buddhist", "buddhism"]),
+    ("faith", "hindu", &["hindu", "hinduism"]),
+    ("faith", "interfaith", &["interfaith"]),
+    ("faith", "secular", &["secular"]),
+    (
+        "session_format",
+        "individual",
+        &["individual", "individuals", "one on one"],
+    ),
+    (
+        "session_format",
+        "couples",
+        &[
+            "couples", "couple", "marriage", "marital", "married", "partners",
+        ],
+    ),
+    ("session_format", "family", &["family", "families"]),
+    ("session_format", "group", &["group", "groups"]),
+    (
+        "delivery",
+        "in_person",
+        &["in person", "office", "face to face"],
+    ),
+    (
+        "delivery",
+        "video",
+        &[
+            "online",
+            "video",
+            "telehealth",
+            "virtual",
+            "remote",
+            "telemedicine",
+            "teletherapy",
+        ],
+    ),
+    ("delivery", "phone", &["phone", "telephone"]),
+    ("offering_kind", "workshop", &["workshop", "workshops"]),
+    ("offering_kind", "retreat", &["retreat", "retreats"]),
+    (
+        "offering_kind",
+        "online_course",
+        &["course", "courses", "online course", "class", "classes"],
+    ),
+    ("offering_kind", "group", &["group", "groups"]),
+    ("offering_kind", "intensive", &["intensive", "intensives"]),
+    ("gender", "female", &["female", "woman", "women"]),
+    ("gender", "male", &["male", "man", "men"]),
+    ("gender", "non_binary", &["nonbinary", "non binary"]),
+];
+
+/// Words that only join the words of a taxonomy term's name ("Blue Cross and Blue
+/// Shield"), and so do not stand for the term alone.
+pub fn is_joining_word(word: &str) -> bool {
+    matches!(
+        word,
+        "and"
+            | "or"
+            | "of"
+            | "the"
+            | "for"
+            | "with"
+            | "to"
+            | "in"
+            | "a"
+            | "an"
+            | "issues"
+            | "disorder"
+            | "disorders"
+            | "health"
+            | "therapy"
+            | "therapies"
+            | "based"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_lowercased_folded_and_cut() {
+        let got: Vec<String> = words("Dr. José Núñez-Smith, LCSW").collect();
+        assert_eq!(got, ["dr", "jose", "nunez", "smith", "lcsw"]);
+        let long = "x".repeat(100);
+        assert_eq!(words(&long).next().unwrap().len(), MAX_WORD_BYTES);
+    }
+
+    #[test]
+    fn keys_are_the_word_and_its_stem() {
+        assert_eq!(keys("clients").collect::<Vec<_>>(), ["clients", "client"]);
+        assert_eq!(keys("martinez").collect::<Vec<_>>(), ["martinez"]);
+    }
+
+    #[test]
+    fn synonyms_come_from_the_table() {
+        assert!(synonyms("teen").iter().any(|w| w == "adolescent"));
+        assert!(synonyms("zzz").is_empty());
+    }
+}
