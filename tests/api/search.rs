@@ -17,32 +17,39 @@ const BASE: (f64, f64) = (35.7796, -78.6382);
 const KM_PER_DEGREE: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
 
 #[derive(Clone, Debug)]
-struct Fixture {
-    name: String,
-    status: &'static str,
+pub struct Fixture {
+    pub name: String,
+    pub status: &'static str,
     /// (latitude, longitude, state)
-    offices: Vec<(f64, f64, &'static str)>,
-    telehealth: Vec<&'static str>,
-    delivery: Vec<&'static str>,
-    session_formats: Vec<&'static str>,
-    modalities: Vec<&'static str>,
-    specialties: Vec<&'static str>,
-    insurers: Vec<&'static str>,
-    languages: Vec<&'static str>,
-    fee_min: Option<i32>,
-    sliding: Option<i32>,
-    accepting: &'static str,
-    free_consultation: bool,
-    gender: Option<&'static str>,
-    license_verified: bool,
-    certified_in: Option<&'static str>,
-    offering: Option<&'static str>,
-    statement: String,
-    confirmed_days_ago: i32,
+    pub offices: Vec<(f64, f64, &'static str)>,
+    pub telehealth: Vec<&'static str>,
+    pub delivery: Vec<&'static str>,
+    pub session_formats: Vec<&'static str>,
+    pub modalities: Vec<&'static str>,
+    pub specialties: Vec<&'static str>,
+    pub insurers: Vec<&'static str>,
+    pub languages: Vec<&'static str>,
+    pub fee_min: Option<i32>,
+    pub sliding: Option<i32>,
+    pub accepting: &'static str,
+    pub free_consultation: bool,
+    pub gender: Option<&'static str>,
+    pub license_verified: bool,
+    pub certified_in: Option<&'static str>,
+    pub offering: Option<&'static str>,
+    pub statement: String,
+    pub confirmed_days_ago: i32,
+    pub city: &'static str,
+    pub offering_title: &'static str,
+    pub faith: Option<&'static str>,
+    pub age_groups: Vec<&'static str>,
+    pub communities: Vec<&'static str>,
+    pub title: Option<&'static str>,
+    pub credentials: Option<&'static str>,
 }
 
 impl Fixture {
-    fn new(name: &str) -> Self {
+    pub fn new(name: &str) -> Self {
         Fixture {
             name: name.to_owned(),
             status: "published",
@@ -64,10 +71,17 @@ impl Fixture {
             offering: None,
             statement: "I offer warm, practical therapy.".into(),
             confirmed_days_ago: 10,
+            city: "Somewhere",
+            offering_title: "Offer",
+            faith: None,
+            age_groups: vec!["adults"],
+            communities: vec![],
+            title: None,
+            credentials: None,
         }
     }
 
-    async fn insert(&self, db: &PgPool) -> Uuid {
+    pub async fn insert(&self, db: &PgPool) -> Uuid {
         let account = Uuid::now_v7();
         let id = Uuid::now_v7();
         let slug = format!(
@@ -87,9 +101,10 @@ impl Fixture {
         sqlx::query(
             "insert into listing (id, account_id, status, slug, display_name, statement, telehealth_states, delivery,
                  session_formats, languages, fee_min_cents, fee_max_cents, sliding_scale_min_cents, accepting,
-                 free_consultation, gender, last_confirmed_at, published_at)
+                 free_consultation, gender, last_confirmed_at, published_at, faith, age_groups, communities,
+                 professional_title, credentials)
              values ($1, $2, $3::listing_status, $4, $5, $6, $7, $8, $9, $10, $11, $11 + 5000, $12, $13::accepting_status,
-                 $14, $15, now() - make_interval(days => $16), now())",
+                 $14, $15, now() - make_interval(days => $16), now(), $17, $18, $19, $20, $21)",
         )
         .bind(id)
         .bind(account)
@@ -107,6 +122,11 @@ impl Fixture {
         .bind(self.free_consultation)
         .bind(self.gender)
         .bind(self.confirmed_days_ago)
+        .bind(self.faith)
+        .bind(&self.age_groups)
+        .bind(&self.communities)
+        .bind(self.title)
+        .bind(self.credentials)
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -128,7 +148,7 @@ impl Fixture {
         for (n, (lat, lng, state)) in self.offices.iter().enumerate() {
             sqlx::query(
                 "insert into office (id, listing_id, address_line1, city, state, zip, latitude, longitude)
-                 values ($1, $2, $3, 'Somewhere', $4, '27601', $5, $6)",
+                 values ($1, $2, $3, $7, $4, '27601', $5, $6)",
             )
             .bind(Uuid::now_v7())
             .bind(id)
@@ -136,6 +156,7 @@ impl Fixture {
             .bind(state)
             .bind(lat)
             .bind(lng)
+            .bind(self.city)
             .execute(&mut *tx)
             .await
             .unwrap();
@@ -167,11 +188,12 @@ impl Fixture {
         if let Some(kind) = self.offering {
             sqlx::query(
                 "insert into offering (id, listing_id, kind, title, format, price_cents, duration_minutes)
-                 values ($1, $2, $3::offering_kind, 'Offer', 'online', 1000, 60)",
+                 values ($1, $2, $3::offering_kind, $4, 'online', 1000, 60)",
             )
             .bind(Uuid::now_v7())
             .bind(id)
             .bind(kind)
+            .bind(self.offering_title)
             .execute(&mut *tx)
             .await
             .unwrap();
@@ -181,7 +203,7 @@ impl Fixture {
     }
 }
 
-fn north_of_base(km: f64) -> (f64, f64, &'static str) {
+pub fn north_of_base(km: f64) -> (f64, f64, &'static str) {
     (BASE.0 + km / KM_PER_DEGREE, BASE.1, "NC")
 }
 
