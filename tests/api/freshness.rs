@@ -34,6 +34,9 @@ async fn until(app: &TestApp, query: &str, done: impl Fn(&Value) -> bool) -> Dur
     }
 }
 
+/// What changes, the SQL that changes it, the search that shows it and when it shows.
+type Change = (&'static str, &'static str, &'static str, fn(&Value) -> bool);
+
 fn total(body: &Value) -> u64 {
     body["total"].as_u64().unwrap_or(u64::MAX)
 }
@@ -51,7 +54,7 @@ async fn a_change_is_searchable_within_a_second_on_two_processes() {
     first.sync_search().await;
     second.sync_search().await;
 
-    let changes: Vec<(&str, &str, &str, fn(&Value) -> bool)> = vec![
+    let changes: Vec<Change> = vec![
         (
             "listing edit",
             "update listing set display_name = 'Winifred Zabriskie', version = version + 1 where id = $1",
