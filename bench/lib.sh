@@ -27,7 +27,7 @@ start_cluster() {
   [ "$(id -u)" = 0 ] && chown postgres: "$BENCH_PG_DIR"
   as_pg "$PG_BIN/initdb" -D "$BENCH_PG_DIR/data" -U postgres -A trust --no-locale -E UTF8 >/dev/null
   as_pg "$PG_BIN/pg_ctl" -D "$BENCH_PG_DIR/data" -l "$BENCH_PG_DIR/log" -w -o \
-    "-p $BENCH_PG_PORT -c listen_addresses=127.0.0.1 -k $BENCH_PG_DIR -c shared_buffers=1GB -c max_wal_size=4GB -c effective_cache_size=8GB -c work_mem=16MB" start >/dev/null
+    "-p $BENCH_PG_PORT -c listen_addresses=127.0.0.1 -k $BENCH_PG_DIR -c shared_buffers=1GB -c max_wal_size=4GB -c effective_cache_size=8GB -c work_mem=16MB -c shared_preload_libraries=pg_stat_statements" start >/dev/null
   psql -q -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -c "create database bench" postgres
 }
 
@@ -43,7 +43,8 @@ start_api() {
   APP_PORT=$BENCH_API_PORT APP_MAINTENANCE_INTERVAL_SECS=0 \
     APP_LOG=warn APP_MAIL_DIR="$OUT/mail" "$@" ./target/release/therapist-directory serve >"$OUT/api.log" 2>&1 &
   API_PID=$!
-  for _ in $(seq 1 100); do
+  # Ready once the search index is built: a minute or less at a million listings.
+  for _ in $(seq 1 600); do
     curl -fsS "$BASE/readyz" >/dev/null 2>&1 && return
     sleep 0.2
   done

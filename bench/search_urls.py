@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Writes the request lists of the search benchmark, one TSV per class
+(`class<TAB>GET<TAB>path`), from a random sample of the loaded directory.
+
+    python3 bench/search_urls.py OUT_DIR SEED  (reads the database through `psql`, with
+                                                the PG* variables bench/lib.sh sets)
+
+Every list holds hundreds of distinct URLs drawn at random: ZIP codes of random offices,
+radii from 10 to 80 km, taxonomy terms, common and rare words, typos, names; facets on a
+third of the searches. None is a URL the code was tuned against.
+"""
+import os
+import random
+import subprocess
+import sys
+import urllib.parse
+
+FACETS = "facets=modality,specialty,insurer,delivery,session_format"
+N = 400
+
+
+def sql(query):
+    out = subprocess.run(
+        ["psql", "-qAt", "-F", "\t", "-c", query], check=True, capture_output=True, text=True
+    ).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def main():
+    out, seed = sys.argv[1], int(sys.argv[2])
+    rng = random.Random(seed)
+    os.makedirs(out, exist_ok=True)
+    zips = [r[0] for r in sql("select zip from office tablesample system (2) limit 2000")]
+    modalities = [r[0] for r in sql("select slug from modality where retired_at is null")]
+    specialties = [r[0] for r in sql("select slug from specialty where retired_at is null")]
+    insurers = [r[0] for r in sql("select slug from insurer where retired_at is null")]
+    sample = sql(
+        "select display_name, states[1], slug from directory_entry tablesample system (1) limit 2000"
+    )
+    words = sql(
+        "select w from (select distinct lower(w) as w from directory_entry tablesample system (0.5),"
+        " regexp_split_to_table(statement, '[^[:alpha:]]+') w) x where length(w) >= 6 limit 3000"
+    )
+    words = [w[0] for w in words]
+    common = ["anxiety", "depression", "couples", "trauma", "spanish", "online", "teen",
+              "grief", "family", "emdr", "cbt", "christian", "veterans", "workshop"]
+    typos = ["anxeity", "depresion", "coupels", "truama", "spansh", "adolesent", "grif",
+             "gottmann", "insomina", "familly", "mindfullness", "relatinship", "addicton",
+             "parentng", "bipolr", "trauama", "emdrr", "christain", "vetrans", "worksop"]
+
+    def facets():
+        return "&" + FACETS if rng.random() < 1 / 3 else ""
+
+    def q(text):
+        return urllib.parse.quote_plus(text)
+
+    def write(name, urls):
+        with open(os.path.join(out, name + ".tsv"), "w") as f:
+            for url in urls:
+                f.write(f"{name}\tGET\t{url}\n")
+
+    write("radius_modality_accepting", [
+        f"/v1/therapists?near={rng.choice(zips)}&radius_km={rng.randint(10, 80)}"
+        f"&modality={rng.choice(modalities)}&accepting=true{facets()}" for _ in range(N)])
+    write("common_word", [
+        f"/v1/therapists?q={rng.choice(common)}&limit={rng.randint(10, 50)}{facets()}"
+        for _ in range(N)])
+    write("rare_word_state", [
+        f"/v1/therapists?q={q(rng.choice(words) + ' ' + rng.choice(words))}&state={s[1] or 'NY'}{facets()}"
+        for s in (rng.choice(sample) for _ in range(N))])
+    write("typo_word", [
+        f"/v1/therapists?q={q(rng.choice(typos) + ('' if rng.random() < 0.5 else ' ' + rng.choice(common)))}{facets()}"
+        for _ in range(N)])
+    write("name", [f"/v1/therapists?q={q(s[0])}{facets()}" for s in rng.sample(sample, min(N, len(sample)))])
+    write("insurer_fee_video_language", [
+        f"/v1/therapists?insurer={rng.choice(insurers)}&max_fee_cents={rng.randint(6, 25) * 1000}"
+        f"&delivery=video&language={'es' if rng.random() < 0.25 else 'en'}{facets()}" for _ in range(N)])
+    write("radius_specialty_5_facets", [
+        f"/v1/therapists?near={rng.choice(zips)}&radius_km={rng.randint(10, 80)}"
+        f"&specialty={rng.choice(specialties)}&{FACETS}" for _ in range(N)])
+    write("nationwide_modality_facets", [
+        f"/v1/therapists?modality={rng.choice(modalities)}&sort={rng.choice(['recently_confirmed', 'fee'])}&{FACETS}"
+        for _ in range(N)])
+    write("profile_by_slug", [f"/v1/therapists/{s[2]}" for s in rng.sample(sample, min(N, len(sample)))])
+    # Seeds for the cursor walk (`search.sh` follows each for five pages).
+    with open(os.path.join(out, "walk_seeds.txt"), "w") as f:
+        for _ in range(60):
+            f.write(f"/v1/therapists?near={rng.choice(zips)}&radius_km={rng.randint(10, 80)}&sort=distance&limit=10\n")
+
+
+if __name__ == "__main__":
+    main()
