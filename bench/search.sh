@@ -41,7 +41,9 @@ seed=1
 for size in $SIZES; do
   add=$((size - loaded))
   echo "== loading $add listings (total $size)"
-  /usr/bin/time -f "seed-demo: %e s" ./target/release/therapist-directory seed-demo --count "$add" --seed "$seed" 2>&1 | tail -1
+  # The load's two parts (base tables by COPY, then the directory entries) from its log.
+  APP_LOG=info /usr/bin/time -f "seed-demo: %e s" ./target/release/therapist-directory seed-demo --count "$add" --seed "$seed" 2>&1 \
+    | grep -E "seed-demo:|entries built" | sed -E 's/.*(load_ms.*entries_ms[^ ,}]*).*/  \1/'
   loaded=$size; seed=$((seed + 1))
   sql "vacuum (analyze) directory_entry, directory_office"
   stop_api

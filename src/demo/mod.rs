@@ -185,7 +185,11 @@ pub async fn seed(
     // finishes the job.
     let indexing_started = Instant::now();
     crate::directory::entries::refresh(pool, loaded_ids, 2).await?;
-    tracing::debug!(indexing = ?indexing_started.elapsed(), "demo listings indexed for search");
+    tracing::info!(
+        load_ms = commit_started.duration_since(started).as_millis() as u64,
+        entries_ms = indexing_started.elapsed().as_millis() as u64,
+        "demo listings loaded, then their directory entries built"
+    );
     // Fresh statistics, so the planner knows the tables just grew.
     sqlx::raw_sql(
         "set statement_timeout = 0; analyze account; analyze listing; analyze listing_modality; analyze listing_specialty;

@@ -7,7 +7,7 @@
 //! bitmap at once (one pass over the bitmaps per batch, so no per-document list of words is
 //! kept), then added again as they now stand.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
 use roaring::RoaringBitmap;
@@ -20,6 +20,18 @@ use super::text;
 
 pub type DocId = u32;
 pub type Office = GeomWithData<[f64; 2], DocId>;
+/// A document's place in a sort order: the key, a tie-breaker, the document.
+pub type Ordered = (i64, u128, DocId);
+
+/// The orders kept sorted as documents change, so a page of a large match set is found by
+/// walking the order rather than by ranking every match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Latest confirmation first (never confirmed last), then id descending.
+    Confirmed,
+    /// Lowest fee first (no fee last), then id ascending.
+    Fee,
+}
 
 /// What the index reads of one `directory_entry` (and its offices).
 #[derive(Debug, Clone, Default)]
@@ -156,6 +168,9 @@ pub struct Index {
     ids: [HashMap<i32, RoaringBitmap>; 4],
     /// Documents by lowest fee; those without a fee under `i32::MAX`.
     pub fees: BTreeMap<i32, RoaringBitmap>,
+    /// Documents with a fee at or below each of at most `FEE_STEPS` thresholds, so a
+    /// maximum fee is one of these and a union of the few fees above it.
+    fee_prefixes: Vec<(i32, RoaringBitmap)>,
     /// Word key → number; postings per number, one bitmap per `Weight`.
     pub words: HashMap<Box<str>, u32>,
     pub postings: Vec<[RoaringBitmap; 3]>,
@@ -170,6 +185,8 @@ pub struct Index {
     pub confirmed: Vec<i64>,
     pub name_key: Vec<u64>,
     office_points: Vec<Vec<[f64; 2]>>,
+    by_confirmed: BTreeSet<Ordered>,
+    by_fee: BTreeSet<Ordered>,
     slots: HashMap<Uuid, DocId>,
     free: Vec<DocId>,
     pub taxonomy: Taxonomy,
@@ -216,8 +233,68 @@ impl Index {
         self.ids[kind as usize].get(&id)
     }
 
+    /// Documents whose lowest fee is at most `max`.
+    pub fn fee_at_most(&self, max: i32) -> RoaringBitmap {
+        use roaring::MultiOps;
+        use std::ops::Bound;
+        let i = self.fee_prefixes.partition_point(|(t, _)| *t <= max);
+        let (base, from) = match i.checked_sub(1).map(|i| &self.fee_prefixes[i]) {
+            Some((threshold, docs)) => (docs.clone(), Bound::Excluded(*threshold)),
+            None => (RoaringBitmap::new(), Bound::Unbounded),
+        };
+        base | self
+            .fees
+            .range((from, Bound::Included(max)))
+            .map(|(_, b)| b)
+            .union()
+    }
+
+    fn rebuild_fee_prefixes(&mut self) {
+        const FEE_STEPS: usize = 64;
+        let fees: Vec<(&i32, &RoaringBitmap)> =
+            self.fees.iter().filter(|(f, _)| **f != i32::MAX).collect();
+        let step = fees.len().div_ceil(FEE_STEPS).max(1);
+        let mut running = RoaringBitmap::new();
+        let mut prefixes = Vec::new();
+        for (i, (fee, docs)) in fees.iter().enumerate() {
+            running |= *docs;
+            if (i + 1) % step == 0 || i + 1 == fees.len() {
+                prefixes.push((**fee, running.clone()));
+            }
+        }
+        self.fee_prefixes = prefixes;
+    }
+
     pub fn uuid(&self, doc: DocId) -> Uuid {
         Uuid::from_u128(self.listing[doc as usize])
+    }
+
+    /// `doc`'s key and tie-breaker in `order`.
+    pub fn position(&self, order: Order, doc: DocId) -> (i64, u128) {
+        let d = doc as usize;
+        match order {
+            Order::Confirmed => {
+                let c = self.confirmed[d];
+                (
+                    if c == i64::MIN { i64::MAX } else { -c },
+                    u128::MAX - self.listing[d],
+                )
+            }
+            Order::Fee => (i64::from(self.fee[d]), self.listing[d]),
+        }
+    }
+
+    /// Every document, in `order`.
+    pub fn ordered(&self, order: Order) -> &BTreeSet<Ordered> {
+        match order {
+            Order::Confirmed => &self.by_confirmed,
+            Order::Fee => &self.by_fee,
+        }
+    }
+
+    fn ordered_entry(&self, order: Order, doc: DocId) -> Ordered {
+        let (key, tie) = self.position(order, doc);
+        (key, tie, doc)
     }
 
     /// Replaces the documents of `upserts` and removes those of `deletes` (a listing no
@@ -238,6 +315,7 @@ impl Index {
                 self.free.push(doc);
             }
         }
+        let changed = !cleared.is_empty() || !upserts.is_empty();
         for entry in upserts {
             let doc = match self.slots.get(&entry.listing_id) {
                 Some(&doc) => doc,
@@ -248,6 +326,9 @@ impl Index {
                 }
             };
             self.add(doc, entry);
+        }
+        if changed {
+            self.rebuild_fee_prefixes();
         }
     }
 
@@ -287,6 +368,10 @@ impl Index {
             for point in std::mem::take(&mut self.office_points[doc as usize]) {
                 self.offices.remove(&Office::new(point, doc));
             }
+            let confirmed = self.ordered_entry(Order::Confirmed, doc);
+            self.by_confirmed.remove(&confirmed);
+            let fee = self.ordered_entry(Order::Fee, doc);
+            self.by_fee.remove(&fee);
         }
     }
 
@@ -310,6 +395,10 @@ impl Index {
 
         self.alive.insert(doc);
         self.fees.entry(fee).or_default().insert(doc);
+        let confirmed = self.ordered_entry(Order::Confirmed, doc);
+        self.by_confirmed.insert(confirmed);
+        let by_fee = self.ordered_entry(Order::Fee, doc);
+        self.by_fee.insert(by_fee);
         for (flag, on) in [
             (Flag::Stale, e.stale),
             (Flag::Accepting, e.accepting),
@@ -467,6 +556,24 @@ mod tests {
             modality_ids: vec![1],
             offices: vec![(35.0, -78.0)],
             ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn a_maximum_fee_selects_exactly_the_fees_at_or_below_it() {
+        let mut index = Index::default();
+        let entries: Vec<Entry> = (0..500)
+            .map(|i| Entry {
+                fee_floor_cents: (i % 250 != 0).then_some((i * 37 % 300) * 100),
+                ..entry("Fee Person")
+            })
+            .collect();
+        index.apply(entries.clone(), &[]);
+        for max in [-1, 0, 100, 4_999, 5_000, 12_345, 29_900, 1_000_000] {
+            let expected: RoaringBitmap = (0..500u32)
+                .filter(|&d| entries[d as usize].fee_floor_cents.is_some_and(|f| f <= max))
+                .collect();
+            assert_eq!(index.fee_at_most(max), expected, "{max}");
         }
     }
 

@@ -34,6 +34,8 @@ pub struct Lexicon {
 #[derive(Debug, Default, Clone)]
 pub struct Matches {
     pub by_weight: [RoaringBitmap; 3],
+    /// The part of `by_weight[Name]` found in listings' names (not through a modality).
+    pub names: RoaringBitmap,
 }
 
 impl Matches {
@@ -156,6 +158,7 @@ impl Lexicon {
             for (into, from) in m.by_weight.iter_mut().zip(postings) {
                 *into |= from;
             }
+            m.names |= &postings[Weight::Name as usize];
             found = true;
         }
         for (source, weight) in self.meanings.get(key).map(Vec::as_slice).unwrap_or(&[]) {

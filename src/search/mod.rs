@@ -129,9 +129,10 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The tie-breaker of a position: listing ids ascending, or descending for confirmation.
+/// The tie-breaker of a position: listing ids ascending, or descending where the latest
+/// confirmation decides (relevance ends on it).
 fn tie(sort: Sort, id: Uuid) -> u128 {
-    if sort == Sort::RecentlyConfirmed {
+    if matches!(sort, Sort::RecentlyConfirmed | Sort::Relevance) {
         u128::MAX - id.as_u128()
     } else {
         id.as_u128()

@@ -2,13 +2,14 @@
 //! the matches counted and faceted exactly, and the page chosen by its sort key after the
 //! cursor's position.
 
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::ops::Bound;
 
 use roaring::{MultiOps, RoaringBitmap};
 use rstar::AABB;
 use serde_json::{Map, Value, json};
 
-use super::index::{DocId, Field, Flag, Index, Kind, name_key};
+use super::index::{DocId, Field, Flag, Index, Kind, Order, name_key};
 use super::lexicon::{Lexicon, Matches};
 use super::params::{Facet, Near, SearchParams, Sort};
 use super::text;
@@ -190,9 +191,6 @@ fn filtered(
         index.flag(Flag::LicenseVerified),
         &mut f,
     );
-    if let Some(max) = p.max_fee_cents {
-        f &= index.fees.range(..=max).map(|(_, b)| b).union();
-    }
     let distances = match &p.near {
         Some(near) => {
             let found = within(index, near);
@@ -206,6 +204,9 @@ fn filtered(
         }
         None => None,
     };
+    if let Some(max) = p.max_fee_cents {
+        f &= index.fee_at_most(max);
+    }
     Ok((f, distances))
 }
 
@@ -297,39 +298,173 @@ fn match_text(index: &Index, lexicon: &Lexicon, q: &str, filtered: &RoaringBitma
 
 /// Relevance, highest first: an exact name match, then how many of the words match, then
 /// where they match (name and modality, then practice, then statement), then the latest
-/// confirmation. Packed into one number below 2^53, so a cursor holds it exactly.
-fn relevance(index: &Index, t: &TextMatch) -> Vec<(DocId, i64)> {
-    let size = index.listing.len();
-    // Per document: matched words × 128 + weight points.
-    let mut points = vec![0u16; size];
+/// confirmation. Packed into one number below 2^53, so a cursor holds it exactly; a
+/// position is its negation (positions ascend) with the id, descending, as tie-breaker.
+fn rank_key(exact: bool, words: u64, weight: u64, confirmed_key: i64) -> i64 {
+    // The confirmation order's key is minus the time (never confirmed: `i64::MAX`).
+    let confirmed = if confirmed_key == i64::MAX {
+        0
+    } else {
+        (-confirmed_key).clamp(0, (1 << 34) - 1)
+    };
+    let prefix = ((u64::from(exact) << 4 | words.min(15)) << 7 | weight.min(127)) as i64;
+    -((prefix << 34) | confirmed)
+}
+
+/// Points of one document: matched words × 128 + weight points (3 for a word in the name
+/// or a modality, 2 in the practice, 1 in the statement; the best place per word).
+fn points(t: &TextMatch, doc: DocId) -> (u64, u64) {
+    let mut words = t.used_matches.len() as u64;
+    let mut weight = 0;
     for m in &t.used_matches {
-        let mut seen = RoaringBitmap::new();
-        for (weight, bitmap) in m.by_weight.iter().enumerate() {
-            let gain = 3 - weight as u16;
-            let fresh = &(bitmap & &t.matched) - &seen;
-            for doc in &fresh {
-                points[doc as usize] += 128 + gain;
-            }
-            seen |= fresh;
-        }
+        weight += (0..3)
+            .find(|&w| m.by_weight[w].contains(doc))
+            .map_or(0, |w| 3 - w as u64);
     }
-    for dropped in &t.dropped_matches {
-        for doc in dropped & &t.matched {
-            points[doc as usize] += 128;
-        }
+    words += t.dropped_matches.iter().filter(|d| d.contains(doc)).count() as u64;
+    (words, weight)
+}
+
+/// The first `n` listings by relevance after `after`. The matches are split into buckets of
+/// equal (words, weight), highest first; each bucket is read in confirmation order, so a
+/// page of a common word touches a few buckets' first members rather than every match.
+fn relevance_page(
+    index: &Index,
+    t: &TextMatch,
+    after: Option<Position>,
+    n: usize,
+) -> Vec<(Position, DocId)> {
+    let position = |doc: DocId, exact: bool| {
+        let (words, weight) = points(t, doc);
+        let (confirmed, tie) = index.position(Order::Confirmed, doc);
+        (rank_key(exact, words, weight, confirmed), tie)
+    };
+    // Exact name matches: every word in the name, and the name no more than the words.
+    let mut exact = if t.used_matches.is_empty() {
+        RoaringBitmap::new()
+    } else {
+        t.matched.clone()
+    };
+    for m in &t.used_matches {
+        exact &= &m.names;
     }
-    t.matched
+    let exact: RoaringBitmap = exact
         .iter()
-        .map(|doc| {
-            let d = doc as usize;
-            let exact = i64::from(index.name_key[d] == t.name);
-            let words = i64::from(points[d] / 128).min(15);
-            let weight = i64::from(points[d] % 128).min(127);
-            let confirmed = index.confirmed[d].clamp(0, (1 << 34) - 1);
-            let rank = (((exact << 4 | words) << 7 | weight) << 34) | confirmed;
-            (doc, -rank)
+        .filter(|&doc| index.name_key[doc as usize] == t.name)
+        .collect();
+    let mut page = smallest(exact.iter().map(|doc| (doc, position(doc, true))), after, n);
+    if page.len() == n {
+        return page;
+    }
+    let rest = &t.matched - &exact;
+    let k = t.used_matches.len();
+    let d = t.dropped_matches.len();
+    if k > 4 || d > 3 {
+        // Too many combinations to bucket: rank every match.
+        let all = smallest(
+            rest.iter().map(|doc| (doc, position(doc, false))),
+            after,
+            n - page.len(),
+        );
+        page.extend(all);
+        return page;
+    }
+    // Per used word, the matches by best place: name, practice only, statement only.
+    let levels: Vec<[RoaringBitmap; 3]> = t
+        .used_matches
+        .iter()
+        .map(|m| {
+            let a = &m.by_weight[0] & &rest;
+            let b = &(&m.by_weight[1] & &rest) - &a;
+            let c = &(&(&m.by_weight[2] & &rest) - &a) - &b;
+            [a, b, c]
         })
-        .collect()
+        .collect();
+    let mut buckets: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::new();
+    for combo in 0..3usize.pow(k as u32) {
+        let mut set = rest.clone();
+        let mut weight = 0;
+        let mut c = combo;
+        for level in &levels {
+            set &= &level[c % 3];
+            weight += 3 - (c % 3) as u64;
+            c /= 3;
+            if set.is_empty() {
+                break;
+            }
+        }
+        if set.is_empty() {
+            continue;
+        }
+        for subset in 0..(1usize << d) {
+            let mut part = set.clone();
+            for (j, dropped) in t.dropped_matches.iter().enumerate() {
+                if subset >> j & 1 == 1 {
+                    part &= dropped;
+                } else {
+                    part -= dropped;
+                }
+            }
+            if !part.is_empty() {
+                let words = (k + subset.count_ones() as usize) as u64;
+                *buckets.entry((words, weight)).or_default() |= part;
+            }
+        }
+    }
+    for ((words, weight), bucket) in buckets.into_iter().rev() {
+        let first = rank_key(false, words, weight, i64::MIN + 1);
+        let last = rank_key(false, words, weight, i64::MAX);
+        // Positions in this bucket run from `first` (latest) to `last` (never confirmed).
+        let start = match after {
+            Some((key, _)) if key > last => continue,
+            Some((key, tie)) if key >= first => {
+                // The cursor is inside this bucket: resume after it in confirmation order.
+                let confirmed = last - key;
+                Some((if confirmed == 0 { i64::MAX } else { -confirmed }, tie))
+            }
+            _ => None,
+        };
+        let found = in_order(index, &bucket, Order::Confirmed, start, n - page.len());
+        page.extend(found.into_iter().map(|((confirmed, tie), doc)| {
+            ((rank_key(false, words, weight, confirmed), tie), doc)
+        }));
+        if page.len() == n {
+            break;
+        }
+    }
+    page
+}
+
+/// The first `n` members of `set` in `order` after `after` (positions in the order's
+/// terms). A large set is read by walking the order and testing membership, about
+/// `n × all / |set|` steps; a small one by ranking its members.
+fn in_order(
+    index: &Index,
+    set: &RoaringBitmap,
+    order: Order,
+    after: Option<Position>,
+    n: usize,
+) -> Vec<(Position, DocId)> {
+    let size = set.len() as usize;
+    if size * size > 4 * n * index.listing.len().max(1) {
+        let start = match after {
+            Some((key, tie)) => Bound::Excluded((key, tie, DocId::MAX)),
+            None => Bound::Unbounded,
+        };
+        index
+            .ordered(order)
+            .range((start, Bound::Unbounded))
+            .filter(|(_, _, doc)| set.contains(*doc))
+            .take(n)
+            .map(|&(key, tie, doc)| ((key, tie), doc))
+            .collect()
+    } else {
+        smallest(
+            set.iter().map(|doc| (doc, index.position(order, doc))),
+            after,
+            n,
+        )
+    }
 }
 
 /// Facet counts over `matched`, each list by count (highest first), then slug.
@@ -425,17 +560,10 @@ pub fn run(
     let id = |doc: DocId| index.listing[doc as usize];
     let want = limit + 1;
     let page = match sort {
-        Sort::Relevance => {
-            let ranked = text
-                .as_ref()
-                .map(|t| relevance(index, t))
-                .unwrap_or_default();
-            smallest(
-                ranked.into_iter().map(|(doc, key)| (doc, (key, id(doc)))),
-                after,
-                want,
-            )
-        }
+        Sort::Relevance => text
+            .as_ref()
+            .map(|t| relevance_page(index, t, after, want))
+            .unwrap_or_default(),
         Sort::Distance => smallest(
             matched.iter().map(|doc| {
                 let key = distance_of(doc).map_or(i64::MAX, |d| (d * 1e6).round() as i64);
@@ -444,26 +572,8 @@ pub fn run(
             after,
             want,
         ),
-        Sort::Fee => smallest(
-            matched
-                .iter()
-                .map(|doc| (doc, (i64::from(index.fee[doc as usize]), id(doc)))),
-            after,
-            want,
-        ),
-        Sort::RecentlyConfirmed => smallest(
-            matched.iter().map(|doc| {
-                let confirmed = index.confirmed[doc as usize];
-                let key = if confirmed == i64::MIN {
-                    i64::MAX
-                } else {
-                    -confirmed
-                };
-                (doc, (key, u128::MAX - id(doc)))
-            }),
-            after,
-            want,
-        ),
+        Sort::Fee => in_order(index, matched, Order::Fee, after, want),
+        Sort::RecentlyConfirmed => in_order(index, matched, Order::Confirmed, after, want),
     };
     Ok(Answer {
         page: page
@@ -515,6 +625,125 @@ mod tests {
         let answer = run(index, lexicon, &p, Sort::Relevance, None, 10).unwrap();
         let slots: Vec<String> = answer.page.iter().map(|h| h.listing.to_string()).collect();
         (slots, answer.words_used.unwrap_or_default())
+    }
+
+    /// Pages walked by cursor equal every match ranked at once, for every sort, on random
+    /// listings: the bucketed relevance and the ordered walks find what ranking all would.
+    #[test]
+    fn pages_in_order_equal_every_match_ranked() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let words = [
+            "anxiety", "grief", "couples", "teens", "brooklyn", "spanish", "trauma",
+        ];
+        let mut rng = StdRng::seed_from_u64(5);
+        let entries: Vec<Entry> = (0..400)
+            .map(|i| {
+                let pick = |rng: &mut StdRng, n: usize| {
+                    (0..n)
+                        .map(|_| words[rng.random_range(0..words.len())])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                Entry {
+                    listing_id: uuid::Uuid::from_u128(rng.random()),
+                    display_name: format!("Person {} {}", i % 7, pick(&mut rng, 1)),
+                    professional_title: Some(pick(&mut rng, 2)),
+                    statement: pick(&mut rng, 4),
+                    fee_floor_cents: rng.random_bool(0.9).then(|| rng.random_range(50..90) * 100),
+                    last_confirmed_at: rng.random_bool(0.9).then(|| {
+                        time::OffsetDateTime::from_unix_timestamp(
+                            1_700_000_000 + rng.random_range(0..50) * 86_400,
+                        )
+                        .unwrap()
+                    }),
+                    modality_ids: if rng.random_bool(0.3) {
+                        vec![1]
+                    } else {
+                        vec![]
+                    },
+                    ..Entry::default()
+                }
+            })
+            .collect();
+        let (mut index, _) = index_of(entries.clone());
+        // Churn: some listings replaced, some removed, so slots are reused.
+        let gone: Vec<uuid::Uuid> = entries.iter().step_by(9).map(|e| e.listing_id).collect();
+        let changed: Vec<Entry> = entries
+            .iter()
+            .step_by(7)
+            .filter(|e| !gone.contains(&e.listing_id))
+            .map(|e| Entry {
+                statement: "grief grief".into(),
+                ..e.clone()
+            })
+            .collect();
+        index.apply(changed, &gone);
+        let mut lexicon = Lexicon::build(&index.taxonomy);
+        lexicon.refresh_known(&index);
+        for query in [
+            "q=anxiety",
+            "q=grief+couples",
+            "q=person+3+teens",
+            "q=emdr+trauma+zebra",
+            "q=brooklyn+spanish+anxiety+grief",
+            "sort=fee",
+            "sort=recently_confirmed",
+            "q=couples&sort=fee",
+            "q=therapist",
+        ] {
+            let p = SearchParams::parse(query).unwrap();
+            let sort = p.effective_sort();
+            // Every match ranked at once, straight from the definitions.
+            let (filtered, _) = filtered(&index, &p).unwrap();
+            let mut everything: Vec<(Position, uuid::Uuid)> = match (&p.q, sort) {
+                (Some(q), Sort::Relevance) => {
+                    let t = match_text(&index, &lexicon, q, &filtered);
+                    t.matched
+                        .iter()
+                        .map(|doc| {
+                            let exact = !t.used_matches.is_empty()
+                                && index.name_key[doc as usize] == t.name
+                                && t.used_matches.iter().all(|m| m.names.contains(doc));
+                            let (words, weight) = points(&t, doc);
+                            let (confirmed, tie) = index.position(Order::Confirmed, doc);
+                            (
+                                (rank_key(exact, words, weight, confirmed), tie),
+                                index.uuid(doc),
+                            )
+                        })
+                        .collect()
+                }
+                (q, _) => {
+                    let matched = match q {
+                        Some(q) => match_text(&index, &lexicon, q, &filtered).matched,
+                        None => filtered,
+                    };
+                    let order = if sort == Sort::Fee {
+                        Order::Fee
+                    } else {
+                        Order::Confirmed
+                    };
+                    matched
+                        .iter()
+                        .map(|doc| (index.position(order, doc), index.uuid(doc)))
+                        .collect()
+                }
+            };
+            everything.sort();
+            let mut walked = Vec::new();
+            let mut after = None;
+            loop {
+                let page = run(&index, &lexicon, &p, sort, after, 3).unwrap();
+                walked.extend(page.page.iter().take(3).map(|h| (h.position, h.listing)));
+                if page.page.len() <= 3 {
+                    break;
+                }
+                after = Some(page.page[2].position);
+            }
+            assert!(!everything.is_empty(), "{query}");
+            assert_eq!(walked, everything, "{query}");
+        }
     }
 
     #[test]
