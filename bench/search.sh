@@ -12,6 +12,7 @@
 #   bash bench/search.sh                  (about 25 minutes; needs PostgreSQL's binaries)
 #   SIZES="10000" bash bench/search.sh    (one size only)
 #   KEEP=1 bash bench/search.sh           (leave the cluster running afterwards)
+#   REUSE=1 SIZES=1000000 bash bench/search.sh   (measure again on a kept cluster)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 [ "${KEEP:-}" = 1 ] || trap cleanup EXIT
@@ -34,18 +35,26 @@ timed_start() {
 }
 
 cargo build --release --quiet --bin therapist-directory --example loadgen
-start_cluster
+if [ "${REUSE:-}" = 1 ] && sql "select 1" >/dev/null 2>&1; then
+  loaded=$(sql "select count(*) from directory_entry")
+else
+  start_cluster
+  loaded=0
+fi
 sql "create extension if not exists pg_stat_statements"
-loaded=0
-seed=1
+seed=$((loaded / 1000 + 1))
 for size in $SIZES; do
   add=$((size - loaded))
+  if [ "$add" -le 0 ]; then
+    echo "== $loaded listings already loaded"
+  else
   echo "== loading $add listings (total $size)"
   # The load's two parts (base tables by COPY, then the directory entries) from its log.
   APP_LOG=info /usr/bin/time -f "seed-demo: %e s" ./target/release/therapist-directory seed-demo --count "$add" --seed "$seed" 2>&1 \
     | grep -E "seed-demo:|entries built" | sed -E 's/.*(load_ms.*entries_ms[^ ,}]*).*/  \1/'
   loaded=$size; seed=$((seed + 1))
   sql "vacuum (analyze) directory_entry, directory_office"
+  fi
   stop_api
   timed_start
   echo "cold start (process start to ready, index built): $STARTED_IN s"

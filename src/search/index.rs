@@ -571,7 +571,11 @@ mod tests {
         index.apply(entries.clone(), &[]);
         for max in [-1, 0, 100, 4_999, 5_000, 12_345, 29_900, 1_000_000] {
             let expected: RoaringBitmap = (0..500u32)
-                .filter(|&d| entries[d as usize].fee_floor_cents.is_some_and(|f| f <= max))
+                .filter(|&d| {
+                    entries[d as usize]
+                        .fee_floor_cents
+                        .is_some_and(|f| f <= max)
+                })
                 .collect();
             assert_eq!(index.fee_at_most(max), expected, "{max}");
         }

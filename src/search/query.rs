@@ -564,14 +564,23 @@ pub fn run(
             .as_ref()
             .map(|t| relevance_page(index, t, after, want))
             .unwrap_or_default(),
-        Sort::Distance => smallest(
-            matched.iter().map(|doc| {
-                let key = distance_of(doc).map_or(i64::MAX, |d| (d * 1e6).round() as i64);
-                (doc, (key, id(doc)))
-            }),
-            after,
-            want,
-        ),
+        Sort::Distance => {
+            // Listings with an office in the radius, read from the distances (sorted by
+            // listing), then the online-only ones, which have no distance and come last.
+            let near = distances.as_deref().unwrap_or(&[]);
+            let with_office = near
+                .iter()
+                .filter(|(doc, _)| matched.contains(*doc))
+                .map(|&(doc, km)| (doc, ((km * 1e6).round() as i64, id(doc))));
+            let office_docs = RoaringBitmap::from_sorted_iter(near.iter().map(|(doc, _)| *doc))
+                .unwrap_or_default();
+            let online = matched - &office_docs;
+            smallest(
+                with_office.chain(online.iter().map(|doc| (doc, (i64::MAX, id(doc))))),
+                after,
+                want,
+            )
+        }
         Sort::Fee => in_order(index, matched, Order::Fee, after, want),
         Sort::RecentlyConfirmed => in_order(index, matched, Order::Confirmed, after, want),
     };
