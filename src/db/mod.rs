@@ -22,23 +22,16 @@ pub async fn connect(url: &SecretString, settings: &DatabaseSettings) -> anyhow:
     let options = PgConnectOptions::from_str(url.expose_secret())
         .context("DATABASE_URL is not a valid PostgreSQL URL")?
         .application_name("therapist-directory")
-        // JIT compilation costs hundreds of milliseconds on the search queries whose
-        // estimated cost crosses its threshold, for queries that run in a few: off.
+        // JIT compilation costs hundreds of milliseconds on statements whose estimated cost
+        // crosses its threshold, for statements that run in a few: off.
         .options([
             ("statement_timeout", timeout_ms.as_str()),
             ("jit", "off"),
-            // Search statements differ by parameter: a common word wants an index-ordered
-            // scan, a rare one a bitmap of its few matches. A cached generic plan cannot
-            // tell them apart, so every execution is planned with its values.
-            ("plan_cache_mode", "force_custom_plan"),
-            // The search tables and indexes are meant to stay in memory, where a random read
-            // costs about what a sequential one does. At the default (4) the planner chose
-            // bitmaps of 100k listings over index-only scans that stop after a few thousand,
-            // 2-4x slower (README, search benchmark).
+            // The directory's tables and indexes are meant to stay in memory, where a random
+            // read costs about what a sequential one does.
             ("random_page_cost", "1.1"),
             // Requests run side by side on every core already; a parallel plan for one of
-            // them takes cores from the others (measured: 100 ms for a search that runs in
-            // 25 ms on one core under load).
+            // them takes cores from the others.
             ("max_parallel_workers_per_gather", "0"),
         ]);
     PgPoolOptions::new()

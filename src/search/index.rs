@@ -134,6 +134,16 @@ pub enum Weight {
     Statement = 2,
 }
 
+/// The facets, as tags of `Index::facet_codes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FacetTag {
+    Modality = 0,
+    Specialty = 1,
+    Insurer = 2,
+    Delivery = 3,
+    SessionFormat = 4,
+}
+
 /// A taxonomy term as the index knows it.
 #[derive(Debug, Clone)]
 pub struct Term {
@@ -185,6 +195,12 @@ pub struct Index {
     pub confirmed: Vec<i64>,
     pub name_key: Vec<u64>,
     office_points: Vec<Vec<[f64; 2]>>,
+    /// Each document's facet values, `FacetTag << 24 | value` (a term id, or the number of
+    /// a delivery or format name in `facet_names`): a small match set is counted by
+    /// reading these rather than intersecting every value's bitmap with it.
+    facet_codes: Vec<Box<[u32]>>,
+    /// Delivery and session-format names by number.
+    pub facet_names: [Vec<Box<str>>; 2],
     by_confirmed: BTreeSet<Ordered>,
     by_fee: BTreeSet<Ordered>,
     slots: HashMap<Uuid, DocId>,
@@ -265,6 +281,22 @@ impl Index {
         self.fee_prefixes = prefixes;
     }
 
+    /// `doc`'s facet values (see `facet_codes`).
+    pub fn facet_codes(&self, doc: DocId) -> &[u32] {
+        &self.facet_codes[doc as usize]
+    }
+
+    fn facet_name_number(&mut self, tag: FacetTag, name: &str) -> u32 {
+        let names = &mut self.facet_names[tag as usize - FacetTag::Delivery as usize];
+        match names.iter().position(|n| &**n == name) {
+            Some(i) => i as u32,
+            None => {
+                names.push(name.into());
+                (names.len() - 1) as u32
+            }
+        }
+    }
+
     pub fn uuid(&self, doc: DocId) -> Uuid {
         Uuid::from_u128(self.listing[doc as usize])
     }
@@ -312,6 +344,7 @@ impl Index {
         for id in deletes {
             if let Some(doc) = self.slots.remove(id) {
                 self.listing[doc as usize] = 0;
+                self.facet_codes[doc as usize] = Box::new([]);
                 self.free.push(doc);
             }
         }
@@ -383,6 +416,7 @@ impl Index {
             self.confirmed.resize(d + 1, i64::MIN);
             self.name_key.resize(d + 1, 0);
             self.office_points.resize(d + 1, Vec::new());
+            self.facet_codes.resize(d + 1, Box::new([]));
         }
         self.listing[d] = e.listing_id.as_u128();
         let fee = e.fee_floor_cents.unwrap_or(i32::MAX);
@@ -441,6 +475,27 @@ impl Index {
                 }
             }
         }
+        let mut codes: Vec<u32> = Vec::new();
+        for (tag, ids) in [
+            (FacetTag::Modality, &e.modality_ids),
+            (FacetTag::Specialty, &e.specialty_ids),
+            (FacetTag::Insurer, &e.insurer_ids),
+        ] {
+            codes.extend(
+                ids.iter()
+                    .map(|id| (tag as u32) << 24 | (*id as u32 & 0xFF_FFFF)),
+            );
+        }
+        for (tag, names) in [
+            (FacetTag::Delivery, &e.delivery),
+            (FacetTag::SessionFormat, &e.session_formats),
+        ] {
+            for name in names {
+                let n = self.facet_name_number(tag, name);
+                codes.push((tag as u32) << 24 | n);
+            }
+        }
+        self.facet_codes[d] = codes.into_boxed_slice();
         for (kind, ids) in [
             (Kind::Modality, &e.modality_ids),
             (Kind::Specialty, &e.specialty_ids),

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod store;
 pub mod text;
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -139,6 +140,26 @@ fn tie(sort: Sort, id: Uuid) -> u128 {
     }
 }
 
+/// A search result: the entry's summary (a JSON object) with the search's own fields
+/// appended (none of which the summary has).
+fn item(row: &store::PageRow, distance_km: Option<f64>) -> String {
+    let summary = row.summary.trim_end();
+    let body = summary.strip_suffix('}').unwrap_or(summary);
+    let distance = match distance_km {
+        Some(d) if d.is_finite() => format!("{}", (d * 10.0).round() / 10.0),
+        _ => "null".to_owned(),
+    };
+    let separator = if body.trim_end().ends_with('{') {
+        ""
+    } else {
+        ", "
+    };
+    format!(
+        "{body}{separator}\"distance_km\": {distance}, \"stale\": {}, \"availability_confirmed\": {}}}",
+        row.stale, !row.availability_unconfirmed
+    )
+}
+
 /// Runs a search: the index answers, then the page's rows are read by primary key.
 /// `query` is the raw query string (for the cursor's fingerprint).
 pub async fn search(
@@ -179,15 +200,18 @@ pub async fn search(
         _ => None,
     };
     let ids: Vec<Uuid> = answer.page.iter().map(|h| h.listing).collect();
-    let distances: Vec<Option<f64>> = answer
-        .page
-        .iter()
-        .map(|h| h.distance_km.map(|d| (d * 10.0).round() / 10.0))
-        .collect();
-    let items = store::page_items(pool, &ids, &distances)
+    let mut rows: HashMap<Uuid, store::PageRow> = store::page_rows(pool, &ids)
         .await?
         .into_iter()
-        .map(|(_, item)| RawValue::from_string(item).map_err(ApiError::internal))
+        .map(|row| (row.listing_id, row))
+        .collect();
+    let items = answer
+        .page
+        .iter()
+        .filter_map(|hit| Some((hit, rows.remove(&hit.listing)?)))
+        .map(|(hit, row)| {
+            RawValue::from_string(item(&row, hit.distance_km)).map_err(ApiError::internal)
+        })
         .collect::<Result<Vec<Box<RawValue>>, ApiError>>()?;
     #[allow(deprecated)] // the flags stay in the response for existing clients
     Ok(SearchResults {

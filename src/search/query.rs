@@ -9,7 +9,7 @@ use roaring::{MultiOps, RoaringBitmap};
 use rstar::AABB;
 use serde_json::{Map, Value, json};
 
-use super::index::{DocId, Field, Flag, Index, Kind, Order, name_key};
+use super::index::{DocId, FacetTag, Field, Flag, Index, Kind, Order, name_key};
 use super::lexicon::{Lexicon, Matches};
 use super::params::{Facet, Near, SearchParams, Sort};
 use super::text;
@@ -467,9 +467,69 @@ fn in_order(
     }
 }
 
+/// Below this many matches, facets are counted by reading each match's values; above, by
+/// intersecting each value's bitmap with the matches.
+const COUNT_BY_LISTING_BELOW: u64 = 30_000;
+
+fn tag(facet: Facet) -> FacetTag {
+    match facet {
+        Facet::Modality => FacetTag::Modality,
+        Facet::Specialty => FacetTag::Specialty,
+        Facet::Insurer => FacetTag::Insurer,
+        Facet::Delivery => FacetTag::Delivery,
+        Facet::SessionFormat => FacetTag::SessionFormat,
+    }
+}
+
+/// Facet counts over a small `matched`, from each listing's values: `(facet, value) →
+/// count`, each facet's counts indexed by term id or name number.
+fn count_by_listing(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Vec<Vec<u64>> {
+    let mut counts: Vec<Vec<u64>> = vec![Vec::new(); 5];
+    let wanted: u32 = requested.iter().map(|f| 1 << tag(*f) as u32).sum();
+    for doc in matched {
+        for &code in index.facet_codes(doc) {
+            let t = (code >> 24) as usize;
+            if wanted >> t & 1 == 1 {
+                let v = (code & 0xFF_FFFF) as usize;
+                let c = &mut counts[t];
+                if c.len() <= v {
+                    c.resize(v + 1, 0);
+                }
+                c[v] += 1;
+            }
+        }
+    }
+    counts
+}
+
 /// Facet counts over `matched`, each list by count (highest first), then slug.
 fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Value {
+    facets_counted(
+        index,
+        requested,
+        matched,
+        matched.len() < COUNT_BY_LISTING_BELOW,
+    )
+}
+
+fn facets_counted(
+    index: &Index,
+    requested: &[Facet],
+    matched: &RoaringBitmap,
+    per_listing: bool,
+) -> Value {
     let mut out = Map::new();
+    let by_listing =
+        (per_listing && !requested.is_empty()).then(|| count_by_listing(index, requested, matched));
+    let counted = |facet: Facet, value: u32, bitmap: Option<&RoaringBitmap>| -> u64 {
+        match &by_listing {
+            Some(counts) => counts[tag(facet) as usize]
+                .get(value as usize)
+                .copied()
+                .unwrap_or(0),
+            None => bitmap.map_or(0, |b| b.intersection_len(matched)),
+        }
+    };
     for &facet in requested {
         let mut list: Vec<(&str, u64)> = match facet {
             Facet::Modality | Facet::Specialty | Facet::Insurer => {
@@ -482,9 +542,9 @@ fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Value 
                     .taxonomy
                     .terms(kind)
                     .iter()
-                    .filter(|t| !t.retired)
+                    .filter(|t| !t.retired && t.id >= 0)
                     .filter_map(|t| {
-                        let n = index.term(kind, t.id)?.intersection_len(matched);
+                        let n = counted(facet, t.id as u32, index.term(kind, t.id));
                         (n > 0).then_some((t.slug.as_str(), n))
                     })
                     .collect()
@@ -495,12 +555,13 @@ fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Value 
                 } else {
                     Field::SessionFormat
                 };
-                index
-                    .values(field)
+                let names = &index.facet_names[tag(facet) as usize - FacetTag::Delivery as usize];
+                names
                     .iter()
-                    .filter_map(|(value, b)| {
-                        let n = b.intersection_len(matched);
-                        (n > 0).then_some((&**value, n))
+                    .enumerate()
+                    .filter_map(|(number, name)| {
+                        let n = counted(facet, number as u32, index.value(field, name));
+                        (n > 0).then_some((&**name, n))
                     })
                     .collect()
             }
@@ -752,6 +813,41 @@ mod tests {
             }
             assert!(!everything.is_empty(), "{query}");
             assert_eq!(walked, everything, "{query}");
+        }
+    }
+
+    #[test]
+    fn facets_counted_per_listing_equal_facets_counted_by_bitmap() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(9);
+        let delivery = ["in_person", "video", "phone"];
+        let entries: Vec<Entry> = (0..300)
+            .map(|_| Entry {
+                modality_ids: if rng.random_bool(0.5) {
+                    vec![1]
+                } else {
+                    vec![]
+                },
+                delivery: delivery
+                    .iter()
+                    .filter(|_| rng.random_bool(0.5))
+                    .map(|d| (*d).to_owned())
+                    .collect(),
+                ..entry("Facet Person", "words")
+            })
+            .collect();
+        let (index, _) = index_of(entries);
+        let requested = [Facet::Modality, Facet::Delivery, Facet::Insurer];
+        let some: RoaringBitmap = (0..300).filter(|d| d % 3 != 0).collect();
+        for matched in [index.alive.clone(), some] {
+            let by_bitmap = facets_counted(&index, &requested, &matched, false);
+            assert_eq!(
+                facets_counted(&index, &requested, &matched, true),
+                by_bitmap
+            );
+            assert_eq!(by_bitmap["modality"][0]["slug"], "emdr");
+            assert_eq!(by_bitmap["delivery"].as_array().map(Vec::len), Some(3));
         }
     }
 

@@ -152,26 +152,36 @@ pub async fn entries(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Entry>
         .collect()
 }
 
-/// The page's items, in the page's order, as JSON text: each entry's `summary` with the
-/// search's own fields. A listing gone since the index answered is left out.
-pub async fn page_items(
-    pool: &PgPool,
-    ids: &[Uuid],
-    distances: &[Option<f64>],
-) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+/// A page's row: the entry's `summary` as JSON text and its flags.
+pub struct PageRow {
+    pub listing_id: Uuid,
+    pub summary: String,
+    pub stale: bool,
+    pub availability_unconfirmed: bool,
+}
+
+/// The rows of a page's listings, in no particular order; a listing gone since the index
+/// answered has none.
+pub async fn page_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<PageRow>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
-        "select e.listing_id,
-                (e.summary || jsonb_build_object('distance_km', p.distance, 'stale', e.stale,
-                    'availability_confirmed', not e.availability_unconfirmed))::text
-         from unnest($1::uuid[], $2::float8[]) with ordinality as p (id, distance, n)
-         join directory_entry e on e.listing_id = p.id
-         order by p.n",
+    let rows: Vec<(Uuid, String, bool, bool)> = sqlx::query_as(
+        "select listing_id, summary::text, stale, availability_unconfirmed
+         from directory_entry where listing_id = any($1)",
     )
     .bind(ids)
-    .bind(distances)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(listing_id, summary, stale, availability_unconfirmed)| PageRow {
+                listing_id,
+                summary,
+                stale,
+                availability_unconfirmed,
+            },
+        )
+        .collect())
 }
