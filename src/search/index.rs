@@ -241,10 +241,6 @@ impl Index {
         self.values[field as usize].get(value)
     }
 
-    pub fn values(&self, field: Field) -> &HashMap<Box<str>, RoaringBitmap> {
-        &self.values[field as usize]
-    }
-
     pub fn term(&self, kind: Kind, id: i32) -> Option<&RoaringBitmap> {
         self.ids[kind as usize].get(&id)
     }
@@ -569,31 +565,6 @@ impl Index {
     pub fn postings(&self, key: &str) -> Option<&[RoaringBitmap; 3]> {
         let p = &self.postings[*self.words.get(key)? as usize];
         (!p.iter().all(RoaringBitmap::is_empty)).then_some(p)
-    }
-
-    /// Approximate bytes held by the bitmaps (for `/metrics` and the benchmark).
-    pub fn bitmap_bytes(&self) -> usize {
-        let mut total = self.alive.serialized_size();
-        total += self
-            .flags
-            .iter()
-            .map(|b| b.serialized_size())
-            .sum::<usize>();
-        for map in &self.values {
-            total += map.values().map(|b| b.serialized_size()).sum::<usize>();
-        }
-        for map in &self.ids {
-            total += map.values().map(|b| b.serialized_size()).sum::<usize>();
-        }
-        total += self
-            .fees
-            .values()
-            .map(|b| b.serialized_size())
-            .sum::<usize>();
-        for p in &self.postings {
-            total += p.iter().map(|b| b.serialized_size()).sum::<usize>();
-        }
-        total
     }
 }
 

@@ -42,10 +42,6 @@ impl Matches {
     pub fn any(&self) -> RoaringBitmap {
         &(&self.by_weight[0] | &self.by_weight[1]) | &self.by_weight[2]
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_weight.iter().all(RoaringBitmap::is_empty)
-    }
 }
 
 impl Lexicon {

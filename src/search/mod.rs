@@ -108,15 +108,6 @@ impl SearchIndex {
     fn mark_applied(&self, seq: i64) {
         self.applied.send_replace(Some(seq));
     }
-
-    /// Documents in the index (for `/metrics`), and bytes held by its bitmaps.
-    pub fn size(&self) -> (u64, usize) {
-        self.state
-            .read()
-            .ok()
-            .and_then(|g| g.as_ref().map(|s| (s.index.len(), s.index.bitmap_bytes())))
-            .unwrap_or_default()
-    }
 }
 
 /// The keyset position after the last item of a page.
