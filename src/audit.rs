@@ -41,8 +41,8 @@ impl<'a> AuditEntry<'a> {
         self
     }
 
-    pub fn ip(mut self, ip: IpAddr) -> Self {
-        self.client_ip = Some(ip);
+    pub fn ip(mut self, ip: impl Into<IpAddr>) -> Self {
+        self.client_ip = Some(ip.into());
         self
     }
 

@@ -640,11 +640,3 @@ fn problem_ref(status: u16, description: Option<&str>) -> Value {
     }
     reference
 }
-
-/// A boolean that must be `true` (consent, accepted terms): the only value accepted.
-pub fn must_be_true() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::Boolean)
-        .enum_values(Some([true]))
-        .build()
-}

@@ -6,7 +6,7 @@
 //! from three different clients within 30 days, mark the listing's availability as
 //! unconfirmed on its profile and ask the therapist to reconfirm it.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
@@ -16,13 +16,13 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, AuditEntry};
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::directory::profile::find_public_listing;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::Json;
-use crate::http::client_ip::client_ip;
+use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
 use crate::http::rate_limit::{self, Limit};
+use crate::mail::PublicBaseUrl;
 use crate::mail::{enqueue, templates};
 
 pub const DETAILS_MAX: usize = 2000;
@@ -106,9 +106,9 @@ pub struct Received {
 #[post("/therapists/{id_or_slug}/reports")]
 #[tracing::instrument(skip_all)]
 pub async fn create_report(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
+    public_base_url: web::Data<PublicBaseUrl>,
     clock: web::Data<Clock>,
     keys: web::Data<CursorKey>,
     id_or_slug: web::Path<crate::http::path::PathText>,
@@ -135,14 +135,8 @@ pub async fn create_report(
         }
         Some(d) => Some(d.to_owned()),
     };
-    let ip = client_ip(&req, &config.trusted_proxies);
-    let network = crate::http::client_ip::wide_network_key(ip);
-    rate_limit::hit(
-        pool.get_ref(),
-        REPORT_IP_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    let network = ip.wide_network_key();
+    rate_limit::hit(pool.get_ref(), REPORT_IP_LIMIT, &ip.network_key()).await?;
     rate_limit::hit(pool.get_ref(), REPORT_NETWORK_LIMIT, &network).await?;
     let listing = find_public_listing(pool.get_ref(), &id_or_slug)
         .await?
@@ -179,7 +173,7 @@ pub async fn create_report(
         body.0.reason,
         ReportReason::Unreachable | ReportReason::NotAccepting
     ) {
-        mark_if_unreachable(&mut tx, &config, listing.id, now).await?;
+        mark_if_unreachable(&mut tx, &public_base_url, listing.id, now).await?;
     }
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(Received { status: "received" }))
@@ -189,7 +183,7 @@ pub async fn create_report(
 /// unconfirmed (once, until the therapist confirms) and asks the therapist to reconfirm.
 async fn mark_if_unreachable(
     tx: &mut sqlx::PgConnection,
-    config: &Config,
+    public_base_url: &url::Url,
     listing_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<(), ApiError> {
@@ -219,7 +213,7 @@ async fn mark_if_unreachable(
         if !is_demo {
             enqueue(
                 &mut *tx,
-                &templates::reconfirm_availability(&config.public_base_url, &email, &display_name),
+                &templates::reconfirm_availability(public_base_url, &email, &display_name),
             )
             .await?;
         }

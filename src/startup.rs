@@ -19,13 +19,14 @@ use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::http::client_ip::TrustedProxies;
 use crate::http::context::request_context;
 use crate::http::conventions::conventions;
-use crate::http::cors::cors;
+use crate::http::cors::{AllowedOrigins, cors};
 use crate::http::fallback::{RouteTable, fallback};
 use crate::http::metrics::HttpMetrics;
-use crate::mail::outbox;
 use crate::mail::transport::{LettreMailer, Mailer};
+use crate::mail::{PublicBaseUrl, outbox};
 use crate::maintenance::MaintenanceSettings;
 use crate::ops::ApiDocs;
 use crate::search::SearchIndex;
@@ -163,7 +164,9 @@ impl Application {
             web::Data::new(crate::ops::MetricsServedHere(config.metrics_addr.is_none()));
         let http_workers = config.workers;
         let shutdown_timeout = config.shutdown_timeout.as_secs();
-        let config_data = web::Data::new(config);
+        let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let public_base_url = web::Data::new(PublicBaseUrl(config.public_base_url.clone()));
+        let allowed_origins = web::Data::new(AllowedOrigins(config.cors_allowed_origins.clone()));
         let search_data = web::Data::new(search_index.clone());
 
         let server = HttpServer::new(move || {
@@ -172,7 +175,9 @@ impl Application {
                 .configure(routes::configure)
                 .split_for_parts();
             app.app_data(pool_data.clone())
-                .app_data(config_data.clone())
+                .app_data(trusted_proxies.clone())
+                .app_data(public_base_url.clone())
+                .app_data(allowed_origins.clone())
                 .app_data(docs.clone())
                 .app_data(route_table.clone())
                 .app_data(metrics.clone())

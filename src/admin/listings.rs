@@ -16,13 +16,13 @@ use uuid::Uuid;
 use super::{Page, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::config::Config;
 use crate::domain::vocab::{ListingStatus, Vocabulary};
 use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::http::cursor::CursorKey;
 use crate::http::{Json, Query};
 use crate::listings::store::{self as listing_store, LockedListing};
 use crate::listings::view::{self, MyListing};
+use crate::mail::PublicBaseUrl;
 use crate::mail::{OutgoingEmail, enqueue, templates};
 
 #[derive(Deserialize, IntoParams)]
@@ -359,7 +359,7 @@ pub async fn approve(
     req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    public_base_url: web::Data<PublicBaseUrl>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
@@ -381,11 +381,7 @@ pub async fn approve(
         note: None,
         reason: None,
         publish: true,
-        email: Some(templates::listing_approved(
-            &config.public_base_url,
-            &email,
-            &slug,
-        )),
+        email: Some(templates::listing_approved(&public_base_url, &email, &slug)),
     };
     conclude(tx, &admin, &locked, decision).await
 }

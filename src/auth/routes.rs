@@ -5,7 +5,7 @@
 //! wrong password, after the same Argon2 work; throttling is keyed by address, not account,
 //! so a lock-out reveals nothing either.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -20,12 +20,12 @@ use super::password::{NewPassword, Passwords, Verification};
 use super::store::{self, AccountRow, Rotation};
 use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
 use crate::audit::{Actor, AuditEntry};
-use crate::config::Config;
 use crate::domain::{Email, Invalid};
 use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::http::Json;
-use crate::http::client_ip::client_ip;
+use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{self, Limit};
+use crate::mail::PublicBaseUrl;
 use crate::mail::{enqueue, enqueue_secret, templates};
 
 const SIGNUP_LIMIT: Limit = Limit {
@@ -70,7 +70,7 @@ pub struct SignupRequest {
     #[schema(min_length = 1, max_length = 120, example = "Hailey Shafir")]
     full_name: String,
     /// Must be true.
-    #[schema(schema_with = crate::openapi::must_be_true)]
+    #[schema(schema_with = crate::http::json::must_be_true)]
     accept_terms: bool,
 }
 
@@ -288,9 +288,9 @@ async fn issue_pair(
 #[post("/auth/signup")]
 #[tracing::instrument(skip_all)]
 pub async fn signup(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
+    public_base_url: web::Data<PublicBaseUrl>,
     passwords: web::Data<Passwords>,
     body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -318,13 +318,7 @@ pub async fn signup(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        SIGNUP_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), SIGNUP_LIMIT, &ip.network_key()).await?;
 
     // Hashed whether or not the address is taken, so both paths take as long.
     let hash = passwords.hash(password.secret()).await?;
@@ -346,7 +340,7 @@ pub async fn signup(
             store::create_email_token(&mut tx, account_id, "verify_email", VERIFY_TTL).await?;
         enqueue_secret(
             &mut tx,
-            &templates::verify_email(&config.public_base_url, email.as_str(), &full_name, &token),
+            &templates::verify_email(&public_base_url, email.as_str(), &full_name, &token),
             VERIFY_TTL,
         )
         .await?;
@@ -359,7 +353,7 @@ pub async fn signup(
     } else {
         enqueue(
             &mut tx,
-            &templates::account_exists(&config.public_base_url, email.as_str()),
+            &templates::account_exists(&public_base_url, email.as_str()),
         )
         .await?;
         if let Some(existing) = store::find_by_email(&mut *tx, email.as_str()).await? {
@@ -387,18 +381,11 @@ pub async fn signup(
 #[post("/auth/verify-email")]
 #[tracing::instrument(skip_all)]
 pub async fn verify_email(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
     body: Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        TOKEN_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), TOKEN_LIMIT, &ip.network_key()).await?;
     let mut tx = pool.begin().await?;
     let account = store::consume_email_token(&mut tx, body.0.token.trim(), "verify_email")
         .await?
@@ -434,19 +421,13 @@ pub async fn verify_email(
 #[post("/auth/resend-verification")]
 #[tracing::instrument(skip_all)]
 pub async fn resend_verification(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
+    public_base_url: web::Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.0.check_length()?;
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        EMAIL_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.network_key()).await?;
     if let Ok(email) = Email::parse(&body.0.email) {
         let mut tx = pool.begin().await?;
         if let Some(account) = store::find_by_email(&mut *tx, email.as_str()).await?
@@ -458,7 +439,7 @@ pub async fn resend_verification(
             enqueue_secret(
                 &mut tx,
                 &templates::verify_email(
-                    &config.public_base_url,
+                    &public_base_url,
                     &account.email,
                     &account.full_name,
                     &token,
@@ -489,9 +470,8 @@ pub async fn resend_verification(
 #[post("/auth/login")]
 #[tracing::instrument(skip_all)]
 pub async fn login(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
     passwords: web::Data<Passwords>,
     keys: web::Data<TokenKeys>,
     body: Json<LoginRequest>,
@@ -503,8 +483,7 @@ pub async fn login(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let ip = client_ip(&req, &config.trusted_proxies);
-    let network = crate::http::client_ip::network_key(ip);
+    let network = ip.network_key();
     rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &network).await?;
     let key = email_key(&email);
     refuse_if_throttled(pool.get_ref(), &key, &network).await?;
@@ -570,7 +549,7 @@ pub async fn login(
         tx.commit().await?;
         return Err(ApiError::mfa_required(challenge));
     }
-    let pair = open_session(&mut tx, &keys, &account, ip, false, "auth.login").await?;
+    let pair = open_session(&mut tx, &keys, &account, ip.0, false, "auth.login").await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(pair))
 }
@@ -619,19 +598,12 @@ pub(crate) async fn open_session(
 #[post("/auth/refresh")]
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
     keys: web::Data<TokenKeys>,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        REFRESH_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.network_key()).await?;
     let invalid = || {
         ApiError::new(
             ErrorCode::InvalidToken,
@@ -679,9 +651,8 @@ pub async fn refresh(
 #[post("/auth/logout")]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if body.0.refresh_token.chars().count() > 128 {
@@ -691,13 +662,7 @@ pub async fn logout(
             "at most 128 characters",
         ));
     }
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        REFRESH_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.network_key()).await?;
     let mut tx = pool.begin().await?;
     if let Some((session, account)) =
         store::session_of_refresh_token(&mut *tx, body.0.refresh_token.trim()).await?
@@ -723,19 +688,13 @@ pub async fn logout(
 #[post("/auth/password-reset")]
 #[tracing::instrument(skip_all)]
 pub async fn request_password_reset(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
+    public_base_url: web::Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.0.check_length()?;
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        EMAIL_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.network_key()).await?;
     if let Ok(email) = Email::parse(&body.0.email) {
         let mut tx = pool.begin().await?;
         if let Some(account) = store::find_by_email(&mut *tx, email.as_str()).await?
@@ -745,7 +704,7 @@ pub async fn request_password_reset(
                 store::create_email_token(&mut tx, account.id, "reset_password", RESET_TTL).await?;
             enqueue_secret(
                 &mut tx,
-                &templates::password_reset(&config.public_base_url, &account.email, &token),
+                &templates::password_reset(&public_base_url, &account.email, &token),
                 RESET_TTL,
             )
             .await?;
@@ -775,9 +734,8 @@ pub async fn request_password_reset(
 #[post("/auth/password-reset/confirm")]
 #[tracing::instrument(skip_all)]
 pub async fn confirm_password_reset(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
     passwords: web::Data<Passwords>,
     body: Json<ResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -785,13 +743,7 @@ pub async fn confirm_password_reset(
     // The policy is checked before the token is spent, so a weak password costs no new email.
     let password = NewPassword::parse(&body.new_password, &[])
         .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        TOKEN_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), TOKEN_LIMIT, &ip.network_key()).await?;
     let hash = passwords.hash(password.secret()).await?;
     let mut tx = pool.begin().await?;
     let account_id = store::consume_email_token(&mut tx, body.token.trim(), "reset_password")
@@ -863,10 +815,9 @@ pub async fn me(user: AuthUser, pool: web::Data<PgPool>) -> Result<HttpResponse,
 #[post("/me/password")]
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
-    req: HttpRequest,
     user: AuthUser,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
     passwords: web::Data<Passwords>,
     body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -880,8 +831,7 @@ pub async fn change_password(
     )
     .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;
     let key = email_key(&account.email);
-    let ip = client_ip(&req, &config.trusted_proxies);
-    let network = crate::http::client_ip::network_key(ip);
+    let network = ip.network_key();
     refuse_if_throttled(pool.get_ref(), &key, &network).await?;
     let current = SecretString::from(body.current_password);
     if passwords

@@ -6,8 +6,51 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use actix_web::HttpRequest;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
 use ipnet::IpNet;
+
+/// The proxies (addresses or CIDR ranges) whose forwarding headers are believed
+/// (`APP_TRUSTED_PROXIES`), as app data for the `ClientIp` extractor.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpNet>);
+
+/// The client's address as a handler argument. Without `TrustedProxies` in the app data,
+/// no proxy is trusted and the client is the TCP peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    /// The key of this client's rate-limit budgets (see `network_key`).
+    pub fn network_key(self) -> String {
+        network_key(self.0)
+    }
+
+    /// This client's wider network (see `wide_network_key`).
+    pub fn wide_network_key(self) -> String {
+        wide_network_key(self.0)
+    }
+}
+
+impl From<ClientIp> for IpAddr {
+    fn from(ip: ClientIp) -> IpAddr {
+        ip.0
+    }
+}
+
+impl FromRequest for ClientIp {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trusted = req
+            .app_data::<web::Data<TrustedProxies>>()
+            .map_or(&[][..], |proxies| proxies.0.as_slice());
+        ready(Ok(ClientIp(client_ip(req, trusted))))
+    }
+}
 
 pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpNet]) -> IpAddr {
     let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));

@@ -10,7 +10,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 
-use crate::config::Config;
+/// The browser origins allowed to call the API (`APP_CORS_ALLOWED_ORIGINS`), as app data.
+#[derive(Debug, Clone, Default)]
+pub struct AllowedOrigins(pub Vec<String>);
 
 const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE";
 const ALLOWED_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
@@ -25,11 +27,13 @@ pub async fn cors(
     let Some(origin) = origin else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let allowed = req.app_data::<web::Data<Config>>().is_some_and(|config| {
-        origin
-            .to_str()
-            .is_ok_and(|o| config.cors_allowed_origins.iter().any(|a| a == o))
-    });
+    let allowed = req
+        .app_data::<web::Data<AllowedOrigins>>()
+        .is_some_and(|allowed| {
+            origin
+                .to_str()
+                .is_ok_and(|o| allowed.0.iter().any(|a| a == o))
+        });
 
     let preflight = req.method() == Method::OPTIONS
         && req

@@ -241,6 +241,14 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// A boolean that must be `true` (consent, accepted terms): the only value accepted.
+pub fn must_be_true() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,7 +49,7 @@ pub struct NewInquiry {
     pub message: String,
     pub preferred_contact: PreferredContact,
     /// The client agrees that the therapist receives this message. Must be true.
-    #[schema(schema_with = crate::openapi::must_be_true)]
+    #[schema(schema_with = crate::http::json::must_be_true)]
     pub consent: bool,
     /// Leave empty. A form keeps this field hidden from people; bots fill it in, and such
     /// inquiries are answered like any other but never delivered.

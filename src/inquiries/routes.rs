@@ -1,7 +1,7 @@
 //! `POST /v1/therapists/{id_or_slug}/inquiries` (public) and the therapist's inbox,
 //! `GET /v1/me/inquiries` and `PATCH /v1/me/inquiries/{id}`.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -13,14 +13,14 @@ use super::NewInquiry;
 use crate::audit::{Actor, AuditEntry};
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::directory::profile::find_public_listing;
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::http::client_ip::client_ip;
+use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
 use crate::http::page::{Page, newest_first_after, page_limit};
 use crate::http::rate_limit::{self, Limit};
 use crate::http::{Json, Query};
+use crate::mail::PublicBaseUrl;
 use crate::mail::enqueue_sensitive;
 use crate::mail::templates::{self, InquiryEmail};
 
@@ -63,21 +63,15 @@ pub struct Received {
 #[post("/therapists/{id_or_slug}/inquiries")]
 #[tracing::instrument(skip_all)]
 pub async fn create_inquiry(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
+    public_base_url: web::Data<PublicBaseUrl>,
     clock: web::Data<Clock>,
     id_or_slug: web::Path<crate::http::path::PathText>,
     body: Json<NewInquiry>,
 ) -> Result<HttpResponse, ApiError> {
     let inquiry = body.0.validate()?;
-    let ip = client_ip(&req, &config.trusted_proxies);
-    rate_limit::hit(
-        pool.get_ref(),
-        INQUIRY_IP_LIMIT,
-        &crate::http::client_ip::network_key(ip),
-    )
-    .await?;
+    rate_limit::hit(pool.get_ref(), INQUIRY_IP_LIMIT, &ip.network_key()).await?;
     let listing = find_public_listing(pool.get_ref(), &id_or_slug)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -129,7 +123,7 @@ pub async fn create_inquiry(
         };
         enqueue_sensitive(
             &mut tx,
-            &templates::inquiry_to_therapist(&config.public_base_url, &email),
+            &templates::inquiry_to_therapist(&public_base_url, &email),
         )
         .await?;
     }

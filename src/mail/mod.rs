@@ -9,6 +9,19 @@ pub mod transport;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// The base of every link in an email (`APP_PUBLIC_BASE_URL`), never a request's Host
+/// header, as app data for the handlers that send mail.
+#[derive(Debug, Clone)]
+pub struct PublicBaseUrl(pub url::Url);
+
+impl std::ops::Deref for PublicBaseUrl {
+    type Target = url::Url;
+
+    fn deref(&self) -> &url::Url {
+        &self.0
+    }
+}
+
 /// A plain-text message waiting in, or read from, the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {

@@ -2,7 +2,7 @@
 //! signing in (`/v1/auth/login/mfa`).
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, post, web};
+use actix_web::{HttpResponse, delete, post, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,10 +18,9 @@ use crate::auth::routes::{LOGIN_LIMIT, TokenPair, email_key, open_session, refus
 use crate::auth::store as auth_store;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::Json;
-use crate::http::client_ip::{client_ip, network_key};
+use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit;
 
 #[derive(Serialize, ToSchema)]
@@ -239,9 +238,8 @@ pub async fn remove_totp(
 #[post("/auth/login/mfa")]
 #[tracing::instrument(skip_all)]
 pub async fn login_mfa(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
-    config: web::Data<Config>,
+    ip: ClientIp,
     keys: web::Data<TokenKeys>,
     seal: web::Data<SecretSeal>,
     clock: web::Data<Clock>,
@@ -255,8 +253,7 @@ pub async fn login_mfa(
             "the token or code is too long",
         ));
     }
-    let ip = client_ip(&req, &config.trusted_proxies);
-    let network = network_key(ip);
+    let network = ip.network_key();
     rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &network).await?;
     let expired = || {
         ApiError::new(
@@ -303,7 +300,7 @@ pub async fn login_mfa(
     }
     store::challenge_used(&mut tx, mfa_token.trim()).await?;
     auth_store::clear_failures(&mut *tx, &key, &network).await?;
-    let pair = open_session(&mut tx, &keys, &account, ip, true, "auth.login").await?;
+    let pair = open_session(&mut tx, &keys, &account, ip.0, true, "auth.login").await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(pair))
 }
