@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Database};
 use crate::error::ApiError;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::context::request_context;
@@ -25,7 +25,7 @@ use crate::http::conventions::conventions;
 use crate::http::cors::{AllowedOrigins, cors};
 use crate::http::fallback::{RouteTable, fallback};
 use crate::http::metrics::HttpMetrics;
-use crate::mail::transport::{LettreMailer, Mailer};
+use crate::mail::transport::Mailer;
 use crate::mail::{PublicBaseUrl, outbox};
 use crate::maintenance::MaintenanceSettings;
 use crate::ops::ApiDocs;
@@ -45,51 +45,40 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to `database_url`, applies migrations and binds the listener.
-    pub async fn build(config: Config, database_url: &SecretString) -> anyhow::Result<Self> {
-        let mailer = Arc::new(LettreMailer::from_settings(&config.mail)?);
-        Self::build_with_mailer(config, database_url, mailer).await
-    }
-
-    /// As `build`, delivering email through `mailer` (tests use this to simulate outages).
-    pub async fn build_with_mailer(
-        config: Config,
-        database_url: &SecretString,
-        mailer: Arc<dyn Mailer>,
-    ) -> anyhow::Result<Self> {
-        Self::build_with(config, database_url, mailer, Clock::system()).await
-    }
-
-    /// As `build_with_mailer`, reading time from `clock` (tests move it forward).
+    /// Connects to the operator's database (`DATABASE_URL`), applies migrations and binds
+    /// the listener, delivering email through `mailer` and reading time from `clock` (tests
+    /// use both to simulate outages and move time forward). The embedded cluster is started
+    /// by the command line, which then calls `build_with_pool`.
     pub async fn build_with(
         config: Config,
-        database_url: &SecretString,
         mailer: Arc<dyn Mailer>,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        let pool = db::connect(database_url, &config.database).await?;
+        let Database::Server {
+            url, jwt_secret, ..
+        } = &config.database
+        else {
+            anyhow::bail!("DATABASE_URL is not set");
+        };
+        let jwt_secret = jwt_secret.clone();
+        let pool = db::connect(url, &config.pool).await?;
         db::migrate(&pool).await?;
-        Self::build_with_pool(config, pool, mailer, clock)
+        Self::build_with_pool(config, pool, &jwt_secret, mailer, clock)
     }
 
-    /// Binds the listener and assembles the server around an existing, migrated pool.
+    /// Binds the listener and assembles the server around an existing, migrated pool, with
+    /// the master secret every key derives from.
     pub fn build_with_pool(
         config: Config,
         pool: PgPool,
+        jwt_secret: &SecretString,
         mailer: Arc<dyn Mailer>,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        let jwt_secret = config
-            .jwt_secret
-            .clone()
-            .context("APP_JWT_SECRET is not set")?;
         let previous = config.jwt_previous_secret.as_ref();
-        let keys = web::Data::new(TokenKeys::new(&jwt_secret, previous));
-        let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(&jwt_secret));
-        let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(
-            &jwt_secret,
-            previous,
-        ));
+        let keys = web::Data::new(TokenKeys::new(jwt_secret, previous));
+        let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(jwt_secret));
+        let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(jwt_secret, previous));
         let p = config.passwords;
         let passwords = web::Data::new(Passwords::new(
             p.memory_kib,

@@ -42,3 +42,10 @@ pub async fn create_admin(
     tx.commit().await?;
     Ok(id)
 }
+
+/// Whether any admin account exists (start-up says how to create the first one).
+pub async fn any_admin(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from account where role = 'admin')")
+        .fetch_one(pool)
+        .await
+}

@@ -1,6 +1,7 @@
 //! Database plumbing: the pool, migrations, readiness, and the embedded private cluster.
 
 pub mod embedded;
+pub mod opened;
 
 use std::str::FromStr;
 

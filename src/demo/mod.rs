@@ -56,6 +56,24 @@ const TABLES: [&str; 9] = [
         ends_on, location) from stdin",
 ];
 
+/// On an empty directory that has never been seeded, loads `count` demo listings (the
+/// embedded default's first start), and says so.
+pub async fn seed_first_start(pool: &PgPool, count: u64) -> anyhow::Result<()> {
+    let fresh: bool = sqlx::query_scalar(
+        "select not exists (select 1 from listing) and not exists (select 1 from demo_seed_run)",
+    )
+    .fetch_one(pool)
+    .await?;
+    if fresh {
+        let report = seed(pool, SeedOptions { count, seed: 1 }, |_, _| {}).await?;
+        tracing::info!(
+            listings = report.listings,
+            "first start: loaded demo listings (set APP_EMBEDDED_DEMO_LISTINGS=0 to skip)"
+        );
+    }
+    Ok(())
+}
+
 /// Loads the demo set; `progress(done, total)` is called after each batch.
 pub async fn seed(
     pool: &PgPool,

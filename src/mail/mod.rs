@@ -3,6 +3,7 @@
 //! (production) or one `.eml` file per message (development and tests).
 
 pub mod outbox;
+pub mod settings;
 pub mod templates;
 pub mod transport;
 

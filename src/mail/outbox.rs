@@ -14,14 +14,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::OutgoingEmail;
+pub use super::settings::OutboxSettings;
 use super::transport::Mailer;
-
-#[derive(Debug, Clone, Copy)]
-pub struct OutboxSettings {
-    pub poll_interval: Duration,
-    pub retry_base: Duration,
-    pub max_attempts: i32,
-}
 
 /// Delay before attempt `attempts + 1`: base × 2^(attempts-1), at most an hour.
 pub fn backoff(base: Duration, attempts: i32) -> Duration {

@@ -10,7 +10,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use secrecy::ExposeSecret;
 
 use super::OutgoingEmail;
-use crate::config::{MailSettings, MailTransport};
+use super::settings::{MailSettings, MailTransport};
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 

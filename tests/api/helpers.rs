@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock, Mutex, Once, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgPoolOptions;
@@ -361,7 +361,6 @@ impl TestAppBuilder {
         let mail_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("mail")
             .join(&database.name);
-        let config = test_config(&mail_dir, &self.overrides);
 
         let (app_url, proxy) = if self.through_proxy {
             let mut url = url::Url::parse(&database.url).expect("url");
@@ -387,14 +386,16 @@ impl TestAppBuilder {
             }
             None => app_url,
         };
-        let url = SecretString::from(app_url);
+        let mut overrides = self.overrides.clone();
+        overrides.push(("DATABASE_URL".to_owned(), app_url));
+        let config = test_config(&mail_dir, &overrides);
         let clock = self.clock.unwrap_or_default();
         let mailer = match self.mailer {
             Some(mailer) => mailer,
             None => Arc::new(LettreMailer::from_settings(&config.mail).expect("mailer")),
         };
         let public_base_url = config.public_base_url.clone();
-        let app = Application::build_with(config, &url, mailer, clock.clone())
+        let app = Application::build_with(config, mailer, clock.clone())
             .await
             .expect("building the application");
         let port = app.port();
