@@ -7,12 +7,18 @@
 //! only; the page's items are then read from `directory_entry` by primary key.
 //! Design and measurements: `docs/search.md`.
 
+pub mod entry;
+mod facets;
 pub mod feed;
+#[cfg(test)]
+mod fixtures;
 pub mod index;
 pub mod lexicon;
 pub mod model;
+mod page;
 pub mod params;
 pub mod query;
+mod relevance;
 pub mod routes;
 pub mod store;
 pub mod text;

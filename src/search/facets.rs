@@ -1,0 +1,160 @@
+//! Facet counts over a search's matches, exact: from each match's values when the matches
+//! are few, by intersecting each value's bitmap with them when they are many.
+
+use roaring::RoaringBitmap;
+use serde_json::{Map, Value, json};
+
+use super::index::{FacetTag, Field, Index, Kind};
+use super::params::Facet;
+
+/// Below this many matches, facets are counted by reading each match's values; above, by
+/// intersecting each value's bitmap with the matches.
+const COUNT_BY_LISTING_BELOW: u64 = 30_000;
+
+fn tag(facet: Facet) -> FacetTag {
+    match facet {
+        Facet::Modality => FacetTag::Modality,
+        Facet::Specialty => FacetTag::Specialty,
+        Facet::Insurer => FacetTag::Insurer,
+        Facet::Delivery => FacetTag::Delivery,
+        Facet::SessionFormat => FacetTag::SessionFormat,
+    }
+}
+
+/// Facet counts over a small `matched`, from each listing's values: `(facet, value) →
+/// count`, each facet's counts indexed by term id or name number.
+fn count_by_listing(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Vec<Vec<u64>> {
+    let mut counts: Vec<Vec<u64>> = vec![Vec::new(); 5];
+    let wanted: u32 = requested.iter().map(|f| 1 << tag(*f) as u32).sum();
+    for doc in matched {
+        for &code in index.facet_codes(doc) {
+            let t = (code >> 24) as usize;
+            if wanted >> t & 1 == 1 {
+                let v = (code & 0xFF_FFFF) as usize;
+                let c = &mut counts[t];
+                if c.len() <= v {
+                    c.resize(v + 1, 0);
+                }
+                c[v] += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// Facet counts over `matched`, each list by count (highest first), then slug.
+pub fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Value {
+    facets_counted(
+        index,
+        requested,
+        matched,
+        matched.len() < COUNT_BY_LISTING_BELOW,
+    )
+}
+
+fn facets_counted(
+    index: &Index,
+    requested: &[Facet],
+    matched: &RoaringBitmap,
+    per_listing: bool,
+) -> Value {
+    let mut out = Map::new();
+    let by_listing =
+        (per_listing && !requested.is_empty()).then(|| count_by_listing(index, requested, matched));
+    let counted = |facet: Facet, value: u32, bitmap: Option<&RoaringBitmap>| -> u64 {
+        match &by_listing {
+            Some(counts) => counts[tag(facet) as usize]
+                .get(value as usize)
+                .copied()
+                .unwrap_or(0),
+            None => bitmap.map_or(0, |b| b.intersection_len(matched)),
+        }
+    };
+    for &facet in requested {
+        let mut list: Vec<(&str, u64)> = match facet {
+            Facet::Modality | Facet::Specialty | Facet::Insurer => {
+                let kind = match facet {
+                    Facet::Modality => Kind::Modality,
+                    Facet::Specialty => Kind::Specialty,
+                    _ => Kind::Insurer,
+                };
+                index
+                    .taxonomy
+                    .terms(kind)
+                    .iter()
+                    .filter(|t| !t.retired && t.id >= 0)
+                    .filter_map(|t| {
+                        let n = counted(facet, t.id as u32, index.term(kind, t.id));
+                        (n > 0).then_some((t.slug.as_str(), n))
+                    })
+                    .collect()
+            }
+            Facet::Delivery | Facet::SessionFormat => {
+                let field = if facet == Facet::Delivery {
+                    Field::Delivery
+                } else {
+                    Field::SessionFormat
+                };
+                let names = &index.facet_names[tag(facet) as usize - FacetTag::Delivery as usize];
+                names
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(number, name)| {
+                        let n = counted(facet, number as u32, index.value(field, name));
+                        (n > 0).then_some((&**name, n))
+                    })
+                    .collect()
+            }
+        };
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        out.insert(
+            facet.name().to_owned(),
+            list.into_iter()
+                .map(|(slug, count)| json!({"slug": slug, "count": count}))
+                .collect(),
+        );
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::fixtures::{entry, index_of};
+    use crate::search::index::Entry;
+
+    #[test]
+    fn facets_counted_per_listing_equal_facets_counted_by_bitmap() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(9);
+        let delivery = ["in_person", "video", "phone"];
+        let entries: Vec<Entry> = (0..300)
+            .map(|_| Entry {
+                modality_ids: if rng.random_bool(0.5) {
+                    vec![1]
+                } else {
+                    vec![]
+                },
+                delivery: delivery
+                    .iter()
+                    .filter(|_| rng.random_bool(0.5))
+                    .map(|d| (*d).to_owned())
+                    .collect(),
+                ..entry("Facet Person", "words")
+            })
+            .collect();
+        let (index, _) = index_of(entries);
+        let requested = [Facet::Modality, Facet::Delivery, Facet::Insurer];
+        let some: RoaringBitmap = (0..300).filter(|d| d % 3 != 0).collect();
+        for matched in [index.alive.clone(), some] {
+            let by_bitmap = facets_counted(&index, &requested, &matched, false);
+            assert_eq!(
+                facets_counted(&index, &requested, &matched, true),
+                by_bitmap
+            );
+            assert_eq!(by_bitmap["modality"][0]["slug"], "emdr");
+            assert_eq!(by_bitmap["delivery"].as_array().map(Vec::len), Some(3));
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Free text: `q` as the directory's words, matched with typos and dropped from the end
+//! until something matches, and the relevance order of what matched.
+
+use std::collections::BTreeMap;
+
+use roaring::RoaringBitmap;
+
+use super::index::{DocId, Index, Order, name_key};
+use super::lexicon::{Lexicon, Matches};
+use super::page::{Position, in_order, smallest};
+use super::text;
+
+/// At most this many words of `q` are looked up; the rest are ignored.
+pub const MAX_QUERY_WORDS: usize = 10;
+
+/// `q` as words (phrases the lexicon knows kept whole), without generic words.
+fn query_words(lexicon: &Lexicon, q: &str) -> Vec<String> {
+    let raw: Vec<String> = text::words(q).take(MAX_QUERY_WORDS * 2).collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        let phrase = (2..=text::MAX_PHRASE_WORDS.min(raw.len() - i))
+            .rev()
+            .map(|n| raw[i..i + n].join(" "))
+            .find(|p| lexicon.is_phrase(p));
+        match phrase {
+            Some(p) => {
+                i += p.split(' ').count();
+                out.push(p);
+            }
+            None => {
+                if !text::is_generic(&raw[i]) {
+                    out.push(raw[i].clone());
+                }
+                i += 1;
+            }
+        }
+    }
+    out.dedup();
+    out.truncate(MAX_QUERY_WORDS);
+    out
+}
+
+/// What free text selects: the matching documents, the words used, and what ranking needs.
+pub struct TextMatch {
+    pub matched: RoaringBitmap,
+    pub used: Vec<String>,
+    /// Matches of the used words, then of the dropped words that match some of `matched`.
+    pub used_matches: Vec<Matches>,
+    pub dropped_matches: Vec<RoaringBitmap>,
+    pub name: u64,
+}
+
+/// Applies `q` to the filtered documents, dropping words from the end until some match.
+pub fn match_text(
+    index: &Index,
+    lexicon: &Lexicon,
+    q: &str,
+    filtered: &RoaringBitmap,
+) -> TextMatch {
+    let words = query_words(lexicon, q);
+    let name = name_key(
+        text::words(q)
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    );
+    let mut known: Vec<(String, Matches, RoaringBitmap)> = Vec::new();
+    let mut unknown = false;
+    for word in words {
+        let m = lexicon.matches(index, &word);
+        let any = &m.any() & filtered;
+        if any.is_empty() {
+            // Matches nothing here: it cannot narrow anything, and is left out.
+            unknown = true;
+            continue;
+        }
+        known.push((word, m, any));
+    }
+    let mut matched = if known.is_empty() && unknown {
+        RoaringBitmap::new()
+    } else {
+        filtered.clone()
+    };
+    let mut used = Vec::new();
+    let mut used_matches = Vec::new();
+    let mut dropped_matches = Vec::new();
+    for (word, m, any) in known {
+        let narrowed = &matched & &any;
+        if dropped_matches.is_empty() && !narrowed.is_empty() {
+            matched = narrowed;
+            used.push(word);
+            used_matches.push(m);
+        } else {
+            dropped_matches.push(any);
+        }
+    }
+    TextMatch {
+        matched,
+        used,
+        used_matches,
+        dropped_matches,
+        name,
+    }
+}
+
+/// Relevance, highest first: an exact name match, then how many of the words match, then
+/// where they match (name and modality, then practice, then statement), then the latest
+/// confirmation. Packed into one number below 2^53, so a cursor holds it exactly; a
+/// position is its negation (positions ascend) with the id, descending, as tie-breaker.
+pub fn rank_key(exact: bool, words: u64, weight: u64, confirmed_key: i64) -> i64 {
+    // The confirmation order's key is minus the time (never confirmed: `i64::MAX`).
+    let confirmed = if confirmed_key == i64::MAX {
+        0
+    } else {
+        (-confirmed_key).clamp(0, (1 << 34) - 1)
+    };
+    let prefix = ((u64::from(exact) << 4 | words.min(15)) << 7 | weight.min(127)) as i64;
+    -((prefix << 34) | confirmed)
+}
+
+/// Points of one document: matched words × 128 + weight points (3 for a word in the name
+/// or a modality, 2 in the practice, 1 in the statement; the best place per word).
+pub fn points(t: &TextMatch, doc: DocId) -> (u64, u64) {
+    let mut words = t.used_matches.len() as u64;
+    let mut weight = 0;
+    for m in &t.used_matches {
+        weight += (0..3)
+            .find(|&w| m.by_weight[w].contains(doc))
+            .map_or(0, |w| 3 - w as u64);
+    }
+    words += t.dropped_matches.iter().filter(|d| d.contains(doc)).count() as u64;
+    (words, weight)
+}
+
+/// The first `n` listings by relevance after `after`. The matches are split into buckets of
+/// equal (words, weight), highest first; each bucket is read in confirmation order, so a
+/// page of a common word touches a few buckets' first members rather than every match.
+pub fn relevance_page(
+    index: &Index,
+    t: &TextMatch,
+    after: Option<Position>,
+    n: usize,
+) -> Vec<(Position, DocId)> {
+    let position = |doc: DocId, exact: bool| {
+        let (words, weight) = points(t, doc);
+        let (confirmed, tie) = index.position(Order::Confirmed, doc);
+        (rank_key(exact, words, weight, confirmed), tie)
+    };
+    // Exact name matches: every word in the name, and the name no more than the words.
+    let mut exact = if t.used_matches.is_empty() {
+        RoaringBitmap::new()
+    } else {
+        t.matched.clone()
+    };
+    for m in &t.used_matches {
+        exact &= &m.names;
+    }
+    let exact: RoaringBitmap = exact
+        .iter()
+        .filter(|&doc| index.name_key[doc as usize] == t.name)
+        .collect();
+    let mut page = smallest(exact.iter().map(|doc| (doc, position(doc, true))), after, n);
+    if page.len() == n {
+        return page;
+    }
+    let rest = &t.matched - &exact;
+    let k = t.used_matches.len();
+    let d = t.dropped_matches.len();
+    if k > 4 || d > 3 {
+        // Too many combinations to bucket: rank every match.
+        let all = smallest(
+            rest.iter().map(|doc| (doc, position(doc, false))),
+            after,
+            n - page.len(),
+        );
+        page.extend(all);
+        return page;
+    }
+    // Per used word, the matches by best place: name, practice only, statement only.
+    let levels: Vec<[RoaringBitmap; 3]> = t
+        .used_matches
+        .iter()
+        .map(|m| {
+            let a = &m.by_weight[0] & &rest;
+            let b = &(&m.by_weight[1] & &rest) - &a;
+            let c = &(&(&m.by_weight[2] & &rest) - &a) - &b;
+            [a, b, c]
+        })
+        .collect();
+    let mut buckets: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::new();
+    for combo in 0..3usize.pow(k as u32) {
+        let mut set = rest.clone();
+        let mut weight = 0;
+        let mut c = combo;
+        for level in &levels {
+            set &= &level[c % 3];
+            weight += 3 - (c % 3) as u64;
+            c /= 3;
+            if set.is_empty() {
+                break;
+            }
+        }
+        if set.is_empty() {
+            continue;
+        }
+        for subset in 0..(1usize << d) {
+            let mut part = set.clone();
+            for (j, dropped) in t.dropped_matches.iter().enumerate() {
+                if subset >> j & 1 == 1 {
+                    part &= dropped;
+                } else {
+                    part -= dropped;
+                }
+            }
+            if !part.is_empty() {
+                let words = (k + subset.count_ones() as usize) as u64;
+                *buckets.entry((words, weight)).or_default() |= part;
+            }
+        }
+    }
+    for ((words, weight), bucket) in buckets.into_iter().rev() {
+        let first = rank_key(false, words, weight, i64::MIN + 1);
+        let last = rank_key(false, words, weight, i64::MAX);
+        // Positions in this bucket run from `first` (latest) to `last` (never confirmed).
+        let start = match after {
+            Some((key, _)) if key > last => continue,
+            Some((key, tie)) if key >= first => {
+                // The cursor is inside this bucket: resume after it in confirmation order.
+                let confirmed = last - key;
+                Some((if confirmed == 0 { i64::MAX } else { -confirmed }, tie))
+            }
+            _ => None,
+        };
+        let found = in_order(index, &bucket, Order::Confirmed, start, n - page.len());
+        page.extend(found.into_iter().map(|((confirmed, tie), doc)| {
+            ((rank_key(false, words, weight, confirmed), tie), doc)
+        }));
+        if page.len() == n {
+            break;
+        }
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::search::fixtures::{entry, index_of, names};
+    use crate::search::index::Entry;
+
+    #[test]
+    fn words_drop_from_the_end_and_rank_by_name_then_words() {
+        let a = entry("Ana Lopez", "I help with grief and anxiety");
+        let b = entry("Grief Person", "Teens and families");
+        let c = Entry {
+            modality_ids: vec![1],
+            ..entry("Other One", "anxiety")
+        };
+        let (index, lexicon) = index_of(vec![a.clone(), b.clone(), c.clone()]);
+        let (found, used) = names(&index, &lexicon, "grief+anxiety+zebra");
+        assert_eq!(used, ["grief", "anxiety"]);
+        assert_eq!(found, [a.listing_id.to_string()]);
+        // "grief" alone: the name match (heavier) first.
+        let (found, _) = names(&index, &lexicon, "grief");
+        assert_eq!(found, [b.listing_id.to_string(), a.listing_id.to_string()]);
+        // The vocabulary: a modality's name, a synonym, a typo.
+        assert_eq!(
+            names(&index, &lexicon, "emdr").0,
+            [c.listing_id.to_string()]
+        );
+        assert_eq!(
+            names(&index, &lexicon, "adolescent").0,
+            [b.listing_id.to_string()]
+        );
+        assert_eq!(names(&index, &lexicon, "anxeity").0.len(), 2);
+        // Only unknown words: nothing.
+        assert!(names(&index, &lexicon, "zzzzqqq").0.is_empty());
+        // Only generic words: everything.
+        assert_eq!(names(&index, &lexicon, "therapist+near+me").0.len(), 3);
+    }
+}
