@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::fixtures;
+use crate::helpers::data;
 use crate::helpers::{access, spawn_app};
 
 #[tokio::test]
 async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
     let app = spawn_app().await;
-    fixtures::listing(&app.db, "head-check", "published").await;
+    data::listing(&app.db, "head-check", "published").await;
     let doc = therapist_directory::openapi::document();
     let mut checked = 0;
     for (template, item) in doc["paths"].as_object().unwrap() {
@@ -38,7 +38,7 @@ async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
 async fn responses_are_compressed_when_accepted_and_their_tags_name_the_coding() {
     let app = spawn_app().await;
     for i in 0..3 {
-        fixtures::listing(&app.db, &format!("gzip-{i}"), "published").await;
+        data::listing(&app.db, &format!("gzip-{i}"), "published").await;
     }
     app.sync_search().await;
     let plain = app
@@ -203,7 +203,7 @@ async fn if_match_is_compared_strongly() {
 async fn repeated_parameters_also_read_in_the_bracket_form() {
     let app = spawn_app().await;
     for i in 0..4 {
-        fixtures::listing(&app.db, &format!("brackets-{i}"), "published").await;
+        data::listing(&app.db, &format!("brackets-{i}"), "published").await;
     }
     let ids = |body: Value| -> Vec<Value> {
         body["items"]

@@ -3,7 +3,7 @@
 
 use therapist_directory::demo::{self, SeedOptions};
 
-use crate::fixtures;
+use crate::helpers::data;
 use crate::helpers::spawn_app;
 
 async fn count(db: &sqlx::PgPool, sql: &'static str) -> i64 {
@@ -13,7 +13,7 @@ async fn count(db: &sqlx::PgPool, sql: &'static str) -> i64 {
 #[tokio::test]
 async fn demo_listings_are_published_complete_and_deterministic() {
     let app = spawn_app().await;
-    let real = fixtures::listing(&app.db, "a-real-therapist", "published").await;
+    let real = data::listing(&app.db, "a-real-therapist", "published").await;
 
     let report = demo::seed(
         &app.db,
@@ -99,7 +99,7 @@ async fn demo_listings_are_published_complete_and_deterministic() {
 #[tokio::test]
 async fn a_seed_loads_once_and_other_seeds_add() {
     let app = spawn_app().await;
-    fixtures::listing(&app.db, "keep-me", "draft").await;
+    data::listing(&app.db, "keep-me", "draft").await;
     demo::seed(&app.db, SeedOptions { count: 30, seed: 1 }, |_, _| {})
         .await
         .unwrap();

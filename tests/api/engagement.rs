@@ -329,15 +329,15 @@ async fn abuse_controls_hold_and_bad_inquiries_name_the_field() {
 #[tokio::test]
 async fn only_public_accepting_listings_take_inquiries() {
     let app = TestAppBuilder::default().spawn().await;
-    let draft = crate::fixtures::listing(&app.db, "a-draft", "draft").await;
-    let suspended = crate::fixtures::listing(&app.db, "a-suspended", "suspended").await;
-    let hidden = crate::fixtures::listing(&app.db, "a-hidden-account", "published").await;
+    let draft = crate::helpers::data::listing(&app.db, "a-draft", "draft").await;
+    let suspended = crate::helpers::data::listing(&app.db, "a-suspended", "suspended").await;
+    let hidden = crate::helpers::data::listing(&app.db, "a-hidden-account", "published").await;
     sqlx::query("update account set status = 'suspended' where id = $1")
         .bind(hidden.account_id)
         .execute(&app.db)
         .await
         .unwrap();
-    let full = crate::fixtures::listing(&app.db, "not-taking-clients", "published").await;
+    let full = crate::helpers::data::listing(&app.db, "not-taking-clients", "published").await;
     sqlx::query("update listing set accepting = 'not_accepting' where id = $1")
         .bind(full.id)
         .execute(&app.db)

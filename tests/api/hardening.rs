@@ -627,7 +627,7 @@ async fn one_failing_maintenance_step_does_not_stop_inquiry_retention() {
     use therapist_directory::maintenance::{self, MaintenanceSettings};
     let app = crate::helpers::spawn_app().await;
     let (_, listing_id, _) = published_therapist(&app, "maintained@example.com").await;
-    let inquiry = crate::fixtures::inquiry(&app.db, listing_id).await;
+    let inquiry = crate::helpers::data::inquiry(&app.db, listing_id).await;
     // Due for a reminder, with an inquiry past retention.
     sqlx::query("update listing set last_confirmed_at = now() - interval '61 days' where id = $1")
         .bind(listing_id)
@@ -847,7 +847,7 @@ async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
     let new_secret = "a-new-master-secret-a-new-master-secret-0123";
     let app = crate::helpers::spawn_app().await;
     for i in 0..3 {
-        crate::fixtures::listing(&app.db, &format!("rotation-{i}"), "published").await;
+        crate::helpers::data::listing(&app.db, &format!("rotation-{i}"), "published").await;
     }
     let token = crate::helpers::access(&app.verified_therapist("rotated@example.com").await);
     let page: Value = app

@@ -285,7 +285,7 @@ async fn every_me_route_checks_who_is_asking() {
         ("offerings", offering["id"].as_str().unwrap().to_owned()),
         (
             "inquiries",
-            crate::fixtures::inquiry(&app.db, mine["id"].as_str().unwrap().parse().unwrap())
+            crate::helpers::data::inquiry(&app.db, mine["id"].as_str().unwrap().parse().unwrap())
                 .await
                 .to_string(),
         ),

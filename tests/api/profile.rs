@@ -2,13 +2,13 @@
 
 use serde_json::Value;
 
-use crate::fixtures;
+use crate::helpers::data;
 use crate::helpers::{assert_problem, spawn_app};
 
 #[tokio::test]
 async fn a_published_profile_shows_offices_located_by_zip() {
     let app = spawn_app().await;
-    let listing = fixtures::listing(&app.db, "hailey-shafir", "published").await;
+    let listing = data::listing(&app.db, "hailey-shafir", "published").await;
 
     for key in [listing.id.to_string(), listing.slug.clone()] {
         let response = app.get(&format!("/v1/therapists/{key}")).await;
@@ -32,7 +32,7 @@ async fn a_published_profile_shows_offices_located_by_zip() {
 #[tokio::test]
 async fn only_verified_certifications_and_unrejected_licenses_are_public() {
     let app = spawn_app().await;
-    let listing = fixtures::listing(&app.db, "cert-check", "published").await;
+    let listing = data::listing(&app.db, "cert-check", "published").await;
     let profile: Value = app
         .get(&format!("/v1/therapists/{}", listing.slug))
         .await
@@ -69,7 +69,7 @@ async fn anything_not_published_is_404_by_id_and_by_slug() {
         "unpublished",
     ] {
         let slug = format!("hidden-{}", status.replace('_', "-"));
-        let listing = fixtures::listing(&app.db, &slug, status).await;
+        let listing = data::listing(&app.db, &slug, status).await;
         for key in [listing.id.to_string(), slug.clone()] {
             let response = app.get(&format!("/v1/therapists/{key}")).await;
             assert_problem(response, 404, "not_found").await;
@@ -93,7 +93,7 @@ async fn anything_not_published_is_404_by_id_and_by_slug() {
 #[tokio::test]
 async fn the_public_profile_carries_no_private_fields() {
     let app = spawn_app().await;
-    let listing = fixtures::listing(&app.db, "snapshot-therapist", "published").await;
+    let listing = data::listing(&app.db, "snapshot-therapist", "published").await;
     let text = app
         .get(&format!("/v1/therapists/{}", listing.slug))
         .await

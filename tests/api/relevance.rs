@@ -7,8 +7,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::helpers::data::Fixture;
 use crate::helpers::{TestApp, spawn_app};
-use crate::search::Fixture;
 
 async fn search(app: &TestApp, q: &str) -> Value {
     let q: String = q
