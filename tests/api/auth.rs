@@ -63,14 +63,10 @@ async fn signup_verify_login_and_me_end_to_end() {
         .unwrap();
     assert_ne!(stored, token.as_bytes(), "only the hash is stored");
 
-    let verified = app
-        .post_json("/v1/auth/verify-email", &json!({"token": token}))
-        .await;
+    let verified = app.verify_email(&token).await;
     assert_eq!(verified.status(), 200);
     // Single use.
-    let again = app
-        .post_json("/v1/auth/verify-email", &json!({"token": token}))
-        .await;
+    let again = app.verify_email(&token).await;
     assert_problem(again, 400, "invalid_or_expired_token").await;
 
     let login: Value = app
@@ -82,12 +78,7 @@ async fn signup_verify_login_and_me_end_to_end() {
     assert_eq!(login["token_type"], "Bearer");
     assert_eq!(login["expires_in"], 900);
     assert_eq!(login["account"]["role"], "therapist");
-    let me: Value = app
-        .get_as("/v1/me", &access(&login))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.me(&access(&login)).await.json().await.unwrap();
     assert_eq!(me["email"], "hailey@example.com");
     assert_eq!(me["email_verified"], true);
     assert!(me.get("password_hash").is_none());
@@ -315,7 +306,7 @@ async fn forged_expired_and_revoked_tokens_are_refused() {
     let app = spawn_app().await;
     let login = app.verified_therapist("tokens@example.com").await;
     let good = access(&login);
-    assert_eq!(app.get_as("/v1/me", &good).await.status(), 200);
+    assert_eq!(app.me(&good).await.status(), 200);
 
     // Re-sign the real claims, changing one thing at a time.
     let payload = good.split('.').nth(1).unwrap();
@@ -412,7 +403,7 @@ async fn forged_expired_and_revoked_tokens_are_refused() {
         ("garbage", "abc.def.ghi".to_owned()),
     ];
     for (case, token) in cases {
-        let response = app.get_as("/v1/me", &token).await;
+        let response = app.me(&token).await;
         assert_eq!(
             response.headers()["www-authenticate"],
             "Bearer error=\"invalid_token\"",
@@ -437,18 +428,10 @@ async fn logout_password_change_and_suspension_revoke_access_tokens() {
         )
         .await;
     assert_eq!(logout.status(), 204);
+    assert_problem(app.me(&access(&login)).await, 401, "invalid_token").await;
     assert_problem(
-        app.get_as("/v1/me", &access(&login)).await,
-        401,
-        "invalid_token",
-    )
-    .await;
-    assert_problem(
-        app.post_json(
-            "/v1/auth/refresh",
-            &json!({"refresh_token": login["refresh_token"]}),
-        )
-        .await,
+        app.refresh(&json!({"refresh_token": login["refresh_token"]}))
+            .await,
         401,
         "invalid_token",
     )
@@ -484,13 +467,8 @@ async fn logout_password_change_and_suspension_revoke_access_tokens() {
         )
         .await;
     assert_eq!(changed.status(), 204);
-    assert_eq!(app.get_as("/v1/me", &access(&second)).await.status(), 200);
-    assert_problem(
-        app.get_as("/v1/me", &access(&first)).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    assert_eq!(app.me(&access(&second)).await.status(), 200);
+    assert_problem(app.me(&access(&first)).await, 401, "invalid_token").await;
     assert_problem(
         app.login("logout@example.com", PASSWORD).await,
         401,
@@ -512,12 +490,7 @@ async fn logout_password_change_and_suspension_revoke_access_tokens() {
         .execute(&app.db)
         .await
         .unwrap();
-    assert_problem(
-        app.get_as("/v1/me", &access(&other)).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    assert_problem(app.me(&access(&other)).await, 401, "invalid_token").await;
     assert_problem(
         app.login("suspended@example.com", PASSWORD).await,
         403,
@@ -540,36 +513,29 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let first = login["refresh_token"].as_str().unwrap().to_owned();
 
     let rotated: Value = app
-        .post_json("/v1/auth/refresh", &json!({"refresh_token": first}))
+        .refresh(&json!({"refresh_token": first}))
         .await
         .json()
         .await
         .unwrap();
     let second = rotated["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
-    assert_eq!(app.get_as("/v1/me", &access(&rotated)).await.status(), 200);
+    assert_eq!(app.me(&access(&rotated)).await.status(), 200);
 
     // Replaying the rotated token: 401, and the family's newest token dies too.
     assert_problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": first}))
-            .await,
+        app.refresh(&json!({"refresh_token": first})).await,
         401,
         "invalid_token",
     )
     .await;
     assert_problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": second}))
-            .await,
+        app.refresh(&json!({"refresh_token": second})).await,
         401,
         "invalid_token",
     )
     .await;
-    assert_problem(
-        app.get_as("/v1/me", &access(&rotated)).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    assert_problem(app.me(&access(&rotated)).await, 401, "invalid_token").await;
     assert_eq!(audit_count(&app, "auth.refresh_reuse_detected").await, 1);
 
     // Two concurrent refreshes of one token: at most one succeeds.
@@ -580,10 +546,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .await
         .unwrap();
     let body = json!({"refresh_token": fresh["refresh_token"]});
-    let (a, b) = tokio::join!(
-        app.post_json("/v1/auth/refresh", &body),
-        app.post_json("/v1/auth/refresh", &body)
-    );
+    let (a, b) = tokio::join!(app.refresh(&body), app.refresh(&body));
     let successes = [a.status(), b.status()]
         .iter()
         .filter(|s| s.as_u16() == 200)
@@ -654,9 +617,7 @@ async fn password_reset_revokes_every_session() {
     let app = spawn_app().await;
     let login = app.verified_therapist("reset@example.com").await;
     for email in ["reset@example.com", "nobody@example.com"] {
-        let response = app
-            .post_json("/v1/auth/password-reset", &json!({"email": email}))
-            .await;
+        let response = app.request_password_reset(&json!({"email": email})).await;
         assert_eq!(response.status(), 202);
     }
     let mail = app
@@ -665,31 +626,17 @@ async fn password_reset_revokes_every_session() {
     let token = token_in(&mail);
 
     let weak = app
-        .post_json(
-            "/v1/auth/password-reset/confirm",
-            &json!({"token": token, "new_password": "short"}),
-        )
+        .confirm_password_reset(&json!({"token": token, "new_password": "short"}))
         .await;
     assert_problem(weak, 422, "validation_failed").await;
     let done = app
-        .post_json(
-            "/v1/auth/password-reset/confirm",
-            &json!({"token": token, "new_password": "an entirely new phrase"}),
-        )
+        .confirm_password_reset(&json!({"token": token, "new_password": "an entirely new phrase"}))
         .await;
     assert_eq!(done.status(), 204);
+    assert_problem(app.me(&access(&login)).await, 401, "invalid_token").await;
     assert_problem(
-        app.get_as("/v1/me", &access(&login)).await,
-        401,
-        "invalid_token",
-    )
-    .await;
-    assert_problem(
-        app.post_json(
-            "/v1/auth/refresh",
-            &json!({"refresh_token": login["refresh_token"]}),
-        )
-        .await,
+        app.refresh(&json!({"refresh_token": login["refresh_token"]}))
+            .await,
         401,
         "invalid_token",
     )
@@ -701,10 +648,7 @@ async fn password_reset_revokes_every_session() {
         200
     );
     let reused = app
-        .post_json(
-            "/v1/auth/password-reset/confirm",
-            &json!({"token": token, "new_password": "yet another new phrase"}),
-        )
+        .confirm_password_reset(&json!({"token": token, "new_password": "yet another new phrase"}))
         .await;
     assert_problem(reused, 400, "invalid_or_expired_token").await;
     // Only one reset email went out: none for the unknown address.

@@ -64,10 +64,7 @@ async fn demo_listings_are_published_complete_and_deterministic() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(
-        app.get(&format!("/v1/therapists/{slug}")).await.status(),
-        200
-    );
+    assert_eq!(app.profile(&slug).await.status(), 200);
 
     // The same seed elsewhere gives the same directory.
     let other = spawn_app().await;
@@ -88,12 +85,7 @@ async fn demo_listings_are_published_complete_and_deterministic() {
             .unwrap()
     };
     assert_eq!(slugs(app.db.clone()).await, slugs(other.db.clone()).await);
-    assert_eq!(
-        app.get(&format!("/v1/therapists/{}", real.slug))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.profile(&real.slug).await.status(), 200);
 }
 
 #[tokio::test]

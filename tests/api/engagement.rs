@@ -9,28 +9,7 @@ use therapist_directory::maintenance::{self, MaintenanceSettings, PassReport};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestAppBuilder, access, assert_problem};
-use crate::listing::submitted_therapist;
-
-/// A therapist with a published listing: (access token, listing id, slug, sign-in email).
-pub async fn published_therapist(app: &TestApp, email: &str) -> (String, Uuid, String) {
-    let token = access(&submitted_therapist(app, email).await);
-    let listing: Value = app
-        .get_as("/v1/me/listing", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id: Uuid = listing["id"].as_str().unwrap().parse().unwrap();
-    sqlx::query(
-        "update listing set status = 'published', published_at = now(), last_confirmed_at = now() where id = $1",
-    )
-    .bind(id)
-    .execute(&app.db)
-    .await
-    .unwrap();
-    (token, id, listing["slug"].as_str().unwrap().to_owned())
-}
+use crate::helpers::{TestApp, TestAppBuilder, access, assert_problem, published_therapist};
 
 fn inquiry(message: &str) -> Value {
     json!({
@@ -41,11 +20,6 @@ fn inquiry(message: &str) -> Value {
         "preferred_contact": "email",
         "consent": true,
     })
-}
-
-async fn send_inquiry(app: &TestApp, slug: &str, body: &Value) -> reqwest::Response {
-    app.post_json(&format!("/v1/therapists/{slug}/inquiries"), body)
-        .await
 }
 
 fn settings(app: &TestApp) -> MaintenanceSettings {
@@ -65,13 +39,13 @@ async fn pass(app: &TestApp) -> PassReport {
 }
 
 async fn profile(app: &TestApp, slug: &str) -> Value {
-    let response = app.get(&format!("/v1/therapists/{slug}")).await;
+    let response = app.profile(&slug).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
 async fn search_ids(app: &TestApp, query: &str) -> Vec<(String, bool)> {
-    let response = app.get(&format!("/v1/therapists?{query}")).await;
+    let response = app.search(&query).await;
     assert_eq!(response.status(), 200, "{query}");
     let body: Value = response.json().await.unwrap();
     body["items"]
@@ -95,7 +69,9 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
         .await;
     let (token, listing_id, slug) = published_therapist(&app, "answers@example.com").await;
 
-    let response = send_inquiry(&app, &slug, &inquiry("Do you see couples on Saturdays?")).await;
+    let response = app
+        .send_inquiry(&slug, &inquiry("Do you see couples on Saturdays?"))
+        .await;
     assert_eq!(response.status(), 202);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -122,16 +98,11 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
         "Do you offer video sessions?",
     ] {
         assert_eq!(
-            send_inquiry(&app, &slug, &inquiry(message)).await.status(),
+            app.send_inquiry(&slug, &inquiry(message)).await.status(),
             202
         );
     }
-    let inbox: Value = app
-        .get_as("/v1/me/inquiries", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox: Value = app.my_inquiries(&token).await.json().await.unwrap();
     let items = inbox["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
     assert_eq!(items[2]["message"], "Do you see couples on Saturdays?");
@@ -141,34 +112,19 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
 
     // Another therapist sees none of it and cannot touch it.
     let other = access(&app.verified_therapist("other@example.com").await);
-    let theirs: Value = app
-        .get_as("/v1/me/inquiries", &other)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = app.my_inquiries(&other).await.json().await.unwrap();
     assert_eq!(theirs["items"], json!([]));
     let first = items[2]["id"].as_str().unwrap().to_owned();
     assert_problem(
-        app.patch_as(
-            &format!("/v1/me/inquiries/{first}"),
-            &other,
-            &json!({"status": "responded"}),
-            None,
-        )
-        .await,
+        app.patch_inquiry(&other, &first, &json!({"status": "responded"}))
+            .await,
         404,
         "not_found",
     )
     .await;
     assert_problem(
-        app.patch_as(
-            &format!("/v1/me/inquiries/{first}"),
-            &token,
-            &json!({"status": "new"}),
-            None,
-        )
-        .await,
+        app.patch_inquiry(&token, &first, &json!({"status": "new"}))
+            .await,
         422,
         "validation_failed",
     )
@@ -180,12 +136,7 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
         assert!(profile(&app, &slug).await["response_time"].is_null());
         let id = item["id"].as_str().unwrap();
         let read: Value = app
-            .patch_as(
-                &format!("/v1/me/inquiries/{id}"),
-                &token,
-                &json!({"status": "read"}),
-                None,
-            )
+            .patch_inquiry(&token, &id, &json!({"status": "read"}))
             .await
             .json()
             .await
@@ -193,12 +144,7 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
         assert_eq!(read["status"], "read");
         assert!(read["read_at"].is_string() && read["responded_at"].is_null());
         let response = app
-            .patch_as(
-                &format!("/v1/me/inquiries/{id}"),
-                &token,
-                &json!({"status": "responded"}),
-                None,
-            )
+            .patch_inquiry(&token, &id, &json!({"status": "responded"}))
             .await;
         assert_eq!(response.status(), 200, "inquiry {n}");
         let body: Value = response.json().await.unwrap();
@@ -219,19 +165,9 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
     assert_eq!(samples, 3);
 
     // Archived inquiries leave the default inbox.
-    app.patch_as(
-        &format!("/v1/me/inquiries/{first}"),
-        &token,
-        &json!({"status": "archived"}),
-        None,
-    )
-    .await;
-    let inbox: Value = app
-        .get_as("/v1/me/inquiries", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.patch_inquiry(&token, &first, &json!({"status": "archived"}))
+        .await;
+    let inbox: Value = app.my_inquiries(&token).await.json().await.unwrap();
     assert_eq!(inbox["items"].as_array().unwrap().len(), 2);
     let archived: Value = app
         .get_as("/v1/me/inquiries?status=archived", &token)
@@ -241,13 +177,8 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
         .unwrap();
     assert_eq!(archived["items"][0]["id"], first.as_str());
     // Marking it responded again does not count twice.
-    app.patch_as(
-        &format!("/v1/me/inquiries/{first}"),
-        &token,
-        &json!({"status": "responded"}),
-        None,
-    )
-    .await;
+    app.patch_inquiry(&token, &first, &json!({"status": "responded"}))
+        .await;
     assert_eq!(profile(&app, &slug).await["response_time"]["based_on"], 3);
 }
 
@@ -284,7 +215,7 @@ async fn abuse_controls_hold_and_bad_inquiries_name_the_field() {
         ),
     ] {
         let problem = assert_problem(
-            send_inquiry(&app, &slug, &body).await,
+            app.send_inquiry(&slug, &body).await,
             422,
             "validation_failed",
         )
@@ -295,17 +226,17 @@ async fn abuse_controls_hold_and_bad_inquiries_name_the_field() {
     // A bot fills the hidden field: answered like anyone else, but nothing is kept or sent.
     let mut bot = inquiry("Cheap pills");
     bot["website"] = json!("http://spam.example");
-    assert_eq!(send_inquiry(&app, &slug, &bot).await.status(), 202);
+    assert_eq!(app.send_inquiry(&slug, &bot).await.status(), 202);
     // Four more make five within the hour (the bot's counted too); the sixth is refused.
     for n in 0..4 {
         assert_eq!(
-            send_inquiry(&app, &slug, &inquiry(&format!("Question {n}")))
+            app.send_inquiry(&slug, &inquiry(&format!("Question {n}")))
                 .await
                 .status(),
             202
         );
     }
-    let refused = send_inquiry(&app, &slug, &inquiry("One too many")).await;
+    let refused = app.send_inquiry(&slug, &inquiry("One too many")).await;
     assert!(refused.headers().contains_key("retry-after"));
     assert_problem(refused, 429, "rate_limited").await;
 
@@ -346,14 +277,14 @@ async fn only_public_accepting_listings_take_inquiries() {
 
     for slug in [&draft.slug, &suspended.slug, &hidden.slug] {
         assert_problem(
-            send_inquiry(&app, slug, &inquiry("Hello")).await,
+            app.send_inquiry(slug, &inquiry("Hello")).await,
             404,
             "not_found",
         )
         .await;
     }
     assert_problem(
-        send_inquiry(&app, &full.slug, &inquiry("Hello")).await,
+        app.send_inquiry(&full.slug, &inquiry("Hello")).await,
         409,
         "not_accepting_inquiries",
     )
@@ -413,9 +344,7 @@ async fn stale_listings_are_reminded_hidden_and_restored_by_confirming() {
     assert_eq!(profile(&app, &slug).await["stale"], true);
     assert_eq!(pass(&app).await.marked_stale, 0);
 
-    let confirmed = app
-        .post_as("/v1/me/listing/confirm", &token, &json!({}))
-        .await;
+    let confirmed = app.confirm_listing(&token).await;
     assert_eq!(confirmed.status(), 200);
     assert_eq!(search_ids(&app, "").await, [(id.clone(), false)]);
     assert_eq!(search_ids(&app, "near=27601").await, [(id.clone(), false)]);
@@ -456,7 +385,7 @@ async fn inquiries_are_deleted_after_the_retention_period() {
         .await;
     let (token, listing_id, slug) = published_therapist(&app, "retention@example.com").await;
     assert_eq!(
-        send_inquiry(&app, &slug, &inquiry("The first one"))
+        app.send_inquiry(&slug, &inquiry("The first one"))
             .await
             .status(),
         202
@@ -467,13 +396,8 @@ async fn inquiries_are_deleted_after_the_retention_period() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    app.patch_as(
-        &format!("/v1/me/inquiries/{first}"),
-        &token,
-        &json!({"status": "responded"}),
-        None,
-    )
-    .await;
+    app.patch_inquiry(&token, &first, &json!({"status": "responded"}))
+        .await;
     // Delivered emails that quote an inquiry leave the outbox at the next pass.
     let report = pass(&app).await;
     assert!(report.emails_purged >= 1, "{report:?}");
@@ -487,7 +411,7 @@ async fn inquiries_are_deleted_after_the_retention_period() {
 
     app.clock.advance(Duration::days(100));
     assert_eq!(
-        send_inquiry(&app, &slug, &inquiry("The second one"))
+        app.send_inquiry(&slug, &inquiry("The second one"))
             .await
             .status(),
         202
@@ -518,11 +442,11 @@ async fn admin_routes_never_return_inquiry_contents() {
     let mut body = inquiry(secret);
     body["email"] = json!("private.client.7f3a@client.example");
     body["name"] = json!("Privateperson Sevenfthree");
-    assert_eq!(send_inquiry(&app, &slug, &body).await.status(), 202);
+    assert_eq!(app.send_inquiry(&slug, &body).await.status(), 202);
     app.email_to("private@example.com", "New inquiry").await;
     assert_eq!(
-        app.post_json(
-            &format!("/v1/therapists/{slug}/reports"),
+        app.report_listing(
+            &slug,
             &json!({"reason": "inaccurate_info", "details": "Wrong address"}),
         )
         .await
@@ -548,12 +472,7 @@ async fn admin_routes_never_return_inquiry_contents() {
         checked += 1;
     }
     assert!(checked >= 8, "{checked}");
-    assert_problem(
-        app.get_as("/v1/me/inquiries", &admin).await,
-        403,
-        "forbidden",
-    )
-    .await;
+    assert_problem(app.my_inquiries(&admin).await, 403, "forbidden").await;
 }
 
 #[tokio::test]
@@ -631,7 +550,7 @@ async fn three_clients_reporting_unreachable_unconfirm_availability_until_confir
         .await;
     let hits: Vec<(String, bool)> = search_ids(&app, "").await;
     assert_eq!(hits, [(listing_id.to_string(), false)]);
-    let item: Value = app.get("/v1/therapists").await.json().await.unwrap();
+    let item: Value = app.search("").await.json().await.unwrap();
     assert_eq!(item["items"][0]["availability_confirmed"], false);
 
     // Admins see the reports (not who sent them) and resolve them.
@@ -686,12 +605,7 @@ async fn three_clients_reporting_unreachable_unconfirm_availability_until_confir
     .await;
 
     // The therapist confirms: availability is confirmed again.
-    assert_eq!(
-        app.post_as("/v1/me/listing/confirm", &token, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.confirm_listing(&token).await.status(), 200);
     assert_eq!(
         profile(&app, &slug).await["availability"]["confirmed"],
         true

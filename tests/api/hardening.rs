@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::engagement::published_therapist;
-use crate::helpers::{TestAppBuilder, assert_problem};
+use crate::helpers::{TestAppBuilder, assert_problem, published_therapist};
 
 fn inquiry() -> Value {
     json!({
@@ -290,27 +289,18 @@ async fn admins_decide_on_the_version_they_reviewed() {
     let app = crate::helpers::spawn_app().await;
     let admin = crate::helpers::access(&app.admin("reviewer@example.com").await);
     let therapist = crate::helpers::access(
-        &crate::listing::submitted_therapist(&app, "swap@example.com").await,
+        &crate::helpers::submitted_therapist(&app, "swap@example.com").await,
     );
-    let mine: Value = app
-        .get_as("/v1/me/listing", &therapist)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
     let id = mine["id"].as_str().unwrap().to_owned();
     let license = mine["licenses"][0]["id"].as_str().unwrap().to_owned();
-    let read = app
-        .get_as(&format!("/v1/admin/listings/{id}"), &admin)
-        .await;
+    let read = app.admin_listing(&admin, &id).await;
     let reviewed = read.headers()["etag"].to_str().unwrap().to_owned();
 
     // The therapist changes the listing after the admin read it.
     let edit = json!({"statement": "Something else entirely than what the admin reviewed, long enough to be a statement of practice and approach."});
     assert_eq!(
-        app.patch_as("/v1/me/listing", &therapist, &edit, None)
-            .await
-            .status(),
+        app.patch_listing(&therapist, &edit, None).await.status(),
         200
     );
     let decide = |path: String, tag: Option<String>, body: Value| {
@@ -368,10 +358,7 @@ async fn admins_decide_on_the_version_they_reviewed() {
     .await;
 
     // Read again, decide on what was read; each answer carries the next tag.
-    let current = app
-        .get_as(&format!("/v1/admin/listings/{id}"), &admin)
-        .await
-        .headers()["etag"]
+    let current = app.admin_listing(&admin, &id).await.headers()["etag"]
         .to_str()
         .unwrap()
         .to_owned();
@@ -385,26 +372,14 @@ async fn admins_decide_on_the_version_they_reviewed() {
     assert_eq!(approved.status(), 200);
 
     // Published and verified; a new name removes the verification until checked again.
-    let mine: Value = app
-        .get_as("/v1/me/listing", &therapist)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
     assert_eq!(mine["licenses"][0]["verification_status"], "verified");
     let renamed = json!({"display_name": "Someone Else Entirely"});
     assert_eq!(
-        app.patch_as("/v1/me/listing", &therapist, &renamed, None)
-            .await
-            .status(),
+        app.patch_listing(&therapist, &renamed, None).await.status(),
         200
     );
-    let mine: Value = app
-        .get_as("/v1/me/listing", &therapist)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
     assert_eq!(mine["licenses"][0]["verification_status"], "unverified");
     let verified_anywhere: bool = sqlx::query_scalar(
         "select exists (select 1 from license where listing_id = $1::uuid and verification_status = 'verified')",
@@ -444,10 +419,7 @@ async fn no_sign_in_link_is_readable_from_the_database() {
     let app = crate::helpers::spawn_app().await;
     app.verified_therapist("secret@example.com").await;
     let requested = app
-        .post_json(
-            "/v1/auth/password-reset",
-            &json!({"email": "secret@example.com"}),
-        )
+        .request_password_reset(&json!({"email": "secret@example.com"}))
         .await;
     assert_eq!(requested.status(), 202);
     let mail = app.email_to("secret@example.com", "Reset").await;
@@ -703,12 +675,7 @@ async fn one_network_cannot_mark_listings_unconfirmed_or_smear_many() {
     for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
         assert_eq!(report(ip, slug.clone()).await.status(), 202);
     }
-    let profile: Value = app
-        .get(&format!("/v1/therapists/{slug}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let profile: Value = app.profile(&slug).await.json().await.unwrap();
     assert_eq!(profile["availability"]["confirmed"], true);
     // Rotating through one IPv6 /64 is one client too, for the hourly budget.
     for i in 0..5 {
@@ -816,16 +783,12 @@ async fn someone_elses_guesses_never_lock_the_owner_out() {
             .contains("reset the password")
     );
     let reset = app
-        .post_json(
-            "/v1/auth/password-reset",
-            &json!({"email": "owner@example.com"}),
-        )
+        .request_password_reset(&json!({"email": "owner@example.com"}))
         .await;
     assert_eq!(reset.status(), 202);
     let token = crate::helpers::token_in(&app.email_to("owner@example.com", "Reset").await);
     let confirmed = app
-        .post_json(
-            "/v1/auth/password-reset/confirm",
+        .confirm_password_reset(
             &json!({"token": token, "new_password": "a fresh and private phrase"}),
         )
         .await;
@@ -850,12 +813,7 @@ async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
         crate::helpers::data::listing(&app.db, &format!("rotation-{i}"), "published").await;
     }
     let token = crate::helpers::access(&app.verified_therapist("rotated@example.com").await);
-    let page: Value = app
-        .get("/v1/therapists?limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.search("limit=1").await.json().await.unwrap();
     let cursor = page["next_cursor"].as_str().unwrap().to_owned();
 
     let rotated = TestAppBuilder::default()
@@ -864,10 +822,8 @@ async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
         .env("APP_JWT_PREVIOUS_SECRET", old_secret)
         .spawn()
         .await;
-    assert_eq!(rotated.get_as("/v1/me", &token).await.status(), 200);
-    let next = rotated
-        .get(&format!("/v1/therapists?limit=1&cursor={cursor}"))
-        .await;
+    assert_eq!(rotated.me(&token).await.status(), 200);
+    let next = rotated.search(&format!("limit=1&cursor={cursor}")).await;
     assert_eq!(next.status(), 200);
 
     // Once the previous secret is dropped, its tokens and cursors are refused.
@@ -876,11 +832,9 @@ async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
         .env("APP_JWT_SECRET", new_secret)
         .spawn()
         .await;
-    assert_problem(after.get_as("/v1/me", &token).await, 401, "invalid_token").await;
+    assert_problem(after.me(&token).await, 401, "invalid_token").await;
     assert_problem(
-        after
-            .get(&format!("/v1/therapists?limit=1&cursor={cursor}"))
-            .await,
+        after.search(&format!("limit=1&cursor={cursor}")).await,
         400,
         "invalid_cursor",
     )
@@ -935,11 +889,8 @@ async fn admins_need_a_second_factor_and_sign_in_with_it() {
     let second = |token: String, code: String| {
         let app = &app;
         async move {
-            app.post_json(
-                "/v1/auth/login/mfa",
-                &json!({"mfa_token": token, "code": code}),
-            )
-            .await
+            app.login_second_factor(&json!({"mfa_token": token, "code": code}))
+                .await
         }
     };
     assert_problem(
@@ -1054,19 +1005,13 @@ async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
     // A recovery code signs in once.
     let first = challenge(()).await;
     let used = app
-        .post_json(
-            "/v1/auth/login/mfa",
-            &json!({"mfa_token": first, "code": codes[0].to_uppercase()}),
-        )
+        .login_second_factor(&json!({"mfa_token": first, "code": codes[0].to_uppercase()}))
         .await;
     assert_eq!(used.status(), 200);
     let second = challenge(()).await;
     assert_problem(
-        app.post_json(
-            "/v1/auth/login/mfa",
-            &json!({"mfa_token": second, "code": codes[0]}),
-        )
-        .await,
+        app.login_second_factor(&json!({"mfa_token": second, "code": codes[0]}))
+            .await,
         401,
         "invalid_credentials",
     )
@@ -1118,15 +1063,10 @@ async fn the_service_role_changes_rows_and_nothing_else() {
     // The whole journey works with the service's privileges.
     let token = crate::helpers::access(&app.verified_therapist("least@example.com").await);
     let patched = app
-        .patch_as(
-            "/v1/me/listing",
-            &token,
-            &json!({"pronouns": "they/them"}),
-            None,
-        )
+        .patch_listing(&token, &json!({"pronouns": "they/them"}), None)
         .await;
     assert_eq!(patched.status(), 200);
-    assert_eq!(app.get("/v1/therapists").await.status(), 200);
+    assert_eq!(app.search("").await.status(), 200);
 
     // What it may not do.
     let mut url = url::Url::parse(&owner.database.url).unwrap();

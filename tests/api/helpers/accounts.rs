@@ -13,22 +13,6 @@ pub const PASSWORD: &str = "a calm river at dawn";
 static TOTP_SECRETS: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
 
 impl TestApp {
-    pub async fn signup(&self, email: &str, password: &str, name: &str) -> reqwest::Response {
-        self.post_json(
-            "/v1/auth/signup",
-            &serde_json::json!({"email": email, "password": password, "full_name": name, "accept_terms": true}),
-        )
-        .await
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json(
-            "/v1/auth/login",
-            &serde_json::json!({"email": email, "password": password}),
-        )
-        .await
-    }
-
     /// Signs up, verifies through the emailed link and logs in: the login response body.
     pub async fn verified_therapist(&self, email: &str) -> Value {
         assert_eq!(

@@ -35,7 +35,7 @@ pub struct TestApp {
     pub clock: Clock,
     pub public_base_url: url::Url,
     /// The instance's search index, to wait for a change to become searchable.
-    pub search: SearchIndex,
+    pub search_index: SearchIndex,
 }
 
 /// Settings every test app starts from; `overrides` can change any variable.
@@ -186,7 +186,7 @@ impl TestAppBuilder {
             overrides: self.overrides,
             clock,
             public_base_url,
-            search,
+            search_index: search,
         }
     }
 }
@@ -219,7 +219,9 @@ impl TestApp {
             .await
             .expect("reading the change feed");
         assert!(
-            self.search.wait_for(latest, Duration::from_secs(10)).await,
+            self.search_index
+                .wait_for(latest, Duration::from_secs(10))
+                .await,
             "the search index did not reach change {latest} within 10 s"
         );
     }

@@ -124,6 +124,36 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    pub async fn patch_as(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string());
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
 /// Asserts an error response: its status, problem+json media type, `code`, and a request id
 /// equal to the `x-request-id` header. Returns the body.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {

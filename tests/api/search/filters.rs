@@ -113,7 +113,7 @@ async fn each_parameter_selects_exactly_the_expected_listings() {
 
     // distance_km is reported and sorted on.
     let body: Value = app
-        .get("/v1/therapists?near=35.7796,-78.6382&radius_km=42")
+        .search("near=35.7796,-78.6382&radius_km=42")
         .await
         .json()
         .await
@@ -165,7 +165,7 @@ async fn only_public_listings_appear_and_retired_terms_leave_facets() {
         .await
         .unwrap();
     let body: Value = app
-        .get("/v1/therapists?facets=modality,delivery")
+        .search("facets=modality,delivery")
         .await
         .json()
         .await
@@ -185,7 +185,7 @@ async fn only_public_listings_appear_and_retired_terms_leave_facets() {
     assert_eq!(body["total_is_exact"], true);
     // A retired term is no longer a valid filter.
     assert_problem(
-        app.get("/v1/therapists?modality=hypnotherapy").await,
+        app.search("modality=hypnotherapy").await,
         422,
         "validation_failed",
     )
@@ -222,7 +222,7 @@ async fn hostile_input_is_a_client_error_never_a_500() {
         ("%ZZ=1".into(), 400),
     ];
     for (query, status) in cases {
-        let response = app.get(&format!("/v1/therapists?{query}")).await;
+        let response = app.search(&query).await;
         let got = response.status().as_u16();
         let body = response.text().await.unwrap();
         assert_eq!(got, status, "{}: {body}", &query[..query.len().min(60)]);

@@ -162,12 +162,7 @@ async fn random_searches_agree_with_a_plain_filter_and_pages_cover_each_match_on
                 if let Some(c) = &cursor {
                     query.push_str(&format!("&cursor={c}"));
                 }
-                let body: Value = app
-                    .get(&format!("/v1/therapists?{query}"))
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
+                let body: Value = app.search(&query).await.json().await.unwrap();
                 seen.extend(
                     body["items"]
                         .as_array()
@@ -207,7 +202,7 @@ async fn search_answers_are_cacheable_and_cursors_are_bound_to_their_search() {
             .insert(&app.db)
             .await;
     }
-    let first = app.get("/v1/therapists?limit=2").await;
+    let first = app.search("limit=2").await;
     assert!(
         first.headers()["cache-control"]
             .to_str()
@@ -227,7 +222,7 @@ async fn search_answers_are_cacheable_and_cursors_are_bound_to_their_search() {
     assert_eq!(again.status(), 304);
     let cursor = body["next_cursor"].as_str().unwrap();
     let other = app
-        .get(&format!("/v1/therapists?limit=2&sort=fee&cursor={cursor}"))
+        .search(&format!("limit=2&sort=fee&cursor={cursor}"))
         .await;
     assert_problem(other, 400, "invalid_cursor").await;
     let item = &body["items"][0];

@@ -73,12 +73,7 @@ async fn names_match_with_typos_word_by_word() {
     assert_eq!(ids(&app, "q=okonkow").await, sorted(&[kevin]));
     // No listing is both Kevin and Martinez any more: the last word is dropped, and the
     // answer says so.
-    let body: Value = app
-        .get("/v1/therapists?q=kevin+martinez")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.search("q=kevin+martinez").await.json().await.unwrap();
     assert_eq!(body["query_words_used"], serde_json::json!(["kevin"]));
     assert_eq!(body["items"][0]["id"], kevin.to_string());
     assert_eq!(body["total"], 1);
