@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{access, assert_problem, complete_profile, spawn_app, submitted_therapist};
+use crate::helpers::{
+    access, assert_problem, complete_profile, error_fields, spawn_app, submitted_therapist,
+};
 
 #[tokio::test]
 async fn from_signup_to_pending_review() {
@@ -31,12 +33,7 @@ async fn from_signup_to_pending_review() {
     // Not complete yet: no office, license or certification.
     let incomplete =
         assert_problem(app.submit_listing(&token).await, 422, "listing_incomplete").await;
-    let missing: Vec<&str> = incomplete["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let missing: Vec<&str> = error_fields(&incomplete);
     assert_eq!(
         missing,
         ["licenses"],
@@ -371,12 +368,7 @@ async fn invalid_values_are_422_naming_the_field() {
             "validation_failed",
         )
         .await;
-        let fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields: Vec<&str> = error_fields(&problem);
         assert!(
             fields.contains(&field),
             "{case}: expected {field} in {fields:?}"
@@ -423,12 +415,7 @@ async fn incomplete_listings_name_every_missing_item() {
     let app = spawn_app().await;
     let token = access(&app.verified_therapist("empty@example.com").await);
     let problem = assert_problem(app.submit_listing(&token).await, 422, "listing_incomplete").await;
-    let missing: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let missing: Vec<&str> = error_fields(&problem);
     assert_eq!(
         missing,
         [

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::data;
+use crate::helpers::data::{self, HIDDEN_STATUSES};
 use crate::helpers::{assert_problem, spawn_app};
 
 #[tokio::test]
@@ -56,13 +56,7 @@ async fn only_verified_certifications_and_unrejected_licenses_are_public() {
 #[tokio::test]
 async fn anything_not_published_is_404_by_id_and_by_slug() {
     let app = spawn_app().await;
-    for status in [
-        "draft",
-        "pending_review",
-        "rejected",
-        "suspended",
-        "unpublished",
-    ] {
+    for status in HIDDEN_STATUSES {
         let slug = format!("hidden-{}", status.replace('_', "-"));
         let listing = data::listing(&app.db, &slug, status).await;
         for key in [listing.id.to_string(), slug.clone()] {

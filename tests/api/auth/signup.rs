@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::audit_count;
-use crate::helpers::{PASSWORD, access, assert_problem, spawn_app, token_in};
+use crate::helpers::{PASSWORD, access, assert_problem, error_fields, spawn_app, token_in};
 
 #[tokio::test]
 async fn signup_verify_login_and_me_end_to_end() {
@@ -183,12 +183,7 @@ async fn the_password_policy_names_each_problem() {
         "validation_failed",
     )
     .await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = error_fields(&body);
     assert_eq!(fields, ["email", "full_name", "password", "accept_terms"]);
 
     let hashes: Vec<String> = sqlx::query_scalar("select password_hash from account")

@@ -44,7 +44,7 @@ async fn profile(app: &TestApp, slug: &str) -> Value {
 }
 
 async fn search_ids(app: &TestApp, query: &str) -> Vec<(String, bool)> {
-    let response = app.search(&query).await;
+    let response = app.search(query).await;
     assert_eq!(response.status(), 200, "{query}");
     let body: Value = response.json().await.unwrap();
     body["items"]

@@ -190,3 +190,13 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     }
     body
 }
+
+/// The `field` of each entry of a 422 problem's `errors`, in order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect()
+}

@@ -14,6 +14,15 @@ pub const BASE: (f64, f64) = (35.7796, -78.6382);
 /// Kilometres per degree of latitude on the sphere the service uses.
 pub const KM_PER_DEGREE: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
 
+/// Every listing status the public never sees.
+pub const HIDDEN_STATUSES: [&str; 5] = [
+    "draft",
+    "pending_review",
+    "rejected",
+    "suspended",
+    "unpublished",
+];
+
 /// An office `km` due north of `BASE`.
 pub fn north_of_base(km: f64) -> (f64, f64, &'static str) {
     (BASE.0 + km / KM_PER_DEGREE, BASE.1, "NC")

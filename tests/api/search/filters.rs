@@ -5,7 +5,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{ids, sorted};
-use crate::helpers::data::{Fixture, north_of_base};
+use crate::helpers::data::{Fixture, HIDDEN_STATUSES, north_of_base};
 use crate::helpers::{assert_problem, spawn_app};
 
 #[tokio::test]
@@ -138,13 +138,7 @@ async fn only_public_listings_appear_and_retired_terms_leave_facets() {
     }
     .insert(&app.db)
     .await;
-    for status in [
-        "draft",
-        "pending_review",
-        "rejected",
-        "suspended",
-        "unpublished",
-    ] {
+    for status in HIDDEN_STATUSES {
         Fixture {
             status,
             ..Fixture::new(&format!("Hidden {status}"))

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::helpers::TestApp;
 
 pub(super) async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-    let response = app.search(&query).await;
+    let response = app.search(query).await;
     assert_eq!(
         response.status(),
         200,
