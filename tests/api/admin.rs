@@ -3,16 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, access, assert_problem, spawn_app};
-use crate::listing::submitted_therapist;
+use crate::helpers::{PASSWORD, TestApp, access, assert_problem, spawn_app, submitted_therapist};
 
 async fn listing_id(app: &TestApp, token: &str) -> String {
-    let listing: Value = app
-        .get_as("/v1/me/listing", token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listing: Value = app.my_listing(token).await.json().await.unwrap();
     listing["id"].as_str().unwrap().to_owned()
 }
 
@@ -55,12 +49,7 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
         .await;
     assert_eq!(rejected.status(), 200);
     app.email_to("review@example.com", "needs changes").await;
-    let mine: Value = app
-        .get_as("/v1/me/listing", &therapist)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
     assert_eq!(
         (mine["status"].as_str(), mine["review_note"].as_str()),
         (Some("rejected"), Some(reason))
@@ -78,20 +67,10 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
         .await
         .unwrap();
     assert_eq!(patched.status(), 200);
-    assert_eq!(
-        app.post_as("/v1/me/listing/submit", &therapist, &json!({}))
-            .await
-            .status(),
-        202
-    );
+    assert_eq!(app.submit_listing(&therapist).await.status(), 202);
 
     // The admin verifies the license and the Imago certification, then approves.
-    let full: Value = app
-        .get_as(&format!("/v1/admin/listings/{id}"), &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let full: Value = app.admin_listing(&admin, &id).await.json().await.unwrap();
     assert_eq!(full["account_email"], "review@example.com");
     let license = full["licenses"][0]["id"].as_str().unwrap().to_owned();
     let certification = full["certifications"][0]["id"].as_str().unwrap().to_owned();
@@ -111,26 +90,12 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
         )
         .await;
     assert_eq!(verified.status(), 200);
-    let approved: Value = app
-        .decide(
-            &format!("/v1/admin/listings/{id}/approve"),
-            &admin,
-            &json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let approved: Value = app.admin_approve(&admin, &id).await.json().await.unwrap();
     assert_eq!(approved["status"], "published");
     app.email_to("review@example.com", "is published").await;
 
     // Public at once, with the verified certification.
-    let profile: Value = app
-        .get(&format!("/v1/therapists/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let profile: Value = app.profile(&id).await.json().await.unwrap();
     assert_eq!(
         profile["certifications"][0]["name"],
         "Certified Imago Relationship Therapist"
@@ -151,24 +116,14 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
         )
         .await;
     assert_eq!(suspended.status(), 200);
-    assert_problem(
-        app.get(&format!("/v1/therapists/{id}")).await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_problem(app.profile(&id).await, 404, "not_found").await;
     assert_problem(
         app.login("review@example.com", PASSWORD).await,
         403,
         "account_suspended",
     )
     .await;
-    assert_problem(
-        app.get_as("/v1/me/listing", &therapist).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    assert_problem(app.my_listing(&therapist).await, 401, "invalid_token").await;
     let reinstated = app
         .post_as(
             &format!("/v1/admin/accounts/{account}/reinstate"),
@@ -177,7 +132,7 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
         )
         .await;
     assert_eq!(reinstated.status(), 200);
-    assert_eq!(app.get(&format!("/v1/therapists/{id}")).await.status(), 200);
+    assert_eq!(app.profile(&id).await.status(), 200);
 
     for (action, target) in [
         ("listing.rejected", &id),
@@ -248,16 +203,7 @@ async fn illegal_transitions_are_409_and_change_nothing() {
     let draft_id = listing_id(&app, &draft).await;
     let published = access(&submitted_therapist(&app, "published@example.com").await);
     let published_id = listing_id(&app, &published).await;
-    assert_eq!(
-        app.decide(
-            &format!("/v1/admin/listings/{published_id}/approve"),
-            &admin,
-            &json!({})
-        )
-        .await
-        .status(),
-        200
-    );
+    assert_eq!(app.admin_approve(&admin, &published_id).await.status(), 200);
 
     let reason = json!({"reason": "because"});
     let cases = [
@@ -319,12 +265,7 @@ async fn illegal_transitions_are_409_and_change_nothing() {
         "invalid_state",
     )
     .await;
-    assert_problem(
-        app.get(&format!("/v1/therapists/{published_id}")).await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_problem(app.profile(&published_id).await, 404, "not_found").await;
     let back: Value = app
         .post_as(
             &format!("/v1/admin/listings/{published_id}/reinstate"),
@@ -357,17 +298,7 @@ async fn illegal_transitions_are_409_and_change_nothing() {
     .await;
     assert_eq!(empty["errors"][0]["field"], "reason");
     let missing = uuid::Uuid::now_v7();
-    assert_problem(
-        app.decide(
-            &format!("/v1/admin/listings/{missing}/approve"),
-            &admin,
-            &json!({}),
-        )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_problem(app.admin_approve(&admin, &missing).await, 404, "not_found").await;
 }
 
 #[tokio::test]
@@ -408,12 +339,7 @@ async fn retiring_a_modality_keeps_history_but_stops_new_use() {
     );
 
     // The listing that had it still loads and can still be edited with it...
-    let mine: Value = app
-        .get_as("/v1/me/listing", &therapist)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
     assert!(
         mine["modalities"]
             .as_array()
@@ -484,7 +410,7 @@ async fn the_audit_log_filters_pages_and_cannot_be_changed() {
         app.verified_therapist(&format!("t{n}@example.com")).await;
     }
     let first: Value = app
-        .get_as("/v1/admin/audit-log?action=auth.&limit=2", &admin)
+        .audit_log(&admin, "action=auth.&limit=2")
         .await
         .json()
         .await
@@ -500,10 +426,7 @@ async fn the_audit_log_filters_pages_and_cannot_be_changed() {
     let mut next = Some(cursor.clone());
     while let Some(cursor) = next {
         let page: Value = app
-            .get_as(
-                &format!("/v1/admin/audit-log?action=auth.&limit=2&cursor={cursor}"),
-                &admin,
-            )
+            .audit_log(&admin, &format!("action=auth.&limit=2&cursor={cursor}"))
             .await
             .json()
             .await
@@ -534,21 +457,19 @@ async fn the_audit_log_filters_pages_and_cannot_be_changed() {
     let mut tampered = cursor.clone();
     tampered.insert(3, 'x');
     assert_problem(
-        app.get_as(&format!("/v1/admin/audit-log?cursor={tampered}"), &admin)
-            .await,
+        app.audit_log(&admin, &format!("cursor={tampered}")).await,
         400,
         "invalid_cursor",
     )
     .await;
     assert_problem(
-        app.get_as("/v1/admin/audit-log?from=yesterday", &admin)
-            .await,
+        app.audit_log(&admin, "from=yesterday").await,
         400,
         "invalid_parameter",
     )
     .await;
     assert_problem(
-        app.get_as("/v1/admin/audit-log?limit=1000", &admin).await,
+        app.audit_log(&admin, "limit=1000").await,
         400,
         "invalid_parameter",
     )
@@ -556,7 +477,7 @@ async fn the_audit_log_filters_pages_and_cannot_be_changed() {
 
     let actor = admin_login["account"]["id"].as_str().unwrap();
     let mine: Value = app
-        .get_as(&format!("/v1/admin/audit-log?actor={actor}"), &admin)
+        .audit_log(&admin, &format!("actor={actor}"))
         .await
         .json()
         .await

@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::fixtures;
+use crate::helpers::data;
 use crate::helpers::{access, spawn_app};
 
 #[tokio::test]
 async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
     let app = spawn_app().await;
-    fixtures::listing(&app.db, "head-check", "published").await;
+    data::listing(&app.db, "head-check", "published").await;
     let doc = therapist_directory::openapi::document();
     let mut checked = 0;
     for (template, item) in doc["paths"].as_object().unwrap() {
@@ -38,7 +38,7 @@ async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
 async fn responses_are_compressed_when_accepted_and_their_tags_name_the_coding() {
     let app = spawn_app().await;
     for i in 0..3 {
-        fixtures::listing(&app.db, &format!("gzip-{i}"), "published").await;
+        data::listing(&app.db, &format!("gzip-{i}"), "published").await;
     }
     app.sync_search().await;
     let plain = app
@@ -179,19 +179,17 @@ fn field<T: std::str::FromStr>(header: &str, key: &str) -> T {
 async fn if_match_is_compared_strongly() {
     let app = spawn_app().await;
     let token = access(&app.verified_therapist("strong@example.com").await);
-    let etag = app.get_as("/v1/me/listing", &token).await.headers()["etag"]
+    let etag = app.my_listing(&token).await.headers()["etag"]
         .to_str()
         .unwrap()
         .to_owned();
     let patch = json!({"pronouns": "she/her"});
     let weak = app
-        .patch_as("/v1/me/listing", &token, &patch, Some(&format!("W/{etag}")))
+        .patch_listing(&token, &patch, Some(&format!("W/{etag}")))
         .await;
     assert_eq!(weak.status(), 412, "a weak tag never matches If-Match");
     let coded = format!("{}-gzip\"", etag.trim_end_matches('"'));
-    let strong = app
-        .patch_as("/v1/me/listing", &token, &patch, Some(&coded))
-        .await;
+    let strong = app.patch_listing(&token, &patch, Some(&coded)).await;
     assert_eq!(
         strong.status(),
         200,
@@ -203,7 +201,7 @@ async fn if_match_is_compared_strongly() {
 async fn repeated_parameters_also_read_in_the_bracket_form() {
     let app = spawn_app().await;
     for i in 0..4 {
-        fixtures::listing(&app.db, &format!("brackets-{i}"), "published").await;
+        data::listing(&app.db, &format!("brackets-{i}"), "published").await;
     }
     let ids = |body: Value| -> Vec<Value> {
         body["items"]
@@ -214,12 +212,12 @@ async fn repeated_parameters_also_read_in_the_bracket_form() {
             .collect()
     };
     let plain = app
-        .get("/v1/therapists?delivery=video&delivery=in_person&facets=delivery")
+        .search("delivery=video&delivery=in_person&facets=delivery")
         .await;
     assert_eq!(plain.status(), 200);
     let plain: Value = plain.json().await.unwrap();
     let brackets = app
-        .get("/v1/therapists?delivery[]=video&delivery%5B%5D=in_person&facets=delivery")
+        .search("delivery[]=video&delivery%5B%5D=in_person&facets=delivery")
         .await;
     assert_eq!(brackets.status(), 200);
     let brackets: Value = brackets.json().await.unwrap();

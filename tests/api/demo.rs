@@ -3,7 +3,7 @@
 
 use therapist_directory::demo::{self, SeedOptions};
 
-use crate::fixtures;
+use crate::helpers::data;
 use crate::helpers::spawn_app;
 
 async fn count(db: &sqlx::PgPool, sql: &'static str) -> i64 {
@@ -13,7 +13,7 @@ async fn count(db: &sqlx::PgPool, sql: &'static str) -> i64 {
 #[tokio::test]
 async fn demo_listings_are_published_complete_and_deterministic() {
     let app = spawn_app().await;
-    let real = fixtures::listing(&app.db, "a-real-therapist", "published").await;
+    let real = data::listing(&app.db, "a-real-therapist", "published").await;
 
     let report = demo::seed(
         &app.db,
@@ -64,10 +64,7 @@ async fn demo_listings_are_published_complete_and_deterministic() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(
-        app.get(&format!("/v1/therapists/{slug}")).await.status(),
-        200
-    );
+    assert_eq!(app.profile(&slug).await.status(), 200);
 
     // The same seed elsewhere gives the same directory.
     let other = spawn_app().await;
@@ -88,18 +85,13 @@ async fn demo_listings_are_published_complete_and_deterministic() {
             .unwrap()
     };
     assert_eq!(slugs(app.db.clone()).await, slugs(other.db.clone()).await);
-    assert_eq!(
-        app.get(&format!("/v1/therapists/{}", real.slug))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.profile(&real.slug).await.status(), 200);
 }
 
 #[tokio::test]
 async fn a_seed_loads_once_and_other_seeds_add() {
     let app = spawn_app().await;
-    fixtures::listing(&app.db, "keep-me", "draft").await;
+    data::listing(&app.db, "keep-me", "draft").await;
     demo::seed(&app.db, SeedOptions { count: 30, seed: 1 }, |_, _| {})
         .await
         .unwrap();

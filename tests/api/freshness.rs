@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::helpers::data::Fixture;
 use crate::helpers::{TestApp, spawn_app};
-use crate::search::Fixture;
 
 /// Polls a search on `app` (without waiting for the feed first) until `done` holds; the
 /// time it took.

@@ -3,104 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, access, assert_problem, spawn_app};
-
-impl TestApp {
-    pub async fn patch_as(
-        &self,
-        path: &str,
-        token: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .header("content-type", "application/merge-patch+json")
-            .body(body.to_string());
-        if let Some(tag) = if_match {
-            request = request.header("if-match", tag);
-        }
-        request.send().await.expect("request")
-    }
-
-    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
-    }
-}
-
-pub fn complete_profile() -> Value {
-    json!({
-        "display_name": "Hailey Shafir",
-        "credentials": "LPCS, LCAS",
-        "professional_title": "Licensed Professional Counselor Supervisor",
-        "statement": "I help couples who keep having the same fight find the old story underneath it. \
-                      We slow down, listen, and build new ways of being together.",
-        "phone": "(919) 555-0123",
-        "languages": ["en", "es"],
-        "session_formats": ["individual", "couples"],
-        "delivery": ["in_person", "video"],
-        "telehealth_states": ["NC"],
-        "fee_min": {"amount_cents": 12000, "currency": "USD"},
-        "fee_max": {"amount_cents": 20000, "currency": "USD"},
-        "sliding_scale_min": {"amount_cents": 6000, "currency": "USD"},
-        "modalities": ["imago", "gottman"],
-        "specialties": ["relationship-issues", "infidelity", "premarital"],
-        "top_specialties": ["relationship-issues"],
-        "insurers": ["aetna"],
-        "npi": "1234567893",
-        "taxonomy_code": "101YP2500X"
-    })
-}
-
-/// A verified therapist whose listing is complete and submitted; returns the login body.
-pub async fn submitted_therapist(app: &TestApp, email: &str) -> Value {
-    let login = app.verified_therapist(email).await;
-    let token = access(&login);
-    assert_eq!(
-        app.patch_as("/v1/me/listing", &token, &complete_profile(), None)
-            .await
-            .status(),
-        200
-    );
-    let office = json!({"address_line1": "1 Fayetteville St", "city": "Raleigh", "state": "NC", "zip": "27601"});
-    assert_eq!(
-        app.post_as("/v1/me/listing/offices", &token, &office)
-            .await
-            .status(),
-        201
-    );
-    let license =
-        json!({"type": "LPCS", "number": "S1234", "state": "NC", "expires_on": "2027-06-30"});
-    assert_eq!(
-        app.post_as("/v1/me/listing/licenses", &token, &license)
-            .await
-            .status(),
-        201
-    );
-    let certification = json!({
-        "name": "Certified Imago Relationship Therapist",
-        "issuer": "Imago International Training Institute",
-        "modality": "imago", "level": "Clinical", "issued_on": "2019-05-01"
-    });
-    assert_eq!(
-        app.post_as("/v1/me/listing/certifications", &token, &certification)
-            .await
-            .status(),
-        201
-    );
-    let submit = app
-        .post_as("/v1/me/listing/submit", &token, &json!({}))
-        .await;
-    assert_eq!(submit.status(), 202);
-    login
-}
+use crate::helpers::{
+    access, assert_problem, complete_profile, error_fields, spawn_app, submitted_therapist,
+};
 
 #[tokio::test]
 async fn from_signup_to_pending_review() {
@@ -108,18 +13,13 @@ async fn from_signup_to_pending_review() {
     let login = app.verified_therapist("journey@example.com").await;
     let token = access(&login);
 
-    let draft = app.get_as("/v1/me/listing", &token).await;
+    let draft = app.my_listing(&token).await;
     assert_eq!(draft.headers()["etag"], "\"v1\"");
     let draft: Value = draft.json().await.unwrap();
     assert_eq!(draft["status"], "draft");
 
     let patched = app
-        .patch_as(
-            "/v1/me/listing",
-            &token,
-            &complete_profile(),
-            Some("\"v1\""),
-        )
+        .patch_listing(&token, &complete_profile(), Some("\"v1\""))
         .await;
     assert_eq!(patched.status(), 200);
     let listing: Value = patched.json().await.unwrap();
@@ -131,19 +31,9 @@ async fn from_signup_to_pending_review() {
     assert_eq!(listing["top_specialties"], json!(["relationship-issues"]));
 
     // Not complete yet: no office, license or certification.
-    let incomplete = assert_problem(
-        app.post_as("/v1/me/listing/submit", &token, &json!({}))
-            .await,
-        422,
-        "listing_incomplete",
-    )
-    .await;
-    let missing: Vec<&str> = incomplete["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let incomplete =
+        assert_problem(app.submit_listing(&token).await, 422, "listing_incomplete").await;
+    let missing: Vec<&str> = error_fields(&incomplete);
     assert_eq!(
         missing,
         ["licenses"],
@@ -151,7 +41,7 @@ async fn from_signup_to_pending_review() {
     );
 
     let office: Value = app
-        .post_as("/v1/me/listing/offices", &token, &json!({"address_line1": "1 Fayetteville St", "city": "Raleigh", "state": "NC", "zip": "27601"}))
+        .add_office(&token, &json!({"address_line1": "1 Fayetteville St", "city": "Raleigh", "state": "NC", "zip": "27601"}))
         .await
         .json()
         .await
@@ -161,8 +51,7 @@ async fn from_signup_to_pending_review() {
         "placed by ZIP: {office}"
     );
     let license = app
-        .post_as(
-            "/v1/me/listing/licenses",
+        .add_license(
             &token,
             &json!({"type": "LPCS", "number": "S1234", "state": "nc", "expires_on": "2027-06-30"}),
         )
@@ -183,9 +72,7 @@ async fn from_signup_to_pending_review() {
         (Some("NC"), Some("unverified"))
     );
     let certification: Value = app
-        .post_as(
-            "/v1/me/listing/certifications",
-            &token,
+        .add_certification(&token,
             &json!({"name": "Certified Imago Relationship Therapist", "issuer": "Imago International Training Institute",
                     "modality": "imago", "level": "Clinical"}),
         )
@@ -195,9 +82,7 @@ async fn from_signup_to_pending_review() {
         .unwrap();
     assert_eq!(certification["verification_status"], "unverified");
     let workshop: Value = app
-        .post_as(
-            "/v1/me/listing/offerings",
-            &token,
+        .add_offering(&token,
             &json!({"kind": "workshop", "title": "Getting the Love You Want weekend", "format": "in_person",
                     "price": {"amount_cents": 70000, "currency": "USD"}, "duration_minutes": 960,
                     "starts_on": "2027-03-06", "ends_on": "2027-03-07", "location": "Raleigh, NC"}),
@@ -208,20 +93,12 @@ async fn from_signup_to_pending_review() {
         .unwrap();
     assert_eq!(workshop["price"]["amount_cents"], 70000);
 
-    let submitted = app
-        .post_as("/v1/me/listing/submit", &token, &json!({}))
-        .await;
+    let submitted = app.submit_listing(&token).await;
     assert_eq!(submitted.status(), 202);
     let submitted: Value = submitted.json().await.unwrap();
     assert_eq!(submitted["status"], "pending_review");
     assert!(submitted["review_requested_at"].is_string());
-    assert_problem(
-        app.post_as("/v1/me/listing/submit", &token, &json!({}))
-            .await,
-        409,
-        "invalid_state",
-    )
-    .await;
+    assert_problem(app.submit_listing(&token).await, 409, "invalid_state").await;
 
     let stored: (String, i64) = sqlx::query_as(
         "select l.status::text, (select count(*) from audit_log where action = 'listing.submitted' and target_id = l.id)
@@ -246,15 +123,9 @@ async fn every_me_route_checks_who_is_asking() {
     let owner = access(&submitted_therapist(&app, "owner@example.com").await);
     let intruder = access(&app.verified_therapist("intruder@example.com").await);
     let admin = access(&app.admin("admin@example.com").await);
-    let mine: Value = app
-        .get_as("/v1/me/listing", &owner)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.my_listing(&owner).await.json().await.unwrap();
     let offering: Value = app
-        .post_as(
-            "/v1/me/listing/offerings",
+        .add_offering(
             &owner,
             &json!({"kind": "group", "title": "Group", "format": "online",
             "price": {"amount_cents": 4000, "currency": "USD"}, "duration_minutes": 90}),
@@ -263,12 +134,7 @@ async fn every_me_route_checks_who_is_asking() {
         .json()
         .await
         .unwrap();
-    let before: Value = app
-        .get_as("/v1/me/listing", &owner)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = app.my_listing(&owner).await.json().await.unwrap();
     let ids = [
         (
             "offices",
@@ -285,7 +151,7 @@ async fn every_me_route_checks_who_is_asking() {
         ("offerings", offering["id"].as_str().unwrap().to_owned()),
         (
             "inquiries",
-            crate::fixtures::inquiry(&app.db, mine["id"].as_str().unwrap().parse().unwrap())
+            crate::helpers::data::inquiry(&app.db, mine["id"].as_str().unwrap().parse().unwrap())
                 .await
                 .to_string(),
         ),
@@ -347,12 +213,7 @@ async fn every_me_route_checks_who_is_asking() {
         checked >= 21,
         "all /v1/me routes were exercised ({checked})"
     );
-    let after: Value = app
-        .get_as("/v1/me/listing", &owner)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.my_listing(&owner).await.json().await.unwrap();
     assert_eq!(before, after, "the owner's listing is unchanged");
 }
 
@@ -360,12 +221,7 @@ async fn every_me_route_checks_who_is_asking() {
 async fn protected_fields_cannot_be_written() {
     let app = spawn_app().await;
     let token = access(&app.verified_therapist("mass@example.com").await);
-    let before: Value = app
-        .get_as("/v1/me/listing", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = app.my_listing(&token).await.json().await.unwrap();
     for (field, value) in [
         ("status", json!("published")),
         ("id", json!("00000000-0000-0000-0000-000000000000")),
@@ -378,7 +234,7 @@ async fn protected_fields_cannot_be_written() {
     ] {
         let body = json!({ field: value, "display_name": "Sneaky Name" });
         let problem = assert_problem(
-            app.patch_as("/v1/me/listing", &token, &body, None).await,
+            app.patch_listing(&token, &body, None).await,
             422,
             "validation_failed",
         )
@@ -389,19 +245,13 @@ async fn protected_fields_cannot_be_written() {
     let license =
         json!({"type": "LPC", "number": "1", "state": "NC", "verification_status": "verified"});
     let problem = assert_problem(
-        app.post_as("/v1/me/listing/licenses", &token, &license)
-            .await,
+        app.add_license(&token, &license).await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "verification_status");
-    let after: Value = app
-        .get_as("/v1/me/listing", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.my_listing(&token).await.json().await.unwrap();
     assert_eq!(before, after, "nothing changed");
 }
 
@@ -409,27 +259,22 @@ async fn protected_fields_cannot_be_written() {
 async fn concurrent_patches_with_one_etag_cannot_both_win() {
     let app = spawn_app().await;
     let token = access(&app.verified_therapist("race@example.com").await);
-    let etag = app.get_as("/v1/me/listing", &token).await.headers()["etag"]
+    let etag = app.my_listing(&token).await.headers()["etag"]
         .to_str()
         .unwrap()
         .to_owned();
     let a = json!({"pronouns": "she/her"});
     let b = json!({"professional_title": "Counselor"});
     let (first, second) = tokio::join!(
-        app.patch_as("/v1/me/listing", &token, &a, Some(&etag)),
-        app.patch_as("/v1/me/listing", &token, &b, Some(&etag)),
+        app.patch_listing(&token, &a, Some(&etag)),
+        app.patch_listing(&token, &b, Some(&etag)),
     );
     let mut statuses = [first.status().as_u16(), second.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 412]);
     let loser = if first.status() == 412 { first } else { second };
     assert_problem(loser, 412, "precondition_failed").await;
-    let listing: Value = app
-        .get_as("/v1/me/listing", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listing: Value = app.my_listing(&token).await.json().await.unwrap();
     assert_eq!(listing["version"], 2, "exactly one change applied");
     // Without If-Match, patches apply one after the other and neither is lost.
     let (p, q) = (
@@ -437,16 +282,11 @@ async fn concurrent_patches_with_one_etag_cannot_both_win() {
         json!({"years_in_practice": 9}),
     );
     let (x, y) = tokio::join!(
-        app.patch_as("/v1/me/listing", &token, &p, None),
-        app.patch_as("/v1/me/listing", &token, &q, None),
+        app.patch_listing(&token, &p, None),
+        app.patch_listing(&token, &q, None),
     );
     assert_eq!((x.status().as_u16(), y.status().as_u16()), (200, 200));
-    let listing: Value = app
-        .get_as("/v1/me/listing", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listing: Value = app.my_listing(&token).await.json().await.unwrap();
     assert_eq!(
         (
             listing["pronouns"].as_str(),
@@ -523,17 +363,12 @@ async fn invalid_values_are_422_naming_the_field() {
     ];
     for (case, body, field) in cases {
         let problem = assert_problem(
-            app.patch_as("/v1/me/listing", &token, &body, None).await,
+            app.patch_listing(&token, &body, None).await,
             422,
             "validation_failed",
         )
         .await;
-        let fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields: Vec<&str> = error_fields(&problem);
         assert!(
             fields.contains(&field),
             "{case}: expected {field} in {fields:?}"
@@ -563,19 +398,14 @@ async fn invalid_values_are_422_naming_the_field() {
     ];
     for (body, field) in office_cases {
         let problem = assert_problem(
-            app.post_as("/v1/me/listing/offices", &token, &body).await,
+            app.add_office(&token, &body).await,
             422,
             "validation_failed",
         )
         .await;
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
     }
-    let listing: Value = app
-        .get_as("/v1/me/listing", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listing: Value = app.my_listing(&token).await.json().await.unwrap();
     assert_eq!(listing["version"], 1, "no invalid write changed anything");
     assert!(listing["offices"].as_array().unwrap().is_empty());
 }
@@ -584,19 +414,8 @@ async fn invalid_values_are_422_naming_the_field() {
 async fn incomplete_listings_name_every_missing_item() {
     let app = spawn_app().await;
     let token = access(&app.verified_therapist("empty@example.com").await);
-    let problem = assert_problem(
-        app.post_as("/v1/me/listing/submit", &token, &json!({}))
-            .await,
-        422,
-        "listing_incomplete",
-    )
-    .await;
-    let missing: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let problem = assert_problem(app.submit_listing(&token).await, 422, "listing_incomplete").await;
+    let missing: Vec<&str> = error_fields(&problem);
     assert_eq!(
         missing,
         [
@@ -621,12 +440,7 @@ async fn incomplete_listings_name_every_missing_item() {
 async fn editing_a_verified_credential_resets_it_and_offices_are_capped() {
     let app = spawn_app().await;
     let token = access(&submitted_therapist(&app, "edit@example.com").await);
-    let listing: Value = app
-        .get_as("/v1/me/listing", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listing: Value = app.my_listing(&token).await.json().await.unwrap();
     let license_id = listing["licenses"][0]["id"].as_str().unwrap().to_owned();
     sqlx::query("update license set verification_status = 'verified', verified_at = now() where id = $1::uuid")
         .bind(&license_id)
@@ -672,7 +486,7 @@ async fn editing_a_verified_credential_resets_it_and_offices_are_capped() {
     let retreat = json!({"kind": "retreat", "title": "Retreat", "format": "in_person",
         "price": {"amount_cents": 150000, "currency": "USD"}, "duration_minutes": 1440});
     let offering: Value = app
-        .post_as("/v1/me/listing/offerings", &token, &retreat)
+        .add_offering(&token, &retreat)
         .await
         .json()
         .await
@@ -701,21 +515,11 @@ async fn editing_a_verified_credential_resets_it_and_offices_are_capped() {
 
     for n in 0..4 {
         let office = json!({"address_line1": format!("{n} Main St"), "city": "Raleigh", "state": "NC", "zip": "27601"});
-        assert_eq!(
-            app.post_as("/v1/me/listing/offices", &token, &office)
-                .await
-                .status(),
-            201
-        );
+        assert_eq!(app.add_office(&token, &office).await.status(), 201);
     }
     let sixth =
         json!({"address_line1": "6 Main St", "city": "Raleigh", "state": "NC", "zip": "27601"});
-    let problem = assert_problem(
-        app.post_as("/v1/me/listing/offices", &token, &sixth).await,
-        422,
-        "limit_reached",
-    )
-    .await;
+    let problem = assert_problem(app.add_office(&token, &sixth).await, 422, "limit_reached").await;
     assert_eq!(problem["errors"][0]["code"], "limit_reached");
     let office_id = listing["offices"][0]["id"].as_str().unwrap();
     assert_eq!(

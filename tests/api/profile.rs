@@ -2,16 +2,16 @@
 
 use serde_json::Value;
 
-use crate::fixtures;
+use crate::helpers::data::{self, HIDDEN_STATUSES};
 use crate::helpers::{assert_problem, spawn_app};
 
 #[tokio::test]
 async fn a_published_profile_shows_offices_located_by_zip() {
     let app = spawn_app().await;
-    let listing = fixtures::listing(&app.db, "hailey-shafir", "published").await;
+    let listing = data::listing(&app.db, "hailey-shafir", "published").await;
 
     for key in [listing.id.to_string(), listing.slug.clone()] {
-        let response = app.get(&format!("/v1/therapists/{key}")).await;
+        let response = app.profile(&key).await;
         assert_eq!(response.status(), 200, "by {key}");
         let profile: Value = response.json().await.unwrap();
         assert_eq!(profile["id"], listing.id.to_string());
@@ -32,13 +32,8 @@ async fn a_published_profile_shows_offices_located_by_zip() {
 #[tokio::test]
 async fn only_verified_certifications_and_unrejected_licenses_are_public() {
     let app = spawn_app().await;
-    let listing = fixtures::listing(&app.db, "cert-check", "published").await;
-    let profile: Value = app
-        .get(&format!("/v1/therapists/{}", listing.slug))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listing = data::listing(&app.db, "cert-check", "published").await;
+    let profile: Value = app.profile(&listing.slug).await.json().await.unwrap();
     let certs = profile["certifications"].as_array().unwrap();
     assert_eq!(certs.len(), 1, "{certs:?}");
     assert_eq!(certs[0]["issuer"], "Imago International Training Institute");
@@ -61,17 +56,11 @@ async fn only_verified_certifications_and_unrejected_licenses_are_public() {
 #[tokio::test]
 async fn anything_not_published_is_404_by_id_and_by_slug() {
     let app = spawn_app().await;
-    for status in [
-        "draft",
-        "pending_review",
-        "rejected",
-        "suspended",
-        "unpublished",
-    ] {
+    for status in HIDDEN_STATUSES {
         let slug = format!("hidden-{}", status.replace('_', "-"));
-        let listing = fixtures::listing(&app.db, &slug, status).await;
+        let listing = data::listing(&app.db, &slug, status).await;
         for key in [listing.id.to_string(), slug.clone()] {
-            let response = app.get(&format!("/v1/therapists/{key}")).await;
+            let response = app.profile(&key).await;
             assert_problem(response, 404, "not_found").await;
         }
     }
@@ -81,25 +70,15 @@ async fn anything_not_published_is_404_by_id_and_by_slug() {
         "a%20b",
         &"x".repeat(300),
     ] {
-        assert_problem(
-            app.get(&format!("/v1/therapists/{key}")).await,
-            404,
-            "not_found",
-        )
-        .await;
+        assert_problem(app.profile(&key).await, 404, "not_found").await;
     }
 }
 
 #[tokio::test]
 async fn the_public_profile_carries_no_private_fields() {
     let app = spawn_app().await;
-    let listing = fixtures::listing(&app.db, "snapshot-therapist", "published").await;
-    let text = app
-        .get(&format!("/v1/therapists/{}", listing.slug))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let listing = data::listing(&app.db, "snapshot-therapist", "published").await;
+    let text = app.profile(&listing.slug).await.text().await.unwrap();
     for private in [
         listing.account_email.as_str(),
         "account_id",

@@ -7,8 +7,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::helpers::data::Fixture;
 use crate::helpers::{TestApp, spawn_app};
-use crate::search::Fixture;
 
 async fn search(app: &TestApp, q: &str) -> Value {
     let q: String = q
@@ -19,7 +19,7 @@ async fn search(app: &TestApp, q: &str) -> Value {
             b => format!("%{b:02X}"),
         })
         .collect();
-    let response = app.get(&format!("/v1/therapists?q={q}&limit=5")).await;
+    let response = app.search(&format!("q={q}&limit=5")).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }

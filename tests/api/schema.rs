@@ -3,7 +3,7 @@
 
 use sqlx::PgPool;
 
-use crate::fixtures;
+use crate::helpers::data;
 use crate::helpers::spawn_app;
 
 async fn refused_by(db: &PgPool, sql: String) -> String {
@@ -25,7 +25,7 @@ async fn refused_by(db: &PgPool, sql: String) -> String {
 #[tokio::test]
 async fn each_main_constraint_refuses_bad_rows() {
     let app = spawn_app().await;
-    let listing = fixtures::listing(&app.db, "schema-base", "draft").await;
+    let listing = data::listing(&app.db, "schema-base", "draft").await;
     let l = listing.id;
     let a = listing.account_id;
     let new_id = || uuid::Uuid::now_v7();

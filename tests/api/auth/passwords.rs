@@ -1,0 +1,199 @@
+//! Wrong passwords are throttled, a reset revokes every session, and the mail carrying
+//! the link survives a transport outage.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::json;
+use therapist_directory::mail::OutgoingEmail;
+use therapist_directory::mail::transport::{Mailer, SendFuture};
+
+use super::audit_count;
+use crate::helpers::{PASSWORD, TestAppBuilder, access, assert_problem, spawn_app, token_in};
+
+#[tokio::test]
+async fn the_sixth_wrong_password_is_throttled_whatever_the_forwarded_ip() {
+    let app = spawn_app().await;
+    app.verified_therapist("brute@example.com").await;
+    for attempt in 1..=5 {
+        let response = app
+            .client
+            .post(app.url("/v1/auth/login"))
+            .header("x-forwarded-for", format!("198.51.100.{attempt}"))
+            .json(&json!({"email": "brute@example.com", "password": "guess number one"}))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 401, "invalid_credentials").await;
+    }
+    let sixth = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("x-forwarded-for", "203.0.113.77")
+        .json(&json!({"email": "brute@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = sixth.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_problem(sixth, 429, "rate_limited").await;
+    assert_eq!(audit_count(&app, "auth.lockout").await, 1);
+    assert_eq!(audit_count(&app, "auth.login_failed").await, 5);
+
+    // The lock is in the database: a restarted (or second) instance honours it.
+    let restarted = app.sibling().await;
+    assert_problem(
+        restarted.login("brute@example.com", PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // An unknown address locks the same way, so a lock-out reveals nothing.
+    for _ in 0..5 {
+        assert_problem(
+            app.login("ghost@example.com", "guess number one").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_problem(
+        app.login("ghost@example.com", "guess number one").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn password_reset_revokes_every_session() {
+    let app = spawn_app().await;
+    let login = app.verified_therapist("reset@example.com").await;
+    for email in ["reset@example.com", "nobody@example.com"] {
+        let response = app.request_password_reset(&json!({"email": email})).await;
+        assert_eq!(response.status(), 202);
+    }
+    let mail = app
+        .email_to("reset@example.com", "Reset your directory password")
+        .await;
+    let token = token_in(&mail);
+
+    let weak = app
+        .confirm_password_reset(&json!({"token": token, "new_password": "short"}))
+        .await;
+    assert_problem(weak, 422, "validation_failed").await;
+    let done = app
+        .confirm_password_reset(&json!({"token": token, "new_password": "an entirely new phrase"}))
+        .await;
+    assert_eq!(done.status(), 204);
+    assert_problem(app.me(&access(&login)).await, 401, "invalid_token").await;
+    assert_problem(
+        app.refresh(&json!({"refresh_token": login["refresh_token"]}))
+            .await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        app.login("reset@example.com", "an entirely new phrase")
+            .await
+            .status(),
+        200
+    );
+    let reused = app
+        .confirm_password_reset(&json!({"token": token, "new_password": "yet another new phrase"}))
+        .await;
+    assert_problem(reused, 400, "invalid_or_expired_token").await;
+    // Only one reset email went out: none for the unknown address.
+    assert!(
+        !app.emails()
+            .iter()
+            .any(|e| e.contains("nobody@example.com"))
+    );
+}
+
+/// A transport that fails its first `failures` deliveries, then delivers for real.
+struct Flaky {
+    failures: u32,
+    attempts: AtomicU32,
+    inner: Arc<dyn Mailer>,
+}
+
+impl Mailer for Flaky {
+    fn send<'a>(&'a self, email: &'a OutgoingEmail) -> SendFuture<'a> {
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        if attempt <= self.failures {
+            return Box::pin(async move {
+                Err(anyhow::anyhow!(
+                    "SMTP server unavailable (simulated, attempt {attempt})"
+                ))
+            });
+        }
+        self.inner.send(email)
+    }
+}
+
+#[tokio::test]
+async fn mail_survives_a_transport_outage() {
+    let mail_dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("flaky-{}", uuid::Uuid::now_v7()));
+    let settings = therapist_directory::config::MailSettings {
+        transport: therapist_directory::config::MailTransport::File {
+            dir: mail_dir.clone(),
+        },
+        from: "Directory <no-reply@directory.example>".into(),
+        outbox: therapist_directory::mail::outbox::OutboxSettings {
+            poll_interval: std::time::Duration::from_millis(20),
+            retry_base: std::time::Duration::from_millis(10),
+            max_attempts: 30,
+        },
+    };
+    let real = Arc::new(
+        therapist_directory::mail::transport::LettreMailer::from_settings(&settings).unwrap(),
+    );
+    let flaky = Arc::new(Flaky {
+        failures: 4,
+        attempts: AtomicU32::new(0),
+        inner: real,
+    });
+    let app = TestAppBuilder::default()
+        .mailer(flaky.clone())
+        .spawn()
+        .await;
+
+    assert_eq!(
+        app.signup("outage@example.com", PASSWORD, "Outage Person")
+            .await
+            .status(),
+        202
+    );
+    let mut delivered = false;
+    for _ in 0..200 {
+        let sent: Option<(i32,)> =
+            sqlx::query_as("select attempts from outbox_email where sent_at is not null")
+                .fetch_optional(&app.db)
+                .await
+                .unwrap();
+        if let Some((attempts,)) = sent {
+            assert_eq!(attempts, 5, "four failures, then delivered");
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        delivered,
+        "the message was delivered once the transport recovered"
+    );
+    let files: Vec<_> = std::fs::read_dir(&mail_dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "delivered exactly once");
+    let last_error: Option<String> = sqlx::query_scalar("select last_error from outbox_email")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(last_error.is_none());
+}

@@ -1,0 +1,213 @@
+//! Second factors: admins must use one; a therapist may enrol, use recovery codes and
+//! remove it.
+
+use serde_json::{Value, json};
+
+use super::secrets::database_dump;
+use crate::helpers::assert_problem;
+
+#[tokio::test]
+async fn admins_need_a_second_factor_and_sign_in_with_it() {
+    let app = crate::helpers::spawn_app().await;
+    // An admin who has not enrolled is refused every admin route.
+    let passwords = therapist_directory::auth::password::Passwords::new(19456, 2, 1, 1).unwrap();
+    therapist_directory::auth::admin::create_admin(
+        &app.db,
+        &passwords,
+        "bare-admin@example.com",
+        "Bare Admin",
+        crate::helpers::PASSWORD,
+    )
+    .await
+    .unwrap();
+    let bare = crate::helpers::access(
+        &app.login("bare-admin@example.com", crate::helpers::PASSWORD)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+    );
+    for path in [
+        "/v1/admin/listings",
+        "/v1/admin/audit-log",
+        "/v1/admin/accounts",
+    ] {
+        assert_problem(
+            app.get_as(path, &bare).await,
+            403,
+            "mfa_enrollment_required",
+        )
+        .await;
+    }
+
+    // An enrolled admin's password alone earns a challenge, not tokens.
+    app.admin("mfa-admin@example.com").await;
+    let secret = crate::helpers::TestApp::totp_secret("mfa-admin@example.com");
+    let challenge = assert_problem(
+        app.login("mfa-admin@example.com", crate::helpers::PASSWORD)
+            .await,
+        401,
+        "mfa_required",
+    )
+    .await;
+    let mfa_token = challenge["mfa_token"].as_str().unwrap().to_owned();
+    let second = |token: String, code: String| {
+        let app = &app;
+        async move {
+            app.login_second_factor(&json!({"mfa_token": token, "code": code}))
+                .await
+        }
+    };
+    assert_problem(
+        second(mfa_token.clone(), "000000".into()).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    // The confirmation used this step's code: the next step's signs in.
+    let signed_in = second(mfa_token.clone(), app.totp_code(&secret, 1)).await;
+    assert_eq!(signed_in.status(), 200);
+    let tokens: Value = signed_in.json().await.unwrap();
+    let admin = crate::helpers::access(&tokens);
+    assert_eq!(app.get_as("/v1/admin/listings", &admin).await.status(), 200);
+    // The challenge is spent, and a code works once.
+    assert_problem(
+        second(mfa_token, app.totp_code(&secret, 1)).await,
+        400,
+        "invalid_or_expired_token",
+    )
+    .await;
+    let again = assert_problem(
+        app.login("mfa-admin@example.com", crate::helpers::PASSWORD)
+            .await,
+        401,
+        "mfa_required",
+    )
+    .await;
+    let again = again["mfa_token"].as_str().unwrap().to_owned();
+    assert_problem(
+        second(again.clone(), app.totp_code(&secret, 1)).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+
+    // The TOTP secret is not readable from the database.
+    let dump = database_dump(&app.db).await;
+    assert!(!dump.contains(&secret));
+    let raw = totp_rs::Secret::try_from_base32(&secret).unwrap();
+    let hex: String = raw.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        !dump.contains(&hex),
+        "the TOTP secret is stored in the clear"
+    );
+}
+
+#[tokio::test]
+async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
+    let app = crate::helpers::spawn_app().await;
+    let token = crate::helpers::access(&app.verified_therapist("factor@example.com").await);
+    let enrolled: Value = app
+        .post_as("/v1/me/mfa/totp", &token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = enrolled["secret"].as_str().unwrap().to_owned();
+    assert!(
+        enrolled["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    assert_problem(
+        app.post_as(
+            "/v1/me/mfa/totp/confirm",
+            &token,
+            &json!({"code": "000000"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let confirmed = app
+        .post_as(
+            "/v1/me/mfa/totp/confirm",
+            &token,
+            &json!({"code": app.totp_code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    let codes: Value = confirmed.json().await.unwrap();
+    let codes: Vec<String> = codes["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert_problem(
+        app.post_as("/v1/me/mfa/totp", &token, &json!({})).await,
+        409,
+        "conflict",
+    )
+    .await;
+
+    let challenge = |_: ()| {
+        let app = &app;
+        async move {
+            let problem = assert_problem(
+                app.login("factor@example.com", crate::helpers::PASSWORD)
+                    .await,
+                401,
+                "mfa_required",
+            )
+            .await;
+            problem["mfa_token"].as_str().unwrap().to_owned()
+        }
+    };
+    // A recovery code signs in once.
+    let first = challenge(()).await;
+    let used = app
+        .login_second_factor(&json!({"mfa_token": first, "code": codes[0].to_uppercase()}))
+        .await;
+    assert_eq!(used.status(), 200);
+    let second = challenge(()).await;
+    assert_problem(
+        app.login_second_factor(&json!({"mfa_token": second, "code": codes[0]}))
+            .await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+
+    // Removing it needs the password; then the password alone signs in again.
+    assert_problem(
+        app.client
+            .delete(app.url("/v1/me/mfa/totp"))
+            .bearer_auth(&token)
+            .json(&json!({"password": "not the password"}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let removed = app
+        .client
+        .delete(app.url("/v1/me/mfa/totp"))
+        .bearer_auth(&token)
+        .json(&json!({"password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_eq!(
+        app.login("factor@example.com", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}

@@ -1,0 +1,152 @@
+//! What a copy of the database or a rotated secret gives away: no sign-in link is
+//! readable, nobody is signed out, and the service role changes rows and nothing else.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestAppBuilder, assert_problem};
+
+/// Every text value of every row of every table of the application's schema, as a backup
+/// of the database would hold them.
+pub(super) async fn database_dump(db: &sqlx::PgPool) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select table_name::text from information_schema.tables
+         where table_schema = 'public' and table_type = 'BASE TABLE'",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut dump = String::new();
+    for table in tables {
+        let sql = format!("select coalesce(string_agg(t::text, E'\\n'), '') from \"{table}\" t");
+        let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(db)
+            .await
+            .unwrap();
+        dump.push_str(&rows);
+        dump.push('\n');
+    }
+    dump
+}
+
+#[tokio::test]
+async fn no_sign_in_link_is_readable_from_the_database() {
+    let app = crate::helpers::spawn_app().await;
+    app.verified_therapist("secret@example.com").await;
+    let requested = app
+        .request_password_reset(&json!({"email": "secret@example.com"}))
+        .await;
+    assert_eq!(requested.status(), 202);
+    let mail = app.email_to("secret@example.com", "Reset").await;
+    let token = crate::helpers::token_in(&mail);
+    assert!(token.len() >= 20);
+    // Delivered: the body with the link is gone at once.
+    let mut dump = database_dump(&app.db).await;
+    for _ in 0..40 {
+        if !dump.contains(&token) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        dump = database_dump(&app.db).await;
+    }
+    assert!(
+        !dump.contains(&token),
+        "the reset token is readable in the database"
+    );
+    // The verification link of the signup, delivered earlier, is gone too.
+    assert!(!dump.contains("verify-email?token="));
+    assert!(!dump.contains("reset-password?token="));
+}
+
+#[tokio::test]
+async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
+    let old_secret = crate::helpers::TEST_JWT_SECRET;
+    let new_secret = "a-new-master-secret-a-new-master-secret-0123";
+    let app = crate::helpers::spawn_app().await;
+    for i in 0..3 {
+        crate::helpers::data::listing(&app.db, &format!("rotation-{i}"), "published").await;
+    }
+    let token = crate::helpers::access(&app.verified_therapist("rotated@example.com").await);
+    let page: Value = app.search("limit=1").await.json().await.unwrap();
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+
+    let rotated = TestAppBuilder::default()
+        .database(app.database.clone())
+        .env("APP_JWT_SECRET", new_secret)
+        .env("APP_JWT_PREVIOUS_SECRET", old_secret)
+        .spawn()
+        .await;
+    assert_eq!(rotated.me(&token).await.status(), 200);
+    let next = rotated.search(&format!("limit=1&cursor={cursor}")).await;
+    assert_eq!(next.status(), 200);
+
+    // Once the previous secret is dropped, its tokens and cursors are refused.
+    let after = TestAppBuilder::default()
+        .database(app.database.clone())
+        .env("APP_JWT_SECRET", new_secret)
+        .spawn()
+        .await;
+    assert_problem(after.me(&token).await, 401, "invalid_token").await;
+    assert_problem(
+        after.search(&format!("limit=1&cursor={cursor}")).await,
+        400,
+        "invalid_cursor",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_service_role_changes_rows_and_nothing_else() {
+    let owner = crate::helpers::spawn_app().await;
+    let role = "td_service_probe";
+    let password = "probe-password-0123456789";
+    therapist_directory::db::ensure_service_login(&owner.db, role, password)
+        .await
+        .unwrap();
+    let app = TestAppBuilder::default()
+        .database(owner.database.clone())
+        .connect_as(role, password)
+        .spawn()
+        .await;
+    // The whole journey works with the service's privileges.
+    let token = crate::helpers::access(&app.verified_therapist("least@example.com").await);
+    let patched = app
+        .patch_listing(&token, &json!({"pronouns": "they/them"}), None)
+        .await;
+    assert_eq!(patched.status(), 200);
+    assert_eq!(app.search("").await.status(), 200);
+
+    // What it may not do.
+    let mut url = url::Url::parse(&owner.database.url).unwrap();
+    url.set_username(role).unwrap();
+    url.set_password(Some(password)).unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url.as_str())
+        .await
+        .unwrap();
+    for sql in [
+        "update audit_log set action = 'tampered.entry'",
+        "delete from audit_log",
+        "truncate audit_log",
+        "alter table audit_log disable trigger all",
+        "create table intruder (n int)",
+        "drop table inquiry",
+    ] {
+        let refused = sqlx::raw_sql(sql).execute(&mut conn).await;
+        let code = match refused {
+            Err(sqlx::Error::Database(e)) => e.code().map(|c| c.into_owned()),
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert_eq!(
+            code.as_deref(),
+            Some("42501"),
+            "{sql} is not refused for lack of privilege"
+        );
+    }
+    let entries: i64 = sqlx::query_scalar("select count(*) from audit_log")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        entries > 0,
+        "the service role reads and appends the audit log"
+    );
+}
