@@ -5,6 +5,8 @@
 
 mod copy;
 pub mod generate;
+pub mod model;
+mod words;
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use copy::CopyBuffer;
-use generate::{DemoListing, Places, Taxonomy};
+use generate::{Places, Taxonomy};
+use model::DemoListing;
 
 /// Listings generated and sent per batch.
 const BATCH: u64 = 5_000;
