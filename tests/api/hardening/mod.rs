@@ -1,5 +1,5 @@
-//! What an attacker, an outage and a second terminal do to the service (issue 16): each
-//! test here failed before its fix.
+//! What an attacker, an outage and a second terminal do to the service, and what it holds
+//! against each.
 
 mod abuse;
 mod limits;
