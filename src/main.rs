@@ -24,7 +24,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default). Without DATABASE_URL, starts a private PostgreSQL cluster.
-    Serve,
+    Serve {
+        /// Start without applying migrations (as APP_MIGRATE_ON_START=false): a `migrate`
+        /// step runs first, and the database must be at least at this binary's version.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Exit 0 when this host's instance answers /readyz with 200 (APP_PORT), for container
+    /// health checks without curl.
+    Healthcheck,
     /// Apply pending migrations and exit.
     Migrate,
     /// Print the OpenAPI document (the committed openapi/openapi.json is this output).
@@ -56,6 +64,9 @@ fn main() -> ExitCode {
         Ok(parsed) => parsed,
         Err(code) => return code,
     };
+    if let Command::Healthcheck = command {
+        return healthcheck(&config);
+    }
     if let Command::Openapi = command {
         return match openapi::document_json() {
             Ok(json) => {
@@ -91,7 +102,8 @@ fn parse_command_line() -> Result<(Command, Config), ExitCode> {
             message: err.to_string(),
         })?;
         let config = Config::from_settings(cli.settings)?;
-        Ok((cli.command.unwrap_or(Command::Serve), config))
+        let command = cli.command.unwrap_or(Command::Serve { no_migrate: false });
+        Ok((command, config))
     });
     parsed.map_err(|stop| match stop {
         Stop::Shown(text) => {
@@ -106,8 +118,9 @@ fn parse_command_line() -> Result<(Command, Config), ExitCode> {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
-    if let Command::Serve = command {
-        return serve(config).await;
+    if let Command::Serve { no_migrate } = command {
+        let migrate = config.migrate_on_start && !no_migrate;
+        return serve(config, migrate).await;
     }
     let database = OpenedDatabase::open(&config).await?;
     let result = async {
@@ -127,7 +140,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Command::SeedDemo { count, seed } => {
                 seed_demo(&pool, SeedOptions { count, seed }).await?
             }
-            Command::Serve | Command::Openapi => {}
+            Command::Serve { .. } | Command::Openapi | Command::Healthcheck => {}
         }
         pool.close().await;
         anyhow::Ok(())
@@ -143,13 +156,25 @@ fn fail(err: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     let database = OpenedDatabase::open(&config).await?;
     let result = async {
         // Migrations (and the first start's demo data) as the owning role; the service
         // itself as a role that can change rows and nothing else.
         let owner = db::connect(database.owner_url(), &config.pool).await?;
-        db::migrate(&owner).await?;
+        if migrate {
+            db::migrate(&owner).await?;
+        } else {
+            // A `migrate` step (a Job, a one-shot service) may still be running: wait for it
+            // rather than exit, so instances started beside it come up once it is done.
+            while let Err(err) = db::check_ready(&owner).await {
+                tracing::warn!(
+                    reason = %format!("{err:#}"),
+                    "waiting for `therapist-directory migrate` to bring the database to this release"
+                );
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        }
         if let Database::Embedded { demo_listings, .. } = config.database
             && demo_listings > 0
         {
@@ -179,6 +204,41 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     .await;
     database.close().await?;
     result
+}
+
+/// One HTTP/1.0 request to this host's `/readyz`, with std only: a container image needs
+/// no curl for its health check.
+fn healthcheck(config: &Config) -> ExitCode {
+    use std::io::{Read, Write};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+    use std::time::Duration;
+    let host = match config.host {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let address = SocketAddr::new(host, config.port);
+    let answer = (|| -> std::io::Result<String> {
+        let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(3))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(stream, "GET /readyz HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
+        let mut head = [0u8; 64];
+        let n = stream.read(&mut head)?;
+        Ok(String::from_utf8_lossy(&head[..n]).into_owned())
+    })();
+    match answer {
+        Ok(head) if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") => {
+            ExitCode::SUCCESS
+        }
+        Ok(head) => {
+            eprintln!("not ready: {}", head.lines().next().unwrap_or_default());
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("not ready: {address}: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn read_password() -> anyhow::Result<String> {

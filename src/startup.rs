@@ -18,6 +18,7 @@ use crate::auth::password::Passwords;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
 use crate::config::{Config, Database};
+use crate::db::read::ReadPool;
 use crate::error::ApiError;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::context::request_context;
@@ -99,8 +100,17 @@ impl Application {
             config.mail.outbox,
             stop_rx.clone(),
         ))];
+        let reads = match &config.database {
+            Database::Server {
+                read_url: Some(url),
+                ..
+            } => ReadPool::with_replica(pool.clone(), db::connect_lazy(url, &config.pool)?),
+            _ => ReadPool::primary(pool.clone()),
+        };
+        workers.push(tokio::spawn(reads.clone().watch(stop_rx.clone())));
         workers.push(tokio::spawn(crate::search::feed::run(
             pool.clone(),
+            reads.clone(),
             search_index.clone(),
             stop_rx.clone(),
         )));
@@ -126,6 +136,7 @@ impl Application {
         let route_table = web::Data::new(RouteTable::from_openapi(&document));
         let metrics = web::Data::new(HttpMetrics::new()?);
         let pool_data = web::Data::new(pool.clone());
+        let reads = web::Data::new(reads);
         let metrics_server = match config.metrics_addr {
             None => None,
             Some(addr) => {
@@ -164,6 +175,7 @@ impl Application {
                 .configure(routes::configure)
                 .split_for_parts();
             app.app_data(pool_data.clone())
+                .app_data(reads.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(public_base_url.clone())
                 .app_data(allowed_origins.clone())

@@ -1301,6 +1301,7 @@ export interface components {
          */
         Gender: "female" | "male" | "non_binary";
         Health: {
+            read_replica?: components["schemas"]["ReplicaState"] | null;
             /** @example ok */
             status: string;
         };
@@ -1908,6 +1909,8 @@ export interface components {
         RefreshRequest: {
             refresh_token: string;
         };
+        /** @enum {string} */
+        ReplicaState: "up" | "down";
         /** @enum {string} */
         ReportReason: "unreachable" | "not_accepting" | "inaccurate_info" | "not_licensed" | "other";
         /** @enum {string} */

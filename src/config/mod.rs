@@ -44,6 +44,13 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the service runs: production never falls back to the embedded cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
 /// Where the directory's data lives.
 #[derive(Debug, Clone)]
 pub enum Database {
@@ -52,6 +59,9 @@ pub enum Database {
         url: SecretString,
         /// The role that owns the schema, for migrations; the service connects with `url`.
         owner_url: Option<SecretString>,
+        /// A read replica for reads that may lag (public profiles, taxonomy lists, the
+        /// search index's reads).
+        read_url: Option<SecretString>,
         jwt_secret: SecretString,
     },
     /// A private cluster under `dir`, started by the command line (the default).
@@ -89,6 +99,8 @@ pub struct Config {
     pub workers: usize,
     pub database: Database,
     pub pool: DatabaseSettings,
+    /// Whether `serve` applies pending migrations before it starts.
+    pub migrate_on_start: bool,
     /// The master secret before the last rotation: what it signed stays valid.
     pub jwt_previous_secret: Option<SecretString>,
     pub log_format: LogFormat,
@@ -139,10 +151,20 @@ impl Config {
             message: message.to_owned(),
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let embedded_allowed = s.allow_embedded_database
+            || (s.env == Environment::Development && s.host.is_loopback());
+        if s.database_url.is_none() && !embedded_allowed {
+            return Err(invalid(
+                "DATABASE_URL",
+                "required in production or when APP_HOST is not a loopback address \
+                 (APP_ALLOW_EMBEDDED_DATABASE=true starts the embedded cluster anyway)",
+            ));
+        }
         let database = match s.database_url {
             Some(url) => Database::Server {
                 url,
                 owner_url: s.database_owner_url,
+                read_url: s.database_read_url,
                 jwt_secret: s.jwt_secret.ok_or_else(|| {
                     invalid(
                         "APP_JWT_SECRET",
@@ -174,6 +196,7 @@ impl Config {
                 statement_timeout: Duration::from_millis(s.database_statement_timeout_ms),
                 acquire_timeout: Duration::from_secs(5),
             },
+            migrate_on_start: s.migrate_on_start,
             jwt_previous_secret: s.jwt_previous_secret,
             log_format: s.log_format,
             log_filter: s.log_filter,
@@ -362,6 +385,27 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains(secret));
         assert!(!printed.contains("hunter2"));
+    }
+
+    #[test]
+    fn the_embedded_cluster_needs_an_opt_in_in_production_or_off_loopback() {
+        for pairs in [
+            &[("APP_ENV", "production")][..],
+            &[("APP_HOST", "0.0.0.0")][..],
+        ] {
+            let err = config(pairs).expect_err("no database");
+            assert_eq!(err.var, "DATABASE_URL", "{pairs:?}");
+        }
+        let allowed = config(&[
+            ("APP_ENV", "production"),
+            ("APP_ALLOW_EMBEDDED_DATABASE", "true"),
+        ]);
+        assert!(matches!(
+            allowed.unwrap().database,
+            Database::Embedded { .. }
+        ));
+        let err = config(&[("APP_MIGRATE_ON_START", "maybe")]).expect_err("not a boolean");
+        assert_eq!(err.var, "APP_MIGRATE_ON_START");
     }
 
     #[test]

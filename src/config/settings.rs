@@ -24,6 +24,18 @@ pub struct Settings {
     /// PostgreSQL URL the service connects with; unset starts the embedded private cluster
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = postgres_url)]
     pub database_url: Option<SecretString>,
+    /// PostgreSQL URL of a read replica for public profiles, taxonomy lists and the search index's reads [default: DATABASE_URL]
+    #[arg(long, env = "APP_DATABASE_READ_URL", hide_env_values = true, value_parser = postgres_url)]
+    pub database_read_url: Option<SecretString>,
+    /// Apply pending migrations when `serve` starts; false where a `migrate` step runs first (also `serve --no-migrate`)
+    #[arg(long, env = "APP_MIGRATE_ON_START", default_value = "true", value_parser = boolean, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
+    /// `development` or `production`; production never starts the embedded cluster
+    #[arg(long, env = "APP_ENV", default_value = "development")]
+    pub env: crate::config::Environment,
+    /// Start the embedded cluster without DATABASE_URL even in production or on a non-loopback address
+    #[arg(long, env = "APP_ALLOW_EMBEDDED_DATABASE", default_value = "false", value_parser = boolean, action = clap::ArgAction::Set)]
+    pub allow_embedded_database: bool,
     /// PostgreSQL URL of the role that owns the schema, for migrations [default: DATABASE_URL]
     #[arg(long, env = "APP_DATABASE_OWNER_URL", hide_env_values = true, value_parser = postgres_url)]
     pub database_owner_url: Option<SecretString>,
@@ -132,6 +144,14 @@ fn whole(
     move |value| match value.trim().parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!("expected a whole number from {min} to {max}")),
+    }
+}
+
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".into()),
     }
 }
 

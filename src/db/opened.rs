@@ -28,6 +28,7 @@ impl OpenedDatabase {
                 url,
                 owner_url,
                 jwt_secret,
+                ..
             } => Ok(OpenedDatabase {
                 owner_url: owner_url.clone().unwrap_or_else(|| url.clone()),
                 service_url: Some(url.clone()),

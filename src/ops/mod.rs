@@ -9,6 +9,8 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TY
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use sqlx::PgPool;
+
+use crate::db::read::ReadPool;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -28,13 +30,28 @@ pub struct MetricsServedHere(pub bool);
 pub struct Health {
     #[schema(example = "ok")]
     status: &'static str,
+    /// With a read replica configured (`APP_DATABASE_READ_URL`): `up`, or `down` while
+    /// lagging reads (profiles, taxonomy lists, the search index) go to the primary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "up")]
+    read_replica: Option<ReplicaState>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaState {
+    Up,
+    Down,
 }
 
 /// Liveness: answers while the process runs, without touching the database.
 #[utoipa::path(tag = "operational", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Health> {
-    web::Json(Health { status: "ok" })
+    web::Json(Health {
+        status: "ok",
+        read_replica: None,
+    })
 }
 
 /// Readiness: the database answers, every migration is applied, and the search index is
@@ -49,6 +66,7 @@ pub async fn healthz() -> web::Json<Health> {
 #[get("/readyz")]
 pub async fn readyz(
     pool: web::Data<PgPool>,
+    reads: web::Data<ReadPool>,
     search: web::Data<crate::search::SearchIndex>,
 ) -> Result<web::Json<Health>, ApiError> {
     if !search.is_ready() {
@@ -59,7 +77,16 @@ pub async fn readyz(
     }
     // Bounded, so a load balancer's probe never hangs on a dead database.
     match tokio::time::timeout(Duration::from_secs(3), crate::db::check_ready(&pool)).await {
-        Ok(Ok(())) => Ok(web::Json(Health { status: "ok" })),
+        Ok(Ok(())) => Ok(web::Json(Health {
+            status: "ok",
+            read_replica: reads.replica_up().map(|up| {
+                if up {
+                    ReplicaState::Up
+                } else {
+                    ReplicaState::Down
+                }
+            }),
+        })),
         Ok(Err(err)) => {
             tracing::warn!(error = %format!("{err:#}"), "not ready");
             Err(ApiError::new(

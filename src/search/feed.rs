@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
+
+use crate::db::read::ReadPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -94,10 +96,17 @@ pub async fn catch_up(pool: &PgPool, search: &SearchIndex) -> anyhow::Result<()>
     }
 }
 
-/// Builds the index, then follows the feed until `stop`.
-pub async fn run(pool: PgPool, search: SearchIndex, mut stop: watch::Receiver<bool>) {
+/// Builds the index, then follows the feed until `stop`. Notifications come from the
+/// primary (a replica cannot LISTEN); the index reads from `reads`, which a replica may
+/// serve, so a change is applied once the replica has it (the poll picks it up).
+pub async fn run(
+    primary: PgPool,
+    reads: ReadPool,
+    search: SearchIndex,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        match build(&pool).await {
+        match build(reads.get()).await {
             Ok((searchable, seq)) => {
                 search.install(searchable);
                 search.mark_applied(seq);
@@ -115,9 +124,9 @@ pub async fn run(pool: PgPool, search: SearchIndex, mut stop: watch::Receiver<bo
     let mut listener: Option<PgListener> = None;
     loop {
         if listener.is_none() {
-            listener = listen(&pool).await;
+            listener = listen(&primary).await;
         }
-        if let Err(err) = catch_up(&pool, &search).await {
+        if let Err(err) = catch_up(reads.get(), &search).await {
             tracing::warn!(error = %format!("{err:#}"), "search index could not read the change feed");
         }
         let notified = async {

@@ -1,7 +1,7 @@
 //! `GET /v1/therapists`: HTTP only; the search itself is `super::search`.
 
+use crate::db::read::ReadPool;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use sqlx::PgPool;
 
 use super::SearchIndex;
 use super::model::SearchResults;
@@ -69,11 +69,11 @@ use crate::http::cursor::CursorKey;
 #[get("/therapists")]
 pub async fn search_listings(
     req: HttpRequest,
-    pool: web::Data<PgPool>,
+    reads: web::Data<ReadPool>,
     cursors: web::Data<CursorKey>,
     index: web::Data<SearchIndex>,
 ) -> Result<HttpResponse, ApiError> {
     let params = SearchParams::parse(req.query_string())?;
-    let results = super::search(&index, &pool, &cursors, &params, req.query_string()).await?;
+    let results = super::search(&index, reads.get(), &cursors, &params, req.query_string()).await?;
     cached_json(&req, &results, PUBLIC_SHORT)
 }

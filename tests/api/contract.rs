@@ -413,8 +413,13 @@ mod tests {
             4
         );
 
+        assert_eq!(
+            reads::<therapist_directory::ops::ReplicaState>("ReplicaState"),
+            2
+        );
+
         // A new enum in the document must be added above.
-        let checked = 21;
+        let checked = 22;
         let enums = CONTRACT.doc["components"]["schemas"]
             .as_object()
             .unwrap()

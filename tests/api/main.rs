@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod conventions;
 mod demo;
+mod deployment;
 mod embedded;
 mod engagement;
 mod errors;
