@@ -11,32 +11,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::model::AccountStatus;
+pub use super::model::Role;
 use super::store;
 use super::tokens::TokenKeys;
 use crate::error::{ApiError, ErrorCode};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Therapist,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Therapist => "therapist",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "therapist" => Some(Role::Therapist),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
 
 /// Any signed-in account.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +31,7 @@ impl AuthUser {
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor::Account {
             id: self.account_id,
-            role: self.role.as_str(),
+            role: self.role,
         }
     }
 }
@@ -90,9 +69,8 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let state = store::token_state(pool.get_ref(), claims.sub, claims.sid)
         .await?
         .ok_or_else(invalid_token)?;
-    let role = Role::parse(&state.role).ok_or_else(invalid_token)?;
     let valid = state.session_live
-        && state.status == "active"
+        && state.status == AccountStatus::Active
         && state.token_version == claims.ver
         && state.role == claims.role;
     if !valid {
@@ -100,7 +78,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     }
     Ok(AuthUser {
         account_id: claims.sub,
-        role,
+        role: state.role,
         session_id: claims.sid,
         second_factor: state.second_factor,
     })

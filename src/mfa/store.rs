@@ -3,8 +3,12 @@
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::model::{CHALLENGE_FAILURES, CHALLENGE_SECS};
+use super::model::{
+    CHALLENGE_FAILURES, CHALLENGE_SECS, SecretSeal, current_step, is_totp_code, recovery_code_hash,
+};
 use crate::auth::tokens::{new_secret, secret_hash};
+use crate::clock::Clock;
+use crate::error::ApiError;
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct Enrolment {
@@ -175,4 +179,22 @@ pub async fn challenge_used(conn: &mut PgConnection, token: &str) -> sqlx::Resul
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Spends a second-factor code of the account: a TOTP code at most once per time step, a
+/// recovery code once ever. False when the code is not one of its good codes.
+pub async fn use_code(
+    conn: &mut PgConnection,
+    enrolment: &Enrolment,
+    account_id: Uuid,
+    code: &str,
+    (seal, clock): (&SecretSeal, &Clock),
+) -> Result<bool, ApiError> {
+    if !is_totp_code(code) {
+        return Ok(use_recovery_code(conn, account_id, &recovery_code_hash(code)).await?);
+    }
+    match current_step(seal, &enrolment.secret_sealed, code, clock)? {
+        Some(step) => Ok(use_step(conn, account_id, step).await?),
+        None => Ok(false),
+    }
 }
