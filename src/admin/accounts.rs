@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -59,15 +59,54 @@ pub async fn list_accounts(
     Ok(HttpResponse::Ok().json(page.page(rows, &cursors, |r| (r.created_at, r.id))))
 }
 
-/// The account's status, locked for the change; 404 when there is no such account.
-async fn lock_status(conn: &mut PgConnection, id: Uuid) -> Result<AccountStatus, ApiError> {
-    store::lock_status(conn, id)
+/// Moves the account to `to` and audits the change with the admin's reason; 409 when it
+/// is there already. Suspending also signs the account out everywhere.
+async fn change_status(
+    admin: AdminUser,
+    pool: &PgPool,
+    id: Uuid,
+    reason: String,
+    to: AccountStatus,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = pool.begin().await?;
+    let from = store::lock_status(&mut tx, id)
         .await?
-        .ok_or_else(ApiError::not_found)
-}
-
-/// The account as the list shows it, after a change.
-async fn summary(pool: &PgPool, id: Uuid) -> Result<HttpResponse, ApiError> {
+        .ok_or_else(ApiError::not_found)?;
+    let (action, details) = match (from, to) {
+        (AccountStatus::Suspended, AccountStatus::Suspended) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "The account is already suspended.",
+            ));
+        }
+        (AccountStatus::Active, AccountStatus::Active) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "The account is not suspended.",
+            ));
+        }
+        (_, AccountStatus::Suspended) => {
+            store::suspend(&mut tx, id, &reason).await?;
+            let revoked =
+                store::revoke_all_sessions(&mut *tx, id, "account_suspended", None).await?;
+            let details =
+                json!({ "from": from, "to": to, "reason": reason, "sessions_revoked": revoked });
+            ("account.suspended", details)
+        }
+        (_, AccountStatus::Active) => {
+            store::reinstate(&mut tx, id).await?;
+            (
+                "account.reinstated",
+                json!({ "from": from, "to": to, "reason": reason }),
+            )
+        }
+    };
+    AuditEntry::new(admin.0.actor(), action)
+        .target("account", id)
+        .details(details)
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
     let account = store::summary(pool, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -103,23 +142,7 @@ pub async fn suspend_account(
             "You cannot suspend your own account.",
         ));
     }
-    let mut tx = pool.begin().await?;
-    let status = lock_status(&mut tx, id).await?;
-    if status == AccountStatus::Suspended {
-        return Err(ApiError::new(
-            ErrorCode::InvalidState,
-            "The account is already suspended.",
-        ));
-    }
-    store::suspend(&mut tx, id, &reason).await?;
-    let revoked = store::revoke_all_sessions(&mut *tx, id, "account_suspended", None).await?;
-    AuditEntry::new(admin.0.actor(), "account.suspended")
-        .target("account", id)
-        .details(json!({ "from": status, "to": AccountStatus::Suspended, "reason": reason, "sessions_revoked": revoked }))
-        .record(&mut tx)
-        .await?;
-    tx.commit().await?;
-    summary(&pool, id).await
+    change_status(admin, &pool, id, reason, AccountStatus::Suspended).await
 }
 
 /// Lifts an account suspension: sign-in works again and a published listing reappears.
@@ -140,19 +163,5 @@ pub async fn reinstate_account(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let reason = reason(&body.0)?;
-    let mut tx = pool.begin().await?;
-    if lock_status(&mut tx, id).await? != AccountStatus::Suspended {
-        return Err(ApiError::new(
-            ErrorCode::InvalidState,
-            "The account is not suspended.",
-        ));
-    }
-    store::reinstate(&mut tx, id).await?;
-    AuditEntry::new(admin.0.actor(), "account.reinstated")
-        .target("account", id)
-        .details(json!({ "from": AccountStatus::Suspended, "to": AccountStatus::Active, "reason": reason }))
-        .record(&mut tx)
-        .await?;
-    tx.commit().await?;
-    summary(&pool, id).await
+    change_status(admin, &pool, id, reason, AccountStatus::Active).await
 }

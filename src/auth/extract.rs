@@ -160,6 +160,15 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The signed-in account when it has `role`, else 403.
+async fn with_role(req: HttpRequest, role: Role) -> Result<AuthUser, ApiError> {
+    let user = authenticate(req).await?;
+    if user.role != role {
+        return Err(forbidden(role));
+    }
+    Ok(user)
+}
+
 /// A signed-in therapist. An admin token here is a 403: admins have no listing of their own.
 #[derive(Debug, Clone, Copy)]
 pub struct TherapistUser(pub AuthUser);
@@ -169,17 +178,8 @@ impl FromRequest for TherapistUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            if user.role != Role::Therapist {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "Only therapist accounts have a listing.",
-                ));
-            }
-            Ok(TherapistUser(user))
-        })
+        let user = with_role(req.clone(), Role::Therapist);
+        Box::pin(async move { user.await.map(TherapistUser) })
     }
 }
 
@@ -192,16 +192,7 @@ impl FromRequest for AdminUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            if user.role != Role::Admin {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "This route is for admins.",
-                ));
-            }
-            Ok(AdminUser(user))
-        })
+        let user = with_role(req.clone(), Role::Admin);
+        Box::pin(async move { user.await.map(AdminUser) })
     }
 }

@@ -19,7 +19,7 @@ use super::model::{
 };
 use super::password::{NewPassword, Passwords, Verification};
 use super::session::{self, LOGIN_LIMIT, email_key, invalid_credentials, refuse_if_throttled};
-use super::store::{self, Rotation};
+use super::store::{self, AccountRow, Rotation};
 use super::tokens::TokenKeys;
 use crate::audit::AuditEntry;
 use crate::domain::Email;
@@ -144,6 +144,23 @@ pub async fn verify_email(
     }))
 }
 
+/// The account an email request names, with the transaction it was read in; `None` when
+/// the address is not one or has no account (the caller answers the same either way).
+async fn email_request(
+    pool: &PgPool,
+    ip: ClientIp,
+    body: &EmailRequest,
+) -> Result<Option<(Transaction<'static, Postgres>, AccountRow)>, ApiError> {
+    body.check_length()?;
+    rate_limit::hit(pool, EMAIL_LIMIT, &ip.network_key()).await?;
+    let Ok(email) = Email::parse(&body.email) else {
+        return Ok(None);
+    };
+    let mut tx = pool.begin().await?;
+    let account = store::find_by_email(&mut *tx, email.as_str()).await?;
+    Ok(account.map(|account| (tx, account)))
+}
+
 /// Sends a new verification link if the address has an unverified account. Always 202.
 #[utoipa::path(
     tag = "auth",
@@ -158,17 +175,12 @@ pub async fn resend_verification(
     public_base_url: web::Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    body.0.check_length()?;
-    rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.network_key()).await?;
-    if let Ok(email) = Email::parse(&body.0.email) {
-        let mut tx = pool.begin().await?;
-        if let Some(account) = store::find_by_email(&mut *tx, email.as_str()).await?
-            && account.email_verified_at.is_none()
-            && account.role == Role::Therapist
-        {
-            let (id, name) = (account.id, &account.full_name);
-            links::send_verification(&mut tx, &public_base_url, id, &account.email, name).await?;
-        }
+    if let Some((mut tx, account)) = email_request(&pool, ip, &body.0).await?
+        && account.email_verified_at.is_none()
+        && account.role == Role::Therapist
+    {
+        let (id, name) = (account.id, &account.full_name);
+        links::send_verification(&mut tx, &public_base_url, id, &account.email, name).await?;
         tx.commit().await?;
     }
     Ok(accepted("verification_email_sent"))
@@ -334,20 +346,12 @@ pub async fn request_password_reset(
     public_base_url: web::Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    body.0.check_length()?;
-    rate_limit::hit(pool.get_ref(), EMAIL_LIMIT, &ip.network_key()).await?;
-    if let Ok(email) = Email::parse(&body.0.email) {
-        let mut tx = pool.begin().await?;
-        if let Some(account) = store::find_by_email(&mut *tx, email.as_str()).await?
-            && account.password_hash.starts_with("$argon2")
-        {
-            links::send_password_reset(&mut tx, &public_base_url, account.id, &account.email)
-                .await?;
-            session::anonymous("auth.password_reset_requested", Some(account.id), ip)
-                .record(&mut tx)
-                .await?;
-        }
-        tx.commit().await?;
+    if let Some((mut tx, account)) = email_request(&pool, ip, &body.0).await?
+        && account.password_hash.starts_with("$argon2")
+    {
+        links::send_password_reset(&mut tx, &public_base_url, account.id, &account.email).await?;
+        let entry = session::anonymous("auth.password_reset_requested", Some(account.id), ip);
+        audit_and_commit(tx, entry).await?;
     }
     Ok(accepted("password_reset_email_sent"))
 }

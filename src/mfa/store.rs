@@ -64,10 +64,7 @@ pub async fn confirm(
     .bind(step as i64)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("delete from mfa_recovery_code where account_id = $1")
-        .bind(account_id)
-        .execute(&mut *conn)
-        .await?;
+    delete_recovery_codes(conn, account_id).await?;
     for hash in recovery_hashes {
         sqlx::query("insert into mfa_recovery_code (code_hash, account_id) values ($1, $2)")
             .bind(hash)
@@ -83,9 +80,13 @@ pub async fn remove(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<(
         .bind(account_id)
         .execute(&mut *conn)
         .await?;
+    delete_recovery_codes(conn, account_id).await
+}
+
+async fn delete_recovery_codes(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("delete from mfa_recovery_code where account_id = $1")
         .bind(account_id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
     Ok(())
 }
