@@ -16,7 +16,7 @@ use crate::http::{Json, Query};
 use crate::reports::model::{ReportQuery, ReportView, ResolveBody};
 use crate::reports::store;
 
-// The paths that the OpenAPI components and the contract tests name.
+// The OpenAPI components and the contract tests name these types at this path.
 pub use crate::reports::model::{ReportState, Resolution};
 
 /// Reports, newest first.

@@ -6,15 +6,14 @@ pub mod store;
 use std::net::IpAddr;
 
 use serde_json::Value;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::model::Role;
-
-/// Who acted: an account with its role, or the system itself (background jobs).
+/// Who acted: an account with its role (as the log stores it, `therapist` or `admin`), or
+/// the system itself (background jobs). The log is plumbing below every feature, so it
+/// takes the role's text rather than the auth feature's type.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
-    Account { id: Uuid, role: Role },
+    Account { id: Uuid, role: &'static str },
     Anonymous,
     System,
 }
@@ -53,9 +52,5 @@ impl<'a> AuditEntry<'a> {
     pub fn details(mut self, details: Value) -> Self {
         self.details = details;
         self
-    }
-
-    pub async fn record(self, conn: &mut PgConnection) -> sqlx::Result<()> {
-        store::insert(conn, &self).await
     }
 }

@@ -9,27 +9,30 @@ use uuid::Uuid;
 use super::{Actor, AuditEntry};
 use crate::http::page::NewestFirstPage;
 
-pub async fn insert(conn: &mut PgConnection, entry: &AuditEntry<'_>) -> sqlx::Result<()> {
-    let (actor_id, actor_role) = match entry.actor {
-        Actor::Account { id, role } => (Some(id), Some(role.as_str())),
-        Actor::Anonymous => (None, None),
-        Actor::System => (None, Some("system")),
-    };
-    sqlx::query(
-        "insert into audit_log (id, actor_id, actor_role, action, target_type, target_id, client_ip, details)
-         values ($1, $2, $3, $4, $5, $6, $7::inet, $8)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(actor_id)
-    .bind(actor_role)
-    .bind(entry.action)
-    .bind(entry.target.map(|(kind, _)| kind))
-    .bind(entry.target.map(|(_, id)| id))
-    .bind(entry.client_ip.map(|ip| ip.to_string()))
-    .bind(&entry.details)
-    .execute(conn)
-    .await?;
-    Ok(())
+impl AuditEntry<'_> {
+    /// Appends the entry, in the caller's transaction so it stands or falls with the change.
+    pub async fn record(self, conn: &mut PgConnection) -> sqlx::Result<()> {
+        let (actor_id, actor_role) = match self.actor {
+            Actor::Account { id, role } => (Some(id), Some(role)),
+            Actor::Anonymous => (None, None),
+            Actor::System => (None, Some("system")),
+        };
+        sqlx::query(
+            "insert into audit_log (id, actor_id, actor_role, action, target_type, target_id, client_ip, details)
+             values ($1, $2, $3, $4, $5, $6, $7::inet, $8)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(actor_id)
+        .bind(actor_role)
+        .bind(self.action)
+        .bind(self.target.map(|(kind, _)| kind))
+        .bind(self.target.map(|(_, id)| id))
+        .bind(self.client_ip.map(|ip| ip.to_string()))
+        .bind(&self.details)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 // An entry as admins read it (a `///` comment would enter the document).

@@ -31,7 +31,7 @@ impl AuthUser {
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor::Account {
             id: self.account_id,
-            role: self.role,
+            role: self.role.as_str(),
         }
     }
 }

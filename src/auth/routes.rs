@@ -405,9 +405,7 @@ pub async fn confirm_password_reset(
 )]
 #[get("/me")]
 pub async fn me(user: AuthUser, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
-    let account = store::find_by_id(pool.get_ref(), user.account_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let account = session::signed_in_account(&pool, &user).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(Me {
@@ -444,9 +442,7 @@ pub async fn change_password(
     body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let account = store::find_by_id(pool.get_ref(), user.account_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let account = session::signed_in_account(&pool, &user).await?;
     let new_password = NewPassword::parse(
         &body.new_password,
         &[account.email.as_str(), account.full_name.as_str()],

@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::extract::AuthUser;
 use super::model::{AccountStatus, SignedInAccount, TokenPair};
 use super::store::{self, AccountRow, FailureOutcome};
 use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
@@ -46,6 +47,13 @@ pub async fn refuse_if_throttled(pool: &PgPool, key: &[u8], network: &str) -> Re
         .with_retry_after(seconds as u64));
     }
     Ok(())
+}
+
+/// The signed-in account's row; 404 if it is gone.
+pub async fn signed_in_account(pool: &PgPool, user: &AuthUser) -> Result<AccountRow, ApiError> {
+    store::find_by_id(pool, user.account_id)
+        .await?
+        .ok_or_else(ApiError::not_found)
 }
 
 /// The one answer to a wrong password, whether or not the address has an account.
@@ -136,7 +144,7 @@ pub async fn open(
     AuditEntry::new(
         Actor::Account {
             id: account.id,
-            role: account.role,
+            role: account.role.as_str(),
         },
         "auth.login",
     )

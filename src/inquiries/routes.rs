@@ -18,7 +18,7 @@ use crate::http::rate_limit::{self, Limit};
 use crate::http::{Json, Query};
 use crate::mail::PublicBaseUrl;
 
-// The old path of the state type, which the contract tests name.
+// The contract tests name the state type at this path.
 pub use super::model::InquiryStatus;
 
 /// Per client address: the 6th inquiry within an hour is refused.

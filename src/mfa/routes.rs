@@ -49,9 +49,7 @@ pub async fn start_totp(
     pool: web::Data<PgPool>,
     seal: web::Data<SecretSeal>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = auth_store::find_by_id(pool.get_ref(), user.account_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let account = session::signed_in_account(&pool, &user).await?;
     if store::enabled(pool.get_ref(), account.id).await? {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -144,9 +142,7 @@ pub async fn remove_totp(
             "at most 128 characters",
         ));
     }
-    let account = auth_store::find_by_id(pool.get_ref(), user.account_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let account = session::signed_in_account(&pool, &user).await?;
     let password = SecretString::from(body.0.password);
     if passwords
         .verify(&password, Some(&account.password_hash))
