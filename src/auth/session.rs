@@ -1,6 +1,6 @@
 //! Signing in, shared by the password step (`auth::routes`) and the second-factor step
-//! (`mfa::routes`): throttling by address, recording a failure, and opening a session with
-//! its first token pair.
+//! (`mfa::routes`): throttling by address, recording a failure, opening a session with its
+//! first token pair, and the audit entry of a caller who is not signed in yet.
 
 use serde_json::json;
 use sha2::{Digest, Sha256};

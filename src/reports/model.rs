@@ -12,8 +12,9 @@ pub const DETAILS_MAX: usize = 2000;
 pub const AVAILABILITY_REPORTS: i64 = 3;
 pub const AVAILABILITY_WINDOW: Duration = Duration::days(30);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "report_reason", rename_all = "snake_case")]
 pub enum ReportReason {
     Unreachable,
     NotAccepting,
@@ -126,7 +127,8 @@ pub struct ReportView {
     pub listing_slug: String,
     pub listing_display_name: String,
     /// unreachable, not_accepting, inaccurate_info, not_licensed, other
-    pub reason: String,
+    #[schema(value_type = String)]
+    pub reason: ReportReason,
     pub details: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -17,7 +17,7 @@ use crate::http::page::NewestFirstPage;
 use crate::mail::{enqueue, templates};
 
 const REPORT_COLUMNS: &str = "r.id, r.listing_id, l.slug as listing_slug, l.display_name as listing_display_name,
-    r.reason::text as reason, r.details, r.created_at, r.resolved_at, r.resolved_by, r.resolution, r.resolution_note";
+    r.reason, r.details, r.created_at, r.resolved_at, r.resolved_by, r.resolution, r.resolution_note";
 
 /// A report as stored: `reporter` is a keyed pseudonym of the client's network, never
 /// the address itself.
@@ -39,11 +39,11 @@ pub async fn receive(
     let id = Uuid::now_v7();
     sqlx::query(
         "insert into listing_report (id, listing_id, reason, details, reporter, created_at)
-         values ($1, $2, $3::report_reason, $4, $5, $6)",
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(report.listing_id)
-    .bind(report.reason.as_str())
+    .bind(report.reason)
     .bind(report.details)
     .bind(report.reporter)
     .bind(report.now)
@@ -115,14 +115,14 @@ pub async fn list(
         "select {REPORT_COLUMNS} from listing_report r join listing l on l.id = r.listing_id
          where ($1 = 'all' or ($1 = 'open') = (r.resolved_at is null))
            and ($2::uuid is null or r.listing_id = $2)
-           and ($3::text is null or r.reason::text = $3)
+           and ($3::report_reason is null or r.reason = $3)
            and {}",
         NewestFirstPage::sql("r.created_at", "r.id", 4)
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(state.as_str())
         .bind(query.listing_id)
-        .bind(query.reason.map(ReportReason::as_str));
+        .bind(query.reason);
     page.bind(query).fetch_all(db).await
 }
 
