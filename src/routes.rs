@@ -22,7 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(crate::search::routes::search_listings)
             .service(directory::routes::get_profile)
             .service(inquiries::routes::create_inquiry)
-            .service(reports::create_report)
+            .service(reports::routes::create_report)
             .service(auth::routes::signup)
             .service(auth::routes::verify_email)
             .service(auth::routes::resend_verification)

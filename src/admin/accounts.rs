@@ -2,19 +2,19 @@
 //! from the directory) and reinstate.
 
 use actix_web::{HttpResponse, get, post, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
-use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::listings::{ReasonBody, like_pattern, reason};
 use crate::audit::AuditEntry;
-use crate::auth::{AdminUser, store as auth_store};
+use crate::auth::model::{AccountStatus, AccountSummary};
+use crate::auth::{AdminUser, store};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::cursor::CursorKey;
-use crate::http::page::{Page, newest_first_after, page_limit};
+use crate::http::page::{NewestFirstPage, Page, page_limit};
 use crate::http::{Json, Query};
 
 #[derive(Deserialize, IntoParams)]
@@ -28,23 +28,6 @@ pub struct AccountQuery {
     limit: Option<u32>,
     cursor: Option<String>,
 }
-
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct AccountSummary {
-    id: Uuid,
-    email: String,
-    role: String,
-    status: String,
-    email_verified: bool,
-    listing_id: Option<Uuid>,
-    suspended_reason: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-}
-
-const ACCOUNT_SQL: &str = "select a.id, a.email::text as email, a.role::text as role, a.status::text as status,
-        a.email_verified_at is not null as email_verified, l.id as listing_id, a.suspended_reason, a.created_at
-    from account a left join listing l on l.account_id = a.id";
 
 /// Accounts, newest first, optionally filtered by part of the email.
 #[utoipa::path(
@@ -70,34 +53,64 @@ pub async fn list_accounts(
     {
         return Err(ApiError::parameter("email", "at most 254 characters"));
     }
-    let before = newest_first_after(&cursors, query.cursor.as_deref())?;
-    let rows: Vec<AccountSummary> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ACCOUNT_SQL}
-         where ($1::text is null or a.email::text ilike $1)
-           and ($2::timestamptz is null or (a.created_at, a.id) < ($2, $3))
-         order by a.created_at desc, a.id desc limit $4"
-    )))
-    .bind(query.email.as_deref().map(like_pattern))
-    .bind(before.map(|(t, _)| t))
-    .bind(before.map(|(_, id)| id))
-    .bind(limit + 1)
-    .fetch_all(pool.get_ref())
-    .await?;
-    Ok(
-        HttpResponse::Ok().json(Page::newest_first(rows, limit, &cursors, |r| {
-            (r.created_at, r.id)
-        })),
-    )
+    let page = NewestFirstPage::at(&cursors, limit, query.cursor.as_deref())?;
+    let pattern = query.email.as_deref().map(like_pattern);
+    let rows = store::list_summaries(pool.get_ref(), pattern, page).await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, &cursors, |r| (r.created_at, r.id))))
 }
 
-async fn summary(pool: &PgPool, id: Uuid) -> Result<AccountSummary, ApiError> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ACCOUNT_SQL} where a.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(ApiError::not_found)
+/// Moves the account to `to` and audits the change with the admin's reason; 409 when it
+/// is there already. Suspending also signs the account out everywhere.
+async fn change_status(
+    admin: AdminUser,
+    pool: &PgPool,
+    id: Uuid,
+    reason: String,
+    to: AccountStatus,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = pool.begin().await?;
+    let from = store::lock_status(&mut tx, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let (action, details) = match (from, to) {
+        (AccountStatus::Suspended, AccountStatus::Suspended) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "The account is already suspended.",
+            ));
+        }
+        (AccountStatus::Active, AccountStatus::Active) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "The account is not suspended.",
+            ));
+        }
+        (_, AccountStatus::Suspended) => {
+            store::suspend(&mut tx, id, &reason).await?;
+            let revoked =
+                store::revoke_all_sessions(&mut *tx, id, "account_suspended", None).await?;
+            let details =
+                json!({ "from": from, "to": to, "reason": reason, "sessions_revoked": revoked });
+            ("account.suspended", details)
+        }
+        (_, AccountStatus::Active) => {
+            store::reinstate(&mut tx, id).await?;
+            (
+                "account.reinstated",
+                json!({ "from": from, "to": to, "reason": reason }),
+            )
+        }
+    };
+    AuditEntry::new(admin.0.actor(), action)
+        .target("account", id)
+        .details(details)
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    let account = store::summary(pool, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok().json(account))
 }
 
 /// Suspends an account: sign-in is refused, every session and access token is revoked at
@@ -129,34 +142,7 @@ pub async fn suspend_account(
             "You cannot suspend your own account.",
         ));
     }
-    let mut tx = pool.begin().await?;
-    let status: String =
-        sqlx::query_scalar("select status::text from account where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-    if status == "suspended" {
-        return Err(ApiError::new(
-            ErrorCode::InvalidState,
-            "The account is already suspended.",
-        ));
-    }
-    sqlx::query(
-        "update account set status = 'suspended', suspended_reason = $2, token_version = token_version + 1 where id = $1",
-    )
-    .bind(id)
-    .bind(&reason)
-    .execute(&mut *tx)
-    .await?;
-    let revoked = auth_store::revoke_all_sessions(&mut *tx, id, "account_suspended", None).await?;
-    AuditEntry::new(admin.0.actor(), "account.suspended")
-        .target("account", id)
-        .details(json!({ "from": status, "to": "suspended", "reason": reason, "sessions_revoked": revoked }))
-        .record(&mut tx)
-        .await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(summary(&pool, id).await?))
+    change_status(admin, &pool, id, reason, AccountStatus::Suspended).await
 }
 
 /// Lifts an account suspension: sign-in works again and a published listing reappears.
@@ -177,28 +163,5 @@ pub async fn reinstate_account(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let reason = reason(&body.0)?;
-    let mut tx = pool.begin().await?;
-    let status: String =
-        sqlx::query_scalar("select status::text from account where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-    if status != "suspended" {
-        return Err(ApiError::new(
-            ErrorCode::InvalidState,
-            "The account is not suspended.",
-        ));
-    }
-    sqlx::query("update account set status = 'active', suspended_reason = null where id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    AuditEntry::new(admin.0.actor(), "account.reinstated")
-        .target("account", id)
-        .details(json!({ "from": "suspended", "to": "active", "reason": reason }))
-        .record(&mut tx)
-        .await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(summary(&pool, id).await?))
+    change_status(admin, &pool, id, reason, AccountStatus::Active).await
 }

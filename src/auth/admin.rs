@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::model::Role;
 use super::password::{NewPassword, Passwords};
 use super::store;
 use crate::audit::{Actor, AuditEntry};
@@ -24,10 +25,17 @@ pub async fn create_admin(
     let hash = passwords.hash(password.secret()).await?;
     let mut tx = pool.begin().await?;
     let id = Uuid::now_v7();
-    let created =
-        store::insert_account(&mut tx, id, email.as_str(), &hash, full_name, "admin", true)
-            .await
-            .context("creating the admin account")?;
+    let created = store::insert_account(
+        &mut tx,
+        id,
+        email.as_str(),
+        &hash,
+        full_name,
+        Role::Admin,
+        true,
+    )
+    .await
+    .context("creating the admin account")?;
     if !created {
         bail!(
             "an account with the email {} already exists",

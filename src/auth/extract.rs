@@ -11,32 +11,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::model::AccountStatus;
+pub use super::model::Role;
 use super::store;
 use super::tokens::TokenKeys;
 use crate::error::{ApiError, ErrorCode};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Therapist,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Therapist => "therapist",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "therapist" => Some(Role::Therapist),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
 
 /// Any signed-in account.
 #[derive(Debug, Clone, Copy)]
@@ -90,9 +69,8 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let state = store::token_state(pool.get_ref(), claims.sub, claims.sid)
         .await?
         .ok_or_else(invalid_token)?;
-    let role = Role::parse(&state.role).ok_or_else(invalid_token)?;
     let valid = state.session_live
-        && state.status == "active"
+        && state.status == AccountStatus::Active
         && state.token_version == claims.ver
         && state.role == claims.role;
     if !valid {
@@ -100,7 +78,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     }
     Ok(AuthUser {
         account_id: claims.sub,
-        role,
+        role: state.role,
         session_id: claims.sid,
         second_factor: state.second_factor,
     })
@@ -182,6 +160,15 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The signed-in account when it has `role`, else 403.
+async fn with_role(req: HttpRequest, role: Role) -> Result<AuthUser, ApiError> {
+    let user = authenticate(req).await?;
+    if user.role != role {
+        return Err(forbidden(role));
+    }
+    Ok(user)
+}
+
 /// A signed-in therapist. An admin token here is a 403: admins have no listing of their own.
 #[derive(Debug, Clone, Copy)]
 pub struct TherapistUser(pub AuthUser);
@@ -191,17 +178,8 @@ impl FromRequest for TherapistUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            if user.role != Role::Therapist {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "Only therapist accounts have a listing.",
-                ));
-            }
-            Ok(TherapistUser(user))
-        })
+        let user = with_role(req.clone(), Role::Therapist);
+        Box::pin(async move { user.await.map(TherapistUser) })
     }
 }
 
@@ -214,16 +192,7 @@ impl FromRequest for AdminUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            if user.role != Role::Admin {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "This route is for admins.",
-                ));
-            }
-            Ok(AdminUser(user))
-        })
+        let user = with_role(req.clone(), Role::Admin);
+        Box::pin(async move { user.await.map(AdminUser) })
     }
 }

@@ -3,9 +3,13 @@
 
 pub mod admin;
 pub mod extract;
+pub mod links;
+pub mod model;
 pub mod password;
 pub mod routes;
+pub mod session;
 pub mod store;
 pub mod tokens;
 
-pub use extract::{AdminUser, AuthUser, Role, TherapistUser};
+pub use extract::{AdminUser, AuthUser, TherapistUser};
+pub use model::{AccountStatus, Role};

@@ -4,8 +4,10 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::model::{AccountStatus, AccountSummary, Role};
 use super::tokens::{new_secret, secret_hash};
 use crate::domain::slugify;
+use crate::http::page::NewestFirstPage;
 
 /// A session (refresh-token family) lives at most 30 days; each refresh token dies after
 /// 7 days unused.
@@ -17,16 +19,15 @@ pub struct AccountRow {
     pub id: Uuid,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: AccountStatus,
     pub full_name: String,
     pub email_verified_at: Option<OffsetDateTime>,
     pub token_version: i32,
     pub created_at: OffsetDateTime,
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "id, email::text as email, password_hash, role::text as role, status::text as status,
+const ACCOUNT_COLUMNS: &str = "id, email::text as email, password_hash, role, status,
      full_name, email_verified_at, token_version, created_at";
 
 pub async fn find_by_email(
@@ -57,12 +58,12 @@ pub async fn insert_account(
     email: &str,
     password_hash: &str,
     full_name: &str,
-    role: &str,
+    role: Role,
     verified: bool,
 ) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
         "insert into account (id, email, password_hash, full_name, role, email_verified_at)
-         values ($1, $2, $3, $4, $5::account_role, case when $6 then now() end)
+         values ($1, $2, $3, $4, $5, case when $6 then now() end)
          on conflict on constraint account_email_key do nothing",
     )
     .bind(id)
@@ -129,6 +130,78 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Marks the address verified (proving control of the mailbox does) and returns it.
+pub async fn mark_email_verified(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> sqlx::Result<String> {
+    sqlx::query_scalar(
+        "update account set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning email::text",
+    )
+    .bind(account_id)
+    .fetch_one(db)
+    .await
+}
+
+// --- Admin: the account list and suspensions -----------------------------------------------
+
+const SUMMARY_SQL: &str = "select a.id, a.email::text as email, a.role, a.status,
+        a.email_verified_at is not null as email_verified, l.id as listing_id, a.suspended_reason, a.created_at
+    from account a left join listing l on l.account_id = a.id";
+
+/// Accounts newest first, those whose email matches the `ilike` pattern when given.
+pub async fn list_summaries(
+    db: impl PgExecutor<'_>,
+    email_pattern: Option<String>,
+    page: NewestFirstPage,
+) -> sqlx::Result<Vec<AccountSummary>> {
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUMMARY_SQL}
+         where ($1::text is null or a.email::text ilike $1)
+           and {}",
+        NewestFirstPage::sql("a.created_at", "a.id", 2)
+    )))
+    .bind(email_pattern);
+    page.bind(query).fetch_all(db).await
+}
+
+pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AccountSummary>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUMMARY_SQL} where a.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The account's status, its row locked until the transaction ends.
+pub async fn lock_status(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<AccountStatus>> {
+    sqlx::query_scalar("select status from account where id = $1 for update")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Suspends the account and kills its access tokens (their version no longer matches).
+pub async fn suspend(conn: &mut PgConnection, id: Uuid, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update account set status = 'suspended', suspended_reason = $2, token_version = token_version + 1 where id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn reinstate(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update account set status = 'active', suspended_reason = null where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 // --- Email tokens ------------------------------------------------------------------------
 
 pub async fn create_email_token(
@@ -182,8 +255,8 @@ pub async fn consume_email_token(
 
 // --- Sessions and refresh tokens ---------------------------------------------------------
 
-/// Starts a session; returns its id and first refresh token.
-/// Opens a session; `second_factor` when the sign-in passed one.
+/// Opens a session, marked as passing a second factor when `second_factor`; returns its id
+/// and first refresh token.
 pub async fn create_session(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -319,8 +392,8 @@ pub async fn revoke_all_sessions(
 /// What an access token is checked against on every request.
 #[derive(Debug, sqlx::FromRow)]
 pub struct TokenState {
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: AccountStatus,
     pub token_version: i32,
     pub session_live: bool,
     /// The session was opened with a second factor.
@@ -333,7 +406,7 @@ pub async fn token_state(
     session_id: Uuid,
 ) -> sqlx::Result<Option<TokenState>> {
     sqlx::query_as(
-        "select a.role::text as role, a.status::text as status, a.token_version,
+        "select a.role, a.status, a.token_version,
                 (s.revoked_at is null and s.expires_at > now()) as session_live,
                 s.second_factor_at is not null as second_factor
          from account a join session s on s.account_id = a.id

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::model::Role;
 use crate::keys::{self, Purpose};
 
 pub const ISSUER: &str = "therapist-directory";
@@ -20,7 +21,7 @@ pub const ACCESS_TOKEN_TTL_SECS: i64 = 15 * 60;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
     pub sub: Uuid,
-    pub role: String,
+    pub role: Role,
     pub iat: i64,
     pub exp: i64,
     pub aud: String,
@@ -74,7 +75,7 @@ impl TokenKeys {
     pub fn issue(
         &self,
         account: Uuid,
-        role: &str,
+        role: Role,
         session: Uuid,
         version: i32,
         now: OffsetDateTime,
@@ -82,7 +83,7 @@ impl TokenKeys {
         let iat = now.unix_timestamp();
         let claims = AccessClaims {
             sub: account,
-            role: role.to_owned(),
+            role,
             iat,
             exp: iat + ACCESS_TOKEN_TTL_SECS,
             aud: AUDIENCE.into(),
@@ -138,12 +139,18 @@ mod tests {
         let keys = keys();
         let (account, session) = (Uuid::now_v7(), Uuid::now_v7());
         let token = keys
-            .issue(account, "therapist", session, 3, OffsetDateTime::now_utc())
+            .issue(
+                account,
+                Role::Therapist,
+                session,
+                3,
+                OffsetDateTime::now_utc(),
+            )
             .unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!(
-            (claims.sub, claims.sid, claims.ver, claims.role.as_str()),
-            (account, session, 3, "therapist")
+            (claims.sub, claims.sid, claims.ver, claims.role),
+            (account, session, 3, Role::Therapist)
         );
     }
 
@@ -152,7 +159,7 @@ mod tests {
         let token = keys()
             .issue(
                 Uuid::now_v7(),
-                "admin",
+                Role::Admin,
                 Uuid::now_v7(),
                 0,
                 OffsetDateTime::now_utc(),
@@ -163,7 +170,7 @@ mod tests {
         let old = keys()
             .issue(
                 Uuid::now_v7(),
-                "admin",
+                Role::Admin,
                 Uuid::now_v7(),
                 0,
                 OffsetDateTime::now_utc() - time::Duration::hours(1),
@@ -179,7 +186,7 @@ mod tests {
         let token = keys()
             .issue(
                 Uuid::now_v7(),
-                "therapist",
+                Role::Therapist,
                 Uuid::now_v7(),
                 0,
                 OffsetDateTime::now_utc(),
@@ -192,7 +199,7 @@ mod tests {
         let fresh = TokenKeys::new(&new, Some(&old))
             .issue(
                 Uuid::now_v7(),
-                "therapist",
+                Role::Therapist,
                 Uuid::now_v7(),
                 0,
                 OffsetDateTime::now_utc(),

@@ -1,12 +1,84 @@
-//! TOTP parameters, the sealing of secrets at rest, and recovery codes.
+//! TOTP parameters, the sealing of secrets at rest, recovery codes, and the bodies of the
+//! second factor's routes.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use totp_rs::{Builder, Secret, Totp};
+use utoipa::ToSchema;
 
+use crate::clock::Clock;
+use crate::error::ApiError;
 use crate::keys::{self, Purpose};
+
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// The shared secret, base32, for typing into an authenticator app.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    pub secret: String,
+    /// The same as an `otpauth://` URI, for a QR code.
+    pub otpauth_uri: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// The 6-digit code the authenticator app shows now.
+    #[schema(
+        min_length = 6,
+        max_length = 6,
+        pattern = "^[0-9]{6}$",
+        example = "123456"
+    )]
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes for when the authenticator is lost; shown once, stored hashed.
+    pub recovery_codes: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    #[schema(max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaLoginRequest {
+    /// From the `mfa_required` problem of `POST /v1/auth/login`.
+    #[schema(max_length = 128)]
+    pub mfa_token: String,
+    /// A 6-digit TOTP code, or one of the recovery codes.
+    #[schema(max_length = 32)]
+    pub code: String,
+}
+
+/// The time step `code` is current for under the sealed secret (one step of skew either
+/// way), or `None` when it is not the app's code now.
+pub fn current_step(
+    seal: &SecretSeal,
+    sealed: &[u8],
+    code: &str,
+    clock: &Clock,
+) -> Result<Option<u64>, ApiError> {
+    let secret = seal
+        .open(sealed)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a TOTP secret does not open")))?;
+    let totp = totp(&secret, "")
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
+    Ok(totp.check(code, clock.now().unix_timestamp().max(0) as u64))
+}
+
+/// Six digits are a TOTP code; anything else is tried as a recovery code.
+pub fn is_totp_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
 
 /// Shown in authenticator apps beside the account name.
 pub const ISSUER: &str = "Therapist Directory";

@@ -4,17 +4,18 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, post, web};
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::PgPool;
-use utoipa::ToSchema;
 
-use super::model::{self, SecretSeal};
+use super::model::{
+    self, CodeBody, MfaLoginRequest, PasswordBody, RecoveryCodes, SecretSeal, TotpEnrolment,
+    current_step,
+};
 use super::store;
 use crate::audit::AuditEntry;
 use crate::auth::AuthUser;
+use crate::auth::model::TokenPair;
 use crate::auth::password::{Passwords, Verification};
-use crate::auth::routes::{LOGIN_LIMIT, TokenPair, email_key, open_session, refuse_if_throttled};
+use crate::auth::session::{self, LOGIN_LIMIT, email_key, refuse_if_throttled};
 use crate::auth::store as auth_store;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
@@ -23,66 +24,12 @@ use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit;
 
-#[derive(Serialize, ToSchema)]
-pub struct TotpEnrolment {
-    /// The shared secret, base32, for typing into an authenticator app.
-    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
-    secret: String,
-    /// The same as an `otpauth://` URI, for a QR code.
-    otpauth_uri: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CodeBody {
-    /// The 6-digit code the authenticator app shows now.
-    #[schema(
-        min_length = 6,
-        max_length = 6,
-        pattern = "^[0-9]{6}$",
-        example = "123456"
-    )]
-    code: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RecoveryCodes {
-    /// Ten single-use codes for when the authenticator is lost; shown once, stored hashed.
-    recovery_codes: Vec<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordBody {
-    #[schema(max_length = 128)]
-    password: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MfaLoginRequest {
-    /// From the `mfa_required` problem of `POST /v1/auth/login`.
-    #[schema(max_length = 128)]
-    mfa_token: String,
-    /// A 6-digit TOTP code, or one of the recovery codes.
-    #[schema(max_length = 32)]
-    code: String,
-}
-
-/// The time step `code` is current for under the sealed secret (one step of skew either
-/// way), or `None` when it is not the app's code now.
-fn current_step(
-    seal: &SecretSeal,
-    sealed: &[u8],
-    code: &str,
-    clock: &Clock,
-) -> Result<Option<u64>, ApiError> {
-    let secret = seal
-        .open(sealed)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a TOTP secret does not open")))?;
-    let totp = model::totp(&secret, "")
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
-    Ok(totp.check(code, clock.now().unix_timestamp().max(0) as u64))
+/// The sign-in this code was to complete is over: expired, done, or spent by wrong codes.
+fn sign_in_expired() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidOrExpiredToken,
+        "The sign-in has expired or was already completed; sign in with your password again.",
+    )
 }
 
 /// Starts enrolling a TOTP authenticator: a new secret, not in use until confirmed. Starting
@@ -102,9 +49,7 @@ pub async fn start_totp(
     pool: web::Data<PgPool>,
     seal: web::Data<SecretSeal>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = auth_store::find_by_id(pool.get_ref(), user.account_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let account = session::signed_in_account(&pool, &user).await?;
     if store::enabled(pool.get_ref(), account.id).await? {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -197,9 +142,7 @@ pub async fn remove_totp(
             "at most 128 characters",
         ));
     }
-    let account = auth_store::find_by_id(pool.get_ref(), user.account_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let account = session::signed_in_account(&pool, &user).await?;
     let password = SecretString::from(body.0.password);
     if passwords
         .verify(&password, Some(&account.password_hash))
@@ -255,52 +198,32 @@ pub async fn login_mfa(
     }
     let network = ip.network_key();
     rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &network).await?;
-    let expired = || {
-        ApiError::new(
-            ErrorCode::InvalidOrExpiredToken,
-            "The sign-in has expired or was already completed; sign in with your password again.",
-        )
-    };
+    let (mfa_token, code) = (mfa_token.trim(), code.trim());
     let mut tx = pool.begin().await?;
-    let account_id = store::challenge(&mut tx, mfa_token.trim())
+    let account_id = store::challenge(&mut tx, mfa_token)
         .await?
-        .ok_or_else(expired)?;
+        .ok_or_else(sign_in_expired)?;
     let account = auth_store::find_by_id(&mut *tx, account_id)
         .await?
-        .ok_or_else(expired)?;
+        .ok_or_else(sign_in_expired)?;
     let key = email_key(&account.email);
     refuse_if_throttled(pool.get_ref(), &key, &network).await?;
     let enrolment = store::enrolment(&mut *tx, account.id)
         .await?
         .filter(|e| e.confirmed)
-        .ok_or_else(expired)?;
-    let code = code.trim();
-    let accepted = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        match current_step(&seal, &enrolment.secret_sealed, code, &clock)? {
-            Some(step) => store::use_step(&mut tx, account.id, step).await?,
-            None => false,
-        }
-    } else {
-        store::use_recovery_code(&mut tx, account.id, &model::recovery_code_hash(code)).await?
-    };
-    if !accepted {
-        store::challenge_failed(&mut tx, mfa_token.trim()).await?;
-        auth_store::record_failure(&mut tx, &key, &network).await?;
-        AuditEntry::new(crate::audit::Actor::Anonymous, "auth.mfa_failed")
-            .target("account", account.id)
-            .ip(ip)
-            .details(json!({}))
-            .record(&mut tx)
-            .await?;
+        .ok_or_else(sign_in_expired)?;
+    let checks = (seal.get_ref(), clock.get_ref());
+    if !store::use_code(&mut tx, &enrolment, account.id, code, checks).await? {
+        store::challenge_failed(&mut tx, mfa_token).await?;
+        session::record_failure(&mut tx, &key, ip, Some(account.id), "auth.mfa_failed").await?;
         tx.commit().await?;
         return Err(ApiError::new(
             ErrorCode::InvalidCredentials,
             "The code is not correct.",
         ));
     }
-    store::challenge_used(&mut tx, mfa_token.trim()).await?;
+    store::challenge_used(&mut tx, mfa_token).await?;
     auth_store::clear_failures(&mut *tx, &key, &network).await?;
-    let pair = open_session(&mut tx, &keys, &account, ip.0, true, "auth.login").await?;
-    tx.commit().await?;
+    let pair = session::open(tx, &keys, &account, ip, true).await?;
     Ok(HttpResponse::Ok().json(pair))
 }

@@ -3,8 +3,12 @@
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::model::{CHALLENGE_FAILURES, CHALLENGE_SECS};
+use super::model::{
+    CHALLENGE_FAILURES, CHALLENGE_SECS, SecretSeal, current_step, is_totp_code, recovery_code_hash,
+};
 use crate::auth::tokens::{new_secret, secret_hash};
+use crate::clock::Clock;
+use crate::error::ApiError;
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct Enrolment {
@@ -60,10 +64,7 @@ pub async fn confirm(
     .bind(step as i64)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("delete from mfa_recovery_code where account_id = $1")
-        .bind(account_id)
-        .execute(&mut *conn)
-        .await?;
+    delete_recovery_codes(conn, account_id).await?;
     for hash in recovery_hashes {
         sqlx::query("insert into mfa_recovery_code (code_hash, account_id) values ($1, $2)")
             .bind(hash)
@@ -79,9 +80,13 @@ pub async fn remove(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<(
         .bind(account_id)
         .execute(&mut *conn)
         .await?;
+    delete_recovery_codes(conn, account_id).await
+}
+
+async fn delete_recovery_codes(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("delete from mfa_recovery_code where account_id = $1")
         .bind(account_id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
     Ok(())
 }
@@ -175,4 +180,22 @@ pub async fn challenge_used(conn: &mut PgConnection, token: &str) -> sqlx::Resul
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Spends a second-factor code of the account: a TOTP code at most once per time step, a
+/// recovery code once ever. False when the code is not one of its good codes.
+pub async fn use_code(
+    conn: &mut PgConnection,
+    enrolment: &Enrolment,
+    account_id: Uuid,
+    code: &str,
+    (seal, clock): (&SecretSeal, &Clock),
+) -> Result<bool, ApiError> {
+    if !is_totp_code(code) {
+        return Ok(use_recovery_code(conn, account_id, &recovery_code_hash(code)).await?);
+    }
+    match current_step(seal, &enrolment.secret_sealed, code, clock)? {
+        Some(step) => Ok(use_step(conn, account_id, step).await?),
+        None => Ok(false),
+    }
 }

@@ -1,13 +1,16 @@
 //! The audit log: who did what to what, when and from where. Append-only (the database
 //! refuses UPDATE, DELETE and TRUNCATE). Never put a secret in `details`.
 
+pub mod store;
+
 use std::net::IpAddr;
 
 use serde_json::Value;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Who acted: an account with its role, or the system itself (background jobs).
+/// Who acted: an account with its role (as the log stores it, `therapist` or `admin`), or
+/// the system itself (background jobs). The log is plumbing below every feature, so it
+/// takes the role's text rather than the auth feature's type.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
     Account { id: Uuid, role: &'static str },
@@ -49,28 +52,5 @@ impl<'a> AuditEntry<'a> {
     pub fn details(mut self, details: Value) -> Self {
         self.details = details;
         self
-    }
-
-    pub async fn record(self, conn: &mut PgConnection) -> sqlx::Result<()> {
-        let (actor_id, actor_role) = match self.actor {
-            Actor::Account { id, role } => (Some(id), Some(role)),
-            Actor::Anonymous => (None, None),
-            Actor::System => (None, Some("system")),
-        };
-        sqlx::query(
-            "insert into audit_log (id, actor_id, actor_role, action, target_type, target_id, client_ip, details)
-             values ($1, $2, $3, $4, $5, $6, $7::inet, $8)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(actor_id)
-        .bind(actor_role)
-        .bind(self.action)
-        .bind(self.target.map(|(kind, _)| kind))
-        .bind(self.target.map(|(_, id)| id))
-        .bind(self.client_ip.map(|ip| ip.to_string()))
-        .bind(&self.details)
-        .execute(conn)
-        .await?;
-        Ok(())
     }
 }

@@ -1,0 +1,77 @@
+//! The single-use links the service emails: one that verifies an address (24 h) and one
+//! that resets a password (30 min). Only their hashes are stored; the email outlives its
+//! link in the outbox by no more than the link's lifetime.
+
+use sqlx::PgConnection;
+use url::Url;
+use uuid::Uuid;
+
+use super::store;
+use crate::error::{ApiError, ErrorCode};
+use crate::mail::{enqueue_secret, templates};
+
+const VERIFY_TTL: time::Duration = time::Duration::hours(24);
+const RESET_TTL: time::Duration = time::Duration::minutes(30);
+
+/// What a link is for (`email_token_purpose`); a link works only for its own purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// Emails the account a link that verifies its address.
+pub async fn send_verification(
+    tx: &mut PgConnection,
+    base: &Url,
+    account_id: Uuid,
+    email: &str,
+    full_name: &str,
+) -> Result<(), ApiError> {
+    let token =
+        store::create_email_token(tx, account_id, Purpose::VerifyEmail.as_str(), VERIFY_TTL)
+            .await?;
+    let message = templates::verify_email(base, email, full_name, &token);
+    enqueue_secret(tx, &message, VERIFY_TTL).await?;
+    Ok(())
+}
+
+/// Emails the account a link that sets a new password.
+pub async fn send_password_reset(
+    tx: &mut PgConnection,
+    base: &Url,
+    account_id: Uuid,
+    email: &str,
+) -> Result<(), ApiError> {
+    let token =
+        store::create_email_token(tx, account_id, Purpose::ResetPassword.as_str(), RESET_TTL)
+            .await?;
+    let message = templates::password_reset(base, email, &token);
+    enqueue_secret(tx, &message, RESET_TTL).await?;
+    Ok(())
+}
+
+/// Uses a link once: the account it was sent to, or 400 `invalid_or_expired_token`.
+pub async fn spend(
+    tx: &mut PgConnection,
+    secret: &str,
+    purpose: Purpose,
+) -> Result<Uuid, ApiError> {
+    store::consume_email_token(tx, secret, purpose.as_str())
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidOrExpiredToken,
+                "The link is invalid, used or expired; ask for a new one.",
+            )
+        })
+}

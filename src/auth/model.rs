@@ -1,0 +1,295 @@
+//! Accounts' types and rules: roles and states, the bodies of the `/v1/auth` and `/v1/me`
+//! routes and of the admin account list, and the checks a signup passes.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::password::NewPassword;
+use crate::domain::{Email, Invalid};
+use crate::error::{ApiError, FieldError};
+
+/// What an account may do. The same snake_case string in the database (`account_role`),
+/// in JSON and in the access token's `role` claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "account_role", rename_all = "snake_case")]
+pub enum Role {
+    Therapist,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Therapist => "therapist",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Whether an account may sign in (`account_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "account_status", rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Suspended,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Suspended => "suspended",
+        }
+    }
+}
+
+// --- Request bodies ----------------------------------------------------------------------
+
+/// "Join the directory". Passwords: 12–128 characters, anything goes but common ones.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    #[schema(max_length = 254, example = "hailey@example.com")]
+    email: String,
+    #[schema(min_length = 12, max_length = 128)]
+    password: String,
+    #[schema(min_length = 1, max_length = 120, example = "Hailey Shafir")]
+    full_name: String,
+    /// Must be true.
+    #[schema(schema_with = crate::http::json::must_be_true)]
+    accept_terms: bool,
+}
+
+/// A signup whose every field passed its checks.
+pub struct ValidSignup {
+    pub email: Email,
+    pub full_name: String,
+    pub password: NewPassword,
+}
+
+impl SignupRequest {
+    /// Every problem at once, each naming its field.
+    pub fn validate(self) -> Result<ValidSignup, ApiError> {
+        let mut errors = Vec::new();
+        let email = Email::parse(&self.email)
+            .map_err(|e| errors.push(e.at("email")))
+            .ok();
+        let full_name = parse_full_name(&self.full_name)
+            .map_err(|e| errors.push(e.at("full_name")))
+            .ok();
+        let password =
+            NewPassword::parse(&self.password, &[self.email.trim(), self.full_name.trim()])
+                .map_err(|e| errors.push(e.at("password")))
+                .ok();
+        if !self.accept_terms {
+            errors.push(FieldError::new(
+                "accept_terms",
+                "must_accept",
+                "the terms must be accepted",
+            ));
+        }
+        match (email, full_name, password) {
+            (Some(email), Some(full_name), Some(password)) if errors.is_empty() => {
+                Ok(ValidSignup {
+                    email,
+                    full_name,
+                    password,
+                })
+            }
+            _ => Err(ApiError::validation(errors)),
+        }
+    }
+}
+
+fn parse_full_name(raw: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Invalid::new("required", "your name is required"));
+    }
+    if name.chars().count() > 120 {
+        return Err(Invalid::new("too_long", "at most 120 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "invalid_characters",
+            "control characters are not allowed",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[schema(max_length = 128)]
+    pub token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    #[schema(max_length = 254)]
+    pub email: String,
+}
+
+impl EmailRequest {
+    /// The answer is the same whether or not the address has an account, but an address
+    /// longer than any address can be is refused as the document says (422), not accepted.
+    pub fn check_length(&self) -> Result<(), ApiError> {
+        if self.email.chars().count() > 254 {
+            return Err(ApiError::field(
+                "email",
+                "too_long",
+                "at most 254 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(max_length = 254)]
+    pub email: String,
+    #[schema(max_length = 128)]
+    pub password: String,
+}
+
+impl LoginRequest {
+    /// Both lengths are checked before any work, each named when it is over.
+    pub fn check_lengths(&self) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        check_length("email", &self.email, 254, &mut errors);
+        check_length("password", &self.password, 128, &mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(errors))
+        }
+    }
+}
+
+fn check_length(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[schema(max_length = 128)]
+    pub refresh_token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirmRequest {
+    #[schema(max_length = 128)]
+    pub token: String,
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(max_length = 128)]
+    pub current_password: String,
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+// --- Response bodies ---------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusBody {
+    #[schema(example = "verification_email_sent")]
+    pub status: &'static str,
+}
+
+// The account a token pair was issued to. Named apart from the admin list's
+// `AccountSummary`: utoipa keys schemas by name, and the second of two same-named types
+// silently replaces the first in the document.
+#[derive(Serialize, ToSchema)]
+pub struct SignedInAccount {
+    pub id: Uuid,
+    pub email: String,
+    /// `therapist` or `admin`.
+    #[schema(value_type = String)]
+    pub role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenPair {
+    /// A JWT for `Authorization: Bearer`, valid for `expires_in` seconds.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Opaque; exchange it at /v1/auth/refresh for a new pair. Single use.
+    pub refresh_token: String,
+    pub account: SignedInAccount,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: Uuid,
+    pub email: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// `active` or `suspended`.
+    #[schema(value_type = String)]
+    pub status: AccountStatus,
+    pub full_name: String,
+    pub email_verified: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+// An account as the admin list shows it (a `///` comment would enter the document).
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct AccountSummary {
+    pub id: Uuid,
+    pub email: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    #[schema(value_type = String)]
+    pub status: AccountStatus,
+    pub email_verified: bool,
+    pub listing_id: Option<Uuid>,
+    pub suspended_reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_states_are_their_database_strings() {
+        for role in [Role::Therapist, Role::Admin] {
+            assert_eq!(
+                serde_json::to_value(role).unwrap(),
+                serde_json::json!(role.as_str())
+            );
+        }
+        for status in [AccountStatus::Active, AccountStatus::Suspended] {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(status.as_str())
+            );
+        }
+    }
+}

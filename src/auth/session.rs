@@ -1,0 +1,186 @@
+//! Signing in, shared by the password step (`auth::routes`) and the second-factor step
+//! (`mfa::routes`): throttling by address, recording a failure, opening a session with its
+//! first token pair, and the audit entry of a caller who is not signed in yet.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::extract::AuthUser;
+use super::model::{AccountStatus, SignedInAccount, TokenPair};
+use super::store::{self, AccountRow, FailureOutcome};
+use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
+use crate::audit::{Actor, AuditEntry};
+use crate::error::{ApiError, ErrorCode};
+use crate::http::client_ip::ClientIp;
+use crate::http::rate_limit::Limit;
+
+/// Sign-in attempts one network makes, passwords and codes together.
+pub const LOGIN_LIMIT: Limit = Limit {
+    bucket: "login",
+    max: 30,
+    window_secs: 300,
+};
+
+/// Throttling key for an address: its SHA-256, so unknown addresses are not kept in clear.
+pub fn email_key(email: &str) -> Vec<u8> {
+    Sha256::digest(email.trim().to_lowercase().as_bytes()).to_vec()
+}
+
+/// 429 when this network waits for this account, or when the account took its day's
+/// failures and needs a password reset (a different message: waiting will not help).
+pub async fn refuse_if_throttled(pool: &PgPool, key: &[u8], network: &str) -> Result<(), ApiError> {
+    if store::reset_required(pool, key).await? {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many failed sign-ins for this account today: reset the password by email to sign in again.",
+        )
+        .with_retry_after(86_400));
+    }
+    if let Some(seconds) = store::locked_for(pool, key, network).await? {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many failed sign-ins for this address from your network; try again later.",
+        )
+        .with_retry_after(seconds as u64));
+    }
+    Ok(())
+}
+
+/// The signed-in account's row; 404 if it is gone.
+pub async fn signed_in_account(pool: &PgPool, user: &AuthUser) -> Result<AccountRow, ApiError> {
+    store::find_by_id(pool, user.account_id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The one answer to a wrong password, whether or not the address has an account.
+pub fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidCredentials,
+        "The email or password is incorrect.",
+    )
+}
+
+/// Counts and audits a wrong password, and the lock-out it may start. The caller answers
+/// `invalid_credentials`, the same as for an unknown address.
+pub async fn password_failed(
+    pool: &PgPool,
+    key: &[u8],
+    ip: ClientIp,
+    account: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let mut tx = pool.begin().await?;
+    let outcome = record_failure(&mut tx, key, ip, account, "auth.login_failed").await?;
+    if outcome.lock_seconds.is_some() || outcome.reset_now_required {
+        anonymous("auth.lockout", account, ip)
+            .details(json!({
+                "network_wait_seconds": outcome.lock_seconds,
+                "reset_required": outcome.reset_now_required,
+            }))
+            .record(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// After a correct password: a suspended or unverified account still may not sign in.
+pub fn check_may_sign_in(account: &AccountRow) -> Result<(), ApiError> {
+    if account.status == AccountStatus::Suspended {
+        return Err(ApiError::new(
+            ErrorCode::AccountSuspended,
+            "This account is suspended.",
+        ));
+    }
+    if account.email_verified_at.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::EmailNotVerified,
+            "Confirm your email address first; you can ask for a new link.",
+        ));
+    }
+    Ok(())
+}
+
+/// Counts a failed sign-in against the address from this network and audits it as
+/// `action`, on the account when there is one. The caller commits.
+pub async fn record_failure(
+    tx: &mut PgConnection,
+    key: &[u8],
+    ip: ClientIp,
+    account: Option<Uuid>,
+    action: &str,
+) -> Result<FailureOutcome, ApiError> {
+    let outcome = store::record_failure(tx, key, &ip.network_key()).await?;
+    anonymous(action, account, ip)
+        .details(json!({}))
+        .record(tx)
+        .await?;
+    Ok(outcome)
+}
+
+/// An entry by nobody signed in, from `ip`, on `account` when there is one.
+pub fn anonymous(action: &str, account: Option<Uuid>, ip: ClientIp) -> AuditEntry<'_> {
+    let entry = AuditEntry::new(Actor::Anonymous, action).ip(ip);
+    match account {
+        Some(id) => entry.target("account", id),
+        None => entry,
+    }
+}
+
+/// Opens a session for a signed-in account (its password, and with `second_factor` its
+/// code, checked), audits it as `auth.login`, commits, and returns its first token pair.
+pub async fn open(
+    mut tx: Transaction<'_, Postgres>,
+    keys: &TokenKeys,
+    account: &AccountRow,
+    ip: ClientIp,
+    second_factor: bool,
+) -> Result<TokenPair, ApiError> {
+    let (session, refresh_token) =
+        store::create_session(&mut tx, account.id, second_factor).await?;
+    AuditEntry::new(
+        Actor::Account {
+            id: account.id,
+            role: account.role.as_str(),
+        },
+        "auth.login",
+    )
+    .target("account", account.id)
+    .ip(ip)
+    .details(json!({ "session_id": session, "second_factor": second_factor }))
+    .record(&mut tx)
+    .await?;
+    let pair = issue_pair(keys, account, session, refresh_token)?;
+    tx.commit().await?;
+    Ok(pair)
+}
+
+/// A new access token for the session, with the refresh token that goes with it.
+pub fn issue_pair(
+    keys: &TokenKeys,
+    account: &AccountRow,
+    session: Uuid,
+    refresh_token: String,
+) -> Result<TokenPair, ApiError> {
+    let access_token = keys.issue(
+        account.id,
+        account.role,
+        session,
+        account.token_version,
+        OffsetDateTime::now_utc(),
+    )?;
+    Ok(TokenPair {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL_SECS,
+        refresh_token,
+        account: SignedInAccount {
+            id: account.id,
+            email: account.email.clone(),
+            role: account.role,
+        },
+    })
+}
