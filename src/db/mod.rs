@@ -64,7 +64,7 @@ fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
 }
 
 /// Applies pending migrations. A database migrated ahead of this binary is accepted as it
-/// is: migrations are additive (see `docs/operating.md`), so the previous release runs on
+/// is: migrations are additive (README, "Rolling deploys"), so the previous release runs on
 /// the next one's schema during a rolling deploy.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     // Nothing to apply: done without touching the schema, so the service's own role (which
