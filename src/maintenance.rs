@@ -70,9 +70,11 @@ pub async fn run(
         if *shutdown.borrow() {
             return;
         }
-        match run_once(&pool, &clock, &settings).await {
+        match run_locked(&pool, &clock, &settings, true).await {
             Ok(report) if report.ran => tracing::info!(?report, "maintenance pass"),
-            Ok(_) => tracing::debug!("maintenance pass skipped: another replica holds the lock"),
+            Ok(_) => tracing::debug!(
+                "maintenance pass skipped: another replica holds the lock or ran it this interval"
+            ),
             Err(err) => tracing::warn!(error = %format!("{err:#}"), "maintenance pass failed"),
         }
         tokio::select! {
@@ -88,6 +90,18 @@ pub async fn run_once(
     clock: &Clock,
     settings: &MaintenanceSettings,
 ) -> sqlx::Result<PassReport> {
+    run_locked(pool, clock, settings, false).await
+}
+
+/// A pass under the lock. With `when_due`, a pass that another replica started less than
+/// an interval ago counts as this interval's: replicas whose timers fall at different
+/// moments still run one pass per interval between them, not one each.
+async fn run_locked(
+    pool: &PgPool,
+    clock: &Clock,
+    settings: &MaintenanceSettings,
+    when_due: bool,
+) -> sqlx::Result<PassReport> {
     let mut conn = pool.acquire().await?;
     let locked: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
         .bind(LOCK_KEY)
@@ -96,13 +110,32 @@ pub async fn run_once(
     if !locked {
         return Ok(PassReport::default());
     }
-    let result = pass(&mut conn, clock, settings).await;
+    let result = if when_due && ran_recently(&mut conn, clock, settings).await? {
+        Ok(PassReport::default())
+    } else {
+        pass(&mut conn, clock, settings).await
+    };
     // Released explicitly: the connection goes back to the pool, not away.
     sqlx::query("select pg_advisory_unlock($1)")
         .bind(LOCK_KEY)
         .execute(&mut *conn)
         .await?;
     result
+}
+
+/// Whether a pass started within the last nine tenths of an interval (timers drift a little).
+async fn ran_recently(
+    conn: &mut PgConnection,
+    clock: &Clock,
+    settings: &MaintenanceSettings,
+) -> sqlx::Result<bool> {
+    let since = clock.now() - settings.interval.mul_f64(0.9);
+    sqlx::query_scalar(
+        "select exists (select 1 from job_run where job = 'maintenance' and started_at > $1)",
+    )
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// Counts what a step did, or records that it failed and carries on.

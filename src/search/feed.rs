@@ -20,6 +20,8 @@ use super::{SearchIndex, Searchable};
 
 /// How often the feed is read when no notification arrives.
 const POLL: Duration = Duration::from_millis(500);
+/// How often a notified change is looked for on a replica that does not have it yet.
+const HURRY: Duration = Duration::from_millis(25);
 /// Changes read per round trip while catching up.
 const CHANGES_PER_READ: i64 = 5_000;
 /// Entries per batch of a build.
@@ -122,12 +124,19 @@ pub async fn run(
         }
     }
     let mut listener: Option<PgListener> = None;
+    // After a notification, until the change is read: a replica may not have it yet when
+    // the primary's notification arrives, so it is asked again soon rather than at the poll.
+    let mut hurry_until: Option<Instant> = None;
     loop {
         if listener.is_none() {
             listener = listen(&primary).await;
         }
+        let before = search.applied();
         if let Err(err) = catch_up(reads.get(), &search).await {
             tracing::warn!(error = %format!("{err:#}"), "search index could not read the change feed");
+        }
+        if search.applied() != before || hurry_until.is_some_and(|t| Instant::now() > t) {
+            hurry_until = None;
         }
         let notified = async {
             match listener.as_mut() {
@@ -135,14 +144,17 @@ pub async fn run(
                 None => std::future::pending().await,
             }
         };
+        let wait = if hurry_until.is_some() { HURRY } else { POLL };
         tokio::select! {
             _ = stop.changed() => return,
             ok = notified => {
-                if !ok {
+                if ok {
+                    hurry_until = Some(Instant::now() + Duration::from_secs(1));
+                } else {
                     listener = None;
                 }
             }
-            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::time::sleep(wait) => {}
         }
     }
 }

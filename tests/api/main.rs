@@ -15,6 +15,7 @@ mod freshness;
 mod hardening;
 mod helpers;
 mod listing;
+mod local_cluster;
 mod operational;
 mod profile;
 mod relevance;

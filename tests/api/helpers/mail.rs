@@ -5,15 +5,7 @@ use super::app::TestApp;
 impl TestApp {
     /// Every `.eml` the file transport wrote so far.
     pub fn emails(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .map(|raw| decode_quoted_printable(&raw))
-            .collect()
+        emails_in(&self.mail_dir)
     }
 
     /// Waits (up to 10 s) for an email to `to` whose subject contains `subject`.
@@ -33,6 +25,19 @@ impl TestApp {
             self.emails()
         );
     }
+}
+
+/// Every `.eml` in a file transport's directory, decoded.
+pub fn emails_in(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|raw| decode_quoted_printable(&raw))
+        .collect()
 }
 
 /// Reads a message as a mail client would: soft line breaks joined, `=XX` decoded.

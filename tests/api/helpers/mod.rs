@@ -19,4 +19,4 @@ pub use app::{TEST_JWT_SECRET, TestApp, TestAppBuilder, spawn_app};
 pub use client::{assert_problem, error_fields};
 pub use journeys::{complete_profile, published_therapist, submitted_therapist};
 pub use logs::log_lines_containing;
-pub use mail::token_in;
+pub use mail::{emails_in, token_in};
