@@ -8,6 +8,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::lifecycle::{ListingStatus, ListingVersion};
 use crate::directory::profile::{OfferingRow, PublicOffering, PublicOffice};
 use crate::domain::Money;
 use crate::domain::vocab::VerificationStatus;
@@ -44,7 +45,8 @@ pub struct Certification {
 pub struct MyListing {
     pub id: Uuid,
     /// `draft`, `pending_review`, `published`, `rejected`, `suspended` or `unpublished`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ListingStatus,
     pub slug: String,
     /// Why an admin rejected or suspended the listing, for the therapist to act on.
     pub review_note: Option<String>,
@@ -104,14 +106,14 @@ pub struct MyListing {
 
 impl MyListing {
     pub fn etag(&self) -> String {
-        format!("\"v{}\"", self.version)
+        ListingVersion(self.version).etag()
     }
 }
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
-    status: String,
+    status: ListingStatus,
     slug: String,
     review_note: Option<String>,
     review_requested_at: Option<OffsetDateTime>,
@@ -158,7 +160,7 @@ struct Row {
 }
 
 const LISTING_SQL: &str = r#"
-select l.id, l.status::text as status, l.slug, l.review_note, l.review_requested_at, l.display_name,
+select l.id, l.status, l.slug, l.review_note, l.review_requested_at, l.display_name,
     l.pronouns, l.credentials, l.professional_title, l.statement, l.photo_url, l.website_url, l.phone,
     l.contact_email::text as contact_email, l.gender, l.languages, l.age_groups, l.communities, l.faith,
     l.session_formats, l.delivery, l.accepting::text as accepting, l.free_consultation, l.fee_min_cents,
