@@ -53,8 +53,8 @@ impl Move {
 }
 
 /// 409 `invalid_state`: `from` does not allow `attempted`, and nothing changed. The
-/// therapist's routes and the admin's have always phrased it differently, and clients may
-/// show the text, so each side keeps its wording.
+/// therapist's routes and the admin's phrase it differently and clients may show the text,
+/// so each side keeps its wording.
 pub fn invalid_state(from: ListingStatus, attempted: Move) -> ApiError {
     let (status, verb) = (from.as_str(), attempted.verb());
     let detail = match attempted {
@@ -146,6 +146,13 @@ impl ListingVersion {
     /// Strong comparison (RFC 9110) with an `If-Match` value: a weak tag never matches.
     pub fn matches(self, if_match: &str) -> bool {
         crate::http::caching::strong_match(if_match, &self.etag())
+    }
+}
+
+impl MyListing {
+    /// The `ETag` of the listing as read.
+    pub fn etag(&self) -> String {
+        ListingVersion(self.version).etag()
     }
 }
 

@@ -37,14 +37,22 @@ async fn room_for(conn: &mut PgConnection, part: Part, listing_id: Uuid) -> Resu
     Ok(())
 }
 
+/// A part just written: its collection, its id, and whether the write created it.
+struct Written {
+    part: Part,
+    saved: Uuid,
+    new: bool,
+}
+
 /// Ends a write to one part of the listing: bumps the listing's version (asking for review
 /// when `request_review`), commits, and answers with the part as stored: 201 with its
 /// `Location` when `new`, else 200.
 async fn finish_part<T: Serialize>(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     user: &TherapistUser,
-    (listing_id, request_review): (Uuid, bool),
-    (part, saved, new): (Part, Uuid, bool),
+    listing_id: Uuid,
+    request_review: bool,
+    Written { part, saved, new }: Written,
     pick: impl FnOnce(MyListing) -> Option<T>,
 ) -> Result<HttpResponse, ApiError> {
     store::bump_version(&mut tx, listing_id, Change::Parts { request_review }).await?;
@@ -86,18 +94,32 @@ async fn delete_part(
 // --- Licenses, certifications, offerings ----------------------------------------------------
 
 /// A part whose body is stored as sent (after validation).
-trait StoredPart: Serialize + DeserializeOwned + utoipa::PartialSchema + Sized {
+trait StoredPart:
+    Serialize + DeserializeOwned + utoipa::PartialSchema + for<'a> From<&'a Self::Stored>
+{
     const PART: Part;
     /// Whether an edit vouches for the therapist, so a published listing goes back in the
     /// review queue.
     const REVIEWED: bool;
     /// The part as the listing view shows it.
-    type Stored: Serialize;
+    type Stored: Serialize + Clone;
 
     fn validate(self) -> Result<Self, Vec<FieldError>>;
+    /// Every part of this kind on the listing, and each one's id.
+    fn all(listing: &MyListing) -> &[Self::Stored];
+    fn id(stored: &Self::Stored) -> Uuid;
+
+    /// The part `id` as the listing view shows it.
+    fn stored(listing: &MyListing, id: Uuid) -> Option<Self::Stored> {
+        Self::all(listing)
+            .iter()
+            .find(|x| Self::id(x) == id)
+            .cloned()
+    }
     /// The editable body of the caller's part `id`, for a merge patch.
-    fn current(listing: &MyListing, id: Uuid) -> Option<Self>;
-    fn stored(listing: MyListing, id: Uuid) -> Option<Self::Stored>;
+    fn current(listing: &MyListing, id: Uuid) -> Option<Self> {
+        Self::stored(listing, id).as_ref().map(Self::from)
+    }
     /// Inserts (no `id`) or updates the part; `None` when `id` is not the listing's.
     async fn save(
         &self,
@@ -115,11 +137,11 @@ impl StoredPart for LicenseBody {
     fn validate(self) -> Result<Self, Vec<FieldError>> {
         LicenseBody::validate(self)
     }
-    fn current(listing: &MyListing, id: Uuid) -> Option<Self> {
-        listing.licenses.iter().find(|x| x.id == id).map(Self::from)
+    fn all(listing: &MyListing) -> &[License] {
+        &listing.licenses
     }
-    fn stored(listing: MyListing, id: Uuid) -> Option<License> {
-        listing.licenses.into_iter().find(|x| x.id == id)
+    fn id(stored: &License) -> Uuid {
+        stored.id
     }
     async fn save(
         &self,
@@ -157,15 +179,11 @@ impl StoredPart for CertificationBody {
     fn validate(self) -> Result<Self, Vec<FieldError>> {
         CertificationBody::validate(self)
     }
-    fn current(listing: &MyListing, id: Uuid) -> Option<Self> {
-        listing
-            .certifications
-            .iter()
-            .find(|x| x.id == id)
-            .map(Self::from)
+    fn all(listing: &MyListing) -> &[Certification] {
+        &listing.certifications
     }
-    fn stored(listing: MyListing, id: Uuid) -> Option<Certification> {
-        listing.certifications.into_iter().find(|x| x.id == id)
+    fn id(stored: &Certification) -> Uuid {
+        stored.id
     }
     /// A certification's modality must be active, or the one it already has.
     async fn save(
@@ -200,15 +218,11 @@ impl StoredPart for OfferingBody {
     fn validate(self) -> Result<Self, Vec<FieldError>> {
         OfferingBody::validate(self)
     }
-    fn current(listing: &MyListing, id: Uuid) -> Option<Self> {
-        listing
-            .offerings
-            .iter()
-            .find(|x| x.id == id)
-            .map(Self::from)
+    fn all(listing: &MyListing) -> &[PublicOffering] {
+        &listing.offerings
     }
-    fn stored(listing: MyListing, id: Uuid) -> Option<PublicOffering> {
-        listing.offerings.into_iter().find(|x| x.id == id)
+    fn id(stored: &PublicOffering) -> Uuid {
+        stored.id
     }
     async fn save(
         &self,
@@ -263,9 +277,13 @@ async fn save_part<B: StoredPart>(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let request_review = B::REVIEWED && locked.status == ListingStatus::Published;
-    let pick = |l: MyListing| B::stored(l, saved);
-    let listing = (locked.id, request_review);
-    finish_part(tx, &user, listing, (B::PART, saved, id.is_none()), pick).await
+    let pick = |l: MyListing| B::stored(&l, saved);
+    let written = Written {
+        part: B::PART,
+        saved,
+        new: id.is_none(),
+    };
+    finish_part(tx, &user, locked.id, request_review, written, pick).await
 }
 
 // --- Offices ---------------------------------------------------------------------------------
@@ -288,16 +306,16 @@ pub async fn create_office(
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     room_for(&mut tx, Part::Office, locked.id).await?;
-    let id = store::insert_office(&mut tx, locked.id, &office).await?;
+    let id = store::save_office(&mut tx, locked.id, None, &office)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let pick = |l: MyListing| l.offices.into_iter().find(|x| x.id == id);
-    finish_part(
-        tx,
-        &user,
-        (locked.id, false),
-        (Part::Office, id, true),
-        pick,
-    )
-    .await
+    let written = Written {
+        part: Part::Office,
+        saved: id,
+        new: true,
+    };
+    finish_part(tx, &user, locked.id, false, written, pick).await
 }
 
 /// Edits an office (merge patch). Changing the ZIP without coordinates re-places it at the
@@ -334,16 +352,16 @@ pub async fn patch_office(
     let office = merged(&base, patch)?
         .validate()
         .map_err(ApiError::validation)?;
-    store::update_office(&mut tx, locked.id, id, &office).await?;
+    store::save_office(&mut tx, locked.id, Some(id), &office)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let pick = |l: MyListing| l.offices.into_iter().find(|x| x.id == id);
-    finish_part(
-        tx,
-        &user,
-        (locked.id, false),
-        (Part::Office, id, false),
-        pick,
-    )
-    .await
+    let written = Written {
+        part: Part::Office,
+        saved: id,
+        new: false,
+    };
+    finish_part(tx, &user, locked.id, false, written, pick).await
 }
 
 /// Removes an office.
@@ -358,145 +376,104 @@ pub async fn delete_office(
     delete_part(user, pool, Part::Office, id.into_inner()).await
 }
 
-// --- Licenses and certifications -------------------------------------------------------------
+// --- Licenses, certifications and offerings: their routes ------------------------------------
 
-/// Adds a license; it starts `unverified`.
-#[utoipa::path(
-    tag = "my listing",
-    security(("bearer" = [])),
-    request_body = LicenseBody,
-    responses((status = 201, body = super::view::License), (status = 422, body = Problem, content_type = "application/problem+json"))
-)]
-#[post("/me/listing/licenses")]
-pub async fn create_license(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    body: Json<LicenseBody>,
-) -> Result<HttpResponse, ApiError> {
-    create_part(user, pool, body.0).await
+/// The create, patch and delete routes of a [`StoredPart`] collection: they differ only in
+/// their path, types and docs.
+macro_rules! stored_part_routes {
+    (
+        $body:ident, $stored:ident, $part:expr, $collection:literal, $item:literal,
+        $(#[doc = $create_doc:literal])+ create: $create:ident,
+        $(#[doc = $patch_doc:literal])+ patch: $patch:ident,
+        $(#[doc = $delete_doc:literal])+ delete: $delete:ident $(,)?
+    ) => {
+        $(#[doc = $create_doc])+
+        #[utoipa::path(
+            tag = "my listing",
+            security(("bearer" = [])),
+            request_body = $body,
+            responses((status = 201, body = $stored), (status = 422, body = Problem, content_type = "application/problem+json"))
+        )]
+        #[post($collection)]
+        pub async fn $create(
+            user: TherapistUser,
+            pool: web::Data<PgPool>,
+            body: Json<$body>,
+        ) -> Result<HttpResponse, ApiError> {
+            create_part(user, pool, body.0).await
+        }
+
+        $(#[doc = $patch_doc])+
+        #[utoipa::path(
+            tag = "my listing",
+            security(("bearer" = [])),
+            params(("id" = Uuid, Path)),
+            request_body(content = $body, content_type = "application/merge-patch+json"),
+            responses((status = 200, body = $stored), (status = 404, body = Problem, content_type = "application/problem+json"))
+        )]
+        #[patch($item)]
+        pub async fn $patch(
+            user: TherapistUser,
+            pool: web::Data<PgPool>,
+            id: web::Path<Uuid>,
+            body: Json<Value>,
+        ) -> Result<HttpResponse, ApiError> {
+            patch_part::<$body>(user, pool, id.into_inner(), body.0).await
+        }
+
+        $(#[doc = $delete_doc])+
+        #[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
+            responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+        #[delete($item)]
+        pub async fn $delete(
+            user: TherapistUser,
+            pool: web::Data<PgPool>,
+            id: web::Path<Uuid>,
+        ) -> Result<HttpResponse, ApiError> {
+            delete_part(user, pool, $part, id.into_inner()).await
+        }
+    };
 }
 
-/// Edits a license (merge patch). Any edit resets it to `unverified`.
-#[utoipa::path(
-    tag = "my listing",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    request_body(content = LicenseBody, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = super::view::License), (status = 404, body = Problem, content_type = "application/problem+json"))
-)]
-#[patch("/me/listing/licenses/{id}")]
-pub async fn patch_license(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-    body: Json<Value>,
-) -> Result<HttpResponse, ApiError> {
-    patch_part::<LicenseBody>(user, pool, id.into_inner(), body.0).await
-}
+stored_part_routes!(
+    LicenseBody,
+    License,
+    Part::License,
+    "/me/listing/licenses",
+    "/me/listing/licenses/{id}",
+    /// Adds a license; it starts `unverified`.
+    create: create_license,
+    /// Edits a license (merge patch). Any edit resets it to `unverified`.
+    patch: patch_license,
+    /// Removes a license.
+    delete: delete_license,
+);
 
-/// Removes a license.
-#[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
-#[delete("/me/listing/licenses/{id}")]
-pub async fn delete_license(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    delete_part(user, pool, Part::License, id.into_inner()).await
-}
+stored_part_routes!(
+    CertificationBody,
+    Certification,
+    Part::Certification,
+    "/me/listing/certifications",
+    "/me/listing/certifications/{id}",
+    /// Adds a certification (e.g. Certified Imago Relationship Therapist from the Imago
+    /// International Training Institute); it starts `unverified`.
+    create: create_certification,
+    /// Edits a certification (merge patch). Any edit resets it to `unverified`.
+    patch: patch_certification,
+    /// Removes a certification.
+    delete: delete_certification,
+);
 
-/// Adds a certification (e.g. Certified Imago Relationship Therapist from the Imago
-/// International Training Institute); it starts `unverified`.
-#[utoipa::path(
-    tag = "my listing",
-    security(("bearer" = [])),
-    request_body = CertificationBody,
-    responses((status = 201, body = super::view::Certification), (status = 422, body = Problem, content_type = "application/problem+json"))
-)]
-#[post("/me/listing/certifications")]
-pub async fn create_certification(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    body: Json<CertificationBody>,
-) -> Result<HttpResponse, ApiError> {
-    create_part(user, pool, body.0).await
-}
-
-/// Edits a certification (merge patch). Any edit resets it to `unverified`.
-#[utoipa::path(
-    tag = "my listing",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    request_body(content = CertificationBody, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = super::view::Certification), (status = 404, body = Problem, content_type = "application/problem+json"))
-)]
-#[patch("/me/listing/certifications/{id}")]
-pub async fn patch_certification(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-    body: Json<Value>,
-) -> Result<HttpResponse, ApiError> {
-    patch_part::<CertificationBody>(user, pool, id.into_inner(), body.0).await
-}
-
-/// Removes a certification.
-#[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
-#[delete("/me/listing/certifications/{id}")]
-pub async fn delete_certification(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    delete_part(user, pool, Part::Certification, id.into_inner()).await
-}
-
-// --- Offerings -------------------------------------------------------------------------------
-
-/// Adds an offering: a session type, workshop, retreat, online course, group or intensive.
-#[utoipa::path(
-    tag = "my listing",
-    security(("bearer" = [])),
-    request_body = OfferingBody,
-    responses((status = 201, body = PublicOffering), (status = 422, body = Problem, content_type = "application/problem+json"))
-)]
-#[post("/me/listing/offerings")]
-pub async fn create_offering(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    body: Json<OfferingBody>,
-) -> Result<HttpResponse, ApiError> {
-    create_part(user, pool, body.0).await
-}
-
-/// Edits an offering (merge patch).
-#[utoipa::path(
-    tag = "my listing",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    request_body(content = OfferingBody, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = PublicOffering), (status = 404, body = Problem, content_type = "application/problem+json"))
-)]
-#[patch("/me/listing/offerings/{id}")]
-pub async fn patch_offering(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-    body: Json<Value>,
-) -> Result<HttpResponse, ApiError> {
-    patch_part::<OfferingBody>(user, pool, id.into_inner(), body.0).await
-}
-
-/// Removes an offering.
-#[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
-#[delete("/me/listing/offerings/{id}")]
-pub async fn delete_offering(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    delete_part(user, pool, Part::Offering, id.into_inner()).await
-}
+stored_part_routes!(
+    OfferingBody,
+    PublicOffering,
+    Part::Offering,
+    "/me/listing/offerings",
+    "/me/listing/offerings/{id}",
+    /// Adds an offering: a session type, workshop, retreat, online course, group or intensive.
+    create: create_offering,
+    /// Edits an offering (merge patch).
+    patch: patch_offering,
+    /// Removes an offering.
+    delete: delete_offering,
+);

@@ -6,6 +6,23 @@ use time::Date;
 use utoipa::ToSchema;
 
 use super::line;
+
+/// A required single-line field: present, at most `max` characters, no control characters.
+fn required(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    if value.trim().is_empty() {
+        errors.push(FieldError::new(field, "required", "required"));
+    }
+    line(field, &Some(value.to_owned()), max, errors);
+}
+
+/// The body when nothing is at fault, else every fault.
+fn checked<T>(body: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
+    if errors.is_empty() {
+        Ok(body)
+    } else {
+        Err(errors)
+    }
+}
 use crate::directory::profile::{PublicOffering, PublicOffice};
 use crate::domain::vocab::{OfferingFormat, OfferingKind};
 use crate::domain::{GeoPoint, Money, UsState, ZipCode};
@@ -128,24 +145,13 @@ pub struct LicenseBody {
 impl LicenseBody {
     pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        for (field, value, max) in [
-            ("type", &self.license_type, 40),
-            ("number", &self.number, 40),
-        ] {
-            if value.trim().is_empty() {
-                errors.push(FieldError::new(field, "required", "required"));
-            }
-            line(field, &Some(value.clone()), max, &mut errors);
-        }
+        required("type", &self.license_type, 40, &mut errors);
+        required("number", &self.number, 40, &mut errors);
         match UsState::parse(&self.state) {
             Ok(s) => self.state = s.as_str().to_owned(),
             Err(e) => errors.push(e.at("state")),
         }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
-        }
+        checked(self, errors)
     }
 }
 
@@ -183,12 +189,8 @@ pub struct CertificationBody {
 impl CertificationBody {
     pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        for (field, value) in [("name", &self.name), ("issuer", &self.issuer)] {
-            if value.trim().is_empty() {
-                errors.push(FieldError::new(field, "required", "required"));
-            }
-            line(field, &Some(value.clone()), 120, &mut errors);
-        }
+        required("name", &self.name, 120, &mut errors);
+        required("issuer", &self.issuer, 120, &mut errors);
         self.level = line("level", &self.level, 80, &mut errors);
         self.credential_id = line("credential_id", &self.credential_id, 80, &mut errors);
         if let (Some(issued), Some(expires)) = (self.issued_on, self.expires_on)
@@ -200,11 +202,7 @@ impl CertificationBody {
                 "must not be before issued_on",
             ));
         }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
-        }
+        checked(self, errors)
     }
 }
 
@@ -234,10 +232,7 @@ pub struct OfferingBody {
 impl OfferingBody {
     pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if self.title.trim().is_empty() {
-            errors.push(FieldError::new("title", "required", "required"));
-        }
-        line("title", &Some(self.title.clone()), 120, &mut errors);
+        required("title", &self.title, 120, &mut errors);
         if let Some(d) = &self.description
             && d.chars().count() > 2000
         {
@@ -267,11 +262,7 @@ impl OfferingBody {
                 "must not be before starts_on",
             ));
         }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
-        }
+        checked(self, errors)
     }
 }
 

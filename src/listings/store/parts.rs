@@ -8,63 +8,50 @@ use crate::domain::vocab::Vocabulary;
 use crate::listings::body::{CertificationBody, LicenseBody, OfferingBody};
 use crate::listings::model::OfficeInput;
 
+/// Inserts or (with `id`) updates an office; `None` when `id` is not this listing's.
 #[tracing::instrument(skip(conn, office))]
+pub async fn save_office(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    id: Option<Uuid>,
+    office: &OfficeInput,
+) -> sqlx::Result<Option<Uuid>> {
+    let target = id.unwrap_or_else(Uuid::now_v7);
+    let sql = if id.is_some() {
+        "update office set label = $3, address_line1 = $4, address_line2 = $5, city = $6, state = $7, zip = $8,
+             latitude = $9, longitude = $10, wheelchair_accessible = $11
+         where id = $1 and listing_id = $2 returning id"
+    } else {
+        "insert into office (id, listing_id, label, address_line1, address_line2, city, state, zip,
+                             latitude, longitude, wheelchair_accessible)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
+    };
+    let point = office.location();
+    sqlx::query_scalar(sql)
+        .bind(target)
+        .bind(listing_id)
+        .bind(&office.label)
+        .bind(&office.address_line1)
+        .bind(&office.address_line2)
+        .bind(&office.city)
+        .bind(office.state.as_str())
+        .bind(office.zip.as_str())
+        .bind(point.latitude)
+        .bind(point.longitude)
+        .bind(office.wheelchair_accessible)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Adds an office and returns its id (test fixtures build listings with it).
 pub async fn insert_office(
     conn: &mut PgConnection,
     listing_id: Uuid,
     office: &OfficeInput,
 ) -> sqlx::Result<Uuid> {
-    let id = Uuid::now_v7();
-    let point = office.location();
-    sqlx::query(
-        "insert into office (id, listing_id, label, address_line1, address_line2, city, state, zip,
-                             latitude, longitude, wheelchair_accessible)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(id)
-    .bind(listing_id)
-    .bind(&office.label)
-    .bind(&office.address_line1)
-    .bind(&office.address_line2)
-    .bind(&office.city)
-    .bind(office.state.as_str())
-    .bind(office.zip.as_str())
-    .bind(point.latitude)
-    .bind(point.longitude)
-    .bind(office.wheelchair_accessible)
-    .execute(conn)
-    .await?;
-    Ok(id)
-}
-
-#[tracing::instrument(skip(conn, office))]
-pub async fn update_office(
-    conn: &mut PgConnection,
-    listing_id: Uuid,
-    office_id: Uuid,
-    office: &OfficeInput,
-) -> sqlx::Result<bool> {
-    let point = office.location();
-    let updated = sqlx::query(
-        "update office set label = $3, address_line1 = $4, address_line2 = $5, city = $6, state = $7, zip = $8,
-             latitude = $9, longitude = $10, wheelchair_accessible = $11
-         where id = $1 and listing_id = $2",
-    )
-    .bind(office_id)
-    .bind(listing_id)
-    .bind(&office.label)
-    .bind(&office.address_line1)
-    .bind(&office.address_line2)
-    .bind(&office.city)
-    .bind(office.state.as_str())
-    .bind(office.zip.as_str())
-    .bind(point.latitude)
-    .bind(point.longitude)
-    .bind(office.wheelchair_accessible)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
+    save_office(conn, listing_id, None, office)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Deletes a part (`office`, `license`, `certification`, `offering`) of this listing only.

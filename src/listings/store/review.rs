@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Part;
+use super::parts::Part;
 use crate::listings::lifecycle::ListingStatus;
 
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
