@@ -219,24 +219,29 @@ impl<'a> Verdict<'a> {
         matches!(self, Verdict::Approve(_) | Verdict::Reject(_))
     }
 
+    /// What the therapist is told; a reinstated listing speaks for itself.
     async fn email(
         self,
         conn: &mut PgConnection,
         listing_id: Uuid,
     ) -> Result<Option<OutgoingEmail>, ApiError> {
-        if let Verdict::Reinstate(_) = self {
-            return Ok(None);
-        }
-        let to = listing_store::owner(&mut *conn, listing_id).await?.email;
-        Ok(Some(match self {
+        let owner = async |conn: &mut PgConnection| listing_store::owner(conn, listing_id).await;
+        Ok(match self {
             Verdict::Approve(base) => {
+                let to = owner(&mut *conn).await?.email;
                 let slug = listing_store::slug_of(conn, listing_id).await?;
-                templates::listing_approved(base, &to, &slug)
+                Some(templates::listing_approved(base, &to, &slug))
             }
-            Verdict::Reject(reason) => templates::listing_rejected(&to, reason),
-            Verdict::Suspend(reason) => templates::listing_suspended(&to, reason),
-            Verdict::Reinstate(_) => return Ok(None),
-        }))
+            Verdict::Reject(reason) => {
+                let to = owner(conn).await?.email;
+                Some(templates::listing_rejected(&to, reason))
+            }
+            Verdict::Suspend(reason) => {
+                let to = owner(conn).await?.email;
+                Some(templates::listing_suspended(&to, reason))
+            }
+            Verdict::Reinstate(_) => None,
+        })
     }
 }
 
