@@ -261,21 +261,66 @@ pub const LISTING_COLUMNS: &str = "l.id, l.slug, l.display_name, l.pronouns, l.c
     l.payment_methods, l.hsa_fsa, l.npi::text as npi, l.taxonomy_code, l.years_in_practice,
     l.telehealth_states, l.last_confirmed_at, l.published_at";
 
-/// The listing's offices as a JSON array (`[]` when none), in the order they were added.
-pub const OFFICES_JSON: &str = "coalesce((select json_agg(json_build_object(
-        'id', o.id, 'label', o.label, 'address_line1', o.address_line1,
-        'address_line2', o.address_line2, 'city', o.city, 'state', o.state, 'zip', o.zip,
-        'latitude', o.latitude, 'longitude', o.longitude,
-        'wheelchair_accessible', o.wheelchair_accessible) order by o.created_at, o.id)
-    from office o where o.listing_id = l.id), '[]') as offices";
+/// Who reads a listing's parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// Only verified certifications and unrejected licenses, without the admin's notes,
+    /// in display order.
+    Public,
+    /// Every part with its verification note, in the order it was added.
+    Owner,
+}
 
-/// The listing's offerings as a JSON array of [`OfferingRow`], ordered by `order`.
-pub fn offerings_json(order: &str) -> String {
+/// The listing's offices, licenses, certifications and offerings as JSON arrays (`[]` when
+/// none), as `reader` may see them, for a query over `listing l`.
+pub fn parts_json(reader: Reader) -> String {
+    let (
+        note,
+        licenses_where,
+        licenses_order,
+        certifications_where,
+        certifications_order,
+        offerings,
+    ) = match reader {
+        Reader::Public => (
+            "",
+            "c.verification_status <> 'rejected'",
+            "c.state, c.license_type",
+            "c.verification_status = 'verified'",
+            "c.name",
+            "f.starts_on nulls last, f.title",
+        ),
+        Reader::Owner => (
+            ", 'verification_note', c.verification_note",
+            "true",
+            "c.created_at, c.id",
+            "true",
+            "c.created_at, c.id",
+            "f.created_at, f.id",
+        ),
+    };
     format!(
         "coalesce((select json_agg(json_build_object(
+            'id', o.id, 'label', o.label, 'address_line1', o.address_line1,
+            'address_line2', o.address_line2, 'city', o.city, 'state', o.state, 'zip', o.zip,
+            'latitude', o.latitude, 'longitude', o.longitude,
+            'wheelchair_accessible', o.wheelchair_accessible) order by o.created_at, o.id)
+        from office o where o.listing_id = l.id), '[]') as offices,
+    coalesce((select json_agg(json_build_object(
+            'id', c.id, 'type', c.license_type, 'number', c.license_number, 'state', c.state,
+            'expires_on', c.expires_on, 'verification_status', c.verification_status{note})
+            order by {licenses_order})
+        from license c where c.listing_id = l.id and {licenses_where}), '[]') as licenses,
+    coalesce((select json_agg(json_build_object(
+            'id', c.id, 'name', c.name, 'issuer', c.issuer, 'modality', m.slug, 'level', c.level,
+            'credential_id', c.credential_id, 'issued_on', c.issued_on, 'expires_on', c.expires_on,
+            'verification_status', c.verification_status{note}) order by {certifications_order})
+        from certification c left join modality m on m.id = c.modality_id
+        where c.listing_id = l.id and {certifications_where}), '[]') as certifications,
+    coalesce((select json_agg(json_build_object(
             'id', f.id, 'kind', f.kind, 'title', f.title, 'description', f.description,
             'format', f.format, 'price_cents', f.price_cents, 'duration_minutes', f.duration_minutes,
-            'starts_on', f.starts_on, 'ends_on', f.ends_on, 'location', f.location) order by {order})
+            'starts_on', f.starts_on, 'ends_on', f.ends_on, 'location', f.location) order by {offerings})
         from offering f where f.listing_id = l.id), '[]') as offerings"
     )
 }
@@ -355,19 +400,7 @@ select
     coalesce((select json_agg(json_build_object('slug', i.slug, 'name', i.name) order by i.name)
               from listing_insurer li join insurer i on i.id = li.insurer_id
               where li.listing_id = l.id), '[]') as insurers,
-    {OFFICES_JSON},
-    coalesce((select json_agg(json_build_object(
-                  'id', c.id, 'type', c.license_type, 'number', c.license_number, 'state', c.state,
-                  'expires_on', c.expires_on, 'verification_status', c.verification_status)
-                  order by c.state, c.license_type)
-              from license c where c.listing_id = l.id and c.verification_status <> 'rejected'), '[]') as licenses,
-    coalesce((select json_agg(json_build_object(
-                  'id', c.id, 'name', c.name, 'issuer', c.issuer, 'modality', m.slug, 'level', c.level,
-                  'credential_id', c.credential_id, 'issued_on', c.issued_on, 'expires_on', c.expires_on,
-                  'verification_status', c.verification_status) order by c.name)
-              from certification c left join modality m on m.id = c.modality_id
-              where c.listing_id = l.id and c.verification_status = 'verified'), '[]') as certifications,
-    {offerings}
+    {parts}
 from listing l
 cross join lateral (
     select count(*) as samples, percentile_cont(0.5) within group (order by r.response_seconds) as median
@@ -378,7 +411,7 @@ where l.status = 'published' and (l.id = $1 or l.slug = $2)
   -- A suspended account's listing is hidden without touching the listing's own state.
   and exists (select 1 from account a where a.id = l.account_id and a.status = 'active')
 "#,
-        offerings = offerings_json("f.starts_on nulls last, f.title")
+        parts = parts_json(Reader::Public)
     )
 });
 

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::directory::profile::{
-    LISTING_COLUMNS, ListingRow, OFFICES_JSON, OfferingRow, PublicOffering, PublicOffice,
-    offerings_json, with_listing_fields,
+    LISTING_COLUMNS, ListingRow, OfferingRow, PublicOffering, PublicOffice, Reader, parts_json,
+    with_listing_fields,
 };
 use crate::domain::Money;
 use crate::domain::vocab::{ListingStatus, VerificationStatus};
@@ -141,22 +141,10 @@ select {LISTING_COLUMNS},
           where ls.listing_id = l.id and ls.is_top order by s.slug) as top_specialties,
     array(select i.slug from listing_insurer li join insurer i on i.id = li.insurer_id
           where li.listing_id = l.id order by i.slug) as insurers,
-    {OFFICES_JSON},
-    coalesce((select json_agg(json_build_object(
-        'id', c.id, 'type', c.license_type, 'number', c.license_number, 'state', c.state,
-        'expires_on', c.expires_on, 'verification_status', c.verification_status,
-        'verification_note', c.verification_note) order by c.created_at, c.id)
-        from license c where c.listing_id = l.id), '[]') as licenses,
-    coalesce((select json_agg(json_build_object(
-        'id', c.id, 'name', c.name, 'issuer', c.issuer, 'modality', m.slug, 'level', c.level,
-        'credential_id', c.credential_id, 'issued_on', c.issued_on, 'expires_on', c.expires_on,
-        'verification_status', c.verification_status, 'verification_note', c.verification_note)
-        order by c.created_at, c.id)
-        from certification c left join modality m on m.id = c.modality_id where c.listing_id = l.id), '[]') as certifications,
-    {offerings}
+    {parts}
 from listing l
 "#,
-        offerings = offerings_json("f.created_at, f.id")
+        parts = parts_json(Reader::Owner)
     )
 });
 
