@@ -16,11 +16,12 @@ use uuid::Uuid;
 use super::{Page, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::domain::vocab::{ListingStatus, Vocabulary};
 use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::http::cursor::CursorKey;
 use crate::http::{Json, Query};
-use crate::listings::store::{self as listing_store, LockedListing};
+use crate::listings::lifecycle::{ListingStatus, ListingVersion, Move};
+pub use crate::listings::store::ListingSummary;
+use crate::listings::store::{self as listing_store, Change, LockedListing, Part, QueueFilter};
 use crate::listings::view::{self, MyListing};
 use crate::mail::PublicBaseUrl;
 use crate::mail::{OutgoingEmail, enqueue, templates};
@@ -40,23 +41,6 @@ pub struct ListingQuery {
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
-}
-
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct ListingSummary {
-    id: Uuid,
-    slug: String,
-    display_name: String,
-    status: String,
-    account_id: Uuid,
-    account_email: String,
-    account_status: String,
-    #[serde(with = "time::serde::rfc3339::option")]
-    review_requested_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
-    updated_at: OffsetDateTime,
-    #[serde(skip)]
-    queued_at: OffsetDateTime,
 }
 
 /// Escapes LIKE wildcards so `q` matches literally.
@@ -99,27 +83,14 @@ pub async fn list_listings(
         .as_deref()
         .map(|c| cursors.decode(c))
         .transpose()?;
-    let rows: Vec<ListingSummary> = sqlx::query_as(
-        "select l.id, l.slug, l.display_name, l.status::text as status, a.id as account_id,
-                a.email::text as account_email, a.status::text as account_status, l.review_requested_at,
-                l.updated_at, coalesce(l.review_requested_at, l.created_at) as queued_at
-         from listing l join account a on a.id = l.account_id
-         where ($1::text is null or l.status = $1::listing_status)
-           and ($2::bool is null or $2 = (l.review_requested_at is not null))
-           and ($3::text is null or l.display_name ilike $3 or a.email::text ilike $3 or l.slug = $4)
-           and ($5::timestamptz is null or (coalesce(l.review_requested_at, l.created_at), l.id) > ($5, $6))
-         order by coalesce(l.review_requested_at, l.created_at), l.id
-         limit $7",
-    )
-    .bind(query.status.map(|s| s.as_str()))
-    .bind(query.needs_review)
-    .bind(query.q.as_deref().map(like_pattern))
-    .bind(query.q.as_deref())
-    .bind(after.map(|(t, _)| t))
-    .bind(after.map(|(_, id)| id))
-    .bind(limit + 1)
-    .fetch_all(pool.get_ref())
-    .await?;
+    let filter = QueueFilter {
+        status: query.status,
+        needs_review: query.needs_review,
+        q: query.q.as_deref().map(|q| (like_pattern(q), q)),
+        after,
+        limit,
+    };
+    let rows = listing_store::review_queue(pool.get_ref(), filter).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |r| {
         cursors.encode(&(r.queued_at, r.id))
     })))
@@ -138,16 +109,11 @@ async fn admin_view(conn: &mut PgConnection, id: Uuid) -> Result<AdminListing, A
     let listing = view::by_id(&mut *conn, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let (account_id, account_email, account_status): (Uuid, String, String) = sqlx::query_as(
-        "select a.id, a.email::text, a.status::text from account a join listing l on l.account_id = a.id where l.id = $1",
-    )
-    .bind(id)
-    .fetch_one(conn)
-    .await?;
+    let owner = listing_store::owner(conn, id).await?;
     Ok(AdminListing {
-        account_id,
-        account_email,
-        account_status,
+        account_id: owner.account_id,
+        account_email: owner.email,
+        account_status: owner.status,
         listing,
     })
 }
@@ -202,83 +168,124 @@ pub fn reason(body: &ReasonBody) -> Result<String, ApiError> {
     Ok(reason.to_owned())
 }
 
-async fn owner_email(conn: &mut PgConnection, listing_id: Uuid) -> sqlx::Result<String> {
-    sqlx::query_scalar(
-        "select a.email::text from account a join listing l on l.account_id = a.id where l.id = $1",
-    )
-    .bind(listing_id)
-    .fetch_one(conn)
-    .await
+/// An admin's decision on a listing, with what the therapist is told.
+#[derive(Clone, Copy)]
+enum Verdict<'a> {
+    Approve(&'a PublicBaseUrl),
+    Reject(&'a str),
+    Suspend(&'a str),
+    Reinstate(&'a str),
 }
 
-/// Applies one decision: new status, review note and review flag, a version bump, the audit
-/// entry and the email, all in the caller's transaction.
-struct Decision<'a> {
-    action: &'a str,
-    to: &'a str,
-    /// Stored as the review note the therapist sees.
-    note: Option<&'a str>,
-    /// The admin's reason, for the audit log.
-    reason: Option<&'a str>,
-    publish: bool,
-    email: Option<OutgoingEmail>,
-}
-
-async fn decide(
-    conn: &mut PgConnection,
-    admin: &AdminUser,
-    locked: &LockedListing,
-    decision: Decision<'_>,
-) -> Result<(), ApiError> {
-    sqlx::query(
-        "update listing set status = $2::listing_status, review_note = $3, review_requested_at = null,
-             published_at = case when $4 then coalesce(published_at, now()) else published_at end,
-             last_confirmed_at = case when $4 then coalesce(last_confirmed_at, now()) else last_confirmed_at end,
-             version = version + 1
-         where id = $1",
-    )
-    .bind(locked.id)
-    .bind(decision.to)
-    .bind(decision.note)
-    .bind(decision.publish)
-    .execute(&mut *conn)
-    .await?;
-    AuditEntry::new(admin.0.actor(), decision.action)
-        .target("listing", locked.id)
-        .details(json!({ "from": locked.status, "to": decision.to, "reason": decision.reason }))
-        .record(&mut *conn)
-        .await?;
-    if let Some(email) = decision.email {
-        enqueue(conn, &email).await?;
+impl<'a> Verdict<'a> {
+    fn attempted(self) -> Move {
+        match self {
+            Verdict::Approve(_) => Move::Approve,
+            Verdict::Reject(_) => Move::Reject,
+            Verdict::Suspend(_) => Move::Suspend,
+            Verdict::Reinstate(_) => Move::Reinstate,
+        }
     }
-    Ok(())
+
+    /// The state the listing moves to, or 409 `invalid_state`.
+    fn next(self, locked: &LockedListing) -> Result<ListingStatus, ApiError> {
+        match self {
+            Verdict::Approve(_) => locked.status.approve(locked.review_requested_at.is_some()),
+            Verdict::Reject(_) => locked.status.reject(),
+            Verdict::Suspend(_) => locked.status.suspend(),
+            Verdict::Reinstate(_) => locked.status.reinstate(locked.published_at.is_some()),
+        }
+    }
+
+    /// The admin's reason, for the audit log.
+    fn reason(self) -> Option<&'a str> {
+        match self {
+            Verdict::Approve(_) => None,
+            Verdict::Reject(r) | Verdict::Suspend(r) | Verdict::Reinstate(r) => Some(r),
+        }
+    }
+
+    /// The review note the therapist sees (reinstating clears it).
+    fn note(self) -> Option<&'a str> {
+        match self {
+            Verdict::Reject(r) | Verdict::Suspend(r) => Some(r),
+            Verdict::Approve(_) | Verdict::Reinstate(_) => None,
+        }
+    }
+
+    /// Decisions on what the admin reviewed need `If-Match`; suspending is urgent and
+    /// reinstating undoes it, so neither waits for a fresh read.
+    fn needs_reviewed_version(self) -> bool {
+        matches!(self, Verdict::Approve(_) | Verdict::Reject(_))
+    }
+
+    /// What the therapist is told; a reinstated listing speaks for itself.
+    async fn email(
+        self,
+        conn: &mut PgConnection,
+        listing_id: Uuid,
+    ) -> Result<Option<OutgoingEmail>, ApiError> {
+        let owner = async |conn: &mut PgConnection| listing_store::owner(conn, listing_id).await;
+        Ok(match self {
+            Verdict::Approve(base) => {
+                let to = owner(&mut *conn).await?.email;
+                let slug = listing_store::slug_of(conn, listing_id).await?;
+                Some(templates::listing_approved(base, &to, &slug))
+            }
+            Verdict::Reject(reason) => {
+                let to = owner(conn).await?.email;
+                Some(templates::listing_rejected(&to, reason))
+            }
+            Verdict::Suspend(reason) => {
+                let to = owner(conn).await?.email;
+                Some(templates::listing_suspended(&to, reason))
+            }
+            Verdict::Reinstate(_) => None,
+        })
+    }
 }
 
-/// Applies a decision, commits, and answers with the listing as it now stands.
-async fn conclude(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+/// Applies one decision in one transaction: the state check, the new status and review
+/// note with a version bump, the audit entry and the email; answers with the listing as it
+/// now stands.
+async fn decide(
+    req: &HttpRequest,
     admin: &AdminUser,
-    locked: &LockedListing,
-    decision: Decision<'_>,
+    pool: &PgPool,
+    id: Uuid,
+    verdict: Verdict<'_>,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&mut tx, admin, locked, decision).await?;
+    let mut tx = pool.begin().await?;
+    let locked = lock(&mut tx, id).await?;
+    if verdict.needs_reviewed_version() {
+        require_reviewed_version(req, locked.version)?;
+    }
+    let to = verdict.next(&locked)?;
+    let email = verdict.email(&mut tx, locked.id).await?;
+    let change = Change::Decided {
+        to,
+        note: verdict.note(),
+        publish: matches!(verdict, Verdict::Approve(_)),
+    };
+    listing_store::bump_version(&mut tx, locked.id, change).await?;
+    AuditEntry::new(admin.0.actor(), verdict.attempted().audit_action())
+        .target("listing", locked.id)
+        .details(json!({ "from": locked.status, "to": to, "reason": verdict.reason() }))
+        .record(&mut tx)
+        .await?;
+    if let Some(email) = email {
+        enqueue(&mut tx, &email).await?;
+    }
     let view = admin_view(&mut tx, locked.id).await?;
     tx.commit().await?;
     Ok(admin_response(&view))
-}
-
-fn invalid_state(status: &str, verb: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::InvalidState,
-        format!("A {status} listing cannot be {verb}."),
-    )
 }
 
 /// An admin decision applies to the version the admin reviewed: `If-Match` must carry the
 /// ETag of `GET /v1/admin/listings/{id}` (or of the previous decision's answer). Missing (or
 /// `*` or anything that is not a list of entity tags: it names no version) is 428; another
 /// version is 412.
-fn require_reviewed_version(req: &HttpRequest, version: i32) -> Result<(), ApiError> {
+fn require_reviewed_version(req: &HttpRequest, version: ListingVersion) -> Result<(), ApiError> {
     let held = req
         .headers()
         .get(header::IF_MATCH)
@@ -291,7 +298,7 @@ fn require_reviewed_version(req: &HttpRequest, version: i32) -> Result<(), ApiEr
             "Send If-Match with the ETag of the listing as you reviewed it (GET /v1/admin/listings/{id}).",
         ));
     };
-    if crate::http::caching::strong_match(held, &listing_etag(version)) {
+    if version.matches(held) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -322,10 +329,6 @@ fn is_entity_tag_list(value: &str) -> bool {
         };
         rest = next.trim_start();
     }
-}
-
-fn listing_etag(version: i32) -> String {
-    format!("\"v{version}\"")
 }
 
 /// The admin view with the ETag the next decision sends back.
@@ -362,28 +365,8 @@ pub async fn approve(
     public_base_url: web::Data<PublicBaseUrl>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut tx = pool.begin().await?;
-    let locked = lock(&mut tx, id.into_inner()).await?;
-    require_reviewed_version(&req, locked.version)?;
-    let waiting = locked.status == "pending_review"
-        || (locked.status == "published" && locked.review_requested_at.is_some());
-    if !waiting {
-        return Err(invalid_state(&locked.status, "approved"));
-    }
-    let email = owner_email(&mut tx, locked.id).await?;
-    let slug: String = sqlx::query_scalar("select slug from listing where id = $1")
-        .bind(locked.id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let decision = Decision {
-        action: "listing.approved",
-        to: "published",
-        note: None,
-        reason: None,
-        publish: true,
-        email: Some(templates::listing_approved(&public_base_url, &email, &slug)),
-    };
-    conclude(tx, &admin, &locked, decision).await
+    let verdict = Verdict::Approve(&public_base_url);
+    decide(&req, &admin, &pool, id.into_inner(), verdict).await
 }
 
 /// Sends a listing waiting for review back to the therapist (`pending_review` →
@@ -409,22 +392,14 @@ pub async fn reject(
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = reason(&body.0)?;
-    let mut tx = pool.begin().await?;
-    let locked = lock(&mut tx, id.into_inner()).await?;
-    require_reviewed_version(&req, locked.version)?;
-    if locked.status != "pending_review" {
-        return Err(invalid_state(&locked.status, "rejected"));
-    }
-    let email = owner_email(&mut tx, locked.id).await?;
-    let decision = Decision {
-        action: "listing.rejected",
-        to: "rejected",
-        note: Some(&reason),
-        reason: Some(&reason),
-        publish: false,
-        email: Some(templates::listing_rejected(&email, &reason)),
-    };
-    conclude(tx, &admin, &locked, decision).await
+    decide(
+        &req,
+        &admin,
+        &pool,
+        id.into_inner(),
+        Verdict::Reject(&reason),
+    )
+    .await
 }
 
 /// Suspends a listing in any state but `suspended`: it leaves the directory at once.
@@ -438,27 +413,21 @@ pub async fn reject(
 )]
 #[post("/admin/listings/{id}/suspend")]
 pub async fn suspend(
+    req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = reason(&body.0)?;
-    let mut tx = pool.begin().await?;
-    let locked = lock(&mut tx, id.into_inner()).await?;
-    if locked.status == "suspended" {
-        return Err(invalid_state("suspended", "suspended again"));
-    }
-    let email = owner_email(&mut tx, locked.id).await?;
-    let decision = Decision {
-        action: "listing.suspended",
-        to: "suspended",
-        note: Some(&reason),
-        reason: Some(&reason),
-        publish: false,
-        email: Some(templates::listing_suspended(&email, &reason)),
-    };
-    conclude(tx, &admin, &locked, decision).await
+    decide(
+        &req,
+        &admin,
+        &pool,
+        id.into_inner(),
+        Verdict::Suspend(&reason),
+    )
+    .await
 }
 
 /// Lifts a suspension: back to `published` if the listing had been published, else to
@@ -473,31 +442,21 @@ pub async fn suspend(
 )]
 #[post("/admin/listings/{id}/reinstate")]
 pub async fn reinstate(
+    req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = reason(&body.0)?;
-    let mut tx = pool.begin().await?;
-    let locked = lock(&mut tx, id.into_inner()).await?;
-    if locked.status != "suspended" {
-        return Err(invalid_state(&locked.status, "reinstated"));
-    }
-    let to = if locked.published_at.is_some() {
-        "published"
-    } else {
-        "draft"
-    };
-    let decision = Decision {
-        action: "listing.reinstated",
-        to,
-        note: None,
-        reason: Some(&reason),
-        publish: false,
-        email: None,
-    };
-    conclude(tx, &admin, &locked, decision).await
+    decide(
+        &req,
+        &admin,
+        &pool,
+        id.into_inner(),
+        Verdict::Reinstate(&reason),
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -521,7 +480,7 @@ async fn verify_credential(
     req: HttpRequest,
     admin: AdminUser,
     pool: web::Data<PgPool>,
-    table: &'static str,
+    part: Part,
     id: Uuid,
     body: VerifyBody,
 ) -> Result<HttpResponse, ApiError> {
@@ -536,39 +495,30 @@ async fn verify_credential(
         VerifyStatus::Verified => "verified",
         VerifyStatus::Rejected => "rejected",
     };
+    let note = body
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
     let mut tx = pool.begin().await?;
     // The decision is about the listing as the admin saw it: lock it and compare versions
     // before changing the credential.
-    let owner_sql = format!("select listing_id from {table} where id = $1");
-    let owner: Uuid = sqlx::query_scalar(sqlx::AssertSqlSafe(owner_sql))
-        .bind(id)
-        .fetch_optional(&mut *tx)
+    let owner = listing_store::credential_listing(&mut *tx, part, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let locked = lock(&mut tx, owner).await?;
     require_reviewed_version(&req, locked.version)?;
-    let sql = format!(
-        "update {table} set verification_status = $2::verification_status, verification_note = $3,
-             verified_by = $4, verified_at = now()
-         where id = $1 returning listing_id"
-    );
-    let listing_id: Uuid = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(status)
-        .bind(
-            body.note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty()),
-        )
-        .bind(admin.0.account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    listing_store::touch(&mut tx, listing_id, false).await?;
-    let action = format!("{table}.{status}");
+    let listing_id =
+        listing_store::set_verification(&mut tx, part, id, status, note, admin.0.account_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+    let change = Change::Parts {
+        request_review: false,
+    };
+    listing_store::bump_version(&mut tx, listing_id, change).await?;
+    let action = format!("{}.{status}", part.table());
     AuditEntry::new(admin.0.actor(), &action)
-        .target(table, id)
+        .target(part.table(), id)
         .details(json!({ "listing_id": listing_id, "note": body.note }))
         .record(&mut tx)
         .await?;
@@ -595,7 +545,7 @@ pub async fn verify_license(
     id: web::Path<Uuid>,
     body: Json<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    verify_credential(req, admin, pool, "license", id.into_inner(), body.0).await
+    verify_credential(req, admin, pool, Part::License, id.into_inner(), body.0).await
 }
 
 /// Marks a certification `verified` or `rejected`, with a note. Only verified
@@ -616,7 +566,15 @@ pub async fn verify_certification(
     id: web::Path<Uuid>,
     body: Json<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    verify_credential(req, admin, pool, "certification", id.into_inner(), body.0).await
+    verify_credential(
+        req,
+        admin,
+        pool,
+        Part::Certification,
+        id.into_inner(),
+        body.0,
+    )
+    .await
 }
 
 #[cfg(test)]

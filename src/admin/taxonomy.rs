@@ -4,7 +4,7 @@
 //! the term.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -12,50 +12,11 @@ use utoipa::ToSchema;
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::domain::Slug;
-use crate::domain::vocab::{SpecialtyCategory, Vocabulary};
+use crate::domain::vocab::SpecialtyCategory;
 use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::http::Json;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Modality,
-    Specialty,
-    Insurer,
-}
-
-impl Kind {
-    fn table(self) -> &'static str {
-        match self {
-            Kind::Modality => "modality",
-            Kind::Specialty => "specialty",
-            Kind::Insurer => "insurer",
-        }
-    }
-
-    /// How many listings (and certifications) use the term.
-    fn usage_sql(self) -> &'static str {
-        match self {
-            Kind::Modality => {
-                "(select count(*) from listing_modality where modality_id = t.id)
-                 + (select count(*) from certification where modality_id = t.id)"
-            }
-            Kind::Specialty => "(select count(*) from listing_specialty where specialty_id = t.id)",
-            Kind::Insurer => "(select count(*) from listing_insurer where insurer_id = t.id)",
-        }
-    }
-}
-
-/// A term as admins see it, retired ones included.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct AdminTerm {
-    slug: String,
-    name: String,
-    description: Option<String>,
-    category: Option<String>,
-    retired: bool,
-    /// Listings (and, for modalities, certifications) using it.
-    in_use: i64,
-}
+use crate::taxonomy::store::{self, NewTerm, TermChange};
+pub use crate::taxonomy::{AdminTerm, Kind};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -138,35 +99,14 @@ fn check_fields(
     }
 }
 
-/// Terms of `kind`, all of them or the one with slug `$1`.
-fn terms_sql(kind: Kind) -> String {
-    let (description, category) = match kind {
-        Kind::Modality => ("t.description", "null::text"),
-        Kind::Specialty => ("t.description", "t.category::text"),
-        Kind::Insurer => ("null::text", "null::text"),
-    };
-    format!(
-        "select t.slug, t.name, {description} as description, {category} as category,
-                t.retired_at is not null as retired, {} as in_use
-         from {} t where ($1::text is null or t.slug = $1) order by t.name",
-        kind.usage_sql(),
-        kind.table()
-    )
-}
-
-async fn fetch(pool: &PgPool, kind: Kind, slug: &str) -> Result<Option<AdminTerm>, ApiError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(terms_sql(kind)))
-        .bind(slug)
-        .fetch_optional(pool)
-        .await?)
+async fn fetch(pool: &PgPool, kind: Kind, slug: &str) -> Result<AdminTerm, ApiError> {
+    store::admin_term(pool, kind, slug)
+        .await?
+        .ok_or_else(ApiError::not_found)
 }
 
 async fn list(pool: &PgPool, kind: Kind) -> Result<HttpResponse, ApiError> {
-    let rows: Vec<AdminTerm> = sqlx::query_as(sqlx::AssertSqlSafe(terms_sql(kind)))
-        .bind(None::<String>)
-        .fetch_all(pool)
-        .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(HttpResponse::Ok().json(store::admin_terms(pool, kind).await?))
 }
 
 fn conflict_or_internal(err: sqlx::Error, slug: &str) -> ApiError {
@@ -209,21 +149,13 @@ async fn create(
         return Err(ApiError::validation(errors));
     }
     let mut tx = pool.begin().await?;
-    let sql = match kind {
-        Kind::Modality => {
-            "insert into modality (slug, name, description) values ($1, $2, coalesce($3, ''))"
-        }
-        Kind::Specialty => {
-            "insert into specialty (slug, name, description, category) values ($1, $2, coalesce($3, ''), $4::specialty_category)"
-        }
-        Kind::Insurer => "insert into insurer (slug, name) values ($1, $2)",
+    let term = NewTerm {
+        slug: &body.slug,
+        name: body.name.trim(),
+        description: body.description.as_deref(),
+        category: body.category,
     };
-    sqlx::query(sql)
-        .bind(&body.slug)
-        .bind(body.name.trim())
-        .bind(&body.description)
-        .bind(body.category.map(|c| c.as_str()))
-        .execute(&mut *tx)
+    store::insert_term(&mut tx, kind, &term)
         .await
         .map_err(|e| conflict_or_internal(e, &body.slug))?;
     AuditEntry::new(admin.0.actor(), &format!("{}.created", kind.table()))
@@ -231,23 +163,13 @@ async fn create(
         .record(&mut tx)
         .await?;
     tx.commit().await?;
-    let term = fetch(pool, kind, &body.slug)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let term = fetch(pool, kind, &body.slug).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             "location",
-            format!("/v1/admin/{}/{}", plural(kind), body.slug),
+            format!("/v1/admin/{}/{}", kind.plural(), body.slug),
         ))
         .json(term))
-}
-
-fn plural(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Modality => "modalities",
-        Kind::Specialty => "specialties",
-        Kind::Insurer => "insurers",
-    }
 }
 
 async fn update(
@@ -266,29 +188,16 @@ async fn update(
         return Err(ApiError::validation(errors));
     }
     let mut tx = pool.begin().await?;
-    let sql = format!(
-        "update {} set name = coalesce($2, name),
-             {}
-             retired_at = case when $4::bool is null then retired_at when $4 then coalesce(retired_at, now()) else null end
-         where slug = $1",
-        kind.table(),
-        match kind {
-            Kind::Modality => "description = coalesce($3, description), ",
-            Kind::Specialty => "description = coalesce($3, description), category = coalesce($5::specialty_category, category), ",
-            Kind::Insurer => "",
-        }
-    );
-    let updated = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(slug)
-        .bind(body.name.as_deref().map(str::trim))
-        .bind(&body.description)
-        .bind(body.retired)
-        .bind(body.category.map(|c| c.as_str()))
-        .execute(&mut *tx)
+    let change = TermChange {
+        name: body.name.as_deref().map(str::trim),
+        description: body.description.as_deref(),
+        category: body.category,
+        retired: body.retired,
+    };
+    let updated = store::update_term(&mut tx, kind, slug, &change)
         .await
-        .map_err(|e| conflict_or_internal(e, slug))?
-        .rows_affected();
-    if updated == 0 {
+        .map_err(|e| conflict_or_internal(e, slug))?;
+    if !updated {
         return Err(ApiError::not_found());
     }
     let action = match body.retired {
@@ -301,11 +210,7 @@ async fn update(
         .record(&mut tx)
         .await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(
-        fetch(pool, kind, slug)
-            .await?
-            .ok_or_else(ApiError::not_found)?,
-    ))
+    Ok(HttpResponse::Ok().json(fetch(pool, kind, slug).await?))
 }
 
 async fn remove(
@@ -315,13 +220,8 @@ async fn remove(
     slug: &str,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
-    let sql = format!("delete from {} where slug = $1", kind.table());
-    let deleted = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(slug)
-        .execute(&mut *tx)
-        .await;
-    let deleted = match deleted {
-        Ok(done) => done.rows_affected(),
+    let deleted = match store::delete_term(&mut tx, kind, slug).await {
+        Ok(deleted) => deleted,
         Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
             return Err(ApiError::new(
                 ErrorCode::TermInUse,
@@ -332,7 +232,7 @@ async fn remove(
         }
         Err(e) => return Err(ApiError::internal(e)),
     };
-    if deleted == 0 {
+    if !deleted {
         return Err(ApiError::not_found());
     }
     AuditEntry::new(admin.0.actor(), &format!("{}.deleted", kind.table()))

@@ -3,6 +3,8 @@
 //! email, no review notes, no verification notes, no rejected credentials.
 
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 use time::{Date, OffsetDateTime};
@@ -213,40 +215,161 @@ pub struct OfferingRow {
     location: Option<String>,
 }
 
+/// The listing columns both the public profile and the owner's view read, as stored.
+#[derive(sqlx::FromRow)]
+pub struct ListingRow {
+    pub(crate) id: Uuid,
+    pub(crate) slug: String,
+    pub(crate) display_name: String,
+    pub(crate) pronouns: Option<String>,
+    pub(crate) credentials: Option<String>,
+    pub(crate) professional_title: Option<String>,
+    pub(crate) statement: Option<String>,
+    pub(crate) photo_url: Option<String>,
+    pub(crate) website_url: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) contact_email: Option<String>,
+    pub(crate) gender: Option<String>,
+    pub(crate) languages: Vec<String>,
+    pub(crate) age_groups: Vec<String>,
+    pub(crate) communities: Vec<String>,
+    pub(crate) faith: Option<String>,
+    pub(crate) session_formats: Vec<String>,
+    pub(crate) delivery: Vec<String>,
+    pub(crate) accepting: String,
+    pub(crate) free_consultation: bool,
+    pub(crate) fee_min_cents: Option<i32>,
+    pub(crate) fee_max_cents: Option<i32>,
+    pub(crate) sliding_scale_min_cents: Option<i32>,
+    pub(crate) insurance_only: bool,
+    pub(crate) payment_methods: Vec<String>,
+    pub(crate) hsa_fsa: bool,
+    pub(crate) npi: Option<String>,
+    pub(crate) taxonomy_code: Option<String>,
+    pub(crate) years_in_practice: Option<i16>,
+    pub(crate) telehealth_states: Vec<String>,
+    pub(crate) last_confirmed_at: Option<OffsetDateTime>,
+    pub(crate) published_at: Option<OffsetDateTime>,
+}
+
+/// The select list of [`ListingRow`], over `listing l`.
+pub const LISTING_COLUMNS: &str = "l.id, l.slug, l.display_name, l.pronouns, l.credentials,
+    l.professional_title, l.statement, l.photo_url, l.website_url, l.phone,
+    l.contact_email::text as contact_email, l.gender, l.languages, l.age_groups, l.communities,
+    l.faith, l.session_formats, l.delivery, l.accepting::text as accepting, l.free_consultation,
+    l.fee_min_cents, l.fee_max_cents, l.sliding_scale_min_cents, l.insurance_only,
+    l.payment_methods, l.hsa_fsa, l.npi::text as npi, l.taxonomy_code, l.years_in_practice,
+    l.telehealth_states, l.last_confirmed_at, l.published_at";
+
+/// Who reads a listing's parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// Only verified certifications and unrejected licenses, without the admin's notes,
+    /// in display order.
+    Public,
+    /// Every part with its verification note, in the order it was added.
+    Owner,
+}
+
+/// The listing's offices, licenses, certifications and offerings as JSON arrays (`[]` when
+/// none), as `reader` may see them, for a query over `listing l`.
+pub fn parts_json(reader: Reader) -> String {
+    let (
+        note,
+        licenses_where,
+        licenses_order,
+        certifications_where,
+        certifications_order,
+        offerings,
+    ) = match reader {
+        Reader::Public => (
+            "",
+            "c.verification_status <> 'rejected'",
+            "c.state, c.license_type",
+            "c.verification_status = 'verified'",
+            "c.name",
+            "f.starts_on nulls last, f.title",
+        ),
+        Reader::Owner => (
+            ", 'verification_note', c.verification_note",
+            "true",
+            "c.created_at, c.id",
+            "true",
+            "c.created_at, c.id",
+            "f.created_at, f.id",
+        ),
+    };
+    format!(
+        "coalesce((select json_agg(json_build_object(
+            'id', o.id, 'label', o.label, 'address_line1', o.address_line1,
+            'address_line2', o.address_line2, 'city', o.city, 'state', o.state, 'zip', o.zip,
+            'latitude', o.latitude, 'longitude', o.longitude,
+            'wheelchair_accessible', o.wheelchair_accessible) order by o.created_at, o.id)
+        from office o where o.listing_id = l.id), '[]') as offices,
+    coalesce((select json_agg(json_build_object(
+            'id', c.id, 'type', c.license_type, 'number', c.license_number, 'state', c.state,
+            'expires_on', c.expires_on, 'verification_status', c.verification_status{note})
+            order by {licenses_order})
+        from license c where c.listing_id = l.id and {licenses_where}), '[]') as licenses,
+    coalesce((select json_agg(json_build_object(
+            'id', c.id, 'name', c.name, 'issuer', c.issuer, 'modality', m.slug, 'level', c.level,
+            'credential_id', c.credential_id, 'issued_on', c.issued_on, 'expires_on', c.expires_on,
+            'verification_status', c.verification_status{note}) order by {certifications_order})
+        from certification c left join modality m on m.id = c.modality_id
+        where c.listing_id = l.id and {certifications_where}), '[]') as certifications,
+    coalesce((select json_agg(json_build_object(
+            'id', f.id, 'kind', f.kind, 'title', f.title, 'description', f.description,
+            'format', f.format, 'price_cents', f.price_cents, 'duration_minutes', f.duration_minutes,
+            'starts_on', f.starts_on, 'ends_on', f.ends_on, 'location', f.location) order by {offerings})
+        from offering f where f.listing_id = l.id), '[]') as offerings"
+    )
+}
+
+/// `$ty { .. }` with every [`ListingRow`] field both views show unchanged taken from `$row`,
+/// plus the fields given: the owner's view and the public profile differ only in those.
+macro_rules! with_listing_fields {
+    ($ty:ident, $row:ident, { $($field:ident: $value:expr),* $(,)? }) => {
+        $ty {
+            id: $row.id,
+            slug: $row.slug,
+            display_name: $row.display_name,
+            pronouns: $row.pronouns,
+            credentials: $row.credentials,
+            professional_title: $row.professional_title,
+            statement: $row.statement,
+            photo_url: $row.photo_url,
+            website_url: $row.website_url,
+            phone: $row.phone,
+            contact_email: $row.contact_email,
+            languages: $row.languages,
+            npi: $row.npi,
+            taxonomy_code: $row.taxonomy_code,
+            years_in_practice: $row.years_in_practice,
+            telehealth_states: $row.telehealth_states,
+            last_confirmed_at: $row.last_confirmed_at,
+            published_at: $row.published_at,
+            $($field: $value),*
+        }
+    };
+}
+pub(crate) use with_listing_fields;
+
+impl ListingRow {
+    pub fn fee_min(&self) -> Option<Money> {
+        money(self.fee_min_cents)
+    }
+    pub fn fee_max(&self) -> Option<Money> {
+        money(self.fee_max_cents)
+    }
+    pub fn sliding_scale_min(&self) -> Option<Money> {
+        money(self.sliding_scale_min_cents)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct ProfileRow {
-    id: Uuid,
-    slug: String,
-    display_name: String,
-    pronouns: Option<String>,
-    credentials: Option<String>,
-    professional_title: Option<String>,
-    statement: Option<String>,
-    photo_url: Option<String>,
-    website_url: Option<String>,
-    phone: Option<String>,
-    contact_email: Option<String>,
-    gender: Option<String>,
-    languages: Vec<String>,
-    age_groups: Vec<String>,
-    communities: Vec<String>,
-    faith: Option<String>,
-    session_formats: Vec<String>,
-    delivery: Vec<String>,
-    accepting: String,
-    free_consultation: bool,
-    fee_min_cents: Option<i32>,
-    fee_max_cents: Option<i32>,
-    sliding_scale_min_cents: Option<i32>,
-    insurance_only: bool,
-    payment_methods: Vec<String>,
-    hsa_fsa: bool,
-    npi: Option<String>,
-    taxonomy_code: Option<String>,
-    years_in_practice: Option<i16>,
-    telehealth_states: Vec<String>,
-    last_confirmed_at: Option<OffsetDateTime>,
-    published_at: Option<OffsetDateTime>,
+    #[sqlx(flatten)]
+    listing: ListingRow,
     stale: bool,
     availability_unconfirmed: bool,
     response_samples: i64,
@@ -260,14 +383,11 @@ struct ProfileRow {
     offerings: Json<Vec<OfferingRow>>,
 }
 
-const PROFILE_SQL: &str = r#"
+static PROFILE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
 select
-    l.id, l.slug, l.display_name, l.pronouns, l.credentials, l.professional_title, l.statement,
-    l.photo_url, l.website_url, l.phone, l.contact_email::text as contact_email, l.gender,
-    l.languages, l.age_groups, l.communities, l.faith, l.session_formats, l.delivery,
-    l.accepting::text as accepting, l.free_consultation, l.fee_min_cents, l.fee_max_cents,
-    l.sliding_scale_min_cents, l.insurance_only, l.payment_methods, l.hsa_fsa, l.npi::text as npi,
-    l.taxonomy_code, l.years_in_practice, l.telehealth_states, l.last_confirmed_at, l.published_at,
+    {LISTING_COLUMNS},
     l.stale_at is not null as stale, l.availability_unconfirmed_at is not null as availability_unconfirmed,
     rt.samples as response_samples, rt.median as response_median_seconds,
     coalesce((select json_agg(json_build_object('slug', m.slug, 'name', m.name) order by m.name)
@@ -280,29 +400,7 @@ select
     coalesce((select json_agg(json_build_object('slug', i.slug, 'name', i.name) order by i.name)
               from listing_insurer li join insurer i on i.id = li.insurer_id
               where li.listing_id = l.id), '[]') as insurers,
-    coalesce((select json_agg(json_build_object(
-                  'id', o.id, 'label', o.label, 'address_line1', o.address_line1,
-                  'address_line2', o.address_line2, 'city', o.city, 'state', o.state, 'zip', o.zip,
-                  'latitude', o.latitude, 'longitude', o.longitude,
-                  'wheelchair_accessible', o.wheelchair_accessible) order by o.created_at, o.id)
-              from office o where o.listing_id = l.id), '[]') as offices,
-    coalesce((select json_agg(json_build_object(
-                  'id', c.id, 'type', c.license_type, 'number', c.license_number, 'state', c.state,
-                  'expires_on', c.expires_on, 'verification_status', c.verification_status)
-                  order by c.state, c.license_type)
-              from license c where c.listing_id = l.id and c.verification_status <> 'rejected'), '[]') as licenses,
-    coalesce((select json_agg(json_build_object(
-                  'id', c.id, 'name', c.name, 'issuer', c.issuer, 'modality', m.slug, 'level', c.level,
-                  'credential_id', c.credential_id, 'issued_on', c.issued_on, 'expires_on', c.expires_on,
-                  'verification_status', c.verification_status) order by c.name)
-              from certification c left join modality m on m.id = c.modality_id
-              where c.listing_id = l.id and c.verification_status = 'verified'), '[]') as certifications,
-    coalesce((select json_agg(json_build_object(
-                  'id', f.id, 'kind', f.kind, 'title', f.title, 'description', f.description,
-                  'format', f.format, 'price_cents', f.price_cents, 'duration_minutes', f.duration_minutes,
-                  'starts_on', f.starts_on, 'ends_on', f.ends_on, 'location', f.location)
-                  order by f.starts_on nulls last, f.title)
-              from offering f where f.listing_id = l.id), '[]') as offerings
+    {parts}
 from listing l
 cross join lateral (
     select count(*) as samples, percentile_cont(0.5) within group (order by r.response_seconds) as median
@@ -312,7 +410,10 @@ cross join lateral (
 where l.status = 'published' and (l.id = $1 or l.slug = $2)
   -- A suspended account's listing is hidden without touching the listing's own state.
   and exists (select 1 from account a where a.id = l.account_id and a.status = 'active')
-"#;
+"#,
+        parts = parts_json(Reader::Public)
+    )
+});
 
 /// A path's `{id_or_slug}` as the lookups bind it: a UUID, else a slug.
 fn id_or_slug(key: &str) -> (Option<Uuid>, Option<&str>) {
@@ -361,7 +462,7 @@ pub async fn find_published(
     id_or_slug_key: &str,
 ) -> sqlx::Result<Option<PublicProfile>> {
     let (id, slug) = id_or_slug(id_or_slug_key);
-    let row: Option<ProfileRow> = sqlx::query_as(PROFILE_SQL)
+    let row: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(PROFILE_SQL.as_str()))
         .bind(id)
         .bind(slug)
         .fetch_optional(db)
@@ -392,61 +493,42 @@ fn money(cents: Option<i32>) -> Option<Money> {
 
 impl From<ProfileRow> for PublicProfile {
     fn from(r: ProfileRow) -> Self {
-        PublicProfile {
-            id: r.id,
-            slug: r.slug,
-            display_name: r.display_name,
-            pronouns: r.pronouns,
-            credentials: r.credentials,
-            professional_title: r.professional_title,
-            statement: r.statement,
-            photo_url: r.photo_url,
-            website_url: r.website_url,
-            phone: r.phone,
-            contact_email: r.contact_email,
-            gender: r.gender.as_deref().and_then(Gender::parse),
-            languages: r.languages,
-            age_groups: AgeGroup::from_stored(&r.age_groups),
-            communities: Community::from_stored(&r.communities),
-            faith: r.faith.as_deref().and_then(Faith::parse),
-            session_formats: SessionFormat::from_stored(&r.session_formats),
-            delivery: Delivery::from_stored(&r.delivery),
-            availability: Availability {
-                accepting: Accepting::parse(&r.accepting).unwrap_or(Accepting::NotAccepting),
-                free_consultation: r.free_consultation,
-                confirmed: !r.availability_unconfirmed,
-            },
-            fees: Fees {
-                min: money(r.fee_min_cents),
-                max: money(r.fee_max_cents),
-                sliding_scale_min: money(r.sliding_scale_min_cents),
-                insurance_only: r.insurance_only,
-                payment_methods: PaymentMethod::from_stored(&r.payment_methods),
-                hsa_fsa: r.hsa_fsa,
-            },
+        let l = r.listing;
+        // Read before `with_listing_fields!` moves the row's fields out.
+        let fees = Fees {
+            min: l.fee_min(),
+            max: l.fee_max(),
+            sliding_scale_min: l.sliding_scale_min(),
+            insurance_only: l.insurance_only,
+            payment_methods: PaymentMethod::from_stored(&l.payment_methods),
+            hsa_fsa: l.hsa_fsa,
+        };
+        let availability = Availability {
+            accepting: Accepting::parse(&l.accepting).unwrap_or(Accepting::NotAccepting),
+            free_consultation: l.free_consultation,
+            confirmed: !r.availability_unconfirmed,
+        };
+        with_listing_fields!(PublicProfile, l, {
+            fees: fees,
+            availability: availability,
+            gender: l.gender.as_deref().and_then(Gender::parse),
+            age_groups: AgeGroup::from_stored(&l.age_groups),
+            communities: Community::from_stored(&l.communities),
+            faith: l.faith.as_deref().and_then(Faith::parse),
+            session_formats: SessionFormat::from_stored(&l.session_formats),
+            delivery: Delivery::from_stored(&l.delivery),
             insurers: r.insurers.0,
             modalities: r.modalities.0,
             specialties: r.specialties.0,
-            npi: r.npi,
-            taxonomy_code: r.taxonomy_code,
-            years_in_practice: r.years_in_practice,
-            telehealth_states: r.telehealth_states,
             offices: r.offices.0,
             licenses: r.licenses.0,
             certifications: r.certifications.0,
-            offerings: r
-                .offerings
-                .0
-                .into_iter()
-                .map(PublicOffering::from)
-                .collect(),
-            last_confirmed_at: r.last_confirmed_at,
+            offerings: r.offerings.0.into_iter().map(PublicOffering::from).collect(),
             stale: r.stale,
             response_time: ResponseTime::from_samples(
                 r.response_samples,
                 r.response_median_seconds,
             ),
-            published_at: r.published_at,
-        }
+        })
     }
 }

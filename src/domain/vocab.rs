@@ -102,7 +102,12 @@ vocabulary!(OfferingKind {
 });
 vocabulary!(OfferingFormat { InPerson => "in_person", Online => "online", Hybrid => "hybrid" });
 vocabulary!(VerificationStatus { Unverified => "unverified", Verified => "verified", Rejected => "rejected" });
-vocabulary!(ListingStatus {
+// Also the database's `listing_status` (a doc comment here would enter the OpenAPI
+// schema); the moves between its states are in `listings::lifecycle`.
+vocabulary!(
+    #[derive(sqlx::Type)]
+    #[sqlx(type_name = "listing_status", rename_all = "snake_case")]
+    ListingStatus {
     Draft => "draft",
     PendingReview => "pending_review",
     Published => "published",

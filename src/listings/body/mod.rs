@@ -8,17 +8,19 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::Date;
 use utoipa::ToSchema;
 
 use crate::domain::vocab::{
-    Accepting, AgeGroup, Community, Delivery, Faith, Gender, OfferingFormat, OfferingKind,
-    PaymentMethod, SessionFormat,
+    Accepting, AgeGroup, Community, Delivery, Faith, Gender, PaymentMethod, SessionFormat,
+    Vocabulary,
 };
-use crate::domain::{
-    Email, GeoPoint, Invalid, Money, Npi, TaxonomyCode, UsPhone, UsState, ZipCode,
-};
+use crate::domain::{Email, Invalid, Money, Npi, TaxonomyCode, UsPhone, UsState};
 use crate::error::FieldError;
+use crate::listings::view::MyListing;
+
+mod parts;
+
+pub use parts::{CertificationBody, LicenseBody, OfferingBody, OfficeBody};
 
 /// RFC 7396: objects merge recursively, `null` removes, anything else replaces.
 pub fn merge_patch(target: &mut Value, patch: Value) {
@@ -143,7 +145,7 @@ fn accepting_default() -> Accepting {
 }
 
 /// Single-line text: length-capped, no control characters; empty means absent.
-fn line(
+pub(super) fn line(
     field: &str,
     value: &Option<String>,
     max: usize,
@@ -411,266 +413,41 @@ impl ListingBody {
     }
 }
 
-// --- Offices, licenses, certifications, offerings -----------------------------------------
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OfficeBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 80)]
-    pub label: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
-    pub address_line1: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 200)]
-    pub address_line2: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
-    pub city: String,
-    #[schema(example = "NC")]
-    pub state: String,
-    /// A known US ZIP code; without coordinates, the office is placed at its centroid.
-    #[schema(example = "27601")]
-    pub zip: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-    #[serde(default)]
-    pub wheelchair_accessible: bool,
-}
-
-impl OfficeBody {
-    pub fn validate(&self) -> Result<super::model::OfficeInput, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let label = line("label", &self.label, 80, &mut errors);
-        if self.address_line1.trim().is_empty() {
-            errors.push(FieldError::new(
-                "address_line1",
-                "required",
-                "a street address is required",
-            ));
-        }
-        line(
-            "address_line1",
-            &Some(self.address_line1.clone()),
-            200,
-            &mut errors,
-        );
-        let address_line2 = line("address_line2", &self.address_line2, 200, &mut errors);
-        if self.city.trim().is_empty() {
-            errors.push(FieldError::new("city", "required", "a city is required"));
-        }
-        line("city", &Some(self.city.clone()), 100, &mut errors);
-        let state = UsState::parse(&self.state)
-            .map_err(|e| errors.push(e.at("state")))
-            .ok();
-        let zip = ZipCode::parse(&self.zip)
-            .map_err(|e| errors.push(e.at("zip")))
-            .ok();
-        if let (Some(state), Some(zip)) = (state, &zip)
-            && zip.info().state != state.as_str()
-        {
-            errors.push(FieldError::new(
-                "zip",
-                "zip_state_mismatch",
-                format!(
-                    "ZIP code {} is in {}, not {}",
-                    zip.as_str(),
-                    zip.info().state,
-                    state.as_str()
-                ),
-            ));
-        }
-        let point = match (self.latitude, self.longitude) {
-            (Some(lat), Some(lng)) => GeoPoint::new(lat, lng)
-                .map_err(|e| errors.push(e.at("latitude")))
-                .ok(),
-            (None, None) => None,
-            _ => {
-                errors.push(FieldError::new(
-                    "latitude",
-                    "incomplete",
-                    "give both latitude and longitude, or neither",
-                ));
-                None
-            }
-        };
-        match (state, zip) {
-            (Some(state), Some(zip)) if errors.is_empty() => Ok(super::model::OfficeInput {
-                label,
-                address_line1: self.address_line1.clone(),
-                address_line2,
-                city: self.city.clone(),
-                state,
-                zip,
-                point,
-                wheelchair_accessible: self.wheelchair_accessible,
-            }),
-            _ => Err(errors),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LicenseBody {
-    /// e.g. LPC, LCSW, LMFT, Psychologist.
-    #[serde(rename = "type")]
-    #[schema(min_length = 1, max_length = 40)]
-    pub license_type: String,
-    #[schema(min_length = 1, max_length = 40)]
-    pub number: String,
-    pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_on: Option<Date>,
-}
-
-impl LicenseBody {
-    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        for (field, value, max) in [
-            ("type", &self.license_type, 40),
-            ("number", &self.number, 40),
-        ] {
-            if value.trim().is_empty() {
-                errors.push(FieldError::new(field, "required", "required"));
-            }
-            line(field, &Some(value.clone()), max, &mut errors);
-        }
-        match UsState::parse(&self.state) {
-            Ok(s) => self.state = s.as_str().to_owned(),
-            Err(e) => errors.push(e.at("state")),
-        }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CertificationBody {
-    #[schema(
-        min_length = 1,
-        max_length = 120,
-        example = "Certified Imago Relationship Therapist"
-    )]
-    pub name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 120,
-        example = "Imago International Training Institute"
-    )]
-    pub issuer: String,
-    /// Modality slug the certification is in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "imago")]
-    pub modality: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 80, example = "Clinical")]
-    pub level: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 80)]
-    pub credential_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issued_on: Option<Date>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_on: Option<Date>,
-}
-
-impl CertificationBody {
-    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        for (field, value) in [("name", &self.name), ("issuer", &self.issuer)] {
-            if value.trim().is_empty() {
-                errors.push(FieldError::new(field, "required", "required"));
-            }
-            line(field, &Some(value.clone()), 120, &mut errors);
-        }
-        self.level = line("level", &self.level, 80, &mut errors);
-        self.credential_id = line("credential_id", &self.credential_id, 80, &mut errors);
-        if let (Some(issued), Some(expires)) = (self.issued_on, self.expires_on)
-            && expires < issued
-        {
-            errors.push(FieldError::new(
-                "expires_on",
-                "before_issued",
-                "must not be before issued_on",
-            ));
-        }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OfferingBody {
-    pub kind: OfferingKind,
-    #[schema(min_length = 1, max_length = 120)]
-    pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
-    pub description: Option<String>,
-    pub format: OfferingFormat,
-    pub price: Money,
-    /// From 5 minutes to 30 days (43200).
-    #[schema(minimum = 5, maximum = 43200)]
-    pub duration_minutes: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub starts_on: Option<Date>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ends_on: Option<Date>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 200)]
-    pub location: Option<String>,
-}
-
-impl OfferingBody {
-    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        if self.title.trim().is_empty() {
-            errors.push(FieldError::new("title", "required", "required"));
-        }
-        line("title", &Some(self.title.clone()), 120, &mut errors);
-        if let Some(d) = &self.description
-            && d.chars().count() > 2000
-        {
-            errors.push(FieldError::new(
-                "description",
-                "too_long",
-                "at most 2000 characters",
-            ));
-        }
-        self.location = line("location", &self.location, 200, &mut errors);
-        if let Err(e) = self.price.validated() {
-            errors.push(e.at("price.amount_cents"));
-        }
-        if !(5..=43_200).contains(&self.duration_minutes) {
-            errors.push(FieldError::new(
-                "duration_minutes",
-                "out_of_range",
-                "between 5 and 43200 minutes",
-            ));
-        }
-        if let (Some(start), Some(end)) = (self.starts_on, self.ends_on)
-            && end < start
-        {
-            errors.push(FieldError::new(
-                "ends_on",
-                "before_start",
-                "must not be before starts_on",
-            ));
-        }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
+impl From<&MyListing> for ListingBody {
+    fn from(l: &MyListing) -> Self {
+        ListingBody {
+            display_name: l.display_name.clone(),
+            pronouns: l.pronouns.clone(),
+            credentials: l.credentials.clone(),
+            professional_title: l.professional_title.clone(),
+            statement: l.statement.clone(),
+            photo_url: l.photo_url.clone(),
+            website_url: l.website_url.clone(),
+            phone: l.phone.clone(),
+            contact_email: l.contact_email.clone(),
+            gender: l.gender.as_deref().and_then(Gender::parse),
+            languages: l.languages.clone(),
+            age_groups: AgeGroup::from_stored(&l.age_groups),
+            communities: Community::from_stored(&l.communities),
+            faith: l.faith.as_deref().and_then(Faith::parse),
+            session_formats: SessionFormat::from_stored(&l.session_formats),
+            delivery: Delivery::from_stored(&l.delivery),
+            accepting: Accepting::parse(&l.accepting).unwrap_or_default(),
+            free_consultation: l.free_consultation,
+            fee_min: l.fee_min,
+            fee_max: l.fee_max,
+            sliding_scale_min: l.sliding_scale_min,
+            insurance_only: l.insurance_only,
+            payment_methods: PaymentMethod::from_stored(&l.payment_methods),
+            hsa_fsa: l.hsa_fsa,
+            npi: l.npi.clone(),
+            taxonomy_code: l.taxonomy_code.clone(),
+            years_in_practice: l.years_in_practice,
+            telehealth_states: l.telehealth_states.clone(),
+            modalities: l.modalities.clone(),
+            specialties: l.specialties.clone(),
+            top_specialties: l.top_specialties.clone(),
+            insurers: l.insurers.clone(),
         }
     }
 }

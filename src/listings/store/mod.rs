@@ -1,0 +1,344 @@
+//! SQL for listings and their parts. Multi-step writes take a connection inside the
+//! caller's transaction. Every change to a listing row goes through [`bump_version`], so
+//! every change moves its `ETag`.
+
+mod parts;
+mod review;
+
+pub use parts::*;
+pub use review::*;
+
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::body::{ListingBody, ValidListing};
+use super::lifecycle::{ListingStatus, ListingVersion};
+use crate::domain::vocab::Vocabulary;
+use crate::error::FieldError;
+use crate::taxonomy::Kind;
+use crate::taxonomy::store::{Holder, resolve_slugs};
+
+/// The caller's listing, locked for the rest of the transaction.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LockedListing {
+    pub id: Uuid,
+    pub version: ListingVersion,
+    pub status: ListingStatus,
+    pub published_at: Option<OffsetDateTime>,
+    pub display_name: String,
+    pub credentials: Option<String>,
+    pub review_requested_at: Option<OffsetDateTime>,
+}
+
+const LOCK_SQL: &str =
+    "select id, version, status, published_at, display_name, credentials, review_requested_at
+     from listing";
+
+#[tracing::instrument(skip(conn))]
+pub async fn lock_by_account(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> sqlx::Result<Option<LockedListing>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{LOCK_SQL} where account_id = $1 for update"
+    )))
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await
+}
+
+#[tracing::instrument(skip(conn))]
+pub async fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<LockedListing>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{LOCK_SQL} where id = $1 for update"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct TermIds {
+    pub modalities: Vec<i32>,
+    pub specialties: Vec<(i32, bool)>,
+    pub insurers: Vec<i32>,
+}
+
+/// Turns slugs into ids. A slug must name an active term, or one the listing already has
+/// (a retired term stays on listings that had it, but cannot be added).
+#[tracing::instrument(skip(conn, body))]
+pub async fn resolve_terms(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    body: &ListingBody,
+) -> sqlx::Result<Result<TermIds, Vec<FieldError>>> {
+    let mut errors = Vec::new();
+    let mut found: [Vec<(String, i32)>; 3] = Default::default();
+    for (ids, (kind, slugs)) in found.iter_mut().zip([
+        (Kind::Modality, &body.modalities),
+        (Kind::Specialty, &body.specialties),
+        (Kind::Insurer, &body.insurers),
+    ]) {
+        *ids = resolve_slugs(conn, kind, slugs, Holder::Listing(listing_id)).await?;
+        for (i, slug) in slugs.iter().enumerate() {
+            if !ids.iter().any(|(s, _)| s == slug) {
+                errors.push(kind.unknown(format!("{}[{i}]", kind.plural()), slug));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let [modalities, specialties, insurers] = found;
+    // One row per distinct slug, so duplicates in the request collapse here.
+    Ok(Ok(TermIds {
+        modalities: modalities.into_iter().map(|(_, id)| id).collect(),
+        specialties: specialties
+            .into_iter()
+            .map(|(slug, id)| (id, body.top_specialties.contains(&slug)))
+            .collect(),
+        insurers: insurers.into_iter().map(|(_, id)| id).collect(),
+    }))
+}
+
+fn texts<T: Vocabulary>(values: &[T]) -> Vec<&'static str> {
+    values.iter().map(|v| v.as_str()).collect()
+}
+
+/// What changes with a listing's new version.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A part (office, credential, offering) changed; `request_review` puts the listing in
+    /// the admin queue while it stays as it is.
+    Parts { request_review: bool },
+    /// Every editable field, and the slug while the listing was never published.
+    Body {
+        listing: &'a ValidListing,
+        new_slug: Option<&'a str>,
+        request_review: bool,
+    },
+    /// The therapist confirmed the listing is current.
+    Confirmed { at: OffsetDateTime },
+    /// The therapist moved the listing (submit, unpublish).
+    Moved { to: ListingStatus },
+    /// An admin decided; `publish` makes it public now if it never was.
+    Decided {
+        to: ListingStatus,
+        note: Option<&'a str>,
+        publish: bool,
+    },
+}
+
+/// Writes one change to the listing row and bumps its version, in one statement (the
+/// directory entry is refreshed once per row update, at commit). Returns the new version.
+#[tracing::instrument(skip(conn, change))]
+pub async fn bump_version(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    change: Change<'_>,
+) -> sqlx::Result<ListingVersion> {
+    let mut update = QueryBuilder::<Postgres>::new("update listing set version = version + 1");
+    match change {
+        Change::Parts { request_review } => request_review_if(&mut update, request_review),
+        Change::Body {
+            listing,
+            new_slug,
+            request_review,
+        } => {
+            push_body(&mut update, listing);
+            update
+                .push(", slug = coalesce(")
+                .push_bind(new_slug)
+                .push(", slug)");
+            request_review_if(&mut update, request_review);
+        }
+        Change::Confirmed { at } => {
+            update
+                .push(", last_confirmed_at = ")
+                .push_bind(at)
+                .push(", stale_at = null, availability_unconfirmed_at = null");
+        }
+        Change::Moved { to } => {
+            update.push(", status = ").push_bind(to);
+            if to == ListingStatus::PendingReview {
+                update.push(", review_requested_at = now(), submitted_at = now()");
+            } else {
+                update.push(", review_requested_at = null");
+            }
+        }
+        Change::Decided { to, note, publish } => {
+            update
+                .push(", status = ")
+                .push_bind(to)
+                .push(", review_note = ")
+                .push_bind(note)
+                .push(", review_requested_at = null");
+            if publish {
+                update.push(
+                    ", published_at = coalesce(published_at, now()),
+                     last_confirmed_at = coalesce(last_confirmed_at, now())",
+                );
+            }
+        }
+    }
+    update
+        .push(" where id = ")
+        .push_bind(listing_id)
+        .push(" returning version");
+    update.build_query_scalar().fetch_one(conn).await
+}
+
+fn request_review_if(update: &mut QueryBuilder<Postgres>, request_review: bool) {
+    if request_review {
+        update.push(", review_requested_at = coalesce(review_requested_at, now())");
+    }
+}
+
+fn push_body(update: &mut QueryBuilder<Postgres>, listing: &ValidListing) {
+    let b = &listing.body;
+    let cents = |m: Option<crate::domain::Money>| m.map(|m| m.amount_cents as i32);
+    let mut set = update.separated(", ");
+    set.push_unseparated(", ");
+    set.push("display_name = ")
+        .push_bind_unseparated(&b.display_name);
+    set.push("pronouns = ").push_bind_unseparated(&b.pronouns);
+    set.push("credentials = ")
+        .push_bind_unseparated(&b.credentials);
+    set.push("professional_title = ")
+        .push_bind_unseparated(&b.professional_title);
+    set.push("statement = ").push_bind_unseparated(&b.statement);
+    set.push("photo_url = ").push_bind_unseparated(&b.photo_url);
+    set.push("website_url = ")
+        .push_bind_unseparated(&b.website_url);
+    set.push("phone = ").push_bind_unseparated(&listing.phone);
+    set.push("contact_email = ")
+        .push_bind_unseparated(&b.contact_email);
+    set.push("gender = ")
+        .push_bind_unseparated(b.gender.map(|g| g.as_str()));
+    set.push("languages = ").push_bind_unseparated(&b.languages);
+    set.push("age_groups = ")
+        .push_bind_unseparated(texts(&b.age_groups));
+    set.push("communities = ")
+        .push_bind_unseparated(texts(&b.communities));
+    set.push("faith = ")
+        .push_bind_unseparated(b.faith.map(|f| f.as_str()));
+    set.push("session_formats = ")
+        .push_bind_unseparated(texts(&b.session_formats));
+    set.push("delivery = ")
+        .push_bind_unseparated(texts(&b.delivery));
+    set.push("accepting = ")
+        .push_bind_unseparated(b.accepting.as_str())
+        .push_unseparated("::accepting_status");
+    set.push("free_consultation = ")
+        .push_bind_unseparated(b.free_consultation);
+    set.push("fee_min_cents = ")
+        .push_bind_unseparated(cents(b.fee_min));
+    set.push("fee_max_cents = ")
+        .push_bind_unseparated(cents(b.fee_max));
+    set.push("sliding_scale_min_cents = ")
+        .push_bind_unseparated(cents(b.sliding_scale_min));
+    set.push("insurance_only = ")
+        .push_bind_unseparated(b.insurance_only);
+    set.push("payment_methods = ")
+        .push_bind_unseparated(texts(&b.payment_methods));
+    set.push("hsa_fsa = ").push_bind_unseparated(b.hsa_fsa);
+    set.push("npi = ").push_bind_unseparated(&listing.npi);
+    set.push("taxonomy_code = ")
+        .push_bind_unseparated(&listing.taxonomy_code);
+    set.push("years_in_practice = ")
+        .push_bind_unseparated(b.years_in_practice);
+    set.push("telehealth_states = ")
+        .push_bind_unseparated(&listing.telehealth_states);
+}
+
+/// Writes the listing's editable fields (a [`Change::Body`]) and its taxonomy links.
+pub async fn write_listing(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    change: Change<'_>,
+    terms: &TermIds,
+) -> sqlx::Result<ListingVersion> {
+    let version = bump_version(conn, listing_id, change).await?;
+    write_terms(conn, listing_id, terms).await?;
+    Ok(version)
+}
+
+/// Replaces the listing's taxonomy links with `terms`.
+#[tracing::instrument(skip(conn, terms))]
+pub async fn write_terms(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    terms: &TermIds,
+) -> sqlx::Result<()> {
+    for table in ["listing_modality", "listing_specialty", "listing_insurer"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "delete from {table} where listing_id = $1"
+        )))
+        .bind(listing_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "insert into listing_modality (listing_id, modality_id) select $1, unnest($2::int[])",
+    )
+    .bind(listing_id)
+    .bind(&terms.modalities)
+    .execute(&mut *conn)
+    .await?;
+    let (ids, tops): (Vec<i32>, Vec<bool>) = terms.specialties.iter().copied().unzip();
+    sqlx::query("insert into listing_specialty (listing_id, specialty_id, is_top) select $1, * from unnest($2::int[], $3::bool[])")
+        .bind(listing_id)
+        .bind(&ids)
+        .bind(&tops)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "insert into listing_insurer (listing_id, insurer_id) select $1, unnest($2::int[])",
+    )
+    .bind(listing_id)
+    .bind(&terms.insurers)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A free slug for `display_name` (used until the listing is first published).
+#[tracing::instrument(skip(conn))]
+pub async fn free_slug(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    display_name: &str,
+) -> sqlx::Result<String> {
+    let base = crate::domain::slugify(display_name);
+    for attempt in 0..8 {
+        let candidate = if attempt == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{:04x}", rand::random::<u16>())
+        };
+        let taken: bool = sqlx::query_scalar(
+            "select exists (select 1 from listing where slug = $1 and id <> $2)",
+        )
+        .bind(&candidate)
+        .bind(listing_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !taken {
+            return Ok(candidate);
+        }
+    }
+    Err(sqlx::Error::Protocol("could not find a free slug".into()))
+}
+
+/// Returns the listing's verified licenses to `unverified` (its name or credentials changed).
+#[tracing::instrument(skip(conn))]
+pub async fn unverify_licenses(conn: &mut PgConnection, listing_id: Uuid) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update license set verification_status = 'unverified', verified_at = null, verified_by = null
+         where listing_id = $1 and verification_status = 'verified'",
+    )
+    .bind(listing_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
