@@ -1089,7 +1089,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A published listing's public profile, by id or slug. Anything unpublished, suspended or
+         * A published listing's public profile, by id or slug, read from the replica when there is
+         *     one (it may lag the primary by the replica's delay). Anything unpublished, suspended or
          *     unknown is 404. Licenses show their verification status (rejected ones are hidden);
          *     only verified certifications appear.
          */

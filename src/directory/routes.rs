@@ -1,13 +1,14 @@
 //! Public directory routes.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use sqlx::PgPool;
 
 use super::profile::{self, PublicProfile};
+use crate::db::read::ReadPool;
 use crate::error::{ApiError, Problem};
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
 
-/// A published listing's public profile, by id or slug. Anything unpublished, suspended or
+/// A published listing's public profile, by id or slug, read from the replica when there is
+/// one (it may lag the primary by the replica's delay). Anything unpublished, suspended or
 /// unknown is 404. Licenses show their verification status (rejected ones are hidden);
 /// only verified certifications appear.
 #[utoipa::path(
@@ -22,14 +23,14 @@ use crate::http::caching::{PUBLIC_SHORT, cached_json};
 #[get("/therapists/{id_or_slug}")]
 pub async fn get_profile(
     req: HttpRequest,
-    pool: web::Data<PgPool>,
+    reads: web::Data<ReadPool>,
     id_or_slug: web::Path<crate::http::path::PathText>,
 ) -> Result<HttpResponse, ApiError> {
     let key = id_or_slug.into_inner();
     if key.is_empty() || key.len() > 80 {
         return Err(ApiError::not_found());
     }
-    let profile = profile::find_published(pool.get_ref(), &key)
+    let profile = profile::find_published(reads.get(), &key)
         .await?
         .ok_or_else(ApiError::not_found)?;
     cached_json(&req, &profile, PUBLIC_SHORT)

@@ -1,7 +1,7 @@
 //! `GET /v1/modalities`, `/v1/specialties`, `/v1/insurers`: the active (not retired) terms.
 
+use crate::db::read::ReadPool;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use sqlx::PgPool;
 
 use super::{Insurer, Modality, Specialty, store};
 use crate::error::ApiError;
@@ -15,11 +15,11 @@ use crate::http::caching::{PUBLIC_LONG, cached_json};
 #[get("/modalities")]
 pub async fn list_modalities(
     req: HttpRequest,
-    pool: web::Data<PgPool>,
+    reads: web::Data<ReadPool>,
 ) -> Result<HttpResponse, ApiError> {
     cached_json(
         &req,
-        &store::active_modalities(pool.get_ref()).await?,
+        &store::active_modalities(reads.get()).await?,
         PUBLIC_LONG,
     )
 }
@@ -32,11 +32,11 @@ pub async fn list_modalities(
 #[get("/specialties")]
 pub async fn list_specialties(
     req: HttpRequest,
-    pool: web::Data<PgPool>,
+    reads: web::Data<ReadPool>,
 ) -> Result<HttpResponse, ApiError> {
     cached_json(
         &req,
-        &store::active_specialties(pool.get_ref()).await?,
+        &store::active_specialties(reads.get()).await?,
         PUBLIC_LONG,
     )
 }
@@ -49,11 +49,11 @@ pub async fn list_specialties(
 #[get("/insurers")]
 pub async fn list_insurers(
     req: HttpRequest,
-    pool: web::Data<PgPool>,
+    reads: web::Data<ReadPool>,
 ) -> Result<HttpResponse, ApiError> {
     cached_json(
         &req,
-        &store::active_insurers(pool.get_ref()).await?,
+        &store::active_insurers(reads.get()).await?,
         PUBLIC_LONG,
     )
 }
