@@ -131,7 +131,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 tracing::info!(version = db::latest_migration(), "migrations applied")
             }
             Command::ReindexDirectory => {
-                let count = directory::entries::reindex_all(&pool, 2).await?;
+                let count = directory::store::reindex_all(&pool, 2).await?;
                 tracing::info!(listings = count, "directory reindexed");
             }
             Command::CreateAdmin { email, name } => {

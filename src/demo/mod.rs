@@ -205,7 +205,7 @@ pub async fn seed(
     // are published but not yet searchable; if it is interrupted, `reindex-directory`
     // finishes the job.
     let indexing_started = Instant::now();
-    crate::directory::entries::refresh(pool, loaded_ids, 2).await?;
+    crate::directory::store::refresh(pool, loaded_ids, 2).await?;
     tracing::info!(
         load_ms = commit_started.duration_since(started).as_millis() as u64,
         entries_ms = indexing_started.elapsed().as_millis() as u64,

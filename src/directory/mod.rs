@@ -1,6 +1,6 @@
 //! The public directory: published listings as public profiles, and `directory_entry`, the
-//! public representation of each listing that profiles-to-be and search read (`search/`).
+//! public representation of each listing that search reads (`search/`).
 
-pub mod entries;
-pub mod profile;
+pub mod model;
 pub mod routes;
+pub mod store;

@@ -2,7 +2,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::profile::{self, PublicProfile};
+use super::model::PublicProfile;
+use super::store;
 use crate::db::read::ReadPool;
 use crate::error::{ApiError, Problem};
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
@@ -30,7 +31,7 @@ pub async fn get_profile(
     if key.is_empty() || key.len() > 80 {
         return Err(ApiError::not_found());
     }
-    let profile = profile::find_published(reads.get(), &key)
+    let profile = store::find_published(reads.get(), &key)
         .await?
         .ok_or_else(ApiError::not_found)?;
     cached_json(&req, &profile, PUBLIC_SHORT)

@@ -9,7 +9,7 @@ use super::model::{InboxQuery, Inquiry, InquiryUpdate, NewInquiry, Received};
 use super::store;
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
-use crate::directory::profile::find_public_listing;
+use crate::directory::store::find_public_listing;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::model::{Inquiry, InquiryStatus, ValidInquiry};
 use crate::audit::{Actor, AuditEntry};
-use crate::directory::profile::PublicListingRef;
+use crate::directory::store::PublicListingRef;
 use crate::error::ApiError;
 use crate::http::page::NewestFirstPage;
 use crate::mail::enqueue_sensitive;

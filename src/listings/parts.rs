@@ -17,7 +17,7 @@ use super::routes::{load, lock, merged};
 use super::store::{self, Change, Part};
 use super::view::{Certification, License, MyListing};
 use crate::auth::TherapistUser;
-use crate::directory::profile::{PublicOffering, PublicOffice};
+use crate::directory::model::{PublicOffering, PublicOffice};
 use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::http::Json;
 use crate::taxonomy::Kind;

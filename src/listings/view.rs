@@ -10,9 +10,9 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::directory::profile::{
-    LISTING_COLUMNS, ListingRow, OfferingRow, PublicOffering, PublicOffice, Reader, parts_json,
-    with_listing_fields,
+use crate::directory::model::{PublicOffering, PublicOffice};
+use crate::directory::store::{
+    LISTING_COLUMNS, ListingRow, OfferingRow, Reader, parts_json, with_listing_fields,
 };
 use crate::domain::Money;
 use crate::domain::vocab::{ListingStatus, VerificationStatus};

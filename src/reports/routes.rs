@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use super::model::{NewReport, Received};
 use super::store::{self, NewReportRow};
 use crate::clock::Clock;
-use crate::directory::profile::find_public_listing;
+use crate::directory::store::find_public_listing;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;

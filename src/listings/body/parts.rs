@@ -23,7 +23,7 @@ fn checked<T>(body: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
         Err(errors)
     }
 }
-use crate::directory::profile::{PublicOffering, PublicOffice};
+use crate::directory::model::{PublicOffering, PublicOffice};
 use crate::domain::vocab::{OfferingFormat, OfferingKind};
 use crate::domain::{GeoPoint, Money, UsState, ZipCode};
 use crate::error::FieldError;
