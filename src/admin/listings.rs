@@ -16,12 +16,12 @@ use uuid::Uuid;
 use super::{Page, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ErrorCode, FieldError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::cursor::CursorKey;
 use crate::http::{Json, Query};
 use crate::listings::lifecycle::{ListingStatus, ListingVersion, Move};
 pub use crate::listings::store::ListingSummary;
-use crate::listings::store::{self as listing_store, Change, LockedListing, Part, QueueFilter};
+use crate::listings::store::{self as listing_store, Change, LockedListing, QueueFilter};
 use crate::listings::view::{self, MyListing};
 use crate::mail::PublicBaseUrl;
 use crate::mail::{OutgoingEmail, enqueue, templates};
@@ -105,7 +105,10 @@ pub struct AdminListing {
     listing: MyListing,
 }
 
-async fn admin_view(conn: &mut PgConnection, id: Uuid) -> Result<AdminListing, ApiError> {
+pub(super) async fn admin_view(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<AdminListing, ApiError> {
     let listing = view::by_id(&mut *conn, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -285,7 +288,10 @@ async fn decide(
 /// ETag of `GET /v1/admin/listings/{id}` (or of the previous decision's answer). Missing (or
 /// `*` or anything that is not a list of entity tags: it names no version) is 428; another
 /// version is 412.
-fn require_reviewed_version(req: &HttpRequest, version: ListingVersion) -> Result<(), ApiError> {
+pub(super) fn require_reviewed_version(
+    req: &HttpRequest,
+    version: ListingVersion,
+) -> Result<(), ApiError> {
     let held = req
         .headers()
         .get(header::IF_MATCH)
@@ -332,13 +338,13 @@ fn is_entity_tag_list(value: &str) -> bool {
 }
 
 /// The admin view with the ETag the next decision sends back.
-fn admin_response(view: &AdminListing) -> HttpResponse {
+pub(super) fn admin_response(view: &AdminListing) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, view.listing.etag()))
         .json(view)
 }
 
-async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedListing, ApiError> {
+pub(super) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedListing, ApiError> {
     listing_store::lock_by_id(conn, id)
         .await?
         .ok_or_else(ApiError::not_found)
@@ -351,7 +357,9 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedListing, ApiErr
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
-    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), 
+    responses(
+        (status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"),
+        (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
@@ -377,7 +385,9 @@ pub async fn approve(
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     request_body = ReasonBody,
-    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), 
+    responses(
+        (status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"),
+        (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -455,124 +465,6 @@ pub async fn reinstate(
         &pool,
         id.into_inner(),
         Verdict::Reinstate(&reason),
-    )
-    .await
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyBody {
-    /// `verified` or `rejected`.
-    status: VerifyStatus,
-    /// Shown to the therapist; kept in the audit log.
-    #[schema(max_length = 1000)]
-    note: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VerifyStatus {
-    Verified,
-    Rejected,
-}
-
-async fn verify_credential(
-    req: HttpRequest,
-    admin: AdminUser,
-    pool: web::Data<PgPool>,
-    part: Part,
-    id: Uuid,
-    body: VerifyBody,
-) -> Result<HttpResponse, ApiError> {
-    if body.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "note",
-            "too_long",
-            "at most 1000 characters",
-        )]));
-    }
-    let status = match body.status {
-        VerifyStatus::Verified => "verified",
-        VerifyStatus::Rejected => "rejected",
-    };
-    let note = body
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    let mut tx = pool.begin().await?;
-    // The decision is about the listing as the admin saw it: lock it and compare versions
-    // before changing the credential.
-    let owner = listing_store::credential_listing(&mut *tx, part, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let locked = lock(&mut tx, owner).await?;
-    require_reviewed_version(&req, locked.version)?;
-    let listing_id =
-        listing_store::set_verification(&mut tx, part, id, status, note, admin.0.account_id)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-    let change = Change::Parts {
-        request_review: false,
-    };
-    listing_store::bump_version(&mut tx, listing_id, change).await?;
-    let action = format!("{}.{status}", part.table());
-    AuditEntry::new(admin.0.actor(), &action)
-        .target(part.table(), id)
-        .details(json!({ "listing_id": listing_id, "note": body.note }))
-        .record(&mut tx)
-        .await?;
-    let view = admin_view(&mut tx, listing_id).await?;
-    tx.commit().await?;
-    Ok(admin_response(&view))
-}
-
-/// Marks a license `verified` or `rejected`, with a note. The public profile shows licenses
-/// with their status and hides rejected ones.
-#[utoipa::path(
-    operation_id = "admin_verify_license",
-    tag = "admin",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
-    request_body = VerifyBody,
-    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), (status = 200, body = AdminListing), (status = 404, body = Problem, content_type = "application/problem+json"))
-)]
-#[post("/admin/licenses/{id}/verify")]
-pub async fn verify_license(
-    req: HttpRequest,
-    admin: AdminUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-    body: Json<VerifyBody>,
-) -> Result<HttpResponse, ApiError> {
-    verify_credential(req, admin, pool, Part::License, id.into_inner(), body.0).await
-}
-
-/// Marks a certification `verified` or `rejected`, with a note. Only verified
-/// certifications appear on the public profile.
-#[utoipa::path(
-    operation_id = "admin_verify_certification",
-    tag = "admin",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
-    request_body = VerifyBody,
-    responses((status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"), (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"), (status = 200, body = AdminListing), (status = 404, body = Problem, content_type = "application/problem+json"))
-)]
-#[post("/admin/certifications/{id}/verify")]
-pub async fn verify_certification(
-    req: HttpRequest,
-    admin: AdminUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-    body: Json<VerifyBody>,
-) -> Result<HttpResponse, ApiError> {
-    verify_credential(
-        req,
-        admin,
-        pool,
-        Part::Certification,
-        id.into_inner(),
-        body.0,
     )
     .await
 }

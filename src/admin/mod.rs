@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod credentials;
 pub mod listings;
 pub mod reports;
 pub mod taxonomy;

@@ -398,7 +398,7 @@ mod tests {
         vocabulary_matches::<vocab::SpecialtyCategory>("SpecialtyCategory");
 
         use therapist_directory::{admin, domain, inquiries, reports};
-        assert_eq!(reads::<admin::listings::VerifyStatus>("VerifyStatus"), 2);
+        assert_eq!(reads::<admin::credentials::VerifyStatus>("VerifyStatus"), 2);
         assert_eq!(reads::<admin::reports::Resolution>("Resolution"), 2);
         assert_eq!(reads::<admin::reports::ReportState>("ReportState"), 3);
         assert_eq!(reads::<reports::ReportReason>("ReportReason"), 5);
