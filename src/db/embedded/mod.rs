@@ -447,7 +447,9 @@ fn free_port() -> anyhow::Result<u16> {
 /// The watchdog ignores terminal signals (Ctrl-C reaches the whole foreground group) and
 /// runs once its stdin reaches end-of-file, i.e. when its process is gone. Under the
 /// coordination lock it drops its registration, clears registrations no live process holds,
-/// and stops the cluster only when none is left.
+/// and stops the cluster only when none is left. A registration still locked is looked at
+/// again a few times: a process of the service that is starting a child shares its open
+/// files with it for an instant (between fork and exec), which is not a user.
 fn spawn_watchdog(
     pg: &Pg,
     data: &Path,
@@ -472,9 +474,11 @@ fn spawn_watchdog(
     let quote = |p: &Path| shell_quote(&p.display().to_string());
     let script = format!(
         "trap '' INT TERM HUP; cat >/dev/null 2>&1; \
-         exec 9>{coordination}; flock 9; rm -f {me}; live=0; \
-         for f in {users}/*; do [ -e \"$f\" ] || continue; \
-           if flock -n \"$f\" true 2>/dev/null; then rm -f \"$f\"; else live=1; fi; done; \
+         exec 9>{coordination}; flock 9; rm -f {me}; \
+         for try in 1 2 3 4; do live=0; \
+           for f in {users}/*; do [ -e \"$f\" ] || continue; \
+             if flock -n \"$f\" true 2>/dev/null; then rm -f \"$f\"; else live=1; fi; done; \
+           [ $live = 0 ] && break; sleep 0.1; done; \
          if [ $live = 0 ]; then {stop} >/dev/null 2>&1{cleanup}; fi",
         coordination = quote(&base.join("cluster.lock")),
         me = quote(registration),
