@@ -267,19 +267,14 @@ async fn the_local_cluster_serves_as_one_service() {
         replica_state(&client, &apis[0]).await == "down"
     })
     .await;
-    let profile = client
-        .get(format!("{nginx}/v1/therapists/{slug}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(profile.status(), 200, "a profile without the replica");
+    let profile = format!("{nginx}/v1/therapists/{slug}");
     assert_eq!(
-        client
-            .get(format!("{nginx}/v1/therapists"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(&client, &profile).await,
+        200,
+        "a profile without the replica"
+    );
+    assert_eq!(
+        status_of(&client, &format!("{nginx}/v1/therapists")).await,
         200
     );
     cluster.run_async(&["start-replica"]).await;
@@ -287,12 +282,7 @@ async fn the_local_cluster_serves_as_one_service() {
         replica_state(&client, &apis[0]).await == "up"
     })
     .await;
-    let profile = client
-        .get(format!("{nginx}/v1/therapists/{slug}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(profile.status(), 200);
+    assert_eq!(status_of(&client, &profile).await, 200);
     println!("[6] replica stopped: readyz said down after {down:?}; started: up after {up:?}");
 
     // Stopped, nothing is left listening.

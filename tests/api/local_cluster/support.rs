@@ -230,6 +230,11 @@ pub(super) async fn replica_state(client: &Client, api: &str) -> Value {
     response.json::<Value>().await.unwrap()["read_replica"].clone()
 }
 
+/// The status of a GET of `url`.
+pub(super) async fn status_of(client: &Client, url: &str) -> u16 {
+    client.get(url).send().await.expect(url).status().as_u16()
+}
+
 /// Therapist: signs up, verifies, completes and submits a listing; returns (token, listing id,
 /// slug).
 pub(super) async fn submitted_listing(
