@@ -49,9 +49,9 @@ for size in $SIZES; do
     echo "== $loaded listings already loaded"
   else
   echo "== loading $add listings (total $size)"
-  # The load's two parts (base tables by COPY, then the directory entries) from its log.
+  # The whole run, and the load's own part (the rest is ANALYZE) from its log.
   APP_LOG=info /usr/bin/time -f "seed-demo: %e s" ./target/release/therapist-directory seed-demo --count "$add" --seed "$seed" 2>&1 \
-    | grep -E "seed-demo:|entries built" | sed -E 's/.*(load_ms.*entries_ms[^ ,}]*).*/  \1/'
+    | grep -E "seed-demo:|with their directory entries" | sed -E 's/.*(load_ms[^ ,}]*).*/  \1/'
   loaded=$size; seed=$((seed + 1))
   sql "vacuum (analyze) directory_entry, directory_office"
   fi

@@ -46,7 +46,7 @@ enum Command {
         name: String,
     },
     /// Rebuild the directory entries of every published listing (normally kept current by
-    /// the database; use after a restore or an interrupted seed-demo).
+    /// the database; use after a restore).
     ReindexDirectory,
     /// Load deterministic demo listings (published) for trying the API or benchmarking.
     SeedDemo {

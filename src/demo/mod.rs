@@ -1,9 +1,11 @@
 //! `seed-demo`: loads N deterministic demo listings as published listings, with COPY, in
-//! one transaction (an interrupted run leaves nothing behind). A seed can be loaded once;
+//! one transaction (an interrupted run leaves nothing behind), their directory entries
+//! included, so they are searchable from the commit. A seed can be loaded once;
 //! other seeds add to it. Real data is never touched: demo accounts are flagged `is_demo`
 //! and use the reserved `.invalid` mail domain, and they cannot sign in.
 
 mod copy;
+mod entry;
 pub mod generate;
 pub mod model;
 mod words;
@@ -39,7 +41,7 @@ pub struct SeedReport {
 /// ever matches it.
 pub const DEMO_PASSWORD_HASH: &str = "!demo-account-cannot-sign-in";
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 11] = [
     "copy account (id, email, password_hash, full_name, email_verified_at, is_demo) from stdin",
     "copy listing (id, account_id, status, slug, display_name, pronouns, credentials, professional_title,
         statement, phone, gender, languages, age_groups, communities, faith, session_formats, delivery,
@@ -57,7 +59,11 @@ const TABLES: [&str; 9] = [
         verification_status, verified_at) from stdin",
     "copy offering (id, listing_id, kind, title, format, price_cents, duration_minutes, starts_on,
         ends_on, location) from stdin",
+    entry::ENTRY_COPY,
+    entry::OFFICE_COPY,
 ];
+/// The last two tables are the listings' public rows (`directory_entry`, `directory_office`).
+const ENTRY_TABLES: usize = 2;
 
 /// On an empty directory that has never been seeded, loads `count` demo listings (the
 /// embedded default's first start), and says so.
@@ -149,21 +155,25 @@ pub async fn seed(
     tracing::info!(fast_path, "loading demo listings");
 
     // Generation runs on its own thread, one batch ahead of the database.
-    let (sender, mut batches) = tokio::sync::mpsc::channel::<([CopyBuffer; 9], Vec<uuid::Uuid>)>(2);
+    let (sender, mut batches) =
+        tokio::sync::mpsc::channel::<([CopyBuffer; 11], Vec<uuid::Uuid>)>(2);
     let SeedOptions { count, seed } = options;
     let generator = std::thread::spawn(move || {
         let places = Places::load();
-        let now = OffsetDateTime::now_utc();
+        // Whole seconds: the entries write timestamps into JSON as PostgreSQL would.
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let base_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
         let mut start = 0;
         while start < count {
             let end = (start + BATCH).min(count);
-            let mut buffers: [CopyBuffer; 9] =
+            let mut buffers: [CopyBuffer; 11] =
                 std::array::from_fn(|_| CopyBuffer::with_capacity(256 * 1024));
             let mut ids = Vec::with_capacity(BATCH as usize);
             for index in start..end {
                 let listing = generate::listing(seed, index, base_ms, &taxonomy, &places);
-                encode(&listing, now, &mut buffers);
+                encode(&listing, &taxonomy, now, &mut buffers);
                 ids.push(listing.listing_id);
             }
             if sender.blocking_send((buffers, ids)).is_err() {
@@ -174,10 +184,20 @@ pub async fn seed(
     });
 
     let mut done = 0;
-    let mut per_table = [Duration::ZERO; 9];
+    let mut per_table = [Duration::ZERO; 11];
     let mut loaded_ids = Vec::with_capacity(count as usize);
+    // Without the fast path the triggers are on, and build the entries at commit.
+    let tables = if fast_path {
+        TABLES.len()
+    } else {
+        TABLES.len() - ENTRY_TABLES
+    };
     while let Some((buffers, ids)) = batches.recv().await {
-        for ((statement, buffer), spent) in TABLES.iter().zip(buffers).zip(per_table.iter_mut()) {
+        for ((statement, buffer), spent) in TABLES[..tables]
+            .iter()
+            .zip(buffers)
+            .zip(per_table.iter_mut())
+        {
             if buffer.bytes.is_empty() {
                 continue;
             }
@@ -198,23 +218,26 @@ pub async fn seed(
         bail!("generated {done} of {count} listings");
     }
     let commit_started = Instant::now();
+    if fast_path {
+        // The triggers that number changes for the search indexes' feed are off: the new
+        // entries are numbered here, at the end, so that writers elsewhere wait for the
+        // feed's lock only while this transaction commits.
+        sqlx::query("select directory_change_note($1)")
+            .bind(&loaded_ids)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     tracing::debug!(?per_table, commit = ?commit_started.elapsed(), "demo load timings");
-    // The search representation is built after the commit, on two connections at once (the
-    // load above is one transaction, and so one core). Until it finishes the new listings
-    // are published but not yet searchable; if it is interrupted, `reindex-directory`
-    // finishes the job.
-    let indexing_started = Instant::now();
-    crate::directory::store::refresh(pool, loaded_ids, 2).await?;
     tracing::info!(
-        load_ms = commit_started.duration_since(started).as_millis() as u64,
-        entries_ms = indexing_started.elapsed().as_millis() as u64,
-        "demo listings loaded, then their directory entries built"
+        load_ms = started.elapsed().as_millis() as u64,
+        "demo listings loaded with their directory entries"
     );
     // Fresh statistics, so the planner knows the tables just grew.
     sqlx::raw_sql(
         "set statement_timeout = 0; analyze account; analyze listing; analyze listing_modality; analyze listing_specialty;
-         analyze listing_insurer; analyze office; analyze license; analyze certification; analyze offering",
+         analyze listing_insurer; analyze office; analyze license; analyze certification; analyze offering;
+         analyze directory_entry; analyze directory_office",
     )
     .execute(&mut *conn)
     .await?;
@@ -233,7 +256,7 @@ fn timestamp(now: OffsetDateTime, days_ago: u32) -> String {
         .unwrap_or_default()
 }
 
-fn encode(l: &DemoListing, now: OffsetDateTime, out: &mut [CopyBuffer; 9]) {
+fn encode(l: &DemoListing, taxonomy: &Taxonomy, now: OffsetDateTime, out: &mut [CopyBuffer; 11]) {
     let [
         account,
         listing,
@@ -244,7 +267,16 @@ fn encode(l: &DemoListing, now: OffsetDateTime, out: &mut [CopyBuffer; 9]) {
         licenses,
         certifications,
         offerings,
+        entries,
+        entry_offices,
     ] = out;
+    entry::encode(
+        l,
+        taxonomy,
+        now - time::Duration::days(i64::from(l.confirmed_days_ago)),
+        entries,
+        entry_offices,
+    );
     let now_text = timestamp(now, 0);
     let confirmed = timestamp(now, l.confirmed_days_ago);
     let published = timestamp(now, l.confirmed_days_ago + 30);

@@ -123,3 +123,67 @@ async fn a_seed_loads_once_and_other_seeds_add() {
             .is_err()
     );
 }
+
+/// The load writes each listing's public rows itself (`src/demo/entry.rs`); they must be
+/// what the database's own `directory_refresh` builds from the loaded listing.
+#[tokio::test]
+async fn demo_entries_are_what_the_database_builds() {
+    let app = spawn_app().await;
+    let superuser: bool =
+        sqlx::query_scalar("select rolsuper from pg_roles where rolname = current_user")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(
+        superuser,
+        "the load writes entries itself only as a superuser"
+    );
+    demo::seed(
+        &app.db,
+        SeedOptions {
+            count: 400,
+            seed: 7,
+        },
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+
+    let mut conn = app.db.acquire().await.unwrap();
+    let snapshot = |sql: &'static str| sqlx::query_scalar::<_, String>(sql);
+    const ENTRIES: &str = "select row_to_json(e)::text from directory_entry e order by listing_id";
+    const OFFICES: &str = "select listing_id || ' ' || location::text || ' ' || state
+        from directory_office order by 1";
+    let written = snapshot(ENTRIES).fetch_all(&mut *conn).await.unwrap();
+    let offices = snapshot(OFFICES).fetch_all(&mut *conn).await.unwrap();
+    assert_eq!(written.len(), 400);
+    assert!(offices.len() > 300, "{} offices", offices.len());
+    // Each new entry is a change of the search indexes' feed.
+    assert_eq!(
+        count(
+            &app.db,
+            "select count(*) from directory_entry e join directory_change c on c.subject = e.listing_id"
+        )
+        .await,
+        400
+    );
+
+    // PostgreSQL writes a timestamp into JSON in the session's time zone.
+    sqlx::query("set timezone = 'UTC'")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("select directory_refresh(array(select listing_id from directory_entry))")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let rebuilt = snapshot(ENTRIES).fetch_all(&mut *conn).await.unwrap();
+    for (written, rebuilt) in written.iter().zip(&rebuilt) {
+        assert_eq!(written, rebuilt);
+    }
+    assert_eq!(written.len(), rebuilt.len());
+    assert_eq!(
+        offices,
+        snapshot(OFFICES).fetch_all(&mut *conn).await.unwrap()
+    );
+}

@@ -1,0 +1,166 @@
+//! The public rows of a demo listing (`directory_entry` and its `directory_office` rows),
+//! written by the load itself. `directory_refresh` would build the same rows from the
+//! loaded tables, but at a million listings that second pass costs as much as the load;
+//! the generator thread has a core to spare. `tests/api/demo.rs` rebuilds the entries of
+//! a seed with `directory_refresh` and checks that nothing changes.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::copy::CopyBuffer;
+use super::generate::Taxonomy;
+use super::model::DemoListing;
+
+/// The columns [`encode`] writes, in order.
+pub const ENTRY_COPY: &str = "copy directory_entry (listing_id, slug, display_name, accepting,
+    free_consultation, fee_min_cents, fee_floor_cents, sliding_scale, gender, faith, languages,
+    age_groups, communities, session_formats, delivery, states, telehealth_states, has_office,
+    modality_ids, specialty_ids, insurer_ids, certified_modality_ids, license_verified,
+    offering_kinds, last_confirmed_at, summary, stale, availability_unconfirmed, statement,
+    offering_titles) from stdin";
+pub const OFFICE_COPY: &str = "copy directory_office (listing_id, location, state) from stdin";
+
+/// Demo fees are in the listing's default currency.
+const CURRENCY: &str = "USD";
+
+/// A timestamp as PostgreSQL writes a `timestamptz` into JSON in a UTC session (the demo's
+/// timestamps are whole seconds).
+fn json_timestamp(at: OffsetDateTime) -> String {
+    at.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]+00:00"
+    ))
+    .unwrap_or_default()
+}
+
+fn slugs<'a>(terms: &'a [(i32, String)], ids: impl Iterator<Item = &'a i32>) -> Vec<&'a str> {
+    let mut slugs: Vec<&str> = ids
+        .filter_map(|id| terms.iter().find(|(t, _)| t == id).map(|(_, s)| s.as_str()))
+        .collect();
+    slugs.sort_unstable();
+    slugs
+}
+
+fn sorted<T: Ord + Clone>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = values.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn numbers(ids: &[i32]) -> Vec<String> {
+    ids.iter().map(i32::to_string).collect()
+}
+
+/// Appends the listing's entry to `entries` and its offices to `offices`; `confirmed` is
+/// its `last_confirmed_at`.
+pub fn encode(
+    l: &DemoListing,
+    taxonomy: &Taxonomy,
+    confirmed: OffsetDateTime,
+    entries: &mut CopyBuffer,
+    offices: &mut CopyBuffer,
+) {
+    let mut by_id: Vec<_> = l.offices.iter().collect();
+    by_id.sort_unstable_by_key(|o| o.id);
+    let states = sorted(
+        l.telehealth_states
+            .iter()
+            .map(String::as_str)
+            .chain(by_id.iter().map(|o| o.state.as_str())),
+    );
+    let modality_ids = sorted(l.modality_ids.iter().copied());
+    let specialty_ids = sorted(l.specialties.iter().map(|(id, _)| *id));
+    let insurer_ids = sorted(l.insurer_ids.iter().copied());
+    let certified = sorted(
+        l.certifications
+            .iter()
+            .filter(|c| c.verified)
+            .filter_map(|c| c.modality_id),
+    );
+    let license_verified = l.licenses.iter().any(|c| c.verified);
+    let kinds = sorted(l.offerings.iter().map(|f| f.kind));
+    let mut offerings: Vec<_> = l.offerings.iter().collect();
+    offerings.sort_unstable_by_key(|f| f.id);
+    let titles: Vec<&str> = offerings.iter().map(|f| f.title.as_str()).collect();
+
+    let money = |cents: Option<i32>| -> Value {
+        cents.map_or(
+            Value::Null,
+            |c| json!({"amount_cents": c, "currency": CURRENCY}),
+        )
+    };
+    let summary = json!({
+        "id": l.listing_id,
+        "slug": l.slug,
+        "display_name": l.display_name,
+        "pronouns": l.pronouns,
+        "credentials": l.credentials,
+        "professional_title": l.professional_title,
+        "photo_url": Value::Null,
+        "accepting": l.accepting,
+        "free_consultation": l.free_consultation,
+        "fees": {
+            "min": money(l.fee_min_cents),
+            "max": money(l.fee_max_cents),
+            "sliding_scale_min": money(l.sliding_scale_min_cents),
+            "insurance_only": l.insurance_only,
+        },
+        "modalities": slugs(&taxonomy.modalities, l.modality_ids.iter()),
+        "top_specialties": slugs(
+            &taxonomy.specialties,
+            l.specialties.iter().filter(|(_, top)| *top).map(|(id, _)| id),
+        ),
+        "delivery": l.delivery,
+        "session_formats": l.session_formats,
+        "languages": l.languages,
+        "telehealth_states": l.telehealth_states,
+        "offices": by_id
+            .iter()
+            .map(|o| json!({"city": o.city, "state": o.state, "zip": o.zip}))
+            .collect::<Vec<_>>(),
+        "license_verified": license_verified,
+        "last_confirmed_at": json_timestamp(confirmed),
+    });
+
+    entries
+        .uuid(l.listing_id)
+        .text(&l.slug)
+        .text(&l.display_name)
+        .text(l.accepting)
+        .boolean(l.free_consultation)
+        .opt_display(l.fee_min_cents)
+        .opt_display(l.sliding_scale_min_cents.or(l.fee_min_cents))
+        .boolean(l.sliding_scale_min_cents.is_some())
+        .opt_text(l.gender)
+        .opt_text(l.faith)
+        .array(&l.languages)
+        .array(&l.age_groups)
+        .array(&l.communities)
+        .array(&l.session_formats)
+        .array(&l.delivery)
+        .array(&states)
+        .array(&l.telehealth_states)
+        .boolean(!by_id.is_empty())
+        .array(&numbers(&modality_ids))
+        .array(&numbers(&specialty_ids))
+        .array(&numbers(&insurer_ids))
+        .array(&numbers(&certified))
+        .boolean(license_verified)
+        .array(&kinds)
+        .display(json_timestamp(confirmed))
+        .text(&summary.to_string())
+        .boolean(false)
+        .boolean(false)
+        .text(&l.statement)
+        .text(&titles.join(" "))
+        .end_row();
+
+    for o in by_id {
+        offices
+            .uuid(l.listing_id)
+            .display(format_args!("({:.6},{:.6})", o.longitude, o.latitude))
+            .text(&o.state)
+            .end_row();
+    }
+}
