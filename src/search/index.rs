@@ -16,6 +16,7 @@ use rstar::primitives::GeomWithData;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::codes::FacetCodes;
 pub use super::entry::{Entry, FacetTag, Field, Flag, Kind, Taxonomy, Term, Weight};
 use super::text;
 
@@ -62,7 +63,7 @@ pub struct Index {
     /// Each document's facet values, `FacetTag << 24 | value` (a term id, or the number of
     /// a delivery or format name in `facet_names`): a small match set is counted by
     /// reading these rather than intersecting every value's bitmap with it.
-    facet_codes: Vec<Box<[u32]>>,
+    facet_codes: FacetCodes,
     /// Delivery and session-format names by number.
     pub facet_names: [Vec<Box<str>>; 2],
     by_confirmed: BTreeSet<Ordered>,
@@ -143,7 +144,7 @@ impl Index {
 
     /// `doc`'s facet values (see `facet_codes`).
     pub fn facet_codes(&self, doc: DocId) -> &[u32] {
-        &self.facet_codes[doc as usize]
+        self.facet_codes.get(doc)
     }
 
     fn facet_name_number(&mut self, tag: FacetTag, name: &str) -> u32 {
@@ -204,7 +205,7 @@ impl Index {
         for id in deletes {
             if let Some(doc) = self.slots.remove(id) {
                 self.listing[doc as usize] = 0;
-                self.facet_codes[doc as usize] = Box::new([]);
+                self.facet_codes.clear(doc);
                 self.free.push(doc);
             }
         }
@@ -276,7 +277,6 @@ impl Index {
             self.confirmed.resize(d + 1, i64::MIN);
             self.name_key.resize(d + 1, 0);
             self.office_points.resize(d + 1, Vec::new());
-            self.facet_codes.resize(d + 1, Box::new([]));
         }
         self.listing[d] = e.listing_id.as_u128();
         let fee = e.fee_floor_cents.unwrap_or(i32::MAX);
@@ -355,7 +355,7 @@ impl Index {
                 codes.push((tag as u32) << 24 | n);
             }
         }
-        self.facet_codes[d] = codes.into_boxed_slice();
+        self.facet_codes.set(doc, &codes);
         for (kind, ids) in [
             (Kind::Modality, &e.modality_ids),
             (Kind::Specialty, &e.specialty_ids),

@@ -7,6 +7,7 @@
 //! only; the page's items are then read from `directory_entry` by primary key.
 //! Design and measurements: `docs/search.md`.
 
+mod codes;
 pub mod entry;
 mod facets;
 pub mod feed;
