@@ -26,9 +26,10 @@ RUN mkdir -p src bench tests/api migrations \
  && cargo build --release --locked --bin therapist-directory \
  && rm -rf src migrations
 # The crate itself. `sqlx::migrate!("./migrations")` embeds migrations/ at compile time and
-# build.rs reruns when it changes; src/ also embeds its own assets (include_str!).
+# build.rs reruns when it changes; src/ also embeds vendor/ (include_str!).
 COPY src ./src
 COPY migrations ./migrations
+COPY vendor ./vendor
 # Copied files keep their (older) timestamps: forget the stub crate's build so cargo cannot
 # take it for up to date.
 RUN rm -rf target/release/.fingerprint/therapist-directory-* \

@@ -1,5 +1,5 @@
 //! `/docs`: the interactive API reference (Redoc, its JavaScript vendored in
-//! `src/ops/assets/` from the npm package `redoc@2.5.2` and served by this binary, so it
+//! `vendor/redoc/` from the npm package `redoc@2.5.2` and served by this binary, so it
 //! works offline and loads nothing from elsewhere), reading `/openapi.json`. The page also
 //! carries, without scripts, the list of operations and the error-code table that every
 //! problem's `type` links to (`/docs#error-<code>`).
@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::error::ErrorCode;
 
 /// Redoc's standalone bundle (MIT; licence beside it).
-pub const REDOC_JS: &str = include_str!("assets/redoc.standalone.js");
+pub const REDOC_JS: &str = include_str!("../../vendor/redoc/redoc.standalone.js");
 
 /// Starts Redoc on the page; a file of its own so the page's CSP needs no inline script.
 pub const INIT_JS: &str = "Redoc.init('/openapi.json', {\n  expandResponses: '200,201,202',\n  jsonSampleExpandLevel: 3,\n  hideHostname: true,\n  sortPropsAlphabetically: false\n}, document.getElementById('redoc'));\n";
