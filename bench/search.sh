@@ -51,7 +51,8 @@ for size in $SIZES; do
   echo "== loading $add listings (total $size)"
   # The whole run, and the load's own part (the rest is ANALYZE) from its log.
   APP_LOG=info /usr/bin/time -f "seed-demo: %e s" ./target/release/therapist-directory seed-demo --count "$add" --seed "$seed" 2>&1 \
-    | grep -E "seed-demo:|with their directory entries" | sed -E 's/.*(load_ms[^ ,}]*).*/  \1/'
+    | sed 's/\x1b\[[0-9;]*m//g' | grep -E "seed-demo:|with their directory entries" \
+    | sed -E 's/.*(load_ms[^ ,}]*).*/  \1/'
   loaded=$size; seed=$((seed + 1))
   sql "vacuum (analyze) directory_entry, directory_office"
   fi
