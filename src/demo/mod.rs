@@ -62,8 +62,6 @@ const TABLES: [&str; 11] = [
     entry::ENTRY_COPY,
     entry::OFFICE_COPY,
 ];
-/// The last two tables are the listings' public rows (`directory_entry`, `directory_office`).
-const ENTRY_TABLES: usize = 2;
 
 /// On an empty directory that has never been seeded, loads `count` demo listings (the
 /// embedded default's first start), and says so.
@@ -173,7 +171,7 @@ pub async fn seed(
             let mut ids = Vec::with_capacity(BATCH as usize);
             for index in start..end {
                 let listing = generate::listing(seed, index, base_ms, &taxonomy, &places);
-                encode(&listing, &taxonomy, now, &mut buffers);
+                encode(&listing, &taxonomy, now, fast_path, &mut buffers);
                 ids.push(listing.listing_id);
             }
             if sender.blocking_send((buffers, ids)).is_err() {
@@ -186,18 +184,8 @@ pub async fn seed(
     let mut done = 0;
     let mut per_table = [Duration::ZERO; 11];
     let mut loaded_ids = Vec::with_capacity(count as usize);
-    // Without the fast path the triggers are on, and build the entries at commit.
-    let tables = if fast_path {
-        TABLES.len()
-    } else {
-        TABLES.len() - ENTRY_TABLES
-    };
     while let Some((buffers, ids)) = batches.recv().await {
-        for ((statement, buffer), spent) in TABLES[..tables]
-            .iter()
-            .zip(buffers)
-            .zip(per_table.iter_mut())
-        {
+        for ((statement, buffer), spent) in TABLES.iter().zip(buffers).zip(per_table.iter_mut()) {
             if buffer.bytes.is_empty() {
                 continue;
             }
@@ -256,7 +244,15 @@ fn timestamp(now: OffsetDateTime, days_ago: u32) -> String {
         .unwrap_or_default()
 }
 
-fn encode(l: &DemoListing, taxonomy: &Taxonomy, now: OffsetDateTime, out: &mut [CopyBuffer; 11]) {
+/// Appends the listing's rows to `out` (in the order of `TABLES`); its public rows only
+/// `with_entries`: without the fast path the triggers are on and build them at commit.
+fn encode(
+    l: &DemoListing,
+    taxonomy: &Taxonomy,
+    now: OffsetDateTime,
+    with_entries: bool,
+    out: &mut [CopyBuffer; 11],
+) {
     let [
         account,
         listing,
@@ -270,13 +266,15 @@ fn encode(l: &DemoListing, taxonomy: &Taxonomy, now: OffsetDateTime, out: &mut [
         entries,
         entry_offices,
     ] = out;
-    entry::encode(
-        l,
-        taxonomy,
-        now - time::Duration::days(i64::from(l.confirmed_days_ago)),
-        entries,
-        entry_offices,
-    );
+    if with_entries {
+        entry::encode(
+            l,
+            taxonomy,
+            now - time::Duration::days(i64::from(l.confirmed_days_ago)),
+            entries,
+            entry_offices,
+        );
+    }
     let now_text = timestamp(now, 0);
     let confirmed = timestamp(now, l.confirmed_days_ago);
     let published = timestamp(now, l.confirmed_days_ago + 30);
