@@ -12,7 +12,7 @@ use super::listings::{ReasonBody, like_pattern, reason};
 use crate::audit::AuditEntry;
 use crate::auth::model::{AccountStatus, AccountSummary};
 use crate::auth::{AdminUser, store};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page, page_limit};
 use crate::http::{Json, Query};
@@ -35,7 +35,7 @@ pub struct AccountQuery {
     tag = "admin",
     security(("bearer" = [])),
     params(AccountQuery),
-    responses((status = 200, body = inline(Page<AccountSummary>)), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = inline(Page<AccountSummary>)))
 )]
 #[get("/admin/accounts")]
 pub async fn list_accounts(
@@ -123,8 +123,7 @@ async fn change_status(
     request_body = ReasonBody,
     responses(
         (status = 200, body = AccountSummary),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "Already suspended, or your own account"),
+        (status = 409, description = "Already suspended, or your own account"),
     )
 )]
 #[post("/admin/accounts/{id}/suspend")]
@@ -152,7 +151,7 @@ pub async fn suspend_account(
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,
-    responses((status = 200, body = AccountSummary), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = AccountSummary), (status = 409))
 )]
 #[post("/admin/accounts/{id}/reinstate")]
 pub async fn reinstate_account(

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::store::{self, AuditFilter, AuditRecord};
 use crate::auth::AdminUser;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::Query;
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page, page_limit};
@@ -81,7 +81,7 @@ fn timestamp(name: &str, value: &Option<String>) -> Result<Option<OffsetDateTime
     tag = "admin",
     security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = inline(Page<AuditRecord>)), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = inline(Page<AuditRecord>)))
 )]
 #[get("/admin/audit-log")]
 pub async fn list_audit_log(

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::listings::{AdminListing, admin_response, admin_view, lock, require_reviewed_version};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::Json;
 pub use crate::listings::store::ListingSummary;
 use crate::listings::store::{self as listing_store, Change, Part};
@@ -93,10 +93,9 @@ async fn verify_credential(
     params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     request_body = VerifyBody,
     responses(
-        (status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"),
-        (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"),
+        (status = 412, description = "The listing changed since it was reviewed"),
+        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/admin/licenses/{id}/verify")]
@@ -119,10 +118,9 @@ pub async fn verify_license(
     params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     request_body = VerifyBody,
     responses(
-        (status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"),
-        (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"),
+        (status = 412, description = "The listing changed since it was reviewed"),
+        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/admin/certifications/{id}/verify")]

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{Page, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::{Json, Query};
 use crate::listings::lifecycle::{ListingStatus, ListingVersion, Move};
@@ -61,9 +61,6 @@ pub fn like_pattern(q: &str) -> String {
     params(ListingQuery),
     responses(
         (status = 200, body = inline(Page<ListingSummary>)),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/listings")]
@@ -129,7 +126,6 @@ pub(super) async fn admin_view(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = AdminListing, headers(("ETag" = String, description = "Send it back in If-Match with a decision"))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/listings/{id}")]
@@ -358,11 +354,10 @@ pub(super) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedList
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     responses(
-        (status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"),
-        (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"),
+        (status = 412, description = "The listing changed since it was reviewed"),
+        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
+        (status = 409, description = "`invalid_state`"),
     )
 )]
 #[post("/admin/listings/{id}/approve")]
@@ -386,11 +381,10 @@ pub async fn approve(
     params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
     request_body = ReasonBody,
     responses(
-        (status = 412, body = Problem, content_type = "application/problem+json", description = "The listing changed since it was reviewed"),
-        (status = 428, body = Problem, content_type = "application/problem+json", description = "`If-Match` is missing"),
+        (status = 412, description = "The listing changed since it was reviewed"),
+        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`"),
     )
 )]
 #[post("/admin/listings/{id}/reject")]
@@ -419,7 +413,7 @@ pub async fn reject(
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,
-    responses((status = 200, body = AdminListing), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = AdminListing), (status = 409))
 )]
 #[post("/admin/listings/{id}/suspend")]
 pub async fn suspend(
@@ -448,7 +442,7 @@ pub async fn suspend(
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,
-    responses((status = 200, body = AdminListing), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = AdminListing), (status = 409))
 )]
 #[post("/admin/listings/{id}/reinstate")]
 pub async fn reinstate(

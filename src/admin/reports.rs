@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::clock::Clock;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page};
 use crate::http::{Json, Query};
@@ -25,7 +25,7 @@ pub use crate::reports::model::{ReportState, Resolution};
     tag = "admin",
     security(("bearer" = [])),
     params(ReportQuery),
-    responses((status = 200, body = inline(Page<ReportView>)), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = inline(Page<ReportView>)))
 )]
 #[get("/admin/reports")]
 pub async fn list_reports(
@@ -49,9 +49,7 @@ pub async fn list_reports(
     request_body = ResolveBody,
     responses(
         (status = 200, body = ReportView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`"),
     )
 )]
 #[post("/admin/reports/{id}/resolve")]

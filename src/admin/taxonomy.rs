@@ -13,7 +13,7 @@ use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::domain::Slug;
 use crate::domain::vocab::SpecialtyCategory;
-use crate::error::{ApiError, ErrorCode, FieldError, Problem};
+use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::Json;
 use crate::taxonomy::store::{self, NewTerm, TermChange};
 pub use crate::taxonomy::{AdminTerm, Kind};
@@ -260,8 +260,7 @@ macro_rules! term_routes {
             request_body = TermCreate,
             responses(
                 (status = 201, body = AdminTerm),
-                (status = 409, body = Problem, content_type = "application/problem+json"),
-                (status = 422, body = Problem, content_type = "application/problem+json"),
+                (status = 409),
             )
         )]
         #[post($path)]
@@ -278,8 +277,8 @@ macro_rules! term_routes {
             request_body = TermPatch,
             responses(
                 (status = 200, body = AdminTerm),
-                (status = 404, body = Problem, content_type = "application/problem+json"),
-                (status = 409, body = Problem, content_type = "application/problem+json", description = "`conflict`: another term has this slug or name"),
+                (status = 404),
+                (status = 409, description = "`conflict`: another term has this slug or name"),
             )
         )]
         #[patch($item)]
@@ -295,8 +294,8 @@ macro_rules! term_routes {
             params(("slug" = String, Path)),
             responses(
                 (status = 204),
-                (status = 404, body = Problem, content_type = "application/problem+json"),
-                (status = 409, body = Problem, content_type = "application/problem+json", description = "`term_in_use`"),
+                (status = 404),
+                (status = 409, description = "`term_in_use`"),
             )
         )]
         #[delete($item)]

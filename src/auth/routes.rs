@@ -69,8 +69,8 @@ async fn audit_and_commit(
     request_body = SignupRequest,
     responses(
         (status = 202, body = StatusBody),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "Invalid fields, each named in `errors`"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in `errors`"),
+        (status = 429),
     )
 )]
 #[post("/auth/signup")]
@@ -121,7 +121,7 @@ fn accepted(status: &'static str) -> HttpResponse {
     request_body = TokenRequest,
     responses(
         (status = 200, body = StatusBody),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_or_expired_token`"), (status = 429, body = Problem, content_type = "application/problem+json"))
+        (status = 400, description = "`invalid_or_expired_token`"), (status = 429, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/auth/verify-email")]
 #[tracing::instrument(skip_all)]
@@ -165,7 +165,7 @@ async fn email_request(
 #[utoipa::path(
     tag = "auth",
     request_body = EmailRequest,
-    responses((status = 202, body = StatusBody), (status = 429, body = Problem, content_type = "application/problem+json"))
+    responses((status = 202, body = StatusBody), (status = 429))
 )]
 #[post("/auth/resend-verification")]
 #[tracing::instrument(skip_all)]
@@ -193,9 +193,9 @@ pub async fn resend_verification(
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_credentials`, the same for unknown addresses and wrong passwords"),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "`email_not_verified` or `account_suspended`, only after a correct password"),
-        (status = 429, body = Problem, content_type = "application/problem+json", description = "`rate_limited`, with `Retry-After`"),
+        (status = 401, description = "`invalid_credentials`, the same for unknown addresses and wrong passwords"),
+        (status = 403, description = "`email_not_verified` or `account_suspended`, only after a correct password"),
+        (status = 429, description = "`rate_limited`, with `Retry-After`"),
     )
 )]
 #[post("/auth/login")]
@@ -252,7 +252,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_token`"), (status = 429, body = Problem, content_type = "application/problem+json"))
+        (status = 401, description = "`invalid_token`"), (status = 429, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/auth/refresh")]
 #[tracing::instrument(skip_all)]
@@ -302,7 +302,7 @@ pub async fn refresh(
 
 /// Ends the session the refresh token belongs to: it and every access token issued from it
 /// stop working. Always 204.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out"), (status = 429, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out"), (status = 429)))]
 #[post("/auth/logout")]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
@@ -336,7 +336,7 @@ pub async fn logout(
 #[utoipa::path(
     tag = "auth",
     request_body = EmailRequest,
-    responses((status = 202, body = StatusBody), (status = 429, body = Problem, content_type = "application/problem+json"))
+    responses((status = 202, body = StatusBody), (status = 429))
 )]
 #[post("/auth/password-reset")]
 #[tracing::instrument(skip_all)]
@@ -363,8 +363,8 @@ pub async fn request_password_reset(
     request_body = ResetConfirmRequest,
     responses(
         (status = 204, description = "Password changed; all sessions revoked"),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_or_expired_token`"),
-        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"))
+        (status = 400, description = "`invalid_or_expired_token`"),
+        (status = 429))
 )]
 #[post("/auth/password-reset/confirm")]
 #[tracing::instrument(skip_all)]
@@ -401,7 +401,7 @@ pub async fn confirm_password_reset(
     operation_id = "get_me",
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = Me))
 )]
 #[get("/me")]
 pub async fn me(user: AuthUser, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
@@ -427,9 +427,8 @@ pub async fn me(user: AuthUser, pool: web::Data<PgPool>) -> Result<HttpResponse,
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Password changed; other sessions revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`current_password` incorrect, or `new_password` refused by the policy"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`current_password` incorrect, or `new_password` refused by the policy"),
+        (status = 429),
     )
 )]
 #[post("/me/password")]

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use super::model::PublicProfile;
 use super::store;
 use crate::db::read::ReadPool;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
 
 /// A published listing's public profile, by id or slug, read from the replica when there is
@@ -18,7 +18,6 @@ use crate::http::caching::{PUBLIC_SHORT, cached_json};
     responses(
         (status = 200, body = PublicProfile),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/therapists/{id_or_slug}")]

@@ -10,7 +10,7 @@ use super::store;
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
 use crate::directory::store::find_public_listing;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page};
@@ -45,10 +45,8 @@ pub const INQUIRY_LISTING_LIMIT: Limit = Limit {
     request_body = NewInquiry,
     responses(
         (status = 202, body = Received),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`not_accepting_inquiries`"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_accepting_inquiries`"),
+        (status = 429),
     )
 )]
 #[post("/therapists/{id_or_slug}/inquiries")]
@@ -93,7 +91,7 @@ pub async fn create_inquiry(
     tag = "inquiries",
     security(("bearer" = [])),
     params(InboxQuery),
-    responses((status = 200, body = inline(Page<Inquiry>)), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = inline(Page<Inquiry>)))
 )]
 #[get("/me/inquiries")]
 pub async fn list_my_inquiries(
@@ -127,8 +125,6 @@ async fn find_mine(
     request_body = InquiryUpdate,
     responses(
         (status = 200, body = Inquiry),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/me/inquiries/{id}")]

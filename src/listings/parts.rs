@@ -18,7 +18,7 @@ use super::store::{self, Change, Part};
 use super::view::{Certification, License, MyListing};
 use crate::auth::TherapistUser;
 use crate::directory::model::{PublicOffering, PublicOffice};
-use crate::error::{ApiError, ErrorCode, FieldError, Problem};
+use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::Json;
 use crate::taxonomy::Kind;
 use crate::taxonomy::store::{Holder, resolve_slugs};
@@ -294,7 +294,7 @@ async fn save_part<B: StoredPart>(
     tag = "my listing",
     security(("bearer" = [])),
     request_body = OfficeBody,
-    responses((status = 201, body = PublicOffice), (status = 422, body = Problem, content_type = "application/problem+json"))
+    responses((status = 201, body = PublicOffice))
 )]
 #[post("/me/listing/offices")]
 pub async fn create_office(
@@ -325,7 +325,7 @@ pub async fn create_office(
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body(content = OfficeBody, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = PublicOffice), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = PublicOffice))
 )]
 #[patch("/me/listing/offices/{id}")]
 pub async fn patch_office(
@@ -366,7 +366,7 @@ pub async fn patch_office(
 
 /// Removes an office.
 #[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204)))]
 #[delete("/me/listing/offices/{id}")]
 pub async fn delete_office(
     user: TherapistUser,
@@ -392,7 +392,7 @@ macro_rules! stored_part_routes {
             tag = "my listing",
             security(("bearer" = [])),
             request_body = $body,
-            responses((status = 201, body = $stored), (status = 422, body = Problem, content_type = "application/problem+json"))
+            responses((status = 201, body = $stored))
         )]
         #[post($collection)]
         pub async fn $create(
@@ -409,7 +409,7 @@ macro_rules! stored_part_routes {
             security(("bearer" = [])),
             params(("id" = Uuid, Path)),
             request_body(content = $body, content_type = "application/merge-patch+json"),
-            responses((status = 200, body = $stored), (status = 404, body = Problem, content_type = "application/problem+json"))
+            responses((status = 200, body = $stored), (status = 404))
         )]
         #[patch($item)]
         pub async fn $patch(
@@ -423,7 +423,7 @@ macro_rules! stored_part_routes {
 
         $(#[doc = $delete_doc])+
         #[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
-            responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+            responses((status = 204), (status = 404)))]
         #[delete($item)]
         pub async fn $delete(
             user: TherapistUser,

@@ -24,7 +24,7 @@ use super::view::{self, MyListing};
 use crate::audit::AuditEntry;
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
-use crate::error::{ApiError, ErrorCode, FieldError, Problem};
+use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::Json;
 
 fn listing_response(status: StatusCode, listing: &MyListing) -> HttpResponse {
@@ -115,8 +115,7 @@ pub(super) fn merged<T: Serialize + DeserializeOwned + utoipa::PartialSchema>(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MyListing, headers(("ETag" = String, description = "Send it back in If-Match"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "Not a therapist account"),
+        (status = 403, description = "Not a therapist account"),
     )
 )]
 #[get("/me/listing")]
@@ -141,8 +140,8 @@ pub async fn get_listing(
     params(("If-Match" = Option<String>, Header, description = "The ETag from GET; recommended")),
     responses(
         (status = 200, body = MyListing),
-        (status = 412, body = Problem, content_type = "application/problem+json", description = "`precondition_failed`"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`validation_failed`, each field in `errors`"),
+        (status = 412, description = "`precondition_failed`"),
+        (status = 422, description = "`validation_failed`, each field in `errors`"),
     )
 )]
 #[patch("/me/listing")]
@@ -227,8 +226,8 @@ async fn move_listing(
     security(("bearer" = [])),
     responses(
         (status = 202, body = MyListing),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`invalid_state`"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`listing_incomplete`, each missing item in `errors`"),
+        (status = 409, description = "`invalid_state`"),
+        (status = 422, description = "`listing_incomplete`, each missing item in `errors`"),
     )
 )]
 #[post("/me/listing/submit")]
@@ -252,7 +251,7 @@ pub async fn submit(
     operation_id = "confirm_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
-    responses((status = 200, body = MyListing), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = MyListing), (status = 409))
 )]
 #[post("/me/listing/confirm")]
 pub async fn confirm(
@@ -281,7 +280,7 @@ pub async fn confirm(
     operation_id = "unpublish_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
-    responses((status = 200, body = MyListing), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = MyListing), (status = 409))
 )]
 #[post("/me/listing/unpublish")]
 pub async fn unpublish(

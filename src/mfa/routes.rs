@@ -19,7 +19,7 @@ use crate::auth::session::{self, LOGIN_LIMIT, email_key, refuse_if_throttled};
 use crate::auth::store as auth_store;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit;
@@ -40,7 +40,7 @@ fn sign_in_expired() -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 201, body = TotpEnrolment),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`conflict`: a confirmed authenticator exists"),
+        (status = 409, description = "`conflict`: a confirmed authenticator exists"),
     )
 )]
 #[post("/me/mfa/totp")]
@@ -79,8 +79,8 @@ pub async fn start_totp(
     request_body = CodeBody,
     responses(
         (status = 200, body = RecoveryCodes),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`conflict`: nothing to confirm"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`validation_failed`: the code is not the current one"),
+        (status = 409, description = "`conflict`: nothing to confirm"),
+        (status = 422, description = "`validation_failed`: the code is not the current one"),
     )
 )]
 #[post("/me/mfa/totp/confirm")]
@@ -125,7 +125,7 @@ pub async fn confirm_totp(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Removed"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`validation_failed`: the password is not correct"),
+        (status = 422, description = "`validation_failed`: the password is not correct"),
     )
 )]
 #[delete("/me/mfa/totp")]
@@ -173,9 +173,9 @@ pub async fn remove_totp(
     request_body = MfaLoginRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_or_expired_token`: the mfa_token is unknown, used or older than 5 minutes"),
-        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_credentials`: the code is not correct"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_or_expired_token`: the mfa_token is unknown, used or older than 5 minutes"),
+        (status = 401, description = "`invalid_credentials`: the code is not correct"),
+        (status = 429),
     )
 )]
 #[post("/auth/login/mfa")]

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use crate::db::read::ReadPool;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::http::metrics::HttpMetrics;
 
 /// The generated OpenAPI document and its HTML rendering, built once at start-up.
@@ -60,7 +60,6 @@ pub async fn healthz() -> web::Json<Health> {
     tag = "operational",
     responses(
         (status = 200, body = Health),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
@@ -111,7 +110,7 @@ pub async fn readyz(
     tag = "operational",
     responses(
         (status = 200, content_type = "text/plain", body = String),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "Served on `APP_METRICS_ADDR` instead"),
+        (status = 404, description = "Served on `APP_METRICS_ADDR` instead"),
     )
 )]
 #[get("/metrics")]

@@ -8,7 +8,7 @@ use super::model::{NewReport, Received};
 use super::store::{self, NewReportRow};
 use crate::clock::Clock;
 use crate::directory::store::find_public_listing;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
@@ -46,9 +46,7 @@ pub const REPORT_LISTING_LIMIT: Limit = Limit {
     request_body = NewReport,
     responses(
         (status = 202, body = Received),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 429),
     )
 )]
 #[post("/therapists/{id_or_slug}/reports")]

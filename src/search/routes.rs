@@ -14,7 +14,7 @@ use super::params::Sort;
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,
 };
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
 use crate::http::cursor::CursorKey;
 
@@ -61,9 +61,9 @@ use crate::http::cursor::CursorKey;
     responses(
         (status = 200, body = SearchResults),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_parameter` or `invalid_cursor`"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "Unknown taxonomy slug"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable"),
+        (status = 400, description = "`invalid_parameter` or `invalid_cursor`"),
+        (status = 422, description = "Unknown taxonomy slug"),
+        (status = 503, description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable"),
     )
 )]
 #[get("/therapists")]
