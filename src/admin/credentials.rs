@@ -8,7 +8,9 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::listings::{AdminListing, admin_response, admin_view, lock, require_reviewed_version};
+use super::listings::{
+    AdminListing, ReviewedVersion, admin_response, admin_view, lock, require_reviewed_version,
+};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, FieldError};
@@ -90,7 +92,7 @@ async fn verify_credential(
     operation_id = "admin_verify_license",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
+    params(("id" = Uuid, Path), ReviewedVersion),
     request_body = VerifyBody,
     responses(
         (status = 412, description = "The listing changed since it was reviewed"),
@@ -115,7 +117,7 @@ pub async fn verify_license(
     operation_id = "admin_verify_certification",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
+    params(("id" = Uuid, Path), ReviewedVersion),
     request_body = VerifyBody,
     responses(
         (status = 412, description = "The listing changed since it was reviewed"),
@@ -131,13 +133,6 @@ pub async fn verify_certification(
     id: web::Path<Uuid>,
     body: Json<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    verify_credential(
-        req,
-        admin,
-        pool,
-        Part::Certification,
-        id.into_inner(),
-        body.0,
-    )
-    .await
+    let part = Part::Certification;
+    verify_credential(req, admin, pool, part, id.into_inner(), body.0).await
 }

@@ -280,6 +280,19 @@ async fn decide(
     Ok(admin_response(&view))
 }
 
+/// The `If-Match` of a decision on what the admin reviewed, as the document describes it
+/// (`require_reviewed_version` reads it).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(super) struct ReviewedVersion {
+    /// The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#
+    )]
+    _if_match: String,
+}
+
 /// An admin decision applies to the version the admin reviewed: `If-Match` must carry the
 /// ETag of `GET /v1/admin/listings/{id}` (or of the previous decision's answer). Missing (or
 /// `*` or anything that is not a list of entity tags: it names no version) is 428; another
@@ -352,7 +365,7 @@ pub(super) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedList
     operation_id = "admin_approve_listing",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
+    params(("id" = Uuid, Path), ReviewedVersion),
     responses(
         (status = 412, description = "The listing changed since it was reviewed"),
         (status = 428, description = "`If-Match` is missing"),
@@ -378,7 +391,7 @@ pub async fn approve(
     operation_id = "admin_reject_listing",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, pattern = r#"^\s*"[!#-~]*"(\s*,\s*"[!#-~]*")*\s*$"#, description = "The listing's ETag as reviewed (from `GET /v1/admin/listings/{id}` or the previous decision)")),
+    params(("id" = Uuid, Path), ReviewedVersion),
     request_body = ReasonBody,
     responses(
         (status = 412, description = "The listing changed since it was reviewed"),
@@ -396,14 +409,8 @@ pub async fn reject(
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = reason(&body.0)?;
-    decide(
-        &req,
-        &admin,
-        &pool,
-        id.into_inner(),
-        Verdict::Reject(&reason),
-    )
-    .await
+    let verdict = Verdict::Reject(&reason);
+    decide(&req, &admin, &pool, id.into_inner(), verdict).await
 }
 
 /// Suspends a listing in any state but `suspended`: it leaves the directory at once.
@@ -424,14 +431,8 @@ pub async fn suspend(
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = reason(&body.0)?;
-    decide(
-        &req,
-        &admin,
-        &pool,
-        id.into_inner(),
-        Verdict::Suspend(&reason),
-    )
-    .await
+    let verdict = Verdict::Suspend(&reason);
+    decide(&req, &admin, &pool, id.into_inner(), verdict).await
 }
 
 /// Lifts a suspension: back to `published` if the listing had been published, else to
@@ -453,14 +454,8 @@ pub async fn reinstate(
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = reason(&body.0)?;
-    decide(
-        &req,
-        &admin,
-        &pool,
-        id.into_inner(),
-        Verdict::Reinstate(&reason),
-    )
-    .await
+    let verdict = Verdict::Reinstate(&reason);
+    decide(&req, &admin, &pool, id.into_inner(), verdict).await
 }
 
 #[cfg(test)]

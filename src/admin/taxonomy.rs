@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::domain::Slug;
 use crate::domain::vocab::SpecialtyCategory;
+use crate::domain::{Slug, Text};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::Json;
 use crate::taxonomy::store::{self, NewTerm, TermChange};
@@ -47,18 +47,8 @@ pub struct TermPatch {
 fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if value.trim().is_empty() {
         errors.push(FieldError::new(field, "required", "must not be empty"));
-    } else if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    } else if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "invalid_characters",
-            "control characters are not allowed",
-        ));
+    } else if let Err(invalid) = Text::Line.check(value, max) {
+        errors.push(invalid.at(field));
     }
 }
 

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::password::NewPassword;
-use crate::domain::{Email, Invalid};
+use crate::domain::{Email, Invalid, Text};
 use crate::error::{ApiError, FieldError};
 
 /// What an account may do. The same snake_case string in the database (`account_role`),
@@ -110,15 +110,7 @@ fn parse_full_name(raw: &str) -> Result<String, Invalid> {
     if name.is_empty() {
         return Err(Invalid::new("required", "your name is required"));
     }
-    if name.chars().count() > 120 {
-        return Err(Invalid::new("too_long", "at most 120 characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Invalid::new(
-            "invalid_characters",
-            "control characters are not allowed",
-        ));
-    }
+    Text::Line.check(name, 120)?;
     Ok(name.to_owned())
 }
 

@@ -30,26 +30,10 @@ use crate::http::rate_limit::{self, Limit};
 use crate::mail::PublicBaseUrl;
 use crate::mail::{enqueue, templates};
 
-const SIGNUP_LIMIT: Limit = Limit {
-    bucket: "signup",
-    max: 10,
-    window_secs: 3600,
-};
-const EMAIL_LIMIT: Limit = Limit {
-    bucket: "email_request",
-    max: 5,
-    window_secs: 3600,
-};
-const TOKEN_LIMIT: Limit = Limit {
-    bucket: "token_use",
-    max: 30,
-    window_secs: 600,
-};
-const REFRESH_LIMIT: Limit = Limit {
-    bucket: "refresh",
-    max: 120,
-    window_secs: 300,
-};
+const SIGNUP_LIMIT: Limit = Limit::new("signup", 10, 3600);
+const EMAIL_LIMIT: Limit = Limit::new("email_request", 5, 3600);
+const TOKEN_LIMIT: Limit = Limit::new("token_use", 30, 600);
+const REFRESH_LIMIT: Limit = Limit::new("refresh", 120, 300);
 
 /// Records the entry and commits: the last step of every write here.
 async fn audit_and_commit(

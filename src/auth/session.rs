@@ -18,11 +18,7 @@ use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::Limit;
 
 /// Sign-in attempts one network makes, passwords and codes together.
-pub const LOGIN_LIMIT: Limit = Limit {
-    bucket: "login",
-    max: 30,
-    window_secs: 300,
-};
+pub const LOGIN_LIMIT: Limit = Limit::new("login", 30, 300);
 
 /// Throttling key for an address: its SHA-256, so unknown addresses are not kept in clear.
 pub fn email_key(email: &str) -> Vec<u8> {

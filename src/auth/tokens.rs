@@ -134,6 +134,12 @@ mod tests {
         TokenKeys::new(&SecretString::from("k".repeat(40)), None)
     }
 
+    /// A token for a new account and session, issued by `keys` at `at`.
+    fn issued(keys: &TokenKeys, role: Role, at: OffsetDateTime) -> String {
+        keys.issue(Uuid::now_v7(), role, Uuid::now_v7(), 0, at)
+            .unwrap()
+    }
+
     #[test]
     fn round_trip() {
         let keys = keys();
@@ -156,26 +162,14 @@ mod tests {
 
     #[test]
     fn another_key_or_an_old_token_is_refused() {
-        let token = keys()
-            .issue(
-                Uuid::now_v7(),
-                Role::Admin,
-                Uuid::now_v7(),
-                0,
-                OffsetDateTime::now_utc(),
-            )
-            .unwrap();
+        let token = issued(&keys(), Role::Admin, OffsetDateTime::now_utc());
         let other = TokenKeys::new(&SecretString::from("z".repeat(40)), None);
         assert!(other.verify(&token).is_none());
-        let old = keys()
-            .issue(
-                Uuid::now_v7(),
-                Role::Admin,
-                Uuid::now_v7(),
-                0,
-                OffsetDateTime::now_utc() - time::Duration::hours(1),
-            )
-            .unwrap();
+        let old = issued(
+            &keys(),
+            Role::Admin,
+            OffsetDateTime::now_utc() - time::Duration::hours(1),
+        );
         assert!(keys().verify(&old).is_none());
     }
 
@@ -183,28 +177,16 @@ mod tests {
     fn a_rotation_keeps_tokens_of_the_previous_secret_valid() {
         let old = SecretString::from("k".repeat(40));
         let new = SecretString::from("n".repeat(40));
-        let token = keys()
-            .issue(
-                Uuid::now_v7(),
-                Role::Therapist,
-                Uuid::now_v7(),
-                0,
-                OffsetDateTime::now_utc(),
-            )
-            .unwrap();
+        let token = issued(&keys(), Role::Therapist, OffsetDateTime::now_utc());
         let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
         assert_eq!(kid.len(), 16);
         assert!(TokenKeys::new(&new, Some(&old)).verify(&token).is_some());
         assert!(TokenKeys::new(&new, None).verify(&token).is_none());
-        let fresh = TokenKeys::new(&new, Some(&old))
-            .issue(
-                Uuid::now_v7(),
-                Role::Therapist,
-                Uuid::now_v7(),
-                0,
-                OffsetDateTime::now_utc(),
-            )
-            .unwrap();
+        let fresh = issued(
+            &TokenKeys::new(&new, Some(&old)),
+            Role::Therapist,
+            OffsetDateTime::now_utc(),
+        );
         assert_ne!(
             jsonwebtoken::decode_header(&fresh).unwrap().kid.unwrap(),
             kid

@@ -234,7 +234,8 @@ pub fn listing(
     let license_state = offices
         .first()
         .map_or_else(|| home.state.clone(), |o| o.state.clone());
-    let mut licenses = vec![DemoLicense {
+    // The fields draw from `rng` in this order, so a seed keeps giving the same listings.
+    let mut license = |state: String, verified: f64| DemoLicense {
         id: uuid_for(&mut rng, base_ms, index),
         license_type,
         number: format!(
@@ -242,23 +243,13 @@ pub fn listing(
             &license_type[..1],
             rng.random_range(10_000..999_999)
         ),
-        state: license_state,
+        state,
         expires_on: date(&mut rng, 2027, 2029),
-        verified: rng.random_bool(0.7),
-    }];
+        verified: rng.random_bool(verified),
+    };
+    let mut licenses = vec![license(license_state, 0.7)];
     if telehealth_states.len() > 1 {
-        licenses.push(DemoLicense {
-            id: uuid_for(&mut rng, base_ms, index),
-            license_type,
-            number: format!(
-                "{}{}",
-                &license_type[..1],
-                rng.random_range(10_000..999_999)
-            ),
-            state: telehealth_states[1].clone(),
-            expires_on: date(&mut rng, 2027, 2029),
-            verified: rng.random_bool(0.6),
-        });
+        licenses.push(license(telehealth_states[1].clone(), 0.6));
     }
 
     let mut certifications = Vec::new();

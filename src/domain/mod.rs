@@ -7,6 +7,7 @@ mod npi;
 mod phone;
 mod slug;
 mod taxonomy_code;
+mod text;
 mod us_state;
 pub mod vocab;
 pub mod zip;
@@ -17,6 +18,7 @@ pub use npi::{Npi, check_digit as npi_check_digit};
 pub use phone::UsPhone;
 pub use slug::{Slug, slugify};
 pub use taxonomy_code::TaxonomyCode;
+pub use text::Text;
 pub use us_state::{US_STATES, UsState};
 pub use zip::{GeoPoint, ZipCode};
 

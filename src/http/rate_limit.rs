@@ -17,6 +17,17 @@ pub struct Limit {
     pub window_secs: i64,
 }
 
+impl Limit {
+    /// At most `max` hits from one key in each window of `window_secs` seconds.
+    pub const fn new(bucket: &'static str, max: i32, window_secs: i64) -> Self {
+        Limit {
+            bucket,
+            max,
+            window_secs,
+        }
+    }
+}
+
 /// Counts a hit for `key` in `limit`'s current window; past the maximum, a 429 with
 /// `Retry-After` until the window ends.
 pub async fn hit(db: impl PgExecutor<'_>, limit: Limit, key: &str) -> Result<(), ApiError> {

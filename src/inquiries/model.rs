@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::Email;
+use crate::domain::{Email, Text};
 use crate::error::{ApiError, FieldError};
 
 pub const NAME_MAX: usize = 100;
@@ -69,21 +69,8 @@ fn plain_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>
     let chars = value.chars().count();
     if chars == 0 {
         errors.push(FieldError::new(field, "required", "must not be empty"));
-    } else if chars > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    } else if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        errors.push(FieldError::new(
-            field,
-            "invalid_characters",
-            "control characters are not allowed",
-        ));
+    } else if let Err(invalid) = Text::Paragraphs.check(value, max) {
+        errors.push(invalid.at(field));
     } else if looks_like_markup(value) {
         errors.push(FieldError::new(
             field,

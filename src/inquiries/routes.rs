@@ -22,17 +22,9 @@ use crate::mail::PublicBaseUrl;
 pub use super::model::InquiryStatus;
 
 /// Per client address: the 6th inquiry within an hour is refused.
-pub const INQUIRY_IP_LIMIT: Limit = Limit {
-    bucket: "inquiry_ip",
-    max: 5,
-    window_secs: 3600,
-};
+pub const INQUIRY_IP_LIMIT: Limit = Limit::new("inquiry_ip", 5, 3600);
 /// Per listing: no therapist is flooded, whatever the number of addresses.
-pub const INQUIRY_LISTING_LIMIT: Limit = Limit {
-    bucket: "inquiry_listing",
-    max: 30,
-    window_secs: 86_400,
-};
+pub const INQUIRY_LISTING_LIMIT: Limit = Limit::new("inquiry_listing", 30, 86_400);
 
 /// Sends a message to a therapist. Only published listings that are accepting clients or
 /// keeping a waitlist take inquiries (others: 404 if not public, 409

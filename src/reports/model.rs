@@ -5,6 +5,7 @@ use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::domain::Text;
 use crate::error::{ApiError, FieldError};
 
 pub const DETAILS_MAX: usize = 2000;
@@ -53,15 +54,10 @@ impl NewReport {
     /// The details, trimmed; blank is none. Plain text of at most `DETAILS_MAX` characters.
     pub fn details(&self) -> Result<Option<String>, ApiError> {
         let details = note("details", self.details.as_deref(), DETAILS_MAX)?;
-        if details.as_deref().is_some_and(|d| {
-            d.chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-        }) {
-            return Err(ApiError::validation(vec![FieldError::new(
-                "details",
-                "invalid_characters",
-                "control characters are not allowed",
-            )]));
+        if let Some(details) = &details {
+            Text::Paragraphs
+                .check(details, DETAILS_MAX)
+                .map_err(|invalid| ApiError::validation(vec![invalid.at("details")]))?;
         }
         Ok(details)
     }

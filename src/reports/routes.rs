@@ -16,26 +16,14 @@ use crate::http::rate_limit::{self, Limit};
 use crate::mail::PublicBaseUrl;
 
 /// Per client address.
-pub const REPORT_IP_LIMIT: Limit = Limit {
-    bucket: "report_ip",
-    max: 5,
-    window_secs: 3600,
-};
+pub const REPORT_IP_LIMIT: Limit = Limit::new("report_ip", 5, 3600);
 
 /// Reports one network (IPv4 /24, IPv6 /64) may send a day, across every listing: one
 /// client cannot smear many listings.
-pub const REPORT_NETWORK_LIMIT: Limit = Limit {
-    bucket: "report_network",
-    max: 10,
-    window_secs: 86_400,
-};
+pub const REPORT_NETWORK_LIMIT: Limit = Limit::new("report_network", 10, 86_400);
 
 /// Reports one listing takes a day.
-pub const REPORT_LISTING_LIMIT: Limit = Limit {
-    bucket: "report_listing",
-    max: 20,
-    window_secs: 86_400,
-};
+pub const REPORT_LISTING_LIMIT: Limit = Limit::new("report_listing", 20, 86_400);
 
 /// Reports a problem with a public listing (404 for anything else). At most 5 per hour
 /// from one address (429 with `Retry-After`). Reporters stay anonymous: only a keyed hash of

@@ -113,26 +113,24 @@ impl LocalCluster {
         registration
             .lock()
             .context("registering as a user of the cluster")?;
-        let watchdog_for = |pg: &Pg| {
-            spawn_watchdog(
-                pg,
-                &data,
-                &base,
-                &registration_path,
-                options.ephemeral.then_some(&base),
-            )
-        };
-
-        if let Some(port) = running_port(&data) {
-            let watchdog = watchdog_for(&pg)?;
-            tracing::info!(port, dir = %base.display(), "attached to the private PostgreSQL cluster another process started");
-            return Ok(LocalCluster {
+        // The cluster as this process holds it once it runs on `port`: watched, and with
+        // this process registered as one of its users.
+        let hold = |port: u16| -> anyhow::Result<LocalCluster> {
+            let ephemeral = options.ephemeral.then_some(&base);
+            let watchdog = spawn_watchdog(&pg, &data, &base, &registration_path, ephemeral)?;
+            Ok(LocalCluster {
                 base: base.clone(),
                 port,
                 password,
                 watchdog: Some(watchdog),
                 registration: Some(registration),
-            });
+            })
+        };
+
+        if let Some(port) = running_port(&data) {
+            let cluster = hold(port)?;
+            tracing::info!(port, dir = %base.display(), "attached to the private PostgreSQL cluster another process started");
+            return Ok(cluster);
         }
 
         clear_stale_lock(&pg, &data)?;
@@ -162,15 +160,9 @@ impl LocalCluster {
                 .args(["-w", "-t", "60", "-o", &settings, "start"]);
             match run(&mut start, "pg_ctl start") {
                 Ok(()) => {
-                    let watchdog = watchdog_for(&pg)?;
+                    let cluster = hold(port)?;
                     tracing::info!(port, dir = %base.display(), "private PostgreSQL cluster started");
-                    return Ok(LocalCluster {
-                        base: base.clone(),
-                        port,
-                        password,
-                        watchdog: Some(watchdog),
-                        registration: Some(registration),
-                    });
+                    return Ok(cluster);
                 }
                 Err(err) => last_error = Some(err),
             }

@@ -14,7 +14,7 @@ use crate::domain::vocab::{
     Accepting, AgeGroup, Community, Delivery, Faith, Gender, PaymentMethod, SessionFormat,
     Vocabulary,
 };
-use crate::domain::{Email, Invalid, Money, Npi, TaxonomyCode, UsPhone, UsState};
+use crate::domain::{Email, Invalid, Money, Npi, TaxonomyCode, Text, UsPhone, UsState};
 use crate::error::FieldError;
 use crate::listings::view::MyListing;
 
@@ -155,18 +155,8 @@ pub(super) fn line(
     if value.trim().is_empty() {
         return None;
     }
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    } else if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "invalid_characters",
-            "control characters are not allowed",
-        ));
+    if let Err(invalid) = Text::Line.check(value, max) {
+        errors.push(invalid.at(field));
     }
     Some(value.to_owned())
 }
@@ -252,21 +242,8 @@ impl ListingBody {
             &mut errors,
         );
         if let Some(statement) = &self.statement {
-            if statement.chars().count() > 5000 {
-                errors.push(FieldError::new(
-                    "statement",
-                    "too_long",
-                    "at most 5000 characters",
-                ));
-            } else if statement
-                .chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            {
-                errors.push(FieldError::new(
-                    "statement",
-                    "invalid_characters",
-                    "control characters are not allowed",
-                ));
+            if let Err(invalid) = Text::Paragraphs.check(statement, 5000) {
+                errors.push(invalid.at("statement"));
             }
             if statement.trim().is_empty() {
                 self.statement = None;

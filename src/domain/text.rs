@@ -1,0 +1,75 @@
+//! Free text as people type it: at most so many characters, and no control characters
+//! (text of paragraphs keeps its line breaks and tabs). One rule, so that every text field
+//! refuses the same things with the same words.
+
+use super::Invalid;
+
+/// What a text field may hold besides printable characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// One line: no control characters at all.
+    Line,
+    /// Paragraphs: line breaks and tabs, and no other control character.
+    Paragraphs,
+}
+
+impl Text {
+    /// `value` is at most `max` characters (`too_long`) and holds no control character this
+    /// kind of text refuses (`invalid_characters`); length is checked first.
+    pub fn check(self, value: &str, max: usize) -> Result<(), Invalid> {
+        if value.chars().count() > max {
+            return Err(Invalid::new(
+                "too_long",
+                format!("at most {max} characters"),
+            ));
+        }
+        let allowed = |c: char| self == Text::Paragraphs && matches!(c, '\n' | '\r' | '\t');
+        if value.chars().any(|c| c.is_control() && !allowed(c)) {
+            return Err(Invalid::new(
+                "invalid_characters",
+                "control characters are not allowed",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Text;
+
+    #[test]
+    fn length_is_counted_in_characters_and_checked_first() {
+        assert!(Text::Line.check("ééé", 3).is_ok());
+        assert_eq!(Text::Line.check("éééé", 3).unwrap_err().code, "too_long");
+        assert_eq!(
+            Text::Line.check("a\u{7}bcd", 3).unwrap_err().code,
+            "too_long"
+        );
+    }
+
+    #[test]
+    fn only_paragraphs_keep_line_breaks_and_tabs() {
+        for ok in ["one\ntwo", "a\tb", "a\r\nb"] {
+            assert!(Text::Paragraphs.check(ok, 100).is_ok(), "{ok:?}");
+            assert_eq!(
+                Text::Line.check(ok, 100).unwrap_err().code,
+                "invalid_characters",
+                "{ok:?}"
+            );
+        }
+        for bad in [
+            "a\u{0}b",
+            "bell\u{7}",
+            "esc\u{1b}[0m",
+            "del\u{7f}",
+            "c1\u{85}",
+        ] {
+            assert_eq!(
+                Text::Paragraphs.check(bad, 100).unwrap_err().code,
+                "invalid_characters",
+                "{bad:?}"
+            );
+        }
+    }
+}
