@@ -1,11 +1,11 @@
 //! HTTP conventions frontends and proxies rely on: HEAD, compression with correct entity
 //! tags, no-store on personal answers, nosniff, rate-limit headers, strong If-Match, the
-//! bracket form of repeated parameters.
+//! bracket form of repeated parameters, and the document's word on which routes take a token.
 
 use serde_json::{Value, json};
 
 use crate::helpers::data;
-use crate::helpers::{access, spawn_app};
+use crate::helpers::{access, assert_problem, spawn_app};
 
 #[tokio::test]
 async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
@@ -32,6 +32,52 @@ async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} GET routes");
+}
+
+/// A generated client sends a token where the document's `security` asks for one and
+/// nowhere else, so the document must say exactly which routes refuse anonymous callers.
+#[tokio::test]
+async fn the_routes_the_document_secures_are_exactly_those_that_refuse_anonymous_callers() {
+    let app = spawn_app().await;
+    data::listing(&app.db, "anonymous-check", "published").await;
+    let doc = therapist_directory::openapi::document();
+    let (mut secured, mut public) = (0, 0);
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let path = template
+            .replace("{id_or_slug}", "anonymous-check")
+            .replace("{id}", "0190b3f0-0000-7000-8000-000000000000")
+            .replace("{slug}", "cbt")
+            .replace("{asset}", "redoc.standalone.js");
+        for (method, operation) in item.as_object().unwrap() {
+            let Ok(method) = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            let mut request = app.client.request(method.clone(), app.url(&path));
+            if operation.get("requestBody").is_some() {
+                request = request.json(&json!({}));
+            }
+            let response = request.send().await.unwrap();
+            let takes_token = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if takes_token {
+                secured += 1;
+                let problem = assert_problem(response, 401, "authentication_required").await;
+                assert!(problem["detail"].is_string(), "{method} {path}: {problem}");
+            } else {
+                public += 1;
+                assert_ne!(
+                    response.status(),
+                    401,
+                    "{method} {path} is public in the document but refused an anonymous caller"
+                );
+            }
+        }
+    }
+    assert!(
+        secured >= 40 && public >= 15,
+        "{secured} secured, {public} public"
+    );
 }
 
 #[tokio::test]
