@@ -13,6 +13,7 @@
 
 use std::time::Duration as StdDuration;
 
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -199,15 +200,7 @@ async fn pass(
 }
 
 async fn prune_rate_windows(conn: &mut PgConnection) -> sqlx::Result<u64> {
-    let mut total = 0;
-    for _ in 0..DELETE_BATCHES_PER_PASS {
-        let deleted = rate_limit::prune(&mut *conn, DELETE_BATCH).await?;
-        total += deleted;
-        if deleted < DELETE_BATCH as u64 {
-            break;
-        }
-    }
-    Ok(total)
+    in_batches(conn, |conn| Box::pin(rate_limit::prune(conn, DELETE_BATCH))).await
 }
 
 /// Runs a bounded delete (`$1` the cutoff, `$2` the batch size) until a batch deletes fewer
@@ -217,14 +210,22 @@ async fn purge(
     sql: &'static str,
     cutoff: time::OffsetDateTime,
 ) -> sqlx::Result<u64> {
+    in_batches(conn, |conn| {
+        let query = sqlx::query(sql).bind(cutoff).bind(DELETE_BATCH);
+        Box::pin(async move { Ok(query.execute(conn).await?.rows_affected()) })
+    })
+    .await
+}
+
+/// Runs `batch`, which deletes at most `DELETE_BATCH` rows, until one deletes fewer (or
+/// the pass has run its most batches); the rows deleted in all.
+async fn in_batches(
+    conn: &mut PgConnection,
+    mut batch: impl for<'c> FnMut(&'c mut PgConnection) -> BoxFuture<'c, sqlx::Result<u64>>,
+) -> sqlx::Result<u64> {
     let mut total = 0;
     for _ in 0..DELETE_BATCHES_PER_PASS {
-        let deleted = sqlx::query(sql)
-            .bind(cutoff)
-            .bind(DELETE_BATCH)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+        let deleted = batch(&mut *conn).await?;
         total += deleted;
         if deleted < DELETE_BATCH as u64 {
             break;

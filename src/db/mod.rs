@@ -8,9 +8,9 @@ use std::str::FromStr;
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::PgPool;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Acquire, PgPool, Postgres, Transaction};
 
 use crate::config::DatabaseSettings;
 
@@ -24,6 +24,18 @@ pub async fn connect(url: &SecretString, settings: &DatabaseSettings) -> anyhow:
         .connect_with(connect_options(url, settings)?)
         .await
         .context("could not connect to the database")
+}
+
+/// A transaction for bulk work (index builds, entry refreshes, demo loads): the statement
+/// timeout every connection carries is sized for requests and does not apply inside it.
+pub async fn begin_bulk<'c>(
+    db: impl Acquire<'c, Database = Postgres>,
+) -> sqlx::Result<Transaction<'c, Postgres>> {
+    let mut tx = db.begin().await?;
+    sqlx::query("set local statement_timeout = 0")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// As `connect`, without connecting yet: for a read replica that may be down at start.

@@ -13,7 +13,7 @@ mod words;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -93,11 +93,7 @@ pub async fn seed(
     let seed_key = i64::try_from(options.seed).context("--seed must be below 2^63")?;
     let started = Instant::now();
     let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
-    // A bulk load, not a request: the pool's statement timeout does not apply.
-    sqlx::query("set local statement_timeout = 0")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = crate::db::begin_bulk(&mut *conn).await?;
 
     let loaded: Option<(i32, OffsetDateTime)> =
         sqlx::query_as("select listings, loaded_at from demo_seed_run where seed = $1 for update")

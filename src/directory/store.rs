@@ -377,11 +377,7 @@ pub async fn refresh(pool: &PgPool, ids: Vec<Uuid>, workers: usize) -> anyhow::R
                 let Some(chunk) = next else {
                     return Ok::<(), anyhow::Error>(());
                 };
-                // Bulk work: exempt from the request-sized statement timeout.
-                let mut tx = pool.begin().await?;
-                sqlx::query("set local statement_timeout = 0")
-                    .execute(&mut *tx)
-                    .await?;
+                let mut tx = crate::db::begin_bulk(&pool).await?;
                 sqlx::query("set local work_mem = '64MB'")
                     .execute(&mut *tx)
                     .await?;
@@ -396,10 +392,7 @@ pub async fn refresh(pool: &PgPool, ids: Vec<Uuid>, workers: usize) -> anyhow::R
     for task in tasks {
         task.await??;
     }
-    let mut tx = pool.begin().await?;
-    sqlx::query("set local statement_timeout = 0")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = crate::db::begin_bulk(pool).await?;
     sqlx::query("analyze directory_entry")
         .execute(&mut *tx)
         .await?;

@@ -31,13 +31,11 @@ const BUILD_BATCH: usize = 10_000;
 /// last change the snapshot holds.
 pub async fn build(pool: &PgPool) -> anyhow::Result<(Searchable, i64)> {
     let started = Instant::now();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_bulk(pool).await?;
     // One snapshot: every change numbered up to `seq` is in it and none after (numbers are
-    // taken in commit order, see migration 0020).
+    // taken in commit order, see migration 0020). A SET takes no snapshot, so the isolation
+    // level may still be chosen here.
     sqlx::query("set transaction isolation level repeatable read, read only")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("set local statement_timeout = 0")
         .execute(&mut *tx)
         .await?;
     let seq = store::latest_change(&mut tx).await?;

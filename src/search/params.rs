@@ -101,6 +101,21 @@ fn bad(name: &str, message: impl Into<String>) -> ApiError {
     ApiError::parameter(name, message)
 }
 
+/// A number within `range`, each failure in its own words.
+fn number_in<T: std::str::FromStr + PartialOrd>(
+    name: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<T>,
+    unreadable: &str,
+    outside: &str,
+) -> Result<T, ApiError> {
+    let n: T = value.parse().map_err(|_| bad(name, unreadable))?;
+    if !range.contains(&n) {
+        return Err(bad(name, outside));
+    }
+    Ok(n)
+}
+
 fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
     match value {
         "true" | "1" => Ok(true),
@@ -227,13 +242,9 @@ impl SearchParams {
                     p.license_verified = Some(boolean("license_verified", value)?)
                 }
                 "max_fee_cents" => {
-                    let cents: i32 = value
-                        .parse()
-                        .map_err(|_| bad("max_fee_cents", "expected whole cents"))?;
-                    if !(0..=10_000_000).contains(&cents) {
-                        return Err(bad("max_fee_cents", "between 0 and 10000000"));
-                    }
-                    p.max_fee_cents = Some(cents);
+                    let (unreadable, outside) = ("expected whole cents", "between 0 and 10000000");
+                    let range = 0..=10_000_000;
+                    p.max_fee_cents = Some(number_in(&key, value, range, unreadable, outside)?);
                 }
                 "include_stale" => p.include_stale = boolean("include_stale", value)?,
                 "gender" => p.gender = Some(vocab("gender", value)?),
@@ -265,13 +276,9 @@ impl SearchParams {
                     })
                 }
                 "limit" => {
-                    let n: i64 = value
-                        .parse()
-                        .map_err(|_| bad("limit", "expected a whole number from 1 to 50"))?;
-                    if !(1..=50).contains(&n) {
-                        return Err(bad("limit", "must be between 1 and 50"));
-                    }
-                    p.limit = Some(n);
+                    let unreadable = "expected a whole number from 1 to 50";
+                    let outside = "must be between 1 and 50";
+                    p.limit = Some(number_in(&key, value, 1..=50, unreadable, outside)?);
                 }
                 "cursor" => p.cursor = Some(value.to_owned()),
                 "facets" => {

@@ -127,52 +127,29 @@ fn filtered(
             f &= any(ids.iter().map(|id| index.term(kind, *id)));
         }
     }
-    let texts = |field: Field, values: Vec<&str>, f: &mut RoaringBitmap| {
+    // Values within a field are alternatives; fields narrow one another.
+    fn names<V: Vocabulary>(values: &[V]) -> Vec<&'static str> {
+        values.iter().map(|v| v.as_str()).collect()
+    }
+    let fields: [(Field, Vec<&str>); 9] = [
+        (
+            Field::Language,
+            p.languages.iter().map(String::as_str).collect(),
+        ),
+        (Field::Delivery, names(&p.delivery)),
+        (Field::SessionFormat, names(&p.session_formats)),
+        (Field::State, p.state.into_iter().collect()),
+        (Field::AgeGroup, names(p.age_group.as_slice())),
+        (Field::Community, names(p.community.as_slice())),
+        (Field::OfferingKind, names(p.offering.as_slice())),
+        (Field::Gender, names(p.gender.as_slice())),
+        (Field::Faith, names(p.faith.as_slice())),
+    ];
+    for (field, values) in fields {
         if !values.is_empty() {
-            *f &= any(values.into_iter().map(|v| index.value(field, v)));
+            f &= any(values.into_iter().map(|v| index.value(field, v)));
         }
-    };
-    texts(
-        Field::Language,
-        p.languages.iter().map(String::as_str).collect(),
-        &mut f,
-    );
-    texts(
-        Field::Delivery,
-        p.delivery.iter().map(|v| v.as_str()).collect(),
-        &mut f,
-    );
-    texts(
-        Field::SessionFormat,
-        p.session_formats.iter().map(|v| v.as_str()).collect(),
-        &mut f,
-    );
-    texts(Field::State, p.state.into_iter().collect(), &mut f);
-    texts(
-        Field::AgeGroup,
-        p.age_group.iter().map(|v| v.as_str()).collect(),
-        &mut f,
-    );
-    texts(
-        Field::Community,
-        p.community.iter().map(|v| v.as_str()).collect(),
-        &mut f,
-    );
-    texts(
-        Field::OfferingKind,
-        p.offering.iter().map(|v| v.as_str()).collect(),
-        &mut f,
-    );
-    texts(
-        Field::Gender,
-        p.gender.iter().map(|v| v.as_str()).collect(),
-        &mut f,
-    );
-    texts(
-        Field::Faith,
-        p.faith.iter().map(|v| v.as_str()).collect(),
-        &mut f,
-    );
+    }
     require(p.accepting, index.flag(Flag::Accepting), &mut f);
     require(
         p.free_consultation,
