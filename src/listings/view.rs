@@ -189,23 +189,23 @@ pub async fn by_account(
     db: impl PgExecutor<'_>,
     account_id: Uuid,
 ) -> sqlx::Result<Option<MyListing>> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{} where l.account_id = $1",
-        *LISTING_SQL
-    )))
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(MyListing::from))
+    one_where(db, "l.account_id", account_id).await
 }
 
 pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<MyListing>> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{} where l.id = $1",
-        *LISTING_SQL
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+    one_where(db, "l.id", id).await
+}
+
+/// The listing whose `column` (a column name, never input) is `id`.
+async fn one_where(
+    db: impl PgExecutor<'_>,
+    column: &'static str,
+    id: Uuid,
+) -> sqlx::Result<Option<MyListing>> {
+    let sql = format!("{} where {column} = $1", *LISTING_SQL);
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(MyListing::from))
 }

@@ -278,13 +278,19 @@ pub async fn write_terms(
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query(
-        "insert into listing_modality (listing_id, modality_id) select $1, unnest($2::int[])",
-    )
-    .bind(listing_id)
-    .bind(&terms.modalities)
-    .execute(&mut *conn)
-    .await?;
+    let plain = [
+        ("listing_modality", "modality_id", &terms.modalities),
+        ("listing_insurer", "insurer_id", &terms.insurers),
+    ];
+    for (table, column, ids) in plain {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into {table} (listing_id, {column}) select $1, unnest($2::int[])"
+        )))
+        .bind(listing_id)
+        .bind(ids)
+        .execute(&mut *conn)
+        .await?;
+    }
     let (ids, tops): (Vec<i32>, Vec<bool>) = terms.specialties.iter().copied().unzip();
     sqlx::query("insert into listing_specialty (listing_id, specialty_id, is_top) select $1, * from unnest($2::int[], $3::bool[])")
         .bind(listing_id)
@@ -292,13 +298,6 @@ pub async fn write_terms(
         .bind(&tops)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "insert into listing_insurer (listing_id, insurer_id) select $1, unnest($2::int[])",
-    )
-    .bind(listing_id)
-    .bind(&terms.insurers)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 
