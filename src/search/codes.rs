@@ -7,10 +7,14 @@
 //! read per document, and the reads of successive documents do not wait on each other (a
 //! boxed slice per document costs two dependent reads, the pointer and then the values).
 //! The rare document with more values than a slot holds keeps them in `overflow`.
+//!
+//! Documents are addressed by their number in the index (`index::Doc`); this store is
+//! below the index and knows nothing else of it.
 
 use std::collections::HashMap;
 
-use super::index::DocId;
+/// A document's number in the index.
+type Doc = u32;
 
 /// Values a slot holds; the slot's first word is the count. Demo listings have 5 to 23
 /// values, most of them 9 to 15, which fit the slot's first cache line.
@@ -29,12 +33,12 @@ impl Default for Slot {
 #[derive(Default)]
 pub struct FacetCodes {
     slots: Vec<Slot>,
-    overflow: HashMap<DocId, Box<[u32]>>,
+    overflow: HashMap<Doc, Box<[u32]>>,
 }
 
 impl FacetCodes {
     /// `doc`'s values (none for a document never set).
-    pub fn get(&self, doc: DocId) -> &[u32] {
+    pub fn get(&self, doc: Doc) -> &[u32] {
         match self.slots.get(doc as usize) {
             Some(Slot(slot)) => {
                 let n = slot[0] as usize;
@@ -48,7 +52,7 @@ impl FacetCodes {
         }
     }
 
-    pub fn set(&mut self, doc: DocId, values: &[u32]) {
+    pub fn set(&mut self, doc: Doc, values: &[u32]) {
         let d = doc as usize;
         if d >= self.slots.len() {
             self.slots.resize(d + 1, Slot::default());
@@ -64,7 +68,7 @@ impl FacetCodes {
         }
     }
 
-    pub fn clear(&mut self, doc: DocId) {
+    pub fn clear(&mut self, doc: Doc) {
         self.set(doc, &[]);
     }
 }
