@@ -1,9 +1,11 @@
 //! The house rules a reviewer would otherwise check by eye: HTTP handlers hold no SQL (it
-//! lives in the store of its feature), no source file grows past 600 lines, and no handler
-//! past 60. Read from the source tree, so a change that breaks one fails `cargo test`.
+//! lives in the store of its feature), no source file grows past 600 lines, no handler past
+//! 60, and no module imports one that imports it back. Read from the source tree, so a change
+//! that breaks one fails `cargo test`.
 
 #![allow(clippy::expect_used)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 const MAX_FILE_LINES: usize = 600;
@@ -120,4 +122,172 @@ fn handlers_stay_short() {
         "handlers over {MAX_HANDLER_LINES} lines (move the work into the feature's model or store):\n{}",
         found.join("\n")
     );
+}
+
+/// A source file's module path: `src/search/index.rs` is `search::index`, a `mod.rs` is its
+/// folder's module, `lib.rs` the crate root.
+fn module_of(name: &str) -> Vec<String> {
+    let path = name.trim_start_matches("src/").trim_end_matches(".rs");
+    let mut segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+    if matches!(segments.last().map(String::as_str), Some("mod" | "lib")) {
+        segments.pop();
+    }
+    segments
+}
+
+/// Every path a file names through `use` (braces expanded) or inline (`crate::db::open`),
+/// as module segments: `crate::`, `super::` and `self::` resolved against `module`.
+fn named_paths(code: &str, module: &[String], children: &BTreeSet<String>) -> Vec<Vec<String>> {
+    fn expand(prefix: &str, tree: &str, out: &mut Vec<String>) {
+        let tree = tree.trim();
+        if let Some(open) = tree.find('{') {
+            let head = format!("{prefix}{}", &tree[..open]);
+            let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+            let (mut depth, mut start) = (0, 0);
+            for (at, c) in inner.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        expand(&head, &inner[start..at], out);
+                        start = at + 1;
+                    }
+                    _ => {}
+                }
+            }
+            expand(&head, &inner[start..], out);
+        } else if !tree.is_empty() {
+            let item = tree.split(" as ").next().unwrap_or(tree).trim();
+            let item = if item == "self" { "" } else { item };
+            out.push(format!("{prefix}{item}").trim_end_matches("::").to_owned());
+        }
+    }
+    let mut raw = Vec::new();
+    for statement in code.split(';') {
+        let statement = statement.trim();
+        let statement = statement
+            .rsplit_once('\n')
+            .map_or(statement, |(_, last)| last)
+            .trim();
+        let body = statement
+            .strip_prefix("pub use ")
+            .or_else(|| statement.strip_prefix("pub(crate) use "))
+            .or_else(|| statement.strip_prefix("pub(super) use "))
+            .or_else(|| statement.strip_prefix("use "));
+        if let Some(body) = body {
+            expand("", body, &mut raw);
+        }
+    }
+    let mut inline = code;
+    while let Some(at) = ["crate::", "super::", "self::"]
+        .iter()
+        .filter_map(|p| inline.find(p))
+        .min()
+    {
+        let rest = &inline[at..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        raw.push(rest[..end].trim_end_matches(':').to_owned());
+        inline = &rest[end..];
+    }
+    raw.into_iter()
+        .filter_map(|path| {
+            let segments: Vec<&str> = path.split("::").collect();
+            let mut resolved: Vec<String> = match segments.first().copied() {
+                Some("crate") => Vec::new(),
+                Some("self") => module.to_vec(),
+                Some("super") => module[..module.len().saturating_sub(1)].to_vec(),
+                Some(first) if children.contains(first) => {
+                    let mut own = module.to_vec();
+                    own.push(first.to_owned());
+                    own.extend(segments[1..].iter().map(|s| (*s).to_owned()));
+                    return Some(own);
+                }
+                _ => return None,
+            };
+            let mut rest = &segments[1..];
+            while rest.first() == Some(&"super") {
+                resolved.pop();
+                rest = &rest[1..];
+            }
+            resolved.extend(rest.iter().map(|s| (*s).to_owned()));
+            Some(resolved)
+        })
+        .collect()
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let files: Vec<(String, String)> = sources("src")
+        .into_iter()
+        .filter(|(name, _)| name != "src/main.rs" && name != "src/lib.rs")
+        .collect();
+    let modules: BTreeMap<Vec<String>, &str> = files
+        .iter()
+        .map(|(name, _)| (module_of(name), name.as_str()))
+        .collect();
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (name, text) in &files {
+        let module = module_of(name);
+        let children: BTreeSet<String> = modules
+            .keys()
+            .filter(|m| m.len() == module.len() + 1 && m.starts_with(&module))
+            .filter_map(|m| m.last().cloned())
+            .collect();
+        // Comments name paths without importing them.
+        let code: String = without_tests(text)
+            .lines()
+            .map(|line| line.split("//").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for path in named_paths(&code, &module, &children) {
+            // A folder's `mod.rs` naming its own children (re-exports, the facade) is the
+            // folder's structure, not a dependency on them.
+            if path.len() > module.len() && path.starts_with(&module) && !module.is_empty() {
+                let child = &path[..module.len() + 1];
+                if modules.contains_key(child) {
+                    continue;
+                }
+            }
+            // The file that defines what the path names: its longest module prefix.
+            let target = (1..=path.len())
+                .rev()
+                .find_map(|n| modules.get(&path[..n]).copied());
+            if let Some(target) = target.filter(|t| *t != name.as_str()) {
+                edges.entry(name.as_str()).or_default().insert(target);
+            }
+        }
+    }
+    let mut cycles = Vec::new();
+    for (&from, targets) in &edges {
+        for &to in targets {
+            // A path back from `to` to `from` closes a cycle through this edge.
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![vec![to]];
+            while let Some(trail) = stack.pop() {
+                let last = trail[trail.len() - 1];
+                if last == from {
+                    let mut cycle = vec![from];
+                    cycle.extend(trail);
+                    cycles.push(cycle.join(" -> "));
+                    break;
+                }
+                if !seen.insert(last) {
+                    continue;
+                }
+                for &next in edges.get(last).into_iter().flatten() {
+                    let mut longer = trail.clone();
+                    longer.push(next);
+                    stack.push(longer);
+                }
+            }
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "modules that import each other, directly or through others:\n{}",
+        cycles.join("\n")
+    );
+    assert!(edges.len() > 60, "imports read from {} files", edges.len());
 }
