@@ -110,18 +110,15 @@ pub async fn guard(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     use actix_web::{HttpMessage, ResponseError};
-    if let Some(role) = required_role(req.path()) {
+    // The router matches the decoded path (`/v1/%61dmin` is `/v1/admin`), so the prefixes
+    // are read from it too.
+    if let Some(role) = required_role(&crate::http::path::decoded(req.path())) {
         // The clone is dropped before routing, which needs the request to itself.
         let outcome = authenticate(req.request().clone())
             .await
             .and_then(|user| match role {
-                Some(needed) if user.role != needed => Err(forbidden(needed)),
-                Some(Role::Admin) if !user.second_factor => Err(ApiError::new(
-                    ErrorCode::MfaEnrollmentRequired,
-                    "Admin routes need a session opened with a second factor: enrol one \
-                     (POST /v1/me/mfa/totp, then /confirm) and sign in again.",
-                )),
-                _ => Ok(user),
+                Some(needed) => authorise(user, needed),
+                None => Ok(user),
             });
         match outcome {
             Ok(user) => {
@@ -131,6 +128,23 @@ pub async fn guard(
         }
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Whether `user` may use a route for `needed`: the role, and for an admin a session opened
+/// with a second factor. Both the path guard and the role extractors ask, so a handler is
+/// protected even if a route escapes the guard's prefixes.
+fn authorise(user: AuthUser, needed: Role) -> Result<AuthUser, ApiError> {
+    if user.role != needed {
+        return Err(forbidden(needed));
+    }
+    if needed == Role::Admin && !user.second_factor {
+        return Err(ApiError::new(
+            ErrorCode::MfaEnrollmentRequired,
+            "Admin routes need a session opened with a second factor: enrol one \
+             (POST /v1/me/mfa/totp, then /confirm) and sign in again.",
+        ));
+    }
+    Ok(user)
 }
 
 fn forbidden(needed: Role) -> ApiError {
@@ -162,11 +176,7 @@ impl FromRequest for AuthUser {
 
 /// The signed-in account when it has `role`, else 403.
 async fn with_role(req: HttpRequest, role: Role) -> Result<AuthUser, ApiError> {
-    let user = authenticate(req).await?;
-    if user.role != role {
-        return Err(forbidden(role));
-    }
-    Ok(user)
+    authorise(authenticate(req).await?, role)
 }
 
 /// A signed-in therapist. An admin token here is a 403: admins have no listing of their own.

@@ -211,7 +211,12 @@ pub async fn login(
     };
     // A correct password means an account exists.
     let mut account = account.ok_or_else(invalid_credentials)?;
-    store::clear_failures(pool.get_ref(), &key, &network).await?;
+    // With a second factor the sign-in is complete only with the code, and wrong codes
+    // count as failures: they are cleared then, not on the password alone.
+    let second_factor = crate::mfa::store::enabled(pool.get_ref(), account.id).await?;
+    if !second_factor {
+        store::clear_failures(pool.get_ref(), &key, &network).await?;
+    }
     session::check_may_sign_in(&account)?;
     let mut tx = pool.begin().await?;
     if needs_rehash {
@@ -220,7 +225,7 @@ pub async fn login(
         account.password_hash = upgraded;
     }
     // With a second factor, the password only earns a short-lived challenge.
-    if crate::mfa::store::enabled(&mut *tx, account.id).await? {
+    if second_factor {
         let challenge = crate::mfa::store::create_challenge(&mut tx, account.id).await?;
         tx.commit().await?;
         return Err(ApiError::mfa_required(challenge));
@@ -366,6 +371,15 @@ pub async fn confirm_password_reset(
     let hash = passwords.hash(password.secret()).await?;
     let mut tx = pool.begin().await?;
     let account_id = links::spend(&mut tx, body.token.trim(), Purpose::ResetPassword).await?;
+    // Now that the account is known, its own email and name are refused as passwords too;
+    // refusing rolls back, so the link still works.
+    if let Some(account) = store::find_by_id(&mut *tx, account_id).await? {
+        NewPassword::parse(
+            &body.new_password,
+            &[account.email.as_str(), account.full_name.as_str()],
+        )
+        .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;
+    }
     store::set_password(&mut tx, account_id, &hash, true).await?;
     // Proving control of the mailbox also verifies it.
     let email = store::mark_email_verified(&mut *tx, account_id).await?;
@@ -431,20 +445,8 @@ pub async fn change_password(
         &[account.email.as_str(), account.full_name.as_str()],
     )
     .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;
-    let key = email_key(&account.email);
-    let network = ip.network_key();
-    refuse_if_throttled(pool.get_ref(), &key, &network).await?;
-    let current = SecretString::from(body.current_password);
-    let hash = Some(account.password_hash.as_str());
-    if passwords.verify(&current, hash).await? == Verification::Mismatch {
-        let mut conn = pool.acquire().await?;
-        store::record_failure(&mut conn, &key, &network).await?;
-        return Err(ApiError::field(
-            "current_password",
-            "incorrect",
-            "the current password is not correct",
-        ));
-    }
+    let current = body.current_password;
+    session::confirm_password(&pool, &passwords, &account, ip, current, "current_password").await?;
     let hash = passwords.hash(new_password.secret()).await?;
     let mut tx = pool.begin().await?;
     store::set_password(&mut tx, account.id, &hash, false).await?;

@@ -8,8 +8,11 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use secrecy::SecretString;
+
 use super::extract::AuthUser;
 use super::model::{AccountStatus, SignedInAccount, TokenPair};
+use super::password::{Passwords, Verification};
 use super::store::{self, AccountRow, FailureOutcome};
 use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
 use crate::audit::{Actor, AuditEntry};
@@ -41,6 +44,35 @@ pub async fn refuse_if_throttled(pool: &PgPool, key: &[u8], network: &str) -> Re
             "Too many failed sign-ins for this address from your network; try again later.",
         )
         .with_retry_after(seconds as u64));
+    }
+    Ok(())
+}
+
+/// Checks the signed-in account's password before a sensitive change, throttled and counted
+/// like a sign-in (a stolen access token must not become a password oracle): 429 while this
+/// network waits for this account, 422 naming `field` when the password is wrong.
+pub async fn confirm_password(
+    pool: &PgPool,
+    passwords: &Passwords,
+    account: &AccountRow,
+    ip: ClientIp,
+    password: String,
+    field: &'static str,
+) -> Result<(), ApiError> {
+    let key = email_key(&account.email);
+    let network = ip.network_key();
+    refuse_if_throttled(pool, &key, &network).await?;
+    let password = SecretString::from(password);
+    let hash = Some(account.password_hash.as_str());
+    if passwords.verify(&password, hash).await? == Verification::Mismatch {
+        let mut conn = pool.acquire().await?;
+        store::record_failure(&mut conn, &key, &network).await?;
+        let what = field.replace('_', " ");
+        return Err(ApiError::field(
+            field,
+            "incorrect",
+            format!("the {what} is not correct"),
+        ));
     }
     Ok(())
 }

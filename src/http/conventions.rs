@@ -27,9 +27,10 @@ pub async fn conventions(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
+    let path = super::path::decoded(req.path());
     let personal = PERSONAL_PREFIXES
         .iter()
-        .any(|prefix| req.path() == *prefix || req.path().starts_with(&format!("{prefix}/")));
+        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
     let if_none_match: Vec<String> = req
         .headers()
         .get_all(header::IF_NONE_MATCH)

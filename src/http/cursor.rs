@@ -34,7 +34,7 @@ impl CursorKey {
 
     pub fn encode<T: Serialize>(&self, position: &T) -> String {
         let json = serde_json::to_vec(position).unwrap_or_default();
-        let mac = &tag(&self.signing, &json)[..16];
+        let mac = &tag(&self.signing, &json)[..TAG_BYTES];
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&json),
@@ -65,6 +65,10 @@ impl CursorKey {
         let (body, mac) = cursor.split_once('.').ok_or_else(invalid)?;
         let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let mac = URL_SAFE_NO_PAD.decode(mac).map_err(|_| invalid())?;
+        // A shorter tag would be compared on fewer bytes: one byte is forged in 256 tries.
+        if mac.len() != TAG_BYTES {
+            return Err(invalid());
+        }
         let signed_by = |key: &[u8]| {
             <Hmac<Sha256> as Mac>::new_from_slice(key).is_ok_and(|mut check| {
                 check.update(&json);
@@ -77,6 +81,9 @@ impl CursorKey {
         serde_json::from_slice(&json).map_err(|_| invalid())
     }
 }
+
+/// The bytes of the HMAC a cursor carries: 128 bits.
+const TAG_BYTES: usize = 16;
 
 fn tag(key: &[u8], message: &[u8]) -> Vec<u8> {
     // HMAC accepts keys of any length; this cannot fail.
@@ -120,6 +127,12 @@ mod tests {
                 .is_err()
         );
         assert!(key.decode::<(String, i32)>("garbage").is_err());
+        // Every prefix of the real tag is refused: it must be whole.
+        let tag = URL_SAFE_NO_PAD.decode(mac).unwrap();
+        for n in 0..tag.len() {
+            let short = format!("{body}.{}", URL_SAFE_NO_PAD.encode(&tag[..n]));
+            assert!(key.decode::<(String, i32)>(&short).is_err(), "{n} bytes");
+        }
         let other = CursorKey::derive(&SecretString::from("z".repeat(40)), None);
         assert!(other.decode::<(String, i32)>(&cursor).is_err());
     }

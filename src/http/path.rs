@@ -6,6 +6,13 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer};
 
+/// The request path with every percent-escape decoded: at least as decoded as the path the
+/// router matches, so a check by prefix sees every spelling of a route
+/// (`/v1/%61dmin/accounts` is `/v1/admin/accounts`).
+pub fn decoded(path: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::percent_decode_str(path).decode_utf8_lossy()
+}
+
 /// Longest text segment any route accepts (slugs are at most 80 characters).
 pub const MAX_SEGMENT_CHARS: usize = 120;
 

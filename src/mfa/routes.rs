@@ -3,7 +3,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, post, web};
-use secrecy::SecretString;
 use sqlx::PgPool;
 
 use super::model::{
@@ -12,12 +11,12 @@ use super::model::{
 };
 use super::store;
 use crate::audit::AuditEntry;
-use crate::auth::AuthUser;
 use crate::auth::model::TokenPair;
-use crate::auth::password::{Passwords, Verification};
+use crate::auth::password::Passwords;
 use crate::auth::session::{self, LOGIN_LIMIT, email_key, refuse_if_throttled};
 use crate::auth::store as auth_store;
 use crate::auth::tokens::TokenKeys;
+use crate::auth::{AuthUser, Role};
 use crate::clock::Clock;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::Json;
@@ -125,16 +124,25 @@ pub async fn confirm_totp(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Removed"),
+        (status = 403, description = "`forbidden`: an admin account keeps its second factor"),
         (status = 422, description = "`validation_failed`: the password is not correct"),
+        (status = 429, description = "`rate_limited`: too many wrong passwords, as for sign-in"),
     )
 )]
 #[delete("/me/mfa/totp")]
 pub async fn remove_totp(
     user: AuthUser,
     pool: web::Data<PgPool>,
+    ip: ClientIp,
     passwords: web::Data<Passwords>,
     body: Json<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
+    if user.role == Role::Admin {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "An admin account keeps its second factor: every admin route needs it.",
+        ));
+    }
     if body.0.password.chars().count() > 128 {
         return Err(ApiError::field(
             "password",
@@ -143,18 +151,7 @@ pub async fn remove_totp(
         ));
     }
     let account = session::signed_in_account(&pool, &user).await?;
-    let password = SecretString::from(body.0.password);
-    if passwords
-        .verify(&password, Some(&account.password_hash))
-        .await?
-        == Verification::Mismatch
-    {
-        return Err(ApiError::field(
-            "password",
-            "incorrect",
-            "the password is not correct",
-        ));
-    }
+    session::confirm_password(&pool, &passwords, &account, ip, body.0.password, "password").await?;
     let mut tx = pool.begin().await?;
     store::remove(&mut tx, account.id).await?;
     AuditEntry::new(user.actor(), "auth.mfa_disabled")
@@ -224,6 +221,8 @@ pub async fn login_mfa(
     }
     store::challenge_used(&mut tx, mfa_token).await?;
     auth_store::clear_failures(&mut *tx, &key, &network).await?;
+    // Suspended (or otherwise barred) since the password step: the same answer as there.
+    session::check_may_sign_in(&account)?;
     let pair = session::open(tx, &keys, &account, ip, true).await?;
     Ok(HttpResponse::Ok().json(pair))
 }

@@ -94,7 +94,8 @@ impl SearchIndex {
             _ => Err(ApiError::new(
                 ErrorCode::ServiceUnavailable,
                 "The search index is being built; try again in a moment.",
-            )),
+            )
+            .with_retry_after(5)),
         }
     }
 
@@ -221,4 +222,19 @@ pub async fn search(
         facets_are_exact: true,
         query_words_used: answer.words_used,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+
+    use super::SearchIndex;
+
+    #[test]
+    fn while_the_index_is_built_searches_are_told_when_to_come_back() {
+        let building = SearchIndex::default();
+        let refused = building.read(|_| ()).unwrap_err().error_response();
+        assert_eq!(refused.status(), 503);
+        assert!(refused.headers().contains_key("retry-after"));
+    }
 }

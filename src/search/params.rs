@@ -333,9 +333,15 @@ impl SearchParams {
     /// Identifies the search (everything but the cursor), so a cursor cannot be replayed
     /// against another query.
     pub fn fingerprint(&self, query: &str) -> String {
+        // Names as the parser reads them: `modality[]` is `modality`.
         let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| {
+                (
+                    k.strip_suffix("[]").unwrap_or(&k).to_owned(),
+                    v.into_owned(),
+                )
+            })
             .filter(|(k, _)| k != "cursor" && k != "limit" && k != "facets")
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         pairs.sort();
         let digest = Sha256::digest(serde_json::to_vec(&pairs).unwrap_or_default());
@@ -401,6 +407,18 @@ mod tests {
         }
         let long = format!("q={}", "a".repeat(201));
         assert_eq!(error(&long), "q");
+    }
+
+    #[test]
+    fn a_search_has_one_fingerprint_whichever_form_names_its_parameters() {
+        let print = |q: &str| SearchParams::parse(q).unwrap().fingerprint(q);
+        let plain = print("modality=cbt&language=es&limit=5");
+        assert_eq!(print("modality[]=cbt&language%5B%5D=es&limit=5"), plain);
+        assert_eq!(
+            print("modality=cbt&language=es&limit[]=9&cursor[]=x"),
+            plain
+        );
+        assert_ne!(print("modality=emdr&language=es"), plain);
     }
 
     #[test]

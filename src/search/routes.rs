@@ -35,7 +35,7 @@ use crate::http::cursor::CursorKey;
         ("modality" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20."),
         ("specialty" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Specialty slug; repeatable"),
         ("insurer" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Insurer slug; repeatable"),
-        ("near" = Option<String>, Query, pattern = r"^\s*([0-9]{5}|-?[0-9]{1,2}(\.[0-9]+)?\s*,\s*-?[0-9]{1,3}(\.[0-9]+)?)\s*$", example = "27601", description = "A US ZIP code or `lat,lng`; an unknown ZIP is 400"),
+        ("near" = Option<String>, Query, pattern = r"^\s*([0-9]{5}(-[0-9]{4})?|-?[0-9]{1,2}(\.[0-9]+)?\s*,\s*-?[0-9]{1,3}(\.[0-9]+)?)\s*$", example = "27601", description = "A US ZIP code or `lat,lng`; an unknown ZIP is 400"),
         ("radius_km" = Option<f64>, Query, exclusive_minimum = 0, maximum = 500, description = "Default 40; needs `near` (400 without it)"),
         ("state" = Option<String>, Query, pattern = "^[A-Za-z]{2}$", example = "NC", description = "Offices in, or telehealth licensed for, a US state"),
         ("delivery" = Option<Vec<Delivery>>, Query, style = Form, explode, description = "Repeatable"),

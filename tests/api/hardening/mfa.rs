@@ -27,18 +27,38 @@ async fn admins_need_a_second_factor_and_sign_in_with_it() {
             .await
             .unwrap(),
     );
+    // However the path is spelled: the router decodes percent-escapes before it matches.
     for path in [
         "/v1/admin/listings",
         "/v1/admin/audit-log",
         "/v1/admin/accounts",
+        "/v1/%61dmin/accounts",
+        "/v1/%61%64%6D%69%6E/listings",
+        "/v1/admin/%61ccounts",
     ] {
-        assert_problem(
-            app.get_as(path, &bare).await,
-            403,
-            "mfa_enrollment_required",
-        )
-        .await;
+        let refused = app.get_as(path, &bare).await;
+        assert_eq!(
+            refused.headers()["cache-control"],
+            "no-store",
+            "{path} is personal"
+        );
+        assert_problem(refused, 403, "mfa_enrollment_required").await;
     }
+    // Nor can an admin switch the factor off.
+    let enrolled = crate::helpers::access(&app.admin("keeps-mfa@example.com").await);
+    let switch_off = app
+        .client
+        .delete(app.url("/v1/me/mfa/totp"))
+        .bearer_auth(&enrolled)
+        .json(&json!({"password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(switch_off, 403, "forbidden").await;
+    assert_eq!(
+        app.get_as("/v1/admin/listings", &enrolled).await.status(),
+        200
+    );
 
     // An enrolled admin's password alone earns a challenge, not tokens.
     app.admin("mfa-admin@example.com").await;
