@@ -231,3 +231,29 @@ async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
         200
     );
 }
+
+/// Removing the factor asks for the password, so it is throttled as a sign-in is: a stolen
+/// access token cannot try passwords one after another.
+#[tokio::test]
+async fn removing_the_factor_cannot_be_used_to_guess_the_password() {
+    let app = crate::helpers::spawn_app().await;
+    let token = crate::helpers::access(&app.verified_therapist("guessed@example.com").await);
+    let remove = |password: &'static str| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.client
+                .delete(app.url("/v1/me/mfa/totp"))
+                .bearer_auth(token)
+                .json(&json!({ "password": password }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..5 {
+        assert_problem(remove("a wrong guess").await, 422, "validation_failed").await;
+    }
+    let locked = remove(crate::helpers::PASSWORD).await;
+    assert!(locked.headers().contains_key("retry-after"));
+    assert_problem(locked, 429, "rate_limited").await;
+}
