@@ -330,8 +330,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Lifts a suspension: back to `published` if the listing had been published, else to
-         *     `draft`.
+         * Lifts a suspension: the listing goes back to the state the suspension interrupted
+         *     (published, waiting for review, rejected, hidden by its therapist, or a draft).
          */
         post: operations["admin_reinstate_listing"];
         delete?: never;

@@ -192,7 +192,7 @@ impl<'a> Verdict<'a> {
             Verdict::Approve(_) => locked.status.approve(locked.review_requested_at.is_some()),
             Verdict::Reject(_) => locked.status.reject(),
             Verdict::Suspend(_) => locked.status.suspend(),
-            Verdict::Reinstate(_) => locked.status.reinstate(locked.published_at.is_some()),
+            Verdict::Reinstate(_) => locked.status.reinstate(locked.suspended_from),
         }
     }
 
@@ -261,10 +261,14 @@ async fn decide(
     }
     let to = verdict.next(&locked)?;
     let email = verdict.email(&mut tx, locked.id).await?;
-    let change = Change::Decided {
-        to,
-        note: verdict.note(),
-        publish: matches!(verdict, Verdict::Approve(_)),
+    let change = match verdict {
+        Verdict::Approve(_) | Verdict::Reject(_) => Change::Decided {
+            to,
+            note: verdict.note(),
+            publish: matches!(verdict, Verdict::Approve(_)),
+        },
+        Verdict::Suspend(reason) => Change::Suspended { note: reason },
+        Verdict::Reinstate(_) => Change::Reinstated { to },
     };
     listing_store::bump_version(&mut tx, locked.id, change).await?;
     AuditEntry::new(admin.0.actor(), verdict.attempted().audit_action())
@@ -435,8 +439,8 @@ pub async fn suspend(
     decide(&req, &admin, &pool, id.into_inner(), verdict).await
 }
 
-/// Lifts a suspension: back to `published` if the listing had been published, else to
-/// `draft`.
+/// Lifts a suspension: the listing goes back to the state the suspension interrupted
+/// (published, waiting for review, rejected, hidden by its therapist, or a draft).
 #[utoipa::path(
     operation_id = "admin_reinstate_listing",
     tag = "admin",

@@ -123,11 +123,15 @@ impl ListingStatus {
         }
     }
 
-    /// Back to `published` when the listing had been published, else to `draft`.
-    pub fn reinstate(self, was_published: bool) -> Result<ListingStatus, ApiError> {
-        match self {
-            ListingStatus::Suspended if was_published => Ok(ListingStatus::Published),
-            ListingStatus::Suspended => Ok(ListingStatus::Draft),
+    /// Back to the state the suspension interrupted (`suspended_from`, which the database
+    /// keeps for every suspended listing).
+    pub fn reinstate(
+        self,
+        suspended_from: Option<ListingStatus>,
+    ) -> Result<ListingStatus, ApiError> {
+        match (self, suspended_from) {
+            (ListingStatus::Suspended, Some(from)) if from != ListingStatus::Suspended => Ok(from),
+            (ListingStatus::Suspended, _) => Ok(ListingStatus::Draft),
             _ => self.refuse(Move::Reinstate),
         }
     }
@@ -223,7 +227,11 @@ mod tests {
         assert!(Suspended.confirm().is_err());
         assert_eq!(Published.approve(true).ok(), Some(Published));
         assert!(Published.approve(false).is_err());
-        assert_eq!(Suspended.reinstate(false).ok(), Some(Draft));
+        assert_eq!(Suspended.reinstate(None).ok(), Some(Draft));
+        for from in [Draft, PendingReview, Published, Rejected, Unpublished] {
+            assert_eq!(Suspended.reinstate(Some(from)).ok(), Some(from), "{from:?}");
+        }
+        assert!(Published.reinstate(Some(Published)).is_err());
         assert!(Suspended.suspend().is_err());
     }
 

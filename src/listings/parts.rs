@@ -12,7 +12,6 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::body::{CertificationBody, LicenseBody, OfferingBody, OfficeBody};
-use super::lifecycle::ListingStatus;
 use super::routes::{load, lock, merged};
 use super::store::{self, Change, Part};
 use super::view::{Certification, License, MyListing};
@@ -240,7 +239,7 @@ async fn create_part<B: StoredPart>(
     body: B,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.validate().map_err(ApiError::validation)?;
-    save_part(user, pool, None, body).await
+    save_part(user, pool, Edit::New(body)).await
 }
 
 /// Applies a merge patch to the caller's part `id` as it stands, then saves it.
@@ -250,33 +249,43 @@ async fn patch_part<B: StoredPart>(
     id: Uuid,
     patch: Value,
 ) -> Result<HttpResponse, ApiError> {
-    let current = {
-        let mut conn = pool.acquire().await?;
-        load(&mut conn, &user).await?
-    };
-    let base = B::current(&current, id).ok_or_else(ApiError::not_found)?;
-    let body = merged(&base, patch)?
-        .validate()
-        .map_err(ApiError::validation)?;
-    save_part(user, pool, Some(id), body).await
+    save_part::<B>(user, pool, Edit::Patch(id, patch)).await
+}
+
+/// What a save writes: a new part, or a merge patch of the part `id`.
+enum Edit<B> {
+    New(B),
+    Patch(Uuid, Value),
 }
 
 async fn save_part<B: StoredPart>(
     user: TherapistUser,
     pool: web::Data<PgPool>,
-    id: Option<Uuid>,
-    body: B,
+    edit: Edit<B>,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
-    if id.is_none() {
-        room_for(&mut tx, B::PART, locked.id).await?;
-    }
+    let (id, body) = match edit {
+        Edit::New(body) => {
+            room_for(&mut tx, B::PART, locked.id).await?;
+            (None, body)
+        }
+        Edit::Patch(id, patch) => {
+            // Read with the listing locked, so two patches of one part cannot each write
+            // back the other's fields as they were.
+            let current = load(&mut tx, &user).await?;
+            let base = B::current(&current, id).ok_or_else(ApiError::not_found)?;
+            let body = merged(&base, patch)?
+                .validate()
+                .map_err(ApiError::validation)?;
+            (Some(id), body)
+        }
+    };
     let saved = body
         .save(&mut tx, locked.id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let request_review = B::REVIEWED && locked.status == ListingStatus::Published;
+    let request_review = B::REVIEWED && locked.publicly_listed();
     let pick = |l: MyListing| B::stored(&l, saved);
     let written = Written {
         part: B::PART,

@@ -176,16 +176,17 @@ pub async fn patch_listing(
         None
     };
     let material = renamed || valid.body.credentials != current.credentials;
-    let request_review = material && locked.status == ListingStatus::Published;
+    let request_review = material && locked.publicly_listed();
     let change = Change::Body {
         listing: &valid,
         new_slug: new_slug.as_deref(),
         request_review,
     };
     store::write_listing(&mut tx, locked.id, change, &terms).await?;
-    if request_review {
+    if material {
         // A verified license vouched for the name and credentials it was checked against;
-        // the new ones are not vouched for until an admin verifies again.
+        // the new ones are not vouched for until an admin verifies again, whatever the
+        // listing's state.
         store::unverify_licenses(&mut tx, locked.id).await?;
     }
     AuditEntry::new(user.0.actor(), "listing.updated")

@@ -301,104 +301,99 @@ async fn illegal_transitions_are_409_and_change_nothing() {
     assert_problem(app.admin_approve(&admin, &missing).await, 404, "not_found").await;
 }
 
+/// Reinstating returns a listing to the state its suspension interrupted, and edits made
+/// while it was suspended wait for review as they would have on the published listing.
 #[tokio::test]
-async fn retiring_a_modality_keeps_history_but_stops_new_use() {
+async fn reinstating_returns_a_listing_to_where_its_suspension_found_it() {
     let app = spawn_app().await;
     let admin = access(&app.admin("admin@example.com").await);
-    let therapist = access(&submitted_therapist(&app, "retire@example.com").await);
+    let reason = json!({"reason": "checking a complaint"});
+    let suspend_and_reinstate = async |id: &str| -> Value {
+        let suspend = format!("/v1/admin/listings/{id}/suspend");
+        assert_eq!(app.post_as(&suspend, &admin, &reason).await.status(), 200);
+        let reinstate = format!("/v1/admin/listings/{id}/reinstate");
+        let back = app.post_as(&reinstate, &admin, &reason).await;
+        assert_eq!(back.status(), 200);
+        back.json().await.unwrap()
+    };
 
-    // In use: cannot be deleted.
-    assert_problem(
-        app.client
-            .delete(app.url("/v1/admin/modalities/gottman"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-        409,
-        "term_in_use",
-    )
-    .await;
-
-    let retired = app
-        .client
-        .patch(app.url("/v1/admin/modalities/gottman"))
-        .bearer_auth(&admin)
-        .json(&json!({"retired": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(retired.status(), 200);
-    let public: Value = app.get("/v1/modalities").await.json().await.unwrap();
-    assert!(
-        !public
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["slug"] == "gottman")
+    // Published once, then hidden by its therapist: it stays hidden.
+    let hidden = access(&submitted_therapist(&app, "hidden@example.com").await);
+    let hidden_id = listing_id(&app, &hidden).await;
+    assert_eq!(app.admin_approve(&admin, &hidden_id).await.status(), 200);
+    let unpublish = app
+        .post_as("/v1/me/listing/unpublish", &hidden, &json!({}))
+        .await;
+    assert_eq!(unpublish.status(), 200);
+    assert_eq!(
+        suspend_and_reinstate(&hidden_id).await["status"],
+        "unpublished"
     );
+    assert_problem(app.profile(&hidden_id).await, 404, "not_found").await;
 
-    // The listing that had it still loads and can still be edited with it...
-    let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
-    assert!(
-        mine["modalities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m == "gottman")
-    );
-    let keep = app
-        .client
-        .patch(app.url("/v1/me/listing"))
-        .bearer_auth(&therapist)
-        .json(&json!({"pronouns": "she/her"}))
-        .send()
+    // Waiting for review: back in the queue, not published.
+    let waiting = access(&submitted_therapist(&app, "waiting@example.com").await);
+    let waiting_id = listing_id(&app, &waiting).await;
+    let back = suspend_and_reinstate(&waiting_id).await;
+    assert_eq!(back["status"], "pending_review");
+    assert!(back["review_requested_at"].is_string(), "{back}");
+
+    // Published, renamed while suspended: public again, with the new name in the queue and
+    // its license no longer vouched for.
+    let renamed = access(&submitted_therapist(&app, "renamed@example.com").await);
+    let renamed_id = listing_id(&app, &renamed).await;
+    assert_eq!(app.admin_approve(&admin, &renamed_id).await.status(), 200);
+    let license: Value = app
+        .admin_listing(&admin, &renamed_id)
+        .await
+        .json()
         .await
         .unwrap();
-    assert_eq!(keep.status(), 200);
-    // ...but nobody can add it anew.
-    let other = access(&app.verified_therapist("other@example.com").await);
-    let add = app
+    let license_id = license["licenses"][0]["id"].as_str().unwrap().to_owned();
+    let verify = format!("/v1/admin/licenses/{license_id}/verify");
+    let etag = app.admin_listing(&admin, &renamed_id).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let verified = app
         .client
-        .patch(app.url("/v1/me/listing"))
-        .bearer_auth(&other)
-        .json(&json!({"modalities": ["gottman"]}))
-        .send()
-        .await
-        .unwrap();
-    let problem = assert_problem(add, 422, "validation_failed").await;
-    assert_eq!(problem["errors"][0]["field"], "modalities[0]");
-
-    // Creating, renaming, conflicting and deleting an unused term.
-    let created = app
-        .post_as("/v1/admin/modalities", &admin, &json!({"slug": "somatic-experiencing", "name": "Somatic Experiencing", "description": "Body-based trauma work."}))
-        .await;
-    assert_eq!(created.status(), 201);
-    let duplicate = app
-        .post_as(
-            "/v1/admin/modalities",
-            &admin,
-            &json!({"slug": "somatic-experiencing", "name": "Another"}),
-        )
-        .await;
-    assert_problem(duplicate, 409, "conflict").await;
-    let specialty = app
-        .post_as(
-            "/v1/admin/specialties",
-            &admin,
-            &json!({"slug": "burnout", "name": "Burnout"}),
-        )
-        .await;
-    let problem = assert_problem(specialty, 422, "validation_failed").await;
-    assert_eq!(problem["errors"][0]["field"], "category");
-    let deleted = app
-        .client
-        .delete(app.url("/v1/admin/modalities/somatic-experiencing"))
+        .post(app.url(&verify))
         .bearer_auth(&admin)
+        .header("if-match", etag)
+        .json(&json!({"status": "verified"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(verified.status(), 200);
+    let suspend = format!("/v1/admin/listings/{renamed_id}/suspend");
+    assert_eq!(app.post_as(&suspend, &admin, &reason).await.status(), 200);
+    let patch = app
+        .patch_listing(&renamed, &json!({"display_name": "Dr. Someone Else"}), None)
+        .await;
+    assert_eq!(patch.status(), 200);
+    let reinstate = format!("/v1/admin/listings/{renamed_id}/reinstate");
+    let back: Value = app
+        .post_as(&reinstate, &admin, &reason)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back["status"], "published");
+    assert!(back["review_requested_at"].is_string(), "{back}");
+    assert_eq!(back["licenses"][0]["verification_status"], "unverified");
+    let queue: Value = app
+        .get_as("/v1/admin/listings?needs_review=true", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let queued: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    assert!(queued.contains(&renamed_id.as_str()), "{queue}");
 }
 
 #[tokio::test]

@@ -353,6 +353,21 @@ async fn invalid_values_are_422_naming_the_field() {
             json!({"photo_url": "http://example.com/me.jpg"}),
             "photo_url",
         ),
+        (
+            "capital scheme",
+            json!({"photo_url": "HTTPS://example.com/me.jpg"}),
+            "photo_url",
+        ),
+        (
+            "space before the scheme",
+            json!({"website_url": " http://example.com"}),
+            "website_url",
+        ),
+        (
+            "no slashes",
+            json!({"website_url": "https:example.com"}),
+            "website_url",
+        ),
         ("bad phone", json!({"phone": "555-0123"}), "phone"),
         ("null name", json!({"display_name": null}), "display_name"),
         (
@@ -405,6 +420,14 @@ async fn invalid_values_are_422_naming_the_field() {
         .await;
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
     }
+    let ancient = json!({"type": "LPC", "number": "1", "state": "NC", "expires_on": "-5000-01-01"});
+    let problem = assert_problem(
+        app.add_license(&token, &ancient).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "expires_on", "{problem}");
     let listing: Value = app.my_listing(&token).await.json().await.unwrap();
     assert_eq!(listing["version"], 1, "no invalid write changed anything");
     assert!(listing["offices"].as_array().unwrap().is_empty());

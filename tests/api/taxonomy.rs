@@ -1,8 +1,8 @@
-//! The public taxonomy lists.
+//! The public taxonomy lists, and how an admin's changes to the taxonomy reach them.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{access, assert_problem, spawn_app, submitted_therapist};
 
 fn slugs(list: &Value) -> Vec<&str> {
     list.as_array()
@@ -131,4 +131,104 @@ async fn the_taxonomy_routes_are_documented() {
             "{path} not in the OpenAPI document"
         );
     }
+}
+
+#[tokio::test]
+async fn retiring_a_modality_keeps_history_but_stops_new_use() {
+    let app = spawn_app().await;
+    let admin = access(&app.admin("admin@example.com").await);
+    let therapist = access(&submitted_therapist(&app, "retire@example.com").await);
+
+    // In use: cannot be deleted.
+    assert_problem(
+        app.client
+            .delete(app.url("/v1/admin/modalities/gottman"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+        409,
+        "term_in_use",
+    )
+    .await;
+
+    let retired = app
+        .client
+        .patch(app.url("/v1/admin/modalities/gottman"))
+        .bearer_auth(&admin)
+        .json(&json!({"retired": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retired.status(), 200);
+    let public: Value = app.get("/v1/modalities").await.json().await.unwrap();
+    assert!(
+        !public
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["slug"] == "gottman")
+    );
+
+    // The listing that had it still loads and can still be edited with it...
+    let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
+    assert!(
+        mine["modalities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "gottman")
+    );
+    let keep = app
+        .client
+        .patch(app.url("/v1/me/listing"))
+        .bearer_auth(&therapist)
+        .json(&json!({"pronouns": "she/her"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keep.status(), 200);
+    // ...but nobody can add it anew.
+    let other = access(&app.verified_therapist("other@example.com").await);
+    let add = app
+        .client
+        .patch(app.url("/v1/me/listing"))
+        .bearer_auth(&other)
+        .json(&json!({"modalities": ["gottman"]}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(add, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "modalities[0]");
+
+    // Creating, renaming, conflicting and deleting an unused term.
+    let created = app
+        .post_as("/v1/admin/modalities", &admin, &json!({"slug": "somatic-experiencing", "name": "Somatic Experiencing", "description": "Body-based trauma work."}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let duplicate = app
+        .post_as(
+            "/v1/admin/modalities",
+            &admin,
+            &json!({"slug": "somatic-experiencing", "name": "Another"}),
+        )
+        .await;
+    assert_problem(duplicate, 409, "conflict").await;
+    let specialty = app
+        .post_as(
+            "/v1/admin/specialties",
+            &admin,
+            &json!({"slug": "burnout", "name": "Burnout"}),
+        )
+        .await;
+    let problem = assert_problem(specialty, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "category");
+    let deleted = app
+        .client
+        .delete(app.url("/v1/admin/modalities/somatic-experiencing"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
 }

@@ -467,7 +467,7 @@ fn spawn_watchdog(
     let script = format!(
         "trap '' INT TERM HUP; cat >/dev/null 2>&1; \
          exec 9>{coordination}; flock 9; rm -f {me}; \
-         for try in 1 2 3 4; do live=0; \
+         for try in 1 2 3 4 5 6 7 8 9 10; do live=0; \
            for f in {users}/*; do [ -e \"$f\" ] || continue; \
              if flock -n \"$f\" true 2>/dev/null; then rm -f \"$f\"; else live=1; fi; done; \
            [ $live = 0 ] && break; sleep 0.1; done; \

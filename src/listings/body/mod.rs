@@ -178,9 +178,13 @@ fn url(
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     let raw = line(field, value, 500, errors)?;
-    let ok = url::Url::parse(&raw).is_ok_and(|u| {
-        u.host().is_some() && (u.scheme() == "https" || (!https_only && u.scheme() == "http"))
-    });
+    // Stored as written, so written as stored links are: the parser alone would also take
+    // `HTTPS://…`, ` https://…` and `https:host`.
+    let written = raw.starts_with("https://") || (!https_only && raw.starts_with("http://"));
+    let ok = written
+        && url::Url::parse(&raw).is_ok_and(|u| {
+            u.host().is_some() && (u.scheme() == "https" || (!https_only && u.scheme() == "http"))
+        });
     if !ok {
         let scheme = if https_only { "an https" } else { "an http(s)" };
         errors.push(FieldError::new(

@@ -15,6 +15,20 @@ fn required(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) 
     line(field, &Some(value.to_owned()), max, errors);
 }
 
+/// Dates a credential or an offering carries: years 1900 to 2199. Nothing here is older,
+/// and the database refuses the far past that the date parser accepts.
+fn plausible_dates(dates: &[(&str, Option<Date>)], errors: &mut Vec<FieldError>) {
+    for (field, date) in dates {
+        if date.is_some_and(|d| !(1900..=2199).contains(&d.year())) {
+            errors.push(FieldError::new(
+                *field,
+                "out_of_range",
+                "a date in the years 1900 to 2199",
+            ));
+        }
+    }
+}
+
 /// The body when nothing is at fault, else every fault.
 fn checked<T>(body: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
     if errors.is_empty() {
@@ -151,6 +165,7 @@ impl LicenseBody {
             Ok(s) => self.state = s.as_str().to_owned(),
             Err(e) => errors.push(e.at("state")),
         }
+        plausible_dates(&[("expires_on", self.expires_on)], &mut errors);
         checked(self, errors)
     }
 }
@@ -193,6 +208,11 @@ impl CertificationBody {
         required("issuer", &self.issuer, 120, &mut errors);
         self.level = line("level", &self.level, 80, &mut errors);
         self.credential_id = line("credential_id", &self.credential_id, 80, &mut errors);
+        let dates = [
+            ("issued_on", self.issued_on),
+            ("expires_on", self.expires_on),
+        ];
+        plausible_dates(&dates, &mut errors);
         if let (Some(issued), Some(expires)) = (self.issued_on, self.expires_on)
             && expires < issued
         {
@@ -253,6 +273,8 @@ impl OfferingBody {
                 "between 5 and 43200 minutes",
             ));
         }
+        let dates = [("starts_on", self.starts_on), ("ends_on", self.ends_on)];
+        plausible_dates(&dates, &mut errors);
         if let (Some(start), Some(end)) = (self.starts_on, self.ends_on)
             && end < start
         {

@@ -29,10 +29,20 @@ pub struct LockedListing {
     pub display_name: String,
     pub credentials: Option<String>,
     pub review_requested_at: Option<OffsetDateTime>,
+    /// While suspended: the state the suspension interrupted.
+    pub suspended_from: Option<ListingStatus>,
 }
 
-const LOCK_SQL: &str =
-    "select id, version, status, published_at, display_name, credentials, review_requested_at
+impl LockedListing {
+    /// Public now, or public again once a suspension is lifted: material edits go to review.
+    pub fn publicly_listed(&self) -> bool {
+        self.status == ListingStatus::Published
+            || self.suspended_from == Some(ListingStatus::Published)
+    }
+}
+
+const LOCK_SQL: &str = "select id, version, status, published_at, display_name, credentials,
+         review_requested_at, suspended_from
      from listing";
 
 #[tracing::instrument(skip(conn))]
@@ -121,12 +131,18 @@ pub enum Change<'a> {
     Confirmed { at: OffsetDateTime },
     /// The therapist moved the listing (submit, unpublish).
     Moved { to: ListingStatus },
-    /// An admin decided; `publish` makes it public now if it never was.
+    /// An admin decided on what was waiting for review; `publish` makes it public now if it
+    /// never was.
     Decided {
         to: ListingStatus,
         note: Option<&'a str>,
         publish: bool,
     },
+    /// An admin suspended the listing, with the reason the therapist sees. The state it
+    /// interrupts is kept, and so is a pending review request.
+    Suspended { note: &'a str },
+    /// An admin lifted the suspension: back to `to`, the state it interrupted.
+    Reinstated { to: ListingStatus },
 }
 
 /// Writes one change to the listing row and bumps its version, in one statement (the
@@ -179,6 +195,18 @@ pub async fn bump_version(
                      last_confirmed_at = coalesce(last_confirmed_at, now())",
                 );
             }
+        }
+        Change::Suspended { note } => {
+            // `status` on the right is the row before this update.
+            update
+                .push(", suspended_from = status, status = 'suspended', review_note = ")
+                .push_bind(note);
+        }
+        Change::Reinstated { to } => {
+            update
+                .push(", status = ")
+                .push_bind(to)
+                .push(", suspended_from = null, review_note = null");
         }
     }
     update
@@ -309,6 +337,13 @@ pub async fn free_slug(
     display_name: &str,
 ) -> sqlx::Result<String> {
     let base = crate::domain::slugify(display_name);
+    // Two listings renamed alike at once would both find the slug free and the second
+    // commit would break the unique slug: whoever asks second waits for the first to commit
+    // and then sees its slug taken.
+    sqlx::query("select pg_advisory_xact_lock(hashtext('listing.slug:' || $1))")
+        .bind(&base)
+        .execute(&mut *conn)
+        .await?;
     for attempt in 0..8 {
         let candidate = if attempt == 0 {
             base.clone()
