@@ -1,14 +1,18 @@
 //! Join the directory and directory login: `/v1/auth/*`, `/v1/me`, `/v1/me/password`.
 //!
 //! Enumeration: signup, resend-verification and password-reset answer the same whether or
-//! not the address has an account; login answers the same 401 for an unknown address and a
+//! not the address has an account (the last two no sooner than a fixed floor, so their time
+//! does not tell either); login answers the same 401 for an unknown address and a
 //! wrong password, after the same Argon2 work; throttling is keyed by address, not account,
 //! so a lock-out reveals nothing either.
+
+use std::time::Duration;
 
 use actix_web::{HttpResponse, get, post, web};
 use secrecy::SecretString;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
+use tokio::time::{Instant, sleep_until};
 use uuid::Uuid;
 
 use super::extract::AuthUser;
@@ -128,6 +132,11 @@ pub async fn verify_email(
     }))
 }
 
+/// How soon an email request (a new verification link, a password reset) is answered. The
+/// work differs with whether the address has an account (a link and an email are written,
+/// or nothing is); answering no sooner than this keeps the time from telling which.
+const EMAIL_REQUEST_FLOOR: Duration = Duration::from_millis(250);
+
 /// The account an email request names, with the transaction it was read in; `None` when
 /// the address is not one or has no account (the caller answers the same either way).
 async fn email_request(
@@ -159,6 +168,7 @@ pub async fn resend_verification(
     public_base_url: web::Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let answer_at = Instant::now() + EMAIL_REQUEST_FLOOR;
     if let Some((mut tx, account)) = email_request(&pool, ip, &body.0).await?
         && account.email_verified_at.is_none()
         && account.role == Role::Therapist
@@ -167,6 +177,7 @@ pub async fn resend_verification(
         links::send_verification(&mut tx, &public_base_url, id, &account.email, name).await?;
         tx.commit().await?;
     }
+    sleep_until(answer_at).await;
     Ok(accepted("verification_email_sent"))
 }
 
@@ -335,6 +346,7 @@ pub async fn request_password_reset(
     public_base_url: web::Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let answer_at = Instant::now() + EMAIL_REQUEST_FLOOR;
     if let Some((mut tx, account)) = email_request(&pool, ip, &body.0).await?
         && account.password_hash.starts_with("$argon2")
     {
@@ -342,6 +354,7 @@ pub async fn request_password_reset(
         let entry = session::anonymous("auth.password_reset_requested", Some(account.id), ip);
         audit_and_commit(tx, entry).await?;
     }
+    sleep_until(answer_at).await;
     Ok(accepted("password_reset_email_sent"))
 }
 
