@@ -111,16 +111,21 @@ async fn run_locked(
     if !locked {
         return Ok(PassReport::default());
     }
-    let result = if when_due && ran_recently(&mut conn, clock, settings).await? {
-        Ok(PassReport::default())
-    } else {
-        pass(&mut conn, clock, settings).await
+    let result = match ran_recently(&mut conn, clock, settings).await {
+        Ok(true) if when_due => Ok(PassReport::default()),
+        Ok(_) => pass(&mut conn, clock, settings).await,
+        Err(err) => Err(err),
     };
-    // Released explicitly: the connection goes back to the pool, not away.
-    sqlx::query("select pg_advisory_unlock($1)")
+    // Released explicitly, whatever the pass gave: the connection goes back to the pool, not
+    // away. If even that fails, the connection is closed, which releases the lock; a pooled
+    // connection still holding it would stall maintenance on every replica.
+    let unlocked = sqlx::query("select pg_advisory_unlock($1)")
         .bind(LOCK_KEY)
         .execute(&mut *conn)
-        .await?;
+        .await;
+    if unlocked.is_err() {
+        let _ = conn.detach().close().await;
+    }
     result
 }
 

@@ -20,7 +20,6 @@ use crate::clock::Clock;
 use crate::config::{Config, Database};
 use crate::db::read::ReadPool;
 use crate::error::ApiError;
-use crate::http::client_ip::TrustedProxies;
 use crate::http::context::request_context;
 use crate::http::conventions::conventions;
 use crate::http::cors::{AllowedOrigins, cors};
@@ -164,7 +163,7 @@ impl Application {
             web::Data::new(crate::ops::MetricsServedHere(config.metrics_addr.is_none()));
         let http_workers = config.workers;
         let shutdown_timeout = config.shutdown_timeout.as_secs();
-        let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
         let public_base_url = web::Data::new(PublicBaseUrl(config.public_base_url.clone()));
         let allowed_origins = web::Data::new(AllowedOrigins(config.cors_allowed_origins.clone()));
         let search_data = web::Data::new(search_index.clone());
@@ -192,6 +191,7 @@ impl Application {
                 .app_data(path_config())
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::auth::extract::guard))
+                .wrap(from_fn(crate::http::context::refuse_oversized))
                 .wrap(from_fn(cors))
                 // Compression sits inside `conventions`, which tags each coding's ETag.
                 .wrap(Compress::default())

@@ -2324,7 +2324,7 @@ export interface components {
         RateLimit: string;
         /** @description The rate limits this operation counts against (IETF draft `RateLimit-Policy`): `"name";q=<requests>;w=<window seconds>` per policy. */
         RateLimitPolicy: string;
-        /** @description The request's id: yours when you sent a valid `x-request-id`, otherwise a new one. Quote it when reporting a problem. */
+        /** @description The request's id: yours when you sent a valid `x-request-id` (1 to 128 letters, digits and `-_.:`), otherwise a new one. Quote it when reporting a problem. */
         RequestId: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
@@ -2775,6 +2775,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             /** @description `term_in_use` */
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2975,6 +2976,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             /** @description The listing changed since it was reviewed */
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description `If-Match` is missing */
             428: components["responses"]["PreconditionRequired"];
             500: components["responses"]["InternalServerError"];
@@ -3185,6 +3187,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             /** @description `term_in_use` */
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3405,6 +3408,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             /** @description `term_in_use` */
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4060,6 +4064,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4122,6 +4127,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4182,6 +4188,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4278,6 +4285,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4374,6 +4382,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4437,6 +4446,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description `invalid_state` */
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description `listing_incomplete`, each missing item in `errors` */
             422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
@@ -4465,6 +4475,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4493,6 +4504,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description `conflict`: a confirmed authenticator exists */
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };

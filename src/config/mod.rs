@@ -111,9 +111,9 @@ pub struct Config {
     pub mail: MailSettings,
     pub passwords: PasswordSettings,
     pub shutdown_timeout: Duration,
-    /// Proxies (addresses or CIDR ranges) whose `Forwarded` / `X-Forwarded-For` is trusted;
-    /// empty means the peer address is the client.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Proxies (addresses or CIDR ranges) whose forwarding header is trusted, and that
+    /// header; no proxies means the peer address is the client.
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
     /// Where `/metrics` is served instead of the public listener, when set.
     pub metrics_addr: Option<SocketAddr>,
     /// Inquiries older than this are deleted by the maintenance job.
@@ -220,7 +220,10 @@ impl Config {
                     .map_or((cores / 2).max(1), |n| n as usize),
             },
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
-            trusted_proxies: s.trusted_proxies.0,
+            trusted_proxies: crate::http::client_ip::TrustedProxies {
+                nets: s.trusted_proxies.0,
+                header: s.forwarded_header,
+            },
             metrics_addr: s.metrics_addr,
             inquiry_retention: time::Duration::days(s.inquiry_retention_days as i64),
             maintenance_interval: Duration::from_secs(s.maintenance_interval_secs),

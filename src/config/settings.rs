@@ -45,8 +45,8 @@ pub struct Settings {
     /// Demo listings loaded on the embedded cluster's first start (0–100000)
     #[arg(long, env = "APP_EMBEDDED_DEMO_LISTINGS", default_value = "300", value_parser = whole(0, 100_000))]
     pub embedded_demo_listings: u64,
-    /// Connections in the pool (1–200)
-    #[arg(long, env = "APP_DATABASE_POOL_SIZE", default_value = "4", value_parser = whole(1, 200))]
+    /// Connections in the pool (3–200; one stays with the search index's change listener)
+    #[arg(long, env = "APP_DATABASE_POOL_SIZE", default_value = "4", value_parser = whole(3, 200))]
     pub database_pool_size: u64,
     /// Server-side statement timeout in milliseconds (100–600000)
     #[arg(long, env = "APP_DATABASE_STATEMENT_TIMEOUT_MS", default_value = "5000", value_parser = whole(100, 600_000))]
@@ -71,9 +71,12 @@ pub struct Settings {
     /// Base of the links in emails (never taken from a request's Host header)
     #[arg(long, env = "APP_PUBLIC_BASE_URL", default_value = "http://localhost:8080", value_parser = public_url)]
     pub public_base_url: url::Url,
-    /// Comma-separated proxy addresses or CIDR ranges whose Forwarded / X-Forwarded-For is trusted
+    /// Comma-separated proxy addresses or CIDR ranges whose forwarding header is trusted
     #[arg(long, env = "APP_TRUSTED_PROXIES", default_value = "", value_parser = proxies)]
     pub trusted_proxies: Proxies,
+    /// The header the trusted proxies write the client into; the other one is ignored
+    #[arg(long, env = "APP_FORWARDED_HEADER", default_value = "x-forwarded-for")]
+    pub forwarded_header: crate::http::client_ip::ForwardedHeader,
     /// Address:port to serve /metrics on instead of the public listener, e.g. 127.0.0.1:9090
     #[arg(long, env = "APP_METRICS_ADDR", value_parser = socket_address)]
     pub metrics_addr: Option<SocketAddr>,

@@ -1,8 +1,10 @@
 //! The client's IP address, for rate limits and the audit log. It is the TCP peer, unless
 //! the peer is a configured trusted proxy (an address or a CIDR range): then the right-most
-//! address of the standard `Forwarded` header (RFC 7239), or of `X-Forwarded-For` when
-//! there is no `Forwarded`, that is not itself a trusted proxy. A client cannot spoof its
-//! way past a limit by sending the headers itself: from an untrusted peer they are ignored.
+//! address that is not itself a trusted proxy in the one header the proxies are said to
+//! write (`X-Forwarded-For` unless `Forwarded`, RFC 7239, is configured). A client cannot
+//! spoof its way past a limit by sending the headers itself: from an untrusted peer they are
+//! ignored, and so is the header the proxy does not write (most proxies append to
+//! `X-Forwarded-For` and pass a client's own `Forwarded` through untouched).
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -12,10 +14,26 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use ipnet::IpNet;
 
-/// The proxies (addresses or CIDR ranges) whose forwarding headers are believed
-/// (`APP_TRUSTED_PROXIES`), as app data for the `ClientIp` extractor.
+/// The proxies (addresses or CIDR ranges) whose forwarding header is believed
+/// (`APP_TRUSTED_PROXIES`) and which header that is (`APP_FORWARDED_HEADER`), as app data
+/// for the `ClientIp` extractor.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Vec<IpNet>);
+pub struct TrustedProxies {
+    pub nets: Vec<IpNet>,
+    pub header: ForwardedHeader,
+}
+
+/// The header trusted proxies write the client's address into.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1`: what nginx, HAProxy, Envoy, Traefik and the cloud
+    /// load balancers append to.
+    #[default]
+    #[value(name = "x-forwarded-for")]
+    XForwardedFor,
+    /// `Forwarded: for=client` (RFC 7239).
+    Forwarded,
+}
 
 /// The client's address as a handler argument. Without `TrustedProxies` in the app data,
 /// no proxy is trusted and the client is the TCP peer.
@@ -45,15 +63,21 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let none = TrustedProxies::default();
         let trusted = req
             .app_data::<web::Data<TrustedProxies>>()
-            .map_or(&[][..], |proxies| proxies.0.as_slice());
+            .map_or(&none, |proxies| proxies.get_ref());
         ready(Ok(ClientIp(client_ip(req, trusted))))
     }
 }
 
-pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpNet]) -> IpAddr {
-    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+pub fn client_ip(req: &HttpRequest, proxies: &TrustedProxies) -> IpAddr {
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`: compared as IPv4.
+    let unmapped = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    let trusted = |ip: &IpAddr| proxies.nets.iter().any(|net| net.contains(&unmapped(*ip)));
     let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
@@ -61,20 +85,23 @@ pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpNet]) -> IpAddr {
         return peer;
     }
     let headers = req.headers();
-    let forwarded: Vec<IpAddr> = if headers.contains_key("forwarded") {
+    let values = |name: &str| {
         headers
-            .get_all("forwarded")
+            .get_all(name)
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(forwarded_for)
-            .collect()
-    } else {
-        headers
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
+            .map(str::to_owned)
+            .collect::<Vec<String>>()
+    };
+    let forwarded: Vec<IpAddr> = match proxies.header {
+        ForwardedHeader::Forwarded => values("forwarded")
+            .iter()
+            .filter_map(|element| forwarded_for(element))
+            .collect(),
+        ForwardedHeader::XForwardedFor => values("x-forwarded-for")
+            .iter()
             .filter_map(|entry| entry.trim().parse().ok())
-            .collect()
+            .collect(),
     };
     forwarded
         .into_iter()
@@ -147,9 +174,20 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn net(s: &str) -> IpNet {
-        s.parse()
-            .unwrap_or_else(|_| IpNet::from(s.parse::<IpAddr>().unwrap()))
+    /// Trust in `nets`, read from `header`.
+    fn trusting(nets: &[&str], header: ForwardedHeader) -> TrustedProxies {
+        let net = |s: &&str| {
+            s.parse()
+                .unwrap_or_else(|_| IpNet::from(s.parse::<IpAddr>().unwrap()))
+        };
+        TrustedProxies {
+            nets: nets.iter().map(net).collect(),
+            header,
+        }
+    }
+
+    fn xff(nets: &[&str]) -> TrustedProxies {
+        trusting(nets, ForwardedHeader::XForwardedFor)
     }
 
     #[test]
@@ -159,8 +197,10 @@ mod tests {
             .insert_header(("x-forwarded-for", "1.2.3.4"))
             .insert_header(("forwarded", "for=1.2.3.4"))
             .to_http_request();
-        assert_eq!(client_ip(&req, &[]), ip("203.0.113.9"));
-        assert_eq!(client_ip(&req, &[net("10.0.0.1")]), ip("203.0.113.9"));
+        assert_eq!(client_ip(&req, &xff(&[])), ip("203.0.113.9"));
+        assert_eq!(client_ip(&req, &xff(&["10.0.0.1"])), ip("203.0.113.9"));
+        let forwarded = trusting(&["10.0.0.1"], ForwardedHeader::Forwarded);
+        assert_eq!(client_ip(&req, &forwarded), ip("203.0.113.9"));
     }
 
     #[test]
@@ -170,14 +210,16 @@ mod tests {
             .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2"))
             .to_http_request();
         assert_eq!(
-            client_ip(&req, &[net("10.0.0.1"), net("10.0.0.2")]),
+            client_ip(&req, &xff(&["10.0.0.1", "10.0.0.2"])),
             ip("198.51.100.7")
         );
-        assert_eq!(client_ip(&req, &[net("10.0.0.0/8")]), ip("198.51.100.7"));
+        assert_eq!(client_ip(&req, &xff(&["10.0.0.0/8"])), ip("198.51.100.7"));
     }
 
     #[test]
-    fn the_standard_forwarded_header_is_read() {
+    fn only_the_configured_header_is_read() {
+        // The proxy appended the client to X-Forwarded-For and passed the client's own
+        // Forwarded through.
         let req = TestRequest::default()
             .peer_addr("10.1.2.3:5000".parse().unwrap())
             .insert_header((
@@ -186,16 +228,24 @@ mod tests {
             ))
             .insert_header(("x-forwarded-for", "7.7.7.7"))
             .to_http_request();
-        assert_eq!(
-            client_ip(&req, &[net("10.0.0.0/8")]),
-            ip("2001:db8:cafe::17")
-        );
+        assert_eq!(client_ip(&req, &xff(&["10.0.0.0/8"])), ip("7.7.7.7"));
+        let forwarded = trusting(&["10.0.0.0/8"], ForwardedHeader::Forwarded);
+        assert_eq!(client_ip(&req, &forwarded), ip("2001:db8:cafe::17"));
         assert_eq!(
             forwarded_for("for=\"192.0.2.43:80\""),
             Some(ip("192.0.2.43"))
         );
         assert_eq!(forwarded_for("for=unknown"), None);
         assert_eq!(forwarded_for("by=10.0.0.1"), None);
+    }
+
+    #[test]
+    fn a_dual_stack_listener_still_knows_its_ipv4_proxy() {
+        let req = TestRequest::default()
+            .peer_addr("[::ffff:10.1.2.3]:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "198.51.100.7"))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &xff(&["10.0.0.0/8"])), ip("198.51.100.7"));
     }
 
     #[test]

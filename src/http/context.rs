@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
@@ -36,16 +37,10 @@ pub async fn request_context(
     // Handlers and extractors turn their errors into responses inside this scope, so every
     // problem body carries the request id. (Nothing below this middleware returns `Err`; the
     // request cannot be cloned before routing to render one here.)
-    let mut res = if declared_length(&req).is_some_and(|len| len > BODY_LIMIT_BYTES) {
-        // Refused before routing, so no route can be made to buffer an oversized body.
-        let err = request_id::scope(id.clone(), async { too_large().error_response() }).await;
-        req.into_response(err)
-    } else {
-        request_id::scope(id.clone(), next.call(req))
-            .instrument(span.clone())
-            .await?
-            .map_into_boxed_body()
-    };
+    let mut res = request_id::scope(id.clone(), next.call(req))
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
 
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
@@ -69,6 +64,22 @@ pub async fn request_context(
             .insert(HeaderName::from_static(request_id::HEADER), value);
     }
     Ok(res)
+}
+
+/// Refuses a write whose declared body is over the limit before routing, so no route can be
+/// made to buffer it. It sits inside the CORS and conventions layers, so the 413 carries
+/// their headers like any other answer. Reads (GET, HEAD) take no body and are not refused.
+pub async fn refuse_oversized(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let writes = [Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
+    if writes.contains(req.method()) && declared_length(&req).is_some_and(|n| n > BODY_LIMIT_BYTES)
+    {
+        let refused = too_large().error_response();
+        return Ok(req.into_response(refused));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 fn declared_length(req: &ServiceRequest) -> Option<usize> {

@@ -72,8 +72,11 @@ fn tag_content_coding(headers: &mut HeaderMap, status: StatusCode, if_none_match
         return;
     }
     let tagged = if status == StatusCode::NOT_MODIFIED {
+        // The representation the client holds, when it named one by its strong tag; `*` or a
+        // weak tag names none, and the current tag stays.
         if_none_match
             .iter()
+            .filter(|held| *held != "*" && !held.starts_with("W/"))
             .find(|held| caching::same_entity(held, &etag))
             .cloned()
     } else {

@@ -53,8 +53,7 @@ pub async fn receive(
         enqueue_sensitive(conn, &templates::inquiry_to_therapist(base, &email)).await?;
     }
     // The receipt names the client: it leaves the outbox as the inquiry's own email does.
-    let receipt =
-        templates::inquiry_receipt(inquiry.email.as_str(), &inquiry.name, &listing.display_name);
+    let receipt = templates::inquiry_receipt(inquiry.email.as_str(), &listing.display_name);
     enqueue_sensitive(conn, &receipt).await?;
     // The audit log says that an inquiry arrived, never what it says or who sent it.
     AuditEntry::new(Actor::Anonymous, "inquiry.received")

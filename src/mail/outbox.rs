@@ -63,14 +63,17 @@ struct Due {
 
 /// How long a claimed message is reserved for the worker that claimed it.
 const LEASE: Duration = Duration::from_secs(120);
-/// The longest one send may take before it counts as failed (well inside the lease).
+/// The longest one send may take before it counts as failed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
-/// Messages claimed per pass.
-const BATCH: i64 = 20;
+/// Messages claimed per pass. A pass sends them one after another, so the last is sent up to
+/// `BATCH` send timeouts after the claim: all of them must fit in the lease, or another
+/// replica would claim the rest as abandoned and send them too.
+const BATCH: i64 = 3;
+const _: () = assert!(BATCH as u64 * SEND_TIMEOUT.as_secs() + 20 <= LEASE.as_secs());
 
-/// One pass: claims up to 20 due messages and sends them one by one, stopping early when
-/// `shutdown` turns true (the rest are released for the next pass). Returns how many were
-/// attempted.
+/// One pass: claims up to `BATCH` due messages and sends them one by one, stopping early
+/// when `shutdown` turns true (the rest are released for the next pass). Returns how many
+/// were attempted; the worker comes straight back for more while there are any.
 pub async fn deliver_due(
     pool: &PgPool,
     mailer: &dyn Mailer,

@@ -148,13 +148,15 @@ pub fn inquiry_to_therapist(base: &Url, inquiry: &InquiryEmail<'_>) -> OutgoingE
 }
 
 /// The client's receipt. It does not repeat the message: the address is the client's word.
-pub fn inquiry_receipt(to: &str, client_name: &str, therapist: &str) -> OutgoingEmail {
+/// Goes to an address nobody has verified, so it carries nothing the sender wrote (not even
+/// the name): the directory's sender cannot be made to deliver a stranger's words.
+pub fn inquiry_receipt(to: &str, therapist: &str) -> OutgoingEmail {
     OutgoingEmail {
         to: to.to_owned(),
         reply_to: None,
         subject: format!("Your message to {therapist} was sent"),
         body: format!(
-            "Hello {client_name},\n\nYour message to {therapist} was delivered. They will answer you \
+            "Hello,\n\nYour message to {therapist} was delivered. They will answer you \
              directly.\n\nIf you did not send a message through the therapist directory, you can ignore \
              this email.\n"
         ),

@@ -126,8 +126,8 @@ fn header_ref(name: &str) -> Value {
 fn headers() -> Value {
     json!({
         "RequestId": {
-            "description": "The request's id: yours when you sent a valid `x-request-id`, otherwise a new one. Quote it when reporting a problem.",
-            "schema": {"type": "string", "maxLength": 64}
+            "description": "The request's id: yours when you sent a valid `x-request-id` (1 to 128 letters, digits and `-_.:`), otherwise a new one. Quote it when reporting a problem.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[A-Za-z0-9._:-]+$"}
         },
         "ETag": {
             "description": "The representation's entity tag, for `If-None-Match` (and `If-Match` where an operation takes it). A compressed representation has its own tag (suffixed `-gzip` or `-br`); either form is accepted back.",
@@ -254,12 +254,12 @@ fn complete(doc: &mut Value) {
             if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
                 continue;
             }
-            complete_operation(operation);
+            complete_operation(method, operation);
         }
     }
 }
 
-fn complete_operation(operation: &mut Value) {
+fn complete_operation(method: &str, operation: &mut Value) {
     let id = operation["operationId"]
         .as_str()
         .unwrap_or_default()
@@ -286,6 +286,10 @@ fn complete_operation(operation: &mut Value) {
     }
     if has_body {
         statuses.extend([400, 413, 415, 422]);
+    }
+    if matches!(method, "post" | "put" | "patch" | "delete") {
+        // A write declaring a body over the limit is refused before routing.
+        statuses.push(413);
     }
     if has_in("query") {
         statuses.push(400);

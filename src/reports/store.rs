@@ -62,6 +62,8 @@ pub async fn receive(
 
 /// With enough distinct recent availability reports, marks the listing's availability
 /// unconfirmed (once, until the therapist confirms) and asks the therapist to reconfirm.
+/// Reports from before the therapist's last confirmation are answered by it and do not
+/// count again.
 async fn mark_if_unreachable(
     conn: &mut PgConnection,
     base: &Url,
@@ -71,7 +73,8 @@ async fn mark_if_unreachable(
     let reporters: i64 = sqlx::query_scalar(
         "select count(distinct reporter) from listing_report
          where listing_id = $1 and resolved_at is null
-           and reason in ('unreachable', 'not_accepting') and created_at > $2",
+           and reason in ('unreachable', 'not_accepting')
+           and created_at > greatest($2, (select last_confirmed_at from listing where id = $1))",
     )
     .bind(listing_id)
     .bind(now - AVAILABILITY_WINDOW)

@@ -132,6 +132,23 @@ async fn responses_are_compressed_when_accepted_and_their_tags_name_the_coding()
             .unwrap();
         assert_eq!(again.status(), 304, "{coding}");
         assert_eq!(again.headers()["etag"], tag.as_str());
+        // `*` or a weak tag names no representation: the 304 carries a real strong tag.
+        for held in ["*", &format!("W/{tag}")] {
+            let again = app
+                .client
+                .get(app.url("/v1/therapists"))
+                .header("accept-encoding", coding)
+                .header("if-none-match", held)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), 304, "{held}");
+            let etag = again.headers()["etag"].to_str().unwrap();
+            assert!(
+                etag.starts_with('"') && etag.ends_with('"'),
+                "{held}: {etag}"
+            );
+        }
     }
 }
 

@@ -24,6 +24,8 @@ async fn oversized_body_is_a_413_problem_on_any_route() {
     let app = spawn_app().await;
     let body = vec![b' '; 65 * 1024];
     let response = app.post_raw("/healthz", body, "application/json").await;
+    // Refused before routing, but answered like any other response.
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert_problem(response, 413, "payload_too_large").await;
 }
 

@@ -233,3 +233,35 @@ async fn three_clients_reporting_unreachable_unconfirm_availability_until_confir
     )
     .await;
 }
+
+/// Reports answered by a confirmation do not count again: after it, one more client is one
+/// client, not the fourth of four.
+#[tokio::test]
+async fn a_confirmation_answers_the_reports_before_it() {
+    let app = TestAppBuilder::default()
+        .env("APP_TRUSTED_PROXIES", "127.0.0.1")
+        .spawn()
+        .await;
+    let (token, _, slug) = published_therapist(&app, "answered@example.com").await;
+    let unreachable = async |ip: &str| {
+        let url = app.url(&format!("/v1/therapists/{slug}/reports"));
+        let sent = app
+            .client
+            .post(url)
+            .header("x-forwarded-for", ip)
+            .json(&json!({"reason": "unreachable"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 202, "{ip}");
+    };
+    let confirmed = async || profile(&app, &slug).await["availability"]["confirmed"].clone();
+    for ip in ["203.0.113.1", "203.0.114.1", "203.0.115.1"] {
+        unreachable(ip).await;
+    }
+    assert_eq!(confirmed().await, false, "three clients unconfirm it");
+    assert_eq!(app.confirm_listing(&token).await.status(), 200);
+    assert_eq!(confirmed().await, true);
+    unreachable("203.0.116.1").await;
+    assert_eq!(confirmed().await, true, "one client after the confirmation");
+}

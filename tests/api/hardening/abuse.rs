@@ -53,8 +53,10 @@ async fn honeypot_submissions_cannot_close_a_listings_inbox() {
 
 #[tokio::test]
 async fn one_network_cannot_mark_listings_unconfirmed_or_smear_many() {
+    // Behind a proxy that writes RFC 7239 `Forwarded`.
     let app = TestAppBuilder::default()
         .env("APP_TRUSTED_PROXIES", "127.0.0.0/8")
+        .env("APP_FORWARDED_HEADER", "forwarded")
         .spawn()
         .await;
     let (_, _, slug) = published_therapist(&app, "smeared@example.com").await;
