@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use therapist_directory::auth::password::Passwords;
 use therapist_directory::clock::Clock;
-use therapist_directory::config::{self, Config, Database, Settings, Stop};
+use therapist_directory::config::{self, Config, Database, Environment, Settings, Stop};
 use therapist_directory::db::opened::OpenedDatabase;
 use therapist_directory::demo::SeedOptions;
 use therapist_directory::mail::transport::LettreMailer;
@@ -138,6 +138,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 create_admin(&pool, &config, &email, &name).await?
             }
             Command::SeedDemo { count, seed } => {
+                // Demo therapists are published at once: never into a live directory.
+                if config.environment == Environment::Production {
+                    anyhow::bail!(
+                        "seed-demo publishes made-up therapists; it refuses to run with APP_ENV=production"
+                    );
+                }
                 seed_demo(&pool, SeedOptions { count, seed }).await?
             }
             Command::Serve { .. } | Command::Openapi | Command::Healthcheck => {}

@@ -69,9 +69,18 @@ async fn change_status(
     to: AccountStatus,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = pool.begin().await?;
-    let from = store::lock_status(&mut tx, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    // The acting admin's row is locked with the target's: two admins suspending each other
+    // at once take turns, and the second finds itself suspended, so one admin is left.
+    let actor = admin.0.account_id;
+    let locked = store::lock_statuses(&mut tx, &[actor, id]).await?;
+    let status_of = |who: Uuid| locked.iter().find(|(i, _)| *i == who).map(|(_, s)| *s);
+    if status_of(actor) != Some(AccountStatus::Active) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "Your own account has been suspended; nothing was changed.",
+        ));
+    }
+    let from = status_of(id).ok_or_else(ApiError::not_found)?;
     let (action, details) = match (from, to) {
         (AccountStatus::Suspended, AccountStatus::Suspended) => {
             return Err(ApiError::new(

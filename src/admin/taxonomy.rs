@@ -99,13 +99,15 @@ async fn list(pool: &PgPool, kind: Kind) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(store::admin_terms(pool, kind).await?))
 }
 
-fn conflict_or_internal(err: sqlx::Error, slug: &str) -> ApiError {
+/// 409 naming the field whose value (`slug` or `name`, as sent) another term already has.
+fn conflict_or_internal(err: sqlx::Error, slug: &str, name: Option<&str>) -> ApiError {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let field = if db.constraint().is_some_and(|c| c.ends_with("_name_key")) {
-                "name"
-            } else {
-                "slug"
+            let (field, value) = match name {
+                Some(name) if db.constraint().is_some_and(|c| c.ends_with("_name_key")) => {
+                    ("name", name)
+                }
+                _ => ("slug", slug),
             };
             ApiError::new(
                 ErrorCode::Conflict,
@@ -114,7 +116,7 @@ fn conflict_or_internal(err: sqlx::Error, slug: &str) -> ApiError {
             .with_errors(vec![FieldError::new(
                 field,
                 "taken",
-                format!("`{slug}`: already in use by another term"),
+                format!("`{value}`: already in use by another term"),
             )])
         }
         _ => ApiError::internal(err),
@@ -147,7 +149,7 @@ async fn create(
     };
     store::insert_term(&mut tx, kind, &term)
         .await
-        .map_err(|e| conflict_or_internal(e, &body.slug))?;
+        .map_err(|e| conflict_or_internal(e, &body.slug, Some(term.name)))?;
     AuditEntry::new(admin.0.actor(), &format!("{}.created", kind.table()))
         .details(json!({ "slug": body.slug, "name": body.name }))
         .record(&mut tx)
@@ -186,7 +188,7 @@ async fn update(
     };
     let updated = store::update_term(&mut tx, kind, slug, &change)
         .await
-        .map_err(|e| conflict_or_internal(e, slug))?;
+        .map_err(|e| conflict_or_internal(e, slug, change.name))?;
     if !updated {
         return Err(ApiError::not_found());
     }
@@ -196,7 +198,13 @@ async fn update(
         None => "updated",
     };
     AuditEntry::new(admin.0.actor(), &format!("{}.{action}", kind.table()))
-        .details(json!({ "slug": slug, "name": body.name, "retired": body.retired }))
+        .details(json!({
+            "slug": slug,
+            "name": body.name,
+            "description": body.description,
+            "category": body.category,
+            "retired": body.retired,
+        }))
         .record(&mut tx)
         .await?;
     tx.commit().await?;
@@ -216,7 +224,7 @@ async fn remove(
             return Err(ApiError::new(
                 ErrorCode::TermInUse,
                 format!(
-                    "`{slug}` is used by listings; retire it instead (PATCH with \"retired\": true)."
+                    "`{slug}` is used by listings or their certifications; retire it instead (PATCH with \"retired\": true)."
                 ),
             ));
         }

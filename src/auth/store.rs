@@ -175,10 +175,15 @@ pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<A
 }
 
 /// The account's status, its row locked until the transaction ends.
-pub async fn lock_status(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<AccountStatus>> {
-    sqlx::query_scalar("select status from account where id = $1 for update")
-        .bind(id)
-        .fetch_optional(conn)
+/// Locks the accounts `ids` in id order (so two transactions locking the same two never wait
+/// on each other) and returns their statuses.
+pub async fn lock_statuses(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, AccountStatus)>> {
+    sqlx::query_as("select id, status from account where id = any($1) order by id for update")
+        .bind(ids)
+        .fetch_all(conn)
         .await
 }
 

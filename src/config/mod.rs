@@ -94,6 +94,8 @@ pub struct PasswordSettings {
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `development` or `production` (`APP_ENV`).
+    pub environment: Environment,
     pub host: IpAddr,
     pub port: u16,
     pub workers: usize,
@@ -220,6 +222,7 @@ impl Config {
                     .map_or((cores / 2).max(1), |n| n as usize),
             },
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
+            environment: s.env,
             trusted_proxies: crate::http::client_ip::TrustedProxies {
                 nets: s.trusted_proxies.0,
                 header: s.forwarded_header,

@@ -22,6 +22,8 @@ use super::{SearchIndex, Searchable};
 const POLL: Duration = Duration::from_millis(500);
 /// How often a notified change is looked for on a replica that does not have it yet.
 const HURRY: Duration = Duration::from_millis(25);
+/// How long the feed must stay behind the index before the index is rebuilt.
+const BEHIND_FOR: Duration = Duration::from_secs(10);
 /// Changes read per round trip while catching up.
 const CHANGES_PER_READ: i64 = 5_000;
 /// Entries per batch of a build.
@@ -122,6 +124,7 @@ pub async fn run(
         }
     }
     let mut listener: Option<PgListener> = None;
+    let mut behind_since: Option<Instant> = None;
     // After a notification, until the change is read: a replica may not have it yet when
     // the primary's notification arrives, so it is asked again soon rather than at the poll.
     let mut hurry_until: Option<Instant> = None;
@@ -132,6 +135,29 @@ pub async fn run(
         let before = search.applied();
         if let Err(err) = catch_up(reads.get(), &search).await {
             tracing::warn!(error = %format!("{err:#}"), "search index could not read the change feed");
+        }
+        // After a restore from an older backup the feed numbers changes again from below the
+        // last one applied, and none of them would be read: the index is built anew. Only a
+        // feed that stays behind counts (read replicas behind one address may differ a
+        // little in how far they are).
+        behind_since = match went_back(reads.get(), &search).await {
+            false => None,
+            true => Some(behind_since.unwrap_or_else(Instant::now)),
+        };
+        if behind_since.is_some_and(|t| t.elapsed() >= BEHIND_FOR) {
+            tracing::warn!(
+                "the change feed went back (a restored database?): rebuilding the search index"
+            );
+            match build(reads.get()).await {
+                Ok((searchable, seq)) => {
+                    search.install(searchable);
+                    search.mark_applied(seq);
+                    behind_since = None;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), "search index rebuild failed")
+                }
+            }
         }
         if search.applied() != before || hurry_until.is_some_and(|t| Instant::now() > t) {
             hurry_until = None;
@@ -155,6 +181,19 @@ pub async fn run(
             _ = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// Whether the feed's latest number is below the last one applied.
+async fn went_back(pool: &PgPool, search: &SearchIndex) -> bool {
+    let Some(applied) = search.applied() else {
+        return false;
+    };
+    let Ok(mut conn) = pool.acquire().await else {
+        return false;
+    };
+    store::latest_change(&mut conn)
+        .await
+        .is_ok_and(|latest| latest < applied)
 }
 
 async fn listen(pool: &PgPool) -> Option<PgListener> {

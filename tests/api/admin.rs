@@ -502,3 +502,35 @@ async fn the_audit_log_filters_pages_and_cannot_be_changed() {
     assert_eq!(accounts["items"].as_array().unwrap().len(), 1);
     assert_eq!(accounts["items"][0]["email"], "t1@example.com");
 }
+
+/// Two admins suspending each other at the same moment take turns: one of them is left.
+#[tokio::test]
+async fn two_admins_cannot_suspend_each_other_at_once() {
+    let app = spawn_app().await;
+    let first = app.admin("first-admin@example.com").await;
+    let second = app.admin("second-admin@example.com").await;
+    let id = |login: &Value| login["account"]["id"].as_str().unwrap().to_owned();
+    let reason = json!({"reason": "a dispute"});
+    let (first_path, second_path) = (
+        format!("/v1/admin/accounts/{}/suspend", id(&second)),
+        format!("/v1/admin/accounts/{}/suspend", id(&first)),
+    );
+    let (first_token, second_token) = (access(&first), access(&second));
+    let (a, b) = tokio::join!(
+        app.post_as(&first_path, &first_token, &reason),
+        app.post_as(&second_path, &second_token, &reason),
+    );
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    let active: i64 = sqlx::query_scalar(
+        "select count(*) from account where role = 'admin' and status = 'active'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(active, 1);
+}

@@ -125,3 +125,97 @@ async fn a_change_is_searchable_within_a_second_on_two_processes() {
         }
     }
 }
+
+/// A suspension that commits while an edit of the listing is committing cannot leave the
+/// edit's entry in the directory: rebuilding an entry waits for the listing's writer and
+/// reads what it committed.
+#[tokio::test]
+async fn a_suspension_racing_an_edit_still_hides_the_listing() {
+    use serde_json::json;
+
+    let app = spawn_app().await;
+    let admin = crate::helpers::access(&app.admin("admin@example.com").await);
+    let (_, listing_id, _) = crate::helpers::published_therapist(&app, "raced@example.com").await;
+    let account: uuid::Uuid = sqlx::query_scalar("select account_id from listing where id = $1")
+        .bind(listing_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // An edit whose entry is rebuilt but not yet committed.
+    let mut edit = app.db.begin().await.unwrap();
+    sqlx::query("update listing set accepting = 'waitlist', version = version + 1 where id = $1")
+        .bind(listing_id)
+        .execute(&mut *edit)
+        .await
+        .unwrap();
+    sqlx::query("set constraints listing_directory_refresh immediate")
+        .execute(&mut *edit)
+        .await
+        .unwrap();
+    // The admin suspends the account meanwhile; the edit commits half a second later.
+    let path = format!("/v1/admin/accounts/{account}/suspend");
+    let reason = json!({"reason": "a complaint"});
+    let suspend = app.post_as(&path, &admin, &reason);
+    let commit_later = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        edit.commit().await.unwrap();
+    };
+    let (suspended, ()) = tokio::join!(suspend, commit_later);
+    assert_eq!(suspended.status(), 200);
+    let entries: i64 =
+        sqlx::query_scalar("select count(*) from directory_entry where listing_id = $1")
+            .bind(listing_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        entries, 0,
+        "a suspended account's listing is in the directory"
+    );
+    app.sync_search().await;
+    let body: Value = app.search("").await.json().await.unwrap();
+    assert_eq!(body["total"], 0, "{body}");
+}
+
+/// After a restore from an older backup the feed numbers changes again from below what a
+/// process applied. The process notices that the feed stays behind and builds its index
+/// anew, so changes made after the restore are searchable.
+#[tokio::test]
+async fn a_feed_that_goes_back_rebuilds_the_index() {
+    let app = spawn_app().await;
+    let id = Fixture::new("Winifred Quarrington").insert(&app.db).await;
+    // The process has applied change 1000 and more when the database is restored.
+    sqlx::query("select setval('directory_change_seq', 1000)")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("update listing set version = version + 1 where id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.sync_search().await;
+    for restore in [
+        "delete from directory_change",
+        "select setval('directory_change_seq', 1, false)",
+    ] {
+        sqlx::query(restore).execute(&app.db).await.unwrap();
+    }
+    sqlx::query("update listing set display_name = 'Philippa Restored', version = version + 1 where id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let body: Value = app.search("q=philippa").await.json().await.unwrap();
+        if total(&body) == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(25),
+            "a change after the restore is not searchable: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
