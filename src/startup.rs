@@ -86,6 +86,18 @@ impl Application {
             p.parallelism,
             p.concurrency,
         )?);
+        // Bound before any worker starts: a second process on a taken port fails here, before
+        // it has claimed an email or started a maintenance pass.
+        let listener = TcpListener::bind((config.host, config.port))
+            .with_context(|| format!("could not listen on {}:{}", config.host, config.port))?;
+        let port = listener.local_addr()?.port();
+        let metrics_listener = config
+            .metrics_addr
+            .map(|addr| {
+                TcpListener::bind(addr)
+                    .with_context(|| format!("could not listen on {addr} (APP_METRICS_ADDR)"))
+            })
+            .transpose()?;
         let (stop_workers, stop_rx) = watch::channel(false);
         let maintenance = MaintenanceSettings {
             interval: config.maintenance_interval,
@@ -124,10 +136,6 @@ impl Application {
         let clock = web::Data::new(clock);
         crate::domain::zip::warm_up();
 
-        let listener = TcpListener::bind((config.host, config.port))
-            .with_context(|| format!("could not listen on {}:{}", config.host, config.port))?;
-        let port = listener.local_addr()?.port();
-
         let document = openapi::document();
         let json = serde_json::to_string_pretty(&document)?;
         let html = crate::ops::reference::render(&document);
@@ -136,11 +144,9 @@ impl Application {
         let metrics = web::Data::new(HttpMetrics::new()?);
         let pool_data = web::Data::new(pool.clone());
         let reads = web::Data::new(reads);
-        let metrics_server = match config.metrics_addr {
+        let metrics_server = match metrics_listener {
             None => None,
-            Some(addr) => {
-                let listener = TcpListener::bind(addr)
-                    .with_context(|| format!("could not listen on {addr} (APP_METRICS_ADDR)"))?;
+            Some(listener) => {
                 let port = listener.local_addr()?.port();
                 let (metrics, pool) = (metrics.clone(), pool_data.clone());
                 let search = web::Data::new(search_index.clone());

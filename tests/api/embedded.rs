@@ -107,3 +107,39 @@ async fn processes_share_one_cluster_and_the_last_one_out_stops_it() {
     );
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// Two processes whose first start is at the same moment (`cargo run` in one terminal, a
+/// command in another): one creates the cluster while the other waits, and both use it. An
+/// initdb that never finished is made again rather than started.
+#[tokio::test]
+async fn a_first_start_in_two_processes_makes_one_cluster() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("embedded-first-{}", uuid::Uuid::new_v4().simple()));
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(|| LocalCluster::start(&options(&dir)));
+        let second = s.spawn(|| LocalCluster::start(&options(&dir)));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(
+        first.url("x").expose_secret(),
+        second.url("x").expose_secret()
+    );
+    first.ensure_database("probe").await.unwrap();
+    assert_eq!(query(&second, "select 1::bigint").await, 1);
+    let base = first.dir().to_owned();
+    first.stop();
+    second.stop();
+    assert!(!postmaster_running(&base));
+
+    // An initdb cut short: its marker is left, and the next start makes the cluster anew.
+    std::fs::remove_dir_all(base.join("data")).unwrap();
+    std::fs::create_dir_all(base.join("data")).unwrap();
+    std::fs::write(base.join("data/PG_VERSION"), "17\n").unwrap();
+    std::fs::write(base.join("initialising"), "").unwrap();
+    let again = LocalCluster::start(&options(&dir)).unwrap();
+    again.ensure_database("probe").await.unwrap();
+    assert_eq!(query(&again, "select 1::bigint").await, 1);
+    again.stop();
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -78,8 +78,16 @@ pub(super) fn has_server_binaries(dir: &Path) -> bool {
         .all(|b| dir.join(b).is_file())
 }
 
-/// PATH first, then `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
-pub(super) fn find_bin_dir() -> Option<PathBuf> {
+/// The binaries of `made_by`, the major version that made an existing cluster (a cluster
+/// runs only on it), when installed under `/usr/lib/postgresql`; otherwise PATH first, then
+/// `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
+pub(super) fn find_bin_dir(made_by: Option<u32>) -> Option<PathBuf> {
+    if let Some(major) = made_by {
+        let own = PathBuf::from(format!("/usr/lib/postgresql/{major}/bin"));
+        if has_server_binaries(&own) {
+            return Some(own);
+        }
+    }
     let on_path = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();

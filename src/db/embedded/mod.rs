@@ -57,24 +57,36 @@ impl LocalCluster {
     /// Finds the binaries, initialises the cluster on first use, clears a stale lock left by
     /// a crash, starts the server on a free local port and waits until it accepts connections.
     pub fn start(options: &ClusterOptions) -> anyhow::Result<LocalCluster> {
-        let bin = find_bin_dir().with_context(|| {
-            format!("no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found on PATH, via pg_config --bindir or under /usr/lib/postgresql/*/bin: {INSTALL_HINT}")
-        })?;
         let run_as = run_as()?;
         let base = prepare_base(&options.dir, &run_as)?;
         let data = base.join("data");
+        let made_by = fs::read_to_string(data.join("PG_VERSION"))
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        let bin = find_bin_dir(made_by).with_context(|| {
+            format!("no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found on PATH, via pg_config --bindir or under /usr/lib/postgresql/*/bin: {INSTALL_HINT}")
+        })?;
+        // Creating, starting, attaching and stopping take turns: a second process on a first
+        // start waits for the first one's initdb instead of starting a half-made cluster.
+        let coordination = fs::File::create(base.join("cluster.lock"))?;
+        coordination
+            .lock()
+            .context("waiting for the cluster's coordination lock")?;
         let password = read_or_create_secret(&base.join("superuser-password"), &run_as)?;
 
         let pg = Pg {
             bin: bin.clone(),
             run_as: run_as.clone(),
         };
-        if !data.join("PG_VERSION").exists() {
+        // initdb writes PG_VERSION almost first: the marker says whether it finished.
+        let initialising = base.join("initialising");
+        if initialising.exists() || !data.join("PG_VERSION").exists() {
             if data.exists() {
                 // A half-written directory from an interrupted initdb: nothing in it is data.
                 fs::remove_dir_all(&data)
                     .with_context(|| format!("removing incomplete cluster {}", data.display()))?;
             }
+            fs::write(&initialising, b"")?;
             tracing::info!(dir = %data.display(), "initialising a private PostgreSQL cluster");
             let mut initdb = pg.command("initdb");
             initdb
@@ -97,15 +109,11 @@ impl LocalCluster {
                 initdb.arg("--no-sync");
             }
             run(&mut initdb, "initdb")?;
+            fs::remove_file(&initialising)?;
         }
 
-        // Starting, attaching and stopping take turns.
         let users = base.join("users");
         fs::create_dir_all(&users)?;
-        let coordination = fs::File::create(base.join("cluster.lock"))?;
-        coordination
-            .lock()
-            .context("waiting for the cluster's coordination lock")?;
         let mut suffix = [0u8; 6];
         rand::rng().fill_bytes(&mut suffix);
         let registration_path = users.join(format!("{}-{}", std::process::id(), hex(&suffix)));
@@ -323,6 +331,17 @@ fn prepare_base(requested: &Path, run_as: &RunAs) -> anyhow::Result<PathBuf> {
         used = %fallback.display(),
         "the postgres user cannot reach the cluster directory; using a directory it can reach"
     );
+    // /var/tmp is everyone's: a directory already there must be root's or postgres's, not
+    // one another user made (with a superuser password and signing key of their choosing).
+    if let Ok(existing) = fs::symlink_metadata(&fallback)
+        && (!existing.is_dir()
+            || ![0, uid].contains(&std::os::unix::fs::MetadataExt::uid(&existing)))
+    {
+        bail!(
+            "{} exists and belongs to another user: remove it, or set APP_EMBEDDED_PG_DIR to a directory the postgres user can reach",
+            fallback.display()
+        );
+    }
     fs::create_dir_all(&fallback)?;
     own(&fallback)?;
     if !reachable_by_postgres(&fallback) {
