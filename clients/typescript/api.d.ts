@@ -1174,7 +1174,7 @@ export interface components {
         };
         /** @description A term as admins see it, retired ones included. */
         AdminTerm: {
-            category?: string | null;
+            category?: components["schemas"]["SpecialtyCategory"] | null;
             description?: string | null;
             /**
              * Format: int64
@@ -1229,15 +1229,17 @@ export interface components {
             /** @example Certified Imago Relationship Therapist */
             name: string;
         };
-        /** @description Any subset of `CertificationBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
+        /** @description Any subset of `CertificationBody`'s fields (JSON merge patch: `null` clears a field, objects merge; a field `CertificationBody` requires cannot be cleared). */
         CertificationBodyPatch: {
             credential_id?: (string | null) | null;
             expires_on?: (string | null) | null;
             issued_on?: (string | null) | null;
-            issuer?: string | null;
+            /** @example Imago International Training Institute */
+            issuer?: string;
             level?: (string | null) | null;
             modality?: (string | null) | null;
-            name?: string | null;
+            /** @example Certified Imago Relationship Therapist */
+            name?: string;
         };
         ChangePasswordRequest: {
             current_password: string;
@@ -1320,14 +1322,12 @@ export interface components {
             message: string;
             name: string;
             phone?: string | null;
-            /** @description `email` or `phone`. */
-            preferred_contact: string;
+            preferred_contact: components["schemas"]["PreferredContact"];
             /** Format: date-time */
             read_at?: string | null;
             /** Format: date-time */
             responded_at?: string | null;
-            /** @description `new`, `read`, `responded` or `archived`. */
-            status: string;
+            status: components["schemas"]["InquiryStatus"];
         };
         /** @enum {string} */
         InquiryStatus: "new" | "read" | "responded" | "archived";
@@ -1368,12 +1368,13 @@ export interface components {
             /** @description e.g. LPC, LCSW, LMFT, Psychologist. */
             type: string;
         };
-        /** @description Any subset of `LicenseBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
+        /** @description Any subset of `LicenseBody`'s fields (JSON merge patch: `null` clears a field, objects merge; a field `LicenseBody` requires cannot be cleared). */
         LicenseBodyPatch: {
             expires_on?: (string | null) | null;
-            number?: string | null;
-            state?: string | null;
-            type?: string | null;
+            number?: string;
+            state?: string;
+            /** @description e.g. LPC, LCSW, LMFT, Psychologist. */
+            type?: string;
         };
         /** @description Every field a therapist may write on their listing. Absent optional fields are empty. */
         ListingBody: {
@@ -1423,7 +1424,7 @@ export interface components {
             /** Format: int32 */
             years_in_practice?: number | null;
         };
-        /** @description Any subset of `ListingBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
+        /** @description Any subset of `ListingBody`'s fields (JSON merge patch: `null` clears a field, objects merge; a field `ListingBody` requires cannot be cleared). */
         ListingBodyPatch: {
             accepting?: components["schemas"]["Accepting"] | null;
             age_groups?: components["schemas"]["AgeGroup"][] | null;
@@ -1431,7 +1432,7 @@ export interface components {
             contact_email?: (string | null) | null;
             credentials?: (string | null) | null;
             delivery?: components["schemas"]["Delivery"][] | null;
-            display_name?: string | null;
+            display_name?: string;
             faith?: components["schemas"]["Faith"] | null;
             fee_max?: components["schemas"]["MoneyPatch"] | null;
             fee_min?: components["schemas"]["MoneyPatch"] | null;
@@ -1499,26 +1500,31 @@ export interface components {
             /** @description ISO 4217 code. The directory currently lists US practices, so only `USD`. */
             currency: components["schemas"]["Currency"];
         };
-        /** @description Any subset of `Money`'s fields (JSON merge patch: `null` clears a field, objects merge). */
+        /** @description Any subset of `Money`'s fields (JSON merge patch: `null` clears a field, objects merge; a field `Money` requires cannot be cleared). */
         MoneyPatch: {
-            amount_cents?: number | null;
-            currency?: components["schemas"]["Currency"] | null;
+            /**
+             * Format: int64
+             * @example 12500
+             */
+            amount_cents?: number;
+            /** @description ISO 4217 code. The directory currently lists US practices, so only `USD`. */
+            currency?: components["schemas"]["Currency"];
         };
         /** @description A therapist's own listing. */
         MyListing: {
-            accepting: string;
-            age_groups: string[];
+            accepting: components["schemas"]["Accepting"];
+            age_groups: components["schemas"]["AgeGroup"][];
             certifications: components["schemas"]["Certification"][];
-            communities: string[];
+            communities: components["schemas"]["Community"][];
             contact_email?: string | null;
             credentials?: string | null;
-            delivery: string[];
+            delivery: components["schemas"]["Delivery"][];
             display_name: string;
-            faith?: string | null;
+            faith?: components["schemas"]["Faith"] | null;
             fee_max?: components["schemas"]["Money"] | null;
             fee_min?: components["schemas"]["Money"] | null;
             free_consultation: boolean;
-            gender?: string | null;
+            gender?: components["schemas"]["Gender"] | null;
             hsa_fsa: boolean;
             /** Format: uuid */
             id: string;
@@ -1534,7 +1540,7 @@ export interface components {
             npi?: string | null;
             offerings: components["schemas"]["PublicOffering"][];
             offices: components["schemas"]["PublicOffice"][];
-            payment_methods: string[];
+            payment_methods: components["schemas"]["PaymentMethod"][];
             phone?: string | null;
             photo_url?: string | null;
             professional_title?: string | null;
@@ -1549,14 +1555,13 @@ export interface components {
              *     to a published listing, which stays published meanwhile).
              */
             review_requested_at?: string | null;
-            session_formats: string[];
+            session_formats: components["schemas"]["SessionFormat"][];
             sliding_scale_min?: components["schemas"]["Money"] | null;
             slug: string;
             /** @description Specialty slugs. */
             specialties: string[];
             statement?: string | null;
-            /** @description `draft`, `pending_review`, `published`, `rejected`, `suspended` or `unpublished`. */
-            status: string;
+            status: components["schemas"]["ListingStatus"];
             taxonomy_code?: string | null;
             telehealth_states: string[];
             /** @description Up to three of `specialties`, shown first. */
@@ -1615,17 +1620,21 @@ export interface components {
             starts_on?: string | null;
             title: string;
         };
-        /** @description Any subset of `OfferingBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
+        /** @description Any subset of `OfferingBody`'s fields (JSON merge patch: `null` clears a field, objects merge; a field `OfferingBody` requires cannot be cleared). */
         OfferingBodyPatch: {
             description?: (string | null) | null;
-            duration_minutes?: number | null;
+            /**
+             * Format: int32
+             * @description From 5 minutes to 30 days (43200).
+             */
+            duration_minutes?: number;
             ends_on?: (string | null) | null;
-            format?: components["schemas"]["OfferingFormat"] | null;
-            kind?: components["schemas"]["OfferingKind"] | null;
+            format?: components["schemas"]["OfferingFormat"];
+            kind?: components["schemas"]["OfferingKind"];
             location?: (string | null) | null;
-            price?: components["schemas"]["MoneyPatch"] | null;
+            price?: components["schemas"]["MoneyPatch"];
             starts_on?: (string | null) | null;
-            title?: string | null;
+            title?: string;
         };
         /** @enum {string} */
         OfferingFormat: "in_person" | "online" | "hybrid";
@@ -1649,17 +1658,22 @@ export interface components {
              */
             zip: string;
         };
-        /** @description Any subset of `OfficeBody`'s fields (JSON merge patch: `null` clears a field, objects merge). */
+        /** @description Any subset of `OfficeBody`'s fields (JSON merge patch: `null` clears a field, objects merge; a field `OfficeBody` requires cannot be cleared). */
         OfficeBodyPatch: {
-            address_line1?: string | null;
+            address_line1?: string;
             address_line2?: (string | null) | null;
-            city?: string | null;
+            city?: string;
             label?: (string | null) | null;
             latitude?: (number | null) | null;
             longitude?: (number | null) | null;
-            state?: string | null;
+            /** @example NC */
+            state?: string;
             wheelchair_accessible?: boolean | null;
-            zip?: string | null;
+            /**
+             * @description A known US ZIP code; without coordinates, the office is placed at its centroid.
+             * @example 27601
+             */
+            zip?: string;
         };
         PasswordBody: {
             password: string;
@@ -1926,10 +1940,8 @@ export interface components {
             /** Format: uuid */
             listing_id: string;
             listing_slug: string;
-            /** @description unreachable, not_accepting, inaccurate_info, not_licensed, other */
-            reason: string;
-            /** @description `fixed` or `dismissed` once resolved. */
-            resolution?: string | null;
+            reason: components["schemas"]["ReportReason"];
+            resolution?: components["schemas"]["Resolution"] | null;
             resolution_note?: string | null;
             /** Format: date-time */
             resolved_at?: string | null;
@@ -2006,7 +2018,7 @@ export interface components {
             stale: boolean;
             /** @description Two-letter state codes. */
             telehealth_states: string[];
-            /** @description Slugs of the (at most two) specialties the therapist marked as top. */
+            /** @description Slugs of the (at most three) specialties the therapist marked as top. */
             top_specialties: string[];
         };
         SearchResults: {
@@ -2900,7 +2912,7 @@ export interface operations {
                             /** Format: date-time */
                             review_requested_at?: string | null;
                             slug: string;
-                            status: string;
+                            status: components["schemas"]["ListingStatus"];
                             /** Format: date-time */
                             updated_at: string;
                         }[];
@@ -3001,6 +3013,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -3084,6 +3097,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -3265,10 +3279,8 @@ export interface operations {
                             /** Format: uuid */
                             listing_id: string;
                             listing_slug: string;
-                            /** @description unreachable, not_accepting, inaccurate_info, not_licensed, other */
-                            reason: string;
-                            /** @description `fixed` or `dismissed` once resolved. */
-                            resolution?: string | null;
+                            reason: components["schemas"]["ReportReason"];
+                            resolution?: components["schemas"]["Resolution"] | null;
                             resolution_note?: string | null;
                             /** Format: date-time */
                             resolved_at?: string | null;
@@ -3525,6 +3537,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             /** @description `invalid_credentials`: the code is not correct */
             401: components["responses"]["Unauthorized"];
+            /** @description `account_suspended` or `email_not_verified`, as at the password step */
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
@@ -3874,14 +3888,12 @@ export interface operations {
                             message: string;
                             name: string;
                             phone?: string | null;
-                            /** @description `email` or `phone`. */
-                            preferred_contact: string;
+                            preferred_contact: components["schemas"]["PreferredContact"];
                             /** Format: date-time */
                             read_at?: string | null;
                             /** Format: date-time */
                             responded_at?: string | null;
-                            /** @description `new`, `read`, `responded` or `archived`. */
-                            status: string;
+                            status: components["schemas"]["InquiryStatus"];
                         }[];
                         next_cursor?: string | null;
                     };
@@ -4117,6 +4129,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4435,6 +4448,7 @@ export interface operations {
             /** @description Accepted */
             202: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4465,6 +4479,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };

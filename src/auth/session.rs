@@ -18,7 +18,7 @@ use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
 use crate::audit::{Actor, AuditEntry};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::client_ip::ClientIp;
-use crate::http::rate_limit::Limit;
+use crate::http::rate_limit::{self, Limit};
 
 /// Sign-in attempts one network makes, passwords and codes together.
 pub const LOGIN_LIMIT: Limit = Limit::new("login", 30, 300);
@@ -61,6 +61,7 @@ pub async fn confirm_password(
 ) -> Result<(), ApiError> {
     let key = email_key(&account.email);
     let network = ip.network_key();
+    rate_limit::hit(pool, LOGIN_LIMIT, &network).await?;
     refuse_if_throttled(pool, &key, &network).await?;
     let password = SecretString::from(password);
     let hash = Some(account.password_hash.as_str());

@@ -196,10 +196,8 @@ pub struct Inquiry {
     pub email: String,
     pub phone: Option<String>,
     pub message: String,
-    /// `email` or `phone`.
+    #[schema(value_type = PreferredContact)]
     pub preferred_contact: String,
-    /// `new`, `read`, `responded` or `archived`.
-    #[schema(value_type = String)]
     pub status: InquiryStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -48,8 +48,6 @@ pub struct Certification {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MyListing {
     pub id: Uuid,
-    /// `draft`, `pending_review`, `published`, `rejected`, `suspended` or `unpublished`.
-    #[schema(value_type = String)]
     pub status: ListingStatus,
     pub slug: String,
     /// Why an admin rejected or suspended the listing, for the therapist to act on.
@@ -67,19 +65,29 @@ pub struct MyListing {
     pub website_url: Option<String>,
     pub phone: Option<String>,
     pub contact_email: Option<String>,
+    // Stored and sent as their wire strings; documented as the vocabularies they are drawn
+    // from, so a client can send them back in a patch as they came.
+    #[schema(value_type = Option<crate::domain::vocab::Gender>)]
     pub gender: Option<String>,
     pub languages: Vec<String>,
+    #[schema(value_type = Vec<crate::domain::vocab::AgeGroup>)]
     pub age_groups: Vec<String>,
+    #[schema(value_type = Vec<crate::domain::vocab::Community>)]
     pub communities: Vec<String>,
+    #[schema(value_type = Option<crate::domain::vocab::Faith>)]
     pub faith: Option<String>,
+    #[schema(value_type = Vec<crate::domain::vocab::SessionFormat>)]
     pub session_formats: Vec<String>,
+    #[schema(value_type = Vec<crate::domain::vocab::Delivery>)]
     pub delivery: Vec<String>,
+    #[schema(value_type = crate::domain::vocab::Accepting)]
     pub accepting: String,
     pub free_consultation: bool,
     pub fee_min: Option<Money>,
     pub fee_max: Option<Money>,
     pub sliding_scale_min: Option<Money>,
     pub insurance_only: bool,
+    #[schema(value_type = Vec<crate::domain::vocab::PaymentMethod>)]
     pub payment_methods: Vec<String>,
     pub hsa_fsa: bool,
     pub npi: Option<String>,

@@ -172,6 +172,7 @@ pub async fn remove_totp(
         (status = 200, body = TokenPair),
         (status = 400, description = "`invalid_or_expired_token`: the mfa_token is unknown, used or older than 5 minutes"),
         (status = 401, description = "`invalid_credentials`: the code is not correct"),
+        (status = 403, description = "`account_suspended` or `email_not_verified`, as at the password step"),
         (status = 429),
     )
 )]

@@ -323,6 +323,11 @@ fn complete_operation(method: &str, operation: &mut Value) {
         if response["description"].as_str().is_none_or(str::is_empty) {
             response["description"] = json!(reason(&status));
         }
+        // A listing as its owner or an admin sees it always comes with its version's tag,
+        // for the next conditional request.
+        let carries_version = response["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("/MyListing") || r.ends_with("/AdminListing"));
         let headers = response
             .as_object_mut()
             .map(|r| r.entry("headers").or_insert_with(|| json!({})));
@@ -337,7 +342,7 @@ fn complete_operation(method: &str, operation: &mut Value) {
             if status == "201" {
                 headers["Location"] = header_ref("Location");
             }
-            if takes_if_match && status.starts_with('2') {
+            if (takes_if_match || carries_version) && status.starts_with('2') {
                 // The new version's tag, for the next conditional request.
                 headers["ETag"] = header_ref("ETag");
             }

@@ -43,17 +43,23 @@ fn patch_of(schema: &Value, schemas: &Value, partial: &mut Map<String, Value>) -
     }
     partial.insert(patch_name.clone(), json!({}));
     let mut patch = full.clone();
+    let required: Vec<String> = full["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_owned))
+        .collect();
     if let Some(map) = patch.as_object_mut() {
         map.remove("required");
         map.insert(
             "description".to_owned(),
-            json!(format!("Any subset of `{name}`'s fields (JSON merge patch: `null` clears a field, objects merge).")),
+            json!(format!("Any subset of `{name}`'s fields (JSON merge patch: `null` clears a field, objects merge; a field `{name}` requires cannot be cleared).")),
         );
-        for property in map
+        for (field, property) in map
             .get_mut("properties")
             .and_then(Value::as_object_mut)
             .into_iter()
-            .flat_map(|p| p.values_mut())
+            .flat_map(|p| p.iter_mut())
         {
             let inner = property
                 .get("oneOf")
@@ -61,7 +67,11 @@ fn patch_of(schema: &Value, schemas: &Value, partial: &mut Map<String, Value>) -
                 .cloned()
                 .unwrap_or_else(|| property.clone());
             let inner = patch_of(&inner, schemas, partial).unwrap_or(inner);
-            *property = json!({"anyOf": [inner, {"type": "null"}]});
+            *property = if required.contains(field) {
+                inner
+            } else {
+                json!({"anyOf": [inner, {"type": "null"}]})
+            };
         }
     }
     partial.insert(patch_name, patch);

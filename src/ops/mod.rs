@@ -72,7 +72,8 @@ pub async fn readyz(
         return Err(ApiError::new(
             ErrorCode::ServiceUnavailable,
             "The search index is being built.",
-        ));
+        )
+        .with_retry_after(5));
     }
     // Bounded, so a load balancer's probe never hangs on a dead database.
     match tokio::time::timeout(Duration::from_secs(3), crate::db::check_ready(&pool)).await {
@@ -91,14 +92,16 @@ pub async fn readyz(
             Err(ApiError::new(
                 ErrorCode::ServiceUnavailable,
                 "The database is not available.",
-            ))
+            )
+            .with_retry_after(5))
         }
         Err(_) => {
             tracing::warn!("not ready: the readiness check timed out");
             Err(ApiError::new(
                 ErrorCode::ServiceUnavailable,
                 "The database is not available.",
-            ))
+            )
+            .with_retry_after(5))
         }
     }
 }

@@ -122,8 +122,6 @@ pub struct ReportView {
     pub listing_id: Uuid,
     pub listing_slug: String,
     pub listing_display_name: String,
-    /// unreachable, not_accepting, inaccurate_info, not_licensed, other
-    #[schema(value_type = String)]
     pub reason: ReportReason,
     pub details: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -131,7 +129,8 @@ pub struct ReportView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub resolved_at: Option<OffsetDateTime>,
     pub resolved_by: Option<Uuid>,
-    /// `fixed` or `dismissed` once resolved.
+    /// Set once resolved.
+    #[schema(value_type = Option<Resolution>)]
     pub resolution: Option<String>,
     pub resolution_note: Option<String>,
 }

@@ -43,7 +43,7 @@ pub struct SearchItem {
     fees: SummaryFees,
     /// Modality slugs.
     modalities: Vec<String>,
-    /// Slugs of the (at most two) specialties the therapist marked as top.
+    /// Slugs of the (at most three) specialties the therapist marked as top.
     top_specialties: Vec<String>,
     delivery: Vec<Delivery>,
     session_formats: Vec<SessionFormat>,

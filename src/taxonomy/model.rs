@@ -52,6 +52,8 @@ pub struct AdminTerm {
     slug: String,
     name: String,
     description: Option<String>,
+    /// Specialties only.
+    #[schema(value_type = Option<crate::domain::vocab::SpecialtyCategory>)]
     category: Option<String>,
     retired: bool,
     /// Listings (and, for modalities, certifications) using it.

@@ -15,7 +15,6 @@ pub struct ListingSummary {
     pub id: Uuid,
     slug: String,
     display_name: String,
-    #[schema(value_type = String)]
     status: ListingStatus,
     account_id: Uuid,
     account_email: String,
