@@ -46,7 +46,11 @@ async fn signup_verify_login_and_me_end_to_end() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_ne!(stored, token.as_bytes(), "only the hash is stored");
+    assert_eq!(
+        stored,
+        therapist_directory::auth::tokens::secret_hash(&token),
+        "only the token's hash is stored"
+    );
 
     let verified = app.verify_email(&token).await;
     assert_eq!(verified.status(), 200);
