@@ -1153,6 +1153,11 @@ export interface components {
     schemas: {
         /** @enum {string} */
         Accepting: "accepting" | "waitlist" | "not_accepting";
+        /**
+         * @description Whether an account may sign in (`account_status`).
+         * @enum {string}
+         */
+        AccountStatus: "active" | "suspended";
         AccountSummary: {
             /** Format: date-time */
             created_at: string;
@@ -1162,15 +1167,15 @@ export interface components {
             id: string;
             /** Format: uuid */
             listing_id?: string | null;
-            role: string;
-            status: string;
+            role: components["schemas"]["Role"];
+            status: components["schemas"]["AccountStatus"];
             suspended_reason?: string | null;
         };
         AdminListing: components["schemas"]["MyListing"] & {
             account_email: string;
             /** Format: uuid */
             account_id: string;
-            account_status: string;
+            account_status: components["schemas"]["AccountStatus"];
         };
         /** @description A term as admins see it, retired ones included. */
         AdminTerm: {
@@ -1473,9 +1478,8 @@ export interface components {
             full_name: string;
             /** Format: uuid */
             id: string;
-            role: string;
-            /** @description `active` or `suspended`. */
-            status: string;
+            role: components["schemas"]["Role"];
+            status: components["schemas"]["AccountStatus"];
         };
         MfaLoginRequest: {
             /** @description A 6-digit TOTP code, or one of the recovery codes. */
@@ -1980,6 +1984,12 @@ export interface components {
              */
             median_hours: number;
         };
+        /**
+         * @description What an account may do. The same snake_case string in the database (`account_role`),
+         *     in JSON and in the access token's `role` claim.
+         * @enum {string}
+         */
+        Role: "therapist" | "admin";
         /** @description A search result: the listing's summary (see `directory_entry.summary`). */
         SearchItem: {
             accepting: components["schemas"]["Accepting"];
@@ -2056,8 +2066,7 @@ export interface components {
             email: string;
             /** Format: uuid */
             id: string;
-            /** @description `therapist` or `admin`. */
-            role: string;
+            role: components["schemas"]["Role"];
         };
         /** @description "Join the directory". Passwords: 12–128 characters, anything goes but common ones. */
         SignupRequest: {
@@ -2513,8 +2522,8 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             listing_id?: string | null;
-                            role: string;
-                            status: string;
+                            role: components["schemas"]["Role"];
+                            status: components["schemas"]["AccountStatus"];
                             suspended_reason?: string | null;
                         }[];
                         next_cursor?: string | null;
@@ -2905,7 +2914,7 @@ export interface operations {
                             account_email: string;
                             /** Format: uuid */
                             account_id: string;
-                            account_status: string;
+                            account_status: components["schemas"]["AccountStatus"];
                             display_name: string;
                             /** Format: uuid */
                             id: string;

@@ -97,6 +97,7 @@ pub async fn list_listings(
 pub struct AdminListing {
     account_id: Uuid,
     account_email: String,
+    #[schema(value_type = crate::auth::model::AccountStatus)]
     account_status: String,
     #[serde(flatten)]
     listing: MyListing,

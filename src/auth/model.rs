@@ -12,7 +12,7 @@ use crate::error::{ApiError, FieldError};
 
 /// What an account may do. The same snake_case string in the database (`account_role`),
 /// in JSON and in the access token's `role` claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "account_role", rename_all = "snake_case")]
 pub enum Role {
@@ -30,7 +30,7 @@ impl Role {
 }
 
 /// Whether an account may sign in (`account_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "account_status", rename_all = "snake_case")]
 pub enum AccountStatus {
@@ -216,8 +216,6 @@ pub struct StatusBody {
 pub struct SignedInAccount {
     pub id: Uuid,
     pub email: String,
-    /// `therapist` or `admin`.
-    #[schema(value_type = String)]
     pub role: Role,
 }
 
@@ -238,10 +236,7 @@ pub struct TokenPair {
 pub struct Me {
     pub id: Uuid,
     pub email: String,
-    #[schema(value_type = String)]
     pub role: Role,
-    /// `active` or `suspended`.
-    #[schema(value_type = String)]
     pub status: AccountStatus,
     pub full_name: String,
     pub email_verified: bool,
@@ -254,9 +249,7 @@ pub struct Me {
 pub struct AccountSummary {
     pub id: Uuid,
     pub email: String,
-    #[schema(value_type = String)]
     pub role: Role,
-    #[schema(value_type = String)]
     pub status: AccountStatus,
     pub email_verified: bool,
     pub listing_id: Option<Uuid>,

@@ -417,9 +417,14 @@ mod tests {
             reads::<therapist_directory::ops::ReplicaState>("ReplicaState"),
             2
         );
+        assert_eq!(reads::<therapist_directory::auth::Role>("Role"), 2);
+        assert_eq!(
+            reads::<therapist_directory::auth::AccountStatus>("AccountStatus"),
+            2
+        );
 
         // A new enum in the document must be added above.
-        let checked = 22;
+        let checked = 24;
         let enums = CONTRACT.doc["components"]["schemas"]
             .as_object()
             .unwrap()
