@@ -108,7 +108,13 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        match build(reads.get()).await {
+        // A shutdown during the build (tens of seconds at a million listings) drops it: its
+        // snapshot transaction is rolled back and nothing is kept.
+        let built = tokio::select! {
+            built = build(reads.get()) => built,
+            _ = stop.changed() => return,
+        };
+        match built {
             Ok((searchable, seq)) => {
                 search.install(searchable);
                 search.mark_applied(seq);
@@ -148,7 +154,11 @@ pub async fn run(
             tracing::warn!(
                 "the change feed went back (a restored database?): rebuilding the search index"
             );
-            match build(reads.get()).await {
+            let built = tokio::select! {
+                built = build(reads.get()) => built,
+                _ = stop.changed() => return,
+            };
+            match built {
                 Ok((searchable, seq)) => {
                     search.install(searchable);
                     search.mark_applied(seq);
