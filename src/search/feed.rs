@@ -108,19 +108,10 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        // A shutdown during the build (tens of seconds at a million listings) drops it: its
-        // snapshot transaction is rolled back and nothing is kept.
-        let built = tokio::select! {
-            built = build(reads.get()) => built,
-            _ = stop.changed() => return,
-        };
-        match built {
-            Ok((searchable, seq)) => {
-                search.install(searchable);
-                search.mark_applied(seq);
-                break;
-            }
-            Err(err) => {
+        match rebuild(reads.get(), &search, &mut stop).await {
+            None => return,
+            Some(Ok(())) => break,
+            Some(Err(err)) => {
                 tracing::warn!(error = %format!("{err:#}"), "search index build failed; retrying");
                 tokio::select! {
                     _ = stop.changed() => return,
@@ -154,17 +145,10 @@ pub async fn run(
             tracing::warn!(
                 "the change feed went back (a restored database?): rebuilding the search index"
             );
-            let built = tokio::select! {
-                built = build(reads.get()) => built,
-                _ = stop.changed() => return,
-            };
-            match built {
-                Ok((searchable, seq)) => {
-                    search.install(searchable);
-                    search.mark_applied(seq);
-                    behind_since = None;
-                }
-                Err(err) => {
+            match rebuild(reads.get(), &search, &mut stop).await {
+                None => return,
+                Some(Ok(())) => behind_since = None,
+                Some(Err(err)) => {
                     tracing::warn!(error = %format!("{err:#}"), "search index rebuild failed")
                 }
             }
@@ -191,6 +175,24 @@ pub async fn run(
             _ = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// Builds the index from `pool` and installs it, or gives up when `stop` turns true first
+/// (`None`): a shutdown during a build (tens of seconds at a million listings) drops it, its
+/// snapshot transaction rolled back and nothing kept.
+async fn rebuild(
+    pool: &PgPool,
+    search: &SearchIndex,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<anyhow::Result<()>> {
+    let built = tokio::select! {
+        built = build(pool) => built,
+        _ = stop.changed() => return None,
+    };
+    Some(built.map(|(searchable, seq)| {
+        search.install(searchable);
+        search.mark_applied(seq);
+    }))
 }
 
 /// Whether the feed's latest number is below the last one applied.
