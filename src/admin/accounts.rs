@@ -1,6 +1,7 @@
 //! Accounts: search by email, suspend (sign-in refused, every token revoked, listing hidden
 //! from the directory) and reinstate.
 
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -15,7 +16,7 @@ use crate::auth::{AdminUser, store};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page, page_limit};
-use crate::http::{Json, Query};
+use crate::http::{Db, Json, Query, Reply};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -40,10 +41,10 @@ pub struct AccountQuery {
 #[get("/admin/accounts")]
 pub async fn list_accounts(
     _admin: AdminUser,
-    pool: web::Data<PgPool>,
-    cursors: web::Data<CursorKey>,
+    pool: Db,
+    cursors: Data<CursorKey>,
     query: Query<AccountQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let query = query.0;
     let limit = page_limit(query.limit)?;
     if query
@@ -67,7 +68,7 @@ async fn change_status(
     id: Uuid,
     reason: String,
     to: AccountStatus,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let mut tx = pool.begin().await?;
     // The acting admin's row is locked with the target's: two admins suspending each other
     // at once take turns, and the second finds itself suspended, so one admin is left.
@@ -138,10 +139,10 @@ async fn change_status(
 #[post("/admin/accounts/{id}/suspend")]
 pub async fn suspend_account(
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<ReasonBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let id = id.into_inner();
     let reason = reason(&body.0)?;
     if id == admin.0.account_id {
@@ -165,10 +166,10 @@ pub async fn suspend_account(
 #[post("/admin/accounts/{id}/reinstate")]
 pub async fn reinstate_account(
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<ReasonBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let id = id.into_inner();
     let reason = reason(&body.0)?;
     change_status(admin, &pool, id, reason, AccountStatus::Active).await

@@ -1,9 +1,9 @@
 //! `GET /v1/admin/audit-log`: the append-only record, newest first, with filters. There is
 //! deliberately no route that changes it (and the database refuses UPDATE and DELETE).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get};
 use serde::Deserialize;
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::IntoParams;
@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::http::Query;
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page, page_limit};
+use crate::http::{Db, Reply};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -86,10 +87,10 @@ fn timestamp(name: &str, value: &Option<String>) -> Result<Option<OffsetDateTime
 #[get("/admin/audit-log")]
 pub async fn list_audit_log(
     _admin: AdminUser,
-    pool: web::Data<PgPool>,
-    cursors: web::Data<CursorKey>,
+    pool: Db,
+    cursors: Data<CursorKey>,
     query: Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let query = query.0;
     let limit = page_limit(query.limit)?;
     let filter = query.filter()?;

@@ -1,10 +1,9 @@
 //! Credential verification: an admin marks a license or certification verified or
 //! rejected, with a note, against the listing as reviewed (`If-Match`).
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, post, web};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -14,7 +13,7 @@ use super::listings::{
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, FieldError};
-use crate::http::Json;
+use crate::http::{Db, Json, Reply};
 pub use crate::listings::store::ListingSummary;
 use crate::listings::store::{self as listing_store, Change, Part};
 
@@ -38,11 +37,11 @@ pub enum VerifyStatus {
 async fn verify_credential(
     req: HttpRequest,
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     part: Part,
     id: Uuid,
     body: VerifyBody,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     if body.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
         return Err(ApiError::validation(vec![FieldError::new(
             "note",
@@ -104,10 +103,10 @@ async fn verify_credential(
 pub async fn verify_license(
     req: HttpRequest,
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<VerifyBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     verify_credential(req, admin, pool, Part::License, id.into_inner(), body.0).await
 }
 
@@ -129,10 +128,10 @@ pub async fn verify_license(
 pub async fn verify_certification(
     req: HttpRequest,
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<VerifyBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let part = Part::Certification;
     verify_credential(req, admin, pool, part, id.into_inner(), body.0).await
 }

@@ -5,6 +5,7 @@
 //! through the outbox where the therapist needs to know.
 
 use actix_web::http::header;
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,7 +19,7 @@ use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
-use crate::http::{Json, Query};
+use crate::http::{Db, Json, Query, Reply};
 use crate::listings::lifecycle::{ListingStatus, ListingVersion, Move};
 pub use crate::listings::store::ListingSummary;
 use crate::listings::store::{self as listing_store, Change, LockedListing, QueueFilter};
@@ -66,10 +67,10 @@ pub fn like_pattern(q: &str) -> String {
 #[get("/admin/listings")]
 pub async fn list_listings(
     _admin: AdminUser,
-    pool: web::Data<PgPool>,
-    cursors: web::Data<CursorKey>,
+    pool: Db,
+    cursors: Data<CursorKey>,
     query: Query<ListingQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let query = query.0;
     let limit = page_limit(query.limit)?;
     if query.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
@@ -130,11 +131,7 @@ pub(super) async fn admin_view(
     )
 )]
 #[get("/admin/listings/{id}")]
-pub async fn get_listing(
-    _admin: AdminUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_listing(_admin: AdminUser, pool: Db, id: web::Path<Uuid>) -> Reply {
     let mut conn = pool.acquire().await?;
     Ok(admin_response(
         &admin_view(&mut conn, id.into_inner()).await?,
@@ -254,7 +251,7 @@ async fn decide(
     pool: &PgPool,
     id: Uuid,
     verdict: Verdict<'_>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, id).await?;
     if verdict.needs_reviewed_version() {
@@ -382,10 +379,10 @@ pub(super) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedList
 pub async fn approve(
     req: HttpRequest,
     admin: AdminUser,
-    pool: web::Data<PgPool>,
-    public_base_url: web::Data<PublicBaseUrl>,
+    pool: Db,
+    public_base_url: Data<PublicBaseUrl>,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let verdict = Verdict::Approve(&public_base_url);
     decide(&req, &admin, &pool, id.into_inner(), verdict).await
 }
@@ -409,10 +406,10 @@ pub async fn approve(
 pub async fn reject(
     req: HttpRequest,
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<ReasonBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let reason = reason(&body.0)?;
     let verdict = Verdict::Reject(&reason);
     decide(&req, &admin, &pool, id.into_inner(), verdict).await
@@ -431,10 +428,10 @@ pub async fn reject(
 pub async fn suspend(
     req: HttpRequest,
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<ReasonBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let reason = reason(&body.0)?;
     let verdict = Verdict::Suspend(&reason);
     decide(&req, &admin, &pool, id.into_inner(), verdict).await
@@ -454,10 +451,10 @@ pub async fn suspend(
 pub async fn reinstate(
     req: HttpRequest,
     admin: AdminUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<ReasonBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let reason = reason(&body.0)?;
     let verdict = Verdict::Reinstate(&reason);
     decide(&req, &admin, &pool, id.into_inner(), verdict).await

@@ -1,9 +1,9 @@
 //! Problem reports from the public: `GET /v1/admin/reports` (open ones by default) and
 //! `POST /v1/admin/reports/{id}/resolve`. Reporters stay anonymous here too.
 
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post, web};
 use serde_json::json;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::audit::AuditEntry;
@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page};
-use crate::http::{Json, Query};
+use crate::http::{Db, Json, Query, Reply};
 use crate::reports::model::{ReportQuery, ReportView, ResolveBody};
 use crate::reports::store;
 
@@ -30,10 +30,10 @@ pub use crate::reports::model::{ReportState, Resolution};
 #[get("/admin/reports")]
 pub async fn list_reports(
     _admin: AdminUser,
-    pool: web::Data<PgPool>,
-    cursors: web::Data<CursorKey>,
+    pool: Db,
+    cursors: Data<CursorKey>,
     query: Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let query = query.0;
     let page = NewestFirstPage::read(&cursors, query.limit, query.cursor.as_deref())?;
     let rows = store::list(pool.get_ref(), &query, page).await?;
@@ -55,11 +55,11 @@ pub async fn list_reports(
 #[post("/admin/reports/{id}/resolve")]
 pub async fn resolve_report(
     admin: AdminUser,
-    pool: web::Data<PgPool>,
-    clock: web::Data<Clock>,
+    pool: Db,
+    clock: Data<Clock>,
     id: web::Path<Uuid>,
     body: Json<ResolveBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let note = body.0.note()?;
     let resolution = body.0.resolution;
     let (id, by) = (id.into_inner(), admin.0.account_id);

@@ -14,7 +14,7 @@ use crate::auth::AdminUser;
 use crate::domain::vocab::SpecialtyCategory;
 use crate::domain::{Slug, Text};
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::http::Json;
+use crate::http::{Db, Json, Reply};
 use crate::taxonomy::store::{self, NewTerm, TermChange};
 pub use crate::taxonomy::{AdminTerm, Kind};
 
@@ -95,7 +95,7 @@ async fn fetch(pool: &PgPool, kind: Kind, slug: &str) -> Result<AdminTerm, ApiEr
         .ok_or_else(ApiError::not_found)
 }
 
-async fn list(pool: &PgPool, kind: Kind) -> Result<HttpResponse, ApiError> {
+async fn list(pool: &PgPool, kind: Kind) -> Reply {
     Ok(HttpResponse::Ok().json(store::admin_terms(pool, kind).await?))
 }
 
@@ -123,12 +123,7 @@ fn conflict_or_internal(err: sqlx::Error, slug: &str, name: Option<&str>) -> Api
     }
 }
 
-async fn create(
-    admin: AdminUser,
-    pool: &PgPool,
-    kind: Kind,
-    body: TermCreate,
-) -> Result<HttpResponse, ApiError> {
+async fn create(admin: AdminUser, pool: &PgPool, kind: Kind, body: TermCreate) -> Reply {
     let mut errors = Vec::new();
     if let Err(e) = Slug::parse(&body.slug) {
         errors.push(e.at("slug"));
@@ -164,13 +159,7 @@ async fn create(
         .json(term))
 }
 
-async fn update(
-    admin: AdminUser,
-    pool: &PgPool,
-    kind: Kind,
-    slug: &str,
-    body: TermPatch,
-) -> Result<HttpResponse, ApiError> {
+async fn update(admin: AdminUser, pool: &PgPool, kind: Kind, slug: &str, body: TermPatch) -> Reply {
     let mut errors = Vec::new();
     if let Some(name) = &body.name {
         check_text("name", name, 120, &mut errors);
@@ -211,12 +200,7 @@ async fn update(
     Ok(HttpResponse::Ok().json(fetch(pool, kind, slug).await?))
 }
 
-async fn remove(
-    admin: AdminUser,
-    pool: &PgPool,
-    kind: Kind,
-    slug: &str,
-) -> Result<HttpResponse, ApiError> {
+async fn remove(admin: AdminUser, pool: &PgPool, kind: Kind, slug: &str) -> Reply {
     let mut tx = pool.begin().await?;
     let deleted = match store::delete_term(&mut tx, kind, slug).await {
         Ok(deleted) => deleted,
@@ -246,7 +230,7 @@ macro_rules! term_routes {
         #[doc = concat!("Every ", $what, ", retired ones included, with how often each is used.")]
         #[utoipa::path(summary = concat!("Every ", $what, ", retired ones included, with how often each is used."), operation_id = concat!("admin_", stringify!($list)), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<AdminTerm>)))]
         #[get($path)]
-        pub async fn $list(_admin: AdminUser, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+        pub async fn $list(_admin: AdminUser, pool: Db) -> Reply {
             list(&pool, $kind).await
         }
 
@@ -262,7 +246,7 @@ macro_rules! term_routes {
             )
         )]
         #[post($path)]
-        pub async fn $create(admin: AdminUser, pool: web::Data<PgPool>, body: Json<TermCreate>) -> Result<HttpResponse, ApiError> {
+        pub async fn $create(admin: AdminUser, pool: Db, body: Json<TermCreate>) -> Reply {
             create(admin, &pool, $kind, body.0).await
         }
 
@@ -280,7 +264,7 @@ macro_rules! term_routes {
             )
         )]
         #[patch($item)]
-        pub async fn $update(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<crate::http::path::PathText>, body: Json<TermPatch>) -> Result<HttpResponse, ApiError> {
+        pub async fn $update(admin: AdminUser, pool: Db, slug: web::Path<crate::http::path::PathText>, body: Json<TermPatch>) -> Reply {
             update(admin, &pool, $kind, &slug, body.0).await
         }
 
@@ -297,7 +281,7 @@ macro_rules! term_routes {
             )
         )]
         #[delete($item)]
-        pub async fn $delete(admin: AdminUser, pool: web::Data<PgPool>, slug: web::Path<crate::http::path::PathText>) -> Result<HttpResponse, ApiError> {
+        pub async fn $delete(admin: AdminUser, pool: Db, slug: web::Path<crate::http::path::PathText>) -> Reply {
             remove(admin, &pool, $kind, &slug).await
         }
     };

@@ -2,13 +2,13 @@
 //! token version and session are checked against the database on every request, so a
 //! logout, password change or suspension takes effect at once.
 
+use actix_web::web::Data;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
-use sqlx::PgPool;
+use actix_web::{FromRequest, HttpRequest};
 use uuid::Uuid;
 
 use super::model::AccountStatus;
@@ -16,6 +16,7 @@ pub use super::model::Role;
 use super::store;
 use super::tokens::TokenKeys;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::Db;
 
 /// Any signed-in account.
 #[derive(Debug, Clone, Copy)]
@@ -60,11 +61,11 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
         .map(str::trim)
         .ok_or_else(invalid_token)?;
     let keys = req
-        .app_data::<web::Data<TokenKeys>>()
+        .app_data::<Data<TokenKeys>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("token keys are not configured")))?;
     let claims = keys.verify(token).ok_or_else(invalid_token)?;
     let pool = req
-        .app_data::<web::Data<PgPool>>()
+        .app_data::<Db>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no database pool")))?;
     let state = store::token_state(pool.get_ref(), claims.sub, claims.sid)
         .await?

@@ -6,9 +6,10 @@
 //! wrong password, after the same Argon2 work; throttling is keyed by address, not account,
 //! so a lock-out reveals nothing either.
 
+use actix_web::web::Data;
 use std::time::Duration;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post};
 use secrecy::SecretString;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -31,6 +32,7 @@ use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{self, Limit};
+use crate::http::{Db, Reply};
 use crate::mail::PublicBaseUrl;
 use crate::mail::{enqueue, templates};
 
@@ -64,12 +66,12 @@ async fn audit_and_commit(
 #[post("/auth/signup")]
 #[tracing::instrument(skip_all)]
 pub async fn signup(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    public_base_url: web::Data<PublicBaseUrl>,
-    passwords: web::Data<Passwords>,
+    public_base_url: Data<PublicBaseUrl>,
+    passwords: Data<Passwords>,
     body: Json<SignupRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let signup = body.0.validate()?;
     let (email, full_name) = (signup.email.as_str(), signup.full_name.as_str());
     rate_limit::hit(pool.get_ref(), SIGNUP_LIMIT, &ip.network_key()).await?;
@@ -113,11 +115,7 @@ fn accepted(status: &'static str) -> HttpResponse {
 )]
 #[post("/auth/verify-email")]
 #[tracing::instrument(skip_all)]
-pub async fn verify_email(
-    pool: web::Data<PgPool>,
-    ip: ClientIp,
-    body: Json<TokenRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn verify_email(pool: Db, ip: ClientIp, body: Json<TokenRequest>) -> Reply {
     rate_limit::hit(pool.get_ref(), TOKEN_LIMIT, &ip.network_key()).await?;
     let mut tx = pool.begin().await?;
     let account = links::spend(&mut tx, body.0.token.trim(), Purpose::VerifyEmail).await?;
@@ -163,11 +161,11 @@ async fn email_request(
 #[post("/auth/resend-verification")]
 #[tracing::instrument(skip_all)]
 pub async fn resend_verification(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    public_base_url: web::Data<PublicBaseUrl>,
+    public_base_url: Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let answer_at = Instant::now() + EMAIL_REQUEST_FLOOR;
     if let Some((mut tx, account)) = email_request(&pool, ip, &body.0).await?
         && account.email_verified_at.is_none()
@@ -196,12 +194,12 @@ pub async fn resend_verification(
 #[post("/auth/login")]
 #[tracing::instrument(skip_all)]
 pub async fn login(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    passwords: web::Data<Passwords>,
-    keys: web::Data<TokenKeys>,
+    passwords: Data<Passwords>,
+    keys: Data<TokenKeys>,
     body: Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     body.0.check_lengths()?;
     let LoginRequest { email, password } = body.0;
     let network = ip.network_key();
@@ -257,11 +255,11 @@ pub async fn login(
 #[post("/auth/refresh")]
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    keys: web::Data<TokenKeys>,
+    keys: Data<TokenKeys>,
     body: Json<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.network_key()).await?;
     let invalid = || {
         ApiError::new(
@@ -305,11 +303,7 @@ pub async fn refresh(
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out"), (status = 429)))]
 #[post("/auth/logout")]
 #[tracing::instrument(skip_all)]
-pub async fn logout(
-    pool: web::Data<PgPool>,
-    ip: ClientIp,
-    body: Json<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(pool: Db, ip: ClientIp, body: Json<RefreshRequest>) -> Reply {
     if body.0.refresh_token.chars().count() > 128 {
         return Err(ApiError::field(
             "refresh_token",
@@ -341,11 +335,11 @@ pub async fn logout(
 #[post("/auth/password-reset")]
 #[tracing::instrument(skip_all)]
 pub async fn request_password_reset(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    public_base_url: web::Data<PublicBaseUrl>,
+    public_base_url: Data<PublicBaseUrl>,
     body: Json<EmailRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let answer_at = Instant::now() + EMAIL_REQUEST_FLOOR;
     if let Some((mut tx, account)) = email_request(&pool, ip, &body.0).await?
         && account.password_hash.starts_with("$argon2")
@@ -371,11 +365,11 @@ pub async fn request_password_reset(
 #[post("/auth/password-reset/confirm")]
 #[tracing::instrument(skip_all)]
 pub async fn confirm_password_reset(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    passwords: web::Data<Passwords>,
+    passwords: Data<Passwords>,
     body: Json<ResetConfirmRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let body = body.0;
     // The policy is checked before the token is spent, so a weak password costs no new email.
     let password = NewPassword::parse(&body.new_password, &[])
@@ -415,7 +409,7 @@ pub async fn confirm_password_reset(
     responses((status = 200, body = Me))
 )]
 #[get("/me")]
-pub async fn me(user: AuthUser, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+pub async fn me(user: AuthUser, pool: Db) -> Reply {
     let account = session::signed_in_account(&pool, &user).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
@@ -446,11 +440,11 @@ pub async fn me(user: AuthUser, pool: web::Data<PgPool>) -> Result<HttpResponse,
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
     user: AuthUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    passwords: web::Data<Passwords>,
+    passwords: Data<Passwords>,
     body: Json<ChangePasswordRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let body = body.0;
     let account = session::signed_in_account(&pool, &user).await?;
     let new_password = NewPassword::parse(

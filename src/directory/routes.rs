@@ -1,11 +1,13 @@
 //! Public directory routes.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::web::Data;
+use actix_web::{HttpRequest, get, web};
 
 use super::model::PublicProfile;
 use super::store;
 use crate::db::read::ReadPool;
 use crate::error::ApiError;
+use crate::http::Reply;
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
 
 /// A published listing's public profile, by id or slug, read from the replica when there is
@@ -23,9 +25,9 @@ use crate::http::caching::{PUBLIC_SHORT, cached_json};
 #[get("/therapists/{id_or_slug}")]
 pub async fn get_profile(
     req: HttpRequest,
-    reads: web::Data<ReadPool>,
+    reads: Data<ReadPool>,
     id_or_slug: web::Path<crate::http::path::PathText>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let key = id_or_slug.into_inner();
     if key.is_empty() || key.len() > 80 {
         return Err(ApiError::not_found());

@@ -7,6 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::http::Reply;
 
 /// Public directory data: browsers and CDNs may keep it briefly, then revalidate.
 pub const PUBLIC_SHORT: &str = "public, max-age=60, stale-while-revalidate=60";
@@ -17,7 +18,7 @@ pub fn cached_json<T: Serialize>(
     req: &HttpRequest,
     value: &T,
     cache_control: &'static str,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
     let digest = Sha256::digest(&body);
     let etag = format!(

@@ -2,10 +2,12 @@
 //! method, otherwise 404. The route table is read from the OpenAPI document, which is
 //! generated from the handlers, so it cannot disagree with the routes actually served.
 
+use actix_web::HttpRequest;
 use actix_web::dev::ResourceDef;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web::Data;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::http::Reply;
 
 pub struct RouteTable {
     routes: Vec<(ResourceDef, Vec<String>)>,
@@ -50,10 +52,7 @@ impl RouteTable {
     }
 }
 
-pub async fn fallback(
-    req: HttpRequest,
-    routes: web::Data<RouteTable>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(req: HttpRequest, routes: Data<RouteTable>) -> Reply {
     let allowed = routes.allowed_methods(req.path());
     Err(if allowed.is_empty() {
         ApiError::new(ErrorCode::NotFound, "No route matches this path.")

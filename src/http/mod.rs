@@ -18,3 +18,9 @@ pub mod request_id;
 
 pub use json::Json;
 pub use query::Query;
+
+/// What a handler answers: a response, or a problem+json error.
+pub type Reply = Result<actix_web::HttpResponse, crate::error::ApiError>;
+
+/// The database pool, as a handler takes it.
+pub type Db = actix_web::web::Data<sqlx::PgPool>;

@@ -1,8 +1,9 @@
 //! `POST /v1/therapists/{id_or_slug}/inquiries` (public) and the therapist's inbox,
 //! `GET /v1/me/inquiries` and `PATCH /v1/me/inquiries/{id}`.
 
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, patch, post, web};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::model::{InboxQuery, Inquiry, InquiryUpdate, NewInquiry, Received};
@@ -15,7 +16,7 @@ use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page};
 use crate::http::rate_limit::{self, Limit};
-use crate::http::{Json, Query};
+use crate::http::{Db, Json, Query, Reply};
 use crate::mail::PublicBaseUrl;
 
 // The contract tests name the state type at this path.
@@ -44,13 +45,13 @@ pub const INQUIRY_LISTING_LIMIT: Limit = Limit::new("inquiry_listing", 30, 86_40
 #[post("/therapists/{id_or_slug}/inquiries")]
 #[tracing::instrument(skip_all)]
 pub async fn create_inquiry(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    public_base_url: web::Data<PublicBaseUrl>,
-    clock: web::Data<Clock>,
+    public_base_url: Data<PublicBaseUrl>,
+    clock: Data<Clock>,
     id_or_slug: web::Path<crate::http::path::PathText>,
     body: Json<NewInquiry>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let inquiry = body.0.validate()?;
     rate_limit::hit(pool.get_ref(), INQUIRY_IP_LIMIT, &ip.network_key()).await?;
     let listing = find_public_listing(pool.get_ref(), &id_or_slug)
@@ -88,10 +89,10 @@ pub async fn create_inquiry(
 #[get("/me/inquiries")]
 pub async fn list_my_inquiries(
     user: TherapistUser,
-    pool: web::Data<PgPool>,
-    cursors: web::Data<CursorKey>,
+    pool: Db,
+    cursors: Data<CursorKey>,
     query: Query<InboxQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let query = query.0;
     let page = NewestFirstPage::read(&cursors, query.limit, query.cursor.as_deref())?;
     let rows = store::list_mine(pool.get_ref(), user.0.account_id, query.status, page).await?;
@@ -122,11 +123,11 @@ async fn find_mine(
 #[patch("/me/inquiries/{id}")]
 pub async fn update_my_inquiry(
     user: TherapistUser,
-    pool: web::Data<PgPool>,
-    clock: web::Data<Clock>,
+    pool: Db,
+    clock: Data<Clock>,
     id: web::Path<Uuid>,
     body: Json<serde_json::Value>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let now = clock.now();
     let mut tx = pool.begin().await?;
     // Someone else's inquiry is 404 whatever the body says.

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, delete, patch, post, web};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::body::{CertificationBody, LicenseBody, OfferingBody, OfficeBody};
@@ -18,7 +18,7 @@ use super::view::{Certification, License, MyListing};
 use crate::auth::TherapistUser;
 use crate::directory::model::{PublicOffering, PublicOffice};
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::http::Json;
+use crate::http::{Db, Json, Reply};
 use crate::taxonomy::Kind;
 use crate::taxonomy::store::{Holder, resolve_slugs};
 
@@ -53,7 +53,7 @@ async fn finish_part<T: Serialize>(
     request_review: bool,
     Written { part, saved, new }: Written,
     pick: impl FnOnce(MyListing) -> Option<T>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     store::bump_version(&mut tx, listing_id, Change::Parts { request_review }).await?;
     let listing = load(&mut tx, user).await?;
     tx.commit().await?;
@@ -71,12 +71,7 @@ async fn finish_part<T: Serialize>(
     })
 }
 
-async fn delete_part(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    part: Part,
-    id: Uuid,
-) -> Result<HttpResponse, ApiError> {
+async fn delete_part(user: TherapistUser, pool: Db, part: Part, id: Uuid) -> Reply {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     if !store::delete_part(&mut tx, part, locked.id, id).await? {
@@ -233,22 +228,13 @@ impl StoredPart for OfferingBody {
     }
 }
 
-async fn create_part<B: StoredPart>(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    body: B,
-) -> Result<HttpResponse, ApiError> {
+async fn create_part<B: StoredPart>(user: TherapistUser, pool: Db, body: B) -> Reply {
     let body = body.validate().map_err(ApiError::validation)?;
     save_part(user, pool, Edit::New(body)).await
 }
 
 /// Applies a merge patch to the caller's part `id` as it stands, then saves it.
-async fn patch_part<B: StoredPart>(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: Uuid,
-    patch: Value,
-) -> Result<HttpResponse, ApiError> {
+async fn patch_part<B: StoredPart>(user: TherapistUser, pool: Db, id: Uuid, patch: Value) -> Reply {
     save_part::<B>(user, pool, Edit::Patch(id, patch)).await
 }
 
@@ -258,11 +244,7 @@ enum Edit<B> {
     Patch(Uuid, Value),
 }
 
-async fn save_part<B: StoredPart>(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    edit: Edit<B>,
-) -> Result<HttpResponse, ApiError> {
+async fn save_part<B: StoredPart>(user: TherapistUser, pool: Db, edit: Edit<B>) -> Reply {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     let (id, body) = match edit {
@@ -306,11 +288,7 @@ async fn save_part<B: StoredPart>(
     responses((status = 201, body = PublicOffice))
 )]
 #[post("/me/listing/offices")]
-pub async fn create_office(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    body: Json<OfficeBody>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_office(user: TherapistUser, pool: Db, body: Json<OfficeBody>) -> Reply {
     let office = body.0.validate().map_err(ApiError::validation)?;
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
@@ -339,10 +317,10 @@ pub async fn create_office(
 #[patch("/me/listing/offices/{id}")]
 pub async fn patch_office(
     user: TherapistUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     id: web::Path<Uuid>,
     body: Json<Value>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let id = id.into_inner();
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
@@ -377,11 +355,7 @@ pub async fn patch_office(
 #[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204)))]
 #[delete("/me/listing/offices/{id}")]
-pub async fn delete_office(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete_office(user: TherapistUser, pool: Db, id: web::Path<Uuid>) -> Reply {
     delete_part(user, pool, Part::Office, id.into_inner()).await
 }
 
@@ -406,9 +380,9 @@ macro_rules! stored_part_routes {
         #[post($collection)]
         pub async fn $create(
             user: TherapistUser,
-            pool: web::Data<PgPool>,
+            pool: Db,
             body: Json<$body>,
-        ) -> Result<HttpResponse, ApiError> {
+        ) -> Reply {
             create_part(user, pool, body.0).await
         }
 
@@ -423,10 +397,10 @@ macro_rules! stored_part_routes {
         #[patch($item)]
         pub async fn $patch(
             user: TherapistUser,
-            pool: web::Data<PgPool>,
+            pool: Db,
             id: web::Path<Uuid>,
             body: Json<Value>,
-        ) -> Result<HttpResponse, ApiError> {
+        ) -> Reply {
             patch_part::<$body>(user, pool, id.into_inner(), body.0).await
         }
 
@@ -436,9 +410,9 @@ macro_rules! stored_part_routes {
         #[delete($item)]
         pub async fn $delete(
             user: TherapistUser,
-            pool: web::Data<PgPool>,
+            pool: Db,
             id: web::Path<Uuid>,
-        ) -> Result<HttpResponse, ApiError> {
+        ) -> Reply {
             delete_part(user, pool, $part, id.into_inner()).await
         }
     };

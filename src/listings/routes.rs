@@ -11,11 +11,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
 use super::body::{ListingBody, merge_patch};
 use super::lifecycle::{ListingStatus, Move, require_complete};
@@ -25,7 +26,7 @@ use crate::audit::AuditEntry;
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::http::Json;
+use crate::http::{Db, Json, Reply};
 
 fn listing_response(status: StatusCode, listing: &MyListing) -> HttpResponse {
     HttpResponse::build(status)
@@ -119,10 +120,7 @@ pub(super) fn merged<T: Serialize + DeserializeOwned + utoipa::PartialSchema>(
     )
 )]
 #[get("/me/listing")]
-pub async fn get_listing(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_listing(user: TherapistUser, pool: Db) -> Reply {
     let mut conn = pool.acquire().await?;
     let listing = load(&mut conn, &user).await?;
     Ok(listing_response(StatusCode::OK, &listing))
@@ -148,9 +146,9 @@ pub async fn get_listing(
 pub async fn patch_listing(
     req: HttpRequest,
     user: TherapistUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     body: Json<Value>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let patch = body.0;
     require_object(&patch)?;
     let changed: Vec<String> = patch
@@ -232,10 +230,7 @@ async fn move_listing(
     )
 )]
 #[post("/me/listing/submit")]
-pub async fn submit(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn submit(user: TherapistUser, pool: Db) -> Reply {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     let to = locked.status.submit()?;
@@ -255,11 +250,7 @@ pub async fn submit(
     responses((status = 200, body = MyListing), (status = 409))
 )]
 #[post("/me/listing/confirm")]
-pub async fn confirm(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-    clock: web::Data<Clock>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn confirm(user: TherapistUser, pool: Db, clock: Data<Clock>) -> Reply {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     locked.status.confirm()?;
@@ -284,10 +275,7 @@ pub async fn confirm(
     responses((status = 200, body = MyListing), (status = 409))
 )]
 #[post("/me/listing/unpublish")]
-pub async fn unpublish(
-    user: TherapistUser,
-    pool: web::Data<PgPool>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn unpublish(user: TherapistUser, pool: Db) -> Reply {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     let to = locked.status.unpublish()?;

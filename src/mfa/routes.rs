@@ -2,8 +2,8 @@
 //! signing in (`/v1/auth/login/mfa`).
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, post, web};
-use sqlx::PgPool;
+use actix_web::web::Data;
+use actix_web::{HttpResponse, delete, post};
 
 use super::model::{
     self, CodeBody, MfaLoginRequest, PasswordBody, RecoveryCodes, SecretSeal, TotpEnrolment,
@@ -22,6 +22,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit;
+use crate::http::{Db, Reply};
 
 /// The sign-in this code was to complete is over: expired, done, or spent by wrong codes.
 fn sign_in_expired() -> ApiError {
@@ -43,11 +44,7 @@ fn sign_in_expired() -> ApiError {
     )
 )]
 #[post("/me/mfa/totp")]
-pub async fn start_totp(
-    user: AuthUser,
-    pool: web::Data<PgPool>,
-    seal: web::Data<SecretSeal>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn start_totp(user: AuthUser, pool: Db, seal: Data<SecretSeal>) -> Reply {
     let account = session::signed_in_account(&pool, &user).await?;
     if store::enabled(pool.get_ref(), account.id).await? {
         return Err(ApiError::new(
@@ -85,11 +82,11 @@ pub async fn start_totp(
 #[post("/me/mfa/totp/confirm")]
 pub async fn confirm_totp(
     user: AuthUser,
-    pool: web::Data<PgPool>,
-    seal: web::Data<SecretSeal>,
-    clock: web::Data<Clock>,
+    pool: Db,
+    seal: Data<SecretSeal>,
+    clock: Data<Clock>,
     body: Json<CodeBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let mut tx = pool.begin().await?;
     let enrolment = store::enrolment(&mut *tx, user.account_id)
         .await?
@@ -132,11 +129,11 @@ pub async fn confirm_totp(
 #[delete("/me/mfa/totp")]
 pub async fn remove_totp(
     user: AuthUser,
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    passwords: web::Data<Passwords>,
+    passwords: Data<Passwords>,
     body: Json<PasswordBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     if user.role == Role::Admin {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
@@ -179,13 +176,13 @@ pub async fn remove_totp(
 #[post("/auth/login/mfa")]
 #[tracing::instrument(skip_all)]
 pub async fn login_mfa(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    keys: web::Data<TokenKeys>,
-    seal: web::Data<SecretSeal>,
-    clock: web::Data<Clock>,
+    keys: Data<TokenKeys>,
+    seal: Data<SecretSeal>,
+    clock: Data<Clock>,
     body: Json<MfaLoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let MfaLoginRequest { mfa_token, code } = body.0;
     if mfa_token.len() > 128 || code.chars().count() > 32 {
         return Err(ApiError::field(

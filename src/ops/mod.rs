@@ -3,18 +3,19 @@
 
 pub mod reference;
 
+use actix_web::web::Data;
 use std::time::Duration;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
-use sqlx::PgPool;
 
 use crate::db::read::ReadPool;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::http::metrics::HttpMetrics;
+use crate::http::{Db, Reply};
 
 /// The generated OpenAPI document and its HTML rendering, built once at start-up.
 pub struct ApiDocs {
@@ -64,9 +65,9 @@ pub async fn healthz() -> web::Json<Health> {
 )]
 #[get("/readyz")]
 pub async fn readyz(
-    pool: web::Data<PgPool>,
-    reads: web::Data<ReadPool>,
-    search: web::Data<crate::search::SearchIndex>,
+    pool: Db,
+    reads: Data<ReadPool>,
+    search: Data<crate::search::SearchIndex>,
 ) -> Result<web::Json<Health>, ApiError> {
     if !search.is_ready() {
         return Err(ApiError::new(
@@ -117,11 +118,7 @@ pub async fn readyz(
     )
 )]
 #[get("/metrics")]
-pub async fn metrics(
-    metrics: web::Data<HttpMetrics>,
-    pool: web::Data<PgPool>,
-    here: web::Data<MetricsServedHere>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(metrics: Data<HttpMetrics>, pool: Db, here: Data<MetricsServedHere>) -> Reply {
     if !here.0 {
         return Err(ApiError::not_found());
     }
@@ -135,7 +132,7 @@ pub async fn metrics(
 /// This OpenAPI 3.1 document (identical to the committed `openapi/openapi.json`).
 #[utoipa::path(tag = "operational", responses((status = 200, content_type = "application/json", body = Object)))]
 #[get("/openapi.json")]
-pub async fn openapi_json(api_docs: web::Data<ApiDocs>) -> HttpResponse {
+pub async fn openapi_json(api_docs: Data<ApiDocs>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "application/json"))
         .body(api_docs.json.clone())
@@ -145,7 +142,7 @@ pub async fn openapi_json(api_docs: web::Data<ApiDocs>) -> HttpResponse {
 /// error-code table.
 #[utoipa::path(tag = "operational", responses((status = 200, content_type = "text/html", body = String)))]
 #[get("/docs")]
-pub async fn docs(api_docs: web::Data<ApiDocs>) -> HttpResponse {
+pub async fn docs(api_docs: Data<ApiDocs>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((CONTENT_SECURITY_POLICY, reference::CONTENT_SECURITY_POLICY))
@@ -159,7 +156,7 @@ pub async fn docs(api_docs: web::Data<ApiDocs>) -> HttpResponse {
     responses((status = 200, content_type = "text/javascript", body = String))
 )]
 #[get("/docs/{asset}")]
-pub async fn docs_asset(asset: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn docs_asset(asset: web::Path<String>) -> Reply {
     let body = match asset.as_str() {
         "redoc.standalone.js" => reference::REDOC_JS,
         "init.js" => reference::INIT_JS,

@@ -1,8 +1,8 @@
 //! `POST /v1/therapists/{id_or_slug}/reports`: anyone may report a problem with a public
 //! listing.
 
+use actix_web::web::Data;
 use actix_web::{HttpResponse, post, web};
-use sqlx::PgPool;
 
 use super::model::{NewReport, Received};
 use super::store::{self, NewReportRow};
@@ -13,6 +13,7 @@ use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
 use crate::http::rate_limit::{self, Limit};
+use crate::http::{Db, Reply};
 use crate::mail::PublicBaseUrl;
 
 /// Per client address.
@@ -40,14 +41,14 @@ pub const REPORT_LISTING_LIMIT: Limit = Limit::new("report_listing", 20, 86_400)
 #[post("/therapists/{id_or_slug}/reports")]
 #[tracing::instrument(skip_all)]
 pub async fn create_report(
-    pool: web::Data<PgPool>,
+    pool: Db,
     ip: ClientIp,
-    public_base_url: web::Data<PublicBaseUrl>,
-    clock: web::Data<Clock>,
-    keys: web::Data<CursorKey>,
+    public_base_url: Data<PublicBaseUrl>,
+    clock: Data<Clock>,
+    keys: Data<CursorKey>,
     id_or_slug: web::Path<crate::http::path::PathText>,
     body: Json<NewReport>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let details = body.0.details()?;
     let network = ip.wide_network_key();
     rate_limit::hit(pool.get_ref(), REPORT_IP_LIMIT, &ip.network_key()).await?;

@@ -1,7 +1,8 @@
 //! `GET /v1/therapists`: HTTP only; the search itself is `super::search`.
 
 use crate::db::read::ReadPool;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::web::Data;
+use actix_web::{HttpRequest, get};
 
 use super::SearchIndex;
 use super::model::SearchResults;
@@ -14,7 +15,7 @@ use super::params::Sort;
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,
 };
-use crate::error::ApiError;
+use crate::http::Reply;
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
 use crate::http::cursor::CursorKey;
 
@@ -69,10 +70,10 @@ use crate::http::cursor::CursorKey;
 #[get("/therapists")]
 pub async fn search_listings(
     req: HttpRequest,
-    reads: web::Data<ReadPool>,
-    cursors: web::Data<CursorKey>,
-    index: web::Data<SearchIndex>,
-) -> Result<HttpResponse, ApiError> {
+    reads: Data<ReadPool>,
+    cursors: Data<CursorKey>,
+    index: Data<SearchIndex>,
+) -> Reply {
     let params = SearchParams::parse(req.query_string())?;
     let results = super::search(&index, reads.get(), &cursors, &params, req.query_string()).await?;
     cached_json(&req, &results, PUBLIC_SHORT)

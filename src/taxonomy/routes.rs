@@ -1,10 +1,11 @@
 //! `GET /v1/modalities`, `/v1/specialties`, `/v1/insurers`: the active (not retired) terms.
 
 use crate::db::read::ReadPool;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::web::Data;
+use actix_web::{HttpRequest, get};
 
 use super::{Insurer, Modality, Specialty, store};
-use crate::error::ApiError;
+use crate::http::Reply;
 use crate::http::caching::{PUBLIC_LONG, cached_json};
 
 /// Therapy modalities (approaches), e.g. imago, cbt, dbt, act, emdr.
@@ -13,10 +14,7 @@ use crate::http::caching::{PUBLIC_LONG, cached_json};
     responses((status = 200, body = Vec<Modality>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
 #[get("/modalities")]
-pub async fn list_modalities(
-    req: HttpRequest,
-    reads: web::Data<ReadPool>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_modalities(req: HttpRequest, reads: Data<ReadPool>) -> Reply {
     cached_json(
         &req,
         &store::active_modalities(reads.get()).await?,
@@ -30,10 +28,7 @@ pub async fn list_modalities(
     responses((status = 200, body = Vec<Specialty>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
 #[get("/specialties")]
-pub async fn list_specialties(
-    req: HttpRequest,
-    reads: web::Data<ReadPool>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_specialties(req: HttpRequest, reads: Data<ReadPool>) -> Reply {
     cached_json(
         &req,
         &store::active_specialties(reads.get()).await?,
@@ -47,10 +42,7 @@ pub async fn list_specialties(
     responses((status = 200, body = Vec<Insurer>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
 #[get("/insurers")]
-pub async fn list_insurers(
-    req: HttpRequest,
-    reads: web::Data<ReadPool>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_insurers(req: HttpRequest, reads: Data<ReadPool>) -> Reply {
     cached_json(
         &req,
         &store::active_insurers(reads.get()).await?,
