@@ -277,6 +277,13 @@ impl ApiError {
     }
 }
 
+/// One field at fault: a 422 naming it.
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::validation(vec![error])
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     /// A database that cannot be reached, found anywhere in the chain, is a 503 (see the
     /// `sqlx::Error` conversion); anything else is an opaque 500.

@@ -12,7 +12,8 @@ use super::listings::{
 };
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::error::{ApiError, FieldError};
+use crate::domain::at_most;
+use crate::error::ApiError;
 use crate::http::{Db, Json, Reply};
 pub use crate::listings::store::ListingSummary;
 use crate::listings::store::{self as listing_store, Change, Part};
@@ -42,12 +43,8 @@ async fn verify_credential(
     id: Uuid,
     body: VerifyBody,
 ) -> Reply {
-    if body.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "note",
-            "too_long",
-            "at most 1000 characters",
-        )]));
+    if let Some(note) = &body.note {
+        at_most(note, 1000).map_err(|e| e.at("note"))?;
     }
     let status = match body.status {
         VerifyStatus::Verified => "verified",
@@ -94,8 +91,6 @@ async fn verify_credential(
     params(("id" = Uuid, Path), ReviewedVersion),
     request_body = VerifyBody,
     responses(
-        (status = 412, description = "The listing changed since it was reviewed"),
-        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
     )
 )]
@@ -119,8 +114,6 @@ pub async fn verify_license(
     params(("id" = Uuid, Path), ReviewedVersion),
     request_body = VerifyBody,
     responses(
-        (status = 412, description = "The listing changed since it was reviewed"),
-        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
     )
 )]

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::{Page, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
+use crate::domain::at_most;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::{Db, Json, Query, Reply};
@@ -155,13 +156,7 @@ pub fn reason(body: &ReasonBody) -> Result<String, ApiError> {
     if reason.is_empty() {
         return Err(ApiError::field("reason", "required", "give a reason"));
     }
-    if reason.chars().count() > 2000 {
-        return Err(ApiError::field(
-            "reason",
-            "too_long",
-            "at most 2000 characters",
-        ));
-    }
+    at_most(&reason, 2000).map_err(|e| e.at("reason"))?;
     Ok(reason.to_owned())
 }
 
@@ -369,8 +364,6 @@ pub(super) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedList
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ReviewedVersion),
     responses(
-        (status = 412, description = "The listing changed since it was reviewed"),
-        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
         (status = 409, description = "`invalid_state`"),
     )
@@ -396,8 +389,6 @@ pub async fn approve(
     params(("id" = Uuid, Path), ReviewedVersion),
     request_body = ReasonBody,
     responses(
-        (status = 412, description = "The listing changed since it was reviewed"),
-        (status = 428, description = "`If-Match` is missing"),
         (status = 200, body = AdminListing),
         (status = 409, description = "`invalid_state`"),
     )

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::domain::vocab::SpecialtyCategory;
-use crate::domain::{Slug, Text};
+use crate::domain::{Slug, Text, at_most};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::{Db, Json, Reply};
 use crate::taxonomy::store::{self, NewTerm, TermChange};
@@ -66,12 +66,8 @@ fn check_fields(
                 "not_allowed",
                 "insurers have no description",
             ));
-        } else if d.chars().count() > 500 {
-            errors.push(FieldError::new(
-                "description",
-                "too_long",
-                "at most 500 characters",
-            ));
+        } else if let Err(invalid) = at_most(d, 500) {
+            errors.push(invalid.at("description"));
         }
     }
     match (kind, category) {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::password::NewPassword;
-use crate::domain::{Email, Invalid, Text};
+use crate::domain::{Email, Invalid, Text, at_most};
 use crate::error::{ApiError, FieldError};
 
 /// What an account may do. The same snake_case string in the database (`account_role`),
@@ -132,13 +132,7 @@ impl EmailRequest {
     /// The answer is the same whether or not the address has an account, but an address
     /// longer than any address can be is refused as the document says (422), not accepted.
     pub fn check_length(&self) -> Result<(), ApiError> {
-        if self.email.chars().count() > 254 {
-            return Err(ApiError::field(
-                "email",
-                "too_long",
-                "at most 254 characters",
-            ));
-        }
+        at_most(&self.email, 254).map_err(|e| e.at("email"))?;
         Ok(())
     }
 }
@@ -167,12 +161,8 @@ impl LoginRequest {
 }
 
 fn check_length(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
+    if let Err(invalid) = at_most(value, max) {
+        errors.push(invalid.at(field));
     }
 }
 

@@ -27,7 +27,7 @@ use super::session::{self, LOGIN_LIMIT, email_key, invalid_credentials, refuse_i
 use super::store::{self, AccountRow, Rotation};
 use super::tokens::TokenKeys;
 use crate::audit::AuditEntry;
-use crate::domain::Email;
+use crate::domain::{Email, at_most};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;
@@ -304,13 +304,7 @@ pub async fn refresh(
 #[post("/auth/logout")]
 #[tracing::instrument(skip_all)]
 pub async fn logout(pool: Db, ip: ClientIp, body: Json<RefreshRequest>) -> Reply {
-    if body.0.refresh_token.chars().count() > 128 {
-        return Err(ApiError::field(
-            "refresh_token",
-            "too_long",
-            "at most 128 characters",
-        ));
-    }
+    at_most(&body.0.refresh_token, 128).map_err(|e| e.at("refresh_token"))?;
     rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.network_key()).await?;
     let mut tx = pool.begin().await?;
     if let Some((session, account)) =

@@ -17,12 +17,7 @@ impl Text {
     /// `value` is at most `max` characters (`too_long`) and holds no control character this
     /// kind of text refuses (`invalid_characters`); length is checked first.
     pub fn check(self, value: &str, max: usize) -> Result<(), Invalid> {
-        if value.chars().count() > max {
-            return Err(Invalid::new(
-                "too_long",
-                format!("at most {max} characters"),
-            ));
-        }
+        at_most(value, max)?;
         let allowed = |c: char| self == Text::Paragraphs && matches!(c, '\n' | '\r' | '\t');
         if value.chars().any(|c| c.is_control() && !allowed(c)) {
             return Err(Invalid::new(
@@ -32,6 +27,18 @@ impl Text {
         }
         Ok(())
     }
+}
+
+/// `value` is at most `max` characters (`too_long`): the bound of a field whose characters
+/// are not text to show (a password, a token), and the first half of `Text::check`.
+pub fn at_most(value: &str, max: usize) -> Result<(), Invalid> {
+    if value.chars().count() > max {
+        return Err(Invalid::new(
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::{Email, Text};
+use crate::domain::{Email, Text, at_most};
 use crate::error::{ApiError, FieldError};
 
 pub const NAME_MAX: usize = 100;
@@ -142,12 +142,8 @@ impl NewInquiry {
                 "the client must agree that the therapist receives this message",
             ));
         }
-        if self.website.as_deref().is_some_and(|w| w.len() > 200) {
-            errors.push(FieldError::new(
-                "website",
-                "too_long",
-                "at most 200 characters",
-            ));
+        if let Some(Err(invalid)) = self.website.as_deref().map(|w| at_most(w, 200)) {
+            errors.push(invalid.at("website"));
         }
         match email {
             Some(email) if errors.is_empty() => Ok(ValidInquiry {

@@ -4,8 +4,9 @@
 //! Handlers annotate what is particular to them (their body, parameters, success answers
 //! and the errors only they give). What every operation of a kind answers is added here,
 //! from the operation's shape, so it cannot be forgotten on one of them: problem responses
-//! are shared components (one per status, listing the codes that status carries), every
-//! response says what it is and carries `x-request-id`.
+//! are shared components (one per status, listing the codes that status carries), a
+//! required `If-Match` brings its 412 and 428, every response says what it is and carries
+//! `x-request-id`.
 
 use std::collections::BTreeMap;
 
@@ -273,9 +274,12 @@ fn complete_operation(method: &str, operation: &mut Value) {
         .cloned()
         .unwrap_or_default();
     let has_in = |place: &str| params.iter().any(|p| p["in"] == place);
-    let takes_if_match = params
+    let if_match = params
         .iter()
-        .any(|p| p["in"] == "header" && p["name"].as_str() == Some("If-Match"));
+        .find(|p| p["in"] == "header" && p["name"].as_str() == Some("If-Match"));
+    let takes_if_match = if_match.is_some();
+    // A required `If-Match` is an admin's reviewed version (`ReviewedVersion`).
+    let needs_reviewed_version = if_match.is_some_and(|p| p["required"] == true);
 
     let mut statuses: Vec<u16> = Vec::new();
     if !STATIC_OPERATIONS.contains(&id.as_str()) {
@@ -306,10 +310,20 @@ fn complete_operation(method: &str, operation: &mut Value) {
         operation["security"] = json!([]);
     }
 
-    let responses = operation["responses"]
+    let mut responses = operation["responses"]
         .as_object_mut()
         .map(std::mem::take)
         .unwrap_or_default();
+    if needs_reviewed_version {
+        for (status, description) in [
+            (412, "The listing changed since it was reviewed"),
+            (428, "`If-Match` is missing"),
+        ] {
+            responses
+                .entry(status.to_string())
+                .or_insert_with(|| json!({ "description": description }));
+        }
+    }
     let rate_limited = responses.contains_key("429");
     let cached = responses.contains_key("304");
     let mut completed = Map::new();

@@ -5,8 +5,8 @@ use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::Text;
-use crate::error::{ApiError, FieldError};
+use crate::domain::{Text, at_most};
+use crate::error::ApiError;
 
 pub const DETAILS_MAX: usize = 2000;
 /// Distinct clients whose availability reports mark a listing's availability unconfirmed.
@@ -67,14 +67,10 @@ impl NewReport {
 fn note(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(text) if text.chars().count() > max => {
-            Err(ApiError::validation(vec![FieldError::new(
-                field,
-                "too_long",
-                format!("at most {max} characters"),
-            )]))
+        Some(text) => {
+            at_most(text, max).map_err(|e| e.at(field))?;
+            Ok(Some(text.to_owned()))
         }
-        Some(text) => Ok(Some(text.to_owned())),
     }
 }
 

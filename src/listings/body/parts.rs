@@ -39,7 +39,7 @@ fn checked<T>(body: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
 }
 use crate::directory::model::{PublicOffering, PublicOffice};
 use crate::domain::vocab::{OfferingFormat, OfferingKind};
-use crate::domain::{GeoPoint, Money, UsState, ZipCode};
+use crate::domain::{GeoPoint, Money, UsState, ZipCode, at_most};
 use crate::error::FieldError;
 use crate::listings::model::OfficeInput;
 use crate::listings::view::{Certification, License};
@@ -253,14 +253,8 @@ impl OfferingBody {
     pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         required("title", &self.title, 120, &mut errors);
-        if let Some(d) = &self.description
-            && d.chars().count() > 2000
-        {
-            errors.push(FieldError::new(
-                "description",
-                "too_long",
-                "at most 2000 characters",
-            ));
+        if let Some(Err(invalid)) = self.description.as_deref().map(|d| at_most(d, 2000)) {
+            errors.push(invalid.at("description"));
         }
         self.location = line("location", &self.location, 200, &mut errors);
         if let Err(e) = self.price.validated() {
