@@ -1,4 +1,4 @@
-//! `Application::build`: connect, migrate, bind (port 0 in tests) and assemble the server.
+//! `Application::build_with` (and `build_with_pool`): connect, migrate, bind (port 0 in tests) and assemble the server.
 //! `run_until_stopped` serves until SIGINT/SIGTERM, then lets in-flight requests finish.
 
 use std::net::TcpListener;
@@ -39,7 +39,8 @@ pub struct Application {
     server: Server,
     /// `/metrics` on its own listener (`APP_METRICS_ADDR`), and the port it got.
     metrics_server: Option<(Server, u16)>,
-    /// Background workers (the outbox) and the signal that stops them.
+    /// Background workers (the outbox, the replica watch, the search feed, maintenance) and
+    /// the signal that stops them.
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop_workers: watch::Sender<bool>,
 }

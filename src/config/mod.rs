@@ -44,7 +44,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where the service runs: production never falls back to the embedded cluster.
+/// Where the service runs: production falls back to the embedded cluster only when
+/// `APP_ALLOW_EMBEDDED_DATABASE` says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Environment {
     Development,

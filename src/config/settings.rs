@@ -30,7 +30,7 @@ pub struct Settings {
     /// Apply pending migrations when `serve` starts; false where a `migrate` step runs first (also `serve --no-migrate`)
     #[arg(long, env = "APP_MIGRATE_ON_START", default_value = "true", value_parser = boolean, action = clap::ArgAction::Set)]
     pub migrate_on_start: bool,
-    /// `development` or `production`; production never starts the embedded cluster
+    /// `development` or `production`; production refuses the embedded cluster unless APP_ALLOW_EMBEDDED_DATABASE is true
     #[arg(long, env = "APP_ENV", default_value = "development")]
     pub env: crate::config::Environment,
     /// Start the embedded cluster without DATABASE_URL even in production or on a non-loopback address

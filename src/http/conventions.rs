@@ -59,7 +59,7 @@ pub async fn conventions(
 
 /// A strong entity tag names one representation: a compressed body gets its own tag
 /// (`"abc-gzip"`, as Apache does), and a 304 repeats the tag the client holds. Comparisons
-/// (`caching::tag_matches`) accept either form back.
+/// (`caching::same_entity`, `caching::strong_match`) accept either form back.
 fn tag_content_coding(headers: &mut HeaderMap, status: StatusCode, if_none_match: &[String]) {
     let Some(etag) = headers
         .get(header::ETAG)

@@ -27,7 +27,7 @@ impl RouteTable {
                     .filter(|k| matches!(k.as_str(), "get" | "put" | "post" | "delete" | "patch"))
                     .map(|k| k.to_ascii_uppercase())
                     .collect();
-                // HEAD is answered wherever GET is (see `http::head`).
+                // HEAD is answered wherever GET is (see `http::conventions`).
                 if methods.iter().any(|m| m == "GET") {
                     methods.push("HEAD".to_owned());
                 }

@@ -114,7 +114,7 @@ pub async fn observe<F: Future>(into: Arc<Mutex<Vec<Counted>>>, fut: F) -> F::Ou
     COUNTED.scope(into, fut).await
 }
 
-/// `RateLimit-Policy: "login";q=10;w=3600` and `RateLimit: "login";r=7;t=1800`, one item
+/// `RateLimit-Policy: "login";q=30;w=300` and `RateLimit: "login";r=27;t=120`, one item
 /// per limit checked (draft-ietf-httpapi-ratelimit-headers).
 pub fn write_headers(headers: &mut HeaderMap, counted: &[Counted]) {
     if counted.is_empty() {
