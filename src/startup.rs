@@ -78,7 +78,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let previous = config.jwt_previous_secret.as_ref();
         let keys = web::Data::new(TokenKeys::new(jwt_secret, previous));
-        let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(jwt_secret));
+        let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(jwt_secret, previous));
         let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(jwt_secret, previous));
         let p = config.passwords;
         let passwords = web::Data::new(Passwords::new(
@@ -133,6 +133,17 @@ impl Application {
                 maintenance,
                 stop_rx.clone(),
             )));
+        }
+        if previous.is_some() {
+            // After a rotation, TOTP secrets move to the current master once, here; the
+            // ones a process still on the old master seals meanwhile move at their next use.
+            let (pool, seal) = (pool.clone(), totp_seal.clone());
+            workers.push(tokio::spawn(async move {
+                match crate::mfa::store::reseal_all(&pool, &seal).await {
+                    Ok(n) => tracing::info!(resealed = n, "TOTP secrets sealed under the current master"),
+                    Err(e) => tracing::warn!(error = %e, "TOTP secrets not resealed; they are at their next use"),
+                }
+            }));
         }
         let clock = web::Data::new(clock);
         crate::domain::zip::warm_up();

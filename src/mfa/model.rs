@@ -106,17 +106,22 @@ pub fn new_secret() -> [u8; 20] {
 }
 
 /// Encrypts TOTP secrets at rest under a key derived from the master secret: a database
-/// dump or backup alone yields none of them.
+/// dump or backup alone yields none of them. Through a rotation (`APP_JWT_PREVIOUS_SECRET`)
+/// secrets sealed under the previous master still open, and are sealed again under the
+/// current one (`reseal`), so dropping the previous secret later signs nobody out.
 #[derive(Clone)]
 pub struct SecretSeal {
-    cipher: ChaCha20Poly1305,
+    current: ChaCha20Poly1305,
+    previous: Option<ChaCha20Poly1305>,
 }
 
 impl SecretSeal {
-    pub fn new(master: &SecretString) -> Self {
-        let key = keys::derive(master, Purpose::TotpSecrets);
+    pub fn new(master: &SecretString, previous: Option<&SecretString>) -> Self {
+        let cipher =
+            |master| ChaCha20Poly1305::new(&Key::from(keys::derive(master, Purpose::TotpSecrets)));
         SecretSeal {
-            cipher: ChaCha20Poly1305::new(&Key::from(key)),
+            current: cipher(master),
+            previous: previous.map(cipher),
         }
     }
 
@@ -126,7 +131,7 @@ impl SecretSeal {
         let mut out = nonce.to_vec();
         // Encrypting a short byte string cannot fail.
         out.extend(
-            self.cipher
+            self.current
                 .encrypt(&Nonce::from(nonce), secret)
                 .unwrap_or_default(),
         );
@@ -134,12 +139,27 @@ impl SecretSeal {
     }
 
     pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        Self::open_with(&self.current, sealed)
+            .or_else(|| Self::open_with(self.previous.as_ref()?, sealed))
+    }
+
+    /// The secret sealed under the current master, when `sealed` opens only under the
+    /// previous one.
+    pub fn reseal(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        if Self::open_with(&self.current, sealed).is_some() {
+            return None;
+        }
+        let secret = Self::open_with(self.previous.as_ref()?, sealed)?;
+        Some(self.seal(&secret))
+    }
+
+    fn open_with(cipher: &ChaCha20Poly1305, sealed: &[u8]) -> Option<Vec<u8>> {
         if sealed.len() < 12 {
             return None;
         }
         let (nonce, ciphertext) = sealed.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().ok()?;
-        self.cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
+        cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
     }
 }
 
@@ -178,7 +198,7 @@ mod tests {
 
     #[test]
     fn sealed_secrets_open_only_under_their_master() {
-        let seal = SecretSeal::new(&SecretString::from("m".repeat(40)));
+        let seal = SecretSeal::new(&SecretString::from("m".repeat(40)), None);
         let secret = new_secret();
         let sealed = seal.seal(&secret);
         assert!(
@@ -186,9 +206,28 @@ mod tests {
             "the secret shows in its sealed form"
         );
         assert_eq!(seal.open(&sealed).unwrap(), secret);
-        let other = SecretSeal::new(&SecretString::from("o".repeat(40)));
+        let other = SecretSeal::new(&SecretString::from("o".repeat(40)), None);
         assert!(other.open(&sealed).is_none());
         assert!(seal.open(&sealed[..5]).is_none());
+        assert!(
+            seal.reseal(&sealed).is_none(),
+            "already under the current master"
+        );
+    }
+
+    #[test]
+    fn a_rotation_opens_what_the_previous_master_sealed_and_seals_it_anew() {
+        let (old, new) = (
+            SecretString::from("o".repeat(40)),
+            SecretString::from("n".repeat(40)),
+        );
+        let secret = new_secret();
+        let sealed = SecretSeal::new(&old, None).seal(&secret);
+        let rotated = SecretSeal::new(&new, Some(&old));
+        assert_eq!(rotated.open(&sealed).unwrap(), secret);
+        let resealed = rotated.reseal(&sealed).unwrap();
+        assert_eq!(SecretSeal::new(&new, None).open(&resealed).unwrap(), secret);
+        assert!(SecretSeal::new(&new, None).open(&sealed).is_none());
     }
 
     #[test]

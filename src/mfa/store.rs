@@ -1,6 +1,6 @@
 //! The second factor's SQL: TOTP enrolments, recovery codes and sign-in challenges.
 
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::model::{
@@ -194,8 +194,45 @@ pub async fn use_code(
     if !is_totp_code(code) {
         return Ok(use_recovery_code(conn, account_id, &recovery_code_hash(code)).await?);
     }
-    match current_step(seal, &enrolment.secret_sealed, code, clock)? {
-        Some(step) => Ok(use_step(conn, account_id, step).await?),
-        None => Ok(false),
+    let Some(step) = current_step(seal, &enrolment.secret_sealed, code, clock)? else {
+        return Ok(false);
+    };
+    if let Some(resealed) = seal.reseal(&enrolment.secret_sealed) {
+        reseal(&mut *conn, account_id, &resealed).await?;
     }
+    Ok(use_step(conn, account_id, step).await?)
+}
+
+async fn reseal(db: impl PgExecutor<'_>, account_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("update account_totp set secret_sealed = $2 where account_id = $1")
+        .bind(account_id)
+        .bind(sealed)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Seals every TOTP secret that opens only under the previous master anew under the current
+/// one, so that the previous secret can be dropped after a rotation. Answers how many.
+pub async fn reseal_all(pool: &PgPool, seal: &SecretSeal) -> sqlx::Result<usize> {
+    let rows: Vec<(Uuid, Vec<u8>)> =
+        sqlx::query_as("select account_id, secret_sealed from account_totp")
+            .fetch_all(pool)
+            .await?;
+    let mut resealed = 0;
+    for (account_id, sealed) in rows {
+        if let Some(fresh) = seal.reseal(&sealed) {
+            // Only if it is still the secret read: an enrolment since then stays.
+            let done = sqlx::query(
+                "update account_totp set secret_sealed = $3 where account_id = $1 and secret_sealed = $2",
+            )
+            .bind(account_id)
+            .bind(&sealed)
+            .bind(&fresh)
+            .execute(pool)
+            .await?;
+            resealed += done.rows_affected() as usize;
+        }
+    }
+    Ok(resealed)
 }

@@ -105,6 +105,18 @@ async fn the_healthcheck_command_succeeds_only_against_a_ready_instance() {
         .unwrap();
     assert!(ready.success());
 
+    // Running but not ready (a migration is missing): /readyz answers 503.
+    sqlx::query(
+        "delete from _sqlx_migrations where version = (select max(version) from _sqlx_migrations)",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let not_ready = tokio::task::spawn_blocking(move || healthcheck(port))
+        .await
+        .unwrap();
+    assert!(!not_ready.success());
+
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);

@@ -531,6 +531,10 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("initdb"), "").unwrap();
         assert!(!has_server_binaries(&dir));
+        fs::write(dir.join("pg_ctl"), "").unwrap();
+        assert!(!has_server_binaries(&dir));
+        fs::write(dir.join("postgres"), "").unwrap();
+        assert!(has_server_binaries(&dir));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -113,8 +113,12 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
     assert_eq!(samples, 3);
 
     // Archived inquiries leave the default inbox.
-    app.patch_inquiry(&token, &first, &json!({"status": "archived"}))
+    let patched = app
+        .patch_inquiry(&token, &first, &json!({"status": "archived"}))
         .await;
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["status"], "archived");
     let inbox: Value = app.my_inquiries(&token).await.json().await.unwrap();
     assert_eq!(inbox["items"].as_array().unwrap().len(), 2);
     let archived: Value = app
@@ -125,8 +129,12 @@ async fn an_inquiry_reaches_the_therapist_and_responses_become_a_figure() {
         .unwrap();
     assert_eq!(archived["items"][0]["id"], first.as_str());
     // Marking it responded again does not count twice.
-    app.patch_inquiry(&token, &first, &json!({"status": "responded"}))
+    let patched = app
+        .patch_inquiry(&token, &first, &json!({"status": "responded"}))
         .await;
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["status"], "responded");
     assert_eq!(profile(&app, &slug).await["response_time"]["based_on"], 3);
 }
 
@@ -273,8 +281,10 @@ async fn inquiries_are_deleted_after_the_retention_period() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    app.patch_inquiry(&token, &first, &json!({"status": "responded"}))
+    let patched = app
+        .patch_inquiry(&token, &first, &json!({"status": "responded"}))
         .await;
+    assert_eq!(patched.status(), 200);
     // Delivered emails that quote an inquiry leave the outbox at the next pass.
     let report = pass(&app).await;
     assert!(report.emails_purged >= 1, "{report:?}");

@@ -66,6 +66,23 @@ async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
         crate::helpers::data::listing(&app.db, &format!("rotation-{i}"), "published").await;
     }
     let token = crate::helpers::access(&app.verified_therapist("rotated@example.com").await);
+    // Two admins whose TOTP secrets are sealed under the old master: one signs in during the
+    // rotation, the other not until the previous secret is gone.
+    app.admin("rotating-admin@example.com").await;
+    app.admin("absent-admin@example.com").await;
+    let sealed_before = |email: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, Vec<u8>>(
+                "select secret_sealed from account_totp t join account a on a.id = t.account_id where a.email = $1",
+            )
+            .bind(email)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let absent_sealed = sealed_before("absent-admin@example.com").await;
     let page: Value = app.search("limit=1").await.json().await.unwrap();
     let cursor = page["next_cursor"].as_str().unwrap().to_owned();
 
@@ -78,6 +95,20 @@ async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
     assert_eq!(rotated.me(&token).await.status(), 200);
     let next = rotated.search(&format!("limit=1&cursor={cursor}")).await;
     assert_eq!(next.status(), 200);
+    assert_eq!(
+        admin_signs_in(&rotated, "rotating-admin@example.com", 1).await,
+        200
+    );
+    // Start-up seals the absent admin's secret under the new master.
+    let mut moved = false;
+    for _ in 0..50 {
+        if sealed_before("absent-admin@example.com").await != absent_sealed {
+            moved = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(moved, "the absent admin's TOTP secret was not sealed anew");
 
     // Once the previous secret is dropped, its tokens and cursors are refused.
     let after = TestAppBuilder::default()
@@ -86,6 +117,11 @@ async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
         .spawn()
         .await;
     assert_problem(after.me(&token).await, 401, "invalid_token").await;
+    // Second factors survive the rotation (a minute on, past the codes already used).
+    after.clock.advance(time::Duration::minutes(1));
+    for email in ["rotating-admin@example.com", "absent-admin@example.com"] {
+        assert_eq!(admin_signs_in(&after, email, 0).await, 200, "{email}");
+    }
     assert_problem(
         after.search(&format!("limit=1&cursor={cursor}")).await,
         400,
@@ -149,4 +185,21 @@ async fn the_service_role_changes_rows_and_nothing_else() {
         entries > 0,
         "the service role reads and appends the audit log"
     );
+}
+
+/// Signs an admin enrolled by `admin()` in with password and TOTP code (`step` time steps
+/// ahead); the status of the second step.
+async fn admin_signs_in(app: &crate::helpers::TestApp, email: &str, step: u64) -> u16 {
+    let challenge = assert_problem(
+        app.login(email, crate::helpers::PASSWORD).await,
+        401,
+        "mfa_required",
+    )
+    .await;
+    let secret = crate::helpers::TestApp::totp_secret(email);
+    let code = app.totp_code(&secret, step);
+    app.login_second_factor(&serde_json::json!({"mfa_token": challenge["mfa_token"], "code": code}))
+        .await
+        .status()
+        .as_u16()
 }
