@@ -101,6 +101,9 @@ impl FieldError {
     }
 }
 
+/// The most field errors one answer lists.
+pub const MAX_FIELD_ERRORS: usize = 50;
+
 /// The problem+json body (RFC 9457) every error response carries.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -116,7 +119,9 @@ pub struct Problem {
     pub code: &'static str,
     /// The request's `x-request-id`, for support and logs.
     pub request_id: String,
+    /// The fields at fault: at most `MAX_FIELD_ERRORS`, the first ones found.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub errors: Vec<FieldError>,
     /// With `mfa_required`: send it with a code to `POST /v1/auth/login/mfa` (5 minutes,
     /// single use).
@@ -181,12 +186,18 @@ impl ApiError {
         ApiError::new(ErrorCode::NotFound, "No such resource.")
     }
 
-    /// A 422 listing every field at fault.
-    pub fn validation(errors: Vec<FieldError>) -> Self {
+    /// A 422 listing the fields at fault (the first `MAX_FIELD_ERRORS` of them: a body of
+    /// thousands of bad array entries gets a short answer).
+    pub fn validation(mut errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [one] => format!("{}: {}", one.field, one.message),
+            many if many.len() > MAX_FIELD_ERRORS => format!(
+                "{} fields are invalid; the first {MAX_FIELD_ERRORS} are in `errors`.",
+                many.len()
+            ),
             many => format!("{} fields are invalid; see `errors`.", many.len()),
         };
+        errors.truncate(MAX_FIELD_ERRORS);
         ApiError {
             errors,
             ..ApiError::new(ErrorCode::ValidationFailed, detail)
@@ -393,6 +404,21 @@ mod tests {
             );
             assert!(code.status().is_client_error() || code.status().is_server_error());
         }
+    }
+
+    #[test]
+    fn a_validation_error_lists_at_most_fifty_fields() {
+        let errors = (0..20_000)
+            .map(|i| FieldError::new(format!("languages[{i}]"), "invalid_language", "a code"))
+            .collect();
+        let err = ApiError::validation(errors);
+        assert_eq!(err.errors.len(), MAX_FIELD_ERRORS);
+        assert_eq!(err.errors[0].field, "languages[0]");
+        assert!(
+            err.detail.starts_with("20000 fields are invalid"),
+            "{}",
+            err.detail
+        );
     }
 
     #[test]

@@ -1694,6 +1694,7 @@ export interface components {
              */
             code: string;
             detail: string;
+            /** @description The fields at fault: at most `MAX_FIELD_ERRORS`, the first ones found. */
             errors?: components["schemas"]["FieldError"][];
             /**
              * @description With `mfa_required`: send it with a code to `POST /v1/auth/login/mfa` (5 minutes,

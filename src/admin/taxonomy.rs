@@ -115,7 +115,7 @@ fn conflict_or_internal(err: sqlx::Error, slug: &str, name: Option<&str>) -> Api
                 format!("`{value}`: already in use by another term"),
             )])
         }
-        _ => ApiError::internal(err),
+        _ => ApiError::from(err),
     }
 }
 
@@ -208,7 +208,7 @@ async fn remove(admin: AdminUser, pool: &PgPool, kind: Kind, slug: &str) -> Repl
                 ),
             ));
         }
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(e.into()),
     };
     if !deleted {
         return Err(ApiError::not_found());

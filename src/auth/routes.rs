@@ -82,7 +82,7 @@ pub async fn signup(
     let created =
         store::insert_account(&mut tx, id, email, &hash, full_name, Role::Therapist, false).await?;
     let entry = if created {
-        let listing_id = store::create_draft_listing(&mut tx, id, full_name).await?;
+        let listing_id = crate::listings::store::create_draft(&mut tx, id, full_name).await?;
         links::send_verification(&mut tx, &public_base_url, id, email, full_name).await?;
         Some(
             session::anonymous("account.signed_up", Some(id), ip)
@@ -116,6 +116,7 @@ fn accepted(status: &'static str) -> HttpResponse {
 #[post("/auth/verify-email")]
 #[tracing::instrument(skip_all)]
 pub async fn verify_email(pool: Db, ip: ClientIp, body: Json<TokenRequest>) -> Reply {
+    at_most(&body.0.token, 128).map_err(|e| e.at("token"))?;
     rate_limit::hit(pool.get_ref(), TOKEN_LIMIT, &ip.network_key()).await?;
     let mut tx = pool.begin().await?;
     let account = links::spend(&mut tx, body.0.token.trim(), Purpose::VerifyEmail).await?;
@@ -260,6 +261,7 @@ pub async fn refresh(
     keys: Data<TokenKeys>,
     body: Json<RefreshRequest>,
 ) -> Reply {
+    at_most(&body.0.refresh_token, 128).map_err(|e| e.at("refresh_token"))?;
     rate_limit::hit(pool.get_ref(), REFRESH_LIMIT, &ip.network_key()).await?;
     let invalid = || {
         ApiError::new(
@@ -365,6 +367,7 @@ pub async fn confirm_password_reset(
     body: Json<ResetConfirmRequest>,
 ) -> Reply {
     let body = body.0;
+    at_most(&body.token, 128).map_err(|e| e.at("token"))?;
     // The policy is checked before the token is spent, so a weak password costs no new email.
     let password = NewPassword::parse(&body.new_password, &[])
         .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;

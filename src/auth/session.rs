@@ -16,6 +16,7 @@ use super::password::{Passwords, Verification};
 use super::store::{self, AccountRow, FailureOutcome};
 use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
 use crate::audit::{Actor, AuditEntry};
+use crate::domain::at_most;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{self, Limit};
@@ -59,6 +60,7 @@ pub async fn confirm_password(
     password: String,
     field: &'static str,
 ) -> Result<(), ApiError> {
+    at_most(&password, 128).map_err(|e| e.at(field))?;
     let key = email_key(&account.email);
     let network = ip.network_key();
     rate_limit::hit(pool, LOGIN_LIMIT, &network).await?;

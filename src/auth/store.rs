@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::model::{AccountStatus, AccountSummary, Role};
 use super::tokens::{new_secret, secret_hash};
-use crate::domain::slugify;
 use crate::http::page::NewestFirstPage;
 
 /// A session (refresh-token family) lives at most 30 days; each refresh token dies after
@@ -76,39 +75,6 @@ pub async fn insert_account(
     .await?
     .rows_affected();
     Ok(inserted == 1)
-}
-
-/// The empty draft listing every therapist account starts with. The slug comes from the
-/// name, with a short random suffix when it is taken.
-pub async fn create_draft_listing(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-    display_name: &str,
-) -> sqlx::Result<Uuid> {
-    let id = Uuid::now_v7();
-    let base = slugify(display_name);
-    for attempt in 0..8 {
-        let slug = if attempt == 0 {
-            base.clone()
-        } else {
-            format!("{base}-{:04x}", rand::random::<u16>())
-        };
-        let inserted = sqlx::query(
-            "insert into listing (id, account_id, slug, display_name) values ($1, $2, $3, $4)
-             on conflict on constraint listing_slug_key do nothing",
-        )
-        .bind(id)
-        .bind(account_id)
-        .bind(&slug)
-        .bind(display_name)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            return Ok(id);
-        }
-    }
-    Err(sqlx::Error::Protocol("could not find a free slug".into()))
 }
 
 pub async fn set_password(

@@ -161,7 +161,7 @@ fn duplicate_license(err: sqlx::Error, license: &LicenseBody) -> ApiError {
                 ),
             )
         }
-        _ => ApiError::internal(err),
+        _ => ApiError::from(err),
     }
 }
 

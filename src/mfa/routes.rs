@@ -18,7 +18,6 @@ use crate::auth::store as auth_store;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::{AuthUser, Role};
 use crate::clock::Clock;
-use crate::domain::at_most;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;
@@ -141,7 +140,6 @@ pub async fn remove_totp(
             "An admin account keeps its second factor: every admin route needs it.",
         ));
     }
-    at_most(&body.0.password, 128).map_err(|e| e.at("password"))?;
     let account = session::signed_in_account(&pool, &user).await?;
     session::confirm_password(&pool, &passwords, &account, ip, body.0.password, "password").await?;
     let mut tx = pool.begin().await?;

@@ -16,6 +16,9 @@ use roaring::RoaringBitmap;
 use super::index::{Field, Index, Kind, Taxonomy, Weight};
 use super::text::{self, LANGUAGE_NAMES, STATE_NAMES, VALUE_WORDS};
 
+/// The longest word matched with typos.
+pub const MAX_TYPO_WORD: usize = 24;
+
 /// Something in the index a vocabulary word stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -118,7 +121,7 @@ impl Lexicon {
 
     /// Everything `word` matches: itself, its stem and its synonyms, in the documents'
     /// words and in the vocabulary; if none of them is known, the known words within one
-    /// typo (words of 4 to 7 letters) or two (8 or more).
+    /// typo (words of 4 to 7 letters) or two (8 to `MAX_TYPO_WORD`).
     pub fn matches(&self, index: &Index, word: &str) -> Matches {
         let mut m = Matches::default();
         let mut lookups: Vec<String> = vec![word.to_owned()];
@@ -130,10 +133,13 @@ impl Lexicon {
             }
         }
         if !found {
+            // A word's automaton grows with its length: past `MAX_TYPO_WORD` letters a word
+            // is matched exactly, so one request cannot make the service build a huge one.
             let distance = match word.chars().count() {
                 0..=3 => 0,
                 4..=7 => 1,
-                _ => 2,
+                8..=MAX_TYPO_WORD => 2,
+                _ => 0,
             };
             if distance > 0 && !word.contains(' ') {
                 let dfa = builders()[distance - 1].build_dfa(word);

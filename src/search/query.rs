@@ -83,15 +83,9 @@ type Distances = Vec<(DocId, f64)>;
 
 /// Offices within the radius.
 fn within(index: &Index, near: &Near) -> Distances {
-    let (lat, lng) = (near.point.latitude, near.point.longitude);
-    let dlat = near.radius_km / 110.574;
-    // A degree of longitude is shortest at the box's edge farthest from the equator.
-    let far = (lat.abs() + dlat).min(89.0);
-    let dlng = near.radius_km / (111.320 * far.to_radians().cos().max(0.01));
-    let envelope = AABB::from_corners([lat - dlat, lng - dlng], [lat + dlat, lng + dlng]);
-    let mut found: Distances = index
-        .offices
-        .locate_in_envelope(&envelope)
+    let mut found: Distances = envelopes(near)
+        .into_iter()
+        .flat_map(|envelope| index.offices.locate_in_envelope(&envelope))
         .filter_map(|office| {
             let [olat, olng] = *office.geom();
             let d = GeoPoint {
@@ -105,6 +99,35 @@ fn within(index: &Index, near: &Near) -> Distances {
     found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     found.dedup_by_key(|(doc, _)| *doc);
     found
+}
+
+/// `[lat, lng]` boxes that hold the whole circle on the sphere `distance_km` measures on:
+/// the circle's exact reach in latitude and longitude, a hair wider for rounding; two boxes
+/// where it crosses the antimeridian, every longitude where it reaches a pole.
+fn envelopes(near: &Near) -> Vec<AABB<[f64; 2]>> {
+    const EARTH_RADIUS_KM: f64 = 6371.0088;
+    const MARGIN: f64 = 1.000_001;
+    let (lat, lng) = (near.point.latitude, near.point.longitude);
+    let angle = near.radius_km / EARTH_RADIUS_KM;
+    let dlat = angle.to_degrees() * MARGIN;
+    let (south, north) = ((lat - dlat).max(-90.0), (lat + dlat).min(90.0));
+    if lat.abs() + dlat >= 90.0 {
+        return vec![AABB::from_corners([south, -180.0], [north, 180.0])];
+    }
+    let reach = (angle.sin() / lat.to_radians().cos()).min(1.0);
+    let dlng = reach.asin().to_degrees() * MARGIN;
+    let (west, east) = (lng - dlng, lng + dlng);
+    let mut boxes = vec![AABB::from_corners(
+        [south, west.max(-180.0)],
+        [north, east.min(180.0)],
+    )];
+    if west < -180.0 {
+        boxes.push(AABB::from_corners([south, west + 360.0], [north, 180.0]));
+    }
+    if east > 180.0 {
+        boxes.push(AABB::from_corners([south, -180.0], [north, east - 360.0]));
+    }
+    boxes
 }
 
 /// Every document the filters (all but `q`) let through, and the distances with `near`.
@@ -249,6 +272,102 @@ mod tests {
     use crate::search::fixtures::index_of;
     use crate::search::index::{Entry, Order};
     use crate::search::relevance::{points, rank_key};
+
+    /// Every office within the radius is found, wherever the circle is: at the edge of a
+    /// small one, across the antimeridian, over a pole.
+    #[test]
+    fn the_radius_finds_every_office_within_it() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(11);
+        let wrap = |lng: f64| (lng + 540.0).rem_euclid(360.0) - 180.0;
+        let mut centres = vec![
+            (35.7796, -78.6382, 5.0),
+            (51.88, -176.65, 500.0),
+            (52.0, 179.9, 300.0),
+            (89.9, 0.0, 100.0),
+            (-89.5, 45.0, 200.0),
+        ];
+        for _ in 0..200 {
+            let lat = rng.random_range(-89.9..89.9);
+            centres.push((
+                lat,
+                rng.random_range(-180.0..180.0),
+                rng.random_range(0.5..500.0),
+            ));
+        }
+        for (lat, lng, radius_km) in centres {
+            let near = Near {
+                point: GeoPoint {
+                    latitude: lat,
+                    longitude: lng,
+                },
+                state: None,
+                radius_km,
+            };
+            let span = 2.5 * radius_km / 111.0;
+            let mut offices: Vec<(f64, f64)> = (0..60)
+                .map(|_| {
+                    let olat: f64 = (lat + rng.random_range(-span..span)).clamp(-90.0, 90.0);
+                    let stretch = span / olat.to_radians().cos().max(0.02);
+                    (
+                        olat,
+                        wrap(lng + rng.random_range(-stretch..stretch).clamp(-180.0, 180.0)),
+                    )
+                })
+                .collect();
+            // Due east at 99.97% of the radius (where the parallel gets that far): the edge a
+            // box drawn too narrow misses.
+            let east = |step: f64| {
+                near.point.distance_km(&GeoPoint {
+                    latitude: lat,
+                    longitude: wrap(lng + step),
+                })
+            };
+            let target = 0.9997 * radius_km;
+            if east(180.0) >= target {
+                let (mut low, mut high) = (0.0, 180.0);
+                for _ in 0..60 {
+                    let mid = (low + high) / 2.0;
+                    if east(mid) < target {
+                        low = mid
+                    } else {
+                        high = mid
+                    }
+                }
+                offices.push((lat, wrap(lng + high)));
+            }
+            let entries: Vec<Entry> = offices
+                .iter()
+                .map(|&office| Entry {
+                    listing_id: uuid::Uuid::now_v7(),
+                    offices: vec![office],
+                    ..Entry::default()
+                })
+                .collect();
+            let expected: Vec<u128> = entries
+                .iter()
+                .filter(|e| {
+                    let (olat, olng) = e.offices[0];
+                    near.point.distance_km(&GeoPoint {
+                        latitude: olat,
+                        longitude: olng,
+                    }) <= radius_km
+                })
+                .map(|e| e.listing_id.as_u128())
+                .collect();
+            let (index, _) = index_of(entries);
+            let mut found: Vec<u128> = within(&index, &near)
+                .iter()
+                .map(|(doc, _)| index.listing[*doc as usize])
+                .collect();
+            let mut expected = expected;
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert!(!expected.is_empty());
+            assert_eq!(found, expected, "near {lat},{lng} within {radius_km} km");
+        }
+    }
 
     /// Pages walked by cursor equal every match ranked at once, for every sort, on random
     /// listings: the bucketed relevance and the ordered walks find what ranking all would.

@@ -36,7 +36,9 @@ fn query_words(lexicon: &Lexicon, q: &str) -> Vec<String> {
             }
         }
     }
-    out.dedup();
+    // A word said twice counts once, wherever the second one stands.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|w| seen.insert(w.clone()));
     out.truncate(MAX_QUERY_WORDS);
     out
 }
@@ -277,5 +279,23 @@ mod tests {
         assert!(names(&index, &lexicon, "zzzzqqq").0.is_empty());
         // Only generic words: everything.
         assert_eq!(names(&index, &lexicon, "therapist+near+me").0.len(), 3);
+        // A word said twice counts once, adjacent or not.
+        assert_eq!(
+            names(&index, &lexicon, "grief+anxiety+grief").1,
+            ["grief", "anxiety"]
+        );
+    }
+
+    /// Typos are forgiven up to `MAX_TYPO_WORD` letters; a longer word matches exactly.
+    #[test]
+    fn long_words_match_without_typos() {
+        use crate::search::lexicon::MAX_TYPO_WORD;
+        let long = "a".repeat(MAX_TYPO_WORD - 2) + "bcde";
+        let within = "a".repeat(MAX_TYPO_WORD - 4) + "bcde";
+        let (index, lexicon) = index_of(vec![entry("Long Word", &format!("{long} {within}"))]);
+        let typo = |w: &str| w.replacen("bc", "cb", 1);
+        assert_eq!(names(&index, &lexicon, &long).0.len(), 1);
+        assert!(names(&index, &lexicon, &typo(&long)).0.is_empty());
+        assert_eq!(names(&index, &lexicon, &typo(&within)).0.len(), 1);
     }
 }

@@ -329,6 +329,25 @@ pub async fn write_terms(
     Ok(())
 }
 
+/// The draft listing of a therapist who has just signed up, under a free slug for their
+/// name (taken the way a rename takes one, so the two cannot claim the same slug at once).
+pub async fn create_draft(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    display_name: &str,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    let slug = free_slug(conn, id, display_name).await?;
+    sqlx::query("insert into listing (id, account_id, slug, display_name) values ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(account_id)
+        .bind(&slug)
+        .bind(display_name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
 /// A free slug for `display_name` (used until the listing is first published).
 #[tracing::instrument(skip(conn))]
 pub async fn free_slug(

@@ -119,6 +119,46 @@ fn arbitrary_json(names: Vec<String>) -> impl proptest::strategy::Strategy<Value
     })
 }
 
+/// Tokens, codes and passwords longer than the document allows are refused before anything
+/// looks them up, naming the field.
+#[tokio::test]
+async fn secrets_longer_than_documented_are_refused_by_name() {
+    let app = crate::helpers::spawn_app().await;
+    let long = "x".repeat(129);
+    let token = crate::helpers::access(&app.verified_therapist("long@example.com").await);
+    for (path, body, field) in [
+        ("/v1/auth/verify-email", json!({"token": long}), "token"),
+        (
+            "/v1/auth/refresh",
+            json!({"refresh_token": long}),
+            "refresh_token",
+        ),
+        (
+            "/v1/auth/logout",
+            json!({"refresh_token": long}),
+            "refresh_token",
+        ),
+        (
+            "/v1/auth/password-reset/confirm",
+            json!({"token": long, "new_password": "a perfectly fine passphrase"}),
+            "token",
+        ),
+    ] {
+        let refused =
+            assert_problem(app.post_json(path, &body).await, 422, "validation_failed").await;
+        assert_eq!(refused["errors"][0]["field"], field, "{path}");
+        assert_eq!(refused["errors"][0]["code"], "too_long", "{path}");
+    }
+    let body = json!({"current_password": long, "new_password": "another fine passphrase"});
+    let refused = assert_problem(
+        app.post_as("/v1/me/password", &token, &body).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "current_password");
+}
+
 #[tokio::test]
 async fn arbitrary_json_on_every_write_route_is_an_error_never_a_crash() {
     use proptest::strategy::{Strategy, ValueTree};
