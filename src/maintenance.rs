@@ -1,6 +1,6 @@
 //! The maintenance job: listing freshness (reminders at 60 days without confirmation,
-//! stale at 90), inquiry retention, purging delivered emails that quote inquiries, and old
-//! rate-limit windows.
+//! stale at 90), inquiry retention, purging delivered emails that quote inquiries, old
+//! rate-limit windows, and sign-in records that can no longer change an answer.
 //!
 //! Every replica runs the loop, but a pass holds a PostgreSQL advisory lock on one
 //! connection for its duration (`pg_try_advisory_lock`; it goes with the connection if the
@@ -51,6 +51,9 @@ pub struct PassReport {
     pub inquiries_deleted: u64,
     pub emails_purged: u64,
     pub rate_windows_pruned: u64,
+    /// Sessions (their refresh tokens go with them, uncounted), email links, MFA challenges
+    /// and throttle counts deleted.
+    pub sign_in_records_pruned: u64,
     /// Steps that failed in this pass (logged; the others ran).
     pub failed_steps: Vec<String>,
 }
@@ -196,12 +199,61 @@ async fn pass(
     report.emails_purged = outcome(&mut report, "email_purge", purged);
     let pruned = prune_rate_windows(conn).await;
     report.rate_windows_pruned = outcome(&mut report, "rate_limit_pruning", pruned);
+    let pruned = prune_sign_in_records(conn).await;
+    report.sign_in_records_pruned = outcome(&mut report, "sign_in_pruning", pruned);
     sqlx::query("update job_run set finished_at = $1, summary = $2 where job = 'maintenance'")
         .bind(clock.now())
         .bind(sqlx::types::Json(&report))
         .execute(&mut *conn)
         .await?;
     Ok(report)
+}
+
+/// Sign-in records that can no longer change an answer, so that signing in and failing to
+/// leaves nothing behind for good: sessions ended (revoked or expired) over 30 days ago,
+/// with their refresh tokens (a replay of one was refused anyway; the month keeps them for
+/// an investigation), email links and MFA challenges expired over a day ago, throttle
+/// counts whose hour has passed with no lock left, and daily failure counts of an earlier
+/// day that require no password reset.
+async fn prune_sign_in_records(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    // These records are stamped by the database's clock, so their age is measured by it
+    // (the service's clock is one tests move forward).
+    let now: time::OffsetDateTime = sqlx::query_scalar("select now()")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut pruned = 0;
+    for (sql, cutoff) in [
+        (
+            "delete from session where id in (select id from session
+                 where coalesce(revoked_at, expires_at) < $1 limit $2)",
+            now - time::Duration::days(30),
+        ),
+        (
+            "delete from email_token where token_hash in (select token_hash from email_token
+                 where expires_at < $1 limit $2)",
+            now - time::Duration::days(1),
+        ),
+        (
+            "delete from mfa_challenge where token_hash in (select token_hash from mfa_challenge
+                 where expires_at < $1 limit $2)",
+            now - time::Duration::days(1),
+        ),
+        (
+            "delete from login_throttle where (email_key, network) in
+                 (select email_key, network from login_throttle where last_failure_at < $1
+                  and (locked_until is null or locked_until < $1) limit $2)",
+            now - time::Duration::hours(2),
+        ),
+        (
+            "delete from login_daily_failure where email_key in (select email_key
+                 from login_daily_failure where window_start < $1 and reset_required_at is null
+                 limit $2)",
+            now - time::Duration::days(2),
+        ),
+    ] {
+        pruned += purge(conn, sql, cutoff).await?;
+    }
+    Ok(pruned)
 }
 
 async fn prune_rate_windows(conn: &mut PgConnection) -> sqlx::Result<u64> {

@@ -82,19 +82,37 @@ pub async fn catch_up(pool: &PgPool, search: &SearchIndex) -> anyhow::Result<()>
         drop(conn);
         let present: HashSet<Uuid> = upserts.iter().map(|e| e.listing_id).collect();
         let deletes: Vec<Uuid> = ids.into_iter().filter(|id| !present.contains(id)).collect();
+        let mut vocabulary_changed = false;
         search.update(|s| {
             s.index.apply(upserts, &deletes);
             if let Some(taxonomy) = taxonomy {
                 s.index.taxonomy = taxonomy;
-                s.lexicon = Lexicon::build(&s.index.taxonomy);
+                let mut lexicon = Lexicon::build(&s.index.taxonomy);
+                lexicon.replace_known(s.lexicon.replace_known(Default::default()));
+                s.lexicon = lexicon;
                 s.index.vocabulary_changed = true;
             }
-            if s.index.vocabulary_changed {
-                s.lexicon.refresh_known(&s.index);
-                s.index.vocabulary_changed = false;
-            }
+            vocabulary_changed = std::mem::take(&mut s.index.vocabulary_changed);
         });
+        if vocabulary_changed {
+            refresh_typos(search).await;
+        }
         search.mark_applied(last);
+    }
+}
+
+/// Rebuilds the typo set after the vocabulary changed. Searches go on meanwhile: the keys
+/// are read under the shared lock, the set is built with no lock on a blocking thread, and
+/// the exclusive lock is held only to swap it in. Until then a new word is found exactly;
+/// the change counts as applied once its typos are found too.
+async fn refresh_typos(search: &SearchIndex) {
+    let Some(keys) = search.peek(|s| s.lexicon.known_keys(&s.index)) else {
+        return;
+    };
+    if let Ok(known) = tokio::task::spawn_blocking(move || Lexicon::typo_set(&keys)).await {
+        search.update(|s| {
+            s.lexicon.replace_known(known);
+        });
     }
 }
 
@@ -134,10 +152,11 @@ pub async fn run(
             tracing::warn!(error = %format!("{err:#}"), "search index could not read the change feed");
         }
         // After a restore from an older backup the feed numbers changes again from below the
-        // last one applied, and none of them would be read: the index is built anew. Only a
-        // feed that stays behind counts (read replicas behind one address may differ a
-        // little in how far they are).
-        behind_since = match went_back(reads.get(), &search).await {
+        // last one applied, and none of them would be read: the index is built anew. The
+        // primary is asked, since a read replica that was down and comes back behind the
+        // changes the index took from the primary meanwhile is late, not restored. Only a
+        // feed that stays behind counts.
+        behind_since = match went_back(&primary, &search).await {
             false => None,
             true => Some(behind_since.unwrap_or_else(Instant::now)),
         };

@@ -51,13 +51,16 @@ impl Lexicon {
     /// The vocabulary of the taxonomy (terms not retired) and of the fixed fields.
     pub fn build(taxonomy: &Taxonomy) -> Self {
         let mut meanings: HashMap<Box<str>, Vec<(Source, Weight)>> = HashMap::new();
-        let mut add = |phrase: &str, source: Source, weight: Weight| {
+        // A taxonomy term is also found by each of its words ("couples" finds "Couples
+        // Therapy"); a name from the fixed lists only whole ("york" is not New York, "west"
+        // not West Virginia, "sign" not sign language).
+        let mut add = |phrase: &str, source: Source, weight: Weight, by_word: bool| {
             let words: Vec<String> = text::words(phrase).collect();
             let mut keys: Vec<String> = Vec::new();
             if words.len() > 1 {
                 keys.push(words.join(" "));
             }
-            for w in &words {
+            for w in words.iter().filter(|_| by_word || words.len() == 1) {
                 if !text::is_joining_word(w) && !text::is_generic(w) {
                     keys.extend(text::keys(w));
                 }
@@ -75,22 +78,32 @@ impl Lexicon {
             (Kind::Insurer, Weight::Practice),
         ] {
             for term in taxonomy.terms(kind).iter().filter(|t| !t.retired) {
-                add(&term.name, Source::Term(kind, term.id), weight);
-                add(&term.slug, Source::Term(kind, term.id), weight);
+                add(&term.name, Source::Term(kind, term.id), weight, true);
+                add(&term.slug, Source::Term(kind, term.id), weight, true);
             }
         }
         for (code, name) in LANGUAGE_NAMES {
-            add(name, Source::Value(Field::Language, code), Weight::Practice);
+            add(
+                name,
+                Source::Value(Field::Language, code),
+                Weight::Practice,
+                false,
+            );
         }
         for (code, name) in STATE_NAMES {
-            add(name, Source::Value(Field::State, code), Weight::Practice);
+            add(
+                name,
+                Source::Value(Field::State, code),
+                Weight::Practice,
+                false,
+            );
         }
         for (field, value, words) in VALUE_WORDS {
             let Some(field) = Field::parse(field) else {
                 continue;
             };
             for w in *words {
-                add(w, Source::Value(field, value), Weight::Practice);
+                add(w, Source::Value(field, value), Weight::Practice, false);
             }
         }
         Lexicon {
@@ -102,6 +115,12 @@ impl Lexicon {
     /// Rebuilds the typo set from the lexicon and the index's words that some document
     /// holds.
     pub fn refresh_known(&mut self, index: &Index) {
+        self.known = Self::typo_set(&self.known_keys(index));
+    }
+
+    /// The keys of the typo set, sorted: the lexicon's and the index's words that some
+    /// document holds.
+    pub fn known_keys(&self, index: &Index) -> Vec<Box<str>> {
         let mut keys: BTreeSet<&str> = self.meanings.keys().map(|k| &**k).collect();
         for (key, &id) in &index.words {
             if !index.postings[id as usize]
@@ -111,7 +130,18 @@ impl Lexicon {
                 keys.insert(key);
             }
         }
-        self.known = Set::from_iter(keys).unwrap_or_default();
+        keys.into_iter().map(Box::from).collect()
+    }
+
+    /// The typo set of sorted `keys`: the slow part of a refresh, which needs no lock.
+    pub fn typo_set(keys: &[Box<str>]) -> Set<Vec<u8>> {
+        Set::from_iter(keys.iter().map(|k| k.as_bytes())).unwrap_or_default()
+    }
+
+    /// Installs a typo set built by `typo_set`; the previous one, which a new lexicon
+    /// keeps until its own is built.
+    pub fn replace_known(&mut self, known: Set<Vec<u8>>) -> Set<Vec<u8>> {
+        std::mem::replace(&mut self.known, known)
     }
 
     /// Whether `phrase` (words joined by spaces) names one thing.

@@ -99,6 +99,12 @@ impl SearchIndex {
         }
     }
 
+    /// Reads the index whether or not it is ready (the feed, between its own updates:
+    /// nothing else writes it).
+    fn peek<T>(&self, f: impl FnOnce(&Searchable) -> T) -> Option<T> {
+        self.state.read().ok()?.as_ref().map(f)
+    }
+
     fn install(&self, searchable: Searchable) {
         if let Ok(mut guard) = self.state.write() {
             *guard = Some(searchable);

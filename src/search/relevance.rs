@@ -286,6 +286,39 @@ mod tests {
         );
     }
 
+    /// A state or vocabulary name of several words matches whole: "york" is not New York,
+    /// "virginia" not West Virginia, "sign" not sign language.
+    #[test]
+    fn names_of_several_words_match_only_whole() {
+        let place = |name: &str, state: &str, city: &str| Entry {
+            states: vec![state.into()],
+            cities: vec![city.into()],
+            ..entry(name, "")
+        };
+        let ny = place("Ana One", "NY", "Albany");
+        let york = place("Ben Two", "PA", "York");
+        let va = place("Cal Three", "VA", "Richmond");
+        let wv = place("Dee Four", "WV", "Charleston");
+        let asl = Entry {
+            languages: vec!["ase".into()],
+            ..entry("Eve Five", "")
+        };
+        let (index, lexicon) = index_of(vec![
+            ny.clone(),
+            york.clone(),
+            va.clone(),
+            wv.clone(),
+            asl.clone(),
+        ]);
+        let only = |q: &str| names(&index, &lexicon, q).0;
+        assert_eq!(only("york"), [york.listing_id.to_string()]);
+        assert_eq!(only("new+york"), [ny.listing_id.to_string()]);
+        assert_eq!(only("virginia"), [va.listing_id.to_string()]);
+        assert_eq!(only("west+virginia"), [wv.listing_id.to_string()]);
+        assert_eq!(only("sign+language"), [asl.listing_id.to_string()]);
+        assert!(only("sign").is_empty());
+    }
+
     /// Typos are forgiven up to `MAX_TYPO_WORD` letters; a longer word matches exactly.
     #[test]
     fn long_words_match_without_typos() {

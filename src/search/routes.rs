@@ -57,7 +57,7 @@ use crate::http::cursor::CursorKey;
         ("sort" = Option<Sort>, Query, description = "Default: relevance with q, distance with near, recently_confirmed otherwise"),
         ("facets" = Option<String>, Query, pattern = r"^\s*(modality|specialty|insurer|delivery|session_format)?\s*(,\s*(modality|specialty|insurer|delivery|session_format)?\s*)*$", description = "Comma-separated facets to count: modality, specialty, insurer, delivery, session_format"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "Default 20"),
-        ("cursor" = Option<String>, Query, max_length = 1024, description = "`next_cursor` from the previous page of the same search"),
+        ("cursor" = Option<String>, Query, max_length = 512, description = "`next_cursor` from the previous page of the same search"),
     ),
     responses(
         (status = 200, body = SearchResults),

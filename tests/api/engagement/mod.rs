@@ -3,6 +3,7 @@
 
 mod availability;
 mod inquiries;
+mod sign_in_records;
 
 use serde_json::{Value, json};
 use therapist_directory::maintenance::{self, MaintenanceSettings, PassReport};
