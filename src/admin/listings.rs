@@ -156,7 +156,7 @@ pub fn reason(body: &ReasonBody) -> Result<String, ApiError> {
     if reason.is_empty() {
         return Err(ApiError::field("reason", "required", "give a reason"));
     }
-    at_most(&reason, 2000).map_err(|e| e.at("reason"))?;
+    at_most(reason, 2000).map_err(|e| e.at("reason"))?;
     Ok(reason.to_owned())
 }
 
