@@ -3,6 +3,8 @@
 //! the master secret itself signs nothing. `APP_JWT_PREVIOUS_SECRET` keeps what the
 //! previous master signed (access tokens, cursors) valid through a rotation.
 
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hkdf::Hkdf;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -14,6 +16,7 @@ pub enum Purpose {
     PaginationCursors,
     ReporterPseudonyms,
     TotpSecrets,
+    EmailedLinks,
 }
 
 impl Purpose {
@@ -23,6 +26,7 @@ impl Purpose {
             Purpose::PaginationCursors => b"therapist-directory pagination cursors v1",
             Purpose::ReporterPseudonyms => b"therapist-directory reporter pseudonyms v1",
             Purpose::TotpSecrets => b"therapist-directory totp secret encryption v1",
+            Purpose::EmailedLinks => b"therapist-directory emailed link encryption v1",
         }
     }
 }
@@ -49,6 +53,62 @@ pub fn key_id(key: &[u8]) -> String {
         .collect()
 }
 
+/// Encryption at rest under the key for one purpose (ChaCha20-Poly1305): a database dump or
+/// backup alone yields nothing sealed. Through a rotation (`APP_JWT_PREVIOUS_SECRET`) what
+/// the previous master sealed still opens, and `reseal` moves it to the current one.
+#[derive(Clone)]
+pub struct Seal {
+    current: ChaCha20Poly1305,
+    previous: Option<ChaCha20Poly1305>,
+}
+
+impl Seal {
+    pub fn new(purpose: Purpose, master: &SecretString, previous: Option<&SecretString>) -> Self {
+        let cipher = |master| ChaCha20Poly1305::new(&Key::from(derive(master, purpose)));
+        Seal {
+            current: cipher(master),
+            previous: previous.map(cipher),
+        }
+    }
+
+    /// Nonce (12 random bytes) followed by the ciphertext and its tag.
+    pub fn seal(&self, secret: &[u8]) -> Vec<u8> {
+        let nonce: [u8; 12] = rand::random();
+        let mut out = nonce.to_vec();
+        // Encrypting a byte string held in memory cannot fail.
+        out.extend(
+            self.current
+                .encrypt(&Nonce::from(nonce), secret)
+                .unwrap_or_default(),
+        );
+        out
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        Self::open_with(&self.current, sealed)
+            .or_else(|| Self::open_with(self.previous.as_ref()?, sealed))
+    }
+
+    /// The secret sealed under the current master, when `sealed` opens only under the
+    /// previous one.
+    pub fn reseal(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        if Self::open_with(&self.current, sealed).is_some() {
+            return None;
+        }
+        let secret = Self::open_with(self.previous.as_ref()?, sealed)?;
+        Some(self.seal(&secret))
+    }
+
+    fn open_with(cipher: &ChaCha20Poly1305, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < 12 {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +122,7 @@ mod tests {
             Purpose::PaginationCursors,
             Purpose::ReporterPseudonyms,
             Purpose::TotpSecrets,
+            Purpose::EmailedLinks,
         ];
         let mut seen = std::collections::HashSet::new();
         for purpose in all {

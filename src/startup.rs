@@ -25,8 +25,9 @@ use crate::http::conventions::conventions;
 use crate::http::cors::{AllowedOrigins, cors};
 use crate::http::fallback::{RouteTable, fallback};
 use crate::http::metrics::HttpMetrics;
+use crate::keys::{Purpose, Seal};
 use crate::mail::transport::Mailer;
-use crate::mail::{PublicBaseUrl, outbox};
+use crate::mail::{LinkMail, PublicBaseUrl, outbox};
 use crate::maintenance::MaintenanceSettings;
 use crate::ops::ApiDocs;
 use crate::search::SearchIndex;
@@ -79,6 +80,7 @@ impl Application {
         let previous = config.jwt_previous_secret.as_ref();
         let keys = web::Data::new(TokenKeys::new(jwt_secret, previous));
         let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(jwt_secret, previous));
+        let link_seal = Seal::new(Purpose::EmailedLinks, jwt_secret, previous);
         let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(jwt_secret, previous));
         let p = config.passwords;
         let passwords = web::Data::new(Passwords::new(
@@ -109,7 +111,7 @@ impl Application {
         let mut workers = vec![tokio::spawn(outbox::run(
             pool.clone(),
             mailer,
-            config.mail.outbox,
+            (config.mail.outbox, link_seal.clone()),
             stop_rx.clone(),
         ))];
         let reads = match &config.database {
@@ -183,6 +185,10 @@ impl Application {
         let shutdown_timeout = config.shutdown_timeout.as_secs();
         let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
         let public_base_url = web::Data::new(PublicBaseUrl(config.public_base_url.clone()));
+        let link_mail = web::Data::new(LinkMail {
+            base: PublicBaseUrl(config.public_base_url.clone()),
+            seal: link_seal,
+        });
         let allowed_origins = web::Data::new(AllowedOrigins(config.cors_allowed_origins.clone()));
         let search_data = web::Data::new(search_index.clone());
 
@@ -195,6 +201,7 @@ impl Application {
                 .app_data(reads.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(public_base_url.clone())
+                .app_data(link_mail.clone())
                 .app_data(allowed_origins.clone())
                 .app_data(docs.clone())
                 .app_data(route_table.clone())

@@ -2,12 +2,12 @@
 //! token version and session are checked against the database on every request, so a
 //! logout, password change or suspension takes effect at once.
 
-use actix_web::web::Data;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
+use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use uuid::Uuid;
 

@@ -1,14 +1,13 @@
 //! The single-use links the service emails: one that verifies an address (24 h) and one
-//! that resets a password (30 min). Only their hashes are stored; the email outlives its
-//! link in the outbox by no more than the link's lifetime.
+//! that resets a password (30 min). Only their hashes are stored; the email waits in the
+//! outbox sealed, and outlives its link there by no more than the link's lifetime.
 
 use sqlx::PgConnection;
-use url::Url;
 use uuid::Uuid;
 
 use super::store;
 use crate::error::{ApiError, ErrorCode};
-use crate::mail::{enqueue_secret, templates};
+use crate::mail::{LinkMail, enqueue_secret, templates};
 
 const VERIFY_TTL: time::Duration = time::Duration::hours(24);
 const RESET_TTL: time::Duration = time::Duration::minutes(30);
@@ -32,7 +31,7 @@ impl Purpose {
 /// Emails the account a link that verifies its address.
 pub async fn send_verification(
     tx: &mut PgConnection,
-    base: &Url,
+    links: &LinkMail,
     account_id: Uuid,
     email: &str,
     full_name: &str,
@@ -40,23 +39,23 @@ pub async fn send_verification(
     let token =
         store::create_email_token(tx, account_id, Purpose::VerifyEmail.as_str(), VERIFY_TTL)
             .await?;
-    let message = templates::verify_email(base, email, full_name, &token);
-    enqueue_secret(tx, &message, VERIFY_TTL).await?;
+    let message = templates::verify_email(&links.base, email, full_name, &token);
+    enqueue_secret(tx, &links.seal, &message, VERIFY_TTL).await?;
     Ok(())
 }
 
 /// Emails the account a link that sets a new password.
 pub async fn send_password_reset(
     tx: &mut PgConnection,
-    base: &Url,
+    links: &LinkMail,
     account_id: Uuid,
     email: &str,
 ) -> Result<(), ApiError> {
     let token =
         store::create_email_token(tx, account_id, Purpose::ResetPassword.as_str(), RESET_TTL)
             .await?;
-    let message = templates::password_reset(base, email, &token);
-    enqueue_secret(tx, &message, RESET_TTL).await?;
+    let message = templates::password_reset(&links.base, email, &token);
+    enqueue_secret(tx, &links.seal, &message, RESET_TTL).await?;
     Ok(())
 }
 

@@ -6,9 +6,9 @@
 //! wrong password, after the same Argon2 work; throttling is keyed by address, not account,
 //! so a lock-out reveals nothing either.
 
-use actix_web::web::Data;
 use std::time::Duration;
 
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post};
 use secrecy::SecretString;
 use serde_json::json;
@@ -33,7 +33,7 @@ use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{self, Limit};
 use crate::http::{Db, Reply};
-use crate::mail::PublicBaseUrl;
+use crate::mail::LinkMail;
 use crate::mail::{enqueue, templates};
 
 const SIGNUP_LIMIT: Limit = Limit::new("signup", 10, 3600);
@@ -68,7 +68,7 @@ async fn audit_and_commit(
 pub async fn signup(
     pool: Db,
     ip: ClientIp,
-    public_base_url: Data<PublicBaseUrl>,
+    mail: Data<LinkMail>,
     passwords: Data<Passwords>,
     body: Json<SignupRequest>,
 ) -> Reply {
@@ -83,13 +83,13 @@ pub async fn signup(
         store::insert_account(&mut tx, id, email, &hash, full_name, Role::Therapist, false).await?;
     let entry = if created {
         let listing_id = crate::listings::store::create_draft(&mut tx, id, full_name).await?;
-        links::send_verification(&mut tx, &public_base_url, id, email, full_name).await?;
+        links::send_verification(&mut tx, &mail, id, email, full_name).await?;
         Some(
             session::anonymous("account.signed_up", Some(id), ip)
                 .details(json!({ "listing_id": listing_id })),
         )
     } else {
-        let exists = templates::account_exists(&public_base_url, email);
+        let exists = templates::account_exists(&mail.base, email);
         enqueue(&mut tx, &exists).await?;
         let existing = store::find_by_email(&mut *tx, email).await?;
         existing.map(|a| session::anonymous("account.signup_for_existing_email", Some(a.id), ip))
@@ -164,7 +164,7 @@ async fn email_request(
 pub async fn resend_verification(
     pool: Db,
     ip: ClientIp,
-    public_base_url: Data<PublicBaseUrl>,
+    mail: Data<LinkMail>,
     body: Json<EmailRequest>,
 ) -> Reply {
     let answer_at = Instant::now() + EMAIL_REQUEST_FLOOR;
@@ -173,7 +173,7 @@ pub async fn resend_verification(
         && account.role == Role::Therapist
     {
         let (id, name) = (account.id, &account.full_name);
-        links::send_verification(&mut tx, &public_base_url, id, &account.email, name).await?;
+        links::send_verification(&mut tx, &mail, id, &account.email, name).await?;
         tx.commit().await?;
     }
     sleep_until(answer_at).await;
@@ -216,7 +216,8 @@ pub async fn login(
     // An unknown address is checked against a dummy hash, so it takes as long.
     let hash = account.as_ref().map(|a| a.password_hash.as_str());
     let Verification::Match { needs_rehash } = passwords.verify(&password, hash).await? else {
-        session::password_failed(&pool, &key, ip, account.map(|a| a.id)).await?;
+        let account = account.map(|a| a.id);
+        session::password_failed(&pool, &key, ip, account, "auth.login_failed").await?;
         return Err(invalid_credentials());
     };
     // A correct password means an account exists.
@@ -333,14 +334,14 @@ pub async fn logout(pool: Db, ip: ClientIp, body: Json<RefreshRequest>) -> Reply
 pub async fn request_password_reset(
     pool: Db,
     ip: ClientIp,
-    public_base_url: Data<PublicBaseUrl>,
+    mail: Data<LinkMail>,
     body: Json<EmailRequest>,
 ) -> Reply {
     let answer_at = Instant::now() + EMAIL_REQUEST_FLOOR;
     if let Some((mut tx, account)) = email_request(&pool, ip, &body.0).await?
         && account.password_hash.starts_with("$argon2")
     {
-        links::send_password_reset(&mut tx, &public_base_url, account.id, &account.email).await?;
+        links::send_password_reset(&mut tx, &mail, account.id, &account.email).await?;
         let entry = session::anonymous("auth.password_reset_requested", Some(account.id), ip);
         audit_and_commit(tx, entry).await?;
     }

@@ -68,8 +68,8 @@ pub async fn confirm_password(
     let password = SecretString::from(password);
     let hash = Some(account.password_hash.as_str());
     if passwords.verify(&password, hash).await? == Verification::Mismatch {
-        let mut conn = pool.acquire().await?;
-        store::record_failure(&mut conn, &key, &network).await?;
+        let failed = "auth.password_check_failed";
+        password_failed(pool, &key, ip, Some(account.id), failed).await?;
         let what = field.replace('_', " ");
         return Err(ApiError::field(
             field,
@@ -95,16 +95,18 @@ pub fn invalid_credentials() -> ApiError {
     )
 }
 
-/// Counts and audits a wrong password, and the lock-out it may start. The caller answers
-/// `invalid_credentials`, the same as for an unknown address.
+/// Counts and audits (as `action`) a wrong password, and the lock-out it may start, in one
+/// transaction. At sign-in the caller answers `invalid_credentials`, the same as for an
+/// unknown address.
 pub async fn password_failed(
     pool: &PgPool,
     key: &[u8],
     ip: ClientIp,
     account: Option<Uuid>,
+    action: &'static str,
 ) -> Result<(), ApiError> {
     let mut tx = pool.begin().await?;
-    let outcome = record_failure(&mut tx, key, ip, account, "auth.login_failed").await?;
+    let outcome = record_failure(&mut tx, key, ip, account, action).await?;
     if outcome.lock_seconds.is_some() || outcome.reset_now_required {
         anonymous("auth.lockout", account, ip)
             .details(json!({

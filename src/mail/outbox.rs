@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::OutgoingEmail;
 pub use super::settings::OutboxSettings;
 use super::transport::Mailer;
+use crate::keys::Seal;
 
 /// Delay before attempt `attempts + 1`: base × 2^(attempts-1), at most an hour.
 pub fn backoff(base: Duration, attempts: i32) -> Duration {
@@ -28,14 +29,15 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 pub async fn run(
     pool: PgPool,
     mailer: Arc<dyn Mailer>,
-    settings: OutboxSettings,
+    (settings, seal): (OutboxSettings, Seal),
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let delivered = match deliver_due(&pool, mailer.as_ref(), &settings, &shutdown).await {
+        let sending = (mailer.as_ref(), &settings, &seal);
+        let delivered = match deliver_due(&pool, sending, &shutdown).await {
             Ok(n) => n,
             Err(err) => {
                 tracing::warn!(error = %format!("{err:#}"), "outbox pass failed");
@@ -58,7 +60,23 @@ struct Due {
     reply_to: Option<String>,
     subject: String,
     body_text: String,
+    body_sealed: Option<Vec<u8>>,
     attempts: i32,
+}
+
+impl Due {
+    /// The body to send: a sealed one opened (a process without its master secret cannot).
+    fn body(&self, seal: &Seal) -> anyhow::Result<String> {
+        match &self.body_sealed {
+            None => Ok(self.body_text.clone()),
+            Some(sealed) => seal
+                .open(sealed)
+                .and_then(|body| String::from_utf8(body).ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("sealed under a master secret this process does not hold")
+                }),
+        }
+    }
 }
 
 /// How long a claimed message is reserved for the worker that claimed it.
@@ -76,8 +94,7 @@ const _: () = assert!(BATCH as u64 * SEND_TIMEOUT.as_secs() + 20 <= LEASE.as_sec
 /// were attempted; the worker comes straight back for more while there are any.
 pub async fn deliver_due(
     pool: &PgPool,
-    mailer: &dyn Mailer,
-    settings: &OutboxSettings,
+    (mailer, settings, seal): (&dyn Mailer, &OutboxSettings, &Seal),
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<usize> {
     // A secret that expired undelivered is useless to its recipient: it is not sent, and
@@ -92,7 +109,7 @@ pub async fn deliver_due(
              where sent_at is null and failed_at is null and next_attempt_at <= now()
                and (locked_until is null or locked_until < now())
              order by next_attempt_at limit $2 for update skip locked)
-         returning id, to_address, reply_to, subject, body_text, attempts",
+         returning id, to_address, reply_to, subject, body_text, body_sealed, attempts",
     )
     .bind(LEASE.as_secs_f64())
     .bind(BATCH)
@@ -104,18 +121,23 @@ pub async fn deliver_due(
             break;
         }
         attempted += 1;
-        let email = OutgoingEmail {
-            to: message.to_address.clone(),
-            reply_to: message.reply_to.clone(),
-            subject: message.subject.clone(),
-            body: message.body_text.clone(),
-        };
         let attempts = message.attempts + 1;
-        let sent = match tokio::time::timeout(SEND_TIMEOUT, mailer.send(&email)).await {
-            Ok(result) => result,
-            Err(_) => Err(anyhow::anyhow!(
-                "the mail server did not answer within {SEND_TIMEOUT:?}"
-            )),
+        let sent = match message.body(seal) {
+            Ok(body) => {
+                let email = OutgoingEmail {
+                    to: message.to_address.clone(),
+                    reply_to: message.reply_to.clone(),
+                    subject: message.subject.clone(),
+                    body,
+                };
+                match tokio::time::timeout(SEND_TIMEOUT, mailer.send(&email)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(anyhow::anyhow!(
+                        "the mail server did not answer within {SEND_TIMEOUT:?}"
+                    )),
+                }
+            }
+            Err(err) => Err(err),
         };
         match sent {
             Ok(()) => {
@@ -123,7 +145,8 @@ pub async fn deliver_due(
                 sqlx::query(
                     "update outbox_email set sent_at = now(), attempts = $2, last_error = null,
                          locked_until = null,
-                         body_text = case when sensitive then '' else body_text end
+                         body_text = case when sensitive then '' else body_text end,
+                         body_sealed = null
                      where id = $1",
                 )
                 .bind(message.id)

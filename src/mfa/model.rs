@@ -1,8 +1,6 @@
 //! TOTP parameters, the sealing of secrets at rest, recovery codes, and the bodies of the
 //! second factor's routes.
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -11,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::keys::{self, Purpose};
+use crate::keys::{Purpose, Seal};
 
 #[derive(Serialize, ToSchema)]
 pub struct TotpEnrolment {
@@ -108,61 +106,21 @@ pub fn new_secret() -> [u8; 20] {
     rand::random()
 }
 
-/// Encrypts TOTP secrets at rest under a key derived from the master secret: a database
-/// dump or backup alone yields none of them. Through a rotation (`APP_JWT_PREVIOUS_SECRET`)
-/// secrets sealed under the previous master still open, and are sealed again under the
-/// current one (`reseal`), so dropping the previous secret later signs nobody out.
+/// TOTP secrets at rest, sealed under their own key (`Purpose::TotpSecrets`).
 #[derive(Clone)]
-pub struct SecretSeal {
-    current: ChaCha20Poly1305,
-    previous: Option<ChaCha20Poly1305>,
-}
+pub struct SecretSeal(Seal);
 
 impl SecretSeal {
     pub fn new(master: &SecretString, previous: Option<&SecretString>) -> Self {
-        let cipher =
-            |master| ChaCha20Poly1305::new(&Key::from(keys::derive(master, Purpose::TotpSecrets)));
-        SecretSeal {
-            current: cipher(master),
-            previous: previous.map(cipher),
-        }
+        SecretSeal(Seal::new(Purpose::TotpSecrets, master, previous))
     }
+}
 
-    /// Nonce (12 random bytes) followed by the ciphertext and its tag.
-    pub fn seal(&self, secret: &[u8]) -> Vec<u8> {
-        let nonce: [u8; 12] = rand::random();
-        let mut out = nonce.to_vec();
-        // Encrypting a short byte string cannot fail.
-        out.extend(
-            self.current
-                .encrypt(&Nonce::from(nonce), secret)
-                .unwrap_or_default(),
-        );
-        out
-    }
+impl std::ops::Deref for SecretSeal {
+    type Target = Seal;
 
-    pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
-        Self::open_with(&self.current, sealed)
-            .or_else(|| Self::open_with(self.previous.as_ref()?, sealed))
-    }
-
-    /// The secret sealed under the current master, when `sealed` opens only under the
-    /// previous one.
-    pub fn reseal(&self, sealed: &[u8]) -> Option<Vec<u8>> {
-        if Self::open_with(&self.current, sealed).is_some() {
-            return None;
-        }
-        let secret = Self::open_with(self.previous.as_ref()?, sealed)?;
-        Some(self.seal(&secret))
-    }
-
-    fn open_with(cipher: &ChaCha20Poly1305, sealed: &[u8]) -> Option<Vec<u8>> {
-        if sealed.len() < 12 {
-            return None;
-        }
-        let (nonce, ciphertext) = sealed.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().ok()?;
-        cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
+    fn deref(&self) -> &Seal {
+        &self.0
     }
 }
 

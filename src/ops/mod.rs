@@ -3,10 +3,10 @@
 
 pub mod reference;
 
-use actix_web::web::Data;
 use std::time::Duration;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 

@@ -57,6 +57,57 @@ async fn no_sign_in_link_is_readable_from_the_database() {
     assert!(!dump.contains("reset-password?token="));
 }
 
+/// A mail server that refuses every message, so links wait in the outbox.
+struct Refusing;
+
+impl therapist_directory::mail::transport::Mailer for Refusing {
+    fn send<'a>(
+        &'a self,
+        _: &'a therapist_directory::mail::OutgoingEmail,
+    ) -> therapist_directory::mail::transport::SendFuture<'a> {
+        Box::pin(async { anyhow::bail!("451 try again later (simulated)") })
+    }
+}
+
+#[tokio::test]
+async fn a_link_waiting_in_the_outbox_is_not_readable_from_the_database() {
+    let app = TestAppBuilder::default()
+        .mailer(std::sync::Arc::new(Refusing))
+        .spawn()
+        .await;
+    assert_eq!(
+        app.signup("waiting@example.com", crate::helpers::PASSWORD, "Wai Ting")
+            .await
+            .status(),
+        202
+    );
+    let reset = app
+        .request_password_reset(&json!({"email": "waiting@example.com"}))
+        .await;
+    assert_eq!(reset.status(), 202);
+    let waiting: Vec<(String, Option<Vec<u8>>, i32)> = sqlx::query_as(
+        "select body_text, body_sealed, attempts from outbox_email where to_address = $1",
+    )
+    .bind("waiting@example.com")
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(waiting.len(), 2, "the verification and the reset wait");
+    for (text, sealed, _) in &waiting {
+        assert_eq!(text, "");
+        assert!(sealed.as_ref().is_some_and(|s| s.len() > 100));
+    }
+    let dump = database_dump(&app.db).await;
+    assert!(
+        !dump.contains("verify-email?token="),
+        "a verification link is readable"
+    );
+    assert!(
+        !dump.contains("reset-password?token="),
+        "a reset link is readable"
+    );
+}
+
 #[tokio::test]
 async fn rotating_the_master_secret_signs_nobody_out_and_breaks_no_cursor() {
     let old_secret = crate::helpers::TEST_JWT_SECRET;
