@@ -120,6 +120,38 @@ pub async fn check_ready(pool: &PgPool) -> anyhow::Result<()> {
     }
 }
 
+/// PostgreSQL's stored form of a SCRAM-SHA-256 password (RFC 5802, RFC 7677), as `psql`'s
+/// `\password` computes it: `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`.
+pub fn scram_sha_256_verifier(password: &str, salt: &[u8]) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    const ITERATIONS: u32 = 4096;
+    let hmac = |key: &[u8], data: &[u8]| {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
+        mac.update(data);
+        mac.finalize().into_bytes()
+    };
+    // PBKDF2-HMAC-SHA256 with one block: the output is one hash long.
+    let mut block = hmac(password.as_bytes(), &[salt, &1u32.to_be_bytes()].concat());
+    let mut salted = block;
+    for _ in 1..ITERATIONS {
+        block = hmac(password.as_bytes(), &block);
+        for (s, b) in salted.iter_mut().zip(block.iter()) {
+            *s ^= b;
+        }
+    }
+    let stored_key = Sha256::digest(hmac(&salted, b"Client Key"));
+    let server_key = hmac(&salted, b"Server Key");
+    format!(
+        "SCRAM-SHA-256${ITERATIONS}:{}${}:{}",
+        STANDARD.encode(salt),
+        STANDARD.encode(stored_key),
+        STANDARD.encode(server_key)
+    )
+}
+
 /// The group role migration 0019 grants what the service needs (rows, no DDL, an
 /// append-only audit log).
 pub const SERVICE_GROUP: &str = "directory_service";
@@ -145,11 +177,30 @@ pub async fn ensure_service_login(
             .fetch_one(owner)
             .await?;
     let verb = if exists { "alter" } else { "create" };
-    let sql = format!("{verb} role {role} with login password '{password}'");
+    // The server is sent the password's SCRAM verifier, not the password: a statement's text
+    // can reach a log (sqlx logs slow ones, the server may log them all) and
+    // `pg_stat_activity`.
+    let verifier = scram_sha_256_verifier(password, &rand::random::<[u8; 16]>());
+    let sql = format!("{verb} role {role} with login password '{verifier}'");
     sqlx::query(sqlx::AssertSqlSafe(sql)).execute(owner).await?;
     let grant = format!("grant {SERVICE_GROUP} to {role}");
     sqlx::query(sqlx::AssertSqlSafe(grant))
         .execute(owner)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against Python's `hashlib.pbkdf2_hmac` and `hmac`, computed apart from this code.
+    #[test]
+    fn scram_verifier_matches_an_independent_computation() {
+        let salt: Vec<u8> = (0..16).collect();
+        assert_eq!(
+            scram_sha_256_verifier("pencil", &salt),
+            "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$zHCdol2044/ZyWzPLi7oxApCkamKw9Z+E4U/QApd/5Y=:dd5peBOitVnLNFu7VmwP+HiDaaw4OUCv396eVCWhYiE="
+        );
+    }
 }
