@@ -1,6 +1,7 @@
 //! Join the directory and directory login: the journey, enumeration resistance, token
 //! negatives, refresh rotation, brute-force defence, the password policy and the outbox.
 
+mod links;
 mod passwords;
 mod signup;
 mod tokens;

@@ -134,11 +134,15 @@ async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
         .await
         .unwrap();
     let secret = enrolled["secret"].as_str().unwrap().to_owned();
-    assert!(
-        enrolled["otpauth_uri"]
-            .as_str()
-            .unwrap()
-            .starts_with("otpauth://totp/")
+    // What an authenticator app reads from the QR code: this secret, SHA-1, 6 digits, 30 s.
+    let uri = enrolled["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let scanned = totp_rs::Totp::from_url(uri).expect("an otpauth URI an app can read");
+    let now = app.clock.now().unix_timestamp() as u64;
+    assert_eq!(
+        scanned.generate(now).to_string(),
+        app.totp_code(&secret, 0),
+        "{uri}"
     );
     assert_problem(
         app.post_as(

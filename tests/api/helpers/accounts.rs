@@ -78,9 +78,17 @@ impl TestApp {
 
     /// The code an authenticator shows for `secret` at the service's clock, `steps` time
     /// steps ahead (a code is accepted once, so a second sign-in in one step takes the next).
+    /// Built from the parameters API.md states (SHA-1, 6 digits, 30 s), not from the
+    /// service's own TOTP, so a change in those is caught.
     pub fn totp_code(&self, secret: &str, steps: u64) -> String {
         let secret = totp_rs::Secret::try_from_base32(secret).expect("base32 secret");
-        let totp = therapist_directory::mfa::model::totp(secret.as_bytes(), "").expect("totp");
+        let totp = totp_rs::Builder::new()
+            .with_algorithm(totp_rs::Algorithm::SHA1)
+            .with_digits(6)
+            .with_step_duration(30)
+            .with_secret(secret.as_bytes().to_vec())
+            .build()
+            .expect("totp");
         let now = self.clock.now().unix_timestamp() as u64;
         totp.generate(now + 30 * steps).to_string()
     }

@@ -63,6 +63,15 @@ async fn each_parameter_selects_exactly_the_expected_listings() {
     }
     .insert(&app.db)
     .await;
+    let community = Fixture {
+        offices: vec![(45.5152, -122.6784, "OR")],
+        faith: Some("jewish"),
+        age_groups: vec!["teens", "elders"],
+        communities: vec!["veterans"],
+        ..Fixture::new("Community Person")
+    }
+    .insert(&app.db)
+    .await;
 
     let cases: Vec<(&str, Vec<Uuid>)> = vec![
         ("near=35.7796,-78.6382", vec![plain, near, sliding, imago]),
@@ -80,7 +89,7 @@ async fn each_parameter_selects_exactly_the_expected_listings() {
         ("modality=imago", vec![imago]),
         (
             "modality=imago&modality=cbt",
-            vec![plain, near, far, online, sliding, imago, texas],
+            vec![plain, near, far, online, sliding, imago, texas, community],
         ),
         ("specialty=relationship-issues", vec![imago]),
         ("insurer=aetna", vec![imago]),
@@ -89,8 +98,15 @@ async fn each_parameter_selects_exactly_the_expected_listings() {
         ("delivery=video", vec![online]),
         (
             "accepting=true",
-            vec![plain, near, far, online, sliding, texas],
+            vec![plain, near, far, online, sliding, texas, community],
         ),
+        ("faith=jewish", vec![community]),
+        ("faith=christian", vec![]),
+        ("age_group=elders", vec![community]),
+        ("age_group=teens", vec![community]),
+        ("age_group=children", vec![]),
+        ("community=veterans", vec![community]),
+        ("community=lgbtq", vec![]),
         ("accepting=false", vec![imago]),
         ("free_consultation=true", vec![imago]),
         ("gender=female", vec![imago]),
