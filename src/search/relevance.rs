@@ -166,60 +166,39 @@ pub fn relevance_page(
     if page.len() == n {
         return page;
     }
+    // Buckets of equal (words, weight), built word by word: each used word splits every
+    // bucket by where it matches best (name, practice, statement), each dropped word by
+    // whether it matches. The buckets partition the matches, so however many words there
+    // are this is a few bitmap operations per word and bucket.
     let rest = &t.matched - &exact;
-    let k = t.used_matches.len();
-    let d = t.dropped_matches.len();
-    if k > 4 || d > 3 {
-        // Too many combinations to bucket: rank every match.
-        let all = smallest(
-            rest.iter().map(|doc| (doc, position(doc, false))),
-            after,
-            n - page.len(),
-        );
-        page.extend(all);
-        return page;
-    }
-    // Per used word, the matches by best place: name, practice only, statement only.
-    let levels: Vec<[RoaringBitmap; 3]> = t
-        .used_matches
-        .iter()
-        .map(|m| {
-            let a = &m.by_weight[0] & &rest;
-            let b = &(&m.by_weight[1] & &rest) - &a;
-            let c = &(&(&m.by_weight[2] & &rest) - &a) - &b;
-            [a, b, c]
-        })
-        .collect();
-    let mut buckets: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::new();
-    for combo in 0..3usize.pow(k as u32) {
-        let mut set = rest.clone();
-        let mut weight = 0;
-        let mut c = combo;
-        for level in &levels {
-            set &= &level[c % 3];
-            weight += 3 - (c % 3) as u64;
-            c /= 3;
-            if set.is_empty() {
-                break;
-            }
-        }
-        if set.is_empty() {
-            continue;
-        }
-        for subset in 0..(1usize << d) {
-            let mut part = set.clone();
-            for (j, dropped) in t.dropped_matches.iter().enumerate() {
-                if subset >> j & 1 == 1 {
-                    part &= dropped;
-                } else {
-                    part -= dropped;
+    let mut buckets: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::from([((0, 0), rest)]);
+    for m in &t.used_matches {
+        let mut next: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::new();
+        for ((words, weight), mut left) in buckets {
+            for (place, matches) in m.by_weight.iter().enumerate() {
+                let part = &left & matches;
+                if !part.is_empty() {
+                    left -= &part;
+                    *next
+                        .entry((words + 1, weight + 3 - place as u64))
+                        .or_default() |= part;
                 }
             }
-            if !part.is_empty() {
-                let words = (k + subset.count_ones() as usize) as u64;
-                *buckets.entry((words, weight)).or_default() |= part;
+        }
+        buckets = next;
+    }
+    for dropped in &t.dropped_matches {
+        let mut next: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::new();
+        for ((words, weight), set) in buckets {
+            let with = &set & dropped;
+            let without = set - &with;
+            for (key, part) in [((words + 1, weight), with), ((words, weight), without)] {
+                if !part.is_empty() {
+                    *next.entry(key).or_default() |= part;
+                }
             }
         }
+        buckets = next;
     }
     for ((words, weight), bucket) in buckets.into_iter().rev() {
         let first = rank_key(false, words, weight, i64::MIN + 1);
