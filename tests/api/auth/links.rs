@@ -85,23 +85,14 @@ async fn expired_links_and_sign_in_challenges_are_refused() {
 
     // A second factor's challenge lives five minutes.
     app.admin("slow-admin@example.com").await;
-    let challenge = assert_problem(
-        app.login("slow-admin@example.com", PASSWORD).await,
-        401,
-        "mfa_required",
-    )
-    .await;
+    let challenge = app.mfa_challenge("slow-admin@example.com").await;
     sqlx::query("update mfa_challenge set expires_at = now() - interval '1 second'")
         .execute(&app.db)
         .await
         .unwrap();
-    let secret = crate::helpers::TestApp::totp_secret("slow-admin@example.com");
     assert_problem(
-        app.login_second_factor(&json!({
-            "mfa_token": challenge["mfa_token"],
-            "code": app.totp_code(&secret, 1),
-        }))
-        .await,
+        app.second_factor(&challenge, "slow-admin@example.com", 1)
+            .await,
         400,
         "invalid_or_expired_token",
     )
@@ -130,18 +121,9 @@ async fn tokens_and_admin_answers_are_never_cached() {
         .await;
     assert_eq!(refreshed.status(), 200);
     no_store(&refreshed, "refresh");
-    let challenge = assert_problem(
-        app.login("cache-admin@example.com", PASSWORD).await,
-        401,
-        "mfa_required",
-    )
-    .await;
-    let secret = crate::helpers::TestApp::totp_secret("cache-admin@example.com");
+    let challenge = app.mfa_challenge("cache-admin@example.com").await;
     let signed_in = app
-        .login_second_factor(&json!({
-            "mfa_token": challenge["mfa_token"],
-            "code": app.totp_code(&secret, 1),
-        }))
+        .second_factor(&challenge, "cache-admin@example.com", 1)
         .await;
     assert_eq!(signed_in.status(), 200);
     no_store(&signed_in, "login/mfa");

@@ -241,15 +241,8 @@ async fn the_service_role_changes_rows_and_nothing_else() {
 /// Signs an admin enrolled by `admin()` in with password and TOTP code (`step` time steps
 /// ahead); the status of the second step.
 async fn admin_signs_in(app: &crate::helpers::TestApp, email: &str, step: u64) -> u16 {
-    let challenge = assert_problem(
-        app.login(email, crate::helpers::PASSWORD).await,
-        401,
-        "mfa_required",
-    )
-    .await;
-    let secret = crate::helpers::TestApp::totp_secret(email);
-    let code = app.totp_code(&secret, step);
-    app.login_second_factor(&serde_json::json!({"mfa_token": challenge["mfa_token"], "code": code}))
+    let challenge = app.mfa_challenge(email).await;
+    app.second_factor(&challenge, email, step)
         .await
         .status()
         .as_u16()

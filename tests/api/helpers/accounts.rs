@@ -93,6 +93,30 @@ impl TestApp {
         totp.generate(now + 30 * steps).to_string()
     }
 
+    /// Signs in an admin enrolled by `admin()` with the password: the `mfa_token` of the
+    /// `mfa_required` answer.
+    pub async fn mfa_challenge(&self, email: &str) -> String {
+        let challenge =
+            super::assert_problem(self.login(email, PASSWORD).await, 401, "mfa_required").await;
+        challenge["mfa_token"]
+            .as_str()
+            .expect("an mfa_token")
+            .to_owned()
+    }
+
+    /// The second step of signing in an admin enrolled by `admin()`: the authenticator's
+    /// code `step` time steps ahead.
+    pub async fn second_factor(
+        &self,
+        mfa_token: &str,
+        email: &str,
+        step: u64,
+    ) -> reqwest::Response {
+        let code = self.totp_code(&Self::totp_secret(email), step);
+        self.login_second_factor(&serde_json::json!({"mfa_token": mfa_token, "code": code}))
+            .await
+    }
+
     /// The TOTP secret `admin()` enrolled for `email`.
     pub fn totp_secret(email: &str) -> String {
         TOTP_SECRETS
