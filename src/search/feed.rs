@@ -93,6 +93,9 @@ pub async fn catch_up(pool: &PgPool, search: &SearchIndex) -> anyhow::Result<()>
                 s.index.vocabulary_changed = true;
             }
             vocabulary_changed = std::mem::take(&mut s.index.vocabulary_changed);
+            if vocabulary_changed {
+                s.index.reclaim_words();
+            }
         });
         if vocabulary_changed {
             refresh_typos(search).await;

@@ -51,6 +51,10 @@ pub struct Index {
     pub postings: Vec<[RoaringBitmap; 3]>,
     /// Surface word → its keys' numbers, so a word is stemmed once.
     key_cache: HashMap<Box<str>, (u32, Option<u32>)>,
+    /// Word numbers no key holds, for the next new key.
+    free_words: RoaringBitmap,
+    /// Numbers of words that no document held at some point since the last reclaim.
+    emptied_words: RoaringBitmap,
     pub vocabulary_changed: bool,
     pub offices: RTree<Office>,
     // Per-document columns, indexed by `DocId`.
@@ -248,13 +252,18 @@ impl Index {
             *b -= docs;
             !b.is_empty()
         });
-        for postings in &mut self.postings {
+        for (id, postings) in self.postings.iter_mut().enumerate() {
+            let mut emptied = false;
             for b in postings.iter_mut() {
                 if !b.is_disjoint(docs) {
                     *b -= docs;
-                    if b.is_empty() {
-                        self.vocabulary_changed = true;
-                    }
+                    emptied |= b.is_empty();
+                }
+            }
+            if emptied {
+                self.vocabulary_changed = true;
+                if postings.iter().all(RoaringBitmap::is_empty) {
+                    self.emptied_words.insert(id as u32);
                 }
             }
         }
@@ -419,10 +428,41 @@ impl Index {
         if let Some(&id) = self.words.get(key) {
             return id;
         }
-        let id = self.postings.len() as u32;
-        self.postings.push(Default::default());
+        let id = match self.free_words.min() {
+            Some(id) => {
+                self.free_words.remove(id);
+                id
+            }
+            None => {
+                self.postings.push(Default::default());
+                self.postings.len() as u32 - 1
+            }
+        };
         self.words.insert(key.into(), id);
         id
+    }
+
+    /// Forgets the word keys no document holds any more and frees their numbers, once they
+    /// are over a tenth of the table: the table then follows what is indexed, not every
+    /// word ever indexed (a listing edited again and again with new words would grow it
+    /// without end). Forgetting reads the whole table, so it waits until that is worth it.
+    pub fn reclaim_words(&mut self) -> usize {
+        let postings = &self.postings;
+        self.emptied_words = self
+            .emptied_words
+            .iter()
+            .filter(|&id| postings[id as usize].iter().all(RoaringBitmap::is_empty))
+            .collect();
+        if self.emptied_words.len() as usize <= self.words.len() / 10 {
+            return 0;
+        }
+        let empty = std::mem::take(&mut self.emptied_words);
+        self.words.retain(|_, id| !empty.contains(*id));
+        self.key_cache.retain(|_, (first, second)| {
+            !empty.contains(*first) && second.is_none_or(|s| !empty.contains(s))
+        });
+        self.free_words |= &empty;
+        empty.len() as usize
     }
 
     /// A word key's postings, if any document holds it.
@@ -469,6 +509,37 @@ mod tests {
                 .collect();
             assert_eq!(index.fee_at_most(max), expected, "{max}");
         }
+    }
+
+    /// A listing edited again and again with words nobody else uses leaves a word table
+    /// the size of what is indexed, and its latest words found.
+    #[test]
+    fn words_no_listing_holds_are_forgotten() {
+        let mut index = Index::default();
+        let a = entry("Dana Wells");
+        index.apply(vec![a.clone(), entry("Sam Other")], &[]);
+        let unique = |round: usize| -> String {
+            (0..40)
+                .map(|w| format!("zq{round}x{w}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut largest = 0;
+        for round in 0..200 {
+            let edited = Entry {
+                statement: unique(round),
+                ..a.clone()
+            };
+            index.apply(vec![edited], &[]);
+            index.reclaim_words();
+            largest = largest.max(index.words.len()).max(index.postings.len());
+        }
+        // One round's 40 words (and their stems), the other listing's, and at most a tenth
+        // more waiting to be forgotten: nothing like 200 rounds' 8,000.
+        assert!(largest < 300, "the word table reached {largest}");
+        assert!(index.postings("zq199x7").is_some());
+        assert!(index.postings("zq3x7").is_none());
+        assert!(index.postings("anxious").is_some() || index.postings("anxiou").is_some());
     }
 
     #[test]
