@@ -1,4 +1,5 @@
-//! `Application::build_with` (and `build_with_pool`): connect, migrate, bind (port 0 in tests) and assemble the server.
+//! `Application::build_with` (and `build_with_pool`): connect, migrate, bind (port 0 in
+//! tests) and assemble the server.
 //! `run_until_stopped` serves until SIGINT/SIGTERM, then lets in-flight requests finish.
 
 use std::net::TcpListener;

@@ -197,19 +197,31 @@ pub async fn use_code(
     let Some(step) = current_step(seal, &enrolment.secret_sealed, code, clock)? else {
         return Ok(false);
     };
-    if let Some(resealed) = seal.reseal(&enrolment.secret_sealed) {
-        reseal(&mut *conn, account_id, &resealed).await?;
-    }
+    reseal(&mut *conn, seal, account_id, &enrolment.secret_sealed).await?;
     Ok(use_step(conn, account_id, step).await?)
 }
 
-async fn reseal(db: impl PgExecutor<'_>, account_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("update account_totp set secret_sealed = $2 where account_id = $1")
-        .bind(account_id)
-        .bind(sealed)
-        .execute(db)
-        .await?;
-    Ok(())
+/// Seals the account's secret anew under the current master when it opens only under the
+/// previous one, and only if it is still the secret read (an enrolment since then stays).
+/// Whether it did.
+async fn reseal(
+    db: impl PgExecutor<'_>,
+    seal: &SecretSeal,
+    account_id: Uuid,
+    sealed: &[u8],
+) -> sqlx::Result<bool> {
+    let Some(fresh) = seal.reseal(sealed) else {
+        return Ok(false);
+    };
+    let done = sqlx::query(
+        "update account_totp set secret_sealed = $3 where account_id = $1 and secret_sealed = $2",
+    )
+    .bind(account_id)
+    .bind(sealed)
+    .bind(&fresh)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Seals every TOTP secret that opens only under the previous master anew under the current
@@ -221,18 +233,7 @@ pub async fn reseal_all(pool: &PgPool, seal: &SecretSeal) -> sqlx::Result<usize>
             .await?;
     let mut resealed = 0;
     for (account_id, sealed) in rows {
-        if let Some(fresh) = seal.reseal(&sealed) {
-            // Only if it is still the secret read: an enrolment since then stays.
-            let done = sqlx::query(
-                "update account_totp set secret_sealed = $3 where account_id = $1 and secret_sealed = $2",
-            )
-            .bind(account_id)
-            .bind(&sealed)
-            .bind(&fresh)
-            .execute(pool)
-            .await?;
-            resealed += done.rows_affected() as usize;
-        }
+        resealed += usize::from(reseal(pool, seal, account_id, &sealed).await?);
     }
     Ok(resealed)
 }

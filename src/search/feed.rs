@@ -87,9 +87,10 @@ pub async fn catch_up(pool: &PgPool, search: &SearchIndex) -> anyhow::Result<()>
             s.index.apply(upserts, &deletes);
             if let Some(taxonomy) = taxonomy {
                 s.index.taxonomy = taxonomy;
-                let mut lexicon = Lexicon::build(&s.index.taxonomy);
-                lexicon.replace_known(s.lexicon.replace_known(Default::default()));
-                s.lexicon = lexicon;
+                // The new lexicon keeps the typo set until its own is built below.
+                let known = s.lexicon.replace_known(Default::default());
+                s.lexicon = Lexicon::build(&s.index.taxonomy);
+                s.lexicon.replace_known(known);
                 s.index.vocabulary_changed = true;
             }
             vocabulary_changed = std::mem::take(&mut s.index.vocabulary_changed);
