@@ -83,13 +83,7 @@ impl Application {
         let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(jwt_secret, previous));
         let link_seal = Seal::new(Purpose::EmailedLinks, jwt_secret, previous);
         let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(jwt_secret, previous));
-        let p = config.passwords;
-        let passwords = web::Data::new(Passwords::new(
-            p.memory_kib,
-            p.iterations,
-            p.parallelism,
-            p.concurrency,
-        )?);
+        let passwords = web::Data::new(password_hasher(&config)?);
         // Bound before any worker starts: a second process on a taken port fails here, before
         // it has claimed an email or started a maintenance pass.
         let listener = TcpListener::bind((config.host, config.port))
@@ -103,83 +97,33 @@ impl Application {
             })
             .transpose()?;
         let (stop_workers, stop_rx) = watch::channel(false);
-        let maintenance = MaintenanceSettings {
-            interval: config.maintenance_interval,
-            inquiry_retention: config.inquiry_retention,
-            public_base_url: config.public_base_url.clone(),
-        };
         let search_index = SearchIndex::default();
-        let mut workers = vec![tokio::spawn(outbox::run(
-            pool.clone(),
-            mailer,
-            (config.mail.outbox, link_seal.clone()),
-            stop_rx.clone(),
-        ))];
-        let reads = match &config.database {
-            Database::Server {
-                read_url: Some(url),
-                ..
-            } => ReadPool::with_replica(pool.clone(), db::connect_lazy(url, &config.pool)?),
-            _ => ReadPool::primary(pool.clone()),
-        };
-        workers.push(tokio::spawn(reads.clone().watch(stop_rx.clone())));
-        workers.push(tokio::spawn(crate::search::feed::run(
-            pool.clone(),
-            reads.clone(),
-            search_index.clone(),
-            stop_rx.clone(),
-        )));
-        if !maintenance.interval.is_zero() {
-            workers.push(tokio::spawn(crate::maintenance::run(
-                pool.clone(),
-                clock.clone(),
-                maintenance,
-                stop_rx.clone(),
-            )));
-        }
+        let reads = read_pool(&config, &pool)?;
+        let mut workers = spawn_workers(
+            &config,
+            &pool,
+            &reads,
+            &search_index,
+            (mailer, link_seal.clone()),
+            &clock,
+            stop_rx,
+        );
         if previous.is_some() {
-            // After a rotation, TOTP secrets move to the current master once, here; the
-            // ones a process still on the old master seals meanwhile move at their next use.
-            let (pool, seal) = (pool.clone(), totp_seal.clone());
-            workers.push(tokio::spawn(async move {
-                match crate::mfa::store::reseal_all(&pool, &seal).await {
-                    Ok(n) => tracing::info!(resealed = n, "TOTP secrets sealed under the current master"),
-                    Err(e) => tracing::warn!(error = %e, "TOTP secrets not resealed; they are at their next use"),
-                }
-            }));
+            workers.push(tokio::spawn(reseal_totp_secrets(
+                pool.clone(),
+                totp_seal.clone(),
+            )));
         }
         let clock = web::Data::new(clock);
         crate::domain::zip::warm_up();
 
-        let document = openapi::document();
-        let json = serde_json::to_string_pretty(&document)?;
-        let html = crate::ops::reference::render(&document);
-        let docs = web::Data::new(ApiDocs { json, html });
-        let route_table = web::Data::new(RouteTable::from_openapi(&document));
+        let (docs, route_table) = api_docs()?;
         let metrics = web::Data::new(HttpMetrics::new()?);
         let pool_data = web::Data::new(pool.clone());
         let reads = web::Data::new(reads);
-        let metrics_server = match metrics_listener {
-            None => None,
-            Some(listener) => {
-                let port = listener.local_addr()?.port();
-                let (metrics, pool) = (metrics.clone(), pool_data.clone());
-                let search = web::Data::new(search_index.clone());
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(metrics.clone())
-                        .app_data(pool.clone())
-                        .app_data(search.clone())
-                        .app_data(web::Data::new(crate::ops::MetricsServedHere(true)))
-                        .service(crate::ops::metrics)
-                })
-                .listen(listener)?
-                .workers(1)
-                .disable_signals()
-                .run();
-                Some((server, port))
-            }
-        };
+        let metrics_server = metrics_listener
+            .map(|listener| serve_metrics(listener, &metrics, &pool_data, &search_index))
+            .transpose()?;
         let metrics_here =
             web::Data::new(crate::ops::MetricsServedHere(config.metrics_addr.is_none()));
         let http_workers = config.workers;
@@ -318,6 +262,111 @@ async fn shutdown_signal() -> &'static str {
         _ = int.recv() => "SIGINT",
         _ = term.recv() => "SIGTERM",
     }
+}
+
+/// The hasher with the configured Argon2id cost and how many hashes may run at once.
+fn password_hasher(config: &Config) -> anyhow::Result<Passwords> {
+    let p = config.passwords;
+    Passwords::new(p.memory_kib, p.iterations, p.parallelism, p.concurrency)
+}
+
+/// The document at `/openapi.json`, its rendering at `/docs`, and the route table the
+/// fallback answers 404 and 405 from: all read from the one generated document.
+fn api_docs() -> anyhow::Result<(web::Data<ApiDocs>, web::Data<RouteTable>)> {
+    let document = openapi::document();
+    let json = serde_json::to_string_pretty(&document)?;
+    let html = crate::ops::reference::render(&document);
+    let route_table = web::Data::new(RouteTable::from_openapi(&document));
+    Ok((web::Data::new(ApiDocs { json, html }), route_table))
+}
+
+/// The pool reads go to: the replica when one is configured, else the primary.
+fn read_pool(config: &Config, pool: &PgPool) -> anyhow::Result<ReadPool> {
+    Ok(match &config.database {
+        Database::Server {
+            read_url: Some(url),
+            ..
+        } => ReadPool::with_replica(pool.clone(), db::connect_lazy(url, &config.pool)?),
+        _ => ReadPool::primary(pool.clone()),
+    })
+}
+
+/// The background workers: the mail outbox, the replica's watch, the search index's feed
+/// and, unless switched off, the maintenance passes. Each stops when `stop` turns true.
+fn spawn_workers(
+    config: &Config,
+    pool: &PgPool,
+    reads: &ReadPool,
+    search_index: &SearchIndex,
+    (mailer, link_seal): (Arc<dyn Mailer>, Seal),
+    clock: &Clock,
+    stop: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut workers = vec![
+        tokio::spawn(outbox::run(
+            pool.clone(),
+            mailer,
+            (config.mail.outbox, link_seal),
+            stop.clone(),
+        )),
+        tokio::spawn(reads.clone().watch(stop.clone())),
+        tokio::spawn(crate::search::feed::run(
+            pool.clone(),
+            reads.clone(),
+            search_index.clone(),
+            stop.clone(),
+        )),
+    ];
+    let maintenance = MaintenanceSettings {
+        interval: config.maintenance_interval,
+        inquiry_retention: config.inquiry_retention,
+        public_base_url: config.public_base_url.clone(),
+    };
+    if !maintenance.interval.is_zero() {
+        workers.push(tokio::spawn(crate::maintenance::run(
+            pool.clone(),
+            clock.clone(),
+            maintenance,
+            stop,
+        )));
+    }
+    workers
+}
+
+/// After a rotation, TOTP secrets move to the current master once, at start-up; the ones a
+/// process still on the old master seals meanwhile move at their next use.
+async fn reseal_totp_secrets(pool: PgPool, seal: web::Data<crate::mfa::model::SecretSeal>) {
+    match crate::mfa::store::reseal_all(&pool, &seal).await {
+        Ok(n) => tracing::info!(resealed = n, "TOTP secrets sealed under the current master"),
+        Err(e) => {
+            tracing::warn!(error = %e, "TOTP secrets not resealed; they are at their next use")
+        }
+    }
+}
+
+/// `/metrics` on a listener of its own (`APP_METRICS_ADDR`), one worker, and its port.
+fn serve_metrics(
+    listener: TcpListener,
+    metrics: &web::Data<HttpMetrics>,
+    pool: &web::Data<PgPool>,
+    search_index: &SearchIndex,
+) -> anyhow::Result<(Server, u16)> {
+    let port = listener.local_addr()?.port();
+    let (metrics, pool) = (metrics.clone(), pool.clone());
+    let search = web::Data::new(search_index.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .app_data(pool.clone())
+            .app_data(search.clone())
+            .app_data(web::Data::new(crate::ops::MetricsServedHere(true)))
+            .service(crate::ops::metrics)
+    })
+    .listen(listener)?
+    .workers(1)
+    .disable_signals()
+    .run();
+    Ok((server, port))
 }
 
 /// A malformed path parameter (a non-UUID id, say) cannot name anything that exists.

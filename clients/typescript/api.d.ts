@@ -1521,6 +1521,7 @@ export interface components {
             certifications: components["schemas"]["Certification"][];
             communities: components["schemas"]["Community"][];
             contact_email?: string | null;
+            /** @description Credentials suffix, e.g. "LPCS, LCAS". */
             credentials?: string | null;
             delivery: components["schemas"]["Delivery"][];
             display_name: string;
@@ -1532,20 +1533,25 @@ export interface components {
             hsa_fsa: boolean;
             /** Format: uuid */
             id: string;
+            /** @description Sees clients through insurance only (then no fee is needed to submit). */
             insurance_only: boolean;
-            /** @description Insurer slugs. */
+            /** @description Insurer slugs (see /v1/insurers), at most 40. */
             insurers: string[];
+            /** @description ISO 639 codes, at most 20. */
             languages: string[];
             /** Format: date-time */
             last_confirmed_at?: string | null;
             licenses: components["schemas"]["License"][];
-            /** @description Modality slugs. */
+            /** @description Modality slugs (see /v1/modalities), at most 15. */
             modalities: string[];
+            /** @description National Provider Identifier (10 digits, Luhn check digit). */
             npi?: string | null;
             offerings: components["schemas"]["PublicOffering"][];
             offices: components["schemas"]["PublicOffice"][];
             payment_methods: components["schemas"]["PaymentMethod"][];
+            /** @description A US number in any usual spelling; stored as E.164. */
             phone?: string | null;
+            /** @description https only. */
             photo_url?: string | null;
             professional_title?: string | null;
             pronouns?: string | null;
@@ -1562,13 +1568,15 @@ export interface components {
             session_formats: components["schemas"]["SessionFormat"][];
             sliding_scale_min?: components["schemas"]["Money"] | null;
             slug: string;
-            /** @description Specialty slugs. */
+            /** @description Specialty slugs (see /v1/specialties), at most 25. */
             specialties: string[];
+            /** @description Plain text, stored as given (never rendered as HTML by the service). */
             statement?: string | null;
             status: components["schemas"]["ListingStatus"];
+            /** @description NUCC taxonomy code, e.g. 101YP2500X. */
             taxonomy_code?: string | null;
             telehealth_states: string[];
-            /** @description Up to three of `specialties`, shown first. */
+            /** @description Up to three of `specialties`. */
             top_specialties: string[];
             /** Format: date-time */
             updated_at: string;

@@ -24,7 +24,7 @@ use crate::http::{Db, Json, Query, Reply};
 use crate::listings::lifecycle::{ListingStatus, ListingVersion, Move};
 pub use crate::listings::store::ListingSummary;
 use crate::listings::store::{self as listing_store, Change, LockedListing, QueueFilter};
-use crate::listings::view::{self, MyListing};
+use crate::listings::view::MyListing;
 use crate::mail::PublicBaseUrl;
 use crate::mail::{OutgoingEmail, enqueue, templates};
 
@@ -109,7 +109,7 @@ pub(super) async fn admin_view(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<AdminListing, ApiError> {
-    let listing = view::by_id(&mut *conn, id)
+    let listing = listing_store::listing_by_id(&mut *conn, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let owner = listing_store::owner(conn, id).await?;

@@ -1,5 +1,6 @@
 //! Database plumbing: the pool, migrations, readiness, and the embedded private cluster.
 
+pub mod copy;
 pub mod embedded;
 pub mod opened;
 pub mod read;

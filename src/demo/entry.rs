@@ -8,9 +8,11 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::copy::CopyBuffer;
 use super::generate::Taxonomy;
 use super::model::DemoListing;
+use crate::db::copy::CopyBuffer;
+use crate::domain::Money;
+use crate::domain::vocab::Vocabulary;
 
 /// The columns [`encode`] writes, in order.
 pub const ENTRY_COPY: &str = "copy directory_entry (listing_id, slug, display_name, accepting,
@@ -63,8 +65,9 @@ pub fn encode(
 ) {
     let mut by_id: Vec<_> = l.offices.iter().collect();
     by_id.sort_unstable_by_key(|o| o.id);
+    let p = &l.profile;
     let states = sorted(
-        l.telehealth_states
+        p.telehealth_states
             .iter()
             .map(String::as_str)
             .chain(by_id.iter().map(|o| o.state.as_str())),
@@ -84,37 +87,38 @@ pub fn encode(
     offerings.sort_unstable_by_key(|f| f.id);
     let titles: Vec<&str> = offerings.iter().map(|f| f.title.as_str()).collect();
 
-    let money = |cents: Option<i32>| -> Value {
-        cents.map_or(
+    let money = |fee: Option<Money>| -> Value {
+        fee.map_or(
             Value::Null,
-            |c| json!({"amount_cents": c, "currency": CURRENCY}),
+            |m| json!({"amount_cents": m.amount_cents, "currency": CURRENCY}),
         )
     };
+    let cents = |fee: Option<Money>| fee.map(|m| m.amount_cents);
     let summary = json!({
         "id": l.listing_id,
         "slug": l.slug,
-        "display_name": l.display_name,
-        "pronouns": l.pronouns,
-        "credentials": l.credentials,
-        "professional_title": l.professional_title,
+        "display_name": p.display_name,
+        "pronouns": p.pronouns,
+        "credentials": p.credentials,
+        "professional_title": p.professional_title,
         "photo_url": Value::Null,
-        "accepting": l.accepting,
-        "free_consultation": l.free_consultation,
+        "accepting": p.accepting,
+        "free_consultation": p.free_consultation,
         "fees": {
-            "min": money(l.fee_min_cents),
-            "max": money(l.fee_max_cents),
-            "sliding_scale_min": money(l.sliding_scale_min_cents),
-            "insurance_only": l.insurance_only,
+            "min": money(p.fee_min),
+            "max": money(p.fee_max),
+            "sliding_scale_min": money(p.sliding_scale_min),
+            "insurance_only": p.insurance_only,
         },
         "modalities": slugs(&taxonomy.modalities, l.modality_ids.iter()),
         "top_specialties": slugs(
             &taxonomy.specialties,
             l.specialties.iter().filter(|(_, top)| *top).map(|(id, _)| id),
         ),
-        "delivery": l.delivery,
-        "session_formats": l.session_formats,
-        "languages": l.languages,
-        "telehealth_states": l.telehealth_states,
+        "delivery": p.delivery,
+        "session_formats": p.session_formats,
+        "languages": p.languages,
+        "telehealth_states": p.telehealth_states,
         "offices": by_id
             .iter()
             .map(|o| json!({"city": o.city, "state": o.state, "zip": o.zip}))
@@ -126,21 +130,21 @@ pub fn encode(
     entries
         .uuid(l.listing_id)
         .text(&l.slug)
-        .text(&l.display_name)
-        .text(l.accepting)
-        .boolean(l.free_consultation)
-        .opt_display(l.fee_min_cents)
-        .opt_display(l.sliding_scale_min_cents.or(l.fee_min_cents))
-        .boolean(l.sliding_scale_min_cents.is_some())
-        .opt_text(l.gender)
-        .opt_text(l.faith)
-        .array(&l.languages)
-        .array(&l.age_groups)
-        .array(&l.communities)
-        .array(&l.session_formats)
-        .array(&l.delivery)
+        .text(&p.display_name)
+        .text(p.accepting.as_str())
+        .boolean(p.free_consultation)
+        .opt_display(cents(p.fee_min))
+        .opt_display(cents(p.sliding_scale_min.or(p.fee_min)))
+        .boolean(p.sliding_scale_min.is_some())
+        .opt_text(p.gender.map(Vocabulary::as_str))
+        .opt_text(p.faith.map(Vocabulary::as_str))
+        .array(&p.languages)
+        .array(&Vocabulary::texts(&p.age_groups))
+        .array(&Vocabulary::texts(&p.communities))
+        .array(&Vocabulary::texts(&p.session_formats))
+        .array(&Vocabulary::texts(&p.delivery))
         .array(&states)
-        .array(&l.telehealth_states)
+        .array(&p.telehealth_states)
         .boolean(!by_id.is_empty())
         .array(&numbers(&modality_ids))
         .array(&numbers(&specialty_ids))
@@ -152,7 +156,7 @@ pub fn encode(
         .text(&summary.to_string())
         .boolean(false)
         .boolean(false)
-        .text(&l.statement)
+        .text(p.statement.as_deref().unwrap_or_default())
         .text(&titles.join(" "))
         .end_row();
 

@@ -11,8 +11,13 @@ use uuid::Uuid;
 
 use super::model::{DemoCertification, DemoLicense, DemoListing, DemoOffering, DemoOffice};
 use super::words::*;
+use crate::domain::Money;
 use crate::domain::slugify;
+use crate::domain::vocab::{
+    Accepting, AgeGroup, Community, Delivery, Faith, Gender, PaymentMethod, SessionFormat,
+};
 use crate::domain::zip::ZipInfo;
+use crate::listings::model::ListingProfile;
 
 /// The taxonomy as stored (ids by slug), read once before generating.
 pub struct Taxonomy {
@@ -174,16 +179,16 @@ pub fn listing(
 
     let mut delivery = Vec::new();
     if !online_only {
-        delivery.push("in_person");
+        delivery.push(Delivery::InPerson);
     }
     if online_only || rng.random_bool(0.7) {
-        delivery.push("video");
+        delivery.push(Delivery::Video);
     }
     if rng.random_bool(0.25) {
-        delivery.push("phone");
+        delivery.push(Delivery::Phone);
     }
     let mut telehealth_states = Vec::new();
-    if delivery.iter().any(|d| *d != "in_person") {
+    if delivery.iter().any(|d| *d != Delivery::InPerson) {
         telehealth_states.push(home.state.clone());
         if rng.random_bool(0.2) {
             let other = *pick(&mut rng, zips);
@@ -205,30 +210,28 @@ pub fn listing(
         (Some(min), Some(max), sliding)
     };
 
-    let mut session_formats = vec!["individual"];
+    let mut session_formats = vec![SessionFormat::Individual];
     let couples = modality_ids
         .iter()
         .any(|(_, s)| ["imago", "gottman", "eft"].contains(&s.as_str()))
         || rng.random_bool(0.45);
     if couples {
-        session_formats.push("couples");
+        session_formats.push(SessionFormat::Couples);
     }
     if rng.random_bool(0.2) {
-        session_formats.push("family");
+        session_formats.push(SessionFormat::Family);
     }
     if rng.random_bool(0.1) {
-        session_formats.push("group");
+        session_formats.push(SessionFormat::Group);
     }
 
-    let mut languages = vec!["en"];
+    let mut languages = vec!["en".to_owned()];
     if rng.random_bool(0.15) {
-        languages.push("es");
+        languages.push("es".to_owned());
     }
     if rng.random_bool(0.05) {
-        languages.push(*pick(
-            &mut rng,
-            &["fr", "zh", "vi", "ko", "ar", "pt", "hi", "ru"],
-        ));
+        languages
+            .push((*pick(&mut rng, &["fr", "zh", "vi", "ko", "ar", "pt", "hi", "ru"])).to_owned());
     }
 
     let license_state = offices
@@ -392,89 +395,122 @@ pub fn listing(
         email: format!("demo-s{seed}-{index}@demo.invalid"),
         full_name: display_name.clone(),
         slug,
-        display_name,
-        pronouns: rng
-            .random_bool(0.4)
-            .then(|| *pick(&mut rng, &["she/her", "he/him", "they/them"])),
-        credentials,
-        professional_title: title,
-        statement,
-        phone: format!(
-            "+1{}{}{:04}",
-            rng.random_range(201..990),
-            rng.random_range(200..999),
-            rng.random_range(0..10_000)
-        ),
-        gender: rng
-            .random_bool(0.9)
-            .then(|| *pick(&mut rng, &["female", "female", "male", "non_binary"])),
-        languages,
-        age_groups: some_of(&mut rng, &["children", "teens", "adults", "elders"], 1, 3),
-        communities: if rng.random_bool(0.5) {
-            some_of(
+        profile: ListingProfile {
+            display_name,
+            pronouns: rng
+                .random_bool(0.4)
+                .then(|| (*pick(&mut rng, &["she/her", "he/him", "they/them"])).to_owned()),
+            credentials: Some(credentials.to_owned()),
+            professional_title: Some(title.to_owned()),
+            statement: Some(statement),
+            phone: Some(format!(
+                "+1{}{}{:04}",
+                rng.random_range(201..990),
+                rng.random_range(200..999),
+                rng.random_range(0..10_000)
+            )),
+            gender: rng.random_bool(0.9).then(|| {
+                *pick(
+                    &mut rng,
+                    &[
+                        Gender::Female,
+                        Gender::Female,
+                        Gender::Male,
+                        Gender::NonBinary,
+                    ],
+                )
+            }),
+            languages,
+            age_groups: some_of(
                 &mut rng,
                 &[
-                    "lgbtq",
-                    "bipoc",
-                    "veterans",
-                    "first_responders",
-                    "immigrants",
-                    "neurodivergent",
-                    "students",
+                    AgeGroup::Children,
+                    AgeGroup::Teens,
+                    AgeGroup::Adults,
+                    AgeGroup::Elders,
                 ],
                 1,
                 3,
-            )
-        } else {
-            Vec::new()
-        },
-        faith: rng.random_bool(0.1).then(|| {
-            *pick(
+            ),
+            communities: if rng.random_bool(0.5) {
+                some_of(
+                    &mut rng,
+                    &[
+                        Community::Lgbtq,
+                        Community::Bipoc,
+                        Community::Veterans,
+                        Community::FirstResponders,
+                        Community::Immigrants,
+                        Community::Neurodivergent,
+                        Community::Students,
+                    ],
+                    1,
+                    3,
+                )
+            } else {
+                Vec::new()
+            },
+            faith: rng.random_bool(0.1).then(|| {
+                *pick(
+                    &mut rng,
+                    &[
+                        Faith::Christian,
+                        Faith::Jewish,
+                        Faith::Muslim,
+                        Faith::Buddhist,
+                        Faith::Interfaith,
+                    ],
+                )
+            }),
+            session_formats,
+            delivery,
+            accepting: {
+                use Accepting::{NotAccepting as N, Waitlist as W};
+                const A: Accepting = Accepting::Accepting;
+                const ACCEPTING: [Accepting; 9] = [A, A, A, A, A, A, W, W, N];
+                ACCEPTING[rng.random_range(0..ACCEPTING.len())]
+            },
+            free_consultation: rng.random_bool(0.55),
+            fee_min: fee_min.map(|c| Money::from_db(i64::from(c))),
+            fee_max: fee_max.map(|c| Money::from_db(i64::from(c))),
+            sliding_scale_min: sliding.map(|c| Money::from_db(i64::from(c))),
+            insurance_only,
+            payment_methods: some_of(
                 &mut rng,
-                &["christian", "jewish", "muslim", "buddhist", "interfaith"],
-            )
-        }),
-        session_formats,
-        delivery,
-        accepting: {
-            const ACCEPTING: [&str; 9] = [
-                "accepting",
-                "accepting",
-                "accepting",
-                "accepting",
-                "accepting",
-                "accepting",
-                "waitlist",
-                "waitlist",
-                "not_accepting",
-            ];
-            ACCEPTING[rng.random_range(0..ACCEPTING.len())]
+                &[
+                    PaymentMethod::Cash,
+                    PaymentMethod::Check,
+                    PaymentMethod::CreditCard,
+                    PaymentMethod::DebitCard,
+                    PaymentMethod::Ach,
+                    PaymentMethod::Zelle,
+                    PaymentMethod::Hsa,
+                    PaymentMethod::Fsa,
+                ],
+                1,
+                4,
+            ),
+            hsa_fsa: rng.random_bool(0.5),
+            npi: Some(npi(&mut rng)),
+            taxonomy_code: Some(taxonomy_code.to_owned()),
+            years_in_practice: Some(rng.random_range(1..=40)),
+            telehealth_states,
+            modalities: modality_ids.iter().map(|(_, slug)| slug.clone()).collect(),
+            specialties: specialties.iter().map(|(_, slug)| slug.clone()).collect(),
+            top_specialties: specialties
+                .iter()
+                .zip(&specialty_refs)
+                .filter(|(_, (_, top))| *top)
+                .map(|((_, slug), _)| slug.clone())
+                .collect(),
+            insurers: taxonomy
+                .insurers
+                .iter()
+                .filter(|(id, _)| insurer_ids.contains(id))
+                .map(|(_, slug)| slug.clone())
+                .collect(),
+            ..ListingProfile::default()
         },
-        free_consultation: rng.random_bool(0.55),
-        fee_min_cents: fee_min,
-        fee_max_cents: fee_max,
-        sliding_scale_min_cents: sliding,
-        insurance_only,
-        payment_methods: some_of(
-            &mut rng,
-            &[
-                "cash",
-                "check",
-                "credit_card",
-                "debit_card",
-                "ach",
-                "zelle",
-                "hsa",
-                "fsa",
-            ],
-            1,
-            4,
-        ),
-        hsa_fsa: rng.random_bool(0.5),
-        npi: npi(&mut rng),
-        taxonomy_code,
-        years_in_practice: rng.random_range(1..=40),
-        telehealth_states,
         confirmed_days_ago: rng.random_range(0..120),
         modality_ids: modality_ids.iter().map(|(id, _)| *id).collect(),
         specialties: specialty_refs,

@@ -4,12 +4,12 @@
 //! other seeds add to it. Real data is never touched: demo accounts are flagged `is_demo`
 //! and use the reserved `.invalid` mail domain, and they cannot sign in.
 
-mod copy;
 mod entry;
 pub mod generate;
 pub mod model;
 mod words;
 
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -17,7 +17,8 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use copy::CopyBuffer;
+use crate::db::copy::CopyBuffer;
+use crate::listings::store::{PROFILE_COPY_COLUMNS, copy_profile};
 use generate::{Places, Taxonomy};
 use model::DemoListing;
 
@@ -41,27 +42,29 @@ pub struct SeedReport {
 /// ever matches it.
 pub const DEMO_PASSWORD_HASH: &str = "!demo-account-cannot-sign-in";
 
-const TABLES: [&str; 11] = [
-    "copy account (id, email, password_hash, full_name, email_verified_at, is_demo) from stdin",
-    "copy listing (id, account_id, status, slug, display_name, pronouns, credentials, professional_title,
-        statement, phone, gender, languages, age_groups, communities, faith, session_formats, delivery,
-        accepting, free_consultation, fee_min_cents, fee_max_cents, sliding_scale_min_cents, insurance_only,
-        payment_methods, hsa_fsa, npi, taxonomy_code, years_in_practice, telehealth_states,
-        last_confirmed_at, submitted_at, published_at) from stdin",
-    "copy listing_modality (listing_id, modality_id) from stdin",
-    "copy listing_specialty (listing_id, specialty_id, is_top) from stdin",
-    "copy listing_insurer (listing_id, insurer_id) from stdin",
-    "copy office (id, listing_id, label, address_line1, city, state, zip, latitude, longitude,
-        wheelchair_accessible) from stdin",
-    "copy license (id, listing_id, license_type, license_number, state, expires_on,
-        verification_status, verified_at) from stdin",
-    "copy certification (id, listing_id, name, issuer, modality_id, level, credential_id, issued_on,
-        verification_status, verified_at) from stdin",
-    "copy offering (id, listing_id, kind, title, format, price_cents, duration_minutes, starts_on,
-        ends_on, location) from stdin",
-    entry::ENTRY_COPY,
-    entry::OFFICE_COPY,
-];
+/// The COPY statements of a load, in the order `encode` fills their buffers.
+static TABLES: LazyLock<[String; 11]> = LazyLock::new(|| {
+    [
+        "copy account (id, email, password_hash, full_name, email_verified_at, is_demo) from stdin".into(),
+        format!(
+            "copy listing (id, account_id, status, slug, {PROFILE_COPY_COLUMNS}, last_confirmed_at,
+                submitted_at, published_at) from stdin"
+        ),
+        "copy listing_modality (listing_id, modality_id) from stdin".into(),
+        "copy listing_specialty (listing_id, specialty_id, is_top) from stdin".into(),
+        "copy listing_insurer (listing_id, insurer_id) from stdin".into(),
+        "copy office (id, listing_id, label, address_line1, city, state, zip, latitude, longitude,
+        wheelchair_accessible) from stdin".into(),
+        "copy license (id, listing_id, license_type, license_number, state, expires_on,
+        verification_status, verified_at) from stdin".into(),
+        "copy certification (id, listing_id, name, issuer, modality_id, level, credential_id, issued_on,
+        verification_status, verified_at) from stdin".into(),
+        "copy offering (id, listing_id, kind, title, format, price_cents, duration_minutes, starts_on,
+        ends_on, location) from stdin".into(),
+        entry::ENTRY_COPY.into(),
+        entry::OFFICE_COPY.into(),
+    ]
+});
 
 /// On an empty directory that has never been seeded, loads `count` demo listings (the
 /// embedded default's first start), and says so.
@@ -288,32 +291,9 @@ fn encode(
         .uuid(l.listing_id)
         .uuid(l.account_id)
         .text("published")
-        .text(&l.slug)
-        .text(&l.display_name)
-        .opt_text(l.pronouns)
-        .text(l.credentials)
-        .text(l.professional_title)
-        .text(&l.statement)
-        .text(&l.phone)
-        .opt_text(l.gender)
-        .array(&l.languages)
-        .array(&l.age_groups)
-        .array(&l.communities)
-        .opt_text(l.faith)
-        .array(&l.session_formats)
-        .array(&l.delivery)
-        .text(l.accepting)
-        .boolean(l.free_consultation)
-        .opt_display(l.fee_min_cents)
-        .opt_display(l.fee_max_cents)
-        .opt_display(l.sliding_scale_min_cents)
-        .boolean(l.insurance_only)
-        .array(&l.payment_methods)
-        .boolean(l.hsa_fsa)
-        .text(&l.npi)
-        .text(l.taxonomy_code)
-        .display(l.years_in_practice)
-        .array(&l.telehealth_states)
+        .text(&l.slug);
+    copy_profile(listing, &l.profile);
+    listing
         .text(&confirmed)
         .text(&published)
         .text(&published)

@@ -2,6 +2,8 @@
 
 use uuid::Uuid;
 
+use crate::listings::model::ListingProfile;
+
 pub struct DemoOffice {
     pub id: Uuid,
     pub label: Option<&'static str>,
@@ -52,31 +54,8 @@ pub struct DemoListing {
     pub email: String,
     pub full_name: String,
     pub slug: String,
-    pub display_name: String,
-    pub pronouns: Option<&'static str>,
-    pub credentials: &'static str,
-    pub professional_title: &'static str,
-    pub statement: String,
-    pub phone: String,
-    pub gender: Option<&'static str>,
-    pub languages: Vec<&'static str>,
-    pub age_groups: Vec<&'static str>,
-    pub communities: Vec<&'static str>,
-    pub faith: Option<&'static str>,
-    pub session_formats: Vec<&'static str>,
-    pub delivery: Vec<&'static str>,
-    pub accepting: &'static str,
-    pub free_consultation: bool,
-    pub fee_min_cents: Option<i32>,
-    pub fee_max_cents: Option<i32>,
-    pub sliding_scale_min_cents: Option<i32>,
-    pub insurance_only: bool,
-    pub payment_methods: Vec<&'static str>,
-    pub hsa_fsa: bool,
-    pub npi: String,
-    pub taxonomy_code: &'static str,
-    pub years_in_practice: i16,
-    pub telehealth_states: Vec<String>,
+    /// The listing's fields as a therapist would have written them.
+    pub profile: ListingProfile,
     /// Days before now that the therapist last confirmed the listing.
     pub confirmed_days_ago: u32,
     pub modality_ids: Vec<i32>,

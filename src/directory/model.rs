@@ -10,9 +10,11 @@ use uuid::Uuid;
 
 use crate::domain::Money;
 use crate::domain::vocab::{
-    Accepting, AgeGroup, Community, Delivery, Faith, Gender, OfferingFormat, OfferingKind,
-    PaymentMethod, SessionFormat, SpecialtyCategory, VerificationStatus,
+    Accepting, AgeGroup, Community, Delivery, Faith, Gender, PaymentMethod, SessionFormat,
+    SpecialtyCategory, VerificationStatus,
 };
+use crate::listings::model::ListingProfile;
+pub use crate::listings::model::{PublicOffering, PublicOffice};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TermRef {
@@ -27,22 +29,6 @@ pub struct SpecialtyRef {
     pub category: SpecialtyCategory,
     /// One of the therapist's (at most three) top specialties.
     pub top: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PublicOffice {
-    pub id: Uuid,
-    pub label: Option<String>,
-    pub address_line1: String,
-    pub address_line2: Option<String>,
-    pub city: String,
-    #[schema(example = "NC")]
-    pub state: String,
-    #[schema(example = "27601")]
-    pub zip: String,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub wheelchair_accessible: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -71,20 +57,6 @@ pub struct PublicCertification {
     pub expires_on: Option<Date>,
     /// Always `verified`: only verified certifications are public.
     pub verification_status: VerificationStatus,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PublicOffering {
-    pub id: Uuid,
-    pub kind: OfferingKind,
-    pub title: String,
-    pub description: Option<String>,
-    pub format: OfferingFormat,
-    pub price: Money,
-    pub duration_minutes: i32,
-    pub starts_on: Option<Date>,
-    pub ends_on: Option<Date>,
-    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -195,4 +167,93 @@ pub struct PublicProfile {
     pub response_time: Option<ResponseTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
+}
+
+/// A published listing as the directory reads it: the therapist's profile, and what the
+/// public profile adds to it (term names, public parts, freshness, response time).
+#[derive(sqlx::FromRow)]
+pub struct PublishedListing {
+    pub id: Uuid,
+    pub slug: String,
+    #[sqlx(flatten)]
+    pub profile: ListingProfile,
+    pub last_confirmed_at: Option<OffsetDateTime>,
+    pub published_at: Option<OffsetDateTime>,
+    pub stale: bool,
+    pub availability_unconfirmed: bool,
+    pub response_samples: i64,
+    pub response_median_seconds: Option<f64>,
+    #[sqlx(json)]
+    pub modality_terms: Vec<TermRef>,
+    #[sqlx(json)]
+    pub specialty_terms: Vec<SpecialtyRef>,
+    #[sqlx(json)]
+    pub insurer_terms: Vec<TermRef>,
+    #[sqlx(json)]
+    pub offices: Vec<PublicOffice>,
+    #[sqlx(json)]
+    pub licenses: Vec<PublicLicense>,
+    #[sqlx(json)]
+    pub certifications: Vec<PublicCertification>,
+    #[sqlx(json)]
+    pub offerings: Vec<PublicOffering>,
+}
+
+/// What the public sees of a profile: every field but the review notes and private parts,
+/// with availability and fees grouped and terms named.
+impl From<PublishedListing> for PublicProfile {
+    fn from(l: PublishedListing) -> Self {
+        let p = l.profile;
+        PublicProfile {
+            id: l.id,
+            slug: l.slug,
+            display_name: p.display_name,
+            pronouns: p.pronouns,
+            credentials: p.credentials,
+            professional_title: p.professional_title,
+            statement: p.statement,
+            photo_url: p.photo_url,
+            website_url: p.website_url,
+            phone: p.phone,
+            contact_email: p.contact_email,
+            gender: p.gender,
+            languages: p.languages,
+            age_groups: p.age_groups,
+            communities: p.communities,
+            faith: p.faith,
+            session_formats: p.session_formats,
+            delivery: p.delivery,
+            availability: Availability {
+                accepting: p.accepting,
+                free_consultation: p.free_consultation,
+                confirmed: !l.availability_unconfirmed,
+            },
+            fees: Fees {
+                min: p.fee_min,
+                max: p.fee_max,
+                sliding_scale_min: p.sliding_scale_min,
+                insurance_only: p.insurance_only,
+                payment_methods: p.payment_methods,
+                hsa_fsa: p.hsa_fsa,
+            },
+            insurers: l.insurer_terms,
+            modalities: l.modality_terms,
+            specialties: l.specialty_terms,
+            npi: p.npi,
+            taxonomy_code: p.taxonomy_code,
+            years_in_practice: p.years_in_practice,
+            telehealth_states: p.telehealth_states,
+            offices: l.offices,
+            licenses: l.licenses,
+            certifications: l.certifications,
+            offerings: l.offerings,
+            last_confirmed_at: l.last_confirmed_at,
+            stale: l.stale,
+            response_time: ResponseTime::from_samples(
+                l.response_samples,
+                l.response_median_seconds,
+            ),
+            published_at: l.published_at,
+        }
+    }
 }

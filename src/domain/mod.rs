@@ -2,6 +2,7 @@
 //! is valid wherever it travels.
 
 mod email;
+mod language;
 pub mod money;
 mod npi;
 mod phone;
@@ -13,6 +14,7 @@ pub mod vocab;
 pub mod zip;
 
 pub use email::Email;
+pub use language::LanguageCode;
 pub use money::Money;
 pub use npi::{Npi, check_digit as npi_check_digit};
 pub use phone::UsPhone;

@@ -66,6 +66,30 @@ impl Money {
     }
 }
 
+// A listing's fees are stored as whole US cents in an `integer` column: the currency is
+// implied (the directory lists US practices), and the column's CHECK holds the same range.
+impl sqlx::Type<sqlx::Postgres> for Money {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <i32 as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for Money {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <i32 as sqlx::Encode<sqlx::Postgres>>::encode(i32::try_from(self.amount_cents)?, buf)
+    }
+}
+
+impl sqlx::Decode<'_, sqlx::Postgres> for Money {
+    fn decode(value: sqlx::postgres::PgValueRef<'_>) -> Result<Self, sqlx::error::BoxDynError> {
+        let cents = <i32 as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        Ok(Money::from_db(i64::from(cents)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

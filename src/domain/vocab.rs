@@ -1,5 +1,7 @@
 //! Closed vocabularies of the directory (the database holds the same lists in CHECK
-//! constraints). Each is a snake_case string on the wire and in the database.
+//! constraints or enum types). Each is a snake_case string on the wire and in the database,
+//! and binds and decodes as itself: `stored as "text"` for a checked text column (arrays of
+//! it as `text[]`), or the name of the PostgreSQL enum type.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,20 +25,22 @@ pub trait Vocabulary: Sized + Copy + 'static {
         format!("one of {}", all.join(", "))
     }
 
-    /// Values read back from the database, where CHECK constraints admit only known ones.
-    fn from_stored(values: &[String]) -> Vec<Self> {
-        values.iter().filter_map(|v| Self::parse(v)).collect()
+    /// Each value's wire name, as a `text[]` column holds them.
+    fn texts(values: &[Self]) -> Vec<&'static str> {
+        values.iter().map(|v| v.as_str()).collect()
     }
 }
 
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident stored as $stored:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         // `rename_all` rather than a rename per variant: utoipa reads `rename_all` into the
         // schema's enum, so the document lists the same strings serde reads and writes
-        // (`all_vocabularies_match_their_schema` below holds them together).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        // (`all_vocabularies_match_their_schema` below holds them together); sqlx reads the
+        // same rule, so the database holds the same strings too (`wire_names_match_as_str`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema, sqlx::Type)]
         #[serde(rename_all = "snake_case")]
+        #[sqlx(type_name = $stored, rename_all = "snake_case")]
         pub enum $name {
             $($variant,)+
         }
@@ -53,10 +57,10 @@ macro_rules! vocabulary {
 
 vocabulary!(
     /// Gender, for clients who prefer a therapist of a given gender.
-    Gender { Female => "female", Male => "male", NonBinary => "non_binary" }
+    Gender stored as "text" { Female => "female", Male => "male", NonBinary => "non_binary" }
 );
-vocabulary!(AgeGroup { Children => "children", Teens => "teens", Adults => "adults", Elders => "elders" });
-vocabulary!(Community {
+vocabulary!(AgeGroup stored as "text" { Children => "children", Teens => "teens", Adults => "adults", Elders => "elders" });
+vocabulary!(Community stored as "text" {
     Lgbtq => "lgbtq",
     Bipoc => "bipoc",
     Veterans => "veterans",
@@ -68,7 +72,7 @@ vocabulary!(Community {
     Students => "students",
     Seniors => "seniors",
 });
-vocabulary!(Faith {
+vocabulary!(Faith stored as "text" {
     Christian => "christian",
     Jewish => "jewish",
     Muslim => "muslim",
@@ -77,10 +81,10 @@ vocabulary!(Faith {
     Interfaith => "interfaith",
     Secular => "secular",
 });
-vocabulary!(SessionFormat { Individual => "individual", Couples => "couples", Family => "family", Group => "group" });
-vocabulary!(Delivery { InPerson => "in_person", Video => "video", Phone => "phone" });
-vocabulary!(Accepting { Accepting => "accepting", Waitlist => "waitlist", NotAccepting => "not_accepting" });
-vocabulary!(PaymentMethod {
+vocabulary!(SessionFormat stored as "text" { Individual => "individual", Couples => "couples", Family => "family", Group => "group" });
+vocabulary!(Delivery stored as "text" { InPerson => "in_person", Video => "video", Phone => "phone" });
+vocabulary!(Accepting stored as "accepting_status" { Accepting => "accepting", Waitlist => "waitlist", NotAccepting => "not_accepting" });
+vocabulary!(PaymentMethod stored as "text" {
     Cash => "cash",
     Check => "check",
     CreditCard => "credit_card",
@@ -92,7 +96,7 @@ vocabulary!(PaymentMethod {
     Hsa => "hsa",
     Fsa => "fsa",
 });
-vocabulary!(OfferingKind {
+vocabulary!(OfferingKind stored as "offering_kind" {
     Session => "session",
     Workshop => "workshop",
     Retreat => "retreat",
@@ -100,14 +104,12 @@ vocabulary!(OfferingKind {
     Group => "group",
     Intensive => "intensive",
 });
-vocabulary!(OfferingFormat { InPerson => "in_person", Online => "online", Hybrid => "hybrid" });
-vocabulary!(VerificationStatus { Unverified => "unverified", Verified => "verified", Rejected => "rejected" });
+vocabulary!(OfferingFormat stored as "offering_format" { InPerson => "in_person", Online => "online", Hybrid => "hybrid" });
+vocabulary!(VerificationStatus stored as "verification_status" { Unverified => "unverified", Verified => "verified", Rejected => "rejected" });
 // Also the database's `listing_status` (a doc comment here would enter the OpenAPI
 // schema); the moves between its states are in `listings::lifecycle`.
 vocabulary!(
-    #[derive(sqlx::Type)]
-    #[sqlx(type_name = "listing_status", rename_all = "snake_case")]
-    ListingStatus {
+    ListingStatus stored as "listing_status" {
     Draft => "draft",
     PendingReview => "pending_review",
     Published => "published",
@@ -115,7 +117,7 @@ vocabulary!(
     Suspended => "suspended",
     Unpublished => "unpublished",
 });
-vocabulary!(SpecialtyCategory {
+vocabulary!(SpecialtyCategory stored as "specialty_category" {
     MentalHealth => "mental_health",
     Trauma => "trauma",
     Relationships => "relationships",

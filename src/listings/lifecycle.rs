@@ -161,7 +161,8 @@ impl MyListing {
 }
 
 /// What a listing still lacks before it can be submitted; empty when complete.
-pub fn missing_for_submission(l: &MyListing) -> Vec<FieldError> {
+pub fn missing_for_submission(listing: &MyListing) -> Vec<FieldError> {
+    let l = &listing.profile;
     let mut missing = Vec::new();
     let mut need =
         |field: &str, message: &str| missing.push(FieldError::new(field, "missing", message));
@@ -187,15 +188,13 @@ pub fn missing_for_submission(l: &MyListing) -> Vec<FieldError> {
     if l.fee_min.is_none() && !l.insurance_only {
         need("fee_min", "a fee range, or insurance_only");
     }
-    let reachable_remotely =
-        l.delivery.iter().any(|d| d == "video" || d == "phone") && !l.telehealth_states.is_empty();
-    if l.offices.is_empty() && !reachable_remotely {
+    if listing.offices.is_empty() && !l.reachable_remotely() {
         need(
             "offices",
             "an office, or video/phone delivery with telehealth_states",
         );
     }
-    if l.licenses.is_empty() && l.certifications.is_empty() {
+    if listing.licenses.is_empty() && listing.certifications.is_empty() {
         need("licenses", "at least one license or certification");
     }
     missing

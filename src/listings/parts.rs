@@ -12,11 +12,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::body::{CertificationBody, LicenseBody, OfferingBody, OfficeBody};
+use super::model::{PublicOffering, PublicOffice};
 use super::routes::{load, lock, merged};
 use super::store::{self, Change, Part};
 use super::view::{Certification, License, MyListing};
 use crate::auth::TherapistUser;
-use crate::directory::model::{PublicOffering, PublicOffice};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::{Db, Json, Reply};
 use crate::taxonomy::Kind;

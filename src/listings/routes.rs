@@ -18,10 +18,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use super::body::{ListingBody, merge_patch};
+use super::body::merge_patch;
 use super::lifecycle::{ListingStatus, Move, require_complete};
+use super::model::ListingProfile;
 use super::store::{self, Change, LockedListing};
-use super::view::{self, MyListing};
+use super::view::MyListing;
 use crate::audit::AuditEntry;
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
@@ -64,7 +65,7 @@ pub(super) async fn load(
     conn: &mut PgConnection,
     user: &TherapistUser,
 ) -> Result<MyListing, ApiError> {
-    view::by_account(conn, user.0.account_id)
+    store::my_listing(conn, user.0.account_id)
         .await?
         .ok_or_else(ApiError::not_found)
 }
@@ -134,7 +135,7 @@ pub async fn get_listing(user: TherapistUser, pool: Db) -> Reply {
     operation_id = "patch_my_listing",
     tag = "my listing",
     security(("bearer" = [])),
-    request_body(content = ListingBody, content_type = "application/merge-patch+json", description = "Any subset of the fields"),
+    request_body(content = ListingProfile, content_type = "application/merge-patch+json", description = "Any subset of the fields"),
     params(("If-Match" = Option<String>, Header, description = "The ETag from GET; recommended")),
     responses(
         (status = 200, body = MyListing),
@@ -158,25 +159,25 @@ pub async fn patch_listing(
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
     let current = load(&mut tx, &user).await?;
-    let next: ListingBody = merged(&ListingBody::from(&current), patch)?;
+    let next: ListingProfile = merged(&current.profile, patch)?;
     let valid = next.validate().map_err(ApiError::validation)?;
     // After validation: an invalid body is 422 whatever `If-Match` says; nothing is
     // written before this point, and the row stays locked until commit.
     check_if_match(&req, &locked)?;
-    let terms = store::resolve_terms(&mut tx, locked.id, &valid.body)
+    let terms = store::resolve_terms(&mut tx, locked.id, &valid)
         .await?
         .map_err(ApiError::validation)?;
-    let renamed = valid.body.display_name != current.display_name;
+    let renamed = valid.display_name != current.profile.display_name;
     // The slug follows the name until the listing is first published, then stays put.
     let new_slug = if renamed && current.published_at.is_none() {
-        Some(store::free_slug(&mut tx, locked.id, &valid.body.display_name).await?)
+        Some(store::free_slug(&mut tx, locked.id, &valid.display_name).await?)
     } else {
         None
     };
-    let material = renamed || valid.body.credentials != current.credentials;
+    let material = renamed || valid.credentials != current.profile.credentials;
     let request_review = material && locked.publicly_listed();
     let change = Change::Body {
-        listing: &valid,
+        profile: &valid,
         new_slug: new_slug.as_deref(),
         request_review,
     };

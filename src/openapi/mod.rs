@@ -20,8 +20,10 @@ use crate::domain::vocab::ListingStatus;
 use crate::error::{ErrorCode, FieldError, PROBLEM_JSON, Problem};
 use crate::routes;
 
+mod flatten;
 mod requests;
-use crate::search::model::{LanguageCode, TermSlug};
+use crate::domain::LanguageCode;
+use crate::search::model::TermSlug;
 use crate::search::params::Sort;
 
 #[derive(OpenApi)]
@@ -236,6 +238,7 @@ fn complete(doc: &mut Value) {
         .unwrap_or_default();
     let mut responses = Map::new();
     error_components(&mut schemas, &mut responses);
+    flatten::merge_flattened(&mut schemas);
     doc["components"]["schemas"] = Value::Object(schemas);
     doc["components"]["responses"] = Value::Object(responses);
     doc["components"]["headers"] = headers();

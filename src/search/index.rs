@@ -344,6 +344,27 @@ impl Index {
                 }
             }
         }
+        self.add_facet_codes(doc, &e);
+        for (kind, ids) in [
+            (Kind::Modality, &e.modality_ids),
+            (Kind::Specialty, &e.specialty_ids),
+            (Kind::Insurer, &e.insurer_ids),
+            (Kind::Certified, &e.certified_modality_ids),
+        ] {
+            for id in ids {
+                self.ids[kind as usize].entry(*id).or_default().insert(doc);
+            }
+        }
+        self.add_words(doc, &e, &name_words);
+        let points: Vec<[f64; 2]> = e.offices.iter().map(|&(lat, lng)| [lat, lng]).collect();
+        for point in &points {
+            self.offices.insert(Office::new(*point, doc));
+        }
+        self.office_points[d] = points;
+    }
+
+    /// The facet codes of `doc`: its taxonomy terms and the named values facets count.
+    fn add_facet_codes(&mut self, doc: DocId, e: &Entry) {
         let mut codes: Vec<u32> = Vec::new();
         for (tag, ids) in [
             (FacetTag::Modality, &e.modality_ids),
@@ -365,17 +386,11 @@ impl Index {
             }
         }
         self.facet_codes.set(doc, &codes);
-        for (kind, ids) in [
-            (Kind::Modality, &e.modality_ids),
-            (Kind::Specialty, &e.specialty_ids),
-            (Kind::Insurer, &e.insurer_ids),
-            (Kind::Certified, &e.certified_modality_ids),
-        ] {
-            for id in ids {
-                self.ids[kind as usize].entry(*id).or_default().insert(doc);
-            }
-        }
-        for word in &name_words {
+    }
+
+    /// The words `doc` is found by, each with the weight of where it stands.
+    fn add_words(&mut self, doc: DocId, e: &Entry, name_words: &[String]) {
+        for word in name_words {
             self.index_word(doc, word, Weight::Name);
         }
         let practice = [
@@ -394,11 +409,6 @@ impl Index {
         for word in text::words(&e.statement) {
             self.index_word(doc, &word, Weight::Statement);
         }
-        let points: Vec<[f64; 2]> = e.offices.iter().map(|&(lat, lng)| [lat, lng]).collect();
-        for point in &points {
-            self.offices.insert(Office::new(*point, doc));
-        }
-        self.office_points[d] = points;
     }
 
     fn index_word(&mut self, doc: DocId, word: &str, weight: Weight) {

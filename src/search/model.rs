@@ -15,12 +15,6 @@ use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
 #[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80, example = "cbt")]
 pub struct TermSlug(String);
 
-/// An ISO 639 language code.
-#[allow(dead_code)]
-#[derive(ToSchema)]
-#[schema(value_type = String, pattern = "^[a-z]{2,3}$", example = "es")]
-pub struct LanguageCode(String);
-
 // The schema of what the database's `directory_entry.summary` holds. Items travel as JSON
 // text built by the database, so these types exist for the OpenAPI document only; the
 // integration tests validate every search response against them.

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat, Vocabulary,
 };
-use crate::domain::{GeoPoint, UsState, ZipCode};
+use crate::domain::{GeoPoint, LanguageCode, UsState, ZipCode};
 use crate::error::ApiError;
 
 pub const MAX_Q_CHARS: usize = 200;
@@ -162,14 +162,20 @@ fn parse_near(value: &str) -> Result<(GeoPoint, Option<&'static str>), ApiError>
     Ok((info.point, state))
 }
 
+/// `near` and `radius_km` as read, combined once every parameter is.
+#[derive(Default)]
+struct Place {
+    near: Option<(GeoPoint, Option<&'static str>)>,
+    radius: Option<f64>,
+}
+
 impl SearchParams {
     /// Parses a raw query string. Unknown parameters, repeated single ones, malformed or
     /// out-of-range values are 400 naming the parameter.
     pub fn parse(query: &str) -> Result<Self, ApiError> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut p = SearchParams::default();
-        let mut radius = None;
-        let mut near = None;
+        let mut place = Place::default();
         for (key, value) in crate::http::query::pairs(query)? {
             let count = seen.entry(key.clone()).or_default();
             *count += 1;
@@ -186,118 +192,9 @@ impl SearchParams {
                     format!("may be repeated at most {MAX_REPEATS} times"),
                 ));
             }
-            let value = value.trim();
-            match key.as_str() {
-                "q" => {
-                    if value.chars().count() > MAX_Q_CHARS {
-                        return Err(bad("q", format!("at most {MAX_Q_CHARS} characters")));
-                    }
-                    if value.chars().any(char::is_control) {
-                        return Err(bad("q", "control characters are not allowed"));
-                    }
-                    if !value.is_empty() {
-                        p.q = Some(value.to_owned());
-                    }
-                }
-                "modality" => p.modalities.push(slug_param("modality", value)?),
-                "specialty" => p.specialties.push(slug_param("specialty", value)?),
-                "insurer" => p.insurers.push(slug_param("insurer", value)?),
-                "certified_in" => p.certified_in = Some(slug_param("certified_in", value)?),
-                "language" => {
-                    let ok = (2..=3).contains(&value.len())
-                        && value.bytes().all(|b| b.is_ascii_lowercase());
-                    if !ok {
-                        return Err(bad("language", "an ISO 639 code such as `en` or `es`"));
-                    }
-                    p.languages.push(value.to_owned());
-                }
-                "near" => near = Some(parse_near(value)?),
-                "radius_km" => {
-                    let r: f64 = value
-                        .parse()
-                        .map_err(|_| bad("radius_km", "expected a number of kilometres"))?;
-                    if !(r > 0.0 && r <= MAX_RADIUS_KM) {
-                        return Err(bad(
-                            "radius_km",
-                            format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
-                        ));
-                    }
-                    radius = Some(r);
-                }
-                "state" => {
-                    p.state = Some(
-                        UsState::parse(value)
-                            .map_err(|e| bad("state", e.message))?
-                            .as_str(),
-                    )
-                }
-                "delivery" => p.delivery.push(vocab("delivery", value)?),
-                "session_format" => p.session_formats.push(vocab("session_format", value)?),
-                "accepting" => p.accepting = Some(boolean("accepting", value)?),
-                "free_consultation" => {
-                    p.free_consultation = Some(boolean("free_consultation", value)?)
-                }
-                "sliding_scale" => p.sliding_scale = Some(boolean("sliding_scale", value)?),
-                "license_verified" => {
-                    p.license_verified = Some(boolean("license_verified", value)?)
-                }
-                "max_fee_cents" => {
-                    let (unreadable, outside) = ("expected whole cents", "between 0 and 10000000");
-                    let range = 0..=10_000_000;
-                    p.max_fee_cents = Some(number_in(&key, value, range, unreadable, outside)?);
-                }
-                "include_stale" => p.include_stale = boolean("include_stale", value)?,
-                "gender" => p.gender = Some(vocab("gender", value)?),
-                "age_group" => p.age_group = Some(vocab("age_group", value)?),
-                "community" => p.community = Some(vocab("community", value)?),
-                "faith" => p.faith = Some(vocab("faith", value)?),
-                "offering" => {
-                    let kind: OfferingKind = vocab("offering", value)?;
-                    if kind == OfferingKind::Session {
-                        return Err(bad(
-                            "offering",
-                            "one of `workshop`, `retreat`, `online_course`, `group`, `intensive`",
-                        ));
-                    }
-                    p.offering = Some(kind);
-                }
-                "sort" => {
-                    p.sort = Some(match value {
-                        "relevance" => Sort::Relevance,
-                        "distance" => Sort::Distance,
-                        "fee" => Sort::Fee,
-                        "recently_confirmed" => Sort::RecentlyConfirmed,
-                        _ => {
-                            return Err(bad(
-                                "sort",
-                                "one of `relevance`, `distance`, `fee`, `recently_confirmed`",
-                            ));
-                        }
-                    })
-                }
-                "limit" => {
-                    let unreadable = "expected a whole number from 1 to 50";
-                    let outside = "must be between 1 and 50";
-                    p.limit = Some(number_in(&key, value, 1..=50, unreadable, outside)?);
-                }
-                "cursor" => p.cursor = Some(value.to_owned()),
-                "facets" => {
-                    for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                        let Some(facet) = Facet::ALL.into_iter().find(|f| f.name() == name) else {
-                            return Err(bad(
-                                "facets",
-                                "a comma-separated list of modality, specialty, insurer, delivery, session_format",
-                            ));
-                        };
-                        if !p.facets.contains(&facet) {
-                            p.facets.push(facet);
-                        }
-                    }
-                }
-                other => return Err(bad(&truncate(other), "unknown parameter")),
-            }
+            p.apply(&key, value.trim(), &mut place)?;
         }
-        match (near, radius) {
+        match (place.near, place.radius) {
             (Some((point, state)), radius) => {
                 p.near = Some(Near {
                     point,
@@ -318,6 +215,114 @@ impl SearchParams {
             _ => {}
         }
         Ok(p)
+    }
+
+    /// Takes one parameter; `near` and `radius_km` wait in `place` until all are read.
+    fn apply(&mut self, key: &str, value: &str, place: &mut Place) -> Result<(), ApiError> {
+        match key {
+            "q" => {
+                if value.chars().count() > MAX_Q_CHARS {
+                    return Err(bad("q", format!("at most {MAX_Q_CHARS} characters")));
+                }
+                if value.chars().any(char::is_control) {
+                    return Err(bad("q", "control characters are not allowed"));
+                }
+                if !value.is_empty() {
+                    self.q = Some(value.to_owned());
+                }
+            }
+            "modality" => self.modalities.push(slug_param("modality", value)?),
+            "specialty" => self.specialties.push(slug_param("specialty", value)?),
+            "insurer" => self.insurers.push(slug_param("insurer", value)?),
+            "certified_in" => self.certified_in = Some(slug_param("certified_in", value)?),
+            "language" => {
+                let code = LanguageCode::parse(value).map_err(|e| bad("language", e.message))?;
+                self.languages.push(code.as_str().to_owned());
+            }
+            "near" => place.near = Some(parse_near(value)?),
+            "radius_km" => {
+                let r: f64 = value
+                    .parse()
+                    .map_err(|_| bad("radius_km", "expected a number of kilometres"))?;
+                if !(r > 0.0 && r <= MAX_RADIUS_KM) {
+                    return Err(bad(
+                        "radius_km",
+                        format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
+                    ));
+                }
+                place.radius = Some(r);
+            }
+            "state" => {
+                self.state = Some(
+                    UsState::parse(value)
+                        .map_err(|e| bad("state", e.message))?
+                        .as_str(),
+                )
+            }
+            "delivery" => self.delivery.push(vocab("delivery", value)?),
+            "session_format" => self.session_formats.push(vocab("session_format", value)?),
+            "accepting" => self.accepting = Some(boolean("accepting", value)?),
+            "free_consultation" => {
+                self.free_consultation = Some(boolean("free_consultation", value)?)
+            }
+            "sliding_scale" => self.sliding_scale = Some(boolean("sliding_scale", value)?),
+            "license_verified" => self.license_verified = Some(boolean("license_verified", value)?),
+            "max_fee_cents" => {
+                let (unreadable, outside) = ("expected whole cents", "between 0 and 10000000");
+                let range = 0..=10_000_000;
+                self.max_fee_cents = Some(number_in(key, value, range, unreadable, outside)?);
+            }
+            "include_stale" => self.include_stale = boolean("include_stale", value)?,
+            "gender" => self.gender = Some(vocab("gender", value)?),
+            "age_group" => self.age_group = Some(vocab("age_group", value)?),
+            "community" => self.community = Some(vocab("community", value)?),
+            "faith" => self.faith = Some(vocab("faith", value)?),
+            "offering" => {
+                let kind: OfferingKind = vocab("offering", value)?;
+                if kind == OfferingKind::Session {
+                    return Err(bad(
+                        "offering",
+                        "one of `workshop`, `retreat`, `online_course`, `group`, `intensive`",
+                    ));
+                }
+                self.offering = Some(kind);
+            }
+            "sort" => {
+                self.sort = Some(match value {
+                    "relevance" => Sort::Relevance,
+                    "distance" => Sort::Distance,
+                    "fee" => Sort::Fee,
+                    "recently_confirmed" => Sort::RecentlyConfirmed,
+                    _ => {
+                        return Err(bad(
+                            "sort",
+                            "one of `relevance`, `distance`, `fee`, `recently_confirmed`",
+                        ));
+                    }
+                })
+            }
+            "limit" => {
+                let unreadable = "expected a whole number from 1 to 50";
+                let outside = "must be between 1 and 50";
+                self.limit = Some(number_in(key, value, 1..=50, unreadable, outside)?);
+            }
+            "cursor" => self.cursor = Some(value.to_owned()),
+            "facets" => {
+                for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let Some(facet) = Facet::ALL.into_iter().find(|f| f.name() == name) else {
+                        return Err(bad(
+                            "facets",
+                            "a comma-separated list of modality, specialty, insurer, delivery, session_format",
+                        ));
+                    };
+                    if !self.facets.contains(&facet) {
+                        self.facets.push(facet);
+                    }
+                }
+            }
+            other => return Err(bad(&truncate(other), "unknown parameter")),
+        }
+        Ok(())
     }
 
     pub fn effective_sort(&self) -> Sort {

@@ -7,10 +7,11 @@ use actix_web::{HttpRequest, get};
 use super::SearchIndex;
 use super::model::SearchResults;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
-use super::model::{LanguageCode, TermSlug};
+use super::model::TermSlug;
 use super::params::SearchParams;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use super::params::Sort;
+use crate::domain::LanguageCode;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,

@@ -53,6 +53,60 @@ pub struct LocalCluster {
 const INSTALL_HINT: &str = "install PostgreSQL's server binaries (Debian/Ubuntu: \
     `apt-get install postgresql`) or set DATABASE_URL to an existing server";
 
+/// Runs initdb unless the cluster under `base` was made whole before.
+fn initialise_if_needed(pg: &Pg, base: &Path, data: &Path, ephemeral: bool) -> anyhow::Result<()> {
+    // initdb writes PG_VERSION almost first: the marker says whether it finished.
+    let initialising = base.join("initialising");
+    if initialising.exists() || !data.join("PG_VERSION").exists() {
+        if data.exists() {
+            // A half-written directory from an interrupted initdb: nothing in it is data.
+            fs::remove_dir_all(data)
+                .with_context(|| format!("removing incomplete cluster {}", data.display()))?;
+        }
+        fs::write(&initialising, b"")?;
+        tracing::info!(dir = %data.display(), "initialising a private PostgreSQL cluster");
+        let mut initdb = pg.command("initdb");
+        initdb
+            .arg("-D")
+            .arg(data)
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ])
+            .arg(format!(
+                "--pwfile={}",
+                base.join("superuser-password").display()
+            ));
+        if ephemeral {
+            initdb.arg("--no-sync");
+        }
+        run(&mut initdb, "initdb")?;
+        fs::remove_file(&initialising)?;
+    }
+    Ok(())
+}
+
+/// The last lines of the server's log, for an error that says why it did not start.
+fn log_tail(log: &Path) -> String {
+    fs::read_to_string(log)
+        .map(|s| {
+            s.lines()
+                .rev()
+                .take(15)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 impl LocalCluster {
     /// Finds the binaries, initialises the cluster on first use, clears a stale lock left by
     /// a crash, starts the server on a free local port and waits until it accepts connections.
@@ -78,39 +132,7 @@ impl LocalCluster {
             bin: bin.clone(),
             run_as: run_as.clone(),
         };
-        // initdb writes PG_VERSION almost first: the marker says whether it finished.
-        let initialising = base.join("initialising");
-        if initialising.exists() || !data.join("PG_VERSION").exists() {
-            if data.exists() {
-                // A half-written directory from an interrupted initdb: nothing in it is data.
-                fs::remove_dir_all(&data)
-                    .with_context(|| format!("removing incomplete cluster {}", data.display()))?;
-            }
-            fs::write(&initialising, b"")?;
-            tracing::info!(dir = %data.display(), "initialising a private PostgreSQL cluster");
-            let mut initdb = pg.command("initdb");
-            initdb
-                .arg("-D")
-                .arg(&data)
-                .args([
-                    "-U",
-                    "postgres",
-                    "-A",
-                    "scram-sha-256",
-                    "-E",
-                    "UTF8",
-                    "--no-locale",
-                ])
-                .arg(format!(
-                    "--pwfile={}",
-                    base.join("superuser-password").display()
-                ));
-            if options.ephemeral {
-                initdb.arg("--no-sync");
-            }
-            run(&mut initdb, "initdb")?;
-            fs::remove_file(&initialising)?;
-        }
+        initialise_if_needed(&pg, &base, &data, options.ephemeral)?;
 
         let users = base.join("users");
         fs::create_dir_all(&users)?;
@@ -175,18 +197,7 @@ impl LocalCluster {
                 Err(err) => last_error = Some(err),
             }
         }
-        let tail = fs::read_to_string(&log)
-            .map(|s| {
-                s.lines()
-                    .rev()
-                    .take(15)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_default();
+        let tail = log_tail(&log);
         Err(last_error
             .unwrap_or_else(|| anyhow::anyhow!("pg_ctl start failed"))
             .context(format!(

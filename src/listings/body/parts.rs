@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
 
-use super::line;
+use crate::listings::model::line;
 
 /// A required single-line field: present, at most `max` characters, no control characters.
 fn required(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
@@ -37,11 +37,10 @@ fn checked<T>(body: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
         Err(errors)
     }
 }
-use crate::directory::model::{PublicOffering, PublicOffice};
 use crate::domain::vocab::{OfferingFormat, OfferingKind};
 use crate::domain::{GeoPoint, Money, UsState, ZipCode, at_most};
 use crate::error::FieldError;
-use crate::listings::model::OfficeInput;
+use crate::listings::model::{OfficeInput, PublicOffering, PublicOffice};
 use crate::listings::view::{Certification, License};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -2,19 +2,22 @@
 //! caller's transaction. Every change to a listing row goes through [`bump_version`], so
 //! every change moves its `ETag`.
 
+mod owner;
 mod parts;
+mod profile;
 mod review;
 
+pub use owner::*;
 pub use parts::*;
+pub use profile::*;
 pub use review::*;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::body::{ListingBody, ValidListing};
 use super::lifecycle::{ListingStatus, ListingVersion};
-use crate::domain::vocab::Vocabulary;
+use super::model::ListingProfile;
 use crate::error::FieldError;
 use crate::taxonomy::Kind;
 use crate::taxonomy::store::{Holder, resolve_slugs};
@@ -80,7 +83,7 @@ pub struct TermIds {
 pub async fn resolve_terms(
     conn: &mut PgConnection,
     listing_id: Uuid,
-    body: &ListingBody,
+    body: &ListingProfile,
 ) -> sqlx::Result<Result<TermIds, Vec<FieldError>>> {
     let mut errors = Vec::new();
     let mut found: [Vec<(String, i32)>; 3] = Default::default();
@@ -111,10 +114,6 @@ pub async fn resolve_terms(
     }))
 }
 
-fn texts<T: Vocabulary>(values: &[T]) -> Vec<&'static str> {
-    values.iter().map(|v| v.as_str()).collect()
-}
-
 /// What changes with a listing's new version.
 #[derive(Debug, Clone, Copy)]
 pub enum Change<'a> {
@@ -123,7 +122,7 @@ pub enum Change<'a> {
     Parts { request_review: bool },
     /// Every editable field, and the slug while the listing was never published.
     Body {
-        listing: &'a ValidListing,
+        profile: &'a ListingProfile,
         new_slug: Option<&'a str>,
         request_review: bool,
     },
@@ -157,11 +156,11 @@ pub async fn bump_version(
     match change {
         Change::Parts { request_review } => request_review_if(&mut update, request_review),
         Change::Body {
-            listing,
+            profile,
             new_slug,
             request_review,
         } => {
-            push_body(&mut update, listing);
+            push_profile(&mut update, profile);
             update
                 .push(", slug = coalesce(")
                 .push_bind(new_slug)
@@ -220,63 +219,6 @@ fn request_review_if(update: &mut QueryBuilder<Postgres>, request_review: bool) 
     if request_review {
         update.push(", review_requested_at = coalesce(review_requested_at, now())");
     }
-}
-
-fn push_body(update: &mut QueryBuilder<Postgres>, listing: &ValidListing) {
-    let b = &listing.body;
-    let cents = |m: Option<crate::domain::Money>| m.map(|m| m.amount_cents as i32);
-    let mut set = update.separated(", ");
-    set.push_unseparated(", ");
-    set.push("display_name = ")
-        .push_bind_unseparated(&b.display_name);
-    set.push("pronouns = ").push_bind_unseparated(&b.pronouns);
-    set.push("credentials = ")
-        .push_bind_unseparated(&b.credentials);
-    set.push("professional_title = ")
-        .push_bind_unseparated(&b.professional_title);
-    set.push("statement = ").push_bind_unseparated(&b.statement);
-    set.push("photo_url = ").push_bind_unseparated(&b.photo_url);
-    set.push("website_url = ")
-        .push_bind_unseparated(&b.website_url);
-    set.push("phone = ").push_bind_unseparated(&listing.phone);
-    set.push("contact_email = ")
-        .push_bind_unseparated(&b.contact_email);
-    set.push("gender = ")
-        .push_bind_unseparated(b.gender.map(|g| g.as_str()));
-    set.push("languages = ").push_bind_unseparated(&b.languages);
-    set.push("age_groups = ")
-        .push_bind_unseparated(texts(&b.age_groups));
-    set.push("communities = ")
-        .push_bind_unseparated(texts(&b.communities));
-    set.push("faith = ")
-        .push_bind_unseparated(b.faith.map(|f| f.as_str()));
-    set.push("session_formats = ")
-        .push_bind_unseparated(texts(&b.session_formats));
-    set.push("delivery = ")
-        .push_bind_unseparated(texts(&b.delivery));
-    set.push("accepting = ")
-        .push_bind_unseparated(b.accepting.as_str())
-        .push_unseparated("::accepting_status");
-    set.push("free_consultation = ")
-        .push_bind_unseparated(b.free_consultation);
-    set.push("fee_min_cents = ")
-        .push_bind_unseparated(cents(b.fee_min));
-    set.push("fee_max_cents = ")
-        .push_bind_unseparated(cents(b.fee_max));
-    set.push("sliding_scale_min_cents = ")
-        .push_bind_unseparated(cents(b.sliding_scale_min));
-    set.push("insurance_only = ")
-        .push_bind_unseparated(b.insurance_only);
-    set.push("payment_methods = ")
-        .push_bind_unseparated(texts(&b.payment_methods));
-    set.push("hsa_fsa = ").push_bind_unseparated(b.hsa_fsa);
-    set.push("npi = ").push_bind_unseparated(&listing.npi);
-    set.push("taxonomy_code = ")
-        .push_bind_unseparated(&listing.taxonomy_code);
-    set.push("years_in_practice = ")
-        .push_bind_unseparated(b.years_in_practice);
-    set.push("telehealth_states = ")
-        .push_bind_unseparated(&listing.telehealth_states);
 }
 
 /// Writes the listing's editable fields (a [`Change::Body`]) and its taxonomy links.

@@ -1,4 +1,4 @@
-//! Rows in PostgreSQL's COPY text format, for bulk loading.
+//! Rows in PostgreSQL's COPY text format, for bulk loading (the demo seed).
 
 use std::fmt::Write;
 
@@ -75,7 +75,7 @@ impl CopyBuffer {
         self.display(if value { "t" } else { "f" })
     }
 
-    /// A text[] of plain tokens (letters, digits, underscores): the only arrays the demo writes.
+    /// A text[] of plain tokens (letters, digits, underscores): the only arrays bulk loads write.
     pub fn array<S: AsRef<str>>(&mut self, values: &[S]) -> &mut Self {
         self.sep();
         self.bytes.push(b'{');
