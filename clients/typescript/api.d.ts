@@ -2019,7 +2019,7 @@ export interface components {
             free_consultation: boolean;
             /** Format: uuid */
             id: string;
-            /** @description ISO 639-1 codes. */
+            /** @description ISO 639 codes. */
             languages: string[];
             /** Format: date-time */
             last_confirmed_at?: string | null;

@@ -29,7 +29,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -38,7 +37,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use index::Index;
 use lexicon::Lexicon;
-use model::SearchResults;
+use model::{SearchItem, SearchResults};
 use params::{SearchParams, Sort};
 
 /// The index and the vocabulary built from it.
@@ -145,26 +144,6 @@ fn tie(sort: Sort, id: Uuid) -> u128 {
     }
 }
 
-/// A search result: the entry's summary (a JSON object) with the search's own fields
-/// appended (none of which the summary has).
-fn item(row: &store::PageRow, distance_km: Option<f64>) -> String {
-    let summary = row.summary.trim_end();
-    let body = summary.strip_suffix('}').unwrap_or(summary);
-    let distance = match distance_km {
-        Some(d) if d.is_finite() => format!("{}", (d * 10.0).round() / 10.0),
-        _ => "null".to_owned(),
-    };
-    let separator = if body.trim_end().ends_with('{') {
-        ""
-    } else {
-        ", "
-    };
-    format!(
-        "{body}{separator}\"distance_km\": {distance}, \"stale\": {}, \"availability_confirmed\": {}}}",
-        row.stale, !row.availability_unconfirmed
-    )
-}
-
 /// Runs a search: the index answers, then the page's rows are read by primary key.
 /// `query` is the raw query string (for the cursor's fingerprint).
 pub async fn search(
@@ -214,10 +193,16 @@ pub async fn search(
         .page
         .iter()
         .filter_map(|hit| Some((hit, rows.remove(&hit.listing)?)))
-        .map(|(hit, row)| {
-            RawValue::from_string(item(&row, hit.distance_km)).map_err(ApiError::internal)
+        .map(|(hit, row)| SearchItem {
+            summary: row.summary,
+            distance_km: hit
+                .distance_km
+                .filter(|d| d.is_finite())
+                .map(|d| (d * 10.0).round() / 10.0),
+            stale: row.stale,
+            availability_confirmed: !row.availability_unconfirmed,
         })
-        .collect::<Result<Vec<Box<RawValue>>, ApiError>>()?;
+        .collect();
     #[allow(deprecated)] // the flags stay in the response for existing clients
     Ok(SearchResults {
         items,

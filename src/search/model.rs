@@ -1,8 +1,7 @@
 //! What a search answers, as the OpenAPI document describes it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -15,68 +14,77 @@ use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
 #[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80, example = "cbt")]
 pub struct TermSlug(String);
 
-// The schema of what the database's `directory_entry.summary` holds. Items travel as JSON
-// text built by the database, so these types exist for the OpenAPI document only; the
-// integration tests validate every search response against them.
+/// What `directory_entry.summary` holds for a published listing. Its one SQL definition
+/// is `directory_rebuild` (migration 0021, called by 0023's `directory_refresh`); the demo
+/// seed writes the same object from Rust (`demo::entry`). `tests/api/search/item.rs` keeps
+/// the SQL and this type equal: a stored summary parses into it (no key it lacks) and
+/// writes back the same object (no key the SQL leaves out).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub id: Uuid,
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)]
+    pub slug: String,
+    pub display_name: String,
+    pub pronouns: Option<String>,
+    pub credentials: Option<String>,
+    pub professional_title: Option<String>,
+    #[schema(format = "uri")]
+    pub photo_url: Option<String>,
+    pub accepting: Accepting,
+    pub free_consultation: bool,
+    pub fees: SummaryFees,
+    /// Modality slugs.
+    pub modalities: Vec<String>,
+    /// Slugs of the (at most three) specialties the therapist marked as top.
+    pub top_specialties: Vec<String>,
+    pub delivery: Vec<Delivery>,
+    pub session_formats: Vec<SessionFormat>,
+    /// ISO 639 codes.
+    pub languages: Vec<String>,
+    /// Two-letter state codes.
+    pub telehealth_states: Vec<String>,
+    pub offices: Vec<SummaryOffice>,
+    pub license_verified: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_confirmed_at: Option<time::OffsetDateTime>,
+}
 
 /// A search result: the listing's summary (see `directory_entry.summary`).
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchItem {
-    id: Uuid,
-    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)]
-    slug: String,
-    display_name: String,
-    pronouns: Option<String>,
-    credentials: Option<String>,
-    professional_title: Option<String>,
-    #[schema(format = "uri")]
-    photo_url: Option<String>,
-    accepting: Accepting,
-    free_consultation: bool,
-    fees: SummaryFees,
-    /// Modality slugs.
-    modalities: Vec<String>,
-    /// Slugs of the (at most three) specialties the therapist marked as top.
-    top_specialties: Vec<String>,
-    delivery: Vec<Delivery>,
-    session_formats: Vec<SessionFormat>,
-    /// ISO 639-1 codes.
-    languages: Vec<String>,
-    /// Two-letter state codes.
-    telehealth_states: Vec<String>,
-    offices: Vec<SummaryOffice>,
-    license_verified: bool,
-    last_confirmed_at: Option<time::OffsetDateTime>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub summary: Summary,
     /// Kilometres to the nearest office, with `near`; null for online-only matches.
     #[schema(required = false)]
-    distance_km: Option<f64>,
+    pub distance_km: Option<f64>,
     /// Not confirmed by the therapist for 90 days (only with `include_stale=true`).
-    stale: bool,
+    pub stale: bool,
     /// False after repeated reports that the therapist is unreachable or not taking
     /// clients, until the therapist confirms the listing again.
-    availability_confirmed: bool,
+    pub availability_confirmed: bool,
 }
 
 /// Fees in a search result; every amount is null when not stated.
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SummaryFees {
-    min: Option<Money>,
-    max: Option<Money>,
-    sliding_scale_min: Option<Money>,
-    insurance_only: bool,
+    pub min: Option<Money>,
+    pub max: Option<Money>,
+    pub sliding_scale_min: Option<Money>,
+    pub insurance_only: bool,
 }
 
 /// Where an office is, as a search result shows it (the street is on the profile).
-#[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SummaryOffice {
-    city: String,
+    pub city: String,
     #[schema(pattern = "^[A-Z]{2}$")]
-    state: String,
+    pub state: String,
     #[schema(pattern = "^[0-9]{5}$")]
-    zip: String,
+    pub zip: String,
 }
 
 /// How many matches carry one facet value.
@@ -108,11 +116,7 @@ pub struct Facets {
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchResults {
-    // Each item as the database built it (`summary` and the search's own fields), passed
-    // through as JSON text: parsing and re-serialising them would be most of the service's
-    // own CPU time per search.
-    #[schema(value_type = Vec<SearchItem>)]
-    pub items: Vec<Box<RawValue>>,
+    pub items: Vec<SearchItem>,
     /// Pass it back as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
     /// How many listings match, exactly.

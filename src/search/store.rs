@@ -7,6 +7,8 @@ use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::model::Summary;
+
 use super::index::{Entry, Taxonomy, Term};
 
 /// The subject of a taxonomy change in `directory_change`.
@@ -152,10 +154,12 @@ pub async fn entries(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Entry>
         .collect()
 }
 
-/// A page's row: the entry's `summary` as JSON text and its flags.
+/// A page's row: the entry's summary and its flags.
+#[derive(sqlx::FromRow)]
 pub struct PageRow {
     pub listing_id: Uuid,
-    pub summary: String,
+    #[sqlx(json)]
+    pub summary: Summary,
     pub stale: bool,
     pub availability_unconfirmed: bool,
 }
@@ -166,22 +170,11 @@ pub async fn page_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<PageRow>, sqlx
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Uuid, String, bool, bool)> = sqlx::query_as(
-        "select listing_id, summary::text, stale, availability_unconfirmed
+    sqlx::query_as(
+        "select listing_id, summary, stale, availability_unconfirmed
          from directory_entry where listing_id = any($1)",
     )
     .bind(ids)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(listing_id, summary, stale, availability_unconfirmed)| PageRow {
-                listing_id,
-                summary,
-                stale,
-                availability_unconfirmed,
-            },
-        )
-        .collect())
+    .await
 }

@@ -3,6 +3,7 @@
 //! rules and hostile input, and exact totals and facets over walks of seeded directories.
 
 mod filters;
+mod item;
 mod oracle;
 mod paging;
 mod text;
