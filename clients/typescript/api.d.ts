@@ -1295,10 +1295,14 @@ export interface components {
             payment_methods: components["schemas"]["PaymentMethod"][];
             sliding_scale_min?: components["schemas"]["Money"] | null;
         };
+        /**
+         * @description Why one field or parameter was refused. Stable snake_case; never renamed.
+         * @enum {string}
+         */
+        FieldCode: "before_issued" | "before_start" | "control_character" | "duplicate" | "greater_than_fee" | "greater_than_max" | "incomplete" | "incorrect" | "invalid" | "invalid_characters" | "invalid_email" | "invalid_language" | "invalid_npi" | "invalid_phone" | "invalid_slug" | "invalid_state" | "invalid_taxonomy_code" | "invalid_type" | "invalid_url" | "invalid_value" | "invalid_zip" | "limit_reached" | "missing" | "must_accept" | "must_consent" | "not_a_specialty" | "not_allowed" | "out_of_range" | "plain_text_only" | "required" | "requires_fee" | "taken" | "too_common" | "too_long" | "too_many" | "too_short" | "unknown_field" | "unknown_term" | "unknown_zip" | "zip_state_mismatch";
         /** @description One thing wrong with one field (a body field by its JSON path, or a parameter by name). */
         FieldError: {
-            /** @description Stable snake_case code: `required`, `too_long`, `out_of_range`, `unknown_field`, … */
-            code: string;
+            code: components["schemas"]["FieldCode"];
             /** @description JSON path of the field (`offices[0].zip`) or the parameter name. */
             field: string;
             message: string;
@@ -2032,7 +2036,7 @@ export interface components {
             professional_title?: string | null;
             pronouns?: string | null;
             session_formats: components["schemas"]["SessionFormat"][];
-            slug: string;
+            slug: components["schemas"]["TermSlug"];
             /** @description Not confirmed by the therapist for 90 days (only with `include_stale=true`). */
             stale: boolean;
             /** @description Two-letter state codes. */

@@ -18,8 +18,10 @@ use super::{Page, page_limit};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::domain::at_most;
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
+use crate::http::etag::{self, Condition};
 use crate::http::{Db, Json, Query, Reply};
 use crate::listings::lifecycle::{ListingStatus, ListingVersion, Move};
 pub use crate::listings::store::ListingSummary;
@@ -154,7 +156,11 @@ pub struct ReasonBody {
 pub fn reason(body: &ReasonBody) -> Result<String, ApiError> {
     let reason = body.reason.trim();
     if reason.is_empty() {
-        return Err(ApiError::field("reason", "required", "give a reason"));
+        return Err(ApiError::field(
+            "reason",
+            FieldCode::Required,
+            "give a reason",
+        ));
     }
     at_most(reason, 2000).map_err(|e| e.at("reason"))?;
     Ok(reason.to_owned())
@@ -298,19 +304,13 @@ pub(super) fn require_reviewed_version(
     req: &HttpRequest,
     version: ListingVersion,
 ) -> Result<(), ApiError> {
-    let held = req
-        .headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| is_entity_tag_list(v));
-    let Some(held) = held else {
+    let Some(Ok(Condition::Tags(held))) = etag::condition(req.headers(), header::IF_MATCH) else {
         return Err(ApiError::new(
             ErrorCode::PreconditionRequired,
             "Send If-Match with the ETag of the listing as you reviewed it (GET /v1/admin/listings/{id}).",
         ));
     };
-    if version.matches(held) {
+    if held.iter().any(|tag| tag.strong_eq(&version.etag())) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -320,33 +320,10 @@ pub(super) fn require_reviewed_version(
     }
 }
 
-/// `"tag"` or `W/"tag"`, comma-separated (a tag may itself hold a comma): anything else,
-/// `*` included, names no version.
-fn is_entity_tag_list(value: &str) -> bool {
-    let mut rest = value.trim();
-    loop {
-        rest = rest.strip_prefix("W/").unwrap_or(rest);
-        let Some(inner) = rest.strip_prefix('"') else {
-            return false;
-        };
-        let Some(end) = inner.find('"') else {
-            return false;
-        };
-        rest = inner[end + 1..].trim_start();
-        if rest.is_empty() {
-            return true;
-        }
-        let Some(next) = rest.strip_prefix(',') else {
-            return false;
-        };
-        rest = next.trim_start();
-    }
-}
-
 /// The admin view with the ETag the next decision sends back.
 pub(super) fn admin_response(view: &AdminListing) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::ETAG, view.listing.etag()))
+        .insert_header((header::ETAG, view.listing.etag().to_string()))
         .json(view)
 }
 
@@ -449,25 +426,4 @@ pub async fn reinstate(
     let reason = reason(&body.0)?;
     let verdict = Verdict::Reinstate(&reason);
     decide(&req, &admin, &pool, id.into_inner(), verdict).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_entity_tag_list;
-
-    #[test]
-    fn lists_of_entity_tags_are_recognised() {
-        for good in [
-            "\"v3\"",
-            " W/\"v3\" ",
-            "\"a,b\", \"v3\"",
-            "\"\"",
-            "\"x\"\t,\t\"y\"",
-        ] {
-            assert!(is_entity_tag_list(good), "{good}");
-        }
-        for bad in ["", "*", "v3", "\"v3", "\"v3\" x", "\"a\",", "0"] {
-            assert!(!is_entity_tag_list(bad), "{bad}");
-        }
-    }
 }

@@ -13,6 +13,7 @@ use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
 use crate::domain::vocab::SpecialtyCategory;
 use crate::domain::{Slug, Text, at_most};
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::{Db, Json, Reply};
 use crate::taxonomy::store::{self, NewTerm, TermChange};
@@ -46,7 +47,11 @@ pub struct TermPatch {
 
 fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if value.trim().is_empty() {
-        errors.push(FieldError::new(field, "required", "must not be empty"));
+        errors.push(FieldError::new(
+            field,
+            FieldCode::Required,
+            "must not be empty",
+        ));
     } else if let Err(invalid) = Text::Line.check(value, max) {
         errors.push(invalid.at(field));
     }
@@ -63,7 +68,7 @@ fn check_fields(
         if kind == Kind::Insurer {
             errors.push(FieldError::new(
                 "description",
-                "not_allowed",
+                FieldCode::NotAllowed,
                 "insurers have no description",
             ));
         } else if let Err(invalid) = at_most(d, 500) {
@@ -73,12 +78,12 @@ fn check_fields(
     match (kind, category) {
         (Kind::Specialty, None) if creating => errors.push(FieldError::new(
             "category",
-            "required",
+            FieldCode::Required,
             "a specialty needs a category",
         )),
         (Kind::Modality | Kind::Insurer, Some(_)) => errors.push(FieldError::new(
             "category",
-            "not_allowed",
+            FieldCode::NotAllowed,
             "only specialties have a category",
         )),
         _ => {}
@@ -111,7 +116,7 @@ fn conflict_or_internal(err: sqlx::Error, slug: &str, name: Option<&str>) -> Api
             )
             .with_errors(vec![FieldError::new(
                 field,
-                "taken",
+                FieldCode::Taken,
                 format!("`{value}`: already in use by another term"),
             )])
         }
@@ -124,7 +129,11 @@ async fn create(admin: AdminUser, pool: &PgPool, kind: Kind, body: TermCreate) -
     if let Err(e) = Slug::parse(&body.slug) {
         errors.push(e.at("slug"));
     } else if body.slug.len() > 60 {
-        errors.push(FieldError::new("slug", "too_long", "at most 60 characters"));
+        errors.push(FieldError::new(
+            "slug",
+            FieldCode::TooLong,
+            "at most 60 characters",
+        ));
     }
     check_text("name", &body.name, 120, &mut errors);
     check_fields(kind, &body.description, &body.category, true, &mut errors);

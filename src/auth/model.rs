@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::password::NewPassword;
 use crate::domain::{Email, Invalid, Text, at_most};
+use crate::error::FieldCode;
 use crate::error::{ApiError, FieldError};
 
 /// What an account may do. The same snake_case string in the database (`account_role`),
@@ -88,7 +89,7 @@ impl SignupRequest {
         if !self.accept_terms {
             errors.push(FieldError::new(
                 "accept_terms",
-                "must_accept",
+                FieldCode::MustAccept,
                 "the terms must be accepted",
             ));
         }
@@ -108,7 +109,7 @@ impl SignupRequest {
 fn parse_full_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();
     if name.is_empty() {
-        return Err(Invalid::new("required", "your name is required"));
+        return Err(Invalid::new(FieldCode::Required, "your name is required"));
     }
     Text::Line.check(name, 120)?;
     Ok(name.to_owned())

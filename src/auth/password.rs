@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use crate::domain::Invalid;
+use crate::error::FieldCode;
 
 pub const MIN_CHARS: usize = 12;
 pub const MAX_CHARS: usize = 128;
@@ -64,7 +65,7 @@ impl NewPassword {
         let chars = raw.chars().count();
         if chars < MIN_CHARS {
             return Err(Invalid::new(
-                "too_short",
+                FieldCode::TooShort,
                 format!(
                     "use at least {MIN_CHARS} characters; a few unrelated words make a strong password"
                 ),
@@ -72,7 +73,7 @@ impl NewPassword {
         }
         if chars > MAX_CHARS {
             return Err(Invalid::new(
-                "too_long",
+                FieldCode::TooLong,
                 format!("use at most {MAX_CHARS} characters"),
             ));
         }
@@ -82,7 +83,7 @@ impl NewPassword {
                 .any(|p| !p.is_empty() && raw.eq_ignore_ascii_case(p))
         {
             return Err(Invalid::new(
-                "too_common",
+                FieldCode::TooCommon,
                 "this password is too common or too easy to guess; choose another",
             ));
         }

@@ -17,6 +17,7 @@ use super::store::{self, AccountRow, FailureOutcome};
 use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
 use crate::audit::{Actor, AuditEntry};
 use crate::domain::at_most;
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{self, Limit};
@@ -73,7 +74,7 @@ pub async fn confirm_password(
         let what = field.replace('_', " ");
         return Err(ApiError::field(
             field,
-            "incorrect",
+            FieldCode::Incorrect,
             format!("the {what} is not correct"),
         ));
     }

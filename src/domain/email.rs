@@ -1,6 +1,7 @@
 use validator::ValidateEmail;
 
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// An email address: trimmed, at most 254 characters, with a dotted domain, and one the
 /// mailer can write to. Compared case-insensitively by the database (citext).
@@ -11,10 +12,13 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let email = raw.trim();
         if email.is_empty() {
-            return Err(Invalid::new("required", "an email address is required"));
+            return Err(Invalid::new(
+                FieldCode::Required,
+                "an email address is required",
+            ));
         }
         if email.chars().count() > 254 {
-            return Err(Invalid::new("too_long", "at most 254 characters"));
+            return Err(Invalid::new(FieldCode::TooLong, "at most 254 characters"));
         }
         let dotted_domain = email
             .rsplit_once('@')
@@ -23,7 +27,10 @@ impl Email {
         // written to (`sam..x@example.com` passes the HTML form rule).
         let mailable = email.parse::<lettre::Address>().is_ok();
         if !email.validate_email() || !dotted_domain || !mailable {
-            return Err(Invalid::new("invalid_email", "not a valid email address"));
+            return Err(Invalid::new(
+                FieldCode::InvalidEmail,
+                "not a valid email address",
+            ));
         }
         Ok(Email(email.to_owned()))
     }

@@ -2,6 +2,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// An ISO 639 language code.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
@@ -16,7 +17,7 @@ impl LanguageCode {
             Ok(LanguageCode(raw.to_owned()))
         } else {
             Err(Invalid::new(
-                "invalid_language",
+                FieldCode::InvalidLanguage,
                 "an ISO 639 code such as `en` or `es`",
             ))
         }

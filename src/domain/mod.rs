@@ -24,15 +24,17 @@ pub use text::{Text, at_most};
 pub use us_state::{US_STATES, UsState};
 pub use zip::{GeoPoint, ZipCode};
 
+use crate::error::FieldCode;
+
 /// Why a value was refused: a stable snake_case code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
-    pub code: &'static str,
+    pub code: FieldCode,
     pub message: String,
 }
 
 impl Invalid {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: FieldCode, message: impl Into<String>) -> Self {
         Invalid {
             code,
             message: message.into(),

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// The largest amount the directory stores: $100,000.00.
 pub const MAX_CENTS: i64 = 10_000_000;
@@ -38,11 +39,11 @@ impl Money {
 
     pub fn new(amount_cents: i64, currency: Currency) -> Result<Self, Invalid> {
         if amount_cents < 0 {
-            return Err(Invalid::new("out_of_range", "must not be negative"));
+            return Err(Invalid::new(FieldCode::OutOfRange, "must not be negative"));
         }
         if amount_cents > MAX_CENTS {
             return Err(Invalid::new(
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "must be at most 10000000 cents ($100,000)",
             ));
         }

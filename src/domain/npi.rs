@@ -1,4 +1,5 @@
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// A National Provider Identifier: ten digits whose last is a Luhn check digit computed over
 /// the number prefixed with 80840 (the CMS standard).
@@ -9,11 +10,14 @@ impl Npi {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let npi = raw.trim();
         if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Invalid::new("invalid_npi", "an NPI is exactly 10 digits"));
+            return Err(Invalid::new(
+                FieldCode::InvalidNpi,
+                "an NPI is exactly 10 digits",
+            ));
         }
         if check_digit(&npi[..9]) != npi.as_bytes()[9] - b'0' {
             return Err(Invalid::new(
-                "invalid_npi",
+                FieldCode::InvalidNpi,
                 "the NPI's check digit is wrong",
             ));
         }

@@ -1,4 +1,5 @@
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// A US (NANP) phone number, stored as E.164: `+19195550123`. Accepts the usual ways of
 /// writing one: `(919) 555-0123`, `919.555.0123`, `+1 919 555 0123`.
@@ -13,7 +14,10 @@ impl UsPhone {
                 .chars()
                 .all(|c| c.is_ascii_digit() || " ()-.+".contains(c))
         {
-            return Err(Invalid::new("invalid_phone", "not a US phone number"));
+            return Err(Invalid::new(
+                FieldCode::InvalidPhone,
+                "not a US phone number",
+            ));
         }
         let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
         let national = match digits.len() {
@@ -21,7 +25,7 @@ impl UsPhone {
             11 if digits.starts_with('1') => &digits[1..],
             _ => {
                 return Err(Invalid::new(
-                    "invalid_phone",
+                    FieldCode::InvalidPhone,
                     "a US phone number has 10 digits",
                 ));
             }
@@ -29,7 +33,7 @@ impl UsPhone {
         let b = national.as_bytes();
         if b[0] < b'2' || b[3] < b'2' {
             return Err(Invalid::new(
-                "invalid_phone",
+                FieldCode::InvalidPhone,
                 "not a valid US area code and exchange",
             ));
         }

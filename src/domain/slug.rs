@@ -1,10 +1,43 @@
+use std::borrow::Cow;
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// A URL slug: lowercase ASCII letters and digits in hyphen-separated words, 1–80 long.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slug(String);
 
 pub const MAX_SLUG_LEN: usize = 80;
+
+/// The rule of [`Slug::parse`] as a JSON Schema pattern, for the document (a test holds the
+/// two to the same answers).
+pub const SLUG_PATTERN: &str = r"^[a-z0-9]+(-[a-z0-9]+)*$";
+
+// Documented as `TermSlug`: search parameters name modalities, specialties and insurers by it.
+impl utoipa::PartialSchema for Slug {
+    // `example`, as the derived schemas of the document write it.
+    #[allow(deprecated)]
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A taxonomy term's slug, as search parameters name modalities, specialties and insurers.",
+            ))
+            .pattern(Some(SLUG_PATTERN))
+            .max_length(Some(MAX_SLUG_LEN))
+            .example(Some("cbt".into()))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Slug {
+    fn name() -> Cow<'static, str> {
+        "TermSlug".into()
+    }
+}
 
 impl Slug {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
@@ -20,8 +53,10 @@ impl Slug {
             Ok(Slug(raw.to_owned()))
         } else {
             Err(Invalid::new(
-                "invalid_slug",
-                "lowercase letters and digits in hyphen-separated words, at most 80 characters",
+                FieldCode::InvalidSlug,
+                format!(
+                    "lowercase letters and digits in hyphen-separated words, at most {MAX_SLUG_LEN} characters"
+                ),
             ))
         }
     }
@@ -80,6 +115,35 @@ fn fold(c: char) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_documented_pattern_is_the_parser_s_rule() {
+        let schema = serde_json::to_value(<Slug as utoipa::PartialSchema>::schema()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let long = "a".repeat(MAX_SLUG_LEN + 1);
+        for sample in [
+            "cbt",
+            "imago-therapy",
+            "a1-b2",
+            "x",
+            "",
+            "-a",
+            "a-",
+            "a--b",
+            "A",
+            "a_b",
+            "é",
+            "a b",
+            &long[1..],
+            &long,
+        ] {
+            assert_eq!(
+                validator.is_valid(&serde_json::json!(sample)),
+                Slug::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

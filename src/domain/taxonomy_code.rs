@@ -1,4 +1,5 @@
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// A NUCC Health Care Provider Taxonomy code, e.g. `101YP2500X` (Counselor, Professional)
 /// or `106H00000X` (Marriage & Family Therapist): three digits, six letters or digits, `X`.
@@ -19,7 +20,7 @@ impl TaxonomyCode {
             Ok(TaxonomyCode(code))
         } else {
             Err(Invalid::new(
-                "invalid_taxonomy_code",
+                FieldCode::InvalidTaxonomyCode,
                 "a NUCC taxonomy code looks like 101YP2500X",
             ))
         }

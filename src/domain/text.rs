@@ -3,6 +3,7 @@
 //! refuses the same things with the same words.
 
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// What a text field may hold besides printable characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +22,7 @@ impl Text {
         let allowed = |c: char| self == Text::Paragraphs && matches!(c, '\n' | '\r' | '\t');
         if value.chars().any(|c| c.is_control() && !allowed(c)) {
             return Err(Invalid::new(
-                "invalid_characters",
+                FieldCode::InvalidCharacters,
                 "control characters are not allowed",
             ));
         }
@@ -34,7 +35,7 @@ impl Text {
 pub fn at_most(value: &str, max: usize) -> Result<(), Invalid> {
     if value.chars().count() > max {
         return Err(Invalid::new(
-            "too_long",
+            FieldCode::TooLong,
             format!("at most {max} characters"),
         ));
     }

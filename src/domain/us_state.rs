@@ -1,4 +1,5 @@
 use super::Invalid;
+use crate::error::FieldCode;
 
 /// US states, DC and the inhabited territories, by USPS code.
 pub const US_STATES: [&str; 56] = [
@@ -21,7 +22,7 @@ impl UsState {
             .map(|s| UsState(s))
             .ok_or_else(|| {
                 Invalid::new(
-                    "invalid_state",
+                    FieldCode::InvalidState,
                     format!("`{}` is not a US state code", raw.trim()),
                 )
             })

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Invalid;
+use crate::error::FieldCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct GeoPoint {
@@ -19,13 +20,13 @@ impl GeoPoint {
     pub fn new(latitude: f64, longitude: f64) -> Result<Self, Invalid> {
         if !(-90.0..=90.0).contains(&latitude) || !latitude.is_finite() {
             return Err(Invalid::new(
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "latitude must be between -90 and 90",
             ));
         }
         if !(-180.0..=180.0).contains(&longitude) || !longitude.is_finite() {
             return Err(Invalid::new(
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "longitude must be between -180 and 180",
             ));
         }
@@ -100,14 +101,22 @@ impl ZipCode {
             10 if raw.as_bytes()[5] == b'-' && raw[6..].bytes().all(|b| b.is_ascii_digit()) => {
                 &raw[..5]
             }
-            _ => return Err(Invalid::new("invalid_zip", "a US ZIP code has 5 digits")),
+            _ => {
+                return Err(Invalid::new(
+                    FieldCode::InvalidZip,
+                    "a US ZIP code has 5 digits",
+                ));
+            }
         };
         if !five.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Invalid::new("invalid_zip", "a US ZIP code has 5 digits"));
+            return Err(Invalid::new(
+                FieldCode::InvalidZip,
+                "a US ZIP code has 5 digits",
+            ));
         }
         if !INDEX.contains_key(five) {
             return Err(Invalid::new(
-                "unknown_zip",
+                FieldCode::UnknownZip,
                 format!("ZIP code {five} is not a known US ZIP code"),
             ));
         }

@@ -12,7 +12,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 
-use super::caching;
+use super::etag::{self, Condition, EntityTag};
 use super::rate_limit;
 
 /// Paths whose every answer is about one signed-in person, or hands out tokens.
@@ -31,13 +31,10 @@ pub async fn conventions(
     let personal = PERSONAL_PREFIXES
         .iter()
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
-    let if_none_match: Vec<String> = req
-        .headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_owned())
-        .collect();
+    let if_none_match: Vec<EntityTag> = etag::condition(req.headers(), header::IF_NONE_MATCH)
+        .and_then(Result::ok)
+        .map(|c| c.tags().to_vec())
+        .unwrap_or_default();
 
     let counted = Arc::new(Mutex::new(Vec::new()));
     let mut res = rate_limit::observe(counted.clone(), next.call(req)).await?;
@@ -59,34 +56,30 @@ pub async fn conventions(
 
 /// A strong entity tag names one representation: a compressed body gets its own tag
 /// (`"abc-gzip"`, as Apache does), and a 304 repeats the tag the client holds. Comparisons
-/// (`caching::same_entity`, `caching::strong_match`) accept either form back.
-fn tag_content_coding(headers: &mut HeaderMap, status: StatusCode, if_none_match: &[String]) {
-    let Some(etag) = headers
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-    else {
-        return;
+/// (`etag::EntityTag`) take either form back.
+fn tag_content_coding(headers: &mut HeaderMap, status: StatusCode, if_none_match: &[EntityTag]) {
+    let current = match headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+        Some(value) => match etag::parse(value) {
+            Ok(Condition::Tags(tags)) if tags.len() == 1 && !tags[0].weak => tags[0].clone(),
+            _ => return,
+        },
+        None => return,
     };
-    if etag.starts_with("W/") {
-        return;
-    }
     let tagged = if status == StatusCode::NOT_MODIFIED {
         // The representation the client holds, when it named one by its strong tag; `*` or a
         // weak tag names none, and the current tag stays.
         if_none_match
             .iter()
-            .filter(|held| *held != "*" && !held.starts_with("W/"))
-            .find(|held| caching::same_entity(held, &etag))
+            .find(|held| !held.weak && held.weak_eq(&current))
             .cloned()
     } else {
         let coding = headers
             .get(header::CONTENT_ENCODING)
             .and_then(|v| v.to_str().ok())
-            .filter(|c| caching::CODINGS.contains(c));
-        coding.map(|c| format!("{}-{c}\"", etag.trim_end_matches('"')))
+            .filter(|c| etag::CODINGS.contains(c));
+        coding.map(|c| current.coded(c))
     };
-    if let Some(value) = tagged.and_then(|t| HeaderValue::from_str(&t).ok()) {
+    if let Some(value) = tagged.and_then(|t| HeaderValue::from_str(&t.to_string()).ok()) {
         headers.insert(header::ETAG, value);
     }
 }

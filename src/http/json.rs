@@ -12,6 +12,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
 
 /// Largest request body accepted anywhere in the API.
@@ -137,18 +138,18 @@ fn data_error(path: &str, message: &str) -> ApiError {
     // serde_path_to_error already ends the path with an unknown field's key, but stops at
     // the parent object for a missing one.
     let (field, code) = if message.starts_with("unknown field") && !parent.is_empty() {
-        (parent.to_owned(), "unknown_field")
+        (parent.to_owned(), FieldCode::UnknownField)
     } else if let Some(field) = named("unknown field") {
-        (field, "unknown_field")
+        (field, FieldCode::UnknownField)
     } else if let Some(field) = named("missing field") {
-        (field, "required")
+        (field, FieldCode::Required)
     } else {
         let code = if message.starts_with("invalid type") {
-            "invalid_type"
+            FieldCode::InvalidType
         } else if message.starts_with("unknown variant") {
-            "invalid_value"
+            FieldCode::InvalidValue
         } else {
-            "invalid"
+            FieldCode::Invalid
         };
         let field = if parent.is_empty() {
             "body".to_owned()
@@ -202,7 +203,7 @@ fn find_control_characters(value: &serde_json::Value, path: String, errors: &mut
         serde_json::Value::String(text) if text.chars().any(is_refused) => {
             errors.push(FieldError::new(
                 field(&path),
-                "control_character",
+                FieldCode::ControlCharacter,
                 "control characters (other than newline and tab) are not allowed",
             ));
         }
@@ -221,7 +222,7 @@ fn find_control_characters(value: &serde_json::Value, path: String, errors: &mut
                 if key.chars().any(is_refused) {
                     errors.push(FieldError::new(
                         field(&path),
-                        "control_character",
+                        FieldCode::ControlCharacter,
                         "a key holds a control character",
                     ));
                     continue;

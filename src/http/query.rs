@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
 
 /// Longest query string accepted; longer ones are refused before parsing.
@@ -70,7 +71,7 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             _ => path,
         };
         ApiError::new(ErrorCode::InvalidParameter, format!("{field}: {message}"))
-            .with_errors(vec![FieldError::new(field, "invalid", message)])
+            .with_errors(vec![FieldError::new(field, FieldCode::Invalid, message)])
     })
 }
 

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::{Email, Text, at_most};
+use crate::error::FieldCode;
 use crate::error::{ApiError, FieldError};
 
 pub const NAME_MAX: usize = 100;
@@ -68,13 +69,17 @@ fn plain_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>
     let value = value.trim();
     let chars = value.chars().count();
     if chars == 0 {
-        errors.push(FieldError::new(field, "required", "must not be empty"));
+        errors.push(FieldError::new(
+            field,
+            FieldCode::Required,
+            "must not be empty",
+        ));
     } else if let Err(invalid) = Text::Paragraphs.check(value, max) {
         errors.push(invalid.at(field));
     } else if looks_like_markup(value) {
         errors.push(FieldError::new(
             field,
-            "plain_text_only",
+            FieldCode::PlainTextOnly,
             "plain text only: HTML tags are not accepted",
         ));
     }
@@ -103,7 +108,7 @@ fn phone(value: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     if value.chars().count() > PHONE_MAX || !allowed || !(7..=15).contains(&digits) {
         errors.push(FieldError::new(
             "phone",
-            "invalid_phone",
+            FieldCode::InvalidPhone,
             "a phone number of 7 to 15 digits, such as +1 919 555 0142",
         ));
         return None;
@@ -119,7 +124,7 @@ impl NewInquiry {
         if name.contains('\n') {
             errors.push(FieldError::new(
                 "name",
-                "invalid_characters",
+                FieldCode::InvalidCharacters,
                 "a name is one line",
             ));
         }
@@ -131,14 +136,14 @@ impl NewInquiry {
         if self.preferred_contact == PreferredContact::Phone && phone.is_none() {
             errors.push(FieldError::new(
                 "phone",
-                "required",
+                FieldCode::Required,
                 "needed when preferred_contact is phone",
             ));
         }
         if !self.consent {
             errors.push(FieldError::new(
                 "consent",
-                "must_consent",
+                FieldCode::MustConsent,
                 "the client must agree that the therapist receives this message",
             ));
         }
@@ -247,7 +252,7 @@ impl InquiryUpdate {
         if self.status == InquiryStatus::New {
             return Err(ApiError::field(
                 "status",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "one of read, responded, archived",
             ));
         }

@@ -3,9 +3,12 @@
 //! documented limits and its validation rule live here once; `store::profile` names its
 //! columns and `directory::model` says which of them the public sees.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 use time::Date;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::vocab::{
@@ -16,6 +19,7 @@ use crate::domain::{
     Email, GeoPoint, Invalid, LanguageCode, Money, Npi, TaxonomyCode, Text, UsPhone, UsState,
     ZipCode,
 };
+use crate::error::FieldCode;
 use crate::error::FieldError;
 
 /// Every field a therapist may write on their listing. Absent optional fields are empty.
@@ -118,6 +122,30 @@ pub struct ListingProfile {
     pub insurers: Vec<String>,
 }
 
+/// The limit the document states for a profile field (`maxLength` of a text, `maxItems` of
+/// a list): the number in the field's `#[schema]` above is the one enforced.
+fn documented_max(field: &str) -> usize {
+    static LIMITS: LazyLock<HashMap<String, usize>> = LazyLock::new(|| {
+        let schema =
+            serde_json::to_value(<ListingProfile as PartialSchema>::schema()).unwrap_or_default();
+        let properties = schema["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        properties
+            .into_iter()
+            .filter_map(|(name, property)| {
+                let max = property["maxLength"]
+                    .as_u64()
+                    .or(property["maxItems"].as_u64())?;
+                Some((name, usize::try_from(max).ok()?))
+            })
+            .collect()
+    });
+    // A field without a documented limit takes nothing: the unit test below names it.
+    LIMITS.get(field).copied().unwrap_or(0)
+}
+
 /// Single-line text: length-capped, no control characters; empty means absent.
 pub fn line(
     field: &str,
@@ -152,7 +180,7 @@ fn url(
     https_only: bool,
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
-    let raw = line(field, value, 500, errors)?;
+    let raw = line(field, value, documented_max(field), errors)?;
     // Stored as written, so written as stored links are: the parser alone would also take
     // `HTTPS://…`, ` https://…` and `https:host`.
     let written = raw.starts_with("https://") || (!https_only && raw.starts_with("http://"));
@@ -164,18 +192,19 @@ fn url(
         let scheme = if https_only { "an https" } else { "an http(s)" };
         errors.push(FieldError::new(
             field,
-            "invalid_url",
+            FieldCode::InvalidUrl,
             format!("must be {scheme} URL"),
         ));
     }
     Some(raw)
 }
 
-fn capped<T>(field: &str, values: &[T], max: usize, errors: &mut Vec<FieldError>) {
+fn capped<T>(field: &str, values: &[T], errors: &mut Vec<FieldError>) {
+    let max = documented_max(field);
     if values.len() > max {
         errors.push(FieldError::new(
             field,
-            "too_many",
+            FieldCode::TooMany,
             format!("at most {max} entries"),
         ));
     }
@@ -195,27 +224,38 @@ impl ListingProfile {
         if self.display_name.trim().is_empty() {
             errors.push(FieldError::new(
                 "display_name",
-                "required",
+                FieldCode::Required,
                 "a display name is required",
             ));
         } else {
+            let max = documented_max("display_name");
             line(
                 "display_name",
                 &Some(self.display_name.clone()),
-                120,
+                max,
                 &mut errors,
             );
         }
-        self.pronouns = line("pronouns", &self.pronouns, 40, &mut errors);
-        self.credentials = line("credentials", &self.credentials, 80, &mut errors);
+        self.pronouns = line(
+            "pronouns",
+            &self.pronouns,
+            documented_max("pronouns"),
+            &mut errors,
+        );
+        self.credentials = line(
+            "credentials",
+            &self.credentials,
+            documented_max("credentials"),
+            &mut errors,
+        );
         self.professional_title = line(
             "professional_title",
             &self.professional_title,
-            120,
+            documented_max("professional_title"),
             &mut errors,
         );
         if let Some(statement) = &self.statement {
-            if let Err(invalid) = Text::Paragraphs.check(statement, 5000) {
+            if let Err(invalid) = Text::Paragraphs.check(statement, documented_max("statement")) {
                 errors.push(invalid.at("statement"));
             }
             if statement.trim().is_empty() {
@@ -236,7 +276,7 @@ impl ListingProfile {
             |v| Email::parse(v).map(|e| e.as_str().to_owned()),
             &mut errors,
         );
-        capped("languages", &self.languages, 20, &mut errors);
+        capped("languages", &self.languages, &mut errors);
         for (i, language) in self.languages.iter().enumerate() {
             if let Err(invalid) = LanguageCode::parse(language) {
                 errors.push(invalid.at(format!("languages[{i}]")));
@@ -266,7 +306,7 @@ impl ListingProfile {
         {
             errors.push(FieldError::new(
                 "years_in_practice",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "between 0 and 70",
             ));
         }
@@ -303,18 +343,18 @@ impl ListingProfile {
             (Some(min), Some(max)) if min.amount_cents > max.amount_cents => {
                 errors.push(FieldError::new(
                     "fee_min",
-                    "greater_than_max",
+                    FieldCode::GreaterThanMax,
                     "fee_min must not exceed fee_max",
                 ));
             }
             (Some(_), None) => errors.push(FieldError::new(
                 "fee_max",
-                "required",
+                FieldCode::Required,
                 "give fee_max with fee_min",
             )),
             (None, Some(_)) => errors.push(FieldError::new(
                 "fee_min",
-                "required",
+                FieldCode::Required,
                 "give fee_min with fee_max",
             )),
             _ => {}
@@ -323,13 +363,13 @@ impl ListingProfile {
             match self.fee_min {
                 None => errors.push(FieldError::new(
                     "sliding_scale_min",
-                    "requires_fee",
+                    FieldCode::RequiresFee,
                     "a sliding scale needs a standard fee",
                 )),
                 Some(min) if sliding.amount_cents > min.amount_cents => {
                     errors.push(FieldError::new(
                         "sliding_scale_min",
-                        "greater_than_fee",
+                        FieldCode::GreaterThanFee,
                         "the sliding scale must reach at or below fee_min",
                     ))
                 }
@@ -342,15 +382,15 @@ impl ListingProfile {
     /// their order here, so an unknown one is reported at the index the client sent;
     /// duplicates are dropped when they are resolved to ids.
     fn check_terms(&self, errors: &mut Vec<FieldError>) {
-        capped("modalities", &self.modalities, 15, errors);
-        capped("specialties", &self.specialties, 25, errors);
-        capped("insurers", &self.insurers, 40, errors);
-        capped("top_specialties", &self.top_specialties, 3, errors);
+        capped("modalities", &self.modalities, errors);
+        capped("specialties", &self.specialties, errors);
+        capped("insurers", &self.insurers, errors);
+        capped("top_specialties", &self.top_specialties, errors);
         for (i, top) in self.top_specialties.iter().enumerate() {
             if !self.specialties.contains(top) {
                 errors.push(FieldError::new(
                     format!("top_specialties[{i}]"),
-                    "not_a_specialty",
+                    FieldCode::NotASpecialty,
                     format!("`{top}` must also be listed in specialties"),
                 ));
             }
@@ -439,6 +479,59 @@ mod tests {
             fields,
             ["fee_min", "sliding_scale_min", "top_specialties[0]"]
         );
+    }
+
+    #[test]
+    fn the_documented_limits_are_the_enforced_ones() {
+        let texts = [
+            "display_name",
+            "pronouns",
+            "credentials",
+            "professional_title",
+            "statement",
+            "photo_url",
+            "website_url",
+        ];
+        let lists = [
+            "languages",
+            "modalities",
+            "specialties",
+            "top_specialties",
+            "insurers",
+        ];
+        for field in texts.into_iter().chain(lists) {
+            let max = documented_max(field);
+            assert!(max > 0, "{field} has no documented limit");
+            for (length, refused) in [(max, false), (max + 1, true)] {
+                let mut profile = serde_json::to_value(ListingProfile {
+                    display_name: "Dana".into(),
+                    ..Default::default()
+                })
+                .unwrap();
+                profile[field] = if texts.contains(&field) {
+                    let prefix = if field.ends_with("_url") {
+                        "https://a.example/"
+                    } else {
+                        ""
+                    };
+                    serde_json::json!(format!("{prefix}{}", "a".repeat(length - prefix.len())))
+                } else if field == "languages" {
+                    serde_json::json!(vec!["en"; length])
+                } else {
+                    let items: Vec<String> = (0..length).map(|i| format!("s{i}")).collect();
+                    if field == "top_specialties" {
+                        profile["specialties"] = serde_json::json!(items);
+                    }
+                    serde_json::json!(items)
+                };
+                let parsed: ListingProfile = serde_json::from_value(profile).unwrap();
+                let faults = parsed.validate().err().unwrap_or_default();
+                let named = faults.iter().any(|e| {
+                    e.field == field && matches!(e.code, FieldCode::TooLong | FieldCode::TooMany)
+                });
+                assert_eq!(named, refused, "{field} at {length}: {faults:?}");
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::routes::{load, lock, merged};
 use super::store::{self, Change, Part};
 use super::view::{Certification, License, MyListing};
 use crate::auth::TherapistUser;
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::{Db, Json, Reply};
 use crate::taxonomy::Kind;
@@ -28,7 +29,7 @@ async fn room_for(conn: &mut PgConnection, part: Part, listing_id: Uuid) -> Resu
     if store::count_parts(conn, part, listing_id).await? >= max {
         return Err(ApiError::field(
             field,
-            "limit_reached",
+            FieldCode::LimitReached,
             format!("a listing has at most {max} {field}"),
         )
         .with_code(ErrorCode::LimitReached));
@@ -154,7 +155,7 @@ fn duplicate_license(err: sqlx::Error, license: &LicenseBody) -> ApiError {
         sqlx::Error::Database(db) if db.constraint() == Some("license_number_key") => {
             ApiError::field(
                 "number",
-                "duplicate",
+                FieldCode::Duplicate,
                 format!(
                     "license {} in {} is already on the listing",
                     license.number, license.state

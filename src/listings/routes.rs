@@ -26,29 +26,29 @@ use super::view::MyListing;
 use crate::audit::AuditEntry;
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::http::etag;
 use crate::http::{Db, Json, Reply};
 
 fn listing_response(status: StatusCode, listing: &MyListing) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::ETAG, listing.etag()))
+        .insert_header((header::ETAG, listing.etag().to_string()))
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .json(listing)
 }
 
-/// 412 when `If-Match` names another version (or only a weak tag). Without `If-Match` the
-/// change applies to the current version (it is still atomic: the row is locked).
+/// 412 when `If-Match` names another version (or only a weak tag, or is malformed).
+/// Without `If-Match` the change applies to the current version (it is still atomic: the
+/// row is locked).
 fn check_if_match(req: &HttpRequest, locked: &LockedListing) -> Result<(), ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(());
-    };
-    if locked.version.matches(value.to_str().unwrap_or("")) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+    match etag::condition(req.headers(), header::IF_MATCH) {
+        None => Ok(()),
+        Some(Ok(held)) if held.matches_strong(&locked.version.etag()) => Ok(()),
+        Some(_) => Err(ApiError::new(
             ErrorCode::PreconditionFailed,
             "The listing changed since you read it: GET it again, reapply your change, and send the new ETag.",
-        ))
+        )),
     }
 }
 
@@ -78,7 +78,7 @@ fn require_object(patch: &Value) -> Result<(), ApiError> {
     } else {
         Err(ApiError::field(
             "body",
-            "invalid_type",
+            FieldCode::InvalidType,
             "a merge patch is a JSON object",
         ))
     }
@@ -98,7 +98,13 @@ pub(super) fn merged<T: Serialize + DeserializeOwned + utoipa::PartialSchema>(
         let unknown: Vec<FieldError> = patch
             .keys()
             .filter(|key| !fields.contains_key(*key))
-            .map(|key| FieldError::new(key.clone(), "unknown_field", "not a field of this body"))
+            .map(|key| {
+                FieldError::new(
+                    key.clone(),
+                    FieldCode::UnknownField,
+                    "not a field of this body",
+                )
+            })
             .collect();
         if !unknown.is_empty() {
             return Err(ApiError::validation(unknown));

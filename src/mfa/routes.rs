@@ -18,6 +18,7 @@ use crate::auth::store as auth_store;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::{AuthUser, Role};
 use crate::clock::Clock;
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::Json;
 use crate::http::client_ip::ClientIp;
@@ -98,7 +99,13 @@ pub async fn confirm_totp(
             )
         })?;
     let step = current_step(&seal, &enrolment.secret_sealed, body.0.code.trim(), &clock)?
-        .ok_or_else(|| ApiError::field("code", "incorrect", "not the code the app shows now"))?;
+        .ok_or_else(|| {
+            ApiError::field(
+                "code",
+                FieldCode::Incorrect,
+                "not the code the app shows now",
+            )
+        })?;
     let codes = model::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| model::recovery_code_hash(c)).collect();
     store::confirm(&mut tx, user.account_id, step, &hashes).await?;
@@ -180,7 +187,7 @@ pub async fn login_mfa(
     if mfa_token.len() > 128 || code.chars().count() > 32 {
         return Err(ApiError::field(
             "code",
-            "too_long",
+            FieldCode::TooLong,
             "the token or code is too long",
         ));
     }

@@ -23,7 +23,7 @@ use crate::routes;
 mod flatten;
 mod requests;
 use crate::domain::LanguageCode;
-use crate::search::model::TermSlug;
+use crate::domain::Slug;
 use crate::search::params::Sort;
 
 #[derive(OpenApi)]
@@ -40,7 +40,7 @@ use crate::search::params::Sort;
     ),
     servers((url = "/", description = "The server that serves this document")),
     // Schemas that query parameters refer to: utoipa-actix-web collects only those of bodies.
-    components(schemas(Problem, FieldError, ListingStatus, ReportState, TermSlug, LanguageCode, Sort)),
+    components(schemas(Problem, FieldError, ListingStatus, ReportState, Slug, LanguageCode, Sort)),
     modifiers(&BearerAuth),
     tags(
         (name = "directory", description = "The public directory: published listings"),

@@ -8,12 +8,6 @@ use uuid::Uuid;
 use crate::domain::Money;
 use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
 
-/// A taxonomy term's slug, as search parameters name modalities, specialties and insurers.
-#[allow(dead_code)]
-#[derive(ToSchema)]
-#[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80, example = "cbt")]
-pub struct TermSlug(String);
-
 /// What `directory_entry.summary` holds for a published listing. Its one SQL definition
 /// is `directory_rebuild` (migration 0021, called by 0023's `directory_refresh`); the demo
 /// seed writes the same object from Rust (`demo::entry`). `tests/api/search/item.rs` keeps
@@ -23,7 +17,7 @@ pub struct TermSlug(String);
 #[serde(deny_unknown_fields)]
 pub struct Summary {
     pub id: Uuid,
-    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)]
+    #[schema(value_type = crate::domain::Slug)]
     pub slug: String,
     pub display_name: String,
     pub pronouns: Option<String>,

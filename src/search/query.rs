@@ -15,6 +15,7 @@ use super::params::{Near, SearchParams, Sort};
 use super::relevance::{match_text, relevance_page};
 use crate::domain::GeoPoint;
 use crate::domain::vocab::Vocabulary;
+use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
 
 /// A search's page and counts, before the page's rows are read.
@@ -56,7 +57,7 @@ fn resolve(index: &Index, kind: Kind, param: &str, slugs: &[String]) -> Result<V
                     )
                     .with_errors(vec![FieldError::new(
                         param,
-                        "unknown_term",
+                        FieldCode::UnknownTerm,
                         format!("`{slug}` is not a known {table}"),
                     )])
                 })

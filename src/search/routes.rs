@@ -7,15 +7,14 @@ use actix_web::{HttpRequest, get};
 use super::SearchIndex;
 use super::model::SearchResults;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
-use super::model::TermSlug;
 use super::params::SearchParams;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use super::params::Sort;
-use crate::domain::LanguageCode;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,
 };
+use crate::domain::{LanguageCode, Slug};
 use crate::http::Reply;
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
 use crate::http::cursor::CursorKey;
@@ -34,9 +33,9 @@ use crate::http::cursor::CursorKey;
     tag = "directory",
     params(
         ("q" = Option<String>, Query, max_length = 200, description = "Free text over everything a listing says (see above); stemmed, weighted, typo-tolerant, with synonyms"),
-        ("modality" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20."),
-        ("specialty" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Specialty slug; repeatable"),
-        ("insurer" = Option<Vec<TermSlug>>, Query, style = Form, explode, description = "Insurer slug; repeatable"),
+        ("modality" = Option<Vec<Slug>>, Query, style = Form, explode, description = "Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20."),
+        ("specialty" = Option<Vec<Slug>>, Query, style = Form, explode, description = "Specialty slug; repeatable"),
+        ("insurer" = Option<Vec<Slug>>, Query, style = Form, explode, description = "Insurer slug; repeatable"),
         ("near" = Option<String>, Query, pattern = r"^\s*([0-9]{5}(-[0-9]{4})?|-?[0-9]{1,2}(\.[0-9]+)?\s*,\s*-?[0-9]{1,3}(\.[0-9]+)?)\s*$", example = "27601", description = "A US ZIP code or `lat,lng`; an unknown ZIP is 400"),
         ("radius_km" = Option<f64>, Query, exclusive_minimum = 0, maximum = 500, description = "Default 40; needs `near` (400 without it)"),
         ("state" = Option<String>, Query, pattern = "^[A-Za-z]{2}$", example = "NC", description = "Offices in, or telehealth licensed for, a US state"),
@@ -51,7 +50,7 @@ use crate::http::cursor::CursorKey;
         ("age_group" = Option<AgeGroup>, Query),
         ("community" = Option<Community>, Query),
         ("faith" = Option<Faith>, Query),
-        ("certified_in" = Option<TermSlug>, Query, description = "Modality slug with a verified certification"),
+        ("certified_in" = Option<Slug>, Query, description = "Modality slug with a verified certification"),
         ("license_verified" = Option<bool>, Query),
         ("offering" = Option<OfferingKind>, Query, description = "Any kind but `session` (400)"),
         ("include_stale" = Option<bool>, Query, description = "true: also listings not confirmed for 90 days, flagged `stale` (left out by default)"),

@@ -4,6 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::vocab::SpecialtyCategory;
+use crate::error::FieldCode;
 use crate::error::FieldError;
 
 /// The three taxonomies.
@@ -36,7 +37,7 @@ impl Kind {
     pub fn unknown(self, field: impl Into<String>, slug: &str) -> FieldError {
         FieldError::new(
             field,
-            "unknown_term",
+            FieldCode::UnknownTerm,
             format!(
                 "`{slug}` is not a known {} (see /v1/{})",
                 self.table(),

@@ -423,8 +423,20 @@ mod tests {
             2
         );
 
+        let field_codes: BTreeSet<String> = therapist_directory::error::FieldCode::ALL
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(field_codes, listed("FieldCode"), "FieldCode");
+
         // A new enum in the document must be added above.
-        let checked = 24;
+        let checked = 25;
         let enums = CONTRACT.doc["components"]["schemas"]
             .as_object()
             .unwrap()

@@ -10,7 +10,7 @@ use crate::listings::model::line;
 /// A required single-line field: present, at most `max` characters, no control characters.
 fn required(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if value.trim().is_empty() {
-        errors.push(FieldError::new(field, "required", "required"));
+        errors.push(FieldError::new(field, FieldCode::Required, "required"));
     }
     line(field, &Some(value.to_owned()), max, errors);
 }
@@ -22,7 +22,7 @@ fn plausible_dates(dates: &[(&str, Option<Date>)], errors: &mut Vec<FieldError>)
         if date.is_some_and(|d| !(1900..=2199).contains(&d.year())) {
             errors.push(FieldError::new(
                 *field,
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "a date in the years 1900 to 2199",
             ));
         }
@@ -39,6 +39,7 @@ fn checked<T>(body: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
 }
 use crate::domain::vocab::{OfferingFormat, OfferingKind};
 use crate::domain::{GeoPoint, Money, UsState, ZipCode, at_most};
+use crate::error::FieldCode;
 use crate::error::FieldError;
 use crate::listings::model::{OfficeInput, PublicOffering, PublicOffice};
 use crate::listings::view::{Certification, License};
@@ -76,7 +77,7 @@ impl OfficeBody {
         if self.address_line1.trim().is_empty() {
             errors.push(FieldError::new(
                 "address_line1",
-                "required",
+                FieldCode::Required,
                 "a street address is required",
             ));
         }
@@ -88,7 +89,11 @@ impl OfficeBody {
         );
         let address_line2 = line("address_line2", &self.address_line2, 200, &mut errors);
         if self.city.trim().is_empty() {
-            errors.push(FieldError::new("city", "required", "a city is required"));
+            errors.push(FieldError::new(
+                "city",
+                FieldCode::Required,
+                "a city is required",
+            ));
         }
         line("city", &Some(self.city.clone()), 100, &mut errors);
         let state = UsState::parse(&self.state)
@@ -102,7 +107,7 @@ impl OfficeBody {
         {
             errors.push(FieldError::new(
                 "zip",
-                "zip_state_mismatch",
+                FieldCode::ZipStateMismatch,
                 format!(
                     "ZIP code {} is in {}, not {}",
                     zip.as_str(),
@@ -119,7 +124,7 @@ impl OfficeBody {
             _ => {
                 errors.push(FieldError::new(
                     "latitude",
-                    "incomplete",
+                    FieldCode::Incomplete,
                     "give both latitude and longitude, or neither",
                 ));
                 None
@@ -217,7 +222,7 @@ impl CertificationBody {
         {
             errors.push(FieldError::new(
                 "expires_on",
-                "before_issued",
+                FieldCode::BeforeIssued,
                 "must not be before issued_on",
             ));
         }
@@ -262,7 +267,7 @@ impl OfferingBody {
         if !(5..=43_200).contains(&self.duration_minutes) {
             errors.push(FieldError::new(
                 "duration_minutes",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "between 5 and 43200 minutes",
             ));
         }
@@ -273,7 +278,7 @@ impl OfferingBody {
         {
             errors.push(FieldError::new(
                 "ends_on",
-                "before_start",
+                FieldCode::BeforeStart,
                 "must not be before starts_on",
             ));
         }

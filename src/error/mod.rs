@@ -14,6 +14,9 @@ use utoipa::ToSchema;
 
 use crate::http::request_id;
 
+mod field_code;
+pub use field_code::FieldCode;
+
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -82,20 +85,15 @@ impl fmt::Display for ErrorCode {
 pub struct FieldError {
     /// JSON path of the field (`offices[0].zip`) or the parameter name.
     pub field: String,
-    /// Stable snake_case code: `required`, `too_long`, `out_of_range`, `unknown_field`, …
-    pub code: String,
+    pub code: FieldCode,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
-            code: code.into(),
+            code,
             message: message.into(),
         }
     }
@@ -205,11 +203,7 @@ impl ApiError {
     }
 
     /// A 422 about a single field.
-    pub fn field(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn field(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
         ApiError::validation(vec![FieldError::new(field, code, message)])
     }
 
@@ -218,7 +212,11 @@ impl ApiError {
         let name = name.into();
         let message = message.into();
         ApiError {
-            errors: vec![FieldError::new(name.clone(), "invalid", message.clone())],
+            errors: vec![FieldError::new(
+                name.clone(),
+                FieldCode::Invalid,
+                message.clone(),
+            )],
             ..ApiError::new(ErrorCode::InvalidParameter, format!("{name}: {message}"))
         }
     }
@@ -409,7 +407,13 @@ mod tests {
     #[test]
     fn a_validation_error_lists_at_most_fifty_fields() {
         let errors = (0..20_000)
-            .map(|i| FieldError::new(format!("languages[{i}]"), "invalid_language", "a code"))
+            .map(|i| {
+                FieldError::new(
+                    format!("languages[{i}]"),
+                    FieldCode::InvalidLanguage,
+                    "a code",
+                )
+            })
             .collect();
         let err = ApiError::validation(errors);
         assert_eq!(err.errors.len(), MAX_FIELD_ERRORS);
