@@ -1,3 +1,4 @@
+pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod auth;
@@ -14,10 +15,10 @@ pub mod keys;
 pub mod listings;
 pub mod mail;
 pub mod maintenance;
-pub mod mfa;
 pub mod openapi;
 pub mod ops;
 pub mod reports;
+pub mod request_id;
 pub mod routes;
 pub mod search;
 pub mod startup;

@@ -10,7 +10,7 @@ use therapist_directory::db::opened::OpenedDatabase;
 use therapist_directory::demo::SeedOptions;
 use therapist_directory::mail::transport::LettreMailer;
 use therapist_directory::startup::Application;
-use therapist_directory::{auth, db, demo, directory, openapi, telemetry};
+use therapist_directory::{accounts, db, demo, directory, openapi, telemetry};
 
 #[derive(Parser)]
 #[command(version, about = "Therapist directory API server")]
@@ -186,7 +186,7 @@ async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         {
             demo::seed_first_start(&owner, u64::from(demo_listings)).await?;
         }
-        let has_admin = auth::admin::any_admin(&owner).await?;
+        let has_admin = accounts::admin::any_admin(&owner).await?;
         let service_url = database.service_url(&owner).await?;
         owner.close().await;
         let pool = db::connect(&service_url, &config.pool).await?;
@@ -269,7 +269,7 @@ async fn create_admin(
     let password = read_password()?;
     let p = config.passwords;
     let passwords = Passwords::new(p.memory_kib, p.iterations, p.parallelism, p.concurrency)?;
-    let id = auth::admin::create_admin(pool, &passwords, email, name, &password).await?;
+    let id = accounts::admin::create_admin(pool, &passwords, email, name, &password).await?;
     tracing::info!(%id, email, "admin account created");
     Ok(())
 }

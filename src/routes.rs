@@ -5,7 +5,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use utoipa_actix_web::scope;
 
-use crate::{admin, auth, directory, inquiries, listings, mfa, ops, reports, taxonomy};
+use crate::accounts::{self, mfa};
+use crate::{admin, directory, inquiries, listings, ops, reports, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -23,17 +24,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(directory::routes::get_profile)
             .service(inquiries::routes::create_inquiry)
             .service(reports::routes::create_report)
-            .service(auth::routes::signup)
-            .service(auth::routes::verify_email)
-            .service(auth::routes::resend_verification)
-            .service(auth::routes::login)
+            .service(accounts::routes::signup)
+            .service(accounts::routes::verify_email)
+            .service(accounts::routes::resend_verification)
+            .service(accounts::routes::login)
             .service(mfa::routes::login_mfa)
-            .service(auth::routes::refresh)
-            .service(auth::routes::logout)
-            .service(auth::routes::request_password_reset)
-            .service(auth::routes::confirm_password_reset)
-            .service(auth::routes::me)
-            .service(auth::routes::change_password)
+            .service(accounts::routes::refresh)
+            .service(accounts::routes::logout)
+            .service(accounts::routes::request_password_reset)
+            .service(accounts::routes::confirm_password_reset)
+            .service(accounts::routes::me)
+            .service(accounts::routes::change_password)
             .service(mfa::routes::start_totp)
             .service(mfa::routes::confirm_totp)
             .service(mfa::routes::remove_totp)

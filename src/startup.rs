@@ -80,7 +80,9 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let previous = config.jwt_previous_secret.as_ref();
         let keys = web::Data::new(TokenKeys::new(jwt_secret, previous));
-        let totp_seal = web::Data::new(crate::mfa::model::SecretSeal::new(jwt_secret, previous));
+        let totp_seal = web::Data::new(crate::accounts::mfa::model::SecretSeal::new(
+            jwt_secret, previous,
+        ));
         let link_seal = Seal::new(Purpose::EmailedLinks, jwt_secret, previous);
         let cursors = web::Data::new(crate::http::cursor::CursorKey::derive(jwt_secret, previous));
         let passwords = web::Data::new(password_hasher(&config)?);
@@ -335,8 +337,11 @@ fn spawn_workers(
 
 /// After a rotation, TOTP secrets move to the current master once, at start-up; the ones a
 /// process still on the old master seals meanwhile move at their next use.
-async fn reseal_totp_secrets(pool: PgPool, seal: web::Data<crate::mfa::model::SecretSeal>) {
-    match crate::mfa::store::reseal_all(&pool, &seal).await {
+async fn reseal_totp_secrets(
+    pool: PgPool,
+    seal: web::Data<crate::accounts::mfa::model::SecretSeal>,
+) {
+    match crate::accounts::mfa::store::reseal_all(&pool, &seal).await {
         Ok(n) => tracing::info!(resealed = n, "TOTP secrets sealed under the current master"),
         Err(e) => {
             tracing::warn!(error = %e, "TOTP secrets not resealed; they are at their next use")

@@ -10,9 +10,10 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::listings::{ReasonBody, like_pattern, reason};
+use crate::accounts::model::AccountSummary;
+use crate::accounts::store;
 use crate::audit::AuditEntry;
-use crate::auth::model::{AccountStatus, AccountSummary};
-use crate::auth::{AdminUser, store};
+use crate::auth::{AccountStatus, AdminUser};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page, page_limit};

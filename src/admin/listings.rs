@@ -101,7 +101,7 @@ pub async fn list_listings(
 pub struct AdminListing {
     account_id: Uuid,
     account_email: String,
-    #[schema(value_type = crate::auth::model::AccountStatus)]
+    #[schema(value_type = crate::auth::AccountStatus)]
     account_status: String,
     #[serde(flatten)]
     listing: MyListing,

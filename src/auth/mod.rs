@@ -1,13 +1,10 @@
-//! Accounts and sign-in: password policy and hashing, tokens, the request extractors that
-//! check them, and the `/v1/auth` and `/v1/me` routes.
+//! Authentication plumbing every feature uses: password policy and hashing, tokens, and
+//! the request extractors that check them. Signing up, signing in and the account's own
+//! routes are the `accounts` feature.
 
-pub mod admin;
 pub mod extract;
-pub mod links;
 pub mod model;
 pub mod password;
-pub mod routes;
-pub mod session;
 pub mod store;
 pub mod tokens;
 

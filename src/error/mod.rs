@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::request_id;
+use crate::request_id;
 
 mod field_code;
 pub use field_code::FieldCode;

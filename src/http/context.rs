@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::json::{BODY_LIMIT_BYTES, too_large};
 use super::metrics::{HttpMetrics, UNMATCHED_ROUTE};
-use super::request_id;
+use crate::request_id;
 
 pub async fn request_context(
     req: ServiceRequest,

@@ -15,7 +15,6 @@ pub mod page;
 pub mod path;
 pub mod query;
 pub mod rate_limit;
-pub mod request_id;
 
 pub use json::Json;
 pub use query::Query;

@@ -18,7 +18,7 @@ pub struct ListingSummary {
     status: ListingStatus,
     account_id: Uuid,
     account_email: String,
-    #[schema(value_type = crate::auth::model::AccountStatus)]
+    #[schema(value_type = crate::auth::AccountStatus)]
     account_status: String,
     #[serde(with = "time::serde::rfc3339::option")]
     review_requested_at: Option<OffsetDateTime>,

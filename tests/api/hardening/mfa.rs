@@ -11,7 +11,7 @@ async fn admins_need_a_second_factor_and_sign_in_with_it() {
     let app = crate::helpers::spawn_app().await;
     // An admin who has not enrolled is refused every admin route.
     let passwords = therapist_directory::auth::password::Passwords::new(19456, 2, 1, 1).unwrap();
-    therapist_directory::auth::admin::create_admin(
+    therapist_directory::accounts::admin::create_admin(
         &app.db,
         &passwords,
         "bare-admin@example.com",

@@ -42,7 +42,7 @@ impl TestApp {
     pub async fn admin(&self, email: &str) -> Value {
         let passwords =
             therapist_directory::auth::password::Passwords::new(19456, 2, 1, 1).expect("hasher");
-        therapist_directory::auth::admin::create_admin(
+        therapist_directory::accounts::admin::create_admin(
             &self.db,
             &passwords,
             email,

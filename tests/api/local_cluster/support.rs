@@ -186,7 +186,8 @@ pub(super) async fn email_to(dir: &str, to: &str, subject: &str) -> String {
 
 pub(super) fn totp_now(secret: &str) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret).expect("base32 secret");
-    let totp = therapist_directory::mfa::model::totp(secret.as_bytes(), "").expect("totp");
+    let totp =
+        therapist_directory::accounts::mfa::model::totp(secret.as_bytes(), "").expect("totp");
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

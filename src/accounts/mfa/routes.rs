@@ -10,11 +10,11 @@ use super::model::{
     current_step,
 };
 use super::store;
+use crate::accounts::model::TokenPair;
+use crate::accounts::session::{self, LOGIN_LIMIT, email_key, refuse_if_throttled};
+use crate::accounts::store as account_store;
 use crate::audit::AuditEntry;
-use crate::auth::model::TokenPair;
 use crate::auth::password::Passwords;
-use crate::auth::session::{self, LOGIN_LIMIT, email_key, refuse_if_throttled};
-use crate::auth::store as auth_store;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::{AuthUser, Role};
 use crate::clock::Clock;
@@ -198,7 +198,7 @@ pub async fn login_mfa(
     let account_id = store::challenge(&mut tx, mfa_token)
         .await?
         .ok_or_else(sign_in_expired)?;
-    let account = auth_store::find_by_id(&mut *tx, account_id)
+    let account = account_store::find_by_id(&mut *tx, account_id)
         .await?
         .ok_or_else(sign_in_expired)?;
     let key = email_key(&account.email);
@@ -218,7 +218,7 @@ pub async fn login_mfa(
         ));
     }
     store::challenge_used(&mut tx, mfa_token).await?;
-    auth_store::clear_failures(&mut *tx, &key, &network).await?;
+    account_store::clear_failures(&mut *tx, &key, &network).await?;
     // Suspended (or otherwise barred) since the password step: the same answer as there.
     session::check_may_sign_in(&account)?;
     let pair = session::open(tx, &keys, &account, ip, true).await?;

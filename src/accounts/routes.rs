@@ -16,17 +16,18 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio::time::{Instant, sleep_until};
 use uuid::Uuid;
 
-use super::extract::AuthUser;
 use super::links::{self, Purpose};
 use super::model::{
-    AccountStatus, ChangePasswordRequest, EmailRequest, LoginRequest, Me, RefreshRequest,
-    ResetConfirmRequest, Role, SignupRequest, StatusBody, TokenPair, TokenRequest,
+    ChangePasswordRequest, EmailRequest, LoginRequest, Me, RefreshRequest, ResetConfirmRequest,
+    SignupRequest, StatusBody, TokenPair, TokenRequest,
 };
-use super::password::{NewPassword, Passwords, Verification};
 use super::session::{self, LOGIN_LIMIT, email_key, invalid_credentials, refuse_if_throttled};
 use super::store::{self, AccountRow, Rotation};
-use super::tokens::TokenKeys;
 use crate::audit::AuditEntry;
+use crate::auth::AuthUser;
+use crate::auth::password::{NewPassword, Passwords, Verification};
+use crate::auth::tokens::TokenKeys;
+use crate::auth::{AccountStatus, Role};
 use crate::domain::{Email, at_most};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::Json;
@@ -224,7 +225,7 @@ pub async fn login(
     let mut account = account.ok_or_else(invalid_credentials)?;
     // With a second factor the sign-in is complete only with the code, and wrong codes
     // count as failures: they are cleared then, not on the password alone.
-    let second_factor = crate::mfa::store::enabled(pool.get_ref(), account.id).await?;
+    let second_factor = super::mfa::store::enabled(pool.get_ref(), account.id).await?;
     if !second_factor {
         store::clear_failures(pool.get_ref(), &key, &network).await?;
     }
@@ -237,7 +238,7 @@ pub async fn login(
     }
     // With a second factor, the password only earns a short-lived challenge.
     if second_factor {
-        let challenge = crate::mfa::store::create_challenge(&mut tx, account.id).await?;
+        let challenge = super::mfa::store::create_challenge(&mut tx, account.id).await?;
         tx.commit().await?;
         return Err(ApiError::mfa_required(challenge));
     }

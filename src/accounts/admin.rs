@@ -6,10 +6,10 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::model::Role;
-use super::password::{NewPassword, Passwords};
 use super::store;
 use crate::audit::{Actor, AuditEntry};
+use crate::auth::Role;
+use crate::auth::password::{NewPassword, Passwords};
 use crate::domain::Email;
 
 pub async fn create_admin(

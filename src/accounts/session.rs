@@ -10,12 +10,13 @@ use uuid::Uuid;
 
 use secrecy::SecretString;
 
-use super::extract::AuthUser;
-use super::model::{AccountStatus, SignedInAccount, TokenPair};
-use super::password::{Passwords, Verification};
+use super::model::{SignedInAccount, TokenPair};
 use super::store::{self, AccountRow, FailureOutcome};
-use super::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
 use crate::audit::{Actor, AuditEntry};
+use crate::auth::AccountStatus;
+use crate::auth::AuthUser;
+use crate::auth::password::{Passwords, Verification};
+use crate::auth::tokens::{ACCESS_TOKEN_TTL_SECS, TokenKeys};
 use crate::domain::at_most;
 use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode};

@@ -1,0 +1,492 @@
+//! SQL for accounts, sessions, email tokens and sign-in throttling.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::model::AccountSummary;
+use crate::auth::tokens::{new_secret, secret_hash};
+use crate::auth::{AccountStatus, Role};
+use crate::http::page::NewestFirstPage;
+
+/// A session (refresh-token family) lives at most 30 days; each refresh token dies after
+/// 7 days unused.
+pub const SESSION_DAYS: i64 = 30;
+pub const REFRESH_IDLE_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub full_name: String,
+    pub email_verified_at: Option<OffsetDateTime>,
+    pub token_version: i32,
+    pub created_at: OffsetDateTime,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, email::text as email, password_hash, role, status,
+     full_name, email_verified_at, token_version, created_at";
+
+pub async fn find_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from account where email = $1::citext"
+    )))
+    .bind(email)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from account where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Inserts the account unless the email is taken; returns whether it was inserted.
+pub async fn insert_account(
+    conn: &mut PgConnection,
+    id: Uuid,
+    email: &str,
+    password_hash: &str,
+    full_name: &str,
+    role: Role,
+    verified: bool,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "insert into account (id, email, password_hash, full_name, role, email_verified_at)
+         values ($1, $2, $3, $4, $5, case when $6 then now() end)
+         on conflict on constraint account_email_key do nothing",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(password_hash)
+    .bind(full_name)
+    .bind(role)
+    .bind(verified)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+pub async fn set_password(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    hash: &str,
+    bump_token_version: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update account set password_hash = $2,
+             token_version = token_version + case when $3 then 1 else 0 end
+         where id = $1",
+    )
+    .bind(account_id)
+    .bind(hash)
+    .bind(bump_token_version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the address verified (proving control of the mailbox does) and returns it.
+pub async fn mark_email_verified(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> sqlx::Result<String> {
+    sqlx::query_scalar(
+        "update account set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning email::text",
+    )
+    .bind(account_id)
+    .fetch_one(db)
+    .await
+}
+
+// --- Admin: the account list and suspensions -----------------------------------------------
+
+const SUMMARY_SQL: &str = "select a.id, a.email::text as email, a.role, a.status,
+        a.email_verified_at is not null as email_verified, l.id as listing_id, a.suspended_reason, a.created_at
+    from account a left join listing l on l.account_id = a.id";
+
+/// Accounts newest first, those whose email matches the `ilike` pattern when given.
+pub async fn list_summaries(
+    db: impl PgExecutor<'_>,
+    email_pattern: Option<String>,
+    page: NewestFirstPage,
+) -> sqlx::Result<Vec<AccountSummary>> {
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUMMARY_SQL}
+         where ($1::text is null or a.email::text ilike $1)
+           and {}",
+        NewestFirstPage::sql("a.created_at", "a.id", 2)
+    )))
+    .bind(email_pattern);
+    page.bind(query).fetch_all(db).await
+}
+
+pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AccountSummary>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUMMARY_SQL} where a.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The account's status, its row locked until the transaction ends.
+/// Locks the accounts `ids` in id order (so two transactions locking the same two never wait
+/// on each other) and returns their statuses.
+pub async fn lock_statuses(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, AccountStatus)>> {
+    sqlx::query_as("select id, status from account where id = any($1) order by id for update")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
+/// Suspends the account and kills its access tokens (their version no longer matches).
+pub async fn suspend(conn: &mut PgConnection, id: Uuid, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update account set status = 'suspended', suspended_reason = $2, token_version = token_version + 1 where id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn reinstate(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update account set status = 'active', suspended_reason = null where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// --- Email tokens ------------------------------------------------------------------------
+
+pub async fn create_email_token(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    purpose: &str,
+    ttl: time::Duration,
+) -> sqlx::Result<String> {
+    let secret = new_secret();
+    sqlx::query(
+        "insert into email_token (token_hash, account_id, purpose, expires_at)
+         values ($1, $2, $3::email_token_purpose, now() + make_interval(secs => $4))",
+    )
+    .bind(secret_hash(&secret))
+    .bind(account_id)
+    .bind(purpose)
+    .bind(ttl.as_seconds_f64())
+    .execute(conn)
+    .await?;
+    Ok(secret)
+}
+
+/// Uses a token once: the account it belongs to, if it is valid, unused and unexpired.
+/// Other unused tokens of the same purpose for that account are spent with it.
+pub async fn consume_email_token(
+    conn: &mut PgConnection,
+    secret: &str,
+    purpose: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    let account: Option<Uuid> = sqlx::query_scalar(
+        "update email_token set used_at = now()
+         where token_hash = $1 and purpose = $2::email_token_purpose and used_at is null and expires_at > now()
+         returning account_id",
+    )
+    .bind(secret_hash(secret))
+    .bind(purpose)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(account) = account {
+        sqlx::query(
+            "update email_token set used_at = now()
+             where account_id = $1 and purpose = $2::email_token_purpose and used_at is null",
+        )
+        .bind(account)
+        .bind(purpose)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(account)
+}
+
+// --- Sessions and refresh tokens ---------------------------------------------------------
+
+/// Opens a session, marked as passing a second factor when `second_factor`; returns its id
+/// and first refresh token.
+pub async fn create_session(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    second_factor: bool,
+) -> sqlx::Result<(Uuid, String)> {
+    let session = Uuid::now_v7();
+    sqlx::query(
+        "insert into session (id, account_id, expires_at, second_factor_at)
+         values ($1, $2, now() + make_interval(days => $3), case when $4 then now() end)",
+    )
+    .bind(session)
+    .bind(account_id)
+    .bind(SESSION_DAYS as i32)
+    .bind(second_factor)
+    .execute(&mut *conn)
+    .await?;
+    let secret = insert_refresh_token(conn, session).await?;
+    Ok((session, secret))
+}
+
+async fn insert_refresh_token(conn: &mut PgConnection, session: Uuid) -> sqlx::Result<String> {
+    let secret = new_secret();
+    sqlx::query(
+        "insert into refresh_token (token_hash, session_id, expires_at)
+         select $1, s.id, least(now() + make_interval(days => $3), s.expires_at) from session s where s.id = $2",
+    )
+    .bind(secret_hash(&secret))
+    .bind(session)
+    .bind(REFRESH_IDLE_DAYS as i32)
+    .execute(conn)
+    .await?;
+    Ok(secret)
+}
+
+pub enum Rotation {
+    /// The token was live: here is its successor.
+    Rotated {
+        account_id: Uuid,
+        session_id: Uuid,
+        refresh_token: String,
+    },
+    /// The token had already been exchanged: someone replayed it.
+    Reused {
+        account_id: Uuid,
+        session_id: Uuid,
+    },
+    Invalid,
+}
+
+/// Exchanges a refresh token for a new one in the same session. The update is atomic, so
+/// of two concurrent exchanges of one token at most one succeeds; the other sees reuse.
+pub async fn rotate_refresh_token(conn: &mut PgConnection, secret: &str) -> sqlx::Result<Rotation> {
+    let hash = secret_hash(secret);
+    let rotated: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "update refresh_token t set used_at = now()
+         from session s
+         where t.token_hash = $1 and t.used_at is null and t.expires_at > now()
+           and s.id = t.session_id and s.revoked_at is null and s.expires_at > now()
+         returning s.id, s.account_id",
+    )
+    .bind(&hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((session_id, account_id)) = rotated {
+        let refresh_token = insert_refresh_token(conn, session_id).await?;
+        return Ok(Rotation::Rotated {
+            account_id,
+            session_id,
+            refresh_token,
+        });
+    }
+    let used: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "select s.id, s.account_id from refresh_token t join session s on s.id = t.session_id
+         where t.token_hash = $1 and t.used_at is not null",
+    )
+    .bind(&hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match used {
+        Some((session_id, account_id)) => Rotation::Reused {
+            account_id,
+            session_id,
+        },
+        None => Rotation::Invalid,
+    })
+}
+
+/// The session a refresh token belongs to, whatever its state.
+pub async fn session_of_refresh_token(
+    db: impl PgExecutor<'_>,
+    secret: &str,
+) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "select s.id, s.account_id from refresh_token t join session s on s.id = t.session_id where t.token_hash = $1",
+    )
+    .bind(secret_hash(secret))
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn revoke_session(
+    db: impl PgExecutor<'_>,
+    session_id: Uuid,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update session set revoked_at = now(), revoked_reason = $2 where id = $1 and revoked_at is null")
+        .bind(session_id)
+        .bind(reason)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every live session of the account, except `keep` when given.
+pub async fn revoke_all_sessions(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    reason: &str,
+    keep: Option<Uuid>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update session set revoked_at = now(), revoked_reason = $2
+         where account_id = $1 and revoked_at is null and ($3::uuid is null or id <> $3)",
+    )
+    .bind(account_id)
+    .bind(reason)
+    .bind(keep)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+// --- Sign-in throttling -------------------------------------------------------------------
+//
+// Failures are counted per (account, client network): after `FREE_FAILURES` in a row from
+// one network, that network waits a minute, doubling with each further failure up to an
+// hour, while the owner signs in from anywhere else. Across networks an account takes at
+// most `DAILY_FAILURES` a day; then sign-in needs a password reset by email.
+
+/// Consecutive failures from one network before it waits.
+pub const FREE_FAILURES: i32 = 5;
+/// Failures an account takes in a day, from every network together.
+pub const DAILY_FAILURES: i32 = 100;
+
+/// Seconds this network still waits before trying this account again, if it waits.
+pub async fn locked_for(
+    db: impl PgExecutor<'_>,
+    email_key: &[u8],
+    network: &str,
+) -> sqlx::Result<Option<i64>> {
+    let seconds: Option<f64> = sqlx::query_scalar(
+        "select extract(epoch from locked_until - now())::float8 from login_throttle
+         where email_key = $1 and network = $2 and locked_until > now()",
+    )
+    .bind(email_key)
+    .bind(network)
+    .fetch_optional(db)
+    .await?;
+    Ok(seconds.map(|s| s.ceil().max(1.0) as i64))
+}
+
+/// True when the account took its day's failures: only a password reset opens it again.
+pub async fn reset_required(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar::<_, bool>(
+        "select true from login_daily_failure where email_key = $1 and reset_required_at is not null",
+    )
+    .bind(email_key)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(false))
+}
+
+/// What one failure set: a wait for its network (seconds), and whether it was the day's
+/// last the account takes.
+#[derive(Debug, Default)]
+pub struct FailureOutcome {
+    pub lock_seconds: Option<i64>,
+    pub reset_now_required: bool,
+}
+
+/// Counts a failure from `network`. Failures older than an hour are forgotten for the
+/// network's count; the account's daily count restarts a day after its first failure.
+pub async fn record_failure(
+    conn: &mut PgConnection,
+    email_key: &[u8],
+    network: &str,
+) -> sqlx::Result<FailureOutcome> {
+    let failures: i32 = sqlx::query_scalar(
+        "insert into login_throttle as t (email_key, network, failures, last_failure_at)
+         values ($1, $2, 1, now())
+         on conflict (email_key, network) do update set
+             failures = case when t.last_failure_at < now() - interval '1 hour' then 1 else t.failures + 1 end,
+             last_failure_at = now()
+         returning failures",
+    )
+    .bind(email_key)
+    .bind(network)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut outcome = FailureOutcome::default();
+    if failures >= FREE_FAILURES {
+        let seconds = (60i64 << (failures - FREE_FAILURES).min(6)).min(3600);
+        sqlx::query(
+            "update login_throttle set locked_until = now() + make_interval(secs => $3)
+             where email_key = $1 and network = $2",
+        )
+        .bind(email_key)
+        .bind(network)
+        .bind(seconds as f64)
+        .execute(&mut *conn)
+        .await?;
+        outcome.lock_seconds = Some(seconds);
+    }
+    let (daily, already): (i32, bool) = sqlx::query_as(
+        "insert into login_daily_failure as d (email_key, failures, window_start) values ($1, 1, now())
+         on conflict (email_key) do update set
+             failures = case when d.window_start < now() - interval '1 day' then 1 else d.failures + 1 end,
+             window_start = case when d.window_start < now() - interval '1 day' then now() else d.window_start end
+         returning failures, reset_required_at is not null",
+    )
+    .bind(email_key)
+    .fetch_one(&mut *conn)
+    .await?;
+    if daily >= DAILY_FAILURES && !already {
+        sqlx::query(
+            "update login_daily_failure set reset_required_at = now() where email_key = $1",
+        )
+        .bind(email_key)
+        .execute(&mut *conn)
+        .await?;
+        outcome.reset_now_required = true;
+    }
+    Ok(outcome)
+}
+
+/// A successful sign-in from `network` clears that network's count.
+pub async fn clear_failures(
+    db: impl PgExecutor<'_>,
+    email_key: &[u8],
+    network: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from login_throttle where email_key = $1 and network = $2")
+        .bind(email_key)
+        .bind(network)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A password reset clears every count of the account, the daily one included.
+pub async fn clear_all_failures(conn: &mut PgConnection, email_key: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("delete from login_throttle where email_key = $1")
+        .bind(email_key)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from login_daily_failure where email_key = $1")
+        .bind(email_key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
