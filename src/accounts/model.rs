@@ -212,3 +212,28 @@ pub struct AccountSummary {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
+
+// --- Sign-in throttling ----------------------------------------------------------------
+//
+// Failures are counted per (account, client network): after `FREE_FAILURES` in a row from
+// one network, that network waits a minute, doubling with each further failure up to an
+// hour, while the owner signs in from anywhere else. Across networks an account takes at
+// most `DAILY_FAILURES` a day; then sign-in needs a password reset by email.
+
+/// Consecutive failures from one network before it waits.
+pub const FREE_FAILURES: i32 = 5;
+/// Failures an account takes in a day, from every network together.
+pub const DAILY_FAILURES: i32 = 100;
+
+/// How long a network waits after its `failures`-th failure in a row, if it waits.
+pub fn network_wait(failures: i32) -> Option<i64> {
+    (failures >= FREE_FAILURES).then(|| (60i64 << (failures - FREE_FAILURES).min(6)).min(3600))
+}
+
+/// What one failure set: a wait for its network (seconds), and whether it was the day's
+/// last the account takes.
+#[derive(Debug, Default)]
+pub struct FailureOutcome {
+    pub lock_seconds: Option<i64>,
+    pub reset_now_required: bool,
+}

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use secrecy::SecretString;
 
+use super::model::{DAILY_FAILURES, FailureOutcome, network_wait};
 use super::model::{SignedInAccount, TokenPair};
-use super::store::{self, AccountRow, FailureOutcome};
+use super::store::{self, AccountRow};
 use crate::audit::{Actor, AuditEntry};
 use crate::auth::AccountStatus;
 use crate::auth::AuthUser;
@@ -148,7 +149,21 @@ pub async fn record_failure(
     account: Option<Uuid>,
     action: &str,
 ) -> Result<FailureOutcome, ApiError> {
-    let outcome = store::record_failure(tx, key, &ip.network_key()).await?;
+    let network = ip.network_key();
+    let failures = store::count_network_failure(tx, key, &network).await?;
+    let lock_seconds = network_wait(failures);
+    if let Some(seconds) = lock_seconds {
+        store::lock_network(tx, key, &network, seconds).await?;
+    }
+    let (daily, already) = store::count_daily_failure(tx, key).await?;
+    let reset_now_required = daily >= DAILY_FAILURES && !already;
+    if reset_now_required {
+        store::require_reset(tx, key).await?;
+    }
+    let outcome = FailureOutcome {
+        lock_seconds,
+        reset_now_required,
+    };
     anonymous(action, account, ip)
         .details(json!({}))
         .record(tx)

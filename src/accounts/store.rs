@@ -361,17 +361,8 @@ pub async fn revoke_all_sessions(
     .rows_affected())
 }
 
-// --- Sign-in throttling -------------------------------------------------------------------
-//
-// Failures are counted per (account, client network): after `FREE_FAILURES` in a row from
-// one network, that network waits a minute, doubling with each further failure up to an
-// hour, while the owner signs in from anywhere else. Across networks an account takes at
-// most `DAILY_FAILURES` a day; then sign-in needs a password reset by email.
-
-/// Consecutive failures from one network before it waits.
-pub const FREE_FAILURES: i32 = 5;
-/// Failures an account takes in a day, from every network together.
-pub const DAILY_FAILURES: i32 = 100;
+// --- Sign-in throttling: the counts (the rule is `model::network_wait` and
+// `model::DAILY_FAILURES`) ------------------------------------------------------------------
 
 /// Seconds this network still waits before trying this account again, if it waits.
 pub async fn locked_for(
@@ -401,22 +392,14 @@ pub async fn reset_required(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::
     .unwrap_or(false))
 }
 
-/// What one failure set: a wait for its network (seconds), and whether it was the day's
-/// last the account takes.
-#[derive(Debug, Default)]
-pub struct FailureOutcome {
-    pub lock_seconds: Option<i64>,
-    pub reset_now_required: bool,
-}
-
-/// Counts a failure from `network`. Failures older than an hour are forgotten for the
-/// network's count; the account's daily count restarts a day after its first failure.
-pub async fn record_failure(
+/// Counts a failure from `network`: its consecutive failures, forgotten after an hour
+/// without one.
+pub async fn count_network_failure(
     conn: &mut PgConnection,
     email_key: &[u8],
     network: &str,
-) -> sqlx::Result<FailureOutcome> {
-    let failures: i32 = sqlx::query_scalar(
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
         "insert into login_throttle as t (email_key, network, failures, last_failure_at)
          values ($1, $2, 1, now())
          on conflict (email_key, network) do update set
@@ -426,23 +409,36 @@ pub async fn record_failure(
     )
     .bind(email_key)
     .bind(network)
-    .fetch_one(&mut *conn)
+    .fetch_one(conn)
+    .await
+}
+
+/// Makes `network` wait `seconds` before trying this account again.
+pub async fn lock_network(
+    conn: &mut PgConnection,
+    email_key: &[u8],
+    network: &str,
+    seconds: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update login_throttle set locked_until = now() + make_interval(secs => $3)
+         where email_key = $1 and network = $2",
+    )
+    .bind(email_key)
+    .bind(network)
+    .bind(seconds as f64)
+    .execute(conn)
     .await?;
-    let mut outcome = FailureOutcome::default();
-    if failures >= FREE_FAILURES {
-        let seconds = (60i64 << (failures - FREE_FAILURES).min(6)).min(3600);
-        sqlx::query(
-            "update login_throttle set locked_until = now() + make_interval(secs => $3)
-             where email_key = $1 and network = $2",
-        )
-        .bind(email_key)
-        .bind(network)
-        .bind(seconds as f64)
-        .execute(&mut *conn)
-        .await?;
-        outcome.lock_seconds = Some(seconds);
-    }
-    let (daily, already): (i32, bool) = sqlx::query_as(
+    Ok(())
+}
+
+/// Counts a failure against the account from any network: its failures in the day since
+/// the first, and whether a reset was already required.
+pub async fn count_daily_failure(
+    conn: &mut PgConnection,
+    email_key: &[u8],
+) -> sqlx::Result<(i32, bool)> {
+    sqlx::query_as(
         "insert into login_daily_failure as d (email_key, failures, window_start) values ($1, 1, now())
          on conflict (email_key) do update set
              failures = case when d.window_start < now() - interval '1 day' then 1 else d.failures + 1 end,
@@ -450,18 +446,17 @@ pub async fn record_failure(
          returning failures, reset_required_at is not null",
     )
     .bind(email_key)
-    .fetch_one(&mut *conn)
-    .await?;
-    if daily >= DAILY_FAILURES && !already {
-        sqlx::query(
-            "update login_daily_failure set reset_required_at = now() where email_key = $1",
-        )
+    .fetch_one(conn)
+    .await
+}
+
+/// From now on the account signs in only after a password reset by email.
+pub async fn require_reset(conn: &mut PgConnection, email_key: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("update login_daily_failure set reset_required_at = now() where email_key = $1")
         .bind(email_key)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
-        outcome.reset_now_required = true;
-    }
-    Ok(outcome)
+    Ok(())
 }
 
 /// A successful sign-in from `network` clears that network's count.
@@ -489,4 +484,79 @@ pub async fn clear_all_failures(conn: &mut PgConnection, email_key: &[u8]) -> sq
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+// --- Pruning: records that can no longer change an answer ------------------------------
+
+/// Deletes up to `limit` sessions ended (revoked or expired) before `cutoff`, with their
+/// refresh tokens; how many.
+pub async fn delete_ended_sessions(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query(
+        "delete from session where id in (select id from session
+             where coalesce(revoked_at, expires_at) < $1 limit $2)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// Deletes up to `limit` emailed links that expired before `cutoff`; how many.
+pub async fn delete_expired_email_tokens(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query(
+        "delete from email_token where token_hash in (select token_hash from email_token
+             where expires_at < $1 limit $2)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// Deletes up to `limit` per-network failure counts last touched before `cutoff` that hold
+/// no lock any more; how many.
+pub async fn delete_idle_throttles(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query(
+        "delete from login_throttle where (email_key, network) in
+             (select email_key, network from login_throttle where last_failure_at < $1
+              and (locked_until is null or locked_until < $1) limit $2)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// Deletes up to `limit` daily failure counts of days before `cutoff` that require no
+/// password reset; how many.
+pub async fn delete_old_daily_failures(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query(
+        "delete from login_daily_failure where email_key in (select email_key
+             from login_daily_failure where window_start < $1 and reset_required_at is null
+             limit $2)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
 }

@@ -9,11 +9,12 @@ use sqlx::PgPool;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::listings::{ReasonBody, like_pattern, reason};
+use super::{ReasonBody, reason};
 use crate::accounts::model::AccountSummary;
 use crate::accounts::store;
 use crate::audit::AuditEntry;
 use crate::auth::{AccountStatus, AdminUser};
+use crate::db::like_pattern;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page, page_limit};

@@ -14,11 +14,10 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Page, page_limit};
+use super::{Page, ReasonBody, page_limit, reason};
 use crate::audit::AuditEntry;
 use crate::auth::AdminUser;
-use crate::domain::at_most;
-use crate::error::FieldCode;
+use crate::db::like_pattern;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::etag::{self, Condition};
@@ -45,15 +44,6 @@ pub struct ListingQuery {
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
-}
-
-/// Escapes LIKE wildcards so `q` matches literally.
-pub fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 /// The review queue and every other listing, oldest first (by when review was requested,
@@ -139,31 +129,6 @@ pub async fn get_listing(_admin: AdminUser, pool: Db, id: web::Path<Uuid>) -> Re
     Ok(admin_response(
         &admin_view(&mut conn, id.into_inner()).await?,
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonBody {
-    /// Shown to the therapist (reject, suspend) and kept in the audit log.
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
-    )]
-    reason: String,
-}
-
-pub fn reason(body: &ReasonBody) -> Result<String, ApiError> {
-    let reason = body.reason.trim();
-    if reason.is_empty() {
-        return Err(ApiError::field(
-            "reason",
-            FieldCode::Required,
-            "give a reason",
-        ));
-    }
-    at_most(reason, 2000).map_err(|e| e.at("reason"))?;
-    Ok(reason.to_owned())
 }
 
 /// An admin's decision on a listing, with what the therapist is told.

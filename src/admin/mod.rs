@@ -6,7 +6,9 @@ pub mod accounts;
 pub mod audit_log;
 pub mod credentials;
 pub mod listings;
+mod reason;
 pub mod reports;
 pub mod taxonomy;
 
 pub use crate::http::page::{Page, page_limit};
+pub use reason::{ReasonBody, reason};

@@ -192,6 +192,15 @@ pub async fn ensure_service_login(
     Ok(())
 }
 
+/// Escapes LIKE wildcards so `q` matches literally.
+pub fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,21 +3,26 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get, patch, post, web};
-use sqlx::{Postgres, Transaction};
+use serde_json::json;
+use sqlx::{PgConnection, Postgres, Transaction};
+use time::OffsetDateTime;
+use url::Url;
 use uuid::Uuid;
 
-use super::model::{InboxQuery, Inquiry, InquiryUpdate, NewInquiry, Received};
+use super::model::{InboxQuery, Inquiry, InquiryUpdate, NewInquiry, Received, ValidInquiry};
 use super::store;
+use crate::audit::{Actor, AuditEntry};
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
-use crate::directory::store::find_public_listing;
+use crate::directory::store::{PublicListingRef, find_public_listing};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
 use crate::http::page::{NewestFirstPage, Page};
 use crate::http::rate_limit::{self, Limit};
 use crate::http::{Db, Json, Query, Reply};
-use crate::mail::PublicBaseUrl;
+use crate::mail::templates::{self, InquiryEmail};
+use crate::mail::{PublicBaseUrl, enqueue_sensitive};
 
 // The contract tests name the state type at this path.
 pub use super::model::InquiryStatus;
@@ -74,7 +79,7 @@ pub async fn create_inquiry(
     let listing_key = listing.id.to_string();
     rate_limit::hit(pool.get_ref(), INQUIRY_LISTING_LIMIT, &listing_key).await?;
     let mut tx = pool.begin().await?;
-    store::receive(&mut tx, &public_base_url, &listing, &inquiry, clock.now()).await?;
+    receive(&mut tx, &public_base_url, &listing, &inquiry, clock.now()).await?;
     tx.commit().await?;
     Ok(received)
 }
@@ -137,4 +142,37 @@ pub async fn update_my_inquiry(
     let updated = find_mine(&mut tx, user, current.id).await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(updated))
+}
+
+/// Stores an inquiry to `listing`, queues its email to the therapist (not for demo
+/// listings) and the client's receipt, and audits its arrival.
+async fn receive(
+    tx: &mut PgConnection,
+    base: &Url,
+    listing: &PublicListingRef,
+    inquiry: &ValidInquiry,
+    now: OffsetDateTime,
+) -> Result<(), ApiError> {
+    let id = store::insert(tx, listing.id, inquiry, now).await?;
+    if !listing.is_demo {
+        let email = InquiryEmail {
+            therapist_email: &listing.account_email,
+            client_name: &inquiry.name,
+            client_email: inquiry.email.as_str(),
+            client_phone: inquiry.phone.as_deref(),
+            preferred_contact: inquiry.preferred_contact.as_str(),
+            message: &inquiry.message,
+        };
+        enqueue_sensitive(tx, &templates::inquiry_to_therapist(base, &email)).await?;
+    }
+    // The receipt names the client: it leaves the outbox as the inquiry's own email does.
+    let receipt = templates::inquiry_receipt(inquiry.email.as_str(), &listing.display_name);
+    enqueue_sensitive(tx, &receipt).await?;
+    // The audit log says that an inquiry arrived, never what it says or who sent it.
+    AuditEntry::new(Actor::Anonymous, "inquiry.received")
+        .target("listing", listing.id)
+        .details(json!({ "inquiry_id": id }))
+        .record(tx)
+        .await?;
+    Ok(())
 }

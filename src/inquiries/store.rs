@@ -1,66 +1,37 @@
-//! Inquiries' SQL: receiving one (with its emails and audit entry), and the inbox.
+//! Inquiries' SQL: storing one, the inbox, and retention.
 
-use serde_json::json;
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
-use url::Url;
 use uuid::Uuid;
 
 use super::model::{Inquiry, InquiryStatus, ValidInquiry};
-use crate::audit::{Actor, AuditEntry};
-use crate::directory::store::PublicListingRef;
-use crate::error::ApiError;
 use crate::http::page::NewestFirstPage;
-use crate::mail::enqueue_sensitive;
-use crate::mail::templates::{self, InquiryEmail};
 
 const INQUIRY_COLUMNS: &str = "i.id, i.listing_id, i.client_name as name, i.client_email as email, i.client_phone as phone,
     i.message, i.preferred_contact, i.status, i.created_at, i.read_at, i.responded_at, i.archived_at";
 
-/// Stores an inquiry to `listing`, queues its email to the therapist (not for demo
-/// listings) and the client's receipt, and audits its arrival; returns its id.
-pub async fn receive(
+/// Stores an inquiry to the listing `listing_id`; its id.
+pub async fn insert(
     conn: &mut PgConnection,
-    base: &Url,
-    listing: &PublicListingRef,
+    listing_id: Uuid,
     inquiry: &ValidInquiry,
     now: OffsetDateTime,
-) -> Result<Uuid, ApiError> {
+) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
         "insert into inquiry (id, listing_id, client_name, client_email, client_phone, message, preferred_contact, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
-    .bind(listing.id)
+    .bind(listing_id)
     .bind(&inquiry.name)
     .bind(inquiry.email.as_str())
     .bind(&inquiry.phone)
     .bind(&inquiry.message)
     .bind(inquiry.preferred_contact.as_str())
     .bind(now)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    if !listing.is_demo {
-        let email = InquiryEmail {
-            therapist_email: &listing.account_email,
-            client_name: &inquiry.name,
-            client_email: inquiry.email.as_str(),
-            client_phone: inquiry.phone.as_deref(),
-            preferred_contact: inquiry.preferred_contact.as_str(),
-            message: &inquiry.message,
-        };
-        enqueue_sensitive(conn, &templates::inquiry_to_therapist(base, &email)).await?;
-    }
-    // The receipt names the client: it leaves the outbox as the inquiry's own email does.
-    let receipt = templates::inquiry_receipt(inquiry.email.as_str(), &listing.display_name);
-    enqueue_sensitive(conn, &receipt).await?;
-    // The audit log says that an inquiry arrived, never what it says or who sent it.
-    AuditEntry::new(Actor::Anonymous, "inquiry.received")
-        .target("listing", listing.id)
-        .details(json!({ "inquiry_id": id }))
-        .record(conn)
-        .await?;
     Ok(id)
 }
 
@@ -133,4 +104,20 @@ pub async fn set_status(
         .await?;
     }
     Ok(())
+}
+
+/// Deletes up to `limit` inquiries received before `cutoff` (retention); how many.
+pub async fn delete_received_before(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query(
+        "delete from inquiry where id in (select id from inquiry where created_at < $1 limit $2)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
 }

@@ -170,9 +170,8 @@ pub async fn patch_listing(
     // After validation: an invalid body is 422 whatever `If-Match` says; nothing is
     // written before this point, and the row stays locked until commit.
     check_if_match(&req, &locked)?;
-    let terms = store::resolve_terms(&mut tx, locked.id, &valid)
-        .await?
-        .map_err(ApiError::validation)?;
+    let found = store::find_terms(&mut tx, locked.id, &valid).await?;
+    let terms = valid.term_ids(found).map_err(ApiError::validation)?;
     let renamed = valid.display_name != current.profile.display_name;
     // The slug follows the name until the listing is first published, then stays put.
     let new_slug = if renamed && current.published_at.is_none() {

@@ -9,7 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -185,6 +186,25 @@ pub async fn deliver_due(
             .await?;
     }
     Ok(attempted)
+}
+
+/// Deletes up to `limit` messages that carried what a client wrote once they are sent,
+/// failed or queued before `cutoff`; how many.
+pub async fn purge_sensitive(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query(
+        "delete from outbox_email where id in (select id from outbox_email
+             where sensitive and (sent_at is not null or failed_at is not null or created_at < $1)
+             limit $2)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
 }
 
 #[cfg(test)]

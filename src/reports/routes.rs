@@ -4,8 +4,15 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, post, web};
 
-use super::model::{NewReport, Received};
+use serde_json::json;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use url::Url;
+use uuid::Uuid;
+
+use super::model::{AVAILABILITY_REPORTS, AVAILABILITY_WINDOW, NewReport, Received};
 use super::store::{self, NewReportRow};
+use crate::audit::{Actor, AuditEntry};
 use crate::clock::Clock;
 use crate::directory::store::find_public_listing;
 use crate::error::ApiError;
@@ -14,7 +21,8 @@ use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
 use crate::http::rate_limit::{self, Limit};
 use crate::http::{Db, Reply};
-use crate::mail::PublicBaseUrl;
+use crate::listings::store::mark_availability_unconfirmed;
+use crate::mail::{PublicBaseUrl, enqueue, templates};
 
 /// Per client address.
 pub const REPORT_IP_LIMIT: Limit = Limit::new("report_ip", 5, 3600);
@@ -68,7 +76,55 @@ pub async fn create_report(
         now: clock.now(),
     };
     let mut tx = pool.begin().await?;
-    store::receive(&mut tx, &public_base_url, report).await?;
+    receive(&mut tx, &public_base_url, &report).await?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(Received { status: "received" }))
+}
+
+/// Stores a report and audits it; an availability report may set off the mark below.
+async fn receive(
+    tx: &mut PgConnection,
+    base: &Url,
+    report: &NewReportRow<'_>,
+) -> Result<(), ApiError> {
+    let id = store::insert(tx, report).await?;
+    AuditEntry::new(Actor::Anonymous, "report.received")
+        .target("listing", report.listing_id)
+        .details(json!({ "report_id": id, "reason": report.reason.as_str() }))
+        .record(tx)
+        .await?;
+    if report.reason.questions_availability() {
+        mark_if_unreachable(tx, base, report.listing_id, report.now).await?;
+    }
+    Ok(())
+}
+
+/// With enough distinct recent availability reports, marks the listing's availability
+/// unconfirmed (once, until the therapist confirms) and asks the therapist to reconfirm.
+/// Reports from before the therapist's last confirmation are answered by it and do not
+/// count again.
+async fn mark_if_unreachable(
+    tx: &mut PgConnection,
+    base: &Url,
+    listing_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), ApiError> {
+    let since = now - AVAILABILITY_WINDOW;
+    let reporters = store::availability_reporters(&mut *tx, listing_id, since).await?;
+    if reporters < AVAILABILITY_REPORTS {
+        return Ok(());
+    }
+    let Some(marked) = mark_availability_unconfirmed(tx, listing_id, now).await? else {
+        return Ok(());
+    };
+    if !marked.is_demo {
+        let message = templates::reconfirm_availability(base, &marked.email, &marked.display_name);
+        enqueue(&mut *tx, &message).await?;
+    }
+    AuditEntry::new(Actor::System, "listing.availability_unconfirmed")
+        .target("listing", listing_id)
+        .details(json!({ "reporters": reporters }))
+        .record(tx)
+        .await?;
+    Ok(())
 }

@@ -1,20 +1,12 @@
-//! Reports' SQL: receiving one (and what enough of them set off), the admin list, and
-//! resolving.
+//! Reports' SQL: storing one, counting who questioned a listing's availability, the admin
+//! list, and resolving.
 
-use serde_json::json;
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
-use url::Url;
 use uuid::Uuid;
 
-use super::model::{
-    AVAILABILITY_REPORTS, AVAILABILITY_WINDOW, ReportQuery, ReportReason, ReportState, ReportView,
-    Resolution,
-};
-use crate::audit::{Actor, AuditEntry};
-use crate::error::ApiError;
+use super::model::{ReportQuery, ReportReason, ReportState, ReportView, Resolution};
 use crate::http::page::NewestFirstPage;
-use crate::mail::{enqueue, templates};
 
 const REPORT_COLUMNS: &str = "r.id, r.listing_id, l.slug as listing_slug, l.display_name as listing_display_name,
     r.reason, r.details, r.created_at, r.resolved_at, r.resolved_by, r.resolution, r.resolution_note";
@@ -30,12 +22,8 @@ pub struct NewReportRow<'a> {
 }
 
 /// Stores the report and audits it; an availability report may then put the listing's
-/// availability in doubt (`mark_if_unreachable`).
-pub async fn receive(
-    conn: &mut PgConnection,
-    base: &Url,
-    report: NewReportRow<'_>,
-) -> Result<(), ApiError> {
+/// Stores a report; its id.
+pub async fn insert(conn: &mut PgConnection, report: &NewReportRow<'_>) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
         "insert into listing_report (id, listing_id, reason, details, reporter, created_at)
@@ -47,64 +35,28 @@ pub async fn receive(
     .bind(report.details)
     .bind(report.reporter)
     .bind(report.now)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    AuditEntry::new(Actor::Anonymous, "report.received")
-        .target("listing", report.listing_id)
-        .details(json!({ "report_id": id, "reason": report.reason.as_str() }))
-        .record(conn)
-        .await?;
-    if report.reason.questions_availability() {
-        mark_if_unreachable(conn, base, report.listing_id, report.now).await?;
-    }
-    Ok(())
+    Ok(id)
 }
 
-/// With enough distinct recent availability reports, marks the listing's availability
-/// unconfirmed (once, until the therapist confirms) and asks the therapist to reconfirm.
-/// Reports from before the therapist's last confirmation are answered by it and do not
-/// count again.
-async fn mark_if_unreachable(
-    conn: &mut PgConnection,
-    base: &Url,
+/// How many distinct reporters said the listing is unreachable or not taking clients since
+/// `since`, in open reports the therapist's last confirmation has not answered.
+pub async fn availability_reporters(
+    db: impl PgExecutor<'_>,
     listing_id: Uuid,
-    now: OffsetDateTime,
-) -> Result<(), ApiError> {
-    let reporters: i64 = sqlx::query_scalar(
+    since: OffsetDateTime,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
         "select count(distinct reporter) from listing_report
          where listing_id = $1 and resolved_at is null
            and reason in ('unreachable', 'not_accepting')
            and created_at > greatest($2, (select last_confirmed_at from listing where id = $1))",
     )
     .bind(listing_id)
-    .bind(now - AVAILABILITY_WINDOW)
-    .fetch_one(&mut *conn)
-    .await?;
-    if reporters < AVAILABILITY_REPORTS {
-        return Ok(());
-    }
-    let marked: Option<(String, bool, String)> = sqlx::query_as(
-        "update listing l set availability_unconfirmed_at = $2
-         from account a
-         where l.id = $1 and a.id = l.account_id and l.availability_unconfirmed_at is null
-         returning a.email::text, a.is_demo, l.display_name",
-    )
-    .bind(listing_id)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some((email, is_demo, display_name)) = marked {
-        if !is_demo {
-            let message = templates::reconfirm_availability(base, &email, &display_name);
-            enqueue(&mut *conn, &message).await?;
-        }
-        AuditEntry::new(Actor::System, "listing.availability_unconfirmed")
-            .target("listing", listing_id)
-            .details(json!({ "reporters": reporters }))
-            .record(conn)
-            .await?;
-    }
-    Ok(())
+    .bind(since)
+    .fetch_one(db)
+    .await
 }
 
 /// Reports newest first, filtered as the query says (open ones by default).

@@ -4,10 +4,12 @@
 use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, post};
+use sqlx::PgConnection;
+use uuid::Uuid;
 
 use super::model::{
     self, CodeBody, MfaLoginRequest, PasswordBody, RecoveryCodes, SecretSeal, TotpEnrolment,
-    current_step,
+    current_step, is_totp_code,
 };
 use super::store;
 use crate::accounts::model::TokenPair;
@@ -208,7 +210,7 @@ pub async fn login_mfa(
         .filter(|e| e.confirmed)
         .ok_or_else(sign_in_expired)?;
     let checks = (seal.get_ref(), clock.get_ref());
-    if !store::use_code(&mut tx, &enrolment, account.id, code, checks).await? {
+    if !spend_code(&mut tx, &enrolment, account.id, code, checks).await? {
         store::challenge_failed(&mut tx, mfa_token).await?;
         session::record_failure(&mut tx, &key, ip, Some(account.id), "auth.mfa_failed").await?;
         tx.commit().await?;
@@ -223,4 +225,25 @@ pub async fn login_mfa(
     session::check_may_sign_in(&account)?;
     let pair = session::open(tx, &keys, &account, ip, true).await?;
     Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Spends a second-factor code of the account: a TOTP code at most once per time step (its
+/// secret moved to the current master on the way), a recovery code once ever. False when
+/// the code is not one of its good codes.
+async fn spend_code(
+    conn: &mut PgConnection,
+    enrolment: &store::Enrolment,
+    account_id: Uuid,
+    code: &str,
+    (seal, clock): (&SecretSeal, &Clock),
+) -> Result<bool, ApiError> {
+    if !is_totp_code(code) {
+        let hash = model::recovery_code_hash(code);
+        return Ok(store::use_recovery_code(conn, account_id, &hash).await?);
+    }
+    let Some(step) = current_step(seal, &enrolment.secret_sealed, code, clock)? else {
+        return Ok(false);
+    };
+    store::reseal(&mut *conn, seal, account_id, &enrolment.secret_sealed).await?;
+    Ok(store::use_step(conn, account_id, step).await?)
 }

@@ -1,14 +1,11 @@
 //! The second factor's SQL: TOTP enrolments, recovery codes and sign-in challenges.
 
 use sqlx::{PgConnection, PgExecutor, PgPool};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::model::{
-    CHALLENGE_FAILURES, CHALLENGE_SECS, SecretSeal, current_step, is_totp_code, recovery_code_hash,
-};
+use super::model::{CHALLENGE_FAILURES, CHALLENGE_SECS, SecretSeal};
 use crate::auth::tokens::{new_secret, secret_hash};
-use crate::clock::Clock;
-use crate::error::ApiError;
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct Enrolment {
@@ -182,29 +179,10 @@ pub async fn challenge_used(conn: &mut PgConnection, token: &str) -> sqlx::Resul
     Ok(())
 }
 
-/// Spends a second-factor code of the account: a TOTP code at most once per time step, a
-/// recovery code once ever. False when the code is not one of its good codes.
-pub async fn use_code(
-    conn: &mut PgConnection,
-    enrolment: &Enrolment,
-    account_id: Uuid,
-    code: &str,
-    (seal, clock): (&SecretSeal, &Clock),
-) -> Result<bool, ApiError> {
-    if !is_totp_code(code) {
-        return Ok(use_recovery_code(conn, account_id, &recovery_code_hash(code)).await?);
-    }
-    let Some(step) = current_step(seal, &enrolment.secret_sealed, code, clock)? else {
-        return Ok(false);
-    };
-    reseal(&mut *conn, seal, account_id, &enrolment.secret_sealed).await?;
-    Ok(use_step(conn, account_id, step).await?)
-}
-
 /// Seals the account's secret anew under the current master when it opens only under the
 /// previous one, and only if it is still the secret read (an enrolment since then stays).
 /// Whether it did.
-async fn reseal(
+pub async fn reseal(
     db: impl PgExecutor<'_>,
     seal: &SecretSeal,
     account_id: Uuid,
@@ -236,4 +214,21 @@ pub async fn reseal_all(pool: &PgPool, seal: &SecretSeal) -> sqlx::Result<usize>
         resealed += usize::from(reseal(pool, seal, account_id, &sealed).await?);
     }
     Ok(resealed)
+}
+
+/// Deletes up to `limit` sign-in challenges that expired before `cutoff`; how many.
+pub async fn delete_expired_challenges(
+    conn: &mut PgConnection,
+    cutoff: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query(
+        "delete from mfa_challenge where token_hash in (select token_hash from mfa_challenge
+             where expires_at < $1 limit $2)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
 }

@@ -2,11 +2,13 @@
 //! caller's transaction. Every change to a listing row goes through [`bump_version`], so
 //! every change moves its `ETag`.
 
+mod marks;
 mod owner;
 mod parts;
 mod profile;
 mod review;
 
+pub use marks::*;
 pub use owner::*;
 pub use parts::*;
 pub use profile::*;
@@ -17,9 +19,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::lifecycle::{ListingStatus, ListingVersion};
-use super::model::ListingProfile;
-use crate::error::FieldError;
-use crate::taxonomy::Kind;
+use super::model::{FoundTerms, ListingProfile, TermIds};
 use crate::taxonomy::store::{Holder, resolve_slugs};
 
 /// The caller's listing, locked for the rest of the transaction.
@@ -71,47 +71,20 @@ pub async fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Optio
     .await
 }
 
-pub struct TermIds {
-    pub modalities: Vec<i32>,
-    pub specialties: Vec<(i32, bool)>,
-    pub insurers: Vec<i32>,
-}
-
-/// Turns slugs into ids. A slug must name an active term, or one the listing already has
-/// (a retired term stays on listings that had it, but cannot be added).
-#[tracing::instrument(skip(conn, body))]
-pub async fn resolve_terms(
+/// The active terms (or ones the listing already has: a retired term stays on listings
+/// that had it, but cannot be added) that the profile's slugs name, as (slug, id) per kind
+/// in `ListingProfile::term_slugs` order; a slug that names none is missing from its list.
+#[tracing::instrument(skip(conn, profile))]
+pub async fn find_terms(
     conn: &mut PgConnection,
     listing_id: Uuid,
-    body: &ListingProfile,
-) -> sqlx::Result<Result<TermIds, Vec<FieldError>>> {
-    let mut errors = Vec::new();
-    let mut found: [Vec<(String, i32)>; 3] = Default::default();
-    for (ids, (kind, slugs)) in found.iter_mut().zip([
-        (Kind::Modality, &body.modalities),
-        (Kind::Specialty, &body.specialties),
-        (Kind::Insurer, &body.insurers),
-    ]) {
+    profile: &ListingProfile,
+) -> sqlx::Result<FoundTerms> {
+    let mut found = FoundTerms::default();
+    for (ids, (kind, slugs)) in found.iter_mut().zip(profile.term_slugs()) {
         *ids = resolve_slugs(conn, kind, slugs, Holder::Listing(listing_id)).await?;
-        for (i, slug) in slugs.iter().enumerate() {
-            if !ids.iter().any(|(s, _)| s == slug) {
-                errors.push(kind.unknown(format!("{}[{i}]", kind.plural()), slug));
-            }
-        }
     }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
-    let [modalities, specialties, insurers] = found;
-    // One row per distinct slug, so duplicates in the request collapse here.
-    Ok(Ok(TermIds {
-        modalities: modalities.into_iter().map(|(_, id)| id).collect(),
-        specialties: specialties
-            .into_iter()
-            .map(|(slug, id)| (id, body.top_specialties.contains(&slug)))
-            .collect(),
-        insurers: insurers.into_iter().map(|(_, id)| id).collect(),
-    }))
+    Ok(found)
 }
 
 /// What changes with a listing's new version.

@@ -7,20 +7,20 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
-use time::Date;
 use utoipa::{PartialSchema, ToSchema};
-use uuid::Uuid;
 
 use crate::domain::vocab::{
-    Accepting, AgeGroup, Community, Delivery, Faith, Gender, OfferingFormat, OfferingKind,
-    PaymentMethod, SessionFormat,
+    Accepting, AgeGroup, Community, Delivery, Faith, Gender, PaymentMethod, SessionFormat,
 };
 use crate::domain::{
-    Email, GeoPoint, Invalid, LanguageCode, Money, Npi, TaxonomyCode, Text, UsPhone, UsState,
-    ZipCode,
+    Email, Invalid, LanguageCode, Money, Npi, TaxonomyCode, Text, UsPhone, UsState,
 };
 use crate::error::FieldCode;
 use crate::error::FieldError;
+use crate::taxonomy::Kind;
+
+mod parts;
+pub use parts::{OfficeInput, PublicOffering, PublicOffice};
 
 /// Every field a therapist may write on their listing. Absent optional fields are empty.
 // Also the stored row and the owner's view: a PATCH is merged into the current profile and
@@ -218,7 +218,7 @@ fn dedup<T: Ord>(values: &mut Vec<T>) {
 impl ListingProfile {
     /// The profile normalised for storage (phone as E.164, codes and states upper-case,
     /// lists sorted and without repeats, blanks absent), or every field at fault. Taxonomy
-    /// slugs are checked against the database separately (`store::resolve_terms`).
+    /// slugs are checked against the database separately (`store::find_terms`, `term_ids`).
     pub fn validate(mut self) -> Result<ListingProfile, Vec<FieldError>> {
         let mut errors = Vec::new();
         if self.display_name.trim().is_empty() {
@@ -397,6 +397,40 @@ impl ListingProfile {
         }
     }
 
+    /// The profile's taxonomy slugs by kind.
+    pub fn term_slugs(&self) -> [(Kind, &[String]); 3] {
+        [
+            (Kind::Modality, &self.modalities),
+            (Kind::Specialty, &self.specialties),
+            (Kind::Insurer, &self.insurers),
+        ]
+    }
+
+    /// The ids of the terms `found` for [`Self::term_slugs`], or a 422 naming each slug that
+    /// names no term at the index the client sent. Repeated slugs collapse to one link.
+    pub fn term_ids(&self, found: FoundTerms) -> Result<TermIds, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        for ((kind, slugs), ids) in self.term_slugs().into_iter().zip(&found) {
+            for (i, slug) in slugs.iter().enumerate() {
+                if !ids.iter().any(|(s, _)| s == slug) {
+                    errors.push(kind.unknown(format!("{}[{i}]", kind.plural()), slug));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let [modalities, specialties, insurers] = found;
+        Ok(TermIds {
+            modalities: modalities.into_iter().map(|(_, id)| id).collect(),
+            specialties: specialties
+                .into_iter()
+                .map(|(slug, id)| (id, self.top_specialties.contains(&slug)))
+                .collect(),
+            insurers: insurers.into_iter().map(|(_, id)| id).collect(),
+        })
+    }
+
     /// Reachable without an office: video or phone sessions, in states it names.
     pub fn reachable_remotely(&self) -> bool {
         self.delivery
@@ -406,56 +440,15 @@ impl ListingProfile {
     }
 }
 
-// An office as stored and shown, to its owner and the public alike.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PublicOffice {
-    pub id: Uuid,
-    pub label: Option<String>,
-    pub address_line1: String,
-    pub address_line2: Option<String>,
-    pub city: String,
-    #[schema(example = "NC")]
-    pub state: String,
-    #[schema(example = "27601")]
-    pub zip: String,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub wheelchair_accessible: bool,
-}
+/// The terms a profile's slugs name, as (slug, id) per kind (see `term_slugs`).
+pub type FoundTerms = [Vec<(String, i32)>; 3];
 
-// A session, workshop, retreat or course, as stored and shown.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PublicOffering {
-    pub id: Uuid,
-    pub kind: OfferingKind,
-    pub title: String,
-    pub description: Option<String>,
-    pub format: OfferingFormat,
-    pub price: Money,
-    pub duration_minutes: i32,
-    pub starts_on: Option<Date>,
-    pub ends_on: Option<Date>,
-    pub location: Option<String>,
-}
-
-/// An office ready to store. Without coordinates, the ZIP code's centroid is used.
-#[derive(Debug, Clone)]
-pub struct OfficeInput {
-    pub label: Option<String>,
-    pub address_line1: String,
-    pub address_line2: Option<String>,
-    pub city: String,
-    pub state: UsState,
-    pub zip: ZipCode,
-    pub point: Option<GeoPoint>,
-    pub wheelchair_accessible: bool,
-}
-
-impl OfficeInput {
-    /// Where the office is: the given coordinates, else the ZIP centroid from the offline dataset.
-    pub fn location(&self) -> GeoPoint {
-        self.point.unwrap_or(self.zip.info().point)
-    }
+/// The ids of a profile's taxonomy terms, as the store links them (specialties with
+/// whether they are top).
+pub struct TermIds {
+    pub modalities: Vec<i32>,
+    pub specialties: Vec<(i32, bool)>,
+    pub insurers: Vec<i32>,
 }
 
 #[cfg(test)]

@@ -20,15 +20,18 @@ use sqlx::{Connection, PgConnection, PgPool};
 use time::Duration;
 use tokio::sync::watch;
 use url::Url;
-use uuid::Uuid;
 
+mod store;
+
+use crate::accounts::mfa::store as mfa_store;
+use crate::accounts::store as account_store;
 use crate::audit::{Actor, AuditEntry};
 use crate::clock::Clock;
 use crate::http::rate_limit;
-use crate::mail::{OutgoingEmail, enqueue, templates};
+use crate::inquiries;
+use crate::listings::store::{Unconfirmed, mark_unconfirmed};
+use crate::mail::{OutgoingEmail, enqueue, outbox, templates};
 
-/// Arbitrary, fixed: the advisory lock every replica's pass competes for.
-const LOCK_KEY: i64 = 0x7464_6d61_696e_7431;
 pub const REMINDER_AFTER: Duration = Duration::days(60);
 pub const STALE_AFTER: Duration = Duration::days(90);
 /// Listings handled per step and pass: a backlog (after an outage, or a large import)
@@ -107,11 +110,7 @@ async fn run_locked(
     when_due: bool,
 ) -> sqlx::Result<PassReport> {
     let mut conn = pool.acquire().await?;
-    let locked: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
-        .bind(LOCK_KEY)
-        .fetch_one(&mut *conn)
-        .await?;
-    if !locked {
+    if !store::try_lock(&mut conn).await? {
         return Ok(PassReport::default());
     }
     let result = match ran_recently(&mut conn, clock, settings).await {
@@ -122,11 +121,7 @@ async fn run_locked(
     // Released explicitly, whatever the pass gave: the connection goes back to the pool, not
     // away. If even that fails, the connection is closed, which releases the lock; a pooled
     // connection still holding it would stall maintenance on every replica.
-    let unlocked = sqlx::query("select pg_advisory_unlock($1)")
-        .bind(LOCK_KEY)
-        .execute(&mut *conn)
-        .await;
-    if unlocked.is_err() {
+    if store::unlock(&mut conn).await.is_err() {
         let _ = conn.detach().close().await;
     }
     result
@@ -139,12 +134,7 @@ async fn ran_recently(
     settings: &MaintenanceSettings,
 ) -> sqlx::Result<bool> {
     let since = clock.now() - settings.interval.mul_f64(0.9);
-    sqlx::query_scalar(
-        "select exists (select 1 from job_run where job = 'maintenance' and started_at > $1)",
-    )
-    .bind(since)
-    .fetch_one(&mut *conn)
-    .await
+    store::started_since(conn, since).await
 }
 
 /// Counts what a step did, or records that it failed and carries on.
@@ -169,43 +159,31 @@ async fn pass(
         ran: true,
         ..PassReport::default()
     };
-    sqlx::query(
-        "insert into job_run (job, started_at) values ('maintenance', $1)
-         on conflict (job) do update set started_at = $1, finished_at = null, summary = null",
-    )
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    store::record_start(conn, now).await?;
     let reminded = freshness_step(conn, settings, now, &REMIND).await;
     report.reminders_sent = outcome(&mut report, "reminders", reminded);
     let marked = freshness_step(conn, settings, now, &MARK_STALE).await;
     report.marked_stale = outcome(&mut report, "stale", marked);
     let cutoff = now - settings.inquiry_retention;
-    let deleted = purge(
-        conn,
-        "delete from inquiry where id in (select id from inquiry where created_at < $1 limit $2)",
-        cutoff,
-    )
+    let deleted = in_batches(conn, |c| {
+        Box::pin(inquiries::store::delete_received_before(
+            c,
+            cutoff,
+            DELETE_BATCH,
+        ))
+    })
     .await;
     report.inquiries_deleted = outcome(&mut report, "inquiry_retention", deleted);
-    let purged = purge(
-        conn,
-        "delete from outbox_email where id in (select id from outbox_email
-             where sensitive and (sent_at is not null or failed_at is not null or created_at < $1)
-             limit $2)",
-        cutoff,
-    )
+    let purged = in_batches(conn, |c| {
+        Box::pin(outbox::purge_sensitive(c, cutoff, DELETE_BATCH))
+    })
     .await;
     report.emails_purged = outcome(&mut report, "email_purge", purged);
     let pruned = prune_rate_windows(conn).await;
     report.rate_windows_pruned = outcome(&mut report, "rate_limit_pruning", pruned);
     let pruned = prune_sign_in_records(conn).await;
     report.sign_in_records_pruned = outcome(&mut report, "sign_in_pruning", pruned);
-    sqlx::query("update job_run set finished_at = $1, summary = $2 where job = 'maintenance'")
-        .bind(clock.now())
-        .bind(sqlx::types::Json(&report))
-        .execute(&mut *conn)
-        .await?;
+    store::record_finish(conn, clock.now(), &report).await?;
     Ok(report)
 }
 
@@ -216,62 +194,46 @@ async fn pass(
 /// counts whose hour has passed with no lock left, and daily failure counts of an earlier
 /// day that require no password reset.
 async fn prune_sign_in_records(conn: &mut PgConnection) -> sqlx::Result<u64> {
-    // These records are stamped by the database's clock, so their age is measured by it
-    // (the service's clock is one tests move forward).
-    let now: time::OffsetDateTime = sqlx::query_scalar("select now()")
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut pruned = 0;
-    for (sql, cutoff) in [
-        (
-            "delete from session where id in (select id from session
-                 where coalesce(revoked_at, expires_at) < $1 limit $2)",
-            now - time::Duration::days(30),
-        ),
-        (
-            "delete from email_token where token_hash in (select token_hash from email_token
-                 where expires_at < $1 limit $2)",
-            now - time::Duration::days(1),
-        ),
-        (
-            "delete from mfa_challenge where token_hash in (select token_hash from mfa_challenge
-                 where expires_at < $1 limit $2)",
-            now - time::Duration::days(1),
-        ),
-        (
-            "delete from login_throttle where (email_key, network) in
-                 (select email_key, network from login_throttle where last_failure_at < $1
-                  and (locked_until is null or locked_until < $1) limit $2)",
-            now - time::Duration::hours(2),
-        ),
-        (
-            "delete from login_daily_failure where email_key in (select email_key
-                 from login_daily_failure where window_start < $1 and reset_required_at is null
-                 limit $2)",
-            now - time::Duration::days(2),
-        ),
-    ] {
-        pruned += purge(conn, sql, cutoff).await?;
-    }
+    let now = store::database_now(conn).await?;
+    let (month, day, hours) = (
+        now - Duration::days(30),
+        now - Duration::days(1),
+        now - Duration::hours(2),
+    );
+    let mut pruned = in_batches(conn, |c| {
+        Box::pin(account_store::delete_ended_sessions(c, month, DELETE_BATCH))
+    })
+    .await?;
+    pruned += in_batches(conn, |c| {
+        Box::pin(account_store::delete_expired_email_tokens(
+            c,
+            day,
+            DELETE_BATCH,
+        ))
+    })
+    .await?;
+    pruned += in_batches(conn, |c| {
+        Box::pin(mfa_store::delete_expired_challenges(c, day, DELETE_BATCH))
+    })
+    .await?;
+    pruned += in_batches(conn, |c| {
+        Box::pin(account_store::delete_idle_throttles(c, hours, DELETE_BATCH))
+    })
+    .await?;
+    let two_days = now - Duration::days(2);
+    pruned += in_batches(conn, |c| {
+        Box::pin(account_store::delete_old_daily_failures(
+            c,
+            two_days,
+            DELETE_BATCH,
+        ))
+    })
+    .await?;
     Ok(pruned)
 }
 
 async fn prune_rate_windows(conn: &mut PgConnection) -> sqlx::Result<u64> {
     in_batches(conn, |conn| Box::pin(rate_limit::prune(conn, DELETE_BATCH))).await
-}
-
-/// Runs a bounded delete (`$1` the cutoff, `$2` the batch size) until a batch deletes fewer
-/// rows than it may, each batch its own transaction.
-async fn purge(
-    conn: &mut PgConnection,
-    sql: &'static str,
-    cutoff: time::OffsetDateTime,
-) -> sqlx::Result<u64> {
-    in_batches(conn, |conn| {
-        let query = sqlx::query(sql).bind(cutoff).bind(DELETE_BATCH);
-        Box::pin(async move { Ok(query.execute(conn).await?.rows_affected()) })
-    })
-    .await
 }
 
 /// Runs `batch`, which deletes at most `DELETE_BATCH` rows, until one deletes fewer (or
@@ -304,20 +266,10 @@ async fn freshness_step(
     Ok(done)
 }
 
-#[derive(sqlx::FromRow)]
-struct Due {
-    id: Uuid,
-    email: String,
-    is_demo: bool,
-    display_name: String,
-}
-
-/// One freshness step: marks up to `BATCH` published listings that `due` selects (its `$2`
-/// is `now - after`) by setting `column` to now, emails their therapists (demo accounts are
-/// marked but not emailed) and audits each.
+/// One freshness step: marks up to `BATCH` published listings unconfirmed for `after`,
+/// emails their therapists (demo accounts are marked but not emailed) and audits each.
 struct Step {
-    column: &'static str,
-    due: &'static str,
+    mark: Unconfirmed,
     after: Duration,
     email: fn(&Url, &str, &str) -> OutgoingEmail,
     action: &'static str,
@@ -325,19 +277,15 @@ struct Step {
 
 /// Unconfirmed for 60 days, and not reminded since the last confirmation.
 const REMIND: Step = Step {
-    column: "confirm_reminder_sent_at",
-    due: "last_confirmed_at < $2 and stale_at is null
-          and (confirm_reminder_sent_at is null or confirm_reminder_sent_at < last_confirmed_at)",
+    mark: Unconfirmed::Reminded,
     after: REMINDER_AFTER,
     email: templates::confirm_reminder,
     action: "listing.confirmation_reminded",
 };
 
-/// Unconfirmed for 90 days: out of default search (the listing trigger rebuilds the
-/// directory entry at commit).
+/// Unconfirmed for 90 days: out of default search.
 const MARK_STALE: Step = Step {
-    column: "stale_at",
-    due: "last_confirmed_at < $2 and stale_at is null",
+    mark: Unconfirmed::Stale,
     after: STALE_AFTER,
     email: templates::listing_stale,
     action: "listing.marked_stale",
@@ -349,22 +297,7 @@ async fn step(
     now: time::OffsetDateTime,
     step: &Step,
 ) -> sqlx::Result<u64> {
-    let due: Vec<Due> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update listing l set {column} = $1
-         from account a
-         where l.id in (
-                 select id from listing where status = 'published' and {due}
-                 order by last_confirmed_at limit $3 for update skip locked)
-           and a.id = l.account_id
-         returning l.id, a.email::text as email, a.is_demo, l.display_name",
-        column = step.column,
-        due = step.due,
-    )))
-    .bind(now)
-    .bind(now - step.after)
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
+    let due = mark_unconfirmed(&mut *tx, step.mark, now, now - step.after, BATCH).await?;
     for listing in &due {
         if !listing.is_demo {
             let email = (step.email)(
