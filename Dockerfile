@@ -26,16 +26,18 @@ RUN mkdir -p src bench tests/api migrations \
  && cargo build --release --locked --bin therapist-directory \
  && rm -rf src migrations
 # The crate itself. `sqlx::migrate!("./migrations")` embeds migrations/ at compile time and
-# build.rs reruns when it changes; src/ also embeds vendor/ (include_str!).
+# build.rs reruns when it changes; src/ also embeds vendor/ (include_str!). The static SQL
+# is checked against the committed offline data in .sqlx/ (no database at build time).
 COPY src ./src
 COPY migrations ./migrations
 COPY vendor ./vendor
+COPY .sqlx ./.sqlx
 # Copied files keep their (older) timestamps: forget the stub crate's build so cargo cannot
 # take it for up to date.
 RUN rm -rf target/release/.fingerprint/therapist-directory-* \
            target/release/deps/therapist_directory-* target/release/deps/libtherapist_directory-* \
  && touch src/main.rs src/lib.rs \
- && cargo build --release --locked --bin therapist-directory \
+ && SQLX_OFFLINE=true cargo build --release --locked --bin therapist-directory \
  && strip target/release/therapist-directory
 
 # ---- runtime: only the binary, CA certificates (SMTP over TLS, TLS to PostgreSQL) and a user

@@ -53,7 +53,7 @@ pub async fn create_admin(
 
 /// Whether any admin account exists (start-up says how to create the first one).
 pub async fn any_admin(pool: &PgPool) -> sqlx::Result<bool> {
-    sqlx::query_scalar("select exists (select 1 from account where role = 'admin')")
+    sqlx::query_scalar!("select exists (select 1 from account where role = 'admin') as \"exists!\"")
         .fetch_one(pool)
         .await
 }

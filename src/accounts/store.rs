@@ -14,7 +14,7 @@ use crate::http::page::NewestFirstPage;
 pub const SESSION_DAYS: i64 = 30;
 pub const REFRESH_IDLE_DAYS: i64 = 7;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AccountRow {
     pub id: Uuid,
     pub email: String,
@@ -27,28 +27,34 @@ pub struct AccountRow {
     pub created_at: OffsetDateTime,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, email::text as email, password_hash, role, status,
-     full_name, email_verified_at, token_version, created_at";
+/// The account with this id or this address (one of them given).
+async fn find(
+    db: impl PgExecutor<'_>,
+    id: Option<Uuid>,
+    email: Option<&str>,
+) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        r#"select id, email::text as "email!", password_hash, role as "role: Role",
+             status as "status: AccountStatus", full_name, email_verified_at, token_version,
+             created_at
+         from account where id = $1 or email = $2::text::citext"#,
+        id,
+        email
+    )
+    .fetch_optional(db)
+    .await
+}
 
 pub async fn find_by_email(
     db: impl PgExecutor<'_>,
     email: &str,
 ) -> sqlx::Result<Option<AccountRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {ACCOUNT_COLUMNS} from account where email = $1::citext"
-    )))
-    .bind(email)
-    .fetch_optional(db)
-    .await
+    find(db, None, Some(email)).await
 }
 
 pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AccountRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {ACCOUNT_COLUMNS} from account where id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    find(db, Some(id), None).await
 }
 
 /// Inserts the account unless the email is taken; returns whether it was inserted.
@@ -61,17 +67,17 @@ pub async fn insert_account(
     role: Role,
     verified: bool,
 ) -> sqlx::Result<bool> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "insert into account (id, email, password_hash, full_name, role, email_verified_at)
          values ($1, $2, $3, $4, $5, case when $6 then now() end)
          on conflict on constraint account_email_key do nothing",
+        id,
+        email,
+        password_hash,
+        full_name,
+        role as Role,
+        verified
     )
-    .bind(id)
-    .bind(email)
-    .bind(password_hash)
-    .bind(full_name)
-    .bind(role)
-    .bind(verified)
     .execute(conn)
     .await?
     .rows_affected();
@@ -84,14 +90,14 @@ pub async fn set_password(
     hash: &str,
     bump_token_version: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update account set password_hash = $2,
              token_version = token_version + case when $3 then 1 else 0 end
          where id = $1",
+        account_id,
+        hash,
+        bump_token_version
     )
-    .bind(account_id)
-    .bind(hash)
-    .bind(bump_token_version)
     .execute(conn)
     .await?;
     Ok(())
@@ -102,10 +108,7 @@ pub async fn mark_email_verified(
     db: impl PgExecutor<'_>,
     account_id: Uuid,
 ) -> sqlx::Result<String> {
-    sqlx::query_scalar(
-        "update account set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning email::text",
-    )
-    .bind(account_id)
+    sqlx::query_scalar!("update account set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning email::text as \"email!\"", account_id)
     .fetch_one(db)
     .await
 }
@@ -148,29 +151,31 @@ pub async fn lock_statuses(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<(Uuid, AccountStatus)>> {
-    sqlx::query_as("select id, status from account where id = any($1) order by id for update")
-        .bind(ids)
-        .fetch_all(conn)
-        .await
+    let rows = sqlx::query!(
+        r#"select id, status as "status: AccountStatus" from account where id = any($1)
+         order by id for update"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.status)).collect())
 }
 
 /// Suspends the account and kills its access tokens (their version no longer matches).
 pub async fn suspend(conn: &mut PgConnection, id: Uuid, reason: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "update account set status = 'suspended', suspended_reason = $2, token_version = token_version + 1 where id = $1",
-    )
-    .bind(id)
-    .bind(reason)
+    sqlx::query!("update account set status = 'suspended', suspended_reason = $2, token_version = token_version + 1 where id = $1", id, reason)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn reinstate(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update account set status = 'active', suspended_reason = null where id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update account set status = 'active', suspended_reason = null where id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -183,14 +188,14 @@ pub async fn create_email_token(
     ttl: time::Duration,
 ) -> sqlx::Result<String> {
     let secret = new_secret();
-    sqlx::query(
+    sqlx::query!(
         "insert into email_token (token_hash, account_id, purpose, expires_at)
-         values ($1, $2, $3::email_token_purpose, now() + make_interval(secs => $4))",
+         values ($1, $2, $3::text::email_token_purpose, now() + make_interval(secs => $4))",
+        secret_hash(&secret),
+        account_id,
+        purpose,
+        ttl.as_seconds_f64()
     )
-    .bind(secret_hash(&secret))
-    .bind(account_id)
-    .bind(purpose)
-    .bind(ttl.as_seconds_f64())
     .execute(conn)
     .await?;
     Ok(secret)
@@ -203,22 +208,18 @@ pub async fn consume_email_token(
     secret: &str,
     purpose: &str,
 ) -> sqlx::Result<Option<Uuid>> {
-    let account: Option<Uuid> = sqlx::query_scalar(
-        "update email_token set used_at = now()
-         where token_hash = $1 and purpose = $2::email_token_purpose and used_at is null and expires_at > now()
-         returning account_id",
-    )
-    .bind(secret_hash(secret))
-    .bind(purpose)
+    let account: Option<Uuid> = sqlx::query_scalar!("update email_token set used_at = now()
+         where token_hash = $1 and purpose = $2::text::email_token_purpose and used_at is null and expires_at > now()
+         returning account_id", secret_hash(secret), purpose)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(account) = account {
-        sqlx::query(
+        sqlx::query!(
             "update email_token set used_at = now()
-             where account_id = $1 and purpose = $2::email_token_purpose and used_at is null",
+             where account_id = $1 and purpose = $2::text::email_token_purpose and used_at is null",
+            account,
+            purpose
         )
-        .bind(account)
-        .bind(purpose)
         .execute(&mut *conn)
         .await?;
     }
@@ -235,14 +236,14 @@ pub async fn create_session(
     second_factor: bool,
 ) -> sqlx::Result<(Uuid, String)> {
     let session = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "insert into session (id, account_id, expires_at, second_factor_at)
          values ($1, $2, now() + make_interval(days => $3), case when $4 then now() end)",
+        session,
+        account_id,
+        SESSION_DAYS as i32,
+        second_factor
     )
-    .bind(session)
-    .bind(account_id)
-    .bind(SESSION_DAYS as i32)
-    .bind(second_factor)
     .execute(&mut *conn)
     .await?;
     let secret = insert_refresh_token(conn, session).await?;
@@ -251,13 +252,8 @@ pub async fn create_session(
 
 async fn insert_refresh_token(conn: &mut PgConnection, session: Uuid) -> sqlx::Result<String> {
     let secret = new_secret();
-    sqlx::query(
-        "insert into refresh_token (token_hash, session_id, expires_at)
-         select $1, s.id, least(now() + make_interval(days => $3), s.expires_at) from session s where s.id = $2",
-    )
-    .bind(secret_hash(&secret))
-    .bind(session)
-    .bind(REFRESH_IDLE_DAYS as i32)
+    sqlx::query!("insert into refresh_token (token_hash, session_id, expires_at)
+         select $1, s.id, least(now() + make_interval(days => $3), s.expires_at) from session s where s.id = $2", secret_hash(&secret), session, REFRESH_IDLE_DAYS as i32)
     .execute(conn)
     .await?;
     Ok(secret)
@@ -282,17 +278,17 @@ pub enum Rotation {
 /// of two concurrent exchanges of one token at most one succeeds; the other sees reuse.
 pub async fn rotate_refresh_token(conn: &mut PgConnection, secret: &str) -> sqlx::Result<Rotation> {
     let hash = secret_hash(secret);
-    let rotated: Option<(Uuid, Uuid)> = sqlx::query_as(
+    let rotated = sqlx::query!(
         "update refresh_token t set used_at = now()
          from session s
          where t.token_hash = $1 and t.used_at is null and t.expires_at > now()
            and s.id = t.session_id and s.revoked_at is null and s.expires_at > now()
          returning s.id, s.account_id",
+        &hash
     )
-    .bind(&hash)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((session_id, account_id)) = rotated {
+    if let Some((session_id, account_id)) = rotated.map(|r| (r.id, r.account_id)) {
         let refresh_token = insert_refresh_token(conn, session_id).await?;
         return Ok(Rotation::Rotated {
             account_id,
@@ -300,14 +296,14 @@ pub async fn rotate_refresh_token(conn: &mut PgConnection, secret: &str) -> sqlx
             refresh_token,
         });
     }
-    let used: Option<(Uuid, Uuid)> = sqlx::query_as(
+    let used = sqlx::query!(
         "select s.id, s.account_id from refresh_token t join session s on s.id = t.session_id
          where t.token_hash = $1 and t.used_at is not null",
+        &hash
     )
-    .bind(&hash)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(match used {
+    Ok(match used.map(|r| (r.id, r.account_id)) {
         Some((session_id, account_id)) => Rotation::Reused {
             account_id,
             session_id,
@@ -321,12 +317,13 @@ pub async fn session_of_refresh_token(
     db: impl PgExecutor<'_>,
     secret: &str,
 ) -> sqlx::Result<Option<(Uuid, Uuid)>> {
-    sqlx::query_as(
+    let session = sqlx::query!(
         "select s.id, s.account_id from refresh_token t join session s on s.id = t.session_id where t.token_hash = $1",
+        secret_hash(secret)
     )
-    .bind(secret_hash(secret))
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(session.map(|s| (s.id, s.account_id)))
 }
 
 pub async fn revoke_session(
@@ -334,9 +331,7 @@ pub async fn revoke_session(
     session_id: Uuid,
     reason: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("update session set revoked_at = now(), revoked_reason = $2 where id = $1 and revoked_at is null")
-        .bind(session_id)
-        .bind(reason)
+    sqlx::query!("update session set revoked_at = now(), revoked_reason = $2 where id = $1 and revoked_at is null", session_id, reason)
         .execute(db)
         .await?;
     Ok(())
@@ -349,13 +344,13 @@ pub async fn revoke_all_sessions(
     reason: &str,
     keep: Option<Uuid>,
 ) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "update session set revoked_at = now(), revoked_reason = $2
          where account_id = $1 and revoked_at is null and ($3::uuid is null or id <> $3)",
+        account_id,
+        reason,
+        keep
     )
-    .bind(account_id)
-    .bind(reason)
-    .bind(keep)
     .execute(db)
     .await?
     .rows_affected())
@@ -370,12 +365,8 @@ pub async fn locked_for(
     email_key: &[u8],
     network: &str,
 ) -> sqlx::Result<Option<i64>> {
-    let seconds: Option<f64> = sqlx::query_scalar(
-        "select extract(epoch from locked_until - now())::float8 from login_throttle
-         where email_key = $1 and network = $2 and locked_until > now()",
-    )
-    .bind(email_key)
-    .bind(network)
+    let seconds: Option<f64> = sqlx::query_scalar!("select extract(epoch from locked_until - now())::float8 as \"seconds!\" from login_throttle
+         where email_key = $1 and network = $2 and locked_until > now()", email_key, network)
     .fetch_optional(db)
     .await?;
     Ok(seconds.map(|s| s.ceil().max(1.0) as i64))
@@ -383,13 +374,14 @@ pub async fn locked_for(
 
 /// True when the account took its day's failures: only a password reset opens it again.
 pub async fn reset_required(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar::<_, bool>(
-        "select true from login_daily_failure where email_key = $1 and reset_required_at is not null",
+    let required = sqlx::query_scalar!(
+        r#"select true as "required!" from login_daily_failure
+         where email_key = $1 and reset_required_at is not null"#,
+        email_key
     )
-    .bind(email_key)
     .fetch_optional(db)
-    .await?
-    .unwrap_or(false))
+    .await?;
+    Ok(required.unwrap_or(false))
 }
 
 /// Counts a failure from `network`: its consecutive failures, forgotten after an hour
@@ -399,16 +391,12 @@ pub async fn count_network_failure(
     email_key: &[u8],
     network: &str,
 ) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
-        "insert into login_throttle as t (email_key, network, failures, last_failure_at)
+    sqlx::query_scalar!("insert into login_throttle as t (email_key, network, failures, last_failure_at)
          values ($1, $2, 1, now())
          on conflict (email_key, network) do update set
              failures = case when t.last_failure_at < now() - interval '1 hour' then 1 else t.failures + 1 end,
              last_failure_at = now()
-         returning failures",
-    )
-    .bind(email_key)
-    .bind(network)
+         returning failures", email_key, network)
     .fetch_one(conn)
     .await
 }
@@ -420,13 +408,13 @@ pub async fn lock_network(
     network: &str,
     seconds: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update login_throttle set locked_until = now() + make_interval(secs => $3)
          where email_key = $1 and network = $2",
+        email_key,
+        network,
+        seconds as f64
     )
-    .bind(email_key)
-    .bind(network)
-    .bind(seconds as f64)
     .execute(conn)
     .await?;
     Ok(())
@@ -438,24 +426,27 @@ pub async fn count_daily_failure(
     conn: &mut PgConnection,
     email_key: &[u8],
 ) -> sqlx::Result<(i32, bool)> {
-    sqlx::query_as(
-        "insert into login_daily_failure as d (email_key, failures, window_start) values ($1, 1, now())
+    let counted = sqlx::query!(
+        r#"insert into login_daily_failure as d (email_key, failures, window_start) values ($1, 1, now())
          on conflict (email_key) do update set
              failures = case when d.window_start < now() - interval '1 day' then 1 else d.failures + 1 end,
              window_start = case when d.window_start < now() - interval '1 day' then now() else d.window_start end
-         returning failures, reset_required_at is not null",
+         returning failures, reset_required_at is not null as "already!""#,
+        email_key
     )
-    .bind(email_key)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((counted.failures, counted.already))
 }
 
 /// From now on the account signs in only after a password reset by email.
 pub async fn require_reset(conn: &mut PgConnection, email_key: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("update login_daily_failure set reset_required_at = now() where email_key = $1")
-        .bind(email_key)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update login_daily_failure set reset_required_at = now() where email_key = $1",
+        email_key
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -465,24 +456,27 @@ pub async fn clear_failures(
     email_key: &[u8],
     network: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("delete from login_throttle where email_key = $1 and network = $2")
-        .bind(email_key)
-        .bind(network)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "delete from login_throttle where email_key = $1 and network = $2",
+        email_key,
+        network
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// A password reset clears every count of the account, the daily one included.
 pub async fn clear_all_failures(conn: &mut PgConnection, email_key: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("delete from login_throttle where email_key = $1")
-        .bind(email_key)
+    sqlx::query!("delete from login_throttle where email_key = $1", email_key)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("delete from login_daily_failure where email_key = $1")
-        .bind(email_key)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "delete from login_daily_failure where email_key = $1",
+        email_key
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -495,12 +489,12 @@ pub async fn delete_ended_sessions(
     cutoff: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "delete from session where id in (select id from session
              where coalesce(revoked_at, expires_at) < $1 limit $2)",
+        cutoff,
+        limit
     )
-    .bind(cutoff)
-    .bind(limit)
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected())
@@ -512,12 +506,12 @@ pub async fn delete_expired_email_tokens(
     cutoff: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "delete from email_token where token_hash in (select token_hash from email_token
              where expires_at < $1 limit $2)",
+        cutoff,
+        limit
     )
-    .bind(cutoff)
-    .bind(limit)
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected())
@@ -530,13 +524,13 @@ pub async fn delete_idle_throttles(
     cutoff: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "delete from login_throttle where (email_key, network) in
              (select email_key, network from login_throttle where last_failure_at < $1
               and (locked_until is null or locked_until < $1) limit $2)",
+        cutoff,
+        limit
     )
-    .bind(cutoff)
-    .bind(limit)
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected())
@@ -549,13 +543,13 @@ pub async fn delete_old_daily_failures(
     cutoff: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "delete from login_daily_failure where email_key in (select email_key
              from login_daily_failure where window_start < $1 and reset_required_at is null
              limit $2)",
+        cutoff,
+        limit
     )
-    .bind(cutoff)
-    .bind(limit)
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected())

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{Page, ReasonBody, page_limit, reason};
 use crate::audit::AuditEntry;
-use crate::auth::AdminUser;
+use crate::auth::{AccountStatus, AdminUser};
 use crate::db::like_pattern;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
@@ -91,8 +91,7 @@ pub async fn list_listings(
 pub struct AdminListing {
     account_id: Uuid,
     account_email: String,
-    #[schema(value_type = crate::auth::AccountStatus)]
-    account_status: String,
+    account_status: AccountStatus,
     #[serde(flatten)]
     listing: MyListing,
 }

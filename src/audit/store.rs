@@ -17,18 +17,8 @@ impl AuditEntry<'_> {
             Actor::Anonymous => (None, None),
             Actor::System => (None, Some("system")),
         };
-        sqlx::query(
-            "insert into audit_log (id, actor_id, actor_role, action, target_type, target_id, client_ip, details)
-             values ($1, $2, $3, $4, $5, $6, $7::inet, $8)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(actor_id)
-        .bind(actor_role)
-        .bind(self.action)
-        .bind(self.target.map(|(kind, _)| kind))
-        .bind(self.target.map(|(_, id)| id))
-        .bind(self.client_ip.map(|ip| ip.to_string()))
-        .bind(&self.details)
+        sqlx::query!("insert into audit_log (id, actor_id, actor_role, action, target_type, target_id, client_ip, details)
+             values ($1, $2, $3, $4, $5, $6, $7::text::inet, $8)", Uuid::now_v7(), actor_id, actor_role, self.action, self.target.map(|(kind, _)| kind), self.target.map(|(_, id)| id), self.client_ip.map(|ip| ip.to_string()), &self.details)
         .execute(conn)
         .await?;
         Ok(())

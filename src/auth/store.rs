@@ -22,15 +22,16 @@ pub async fn token_state(
     account_id: Uuid,
     session_id: Uuid,
 ) -> sqlx::Result<Option<TokenState>> {
-    sqlx::query_as(
-        "select a.role, a.status, a.token_version,
-                (s.revoked_at is null and s.expires_at > now()) as session_live,
-                s.second_factor_at is not null as second_factor
+    sqlx::query_as!(
+        TokenState,
+        r#"select a.role as "role: Role", a.status as "status: AccountStatus", a.token_version,
+                (s.revoked_at is null and s.expires_at > now()) as "session_live!",
+                s.second_factor_at is not null as "second_factor!"
          from account a join session s on s.account_id = a.id
-         where a.id = $1 and s.id = $2",
+         where a.id = $1 and s.id = $2"#,
+        account_id,
+        session_id
     )
-    .bind(account_id)
-    .bind(session_id)
     .fetch_optional(db)
     .await
 }

@@ -33,7 +33,7 @@ pub async fn begin_bulk<'c>(
     db: impl Acquire<'c, Database = Postgres>,
 ) -> sqlx::Result<Transaction<'c, Postgres>> {
     let mut tx = db.begin().await?;
-    sqlx::query("set local statement_timeout = 0")
+    sqlx::query!("set local statement_timeout = 0")
         .execute(&mut *tx)
         .await?;
     Ok(tx)
@@ -108,7 +108,7 @@ pub fn latest_migration() -> i64 {
 /// Ready means: the database answers and every migration this binary knows is applied.
 pub async fn check_ready(pool: &PgPool) -> anyhow::Result<()> {
     let applied: Option<i64> =
-        sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
+        sqlx::query_scalar!("select max(version) from _sqlx_migrations where success")
             .fetch_one(pool)
             .await
             .context("database did not answer")?;
@@ -173,11 +173,12 @@ pub async fn ensure_service_login(
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
         "unexpected characters in the service role or its password"
     );
-    let exists: bool =
-        sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
-            .bind(role)
-            .fetch_one(owner)
-            .await?;
+    let exists: bool = sqlx::query_scalar!(
+        "select exists (select 1 from pg_roles where rolname = $1) as \"exists!\"",
+        role
+    )
+    .fetch_one(owner)
+    .await?;
     let verb = if exists { "alter" } else { "create" };
     // The server is sent the password's SCRAM verifier, not the password: a statement's text
     // can reach a log (sqlx logs slow ones, the server may log them all) and

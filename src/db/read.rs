@@ -69,7 +69,7 @@ impl ReadPool {
             return;
         };
         loop {
-            let check = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&replica.pool);
+            let check = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(&replica.pool);
             let up = matches!(tokio::time::timeout(CHECK_EVERY, check).await, Ok(Ok(1)));
             if replica.up.swap(up, Ordering::Relaxed) != up {
                 if up {

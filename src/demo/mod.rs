@@ -69,9 +69,7 @@ static TABLES: LazyLock<[String; 11]> = LazyLock::new(|| {
 /// On an empty directory that has never been seeded, loads `count` demo listings (the
 /// embedded default's first start), and says so.
 pub async fn seed_first_start(pool: &PgPool, count: u64) -> anyhow::Result<()> {
-    let fresh: bool = sqlx::query_scalar(
-        "select not exists (select 1 from listing) and not exists (select 1 from demo_seed_run)",
-    )
+    let fresh: bool = sqlx::query_scalar!("select not exists (select 1 from listing) and not exists (select 1 from demo_seed_run) as \"fresh!\"")
     .fetch_one(pool)
     .await?;
     if fresh {
@@ -98,12 +96,13 @@ pub async fn seed(
     let mut conn = pool.acquire().await?;
     let mut tx = crate::db::begin_bulk(&mut *conn).await?;
 
-    let loaded: Option<(i32, OffsetDateTime)> =
-        sqlx::query_as("select listings, loaded_at from demo_seed_run where seed = $1 for update")
-            .bind(seed_key)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((listings, at)) = loaded {
+    let loaded = sqlx::query!(
+        "select listings, loaded_at from demo_seed_run where seed = $1 for update",
+        seed_key
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((listings, at)) = loaded.map(|run| (run.listings, run.loaded_at)) {
         bail!(
             "demo data for seed {} is already loaded ({listings} listings, {}); nothing was changed. \
              Run with another --seed to add more",
@@ -111,28 +110,39 @@ pub async fn seed(
             at.format(&Rfc3339).unwrap_or_default()
         );
     }
-    sqlx::query("insert into demo_seed_run (seed, listings) values ($1, $2)")
-        .bind(seed_key)
-        .bind(i32::try_from(options.count)?)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "insert into demo_seed_run (seed, listings) values ($1, $2)",
+        seed_key,
+        i32::try_from(options.count)?
+    )
+    .execute(&mut *tx)
+    .await?;
 
     let taxonomy = Taxonomy {
-        modalities: sqlx::query_as(
-            "select id, slug from modality where retired_at is null order by id for share",
+        modalities: sqlx::query!(
+            "select id, slug from modality where retired_at is null order by id for share"
         )
         .fetch_all(&mut *tx)
-        .await?,
-        specialties: sqlx::query_as(
-            "select id, slug from specialty where retired_at is null order by id for share",
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.slug))
+        .collect(),
+        specialties: sqlx::query!(
+            "select id, slug from specialty where retired_at is null order by id for share"
         )
         .fetch_all(&mut *tx)
-        .await?,
-        insurers: sqlx::query_as(
-            "select id, slug from insurer where retired_at is null order by id for share",
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.slug))
+        .collect(),
+        insurers: sqlx::query!(
+            "select id, slug from insurer where retired_at is null order by id for share"
         )
         .fetch_all(&mut *tx)
-        .await?,
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.slug))
+        .collect(),
     };
     if taxonomy.modalities.is_empty() || taxonomy.specialties.is_empty() {
         bail!("the taxonomy is empty: run the migrations first");
@@ -140,12 +150,13 @@ pub async fn seed(
     // The generator writes rows that satisfy every foreign key and per-listing limit by
     // construction (and the taxonomy rows it references are locked FOR SHARE above), so a
     // role that may do so skips the per-row trigger checks: they are most of the load time.
-    let fast_path: bool =
-        sqlx::query_scalar("select rolsuper from pg_roles where rolname = current_user")
-            .fetch_one(&mut *tx)
-            .await?;
+    let fast_path: bool = sqlx::query_scalar!(
+        "select rolsuper as \"rolsuper!\" from pg_roles where rolname = current_user"
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if fast_path {
-        sqlx::query("set local session_replication_role = replica")
+        sqlx::query!("set local session_replication_role = replica")
             .execute(&mut *tx)
             .await?;
     }
@@ -209,8 +220,7 @@ pub async fn seed(
         // The triggers that number changes for the search indexes' feed are off: the new
         // entries are numbered here, at the end, so that writers elsewhere wait for the
         // feed's lock only while this transaction commits.
-        sqlx::query("select directory_change_note($1)")
-            .bind(&loaded_ids)
+        sqlx::query!("select directory_change_note($1)", &loaded_ids)
             .execute(&mut *tx)
             .await?;
     }
@@ -228,7 +238,7 @@ pub async fn seed(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query("reset statement_timeout")
+    sqlx::query!("reset statement_timeout")
         .execute(&mut *conn)
         .await?;
     Ok(SeedReport {

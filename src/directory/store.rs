@@ -8,6 +8,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::model::{PublicProfile, PublishedListing};
+use crate::domain::vocab::Accepting;
 use crate::listings::store::{PROFILE_COLUMNS, Reader, parts_json};
 use sqlx::PgPool;
 use std::collections::VecDeque;
@@ -58,8 +59,7 @@ fn id_or_slug(key: &str) -> (Option<Uuid>, Option<&str>) {
 pub struct PublicListingRef {
     pub id: Uuid,
     pub display_name: String,
-    /// `accepting`, `waitlist` or `not_accepting`.
-    pub accepting: String,
+    pub accepting: Accepting,
     /// The therapist's sign-in address (verified).
     pub account_email: String,
     pub is_demo: bool,
@@ -74,13 +74,15 @@ pub async fn find_public_listing(
         return Ok(None);
     }
     let (id, slug) = id_or_slug(key);
-    sqlx::query_as(
-        "select l.id, l.display_name, l.accepting::text as accepting, a.email::text as account_email, a.is_demo
+    sqlx::query_as!(
+        PublicListingRef,
+        r#"select l.id, l.display_name, l.accepting as "accepting: Accepting",
+                a.email::text as "account_email!", a.is_demo
          from listing l join account a on a.id = l.account_id and a.status = 'active'
-         where l.status = 'published' and (l.id = $1 or l.slug = $2)",
+         where l.status = 'published' and (l.id = $1 or l.slug = $2)"#,
+        id,
+        slug
     )
-    .bind(id)
-    .bind(slug)
     .fetch_optional(db)
     .await
 }
@@ -124,11 +126,10 @@ pub async fn refresh(pool: &PgPool, ids: Vec<Uuid>, workers: usize) -> anyhow::R
                     return Ok::<(), anyhow::Error>(());
                 };
                 let mut tx = crate::db::begin_bulk(&pool).await?;
-                sqlx::query("set local work_mem = '64MB'")
+                sqlx::query!("set local work_mem = '64MB'")
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("select directory_refresh($1)")
-                    .bind(&chunk)
+                sqlx::query!("select directory_refresh($1)", &chunk)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -139,10 +140,10 @@ pub async fn refresh(pool: &PgPool, ids: Vec<Uuid>, workers: usize) -> anyhow::R
         task.await??;
     }
     let mut tx = crate::db::begin_bulk(pool).await?;
-    sqlx::query("analyze directory_entry")
+    sqlx::query!("analyze directory_entry")
         .execute(&mut *tx)
         .await?;
-    sqlx::query("analyze directory_office")
+    sqlx::query!("analyze directory_office")
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -152,7 +153,7 @@ pub async fn refresh(pool: &PgPool, ids: Vec<Uuid>, workers: usize) -> anyhow::R
 /// Every listing's entry, rebuilt (after a restore, or an interrupted bulk load).
 pub async fn reindex_all(pool: &PgPool, workers: usize) -> anyhow::Result<usize> {
     let ids: Vec<Uuid> =
-        sqlx::query_scalar("select id from listing where status = 'published' order by id")
+        sqlx::query_scalar!("select id from listing where status = 'published' order by id")
             .fetch_all(pool)
             .await?;
     let count = ids.len();

@@ -34,26 +34,28 @@ impl Limit {
 /// Counts a hit for `key` in `limit`'s current window; past the maximum (this window's hits
 /// and the previous window's, weighted), a 429 with `Retry-After` until it would pass.
 pub async fn hit(db: impl PgExecutor<'_>, limit: Limit, key: &str) -> Result<(), ApiError> {
-    let (hits, previous, elapsed): (i32, i32, f64) = sqlx::query_as(
-        "with w as (select to_timestamp(floor(extract(epoch from now()) / $3) * $3) as start),
+    let counts = sqlx::query!(
+        r#"with w as (select to_timestamp(floor(extract(epoch from now()) / $3) * $3) as start),
          counted as (
              insert into rate_limit_hit (bucket, client_key, window_start, hits)
              select $1, $2, w.start, 1 from w
              on conflict (bucket, client_key, window_start)
                  do update set hits = rate_limit_hit.hits + 1
              returning hits, window_start)
-         select counted.hits,
+         select counted.hits as "hits!",
                 coalesce((select p.hits from rate_limit_hit p
                           where p.bucket = $1 and p.client_key = $2
-                            and p.window_start = counted.window_start - make_interval(secs => $3)), 0),
-                extract(epoch from (now() - counted.window_start))::float8
-         from counted",
+                            and p.window_start = counted.window_start - make_interval(secs => $3)), 0)
+                    as "previous!",
+                extract(epoch from (now() - counted.window_start))::float8 as "elapsed!"
+         from counted"#,
+        limit.bucket,
+        key,
+        limit.window_secs as f64
     )
-    .bind(limit.bucket)
-    .bind(key)
-    .bind(limit.window_secs as f64)
     .fetch_one(db)
     .await?;
+    let (hits, previous, elapsed) = (counts.hits, counts.previous, counts.elapsed);
     let window = limit.window_secs as f64;
     let (used, wait) = sliding(limit.max, hits, previous, elapsed / window);
     let reset_secs = (wait * window).ceil().max(1.0) as u64;
@@ -148,11 +150,8 @@ pub fn write_headers(headers: &mut HeaderMap, counted: &[Counted]) {
 /// Deletes up to `limit` windows that ended more than a day ago (run by the maintenance
 /// task, batch by batch).
 pub async fn prune(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "delete from rate_limit_hit where ctid in (
-             select ctid from rate_limit_hit where window_start < now() - interval '1 day' limit $1)",
-    )
-    .bind(limit)
+    Ok(sqlx::query!("delete from rate_limit_hit where ctid in (
+             select ctid from rate_limit_hit where window_start < now() - interval '1 day' limit $1)", limit)
     .execute(db)
     .await?
     .rows_affected())

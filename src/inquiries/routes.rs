@@ -15,6 +15,7 @@ use crate::audit::{Actor, AuditEntry};
 use crate::auth::TherapistUser;
 use crate::clock::Clock;
 use crate::directory::store::{PublicListingRef, find_public_listing};
+use crate::domain::vocab::Accepting;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::client_ip::ClientIp;
 use crate::http::cursor::CursorKey;
@@ -62,7 +63,7 @@ pub async fn create_inquiry(
     let listing = find_public_listing(pool.get_ref(), &id_or_slug)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    if listing.accepting == "not_accepting" {
+    if listing.accepting == Accepting::NotAccepting {
         return Err(ApiError::new(
             ErrorCode::NotAcceptingInquiries,
             "This therapist is not taking new clients or keeping a waitlist.",

@@ -18,18 +18,8 @@ pub async fn insert(
     now: OffsetDateTime,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "insert into inquiry (id, listing_id, client_name, client_email, client_phone, message, preferred_contact, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(listing_id)
-    .bind(&inquiry.name)
-    .bind(inquiry.email.as_str())
-    .bind(&inquiry.phone)
-    .bind(&inquiry.message)
-    .bind(inquiry.preferred_contact.as_str())
-    .bind(now)
+    sqlx::query!("insert into inquiry (id, listing_id, client_name, client_email, client_phone, message, preferred_contact, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)", id, listing_id, &inquiry.name, inquiry.email.as_str(), inquiry.phone.as_deref(), &inquiry.message, inquiry.preferred_contact.as_str(), now)
     .execute(conn)
     .await?;
     Ok(id)
@@ -79,27 +69,22 @@ pub async fn set_status(
     status: InquiryStatus,
     now: OffsetDateTime,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "update inquiry set status = $2,
+    sqlx::query!("update inquiry set status = $2,
              read_at = coalesce(read_at, $3),
-             responded_at = case when $2 = 'responded' then coalesce(responded_at, $3) else responded_at end,
-             archived_at = case when $2 = 'archived' then coalesce(archived_at, $3) else archived_at end
-         where id = $1",
-    )
-    .bind(current.id)
-    .bind(status)
-    .bind(now)
+             responded_at = case when $2 = 'responded'::inquiry_status then coalesce(responded_at, $3) else responded_at end,
+             archived_at = case when $2 = 'archived'::inquiry_status then coalesce(archived_at, $3) else archived_at end
+         where id = $1", current.id, status as InquiryStatus, now)
     .execute(&mut *conn)
     .await?;
     if let Some(seconds) = current.first_response_seconds(status, now) {
-        sqlx::query(
+        sqlx::query!(
             "insert into inquiry_response (inquiry_id, listing_id, responded_at, response_seconds)
              values ($1, $2, $3, $4) on conflict (inquiry_id) do nothing",
+            current.id,
+            current.listing_id,
+            now,
+            seconds
         )
-        .bind(current.id)
-        .bind(current.listing_id)
-        .bind(now)
-        .bind(seconds)
         .execute(&mut *conn)
         .await?;
     }
@@ -112,11 +97,11 @@ pub async fn delete_received_before(
     cutoff: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "delete from inquiry where id in (select id from inquiry where created_at < $1 limit $2)",
+        cutoff,
+        limit
     )
-    .bind(cutoff)
-    .bind(limit)
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected())

@@ -69,11 +69,11 @@ pub async fn enqueue_secret(
 ) -> sqlx::Result<Uuid> {
     let sealed = seal.seal(email.body.as_bytes());
     let id = insert(conn, email, true, Some(&sealed)).await?;
-    sqlx::query(
+    sqlx::query!(
         "update outbox_email set discard_after = now() + make_interval(secs => $2) where id = $1",
+        id,
+        valid_for.as_seconds_f64()
     )
-    .bind(id)
-    .bind(valid_for.as_seconds_f64())
     .execute(conn)
     .await?;
     Ok(id)
@@ -87,17 +87,8 @@ async fn insert(
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     let text = if sealed.is_some() { "" } else { &email.body };
-    sqlx::query(
-        "insert into outbox_email (id, to_address, reply_to, subject, body_text, sensitive, body_sealed)
-         values ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id)
-    .bind(&email.to)
-    .bind(&email.reply_to)
-    .bind(&email.subject)
-    .bind(text)
-    .bind(sensitive)
-    .bind(sealed)
+    sqlx::query!("insert into outbox_email (id, to_address, reply_to, subject, body_text, sensitive, body_sealed)
+         values ($1, $2, $3, $4, $5, $6, $7)", id, &email.to, email.reply_to.as_deref(), &email.subject, text, sensitive, sealed)
     .execute(conn)
     .await?;
     Ok(id)

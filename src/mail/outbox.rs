@@ -100,10 +100,11 @@ pub async fn deliver_due(
 ) -> anyhow::Result<usize> {
     // A secret that expired undelivered is useless to its recipient: it is not sent, and
     // not kept.
-    sqlx::query("delete from outbox_email where sent_at is null and discard_after < now()")
+    sqlx::query!("delete from outbox_email where sent_at is null and discard_after < now()")
         .execute(pool)
         .await?;
-    let due: Vec<Due> = sqlx::query_as(
+    let due = sqlx::query_as!(
+        Due,
         "update outbox_email set locked_until = now() + make_interval(secs => $1)
          where id in (
              select id from outbox_email
@@ -111,9 +112,9 @@ pub async fn deliver_due(
                and (locked_until is null or locked_until < now())
              order by next_attempt_at limit $2 for update skip locked)
          returning id, to_address, reply_to, subject, body_text, body_sealed, attempts",
+        LEASE.as_secs_f64(),
+        BATCH
     )
-    .bind(LEASE.as_secs_f64())
-    .bind(BATCH)
     .fetch_all(pool)
     .await?;
     let mut attempted = 0;
@@ -143,15 +144,15 @@ pub async fn deliver_due(
         match sent {
             Ok(()) => {
                 // A delivered secret's body is emptied at once.
-                sqlx::query(
+                sqlx::query!(
                     "update outbox_email set sent_at = now(), attempts = $2, last_error = null,
                          locked_until = null,
                          body_text = case when sensitive then '' else body_text end,
                          body_sealed = null
                      where id = $1",
+                    message.id,
+                    attempts
                 )
-                .bind(message.id)
-                .bind(attempts)
                 .execute(pool)
                 .await?;
             }
@@ -160,18 +161,18 @@ pub async fn deliver_due(
                 let give_up = attempts >= settings.max_attempts;
                 tracing::warn!(email_id = %message.id, attempts, give_up, error = %error, "email delivery failed");
                 let delay = backoff(settings.retry_base, attempts);
-                sqlx::query(
+                sqlx::query!(
                     "update outbox_email set attempts = $2, last_error = left($3, 1000),
                          next_attempt_at = now() + make_interval(secs => $4),
                          failed_at = case when $5 then now() end,
                          locked_until = null
                      where id = $1",
+                    message.id,
+                    attempts,
+                    &error,
+                    delay.as_secs_f64(),
+                    give_up
                 )
-                .bind(message.id)
-                .bind(attempts)
-                .bind(&error)
-                .bind(delay.as_secs_f64())
-                .bind(give_up)
                 .execute(pool)
                 .await?;
             }
@@ -180,10 +181,12 @@ pub async fn deliver_due(
     // Claimed but not attempted (shutting down): free for the next pass or replica.
     let unattempted: Vec<Uuid> = due[attempted..].iter().map(|m| m.id).collect();
     if !unattempted.is_empty() {
-        sqlx::query("update outbox_email set locked_until = null where id = any($1)")
-            .bind(&unattempted)
-            .execute(pool)
-            .await?;
+        sqlx::query!(
+            "update outbox_email set locked_until = null where id = any($1)",
+            &unattempted
+        )
+        .execute(pool)
+        .await?;
     }
     Ok(attempted)
 }
@@ -195,13 +198,13 @@ pub async fn purge_sensitive(
     cutoff: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "delete from outbox_email where id in (select id from outbox_email
              where sensitive and (sent_at is not null or failed_at is not null or created_at < $1)
              limit $2)",
+        cutoff,
+        limit
     )
-    .bind(cutoff)
-    .bind(limit)
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected())

@@ -12,36 +12,31 @@ const LOCK_KEY: i64 = 0x7464_6d61_696e_7431;
 
 /// Takes the pass lock on this connection if no other holds it; whether it did.
 pub async fn try_lock(conn: &mut PgConnection) -> sqlx::Result<bool> {
-    sqlx::query_scalar("select pg_try_advisory_lock($1)")
-        .bind(LOCK_KEY)
+    sqlx::query_scalar!("select pg_try_advisory_lock($1) as \"locked!\"", LOCK_KEY)
         .fetch_one(conn)
         .await
 }
 
 pub async fn unlock(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("select pg_advisory_unlock($1)")
-        .bind(LOCK_KEY)
-        .execute(conn)
+    sqlx::query_scalar!("select pg_advisory_unlock($1) as \"unlocked!\"", LOCK_KEY)
+        .fetch_one(conn)
         .await?;
     Ok(())
 }
 
 /// Whether a pass started after `since`.
 pub async fn started_since(conn: &mut PgConnection, since: OffsetDateTime) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists (select 1 from job_run where job = 'maintenance' and started_at > $1)",
-    )
-    .bind(since)
+    sqlx::query_scalar!("select exists (select 1 from job_run where job = 'maintenance' and started_at > $1) as \"started!\"", since)
     .fetch_one(conn)
     .await
 }
 
 pub async fn record_start(conn: &mut PgConnection, at: OffsetDateTime) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into job_run (job, started_at) values ('maintenance', $1)
          on conflict (job) do update set started_at = $1, finished_at = null, summary = null",
+        at
     )
-    .bind(at)
     .execute(conn)
     .await?;
     Ok(())
@@ -52,16 +47,20 @@ pub async fn record_finish(
     at: OffsetDateTime,
     report: &PassReport,
 ) -> sqlx::Result<()> {
-    sqlx::query("update job_run set finished_at = $1, summary = $2 where job = 'maintenance'")
-        .bind(at)
-        .bind(sqlx::types::Json(report))
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update job_run set finished_at = $1, summary = $2 where job = 'maintenance'",
+        at,
+        sqlx::types::Json(report) as _
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The database's clock: sign-in records are stamped by it, so their age is measured by it
 /// (the service's clock is one tests move forward).
 pub async fn database_now(conn: &mut PgConnection) -> sqlx::Result<OffsetDateTime> {
-    sqlx::query_scalar("select now()").fetch_one(conn).await
+    sqlx::query_scalar!("select now() as \"now!\"")
+        .fetch_one(conn)
+        .await
 }

@@ -21,20 +21,19 @@ pub struct NewReportRow<'a> {
     pub now: OffsetDateTime,
 }
 
-/// Stores the report and audits it; an availability report may then put the listing's
 /// Stores a report; its id.
 pub async fn insert(conn: &mut PgConnection, report: &NewReportRow<'_>) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "insert into listing_report (id, listing_id, reason, details, reporter, created_at)
          values ($1, $2, $3, $4, $5, $6)",
+        id,
+        report.listing_id,
+        report.reason as ReportReason,
+        report.details,
+        report.reporter,
+        report.now
     )
-    .bind(id)
-    .bind(report.listing_id)
-    .bind(report.reason)
-    .bind(report.details)
-    .bind(report.reporter)
-    .bind(report.now)
     .execute(conn)
     .await?;
     Ok(id)
@@ -47,14 +46,14 @@ pub async fn availability_reporters(
     listing_id: Uuid,
     since: OffsetDateTime,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "select count(distinct reporter) from listing_report
+    sqlx::query_scalar!(
+        "select count(distinct reporter) as \"reporters!\" from listing_report
          where listing_id = $1 and resolved_at is null
            and reason in ('unreachable', 'not_accepting')
            and created_at > greatest($2, (select last_confirmed_at from listing where id = $1))",
+        listing_id,
+        since
     )
-    .bind(listing_id)
-    .bind(since)
     .fetch_one(db)
     .await
 }
@@ -99,15 +98,8 @@ pub async fn resolve(
     note: Option<&str>,
     now: OffsetDateTime,
 ) -> sqlx::Result<bool> {
-    let updated = sqlx::query(
-        "update listing_report set resolved_at = $2, resolved_by = $3, resolution = $4, resolution_note = $5
-         where id = $1 and resolved_at is null",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(by)
-    .bind(resolution.as_str())
-    .bind(note)
+    let updated = sqlx::query!("update listing_report set resolved_at = $2, resolved_by = $3, resolution = $4, resolution_note = $5
+         where id = $1 and resolved_at is null", id, now, by, resolution.as_str(), note)
     .execute(conn)
     .await?
     .rows_affected();

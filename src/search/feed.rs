@@ -37,7 +37,7 @@ pub async fn build(pool: &PgPool) -> anyhow::Result<(Searchable, i64)> {
     // One snapshot: every change numbered up to `seq` is in it and none after (numbers are
     // taken in commit order, see migration 0020). A SET takes no snapshot, so the isolation
     // level may still be chosen here.
-    sqlx::query("set transaction isolation level repeatable read, read only")
+    sqlx::query!("set transaction isolation level repeatable read, read only")
         .execute(&mut *tx)
         .await?;
     let seq = store::latest_change(&mut tx).await?;

@@ -194,7 +194,7 @@ pub async fn search(
         .iter()
         .filter_map(|hit| Some((hit, rows.remove(&hit.listing)?)))
         .map(|(hit, row)| SearchItem {
-            summary: row.summary,
+            summary: row.summary.0,
             distance_km: hit
                 .distance_km
                 .filter(|d| d.is_finite())

@@ -3,6 +3,7 @@
 
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -94,7 +95,7 @@ pub async fn taxonomy(conn: &mut PgConnection) -> Result<Taxonomy, sqlx::Error> 
 
 /// The feed's position: the latest change number committed.
 pub async fn latest_change(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select coalesce(max(seq), 0) from directory_change")
+    sqlx::query_scalar!("select coalesce(max(seq), 0) as \"seq!\" from directory_change")
         .fetch_one(conn)
         .await
 }
@@ -131,11 +132,14 @@ pub async fn changes_after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
-    sqlx::query_as("select subject, seq from directory_change where seq > $1 order by seq limit $2")
-        .bind(after)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+    let rows = sqlx::query!(
+        "select subject, seq from directory_change where seq > $1 order by seq limit $2",
+        after,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.subject, r.seq)).collect())
 }
 
 /// The current entries of `ids` (absent: no longer public).
@@ -158,8 +162,7 @@ pub async fn entries(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Entry>
 #[derive(sqlx::FromRow)]
 pub struct PageRow {
     pub listing_id: Uuid,
-    #[sqlx(json)]
-    pub summary: Summary,
+    pub summary: Json<Summary>,
     pub stale: bool,
     pub availability_unconfirmed: bool,
 }
@@ -170,11 +173,12 @@ pub async fn page_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<PageRow>, sqlx
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
-        "select listing_id, summary, stale, availability_unconfirmed
-         from directory_entry where listing_id = any($1)",
+    sqlx::query_as!(
+        PageRow,
+        r#"select listing_id, summary as "summary: Json<Summary>", stale, availability_unconfirmed
+         from directory_entry where listing_id = any($1)"#,
+        ids
     )
-    .bind(ids)
     .fetch_all(pool)
     .await
 }

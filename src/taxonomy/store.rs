@@ -9,8 +9,9 @@ use crate::domain::vocab::{SpecialtyCategory, Vocabulary};
 
 #[tracing::instrument(skip(db))]
 pub async fn active_modalities(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Modality>> {
-    sqlx::query_as(
-        "select slug, name, description from modality where retired_at is null order by name",
+    sqlx::query_as!(
+        Modality,
+        "select slug, name, description from modality where retired_at is null order by name"
     )
     .fetch_all(db)
     .await
@@ -18,30 +19,23 @@ pub async fn active_modalities(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Moda
 
 #[tracing::instrument(skip(db))]
 pub async fn active_specialties(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Specialty>> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "select slug, name, category::text, description from specialty
-         where retired_at is null order by name",
+    sqlx::query_as!(
+        Specialty,
+        r#"select slug, name, category as "category: SpecialtyCategory", description
+         from specialty where retired_at is null order by name"#
     )
     .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(slug, name, category, description)| {
-            Some(Specialty {
-                category: SpecialtyCategory::parse(&category)?,
-                slug,
-                name,
-                description,
-            })
-        })
-        .collect())
+    .await
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn active_insurers(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Insurer>> {
-    sqlx::query_as("select slug, name from insurer where retired_at is null order by name")
-        .fetch_all(db)
-        .await
+    sqlx::query_as!(
+        Insurer,
+        "select slug, name from insurer where retired_at is null order by name"
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Who may keep a retired term: a slug must name an active term, or one the holder already

@@ -17,10 +17,12 @@ pub async fn enrolment(
     db: impl PgExecutor<'_>,
     account_id: Uuid,
 ) -> sqlx::Result<Option<Enrolment>> {
-    sqlx::query_as(
-        "select secret_sealed, confirmed_at is not null as confirmed from account_totp where account_id = $1",
+    sqlx::query_as!(
+        Enrolment,
+        r#"select secret_sealed, confirmed_at is not null as "confirmed!"
+         from account_totp where account_id = $1"#,
+        account_id
     )
-    .bind(account_id)
     .fetch_optional(db)
     .await
 }
@@ -34,13 +36,9 @@ pub async fn enabled(db: impl PgExecutor<'_>, account_id: Uuid) -> sqlx::Result<
 
 /// Starts (or restarts) an enrolment that is not confirmed yet.
 pub async fn start(db: impl PgExecutor<'_>, account_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into account_totp (account_id, secret_sealed) values ($1, $2)
+    sqlx::query!("insert into account_totp (account_id, secret_sealed) values ($1, $2)
          on conflict (account_id) do update set secret_sealed = $2, created_at = now(), last_step = null
-         where account_totp.confirmed_at is null",
-    )
-    .bind(account_id)
-    .bind(sealed)
+         where account_totp.confirmed_at is null", account_id, sealed)
     .execute(db)
     .await?;
     Ok(())
@@ -54,48 +52,47 @@ pub async fn confirm(
     step: u64,
     recovery_hashes: &[Vec<u8>],
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update account_totp set confirmed_at = now(), last_step = $2 where account_id = $1",
+        account_id,
+        step as i64
     )
-    .bind(account_id)
-    .bind(step as i64)
     .execute(&mut *conn)
     .await?;
     delete_recovery_codes(conn, account_id).await?;
     for hash in recovery_hashes {
-        sqlx::query("insert into mfa_recovery_code (code_hash, account_id) values ($1, $2)")
-            .bind(hash)
-            .bind(account_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!(
+            "insert into mfa_recovery_code (code_hash, account_id) values ($1, $2)",
+            hash,
+            account_id
+        )
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
 
 pub async fn remove(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("delete from account_totp where account_id = $1")
-        .bind(account_id)
+    sqlx::query!("delete from account_totp where account_id = $1", account_id)
         .execute(&mut *conn)
         .await?;
     delete_recovery_codes(conn, account_id).await
 }
 
 async fn delete_recovery_codes(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("delete from mfa_recovery_code where account_id = $1")
-        .bind(account_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "delete from mfa_recovery_code where account_id = $1",
+        account_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Accepts a TOTP step once: false when it (or a later one) was already used.
 pub async fn use_step(conn: &mut PgConnection, account_id: Uuid, step: u64) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
-        "update account_totp set last_step = $2
-         where account_id = $1 and confirmed_at is not null and (last_step is null or last_step < $2)",
-    )
-    .bind(account_id)
-    .bind(step as i64)
+    Ok(sqlx::query!("update account_totp set last_step = $2
+         where account_id = $1 and confirmed_at is not null and (last_step is null or last_step < $2)", account_id, step as i64)
     .execute(conn)
     .await?
     .rows_affected()
@@ -108,12 +105,12 @@ pub async fn use_recovery_code(
     account_id: Uuid,
     code_hash: &[u8],
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "update mfa_recovery_code set used_at = now()
          where code_hash = $1 and account_id = $2 and used_at is null",
+        code_hash,
+        account_id
     )
-    .bind(code_hash)
-    .bind(account_id)
     .execute(conn)
     .await?
     .rows_affected()
@@ -122,10 +119,12 @@ pub async fn use_recovery_code(
 
 /// Marks a session as opened (or upgraded) with a second factor.
 pub async fn mark_session(conn: &mut PgConnection, session_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update session set second_factor_at = now() where id = $1")
-        .bind(session_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update session set second_factor_at = now() where id = $1",
+        session_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -133,13 +132,13 @@ pub async fn mark_session(conn: &mut PgConnection, session_id: Uuid) -> sqlx::Re
 /// stays here for `CHALLENGE_SECS`.
 pub async fn create_challenge(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<String> {
     let token = new_secret();
-    sqlx::query(
+    sqlx::query!(
         "insert into mfa_challenge (token_hash, account_id, expires_at)
          values ($1, $2, now() + make_interval(secs => $3))",
+        secret_hash(&token),
+        account_id,
+        CHALLENGE_SECS as f64
     )
-    .bind(secret_hash(&token))
-    .bind(account_id)
-    .bind(CHALLENGE_SECS as f64)
     .execute(conn)
     .await?;
     Ok(token)
@@ -147,35 +146,37 @@ pub async fn create_challenge(conn: &mut PgConnection, account_id: Uuid) -> sqlx
 
 /// The account of a live challenge, locked for this transaction.
 pub async fn challenge(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select account_id from mfa_challenge
          where token_hash = $1 and used_at is null and expires_at > now()
          for update",
+        secret_hash(token)
     )
-    .bind(secret_hash(token))
     .fetch_optional(conn)
     .await
 }
 
 /// Counts a wrong code; the challenge is spent after `CHALLENGE_FAILURES`.
 pub async fn challenge_failed(conn: &mut PgConnection, token: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update mfa_challenge set failures = failures + 1,
              used_at = case when failures + 1 >= $2 then now() end
          where token_hash = $1",
+        secret_hash(token),
+        CHALLENGE_FAILURES
     )
-    .bind(secret_hash(token))
-    .bind(CHALLENGE_FAILURES)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn challenge_used(conn: &mut PgConnection, token: &str) -> sqlx::Result<()> {
-    sqlx::query("update mfa_challenge set used_at = now() where token_hash = $1")
-        .bind(secret_hash(token))
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update mfa_challenge set used_at = now() where token_hash = $1",
+        secret_hash(token)
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -191,12 +192,12 @@ pub async fn reseal(
     let Some(fresh) = seal.reseal(sealed) else {
         return Ok(false);
     };
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update account_totp set secret_sealed = $3 where account_id = $1 and secret_sealed = $2",
+        account_id,
+        sealed,
+        &fresh
     )
-    .bind(account_id)
-    .bind(sealed)
-    .bind(&fresh)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -205,13 +206,12 @@ pub async fn reseal(
 /// Seals every TOTP secret that opens only under the previous master anew under the current
 /// one, so that the previous secret can be dropped after a rotation. Answers how many.
 pub async fn reseal_all(pool: &PgPool, seal: &SecretSeal) -> sqlx::Result<usize> {
-    let rows: Vec<(Uuid, Vec<u8>)> =
-        sqlx::query_as("select account_id, secret_sealed from account_totp")
-            .fetch_all(pool)
-            .await?;
+    let rows = sqlx::query!("select account_id, secret_sealed from account_totp")
+        .fetch_all(pool)
+        .await?;
     let mut resealed = 0;
-    for (account_id, sealed) in rows {
-        resealed += usize::from(reseal(pool, seal, account_id, &sealed).await?);
+    for row in rows {
+        resealed += usize::from(reseal(pool, seal, row.account_id, &row.secret_sealed).await?);
     }
     Ok(resealed)
 }
@@ -222,12 +222,12 @@ pub async fn delete_expired_challenges(
     cutoff: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "delete from mfa_challenge where token_hash in (select token_hash from mfa_challenge
              where expires_at < $1 limit $2)",
+        cutoff,
+        limit
     )
-    .bind(cutoff)
-    .bind(limit)
     .execute(conn)
     .await?;
     Ok(deleted.rows_affected())

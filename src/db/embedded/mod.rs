@@ -252,11 +252,12 @@ impl LocalCluster {
         let mut conn = sqlx::PgConnection::connect(secrecy::ExposeSecret::expose_secret(&url))
             .await
             .context("connecting to the private cluster")?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-                .bind(name)
-                .fetch_one(&mut conn)
-                .await?;
+        let exists: bool = sqlx::query_scalar!(
+            "select exists(select 1 from pg_database where datname = $1) as \"exists!\"",
+            name
+        )
+        .fetch_one(&mut conn)
+        .await?;
         if !exists {
             let create = format!("create database {name}");
             sqlx::query(sqlx::AssertSqlSafe(create))

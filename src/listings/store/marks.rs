@@ -74,14 +74,15 @@ pub async fn mark_availability_unconfirmed(
     listing_id: Uuid,
     now: OffsetDateTime,
 ) -> sqlx::Result<Option<MarkedListing>> {
-    sqlx::query_as(
-        "update listing l set availability_unconfirmed_at = $2
+    sqlx::query_as!(
+        MarkedListing,
+        r#"update listing l set availability_unconfirmed_at = $2
          from account a
          where l.id = $1 and a.id = l.account_id and l.availability_unconfirmed_at is null
-         returning l.id, a.email::text as email, a.is_demo, l.display_name",
+         returning l.id, a.email::text as "email!", a.is_demo, l.display_name"#,
+        listing_id,
+        now
     )
-    .bind(listing_id)
-    .bind(now)
     .fetch_optional(conn)
     .await
 }

@@ -23,7 +23,7 @@ use super::model::{FoundTerms, ListingProfile, TermIds};
 use crate::taxonomy::store::{Holder, resolve_slugs};
 
 /// The caller's listing, locked for the rest of the transaction.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct LockedListing {
     pub id: Uuid,
     pub version: ListingVersion,
@@ -44,31 +44,36 @@ impl LockedListing {
     }
 }
 
-const LOCK_SQL: &str = "select id, version, status, published_at, display_name, credentials,
-         review_requested_at, suspended_from
-     from listing";
+/// The listing with this id or of this account (one of them given), locked.
+async fn lock(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    account_id: Option<Uuid>,
+) -> sqlx::Result<Option<LockedListing>> {
+    sqlx::query_as!(
+        LockedListing,
+        r#"select id, version as "version: ListingVersion", status as "status: ListingStatus",
+             published_at, display_name, credentials, review_requested_at,
+             suspended_from as "suspended_from: ListingStatus"
+         from listing where id = $1 or account_id = $2 for update"#,
+        id,
+        account_id
+    )
+    .fetch_optional(conn)
+    .await
+}
 
 #[tracing::instrument(skip(conn))]
 pub async fn lock_by_account(
     conn: &mut PgConnection,
     account_id: Uuid,
 ) -> sqlx::Result<Option<LockedListing>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{LOCK_SQL} where account_id = $1 for update"
-    )))
-    .bind(account_id)
-    .fetch_optional(conn)
-    .await
+    lock(conn, None, Some(account_id)).await
 }
 
 #[tracing::instrument(skip(conn))]
 pub async fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<LockedListing>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{LOCK_SQL} where id = $1 for update"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    lock(conn, Some(id), None).await
 }
 
 /// The active terms (or ones the listing already has: a retired term stays on listings
@@ -235,10 +240,7 @@ pub async fn write_terms(
         .await?;
     }
     let (ids, tops): (Vec<i32>, Vec<bool>) = terms.specialties.iter().copied().unzip();
-    sqlx::query("insert into listing_specialty (listing_id, specialty_id, is_top) select $1, * from unnest($2::int[], $3::bool[])")
-        .bind(listing_id)
-        .bind(&ids)
-        .bind(&tops)
+    sqlx::query!("insert into listing_specialty (listing_id, specialty_id, is_top) select $1, * from unnest($2::int[], $3::bool[])", listing_id, &ids, &tops)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -253,13 +255,15 @@ pub async fn create_draft(
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     let slug = free_slug(conn, id, display_name).await?;
-    sqlx::query("insert into listing (id, account_id, slug, display_name) values ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(account_id)
-        .bind(&slug)
-        .bind(display_name)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "insert into listing (id, account_id, slug, display_name) values ($1, $2, $3, $4)",
+        id,
+        account_id,
+        &slug,
+        display_name
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(id)
 }
 
@@ -274,21 +278,23 @@ pub async fn free_slug(
     // Two listings renamed alike at once would both find the slug free and the second
     // commit would break the unique slug: whoever asks second waits for the first to commit
     // and then sees its slug taken.
-    sqlx::query("select pg_advisory_xact_lock(hashtext('listing.slug:' || $1))")
-        .bind(&base)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtext('listing.slug:' || $1))",
+        &base
+    )
+    .execute(&mut *conn)
+    .await?;
     for attempt in 0..8 {
         let candidate = if attempt == 0 {
             base.clone()
         } else {
             format!("{base}-{:04x}", rand::random::<u16>())
         };
-        let taken: bool = sqlx::query_scalar(
-            "select exists (select 1 from listing where slug = $1 and id <> $2)",
+        let taken: bool = sqlx::query_scalar!(
+            "select exists (select 1 from listing where slug = $1 and id <> $2) as \"taken!\"",
+            &candidate,
+            listing_id
         )
-        .bind(&candidate)
-        .bind(listing_id)
         .fetch_one(&mut *conn)
         .await?;
         if !taken {
@@ -301,11 +307,8 @@ pub async fn free_slug(
 /// Returns the listing's verified licenses to `unverified` (its name or credentials changed).
 #[tracing::instrument(skip(conn))]
 pub async fn unverify_licenses(conn: &mut PgConnection, listing_id: Uuid) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "update license set verification_status = 'unverified', verified_at = null, verified_by = null
-         where listing_id = $1 and verification_status = 'verified'",
-    )
-    .bind(listing_id)
+    Ok(sqlx::query!("update license set verification_status = 'unverified', verified_at = null, verified_by = null
+         where listing_id = $1 and verification_status = 'verified'", listing_id)
     .execute(conn)
     .await?
     .rows_affected())

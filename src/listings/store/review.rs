@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::parts::Part;
+use crate::auth::AccountStatus;
 use crate::listings::lifecycle::ListingStatus;
 
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
@@ -18,8 +19,7 @@ pub struct ListingSummary {
     status: ListingStatus,
     account_id: Uuid,
     account_email: String,
-    #[schema(value_type = crate::auth::AccountStatus)]
-    account_status: String,
+    account_status: AccountStatus,
     #[serde(with = "time::serde::rfc3339::option")]
     review_requested_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
@@ -47,25 +47,27 @@ pub async fn review_queue(
     db: impl PgExecutor<'_>,
     filter: QueueFilter<'_>,
 ) -> sqlx::Result<Vec<ListingSummary>> {
-    sqlx::query_as(
-        "select l.id, l.slug, l.display_name, l.status, a.id as account_id,
-                a.email::text as account_email, a.status::text as account_status, l.review_requested_at,
-                l.updated_at, coalesce(l.review_requested_at, l.created_at) as queued_at
+    sqlx::query_as!(
+        ListingSummary,
+        r#"select l.id, l.slug, l.display_name, l.status as "status: ListingStatus",
+                a.id as account_id, a.email::text as "account_email!",
+                a.status as "account_status: AccountStatus", l.review_requested_at,
+                l.updated_at, coalesce(l.review_requested_at, l.created_at) as "queued_at!"
          from listing l join account a on a.id = l.account_id
          where ($1::listing_status is null or l.status = $1)
            and ($2::bool is null or $2 = (l.review_requested_at is not null))
            and ($3::text is null or l.display_name ilike $3 or a.email::text ilike $3 or l.slug = $4)
            and ($5::timestamptz is null or (coalesce(l.review_requested_at, l.created_at), l.id) > ($5, $6))
          order by coalesce(l.review_requested_at, l.created_at), l.id
-         limit $7",
+         limit $7"#,
+        filter.status as Option<ListingStatus>,
+        filter.needs_review,
+        filter.q.as_ref().map(|(pattern, _)| pattern.as_str()),
+        filter.q.as_ref().map(|(_, exact)| *exact),
+        filter.after.map(|(t, _)| t),
+        filter.after.map(|(_, id)| id),
+        filter.limit + 1
     )
-    .bind(filter.status)
-    .bind(filter.needs_review)
-    .bind(filter.q.as_ref().map(|(pattern, _)| pattern.as_str()))
-    .bind(filter.q.as_ref().map(|(_, exact)| *exact))
-    .bind(filter.after.map(|(t, _)| t))
-    .bind(filter.after.map(|(_, id)| id))
-    .bind(filter.limit + 1)
     .fetch_all(db)
     .await
 }
@@ -75,24 +77,24 @@ pub async fn review_queue(
 pub struct Owner {
     pub account_id: Uuid,
     pub email: String,
-    pub status: String,
+    pub status: AccountStatus,
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn owner(db: impl PgExecutor<'_>, listing_id: Uuid) -> sqlx::Result<Owner> {
-    sqlx::query_as(
-        "select a.id as account_id, a.email::text as email, a.status::text as status
-         from account a join listing l on l.account_id = a.id where l.id = $1",
+    sqlx::query_as!(
+        Owner,
+        r#"select a.id as account_id, a.email::text as "email!", a.status as "status: AccountStatus"
+         from account a join listing l on l.account_id = a.id where l.id = $1"#,
+        listing_id
     )
-    .bind(listing_id)
     .fetch_one(db)
     .await
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn slug_of(db: impl PgExecutor<'_>, listing_id: Uuid) -> sqlx::Result<String> {
-    sqlx::query_scalar("select slug from listing where id = $1")
-        .bind(listing_id)
+    sqlx::query_scalar!("select slug from listing where id = $1", listing_id)
         .fetch_one(db)
         .await
 }
