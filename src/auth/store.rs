@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::model::{AccountStatus, Role};
 
 /// What an access token is checked against on every request.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct TokenState {
     pub role: Role,
     pub status: AccountStatus,

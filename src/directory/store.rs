@@ -55,7 +55,6 @@ fn id_or_slug(key: &str) -> (Option<Uuid>, Option<&str>) {
 }
 
 /// What inquiries and reports need to know about a public listing and its therapist.
-#[derive(sqlx::FromRow)]
 pub struct PublicListingRef {
     pub id: Uuid,
     pub display_name: String,

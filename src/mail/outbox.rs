@@ -54,7 +54,7 @@ pub async fn run(
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A message leased for delivery.
 struct Due {
     id: Uuid,
     to_address: String,

@@ -159,7 +159,6 @@ pub async fn entries(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Entry>
 }
 
 /// A page's row: the entry's summary and its flags.
-#[derive(sqlx::FromRow)]
 pub struct PageRow {
     pub listing_id: Uuid,
     pub summary: Json<Summary>,

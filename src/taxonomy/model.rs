@@ -61,7 +61,7 @@ pub struct AdminTerm {
     in_use: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Modality {
     #[schema(example = "imago")]
     pub slug: String,
@@ -79,7 +79,7 @@ pub struct Specialty {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Insurer {
     #[schema(example = "aetna")]
     pub slug: String,

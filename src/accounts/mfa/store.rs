@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::model::{CHALLENGE_FAILURES, CHALLENGE_SECS, SecretSeal};
 use crate::auth::tokens::{new_secret, secret_hash};
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Enrolment {
     pub secret_sealed: Vec<u8>,
     pub confirmed: bool,

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A listing a mark was just set on, with what it takes to tell its therapist.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct MarkedListing {
     pub id: Uuid,
     /// The therapist's sign-in address.
@@ -25,21 +25,6 @@ pub enum Unconfirmed {
     Stale,
 }
 
-impl Unconfirmed {
-    /// The column the mark sets, and which published listings are due (`$2` is the
-    /// confirmation before which they are).
-    fn sql(self) -> (&'static str, &'static str) {
-        match self {
-            Unconfirmed::Reminded => (
-                "confirm_reminder_sent_at",
-                "last_confirmed_at < $2 and stale_at is null
-                 and (confirm_reminder_sent_at is null or confirm_reminder_sent_at < last_confirmed_at)",
-            ),
-            Unconfirmed::Stale => ("stale_at", "last_confirmed_at < $2 and stale_at is null"),
-        }
-    }
-}
-
 /// Sets `mark` at `now` on up to `limit` published listings last confirmed before
 /// `confirmed_before` that do not have it yet, oldest confirmation first (rows another pass
 /// holds are skipped); the listings marked.
@@ -50,21 +35,46 @@ pub async fn mark_unconfirmed(
     confirmed_before: OffsetDateTime,
     limit: i64,
 ) -> sqlx::Result<Vec<MarkedListing>> {
-    let (column, due) = mark.sql();
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update listing l set {column} = $1
-         from account a
-         where l.id in (
-                 select id from listing where status = 'published' and {due}
-                 order by last_confirmed_at limit $3 for update skip locked)
-           and a.id = l.account_id
-         returning l.id, a.email::text as email, a.is_demo, l.display_name"
-    )))
-    .bind(now)
-    .bind(confirmed_before)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+    match mark {
+        Unconfirmed::Reminded => {
+            sqlx::query_as!(
+                MarkedListing,
+                r#"update listing l set confirm_reminder_sent_at = $1
+                 from account a
+                 where l.id in (
+                         select id from listing where status = 'published'
+                           and last_confirmed_at < $2 and stale_at is null
+                           and (confirm_reminder_sent_at is null
+                                or confirm_reminder_sent_at < last_confirmed_at)
+                         order by last_confirmed_at limit $3 for update skip locked)
+                   and a.id = l.account_id
+                 returning l.id, a.email::text as "email!", a.is_demo, l.display_name"#,
+                now,
+                confirmed_before,
+                limit
+            )
+            .fetch_all(conn)
+            .await
+        }
+        Unconfirmed::Stale => {
+            sqlx::query_as!(
+                MarkedListing,
+                r#"update listing l set stale_at = $1
+                 from account a
+                 where l.id in (
+                         select id from listing where status = 'published'
+                           and last_confirmed_at < $2 and stale_at is null
+                         order by last_confirmed_at limit $3 for update skip locked)
+                   and a.id = l.account_id
+                 returning l.id, a.email::text as "email!", a.is_demo, l.display_name"#,
+                now,
+                confirmed_before,
+                limit
+            )
+            .fetch_all(conn)
+            .await
+        }
+    }
 }
 
 /// Marks the listing's availability unconfirmed at `now`, unless it already is; the

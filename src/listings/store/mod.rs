@@ -218,27 +218,38 @@ pub async fn write_terms(
     listing_id: Uuid,
     terms: &TermIds,
 ) -> sqlx::Result<()> {
-    for table in ["listing_modality", "listing_specialty", "listing_insurer"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "delete from {table} where listing_id = $1"
-        )))
-        .bind(listing_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    let plain = [
-        ("listing_modality", "modality_id", &terms.modalities),
-        ("listing_insurer", "insurer_id", &terms.insurers),
-    ];
-    for (table, column, ids) in plain {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "insert into {table} (listing_id, {column}) select $1, unnest($2::int[])"
-        )))
-        .bind(listing_id)
-        .bind(ids)
-        .execute(&mut *conn)
-        .await?;
-    }
+    sqlx::query!(
+        "delete from listing_modality where listing_id = $1",
+        listing_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "delete from listing_specialty where listing_id = $1",
+        listing_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "delete from listing_insurer where listing_id = $1",
+        listing_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into listing_modality (listing_id, modality_id) select $1, unnest($2::int[])",
+        listing_id,
+        &terms.modalities
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into listing_insurer (listing_id, insurer_id) select $1, unnest($2::int[])",
+        listing_id,
+        &terms.insurers
+    )
+    .execute(&mut *conn)
+    .await?;
     let (ids, tops): (Vec<i32>, Vec<bool>) = terms.specialties.iter().copied().unzip();
     sqlx::query!("insert into listing_specialty (listing_id, specialty_id, is_top) select $1, * from unnest($2::int[], $3::bool[])", listing_id, &ids, &tops)
         .execute(&mut *conn)

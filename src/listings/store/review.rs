@@ -11,7 +11,7 @@ use super::parts::Part;
 use crate::auth::AccountStatus;
 use crate::listings::lifecycle::ListingStatus;
 
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct ListingSummary {
     pub id: Uuid,
     slug: String,
@@ -73,7 +73,7 @@ pub async fn review_queue(
 }
 
 /// The account behind a listing, as admins see it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Owner {
     pub account_id: Uuid,
     pub email: String,
