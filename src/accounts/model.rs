@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::password::NewPassword;
 use crate::auth::{AccountStatus, Role};
-use crate::domain::{Email, Invalid, Text, at_most};
+use crate::domain::{Email, Invalid, Text, at_most, shows_something};
 use crate::error::FieldCode;
 use crate::error::{ApiError, FieldError};
 
@@ -72,7 +72,7 @@ impl SignupRequest {
 
 fn parse_full_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();
-    if name.is_empty() {
+    if !shows_something(name) {
         return Err(Invalid::new(FieldCode::Required, "your name is required"));
     }
     Text::Line.check(name, 120)?;

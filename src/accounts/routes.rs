@@ -207,7 +207,7 @@ pub async fn login(
     let network = ip.network_key();
     rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &network).await?;
     let key = email_key(&email);
-    refuse_if_throttled(pool.get_ref(), &key, &network).await?;
+    refuse_if_throttled(&mut *pool.acquire().await?, &key, &network).await?;
 
     let account = match Email::parse(&email) {
         Ok(email) => store::find_by_email(pool.get_ref(), email.as_str()).await?,
@@ -456,6 +456,8 @@ pub async fn change_password(
     let hash = passwords.hash(new_password.secret()).await?;
     let mut tx = pool.begin().await?;
     store::set_password(&mut tx, account.id, &hash, false).await?;
+    // A reset link sent before the change would undo it: the new password spends them.
+    store::spend_email_tokens(&mut tx, account.id, Purpose::ResetPassword.as_str()).await?;
     let keep = Some(user.session_id);
     let revoked =
         store::revoke_all_sessions(&mut *tx, account.id, "password_changed", keep).await?;

@@ -34,15 +34,19 @@ pub fn email_key(email: &str) -> Vec<u8> {
 
 /// 429 when this network waits for this account, or when the account took its day's
 /// failures and needs a password reset (a different message: waiting will not help).
-pub async fn refuse_if_throttled(pool: &PgPool, key: &[u8], network: &str) -> Result<(), ApiError> {
-    if store::reset_required(pool, key).await? {
+pub async fn refuse_if_throttled(
+    conn: &mut PgConnection,
+    key: &[u8],
+    network: &str,
+) -> Result<(), ApiError> {
+    if store::reset_required(&mut *conn, key).await? {
         return Err(ApiError::new(
             ErrorCode::RateLimited,
             "Too many failed sign-ins for this account today: reset the password by email to sign in again.",
         )
         .with_retry_after(86_400));
     }
-    if let Some(seconds) = store::locked_for(pool, key, network).await? {
+    if let Some(seconds) = store::locked_for(conn, key, network).await? {
         return Err(ApiError::new(
             ErrorCode::RateLimited,
             "Too many failed sign-ins for this address from your network; try again later.",
@@ -67,7 +71,7 @@ pub async fn confirm_password(
     let key = email_key(&account.email);
     let network = ip.network_key();
     rate_limit::hit(pool, LOGIN_LIMIT, &network).await?;
-    refuse_if_throttled(pool, &key, &network).await?;
+    refuse_if_throttled(&mut *pool.acquire().await?, &key, &network).await?;
     let password = SecretString::from(password);
     let hash = Some(account.password_hash.as_str());
     if passwords.verify(&password, hash).await? == Verification::Mismatch {

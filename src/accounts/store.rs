@@ -201,6 +201,23 @@ pub async fn create_email_token(
     Ok(secret)
 }
 
+/// Spends every unused link of `purpose` the account was sent.
+pub async fn spend_email_tokens(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    purpose: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update email_token set used_at = now()
+         where account_id = $1 and purpose = $2::text::email_token_purpose and used_at is null",
+        account_id,
+        purpose
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Uses a token once: the account it belongs to, if it is valid, unused and unexpired.
 /// Other unused tokens of the same purpose for that account are spent with it.
 pub async fn consume_email_token(

@@ -62,7 +62,7 @@ async fn verify_credential(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let locked = lock(&mut tx, owner).await?;
-    require_reviewed_version(&req, locked.version)?;
+    require_reviewed_version(&req, &locked)?;
     let listing_id =
         listing_store::set_verification(&mut tx, part, id, status, note, admin.0.account_id)
             .await?

@@ -22,7 +22,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use crate::http::etag::{self, Condition};
 use crate::http::{Db, Json, Query, Reply};
-use crate::listings::lifecycle::{ListingStatus, ListingVersion, Move};
+use crate::listings::lifecycle::{ListingStatus, Move};
 pub use crate::listings::store::ListingSummary;
 use crate::listings::store::{self as listing_store, Change, LockedListing, QueueFilter};
 use crate::listings::view::MyListing;
@@ -220,7 +220,7 @@ async fn decide(
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, id).await?;
     if verdict.needs_reviewed_version() {
-        require_reviewed_version(req, locked.version)?;
+        require_reviewed_version(req, &locked)?;
     }
     let to = verdict.next(&locked)?;
     let email = verdict.email(&mut tx, locked.id).await?;
@@ -262,19 +262,22 @@ pub(super) struct ReviewedVersion {
 
 /// An admin decision applies to the version the admin reviewed: `If-Match` must carry the
 /// ETag of `GET /v1/admin/listings/{id}` (or of the previous decision's answer). Missing (or
-/// `*` or anything that is not a list of entity tags: it names no version) is 428; another
-/// version is 412.
+/// `*`: it names no version) is 428; not a list of entity tags is 400; another version, or
+/// another listing's, is 412.
 pub(super) fn require_reviewed_version(
     req: &HttpRequest,
-    version: ListingVersion,
+    locked: &LockedListing,
 ) -> Result<(), ApiError> {
-    let Some(Ok(Condition::Tags(held))) = etag::condition(req.headers(), header::IF_MATCH) else {
+    let Some(Condition::Tags(held)) = etag::if_match(req.headers())? else {
         return Err(ApiError::new(
             ErrorCode::PreconditionRequired,
             "Send If-Match with the ETag of the listing as you reviewed it (GET /v1/admin/listings/{id}).",
         ));
     };
-    if held.iter().any(|tag| tag.strong_eq(&version.etag())) {
+    if held
+        .iter()
+        .any(|tag| tag.strong_eq(&locked.version.etag(locked.id)))
+    {
         Ok(())
     } else {
         Err(ApiError::new(

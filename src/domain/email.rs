@@ -32,7 +32,19 @@ impl Email {
                 "not a valid email address",
             ));
         }
-        Ok(Email(email.to_owned()))
+        // One spelling per mailbox: an internationalised domain is kept in its ASCII
+        // (punycode) form, so `exämple.com` and `xn--exmple-cua.com` are one address. An
+        // address literal (`a@[192.0.2.1]`) names no domain anyone's mail is for.
+        let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+        match url::Host::parse(domain) {
+            Ok(url::Host::Domain(ascii)) if !domain.starts_with('[') => {
+                Ok(Email(format!("{local}@{ascii}")))
+            }
+            _ => Err(Invalid::new(
+                FieldCode::InvalidEmail,
+                "not a valid email address: it needs a domain name",
+            )),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -61,6 +73,15 @@ mod tests {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(Email::parse(" a@b.co ").unwrap().as_str(), "a@b.co");
+        // Two spellings of one internationalised domain are one address.
+        assert_eq!(
+            Email::parse("alice@exämple.com").unwrap(),
+            Email::parse("alice@xn--exmple-cua.com").unwrap()
+        );
+        assert_eq!(
+            Email::parse("alice@EXAMPLE.com").unwrap().as_str(),
+            "alice@example.com"
+        );
     }
 
     #[test]
@@ -77,6 +98,9 @@ mod tests {
             "sam..x@example.com",
             ".sam@example.com",
             "sam.@example.com",
+            "alice@[127.0.0.1]",
+            "alice@[IPv6:2001:db8::1]",
+            "alice@127.0.0.1",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }

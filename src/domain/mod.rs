@@ -20,7 +20,7 @@ pub use npi::{Npi, check_digit as npi_check_digit};
 pub use phone::UsPhone;
 pub use slug::{Slug, slugify};
 pub use taxonomy_code::TaxonomyCode;
-pub use text::{Text, at_most};
+pub use text::{Text, at_most, shows_something};
 pub use us_state::{US_STATES, UsState};
 pub use zip::{GeoPoint, ZipCode};
 

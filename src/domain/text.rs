@@ -30,6 +30,24 @@ impl Text {
     }
 }
 
+/// Whether `value` shows anything: a character that is not whitespace, a control
+/// character, or one that draws nothing (zero-width spaces and joiners, bidi marks,
+/// embeddings and isolates, the byte-order mark, the soft hyphen, variation selectors,
+/// Hangul fillers, tags). A name made only of those would be an empty name.
+pub fn shows_something(value: &str) -> bool {
+    let invisible = |c: char| {
+        matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}')
+    };
+    value
+        .chars()
+        .any(|c| !c.is_whitespace() && !c.is_control() && !invisible(c))
+}
+
 /// `value` is at most `max` characters (`too_long`): the bound of a field whose characters
 /// are not text to show (a password, a token), and the first half of `Text::check`.
 pub fn at_most(value: &str, max: usize) -> Result<(), Invalid> {
@@ -44,7 +62,23 @@ pub fn at_most(value: &str, max: usize) -> Result<(), Invalid> {
 
 #[cfg(test)]
 mod tests {
-    use super::Text;
+    use super::{Text, shows_something};
+
+    #[test]
+    fn a_name_of_invisible_characters_shows_nothing() {
+        for nothing in [
+            "",
+            "  ",
+            "\u{200B}\u{200D}",
+            "\u{202E}\u{2066} \u{FEFF}",
+            "\u{00AD}\t",
+        ] {
+            assert!(!shows_something(nothing), "{nothing:?}");
+        }
+        for something in ["a", "\u{202E}Dana", "李", "\u{200B}x\u{200B}"] {
+            assert!(shows_something(something), "{something:?}");
+        }
+    }
 
     #[test]
     fn length_is_counted_in_characters_and_checked_first() {

@@ -40,7 +40,8 @@ pub fn cached_json<T: Serialize>(
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control),
         ))
-        .insert_header((header::VARY, "Origin"));
+        // The same on a 304 as on its 200: the answer varies with the coding the client takes.
+        .insert_header((header::VARY, "Origin, Accept-Encoding"));
     if not_modified {
         return Ok(response.finish());
     }

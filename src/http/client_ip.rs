@@ -93,41 +93,63 @@ pub fn client_ip(req: &HttpRequest, proxies: &TrustedProxies) -> IpAddr {
             .map(str::to_owned)
             .collect::<Vec<String>>()
     };
-    let forwarded: Vec<IpAddr> = match proxies.header {
+    let hops: Vec<Option<IpAddr>> = match proxies.header {
         ForwardedHeader::Forwarded => values("forwarded")
             .iter()
-            .filter_map(|element| forwarded_for(element))
+            .filter(|element| !element.trim().is_empty())
+            .map(|element| forwarded_for(element))
             .collect(),
         ForwardedHeader::XForwardedFor => values("x-forwarded-for")
             .iter()
-            .filter_map(|entry| entry.trim().parse().ok())
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| hop_address(entry))
             .collect(),
     };
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted(ip))
-        .unwrap_or(peer)
+    // Right to left, past our own proxies: the first address they did not write is the
+    // client. An entry that names no address (`unknown`, an obfuscated node, garbage) ends
+    // the walk at the proxy that wrote it: what lies to its left came from the client.
+    let mut nearest = peer;
+    for hop in hops.into_iter().rev() {
+        match hop {
+            Some(ip) if trusted(&ip) => nearest = ip,
+            Some(ip) => return ip,
+            None => return nearest,
+        }
+    }
+    peer
+}
+
+/// One hop as proxies write it: `192.0.2.43`, `192.0.2.43:80`, `2001:db8::17`,
+/// `[2001:db8::17]` or `[2001:db8::17]:4711` (quoted or not); `None` for anything else.
+fn hop_address(raw: &str) -> Option<IpAddr> {
+    let value = raw.trim().trim_matches('"');
+    let is_port = |p: &str| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok();
+    if let Some(rest) = value.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(is_port);
+        return port_ok
+            .then(|| inside.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6))
+            .flatten();
+    }
+    if let Ok(ip) = value.parse() {
+        return Some(ip);
+    }
+    let (host, port) = value.rsplit_once(':')?;
+    is_port(port)
+        .then(|| host.parse::<Ipv4Addr>().ok().map(IpAddr::V4))
+        .flatten()
 }
 
 /// The address in one `Forwarded` element's `for=` parameter: `for=192.0.2.43`,
-/// `for="[2001:db8::17]:4711"`, `for="192.0.2.43:80"`. Obfuscated or `unknown` nodes are
-/// skipped.
+/// `for="[2001:db8::17]:4711"`, `for="192.0.2.43:80"`; `None` for an obfuscated or
+/// `unknown` node, or an element without `for=`.
 fn forwarded_for(element: &str) -> Option<IpAddr> {
     let value = element
         .split(';')
         .filter_map(|pair| pair.split_once('='))
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("for"))?
-        .1
-        .trim()
-        .trim_matches('"');
-    if let Some(rest) = value.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
-    }
-    value
-        .parse()
-        .ok()
-        .or_else(|| value.rsplit_once(':')?.0.parse().ok())
+        .1;
+    hop_address(value)
 }
 
 /// The key a client's rate-limit budgets are kept under: an IPv4 address as it is, an IPv6
@@ -150,7 +172,8 @@ pub fn network_key(ip: IpAddr) -> String {
 }
 
 /// A client's wider network, for telling independent clients apart: an IPv4 /24, an IPv6
-/// /64. Three reports from one office's addresses are one reporter.
+/// /56 (what a provider commonly delegates to one home or office: its /64s are one
+/// subscriber's). Three reports from one office's addresses are one reporter.
 pub fn wide_network_key(ip: IpAddr) -> String {
     let v4 = match ip {
         IpAddr::V4(v4) => Some(v4),
@@ -161,7 +184,14 @@ pub fn wide_network_key(ip: IpAddr) -> String {
             let [a, b, c, _] = v4.octets();
             format!("{a}.{b}.{c}.0/24")
         }
-        None => network_key(ip),
+        None => match ip {
+            IpAddr::V6(v6) => {
+                let mut octets = v6.octets();
+                octets[7..].fill(0);
+                format!("{}/56", std::net::Ipv6Addr::from(octets))
+            }
+            IpAddr::V4(_) => network_key(ip),
+        },
     }
 }
 
@@ -240,6 +270,42 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_naming_no_address_ends_the_walk_at_the_proxy_that_wrote_it() {
+        let ask = |xff_value: &str| {
+            let req = TestRequest::default()
+                .peer_addr("10.0.0.1:5000".parse().unwrap())
+                .insert_header(("x-forwarded-for", xff_value))
+                .to_http_request();
+            client_ip(&req, &xff(&["10.0.0.0/8"]))
+        };
+        // Proxies that write ports and brackets: the address is read, not skipped.
+        assert_eq!(ask("6.6.6.6, 198.51.100.7:5123"), ip("198.51.100.7"));
+        assert_eq!(ask("6.6.6.6, [2001:db8::17]:4711"), ip("2001:db8::17"));
+        assert_eq!(
+            ask("6.6.6.6, [2001:db8::17], 10.0.0.2:80"),
+            ip("2001:db8::17")
+        );
+        // Nothing the client wrote to the left of an unreadable entry is taken.
+        assert_eq!(ask("6.6.6.6, unknown"), ip("10.0.0.1"));
+        assert_eq!(ask("6.6.6.6, _hidden, 10.0.0.2"), ip("10.0.0.2"));
+        assert_eq!(ask("6.6.6.6, 198.51.100.7:99999"), ip("10.0.0.1"));
+        assert_eq!(ask("6.6.6.6, [2001:db8::17]x"), ip("10.0.0.1"));
+        let forwarded = |value: &str| {
+            let req = TestRequest::default()
+                .peer_addr("10.0.0.1:5000".parse().unwrap())
+                .insert_header(("forwarded", value))
+                .to_http_request();
+            client_ip(&req, &trusting(&["10.0.0.0/8"], ForwardedHeader::Forwarded))
+        };
+        assert_eq!(forwarded("for=6.6.6.6, for=_x"), ip("10.0.0.1"));
+        assert_eq!(
+            forwarded("for=6.6.6.6, for=unknown, for=10.0.0.2"),
+            ip("10.0.0.2")
+        );
+        assert_eq!(forwarded("for=6.6.6.6, proto=https"), ip("10.0.0.1"));
+    }
+
+    #[test]
     fn a_dual_stack_listener_still_knows_its_ipv4_proxy() {
         let req = TestRequest::default()
             .peer_addr("[::ffff:10.1.2.3]:5000".parse().unwrap())
@@ -265,9 +331,15 @@ mod tests {
             wide_network_key(ip("198.51.100.9")),
             wide_network_key(ip("198.51.100.7"))
         );
+        // One subscriber's /56: every /64 inside it is one reporter, the next /56 another.
+        assert_eq!(wide_network_key(ip("2001:db8:1:2::9")), "2001:db8:1::/56");
         assert_eq!(
-            wide_network_key(ip("2001:db8:1:2::9")),
-            network_key(ip("2001:db8:1:2::1"))
+            wide_network_key(ip("2001:db8:1:ff:1::9")),
+            wide_network_key(ip("2001:db8:1:2::1"))
+        );
+        assert_ne!(
+            wide_network_key(ip("2001:db8:1:100::1")),
+            wide_network_key(ip("2001:db8:1:2::1"))
         );
     }
 }

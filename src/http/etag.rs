@@ -7,8 +7,10 @@ use std::fmt;
 
 use actix_web::http::header::{HeaderMap, HeaderName};
 
+use crate::error::ApiError;
+
 /// Content codings whose representations carry their own entity tag.
-pub const CODINGS: &[&str] = &["gzip", "br"];
+pub const CODINGS: &[&str] = &["gzip", "br", "deflate"];
 
 /// `"opaque"` or `W/"opaque"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +97,16 @@ impl Condition {
             Condition::Tags(tags) => tags,
         }
     }
+}
+
+/// `If-Match` as a request states it: `None` without one; a value that is neither `*` alone
+/// nor a list of entity tags is a 400 naming the header.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<Condition>, ApiError> {
+    condition(headers, actix_web::http::header::IF_MATCH)
+        .transpose()
+        .map_err(|Malformed| {
+            ApiError::parameter("If-Match", "a list of entity tags (\"…\"), or * alone")
+        })
 }
 
 /// The condition every line of the header `name` states together (`None` without one).

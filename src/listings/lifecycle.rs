@@ -6,6 +6,8 @@ use crate::domain::vocab::Vocabulary;
 use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::etag::EntityTag;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 /// A statement shorter than this cannot be submitted.
 pub const MIN_STATEMENT_CHARS: usize = 100;
@@ -145,15 +147,22 @@ impl ListingStatus {
 pub struct ListingVersion(pub i32);
 
 impl ListingVersion {
-    pub fn etag(self) -> EntityTag {
-        EntityTag::strong(format!("v{}", self.0))
+    /// The tag of this version of `listing`: opaque, and another listing's at the same
+    /// version differs (an admin who reviewed one listing cannot decide on another with it).
+    pub fn etag(self, listing: Uuid) -> EntityTag {
+        let digest = Sha256::new()
+            .chain_update(listing.as_bytes())
+            .chain_update(self.0.to_be_bytes())
+            .finalize();
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        EntityTag::strong(hex)
     }
 }
 
 impl MyListing {
     /// The `ETag` of the listing as read.
     pub fn etag(&self) -> EntityTag {
-        ListingVersion(self.version).etag()
+        ListingVersion(self.version).etag(self.id)
     }
 }
 
@@ -249,7 +258,14 @@ mod tests {
     }
 
     #[test]
-    fn etag_is_the_quoted_version() {
-        assert_eq!(ListingVersion(7).etag().to_string(), "\"v7\"");
+    fn etags_name_one_version_of_one_listing() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let tag = ListingVersion(7).etag(a);
+        assert_eq!(tag, ListingVersion(7).etag(a));
+        assert_ne!(tag, ListingVersion(8).etag(a));
+        assert_ne!(tag, ListingVersion(7).etag(b));
+        let written = tag.to_string();
+        assert!(!written.contains('7') || written.len() == 26, "{written}");
+        assert_eq!(written.len(), 26, "24 hex digits, quoted");
     }
 }

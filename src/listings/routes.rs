@@ -38,13 +38,13 @@ fn listing_response(status: StatusCode, listing: &MyListing) -> HttpResponse {
         .json(listing)
 }
 
-/// 412 when `If-Match` names another version (or only a weak tag, or is malformed).
-/// Without `If-Match` the change applies to the current version (it is still atomic: the
-/// row is locked).
+/// 412 when `If-Match` names another version (or only a weak tag); 400 when it is not a
+/// list of entity tags. Without `If-Match` the change applies to the current version (it
+/// is still atomic: the row is locked).
 fn check_if_match(req: &HttpRequest, locked: &LockedListing) -> Result<(), ApiError> {
-    match etag::condition(req.headers(), header::IF_MATCH) {
+    match etag::if_match(req.headers())? {
         None => Ok(()),
-        Some(Ok(held)) if held.matches_strong(&locked.version.etag()) => Ok(()),
+        Some(held) if held.matches_strong(&locked.version.etag(locked.id)) => Ok(()),
         Some(_) => Err(ApiError::new(
             ErrorCode::PreconditionFailed,
             "The listing changed since you read it: GET it again, reapply your change, and send the new ETag.",

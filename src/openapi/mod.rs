@@ -305,7 +305,8 @@ fn complete_operation(method: &str, operation: &mut Value) {
         statuses.push(404);
     }
     if takes_if_match {
-        statuses.push(412);
+        // 400 for an `If-Match` that is not a list of entity tags (or `*` alone).
+        statuses.extend([400, 412]);
     }
 
     if !secured {

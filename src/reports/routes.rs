@@ -27,7 +27,7 @@ use crate::mail::{PublicBaseUrl, enqueue, templates};
 /// Per client address.
 pub const REPORT_IP_LIMIT: Limit = Limit::new("report_ip", 5, 3600);
 
-/// Reports one network (IPv4 /24, IPv6 /64) may send a day, across every listing: one
+/// Reports one network (IPv4 /24, IPv6 /56) may send a day, across every listing: one
 /// client cannot smear many listings.
 pub const REPORT_NETWORK_LIMIT: Limit = Limit::new("report_network", 10, 86_400);
 

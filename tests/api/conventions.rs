@@ -125,7 +125,7 @@ async fn responses_are_compressed_when_accepted_and_their_tags_name_the_coding()
     assert!(plain.headers().get("content-encoding").is_none());
     let plain_tag = plain.headers()["etag"].to_str().unwrap().to_owned();
 
-    for coding in ["gzip", "br"] {
+    for coding in ["gzip", "br", "deflate"] {
         let response = app
             .client
             .get(app.url("/v1/therapists"))
@@ -161,6 +161,17 @@ async fn responses_are_compressed_when_accepted_and_their_tags_name_the_coding()
             .unwrap();
         assert_eq!(again.status(), 304, "{coding}");
         assert_eq!(again.headers()["etag"], tag.as_str());
+        // A 304 varies as its 200 does, so a cache keeps each coding apart.
+        let vary: Vec<String> = again
+            .headers()
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .collect();
+        assert!(
+            vary.iter().any(|v| v.contains("accept-encoding")),
+            "{coding}: the 304's Vary lacks Accept-Encoding: {vary:?}"
+        );
         // `*` or a weak tag names no representation: the 304 carries a real strong tag.
         for held in ["*", &format!("W/{tag}")] {
             let again = app

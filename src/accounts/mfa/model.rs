@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use totp_rs::{Builder, Secret, Totp};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -142,15 +143,29 @@ pub fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-/// What is stored for a recovery code: the SHA-256 of its canonical form (case, spaces and
-/// dashes do not matter when typing it).
-pub fn recovery_code_hash(code: &str) -> Vec<u8> {
-    let canonical: String = code
-        .chars()
+/// A recovery code as typed, without what does not matter (case, spaces, dashes).
+fn canonical(code: &str) -> String {
+    code.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_lowercase())
-        .collect();
-    Sha256::digest(canonical.as_bytes()).to_vec()
+        .collect()
+}
+
+/// What is stored for a recovery code: the SHA-256 of the account (the salt: one
+/// computation tries a guess against one account only) and the code's canonical form.
+pub fn recovery_code_hash(account_id: Uuid, code: &str) -> Vec<u8> {
+    Sha256::new()
+        .chain_update(b"recovery code v2\0")
+        .chain_update(account_id.as_bytes())
+        .chain_update(canonical(code).as_bytes())
+        .finalize()
+        .to_vec()
+}
+
+/// The unsalted hash codes issued before `recovery_code_hash` were stored under; such a
+/// code still works once, until the account enrols again.
+pub fn unsalted_recovery_code_hash(code: &str) -> Vec<u8> {
+    Sha256::digest(canonical(code).as_bytes()).to_vec()
 }
 
 #[cfg(test)]
@@ -178,9 +193,12 @@ mod tests {
 
     #[test]
     fn any_address_the_service_accepts_labels_an_authenticator() {
-        let email = crate::domain::Email::parse("x@[::ffff:192.0.2.1]").unwrap();
-        let totp = totp(&new_secret(), email.as_str()).expect("a TOTP");
-        assert!(totp.to_url().is_ok());
+        // Address literals are refused at signup; the oddest addresses left still label one.
+        for raw in ["o'brien+dir@exämple.com", "x.y-z_1@sub.example.co.uk"] {
+            let email = crate::domain::Email::parse(raw).unwrap();
+            let totp = totp(&new_secret(), email.as_str()).expect("a TOTP");
+            assert!(totp.to_url().is_ok(), "{raw}");
+        }
     }
 
     #[test]
@@ -209,11 +227,25 @@ mod tests {
         assert!(totp.check(&code, now + 90).is_none());
         assert!(totp.to_url().unwrap().starts_with("otpauth://totp/"));
         let codes = new_recovery_codes();
+        let account = Uuid::now_v7();
         assert_eq!(codes.len(), 10);
         assert_eq!(
-            recovery_code_hash(&codes[0]),
-            recovery_code_hash(&codes[0].to_uppercase().replace('-', " "))
+            recovery_code_hash(account, &codes[0]),
+            recovery_code_hash(account, &codes[0].to_uppercase().replace('-', " "))
         );
-        assert_ne!(recovery_code_hash(&codes[0]), recovery_code_hash(&codes[1]));
+        assert_ne!(
+            recovery_code_hash(account, &codes[0]),
+            recovery_code_hash(account, &codes[1])
+        );
+        // Salted by the account: one code hashes apart for another account, and apart from
+        // the unsalted form.
+        assert_ne!(
+            recovery_code_hash(account, &codes[0]),
+            recovery_code_hash(Uuid::now_v7(), &codes[0])
+        );
+        assert_ne!(
+            recovery_code_hash(account, &codes[0]),
+            unsalted_recovery_code_hash(&codes[0])
+        );
     }
 }

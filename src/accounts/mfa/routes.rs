@@ -109,7 +109,10 @@ pub async fn confirm_totp(
             )
         })?;
     let codes = model::new_recovery_codes();
-    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| model::recovery_code_hash(c)).collect();
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|c| model::recovery_code_hash(user.account_id, c))
+        .collect();
     store::confirm(&mut tx, user.account_id, step, &hashes).await?;
     store::mark_session(&mut tx, user.session_id).await?;
     AuditEntry::new(user.actor(), "auth.mfa_enabled")
@@ -204,7 +207,9 @@ pub async fn login_mfa(
         .await?
         .ok_or_else(sign_in_expired)?;
     let key = email_key(&account.email);
-    refuse_if_throttled(pool.get_ref(), &key, &network).await?;
+    // On the transaction's own connection: a step that waited for a second one while
+    // holding this one could, three at once, take the whole pool.
+    refuse_if_throttled(&mut tx, &key, &network).await?;
     let enrolment = store::enrolment(&mut *tx, account.id)
         .await?
         .filter(|e| e.confirmed)
@@ -238,8 +243,11 @@ async fn spend_code(
     (seal, clock): (&SecretSeal, &Clock),
 ) -> Result<bool, ApiError> {
     if !is_totp_code(code) {
-        let hash = model::recovery_code_hash(code);
-        return Ok(store::use_recovery_code(conn, account_id, &hash).await?);
+        let hashes = [
+            model::recovery_code_hash(account_id, code),
+            model::unsalted_recovery_code_hash(code),
+        ];
+        return Ok(store::use_recovery_code(conn, account_id, &hashes).await?);
     }
     let Some(step) = current_step(seal, &enrolment.secret_sealed, code, clock)? else {
         return Ok(false);

@@ -99,16 +99,17 @@ pub async fn use_step(conn: &mut PgConnection, account_id: Uuid, step: u64) -> s
         == 1)
 }
 
-/// Spends a recovery code: false when it is unknown or already used.
+/// Spends the recovery code stored under one of `code_hashes` (the forms one typed code
+/// may be stored in: at most one matches): false when none is an unused code of the account.
 pub async fn use_recovery_code(
     conn: &mut PgConnection,
     account_id: Uuid,
-    code_hash: &[u8],
+    code_hashes: &[Vec<u8>],
 ) -> sqlx::Result<bool> {
     Ok(sqlx::query!(
         "update mfa_recovery_code set used_at = now()
-         where code_hash = $1 and account_id = $2 and used_at is null",
-        code_hash,
+         where code_hash = any($1) and account_id = $2 and used_at is null",
+        code_hashes,
         account_id
     )
     .execute(conn)

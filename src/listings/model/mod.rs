@@ -13,7 +13,7 @@ use crate::domain::vocab::{
     Accepting, AgeGroup, Community, Delivery, Faith, Gender, PaymentMethod, SessionFormat,
 };
 use crate::domain::{
-    Email, Invalid, LanguageCode, Money, Npi, TaxonomyCode, Text, UsPhone, UsState,
+    Email, Invalid, LanguageCode, Money, Npi, TaxonomyCode, Text, UsPhone, UsState, shows_something,
 };
 use crate::error::FieldCode;
 use crate::error::FieldError;
@@ -221,7 +221,7 @@ impl ListingProfile {
     /// slugs are checked against the database separately (`store::find_terms`, `term_ids`).
     pub fn validate(mut self) -> Result<ListingProfile, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if self.display_name.trim().is_empty() {
+        if !shows_something(&self.display_name) {
             errors.push(FieldError::new(
                 "display_name",
                 FieldCode::Required,
@@ -524,6 +524,19 @@ mod tests {
                 });
                 assert_eq!(named, refused, "{field} at {length}: {faults:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_display_name_must_show_something() {
+        for name in ["", "   ", "\u{200B}\u{202E}\u{2066}", "\u{FEFF}\u{00AD}"] {
+            let profile = ListingProfile {
+                display_name: name.into(),
+                ..Default::default()
+            };
+            let faults = profile.validate().unwrap_err();
+            assert_eq!(faults[0].field, "display_name", "{name:?}");
+            assert_eq!(faults[0].code, FieldCode::Required, "{name:?}");
         }
     }
 

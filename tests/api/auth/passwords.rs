@@ -203,3 +203,51 @@ async fn mail_survives_a_transport_outage() {
         .unwrap();
     assert!(last_error.is_none());
 }
+
+#[tokio::test]
+async fn a_reset_link_sent_before_a_password_change_no_longer_works() {
+    let app = spawn_app().await;
+    let login = app.verified_therapist("changed-mind@example.com").await;
+    let asked = app
+        .request_password_reset(&json!({"email": "changed-mind@example.com"}))
+        .await;
+    assert_eq!(asked.status(), 202);
+    let mail = app
+        .email_to("changed-mind@example.com", "Reset your directory password")
+        .await;
+    let token = token_in(&mail);
+    let changed = app
+        .post_as(
+            "/v1/me/password",
+            &access(&login),
+            &json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    let late = app
+        .confirm_password_reset(&json!({"token": token, "new_password": "someone else's phrase"}))
+        .await;
+    assert_problem(late, 400, "invalid_or_expired_token").await;
+    assert_eq!(
+        app.login("changed-mind@example.com", "a brand new passphrase")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn two_spellings_of_one_mailbox_are_one_account() {
+    let app = spawn_app().await;
+    app.verified_therapist("alice@xn--exmple-cua.com").await;
+    // The Unicode spelling of the same domain signs in to the same account.
+    let login = app.login("alice@exämple.com", PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    for literal in ["alice@[127.0.0.1]", "alice@[IPv6:2001:db8::1]"] {
+        let refused = app
+            .signup(literal, "a long enough passphrase", "Literal Person")
+            .await;
+        let body = assert_problem(refused, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["code"], "invalid_email", "{literal}");
+    }
+}

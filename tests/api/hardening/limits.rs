@@ -299,3 +299,74 @@ async fn admins_decide_on_the_version_they_reviewed() {
     .unwrap();
     assert!(!verified_anywhere);
 }
+
+#[tokio::test]
+async fn a_tag_names_one_listing_and_a_malformed_if_match_is_refused() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = crate::helpers::access(&app.admin("twins@example.com").await);
+    let mut listings = Vec::new();
+    for email in ["first-twin@example.com", "second-twin@example.com"] {
+        let therapist =
+            crate::helpers::access(&crate::helpers::submitted_therapist(&app, email).await);
+        let mine: Value = app.my_listing(&therapist).await.json().await.unwrap();
+        listings.push((therapist, mine["id"].as_str().unwrap().to_owned(), mine));
+    }
+    // Both went through the same steps: the same version, so only the listing tells them apart.
+    assert_eq!(listings[0].2["version"], listings[1].2["version"]);
+    let tag_of = |id: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let read = app.admin_listing(&admin, &id).await;
+            read.headers()["etag"].to_str().unwrap().to_owned()
+        }
+    };
+    let first_tag = tag_of(listings[0].1.clone()).await;
+    let second_tag = tag_of(listings[1].1.clone()).await;
+    assert_ne!(first_tag, second_tag);
+
+    let approve = |id: &str, tag: &str| {
+        app.client
+            .post(app.url(&format!("/v1/admin/listings/{id}/approve")))
+            .bearer_auth(&admin)
+            .header("if-match", tag.to_owned())
+            .json(&json!({}))
+            .send()
+    };
+    let second = listings[1].1.clone();
+    assert_problem(
+        approve(&second, &first_tag).await.unwrap(),
+        412,
+        "precondition_failed",
+    )
+    .await;
+    for malformed in [r#""x", *, "#, "v1", r#"W/"a"x"#] {
+        let problem = assert_problem(
+            approve(&second, malformed).await.unwrap(),
+            400,
+            "invalid_parameter",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "If-Match", "{malformed}");
+    }
+    assert_eq!(approve(&second, &second_tag).await.unwrap().status(), 200);
+
+    // The therapist's own edits: a malformed If-Match is refused before anything changes.
+    let (therapist, _, before) = &listings[0];
+    let edit = json!({"pronouns": "they/them"});
+    assert_problem(
+        app.patch_listing(therapist, &edit, Some(r#""x", *, "#))
+            .await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+    let after: Value = app.my_listing(therapist).await.json().await.unwrap();
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(
+        app.patch_listing(therapist, &edit, Some("*"))
+            .await
+            .status(),
+        200
+    );
+}

@@ -261,3 +261,37 @@ async fn removing_the_factor_cannot_be_used_to_guess_the_password() {
     assert!(locked.headers().contains_key("retry-after"));
     assert_problem(locked, 429, "rate_limited").await;
 }
+
+#[tokio::test]
+async fn second_steps_at_once_never_wait_for_a_second_connection() {
+    // The default pool: four connections, one of them the search index's change listener.
+    let app = crate::helpers::TestAppBuilder::default()
+        .env("APP_DATABASE_POOL_SIZE", "4")
+        .spawn()
+        .await;
+    let email = "three-at-once@example.com";
+    let signed_in = crate::helpers::access(&app.admin(email).await);
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        tokens.push(app.mfa_challenge(email).await);
+    }
+    let started = std::time::Instant::now();
+    let bodies: Vec<Value> = tokens
+        .iter()
+        .map(|token| json!({"mfa_token": token, "code": "000000"}))
+        .collect();
+    let steps = bodies.iter().map(|body| app.login_second_factor(body));
+    let (answers, me) = tokio::join!(futures_util::future::join_all(steps), app.me(&signed_in));
+    assert_eq!(me.status(), 200);
+    for answer in answers {
+        assert_problem(answer, 401, "invalid_credentials").await;
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "three second steps took {:?}",
+        started.elapsed()
+    );
+    // Each challenge failed once and is still open: the right code completes one.
+    let right = app.second_factor(&tokens[0], email, 1).await;
+    assert_eq!(right.status(), 200);
+}

@@ -216,6 +216,12 @@ async fn the_service_role_changes_rows_and_nothing_else() {
         "alter table audit_log disable trigger all",
         "create table intruder (n int)",
         "drop table inquiry",
+        "insert into _sqlx_migrations (version, description, success, checksum, execution_time)
+             values (99999999, 'forged', true, '\\x00', 0)",
+        "update _sqlx_migrations set success = false",
+        "update directory_change set seq = 0",
+        "delete from directory_change",
+        "truncate directory_change",
     ] {
         let refused = sqlx::raw_sql(sql).execute(&mut conn).await;
         let code = match refused {
@@ -228,6 +234,20 @@ async fn the_service_role_changes_rows_and_nothing_else() {
             "{sql} is not refused for lack of privilege"
         );
     }
+    // The feed moves only through its function: a change is recorded, in order.
+    let before: i64 = sqlx::query_scalar("select coalesce(max(seq), 0) from directory_change")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    sqlx::raw_sql("select directory_change_note(array[gen_random_uuid()])")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let after: i64 = sqlx::query_scalar("select max(seq) from directory_change")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(after > before, "the feed still takes changes");
     let entries: i64 = sqlx::query_scalar("select count(*) from audit_log")
         .fetch_one(&mut conn)
         .await
