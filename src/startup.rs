@@ -99,7 +99,7 @@ impl Application {
             })
             .transpose()?;
         let (stop_workers, stop_rx) = watch::channel(false);
-        let search_index = SearchIndex::default();
+        let search_index = SearchIndex::with_max_lag(config.search_max_lag);
         let reads = read_pool(&config, &pool)?;
         let mut workers = spawn_workers(
             &config,

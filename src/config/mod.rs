@@ -123,6 +123,8 @@ pub struct Config {
     pub inquiry_retention: time::Duration,
     /// How often each replica attempts a maintenance pass (one runs at a time); zero: never.
     pub maintenance_interval: Duration,
+    /// How long the search index may stay behind the change feed and still be ready.
+    pub search_max_lag: Duration,
 }
 
 impl Config {
@@ -231,6 +233,7 @@ impl Config {
             metrics_addr: s.metrics_addr,
             inquiry_retention: time::Duration::days(s.inquiry_retention_days as i64),
             maintenance_interval: Duration::from_secs(s.maintenance_interval_secs),
+            search_max_lag: Duration::from_secs(s.search_max_lag_secs),
         })
     }
 }

@@ -2,7 +2,8 @@
 //! scanner cannot explode the label set) and status, plus database pool gauges.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 use sqlx::PgPool;
 
@@ -34,6 +35,18 @@ pub struct HttpMetrics {
     pool_size: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    index_lag: Gauge,
+    feed_errors: IntCounter,
+}
+
+/// What the search index says of itself at scrape time.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexState {
+    /// Seconds it has been behind the change feed (0 while current); `None` before its
+    /// first build.
+    pub lag_seconds: Option<f64>,
+    /// Reads of the feed that failed since the process started.
+    pub feed_errors: u64,
 }
 
 impl HttpMetrics {
@@ -57,6 +70,16 @@ impl HttpMetrics {
         let pool_size = IntGauge::new("db_pool_connections", "Open database connections")?;
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")?;
         let pool_max = IntGauge::new("db_pool_max_connections", "Configured pool size")?;
+        let index_lag = Gauge::new(
+            "search_index_lag_seconds",
+            "How long the search index has been behind the change feed (-1 before its build)",
+        )?;
+        let feed_errors = IntCounter::new(
+            "search_feed_errors_total",
+            "Reads of the change feed that failed",
+        )?;
+        registry.register(Box::new(index_lag.clone()))?;
+        registry.register(Box::new(feed_errors.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
@@ -69,6 +92,8 @@ impl HttpMetrics {
             pool_size,
             pool_idle,
             pool_max,
+            index_lag,
+            feed_errors,
         })
     }
 
@@ -81,8 +106,12 @@ impl HttpMetrics {
         self.latency.with_label_values(&labels).observe(seconds);
     }
 
-    /// Renders the text exposition format, reading the pool gauges at scrape time.
-    pub fn render(&self, pool: &PgPool) -> anyhow::Result<String> {
+    /// Renders the text exposition format, reading the pool and index gauges at scrape time.
+    pub fn render(&self, pool: &PgPool, index: IndexState) -> anyhow::Result<String> {
+        self.index_lag.set(index.lag_seconds.unwrap_or(-1.0));
+        // The index counts; the counter catches up (both only grow).
+        self.feed_errors
+            .inc_by(index.feed_errors.saturating_sub(self.feed_errors.get()));
         self.pool_size.set(i64::from(pool.size()));
         self.pool_idle
             .set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));

@@ -14,7 +14,7 @@ use crate::db::read::ReadPool;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::http::metrics::HttpMetrics;
+use crate::http::metrics::{HttpMetrics, IndexState};
 use crate::http::{Db, Reply};
 
 /// The generated OpenAPI document and its HTML rendering, built once at start-up.
@@ -76,6 +76,13 @@ pub async fn readyz(
         )
         .with_retry_after(5));
     }
+    if search.is_stale() {
+        return Err(ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The search index is behind the change feed.",
+        )
+        .with_retry_after(5));
+    }
     // Bounded, so a load balancer's probe never hangs on a dead database.
     match tokio::time::timeout(Duration::from_secs(3), crate::db::check_ready(&pool)).await {
         Ok(Ok(())) => Ok(web::Json(Health {
@@ -118,11 +125,20 @@ pub async fn readyz(
     )
 )]
 #[get("/metrics")]
-pub async fn metrics(metrics: Data<HttpMetrics>, pool: Db, here: Data<MetricsServedHere>) -> Reply {
+pub async fn metrics(
+    metrics: Data<HttpMetrics>,
+    pool: Db,
+    search: Data<crate::search::SearchIndex>,
+    here: Data<MetricsServedHere>,
+) -> Reply {
     if !here.0 {
         return Err(ApiError::not_found());
     }
-    let text = metrics.render(&pool)?;
+    let index = IndexState {
+        lag_seconds: search.lag().map(|lag| lag.as_secs_f64()),
+        feed_errors: search.feed_errors(),
+    };
+    let text = metrics.render(&pool, index)?;
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
         .insert_header((CACHE_CONTROL, "no-store"))

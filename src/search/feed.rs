@@ -153,14 +153,24 @@ pub async fn run(
         }
         let before = search.applied();
         if let Err(err) = catch_up(reads.get(), &search).await {
+            search.note_feed_error();
             tracing::warn!(error = %format!("{err:#}"), "search index could not read the change feed");
+        }
+        // The feed as the primary has it: while the index holds all of it, it is current;
+        // `/readyz` turns 503 once it has been behind for longer than the configured lag.
+        let latest = latest_on(&primary).await;
+        if let (Some(latest), Some(applied)) = (latest, search.applied())
+            && latest <= applied
+        {
+            search.note_caught_up();
         }
         // After a restore from an older backup the feed numbers changes again from below the
         // last one applied, and none of them would be read: the index is built anew. The
         // primary is asked, since a read replica that was down and comes back behind the
         // changes the index took from the primary meanwhile is late, not restored. Only a
         // feed that stays behind counts.
-        behind_since = match went_back(&primary, &search).await {
+        let went_back = matches!((latest, search.applied()), (Some(l), Some(a)) if l < a);
+        behind_since = match went_back {
             false => None,
             true => Some(behind_since.unwrap_or_else(Instant::now)),
         };
@@ -215,20 +225,14 @@ async fn rebuild(
     Some(built.map(|(searchable, seq)| {
         search.install(searchable);
         search.mark_applied(seq);
+        search.note_caught_up();
     }))
 }
 
-/// Whether the feed's latest number is below the last one applied.
-async fn went_back(pool: &PgPool, search: &SearchIndex) -> bool {
-    let Some(applied) = search.applied() else {
-        return false;
-    };
-    let Ok(mut conn) = pool.acquire().await else {
-        return false;
-    };
-    store::latest_change(&mut conn)
-        .await
-        .is_ok_and(|latest| latest < applied)
+/// The feed's latest number on `pool`, when it answers.
+async fn latest_on(pool: &PgPool) -> Option<i64> {
+    let mut conn = pool.acquire().await.ok()?;
+    store::latest_change(&mut conn).await.ok()
 }
 
 async fn listen(pool: &PgPool) -> Option<PgListener> {

@@ -25,8 +25,9 @@ pub mod store;
 pub mod text;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -53,6 +54,12 @@ pub struct SearchIndex {
     state: Arc<RwLock<Option<Searchable>>>,
     /// The last change number applied; `None` until the first build has caught up.
     applied: Arc<watch::Sender<Option<i64>>>,
+    /// When the index last held every change the feed had (the feed's view: the primary).
+    caught_up: Arc<Mutex<Option<Instant>>>,
+    /// Reads of the feed that failed since the process started.
+    feed_errors: Arc<AtomicU64>,
+    /// How long the index may stay behind the feed and still count as current.
+    max_lag: Duration,
 }
 
 impl Default for SearchIndex {
@@ -60,6 +67,9 @@ impl Default for SearchIndex {
         SearchIndex {
             state: Arc::new(RwLock::new(None)),
             applied: Arc::new(watch::channel(None).0),
+            caught_up: Arc::new(Mutex::new(None)),
+            feed_errors: Arc::new(AtomicU64::new(0)),
+            max_lag: Duration::from_secs(30),
         }
     }
 }
@@ -73,6 +83,42 @@ impl SearchIndex {
     /// The last change number applied.
     pub fn applied(&self) -> Option<i64> {
         *self.applied.borrow()
+    }
+
+    /// How long the index has been behind the change feed: zero while it holds every
+    /// change, `None` before it first caught up.
+    pub fn lag(&self) -> Option<Duration> {
+        let caught_up = *self.caught_up.lock().ok()?;
+        caught_up.map(|at| at.elapsed())
+    }
+
+    /// An index that may stay behind its feed for `max_lag` and still count as current.
+    pub fn with_max_lag(max_lag: Duration) -> Self {
+        SearchIndex {
+            max_lag,
+            ..SearchIndex::default()
+        }
+    }
+
+    /// Whether the index has been behind its feed for longer than it may (a feed that
+    /// keeps failing, a replica that stopped replaying).
+    pub fn is_stale(&self) -> bool {
+        self.lag().is_some_and(|lag| lag > self.max_lag)
+    }
+
+    /// Reads of the feed that failed since the process started.
+    pub fn feed_errors(&self) -> u64 {
+        self.feed_errors.load(Ordering::Relaxed)
+    }
+
+    fn note_caught_up(&self) {
+        if let Ok(mut at) = self.caught_up.lock() {
+            *at = Some(Instant::now());
+        }
+    }
+
+    fn note_feed_error(&self) {
+        self.feed_errors.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Waits until change `seq` is applied, at most `timeout`; whether it was.

@@ -181,3 +181,61 @@ async fn docs_render_without_loading_anything_from_elsewhere() {
     }
     assert_eq!(app.get("/docs/other.js").await.status(), 404);
 }
+
+/// Polls `/readyz` until it answers `status`, at most `within`.
+async fn readyz_turns(app: &crate::helpers::TestApp, status: u16, within: Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if app.get("/readyz").await.status().as_u16() == status {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_frozen_search_index_is_not_ready_and_says_so() {
+    let app = TestAppBuilder::default()
+        .env("APP_SEARCH_MAX_LAG_SECS", "2")
+        .spawn()
+        .await;
+    assert!(readyz_turns(&app, 200, Duration::from_secs(10)).await);
+    // The feed cannot be read: the index stays where it is.
+    sqlx::raw_sql("alter table directory_change rename to directory_change_away")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        readyz_turns(&app, 503, Duration::from_secs(10)).await,
+        "a stale index still answers ready"
+    );
+    let body = assert_problem(app.get("/readyz").await, 503, "service_unavailable").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("behind the change feed"),
+        "{body}"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    assert!(value("search_feed_errors_total") >= 1.0);
+    assert!(value("search_index_lag_seconds") >= 2.0);
+
+    // The feed comes back: the index catches up and is ready again, by itself.
+    sqlx::raw_sql("alter table directory_change_away rename to directory_change")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert!(readyz_turns(&app, 200, Duration::from_secs(10)).await);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("search_index_lag_seconds 0"), "{metrics}");
+}
