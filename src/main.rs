@@ -38,12 +38,16 @@ enum Command {
     /// Print the OpenAPI document (the committed openapi/openapi.json is this output).
     Openapi,
     /// Create an admin account (the only way to make one). The password is read from
-    /// standard input, or prompted for without echo on a terminal.
+    /// standard input, or prompted for without echo on a terminal. With `--reset-mfa`, remove
+    /// the second factor of the existing admin with this email instead (it signs in with
+    /// its password and enrols again), ending every session.
     CreateAdmin {
         #[arg(long)]
         email: String,
         #[arg(long, default_value = "Directory Admin")]
         name: String,
+        #[arg(long)]
+        reset_mfa: bool,
     },
     /// Rebuild the directory entries of every published listing (normally kept current by
     /// the database; use after a restore).
@@ -134,7 +138,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 let count = directory::store::reindex_all(&pool, 2).await?;
                 tracing::info!(listings = count, "directory reindexed");
             }
-            Command::CreateAdmin { email, name } => {
+            Command::CreateAdmin {
+                email,
+                reset_mfa: true,
+                ..
+            } => {
+                let id = accounts::admin::reset_admin_mfa(&pool, &email).await?;
+                tracing::info!(%id, email, "admin's second factor removed: sign in and enrol again");
+            }
+            Command::CreateAdmin { email, name, .. } => {
                 create_admin(&pool, &config, &email, &name).await?
             }
             Command::SeedDemo { count, seed } => {

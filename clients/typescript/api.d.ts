@@ -964,14 +964,17 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Starts enrolling a TOTP authenticator: a new secret, not in use until confirmed. Starting
-         *     again before confirming replaces it; with one confirmed already it is 409 (remove it
-         *     first).
+         * Starts enrolling a TOTP authenticator: a new secret, not in use until this session
+         *     confirms it. It takes the password (checked and throttled as a sign-in is): a stolen
+         *     access token alone cannot put a factor on the account. Starting again before confirming
+         *     replaces it; with one confirmed already it is 409 (remove it first).
          */
         post: operations["start_totp"];
         /**
-         * Removes the authenticator and its recovery codes (the password is required). An admin
-         *     without one is refused admin routes until enrolling again.
+         * Removes the authenticator and its recovery codes. It takes the password and a current
+         *     code (a TOTP or recovery code): a session opened before the factor, plus the password,
+         *     is not enough. Wrong codes are counted as wrong passwords are. Admin accounts keep
+         *     theirs (an operator resets a lost one: `create-admin --reset-mfa`).
          */
         delete: operations["remove_totp"];
         options?: never;
@@ -1940,6 +1943,15 @@ export interface components {
         };
         RefreshRequest: {
             refresh_token: string;
+        };
+        /** @description What removing the second factor takes: the password and a current code. */
+        RemoveTotpBody: {
+            /**
+             * @description A code the authenticator shows now, or one of the recovery codes.
+             * @example 123456
+             */
+            code: string;
+            password: string;
         };
         /** @enum {string} */
         ReplicaState: "up" | "down";
@@ -4525,12 +4537,18 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordBody"];
+            };
+        };
         responses: {
             /** @description Created */
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4538,11 +4556,17 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrolment"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description `conflict`: a confirmed authenticator exists */
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `validation_failed`: the password is not correct */
+            422: components["responses"]["UnprocessableContent"];
+            /** @description `rate_limited`: too many wrong passwords, as for sign-in */
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4556,7 +4580,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PasswordBody"];
+                "application/json": components["schemas"]["RemoveTotpBody"];
             };
         };
         responses: {
@@ -4574,9 +4598,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description `forbidden`: an admin account keeps its second factor */
             403: components["responses"]["Forbidden"];
+            /** @description `conflict`: no authenticator is enrolled */
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description `validation_failed`: the password is not correct */
+            /** @description `validation_failed`: the password or the code is not correct */
             422: components["responses"]["UnprocessableContent"];
             /** @description `rate_limited`: too many wrong passwords, as for sign-in */
             429: components["responses"]["TooManyRequests"];

@@ -47,6 +47,17 @@ pub struct PasswordBody {
     pub password: String,
 }
 
+/// What removing the second factor takes: the password and a current code.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveTotpBody {
+    #[schema(max_length = 128)]
+    pub password: String,
+    /// A code the authenticator shows now, or one of the recovery codes.
+    #[schema(max_length = 32, example = "123456")]
+    pub code: String,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaLoginRequest {

@@ -8,8 +8,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::model::{
-    self, CodeBody, MfaLoginRequest, PasswordBody, RecoveryCodes, SecretSeal, TotpEnrolment,
-    current_step, is_totp_code,
+    self, CodeBody, MfaLoginRequest, PasswordBody, RecoveryCodes, RemoveTotpBody, SecretSeal,
+    TotpEnrolment, current_step, is_totp_code,
 };
 use super::store;
 use crate::accounts::model::TokenPair;
@@ -35,20 +35,32 @@ fn sign_in_expired() -> ApiError {
     )
 }
 
-/// Starts enrolling a TOTP authenticator: a new secret, not in use until confirmed. Starting
-/// again before confirming replaces it; with one confirmed already it is 409 (remove it
-/// first).
+/// Starts enrolling a TOTP authenticator: a new secret, not in use until this session
+/// confirms it. It takes the password (checked and throttled as a sign-in is): a stolen
+/// access token alone cannot put a factor on the account. Starting again before confirming
+/// replaces it; with one confirmed already it is 409 (remove it first).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
+    request_body = PasswordBody,
     responses(
         (status = 201, body = TotpEnrolment),
         (status = 409, description = "`conflict`: a confirmed authenticator exists"),
+        (status = 422, description = "`validation_failed`: the password is not correct"),
+        (status = 429, description = "`rate_limited`: too many wrong passwords, as for sign-in"),
     )
 )]
 #[post("/me/mfa/totp")]
-pub async fn start_totp(user: AuthUser, pool: Db, seal: Data<SecretSeal>) -> Reply {
+pub async fn start_totp(
+    user: AuthUser,
+    pool: Db,
+    ip: ClientIp,
+    passwords: Data<Passwords>,
+    seal: Data<SecretSeal>,
+    body: Json<PasswordBody>,
+) -> Reply {
     let account = session::signed_in_account(&pool, &user).await?;
+    session::confirm_password(&pool, &passwords, &account, ip, body.0.password, "password").await?;
     if store::enabled(pool.get_ref(), account.id).await? {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -58,7 +70,13 @@ pub async fn start_totp(user: AuthUser, pool: Db, seal: Data<SecretSeal>) -> Rep
     let secret = model::new_secret();
     let totp = model::totp(&secret, &account.email)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("could not build a TOTP")))?;
-    store::start(pool.get_ref(), account.id, &seal.seal(&secret)).await?;
+    store::start(
+        pool.get_ref(),
+        account.id,
+        &seal.seal(&secret),
+        user.session_id,
+    )
+    .await?;
     let enrolment = TotpEnrolment {
         secret: totp.secret().to_base32(),
         otpauth_uri: totp
@@ -93,11 +111,11 @@ pub async fn confirm_totp(
     let mut tx = pool.begin().await?;
     let enrolment = store::enrolment(&mut *tx, user.account_id)
         .await?
-        .filter(|e| !e.confirmed)
+        .filter(|e| !e.confirmed && e.started_session == Some(user.session_id))
         .ok_or_else(|| {
             ApiError::new(
                 ErrorCode::Conflict,
-                "There is no enrolment waiting for confirmation; start one first.",
+                "There is no enrolment this session started waiting for confirmation; start one first.",
             )
         })?;
     let step = current_step(&seal, &enrolment.secret_sealed, body.0.code.trim(), &clock)?
@@ -125,16 +143,19 @@ pub async fn confirm_totp(
     }))
 }
 
-/// Removes the authenticator and its recovery codes (the password is required). An admin
-/// without one is refused admin routes until enrolling again.
+/// Removes the authenticator and its recovery codes. It takes the password and a current
+/// code (a TOTP or recovery code): a session opened before the factor, plus the password,
+/// is not enough. Wrong codes are counted as wrong passwords are. Admin accounts keep
+/// theirs (an operator resets a lost one: `create-admin --reset-mfa`).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    request_body = PasswordBody,
+    request_body = RemoveTotpBody,
     responses(
         (status = 204, description = "Removed"),
         (status = 403, description = "`forbidden`: an admin account keeps its second factor"),
-        (status = 422, description = "`validation_failed`: the password is not correct"),
+        (status = 409, description = "`conflict`: no authenticator is enrolled"),
+        (status = 422, description = "`validation_failed`: the password or the code is not correct"),
         (status = 429, description = "`rate_limited`: too many wrong passwords, as for sign-in"),
     )
 )]
@@ -144,7 +165,8 @@ pub async fn remove_totp(
     pool: Db,
     ip: ClientIp,
     passwords: Data<Passwords>,
-    body: Json<PasswordBody>,
+    checks: (Data<SecretSeal>, Data<Clock>),
+    body: Json<RemoveTotpBody>,
 ) -> Reply {
     if user.role == Role::Admin {
         return Err(ApiError::new(
@@ -152,9 +174,25 @@ pub async fn remove_totp(
             "An admin account keeps its second factor: every admin route needs it.",
         ));
     }
+    let RemoveTotpBody { password, code } = body.0;
     let account = session::signed_in_account(&pool, &user).await?;
-    session::confirm_password(&pool, &passwords, &account, ip, body.0.password, "password").await?;
+    session::confirm_password(&pool, &passwords, &account, ip, password, "password").await?;
     let mut tx = pool.begin().await?;
+    let enrolment = store::enrolment(&mut *tx, account.id)
+        .await?
+        .filter(|e| e.confirmed)
+        .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "No authenticator is enrolled."))?;
+    let (seal, clock) = (checks.0.get_ref(), checks.1.get_ref());
+    if !spend_code(&mut tx, &enrolment, account.id, code.trim(), (seal, clock)).await? {
+        let key = email_key(&account.email);
+        session::record_failure(&mut tx, &key, ip, Some(account.id), "auth.mfa_failed").await?;
+        tx.commit().await?;
+        return Err(ApiError::field(
+            "code",
+            FieldCode::Incorrect,
+            "not a code the authenticator shows now, nor an unused recovery code",
+        ));
+    }
     store::remove(&mut tx, account.id).await?;
     AuditEntry::new(user.actor(), "auth.mfa_disabled")
         .target("account", account.id)

@@ -11,6 +11,8 @@ use crate::auth::tokens::{new_secret, secret_hash};
 pub struct Enrolment {
     pub secret_sealed: Vec<u8>,
     pub confirmed: bool,
+    /// The session that started it (only it may confirm a pending enrolment).
+    pub started_session: Option<Uuid>,
 }
 
 pub async fn enrolment(
@@ -19,7 +21,7 @@ pub async fn enrolment(
 ) -> sqlx::Result<Option<Enrolment>> {
     sqlx::query_as!(
         Enrolment,
-        r#"select secret_sealed, confirmed_at is not null as "confirmed!"
+        r#"select secret_sealed, confirmed_at is not null as "confirmed!", started_session
          from account_totp where account_id = $1"#,
         account_id
     )
@@ -34,11 +36,22 @@ pub async fn enabled(db: impl PgExecutor<'_>, account_id: Uuid) -> sqlx::Result<
         .is_some_and(|e| e.confirmed))
 }
 
-/// Starts (or restarts) an enrolment that is not confirmed yet.
-pub async fn start(db: impl PgExecutor<'_>, account_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
-    sqlx::query!("insert into account_totp (account_id, secret_sealed) values ($1, $2)
-         on conflict (account_id) do update set secret_sealed = $2, created_at = now(), last_step = null
-         where account_totp.confirmed_at is null", account_id, sealed)
+/// Starts (or restarts) an enrolment that is not confirmed yet, from `session`.
+pub async fn start(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    sealed: &[u8],
+    session: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into account_totp (account_id, secret_sealed, started_session) values ($1, $2, $3)
+         on conflict (account_id) do update
+             set secret_sealed = $2, started_session = $3, created_at = now(), last_step = null
+         where account_totp.confirmed_at is null",
+        account_id,
+        sealed,
+        session
+    )
     .execute(db)
     .await?;
     Ok(())

@@ -50,7 +50,7 @@ async fn admins_need_a_second_factor_and_sign_in_with_it() {
         .client
         .delete(app.url("/v1/me/mfa/totp"))
         .bearer_auth(&enrolled)
-        .json(&json!({"password": crate::helpers::PASSWORD}))
+        .json(&json!({"password": crate::helpers::PASSWORD, "code": "000000"}))
         .send()
         .await
         .unwrap();
@@ -127,8 +127,24 @@ async fn admins_need_a_second_factor_and_sign_in_with_it() {
 async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
     let app = crate::helpers::spawn_app().await;
     let token = crate::helpers::access(&app.verified_therapist("factor@example.com").await);
+    // Enrolling takes the password: a stolen access token alone puts no factor on it.
+    assert_problem(
+        app.post_as(
+            "/v1/me/mfa/totp",
+            &token,
+            &json!({"password": "not the password"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
     let enrolled: Value = app
-        .post_as("/v1/me/mfa/totp", &token, &json!({}))
+        .post_as(
+            "/v1/me/mfa/totp",
+            &token,
+            &json!({"password": crate::helpers::PASSWORD}),
+        )
         .await
         .json()
         .await
@@ -172,7 +188,12 @@ async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
         .collect();
     assert_eq!(codes.len(), 10);
     assert_problem(
-        app.post_as("/v1/me/mfa/totp", &token, &json!({})).await,
+        app.post_as(
+            "/v1/me/mfa/totp",
+            &token,
+            &json!({"password": crate::helpers::PASSWORD}),
+        )
+        .await,
         409,
         "conflict",
     )
@@ -206,27 +227,34 @@ async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
     )
     .await;
 
-    // Removing it needs the password; then the password alone signs in again.
-    assert_problem(
-        app.client
-            .delete(app.url("/v1/me/mfa/totp"))
-            .bearer_auth(&token)
-            .json(&json!({"password": "not the password"}))
-            .send()
-            .await
-            .unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
-    let removed = app
-        .client
-        .delete(app.url("/v1/me/mfa/totp"))
-        .bearer_auth(&token)
-        .json(&json!({"password": crate::helpers::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    // Removing it needs the password and a current code; then the password alone signs in.
+    let remove = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.client
+                .delete(app.url("/v1/me/mfa/totp"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let password = crate::helpers::PASSWORD;
+    let refused = [
+        json!({"password": password}),
+        json!({"password": "not the password", "code": app.totp_code(&secret, 1)}),
+        json!({"password": password, "code": "000000"}),
+        json!({"password": password, "code": codes[0]}),
+    ];
+    for body in refused {
+        let problem = assert_problem(remove(body.clone()).await, 422, "validation_failed").await;
+        assert!(
+            problem["errors"].as_array().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
+    }
+    let removed = remove(json!({"password": password, "code": codes[1]})).await;
     assert_eq!(removed.status(), 204);
     assert_eq!(
         app.login("factor@example.com", crate::helpers::PASSWORD)
@@ -248,7 +276,7 @@ async fn removing_the_factor_cannot_be_used_to_guess_the_password() {
             app.client
                 .delete(app.url("/v1/me/mfa/totp"))
                 .bearer_auth(token)
-                .json(&json!({ "password": password }))
+                .json(&json!({ "password": password, "code": "000000" }))
                 .send()
                 .await
                 .unwrap()
@@ -294,4 +322,74 @@ async fn second_steps_at_once_never_wait_for_a_second_connection() {
     // Each challenge failed once and is still open: the right code completes one.
     let right = app.second_factor(&tokens[0], email, 1).await;
     assert_eq!(right.status(), 200);
+}
+
+#[tokio::test]
+async fn an_enrolment_is_confirmed_only_by_its_session_and_an_operator_resets_a_lost_factor() {
+    let app = crate::helpers::spawn_app().await;
+    let password = crate::helpers::PASSWORD;
+    // A new admin enrols from one session; a second session (a stolen token) racing it
+    // cannot confirm the enrolment, nor replace it with its own and confirm that.
+    let passwords = therapist_directory::auth::password::Passwords::new(19456, 2, 1, 1).unwrap();
+    therapist_directory::accounts::admin::create_admin(
+        &app.db,
+        &passwords,
+        "racing@example.com",
+        "Racing Admin",
+        password,
+    )
+    .await
+    .unwrap();
+    let sign_in = || async {
+        let login: Value = app
+            .login("racing@example.com", password)
+            .await
+            .json()
+            .await
+            .unwrap();
+        crate::helpers::access(&login)
+    };
+    let (owner, other) = (sign_in().await, sign_in().await);
+    let started: Value = app
+        .post_as("/v1/me/mfa/totp", &owner, &json!({"password": password}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = started["secret"].as_str().unwrap().to_owned();
+    let code = json!({"code": app.totp_code(&secret, 0)});
+    assert_problem(
+        app.post_as("/v1/me/mfa/totp/confirm", &other, &code).await,
+        409,
+        "conflict",
+    )
+    .await;
+    let confirmed = app.post_as("/v1/me/mfa/totp/confirm", &owner, &code).await;
+    assert_eq!(confirmed.status(), 200);
+
+    // The factor is lost: only the server resets it, ending every session.
+    therapist_directory::accounts::admin::reset_admin_mfa(&app.db, "racing@example.com")
+        .await
+        .unwrap();
+    assert_problem(app.me(&owner).await, 401, "invalid_token").await;
+    let fresh = sign_in().await;
+    assert_problem(
+        app.get_as("/v1/admin/listings", &fresh).await,
+        403,
+        "mfa_enrollment_required",
+    )
+    .await;
+    let reset: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'auth.mfa_reset'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(reset, 1);
+    // A therapist's account is not an admin's: the command refuses it.
+    app.verified_therapist("not-an-admin@example.com").await;
+    assert!(
+        therapist_directory::accounts::admin::reset_admin_mfa(&app.db, "not-an-admin@example.com")
+            .await
+            .is_err()
+    );
 }

@@ -56,7 +56,11 @@ impl TestApp {
         let login: Value = login.json().await.expect("login body");
         let token = access(&login);
         let enrolled = self
-            .post_as("/v1/me/mfa/totp", &token, &serde_json::json!({}))
+            .post_as(
+                "/v1/me/mfa/totp",
+                &token,
+                &serde_json::json!({"password": PASSWORD}),
+            )
             .await;
         assert_eq!(enrolled.status(), 201);
         let enrolled: Value = enrolled.json().await.expect("enrolment");

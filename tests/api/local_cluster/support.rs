@@ -334,7 +334,7 @@ pub(super) async fn admin(
     let enrol = client
         .post(format!("{nginx}/v1/me/mfa/totp"))
         .bearer_auth(&token)
-        .json(&json!({}));
+        .json(&json!({"password": PASSWORD}));
     let enrolled = json_of(enrol.send().await.unwrap(), 201, "enrol TOTP").await;
     let code = totp_now(enrolled["secret"].as_str().unwrap());
     let confirm = client
