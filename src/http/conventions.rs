@@ -5,15 +5,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, ResponseError};
 
 use super::etag::{self, Condition, EntityTag};
 use super::rate_limit;
+use crate::error::{ApiError, ErrorCode};
 
 /// Paths whose every answer is about one signed-in person, or hands out tokens.
 const PERSONAL_PREFIXES: &[&str] = &["/v1/me", "/v1/admin", "/v1/auth"];
@@ -36,8 +37,29 @@ pub async fn conventions(
         .map(|c| c.tags().to_vec())
         .unwrap_or_default();
 
+    // A client that refuses every coding the service can send, identity included, still
+    // gets the answer a request deserves first (an anonymous `/v1/me` is 401); only a
+    // representation it cannot take becomes a 406, in problem+json like every error.
+    let unacceptable = refuses_every_coding(&req);
+    if unacceptable {
+        req.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
     let counted = Arc::new(Mutex::new(Vec::new()));
-    let mut res = rate_limit::observe(counted.clone(), next.call(req)).await?;
+    let res = rate_limit::observe(counted.clone(), next.call(req)).await?;
+    let mut res = if unacceptable && res.status().as_u16() < 400 {
+        let (req, _) = res.into_parts();
+        let refused = ApiError::new(
+            ErrorCode::NotAcceptable,
+            "The answer cannot be sent in any coding Accept-Encoding allows: allow identity, gzip, br or deflate.",
+        );
+        let mut refused = ServiceResponse::new(req, refused.error_response()).map_into_boxed_body();
+        refused
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        refused
+    } else {
+        res.map_into_boxed_body()
+    };
 
     let headers = res.headers_mut();
     headers.insert(
@@ -52,6 +74,20 @@ pub async fn conventions(
     let status = res.status();
     tag_content_coding(res.headers_mut(), status, &if_none_match);
     Ok(res)
+}
+
+/// Whether `Accept-Encoding` rules out every coding the service sends, identity included.
+fn refuses_every_coding(req: &ServiceRequest) -> bool {
+    let Some(accepted) = req.get_header::<header::AcceptEncoding>() else {
+        return false;
+    };
+    let sent = [
+        header::Encoding::identity(),
+        header::Encoding::brotli(),
+        header::Encoding::gzip(),
+        header::Encoding::deflate(),
+    ];
+    accepted.negotiate(sent.iter()).is_none()
 }
 
 /// A strong entity tag names one representation: a compressed body gets its own tag

@@ -63,9 +63,15 @@ pub struct ValidInquiry {
     pub preferred_contact: PreferredContact,
 }
 
-/// Plain text: no control characters but line breaks and tabs, and nothing that looks like
+/// Plain text of `kind` (a name is one line, a message paragraphs), nothing that looks like
 /// markup (the therapist's mail client must never render a client's HTML).
-fn plain_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+fn plain_text(
+    field: &str,
+    kind: Text,
+    value: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
     let value = value.trim();
     let chars = value.chars().count();
     if chars == 0 {
@@ -74,7 +80,7 @@ fn plain_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>
             FieldCode::Required,
             "must not be empty",
         ));
-    } else if let Err(invalid) = Text::Paragraphs.check(value, max) {
+    } else if let Err(invalid) = kind.check(value, max) {
         errors.push(invalid.at(field));
     } else if looks_like_markup(value) {
         errors.push(FieldError::new(
@@ -120,19 +126,18 @@ impl NewInquiry {
     /// Every problem at once, each naming its field.
     pub fn validate(&self) -> Result<ValidInquiry, ApiError> {
         let mut errors = Vec::new();
-        let name = plain_text("name", &self.name, NAME_MAX, &mut errors);
-        if name.contains('\n') {
-            errors.push(FieldError::new(
-                "name",
-                FieldCode::InvalidCharacters,
-                "a name is one line",
-            ));
-        }
+        let name = plain_text("name", Text::Line, &self.name, NAME_MAX, &mut errors);
         let email = Email::parse(&self.email)
             .map_err(|e| errors.push(e.at("email")))
             .ok();
         let phone = self.phone.as_deref().and_then(|p| phone(p, &mut errors));
-        let message = plain_text("message", &self.message, MESSAGE_MAX, &mut errors);
+        let message = plain_text(
+            "message",
+            Text::Paragraphs,
+            &self.message,
+            MESSAGE_MAX,
+            &mut errors,
+        );
         if self.preferred_contact == PreferredContact::Phone && phone.is_none() {
             errors.push(FieldError::new(
                 "phone",
@@ -305,6 +310,12 @@ mod tests {
         let mut i = inquiry();
         i.message = "a\u{0}b".into();
         assert_eq!(fields(&i), ["message"]);
+        // A name is one line: a carriage return or a line break has no place in it.
+        for name in ["Sam\rRivera", "Sam\nRivera"] {
+            let mut i = inquiry();
+            i.name = name.into();
+            assert_eq!(fields(&i), ["name"], "{name:?}");
+        }
     }
 
     #[test]

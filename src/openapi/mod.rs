@@ -288,6 +288,8 @@ fn complete_operation(method: &str, operation: &mut Value) {
     if !STATIC_OPERATIONS.contains(&id.as_str()) {
         statuses.extend([500, 503]);
     }
+    // `Accept-Encoding` that refuses identity and every coding the service sends.
+    statuses.push(406);
     if secured {
         statuses.extend([401, 403]);
     }

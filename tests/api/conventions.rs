@@ -374,3 +374,34 @@ async fn a_control_character_in_any_text_field_of_any_write_route_is_422() {
         checked.len()
     );
 }
+
+#[tokio::test]
+async fn a_client_refusing_every_coding_gets_problems_and_its_errors_first() {
+    let app = spawn_app().await;
+    let refusing = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("accept-encoding", "identity;q=0")
+            .send()
+    };
+    let refused = refusing("/v1/therapists").await.unwrap();
+    assert_eq!(refused.headers()["vary"], "Accept-Encoding");
+    assert_problem(refused, 406, "not_acceptable").await;
+    // The request's own error comes first: an anonymous caller is told to authenticate.
+    assert_problem(
+        refusing("/v1/me").await.unwrap(),
+        401,
+        "authentication_required",
+    )
+    .await;
+    // Refusing identity while taking gzip is fine.
+    let gzip = app
+        .client
+        .get(app.url("/v1/therapists"))
+        .header("accept-encoding", "gzip, identity;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip.status(), 200);
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+}
