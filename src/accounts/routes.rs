@@ -21,7 +21,7 @@ use super::model::{
     ChangePasswordRequest, EmailRequest, LoginRequest, Me, RefreshRequest, ResetConfirmRequest,
     SignupRequest, StatusBody, TokenPair, TokenRequest,
 };
-use super::session::{self, LOGIN_LIMIT, email_key, invalid_credentials, refuse_if_throttled};
+use super::session::{self, LOGIN_LIMIT, email_key, invalid_credentials};
 use super::store::{self, AccountRow, Rotation};
 use crate::audit::AuditEntry;
 use crate::auth::AuthUser;
@@ -207,18 +207,17 @@ pub async fn login(
     let network = ip.network_key();
     rate_limit::hit(pool.get_ref(), LOGIN_LIMIT, &network).await?;
     let key = email_key(&email);
-    refuse_if_throttled(&mut *pool.acquire().await?, &key, &network).await?;
-
     let account = match Email::parse(&email) {
         Ok(email) => store::find_by_email(pool.get_ref(), email.as_str()).await?,
         Err(_) => None,
     };
+    let attempt = session::reserve_attempt(&pool, &key, ip, account.as_ref().map(|a| a.id)).await?;
     let password = SecretString::from(password);
     // An unknown address is checked against a dummy hash, so it takes as long.
     let hash = account.as_ref().map(|a| a.password_hash.as_str());
     let Verification::Match { needs_rehash } = passwords.verify(&password, hash).await? else {
         let account = account.map(|a| a.id);
-        session::password_failed(&pool, &key, ip, account, "auth.login_failed").await?;
+        session::attempt_failed(&pool, &key, ip, (account, attempt), "auth.login_failed").await?;
         return Err(invalid_credentials());
     };
     // A correct password means an account exists.
@@ -226,9 +225,7 @@ pub async fn login(
     // With a second factor the sign-in is complete only with the code, and wrong codes
     // count as failures: they are cleared then, not on the password alone.
     let second_factor = super::mfa::store::enabled(pool.get_ref(), account.id).await?;
-    if !second_factor {
-        store::clear_failures(pool.get_ref(), &key, &network).await?;
-    }
+    session::attempt_succeeded(&pool, &key, ip, second_factor).await?;
     session::check_may_sign_in(&account)?;
     let mut tx = pool.begin().await?;
     if needs_rehash {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use secrecy::SecretString;
 
-use super::model::{DAILY_FAILURES, FailureOutcome, network_wait};
+use super::model::{DAILY_FAILURES, FREE_FAILURES, FailureOutcome, network_wait};
 use super::model::{SignedInAccount, TokenPair};
 use super::store::{self, AccountRow};
 use crate::audit::{Actor, AuditEntry};
@@ -32,26 +32,155 @@ pub fn email_key(email: &str) -> Vec<u8> {
     Sha256::digest(email.trim().to_lowercase().as_bytes()).to_vec()
 }
 
-/// 429 when this network waits for this account, or when the account took its day's
-/// failures and needs a password reset (a different message: waiting will not help).
-pub async fn refuse_if_throttled(
+fn reset_required() -> ApiError {
+    ApiError::new(
+        ErrorCode::RateLimited,
+        "Too many failed sign-ins for this account today: reset the password by email to sign in again.",
+    )
+    .with_retry_after(86_400)
+}
+
+fn network_waits(seconds: i64) -> ApiError {
+    ApiError::new(
+        ErrorCode::RateLimited,
+        "Too many failed sign-ins for this address from your network; try again later.",
+    )
+    .with_retry_after(seconds.max(1) as u64)
+}
+
+/// A password check counted before it runs: its number among the network's consecutive
+/// failures and among the account's failures of the day.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    network: i32,
+    day: i32,
+}
+
+/// Reserves a password check for the address `key` from this network, before the password
+/// is verified, so attempts sent together are counted one by one: the network's allowance
+/// (`FREE_FAILURES` in a row) and the account's day (`DAILY_FAILURES`) hold exactly under
+/// any concurrency. 429 while the network waits, or once the day needs a password reset.
+pub async fn reserve_attempt(
+    pool: &PgPool,
+    key: &[u8],
+    ip: ClientIp,
+    account: Option<Uuid>,
+) -> Result<Attempt, ApiError> {
+    let network = ip.network_key();
+    let mut tx = pool.begin().await?;
+    let Some(in_a_row) = store::reserve_network_attempt(&mut tx, key, &network).await? else {
+        let wait = store::locked_for(&mut *tx, key, &network).await?;
+        return Err(network_waits(wait.unwrap_or(1)));
+    };
+    if in_a_row > FREE_FAILURES {
+        // Sent together with the ones that used the allowance: it waits as they would.
+        let seconds = network_wait(in_a_row - 1).unwrap_or(60);
+        store::lock_network(&mut tx, key, &network, seconds).await?;
+        tx.commit().await?;
+        return Err(network_waits(seconds));
+    }
+    let day = match store::reserve_daily_attempt(&mut tx, key).await? {
+        Some(day) if day <= DAILY_FAILURES => day,
+        over => {
+            if over.is_some() {
+                // This attempt is the one past the day's cap.
+                store::require_reset(&mut tx, key).await?;
+                anonymous("auth.lockout", account, ip)
+                    .details(json!({ "network_wait_seconds": null, "reset_required": true }))
+                    .record(&mut tx)
+                    .await?;
+            }
+            // The cap stops guessing, not the owner: from a network it signed in from before,
+            // or with its second factor, it still comes in (and takes nothing from the day).
+            let known = store::is_known_network(&mut *tx, key, &network).await?;
+            let second_factor = match account {
+                Some(id) => super::mfa::store::enabled(&mut *tx, id).await?,
+                None => false,
+            };
+            tx.commit().await?;
+            if known || second_factor {
+                return Ok(Attempt {
+                    network: in_a_row,
+                    day: 0,
+                });
+            }
+            return Err(reset_required());
+        }
+    };
+    tx.commit().await?;
+    Ok(Attempt {
+        network: in_a_row,
+        day,
+    })
+}
+
+/// A reserved attempt's password was wrong: it stays counted; the network waits once it
+/// used its allowance, and the account needs a reset once its day is spent. Audited as
+/// `action`, with the lock-out it starts.
+pub async fn attempt_failed(
+    pool: &PgPool,
+    key: &[u8],
+    ip: ClientIp,
+    (account, attempt): (Option<Uuid>, Attempt),
+    action: &'static str,
+) -> Result<(), ApiError> {
+    let mut tx = pool.begin().await?;
+    let lock_seconds = network_wait(attempt.network);
+    if let Some(seconds) = lock_seconds {
+        store::lock_network(&mut tx, key, &ip.network_key(), seconds).await?;
+    }
+    let reset_now_required = attempt.day >= DAILY_FAILURES;
+    if reset_now_required {
+        store::require_reset(&mut tx, key).await?;
+    }
+    anonymous(action, account, ip)
+        .details(json!({}))
+        .record(&mut tx)
+        .await?;
+    if lock_seconds.is_some() || reset_now_required {
+        anonymous("auth.lockout", account, ip)
+            .details(json!({
+                "network_wait_seconds": lock_seconds,
+                "reset_required": reset_now_required,
+            }))
+            .record(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A reserved attempt's password was right: the day gets it back, and the network's
+/// failures are forgotten, unless a second factor is still to come (then only this
+/// attempt is given back: wrong codes stay counted until a right one).
+pub async fn attempt_succeeded(
+    pool: &PgPool,
+    key: &[u8],
+    ip: ClientIp,
+    second_factor_pending: bool,
+) -> Result<(), ApiError> {
+    let mut tx = pool.begin().await?;
+    store::refund_daily_attempt(&mut tx, key).await?;
+    let network = ip.network_key();
+    if second_factor_pending {
+        store::refund_network_attempt(&mut tx, key, &network).await?;
+    } else {
+        store::clear_failures(&mut *tx, key, &network).await?;
+        store::remember_network(&mut tx, key, &network).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// 429 while this network waits for this account. (A day's cap spent by others does not
+/// stop a second step: the owner's second factor is what lets it in.)
+pub async fn refuse_if_network_waits(
     conn: &mut PgConnection,
     key: &[u8],
     network: &str,
 ) -> Result<(), ApiError> {
-    if store::reset_required(&mut *conn, key).await? {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "Too many failed sign-ins for this account today: reset the password by email to sign in again.",
-        )
-        .with_retry_after(86_400));
-    }
     if let Some(seconds) = store::locked_for(conn, key, network).await? {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "Too many failed sign-ins for this address from your network; try again later.",
-        )
-        .with_retry_after(seconds as u64));
+        return Err(network_waits(seconds));
     }
     Ok(())
 }
@@ -69,14 +198,13 @@ pub async fn confirm_password(
 ) -> Result<(), ApiError> {
     at_most(&password, 128).map_err(|e| e.at(field))?;
     let key = email_key(&account.email);
-    let network = ip.network_key();
-    rate_limit::hit(pool, LOGIN_LIMIT, &network).await?;
-    refuse_if_throttled(&mut *pool.acquire().await?, &key, &network).await?;
+    rate_limit::hit(pool, LOGIN_LIMIT, &ip.network_key()).await?;
+    let attempt = reserve_attempt(pool, &key, ip, Some(account.id)).await?;
     let password = SecretString::from(password);
     let hash = Some(account.password_hash.as_str());
     if passwords.verify(&password, hash).await? == Verification::Mismatch {
         let failed = "auth.password_check_failed";
-        password_failed(pool, &key, ip, Some(account.id), failed).await?;
+        attempt_failed(pool, &key, ip, (Some(account.id), attempt), failed).await?;
         let what = field.replace('_', " ");
         return Err(ApiError::field(
             field,
@@ -84,7 +212,7 @@ pub async fn confirm_password(
             format!("the {what} is not correct"),
         ));
     }
-    Ok(())
+    attempt_succeeded(pool, &key, ip, false).await
 }
 
 /// The signed-in account's row; 404 if it is gone.
@@ -100,31 +228,6 @@ pub fn invalid_credentials() -> ApiError {
         ErrorCode::InvalidCredentials,
         "The email or password is incorrect.",
     )
-}
-
-/// Counts and audits (as `action`) a wrong password, and the lock-out it may start, in one
-/// transaction. At sign-in the caller answers `invalid_credentials`, the same as for an
-/// unknown address.
-pub async fn password_failed(
-    pool: &PgPool,
-    key: &[u8],
-    ip: ClientIp,
-    account: Option<Uuid>,
-    action: &'static str,
-) -> Result<(), ApiError> {
-    let mut tx = pool.begin().await?;
-    let outcome = record_failure(&mut tx, key, ip, account, action).await?;
-    if outcome.lock_seconds.is_some() || outcome.reset_now_required {
-        anonymous("auth.lockout", account, ip)
-            .details(json!({
-                "network_wait_seconds": outcome.lock_seconds,
-                "reset_required": outcome.reset_now_required,
-            }))
-            .record(&mut tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// After a correct password: a suspended or unverified account still may not sign in.

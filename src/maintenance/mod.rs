@@ -191,8 +191,9 @@ async fn pass(
 /// leaves nothing behind for good: sessions ended (revoked or expired) over 30 days ago,
 /// with their refresh tokens (a replay of one was refused anyway; the month keeps them for
 /// an investigation), email links and MFA challenges expired over a day ago, throttle
-/// counts whose hour has passed with no lock left, and daily failure counts of an earlier
-/// day that require no password reset.
+/// counts whose hour has passed with no lock left, networks an account has not signed in
+/// from for 90 days, and daily failure counts of an earlier day that require no password
+/// reset.
 async fn prune_sign_in_records(conn: &mut PgConnection) -> sqlx::Result<u64> {
     let now = store::database_now(conn).await?;
     let (month, day, hours) = (
@@ -218,6 +219,15 @@ async fn prune_sign_in_records(conn: &mut PgConnection) -> sqlx::Result<u64> {
     .await?;
     pruned += in_batches(conn, |c| {
         Box::pin(account_store::delete_idle_throttles(c, hours, DELETE_BATCH))
+    })
+    .await?;
+    let quarter = now - Duration::days(90);
+    pruned += in_batches(conn, |c| {
+        Box::pin(account_store::delete_forgotten_networks(
+            c,
+            quarter,
+            DELETE_BATCH,
+        ))
     })
     .await?;
     let two_days = now - Duration::days(2);

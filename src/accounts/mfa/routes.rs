@@ -13,7 +13,7 @@ use super::model::{
 };
 use super::store;
 use crate::accounts::model::TokenPair;
-use crate::accounts::session::{self, LOGIN_LIMIT, email_key, refuse_if_throttled};
+use crate::accounts::session::{self, LOGIN_LIMIT, email_key, refuse_if_network_waits};
 use crate::accounts::store as account_store;
 use crate::audit::AuditEntry;
 use crate::auth::password::Passwords;
@@ -247,7 +247,7 @@ pub async fn login_mfa(
     let key = email_key(&account.email);
     // On the transaction's own connection: a step that waited for a second one while
     // holding this one could, three at once, take the whole pool.
-    refuse_if_throttled(&mut tx, &key, &network).await?;
+    refuse_if_network_waits(&mut tx, &key, &network).await?;
     let enrolment = store::enrolment(&mut *tx, account.id)
         .await?
         .filter(|e| e.confirmed)
@@ -264,6 +264,7 @@ pub async fn login_mfa(
     }
     store::challenge_used(&mut tx, mfa_token).await?;
     account_store::clear_failures(&mut *tx, &key, &network).await?;
+    account_store::remember_network(&mut tx, &key, &network).await?;
     // Suspended (or otherwise barred) since the password step: the same answer as there.
     session::check_may_sign_in(&account)?;
     let pair = session::open(tx, &keys, &account, ip, true).await?;

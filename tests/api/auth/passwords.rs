@@ -251,3 +251,125 @@ async fn two_spellings_of_one_mailbox_are_one_account() {
         assert_eq!(body["errors"][0]["code"], "invalid_email", "{literal}");
     }
 }
+
+#[tokio::test]
+async fn guesses_sent_together_get_the_allowance_and_no_more() {
+    let app = TestAppBuilder::default()
+        .env("APP_TRUSTED_PROXIES", "127.0.0.1")
+        .spawn()
+        .await;
+    app.verified_therapist("burst@example.com").await;
+    let guess = |network: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/v1/auth/login"))
+                .header("x-forwarded-for", network)
+                .json(&json!({"email": "burst@example.com", "password": "one more guess"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let count = |statuses: &[u16], status: u16| statuses.iter().filter(|s| **s == status).count();
+
+    // 25 at once from one network: five are checked, the rest wait.
+    let one_network: Vec<u16> =
+        futures_util::future::join_all((0..25).map(|_| guess("198.51.100.7".to_owned()))).await;
+    assert_eq!(count(&one_network, 401), 5, "{one_network:?}");
+    assert_eq!(count(&one_network, 429), 20, "{one_network:?}");
+
+    // From 19 more networks, five each, all at once: the day's cap (100) holds exactly.
+    let many: Vec<u16> = futures_util::future::join_all(
+        (1..=19)
+            .flat_map(|n| std::iter::repeat_n(format!("203.0.113.{n}"), 5))
+            .map(guess),
+    )
+    .await;
+    assert_eq!(count(&many, 401), 95, "{many:?}");
+    assert_eq!(count(&many, 429), 0, "{many:?}");
+    let over: Vec<u16> = futures_util::future::join_all(
+        (20..=21)
+            .flat_map(|n| std::iter::repeat_n(format!("203.0.113.{n}"), 3))
+            .map(guess),
+    )
+    .await;
+    assert_eq!(count(&over, 429), 6, "the 101st guess is refused: {over:?}");
+}
+
+#[tokio::test]
+async fn others_guesses_spend_the_day_but_do_not_lock_the_owner_out() {
+    let app = TestAppBuilder::default()
+        .env("APP_TRUSTED_PROXIES", "127.0.0.1")
+        .spawn()
+        .await;
+    let email = "owner@example.com";
+    app.verified_therapist(email).await;
+    let sign_in = |network: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/v1/auth/login"))
+                .header("x-forwarded-for", network)
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The owner signs in from home once; then the day's hundred failures are spent by
+    // others (written as the throttle keeps them).
+    assert_eq!(sign_in("198.51.100.20", PASSWORD).await.status(), 200);
+    let spend_the_day = "insert into login_daily_failure (email_key, failures, window_start, reset_required_at)
+         values (sha256(convert_to(lower($1), 'UTF8')), 100, now(), now())
+         on conflict (email_key) do update set failures = 100, window_start = now(), reset_required_at = now()";
+    sqlx::query(spend_the_day)
+        .bind(email)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    // A new network needs the email reset; home still works with the right password.
+    assert_problem(sign_in("203.0.113.50", PASSWORD).await, 429, "rate_limited").await;
+    assert_eq!(sign_in("198.51.100.20", PASSWORD).await.status(), 200);
+    // A wrong password from home is still a failure, not a way in.
+    assert_problem(
+        sign_in("198.51.100.20", "not the password at all").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+
+    // The requirement goes with the day's failures.
+    sqlx::query(
+        "update login_daily_failure set window_start = now() - interval '25 hours'
+         where email_key = sha256(convert_to(lower($1), 'UTF8'))",
+    )
+    .bind(email)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(sign_in("203.0.113.50", PASSWORD).await.status(), 200);
+
+    // With a second factor, a new network comes in with the password and the code.
+    let admin = "factor-owner@example.com";
+    app.admin(admin).await;
+    sqlx::query(spend_the_day)
+        .bind(admin)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let challenge = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("x-forwarded-for", "192.0.2.99")
+        .json(&json!({"email": admin, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(challenge, 401, "mfa_required").await;
+    let token = problem["mfa_token"].as_str().unwrap();
+    assert_eq!(app.second_factor(token, admin, 1).await.status(), 200);
+}

@@ -9,6 +9,9 @@ use crate::auth::tokens::{new_secret, secret_hash};
 use crate::auth::{AccountStatus, Role};
 use crate::http::page::NewestFirstPage;
 
+mod throttle;
+pub use throttle::*;
+
 /// A session (refresh-token family) lives at most 30 days; each refresh token dies after
 /// 7 days unused.
 pub const SESSION_DAYS: i64 = 30;
@@ -371,130 +374,6 @@ pub async fn revoke_all_sessions(
     .execute(db)
     .await?
     .rows_affected())
-}
-
-// --- Sign-in throttling: the counts (the rule is `model::network_wait` and
-// `model::DAILY_FAILURES`) ------------------------------------------------------------------
-
-/// Seconds this network still waits before trying this account again, if it waits.
-pub async fn locked_for(
-    db: impl PgExecutor<'_>,
-    email_key: &[u8],
-    network: &str,
-) -> sqlx::Result<Option<i64>> {
-    let seconds: Option<f64> = sqlx::query_scalar!("select extract(epoch from locked_until - now())::float8 as \"seconds!\" from login_throttle
-         where email_key = $1 and network = $2 and locked_until > now()", email_key, network)
-    .fetch_optional(db)
-    .await?;
-    Ok(seconds.map(|s| s.ceil().max(1.0) as i64))
-}
-
-/// True when the account took its day's failures: only a password reset opens it again.
-pub async fn reset_required(db: impl PgExecutor<'_>, email_key: &[u8]) -> sqlx::Result<bool> {
-    let required = sqlx::query_scalar!(
-        r#"select true as "required!" from login_daily_failure
-         where email_key = $1 and reset_required_at is not null"#,
-        email_key
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(required.unwrap_or(false))
-}
-
-/// Counts a failure from `network`: its consecutive failures, forgotten after an hour
-/// without one.
-pub async fn count_network_failure(
-    conn: &mut PgConnection,
-    email_key: &[u8],
-    network: &str,
-) -> sqlx::Result<i32> {
-    sqlx::query_scalar!("insert into login_throttle as t (email_key, network, failures, last_failure_at)
-         values ($1, $2, 1, now())
-         on conflict (email_key, network) do update set
-             failures = case when t.last_failure_at < now() - interval '1 hour' then 1 else t.failures + 1 end,
-             last_failure_at = now()
-         returning failures", email_key, network)
-    .fetch_one(conn)
-    .await
-}
-
-/// Makes `network` wait `seconds` before trying this account again.
-pub async fn lock_network(
-    conn: &mut PgConnection,
-    email_key: &[u8],
-    network: &str,
-    seconds: i64,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "update login_throttle set locked_until = now() + make_interval(secs => $3)
-         where email_key = $1 and network = $2",
-        email_key,
-        network,
-        seconds as f64
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Counts a failure against the account from any network: its failures in the day since
-/// the first, and whether a reset was already required.
-pub async fn count_daily_failure(
-    conn: &mut PgConnection,
-    email_key: &[u8],
-) -> sqlx::Result<(i32, bool)> {
-    let counted = sqlx::query!(
-        r#"insert into login_daily_failure as d (email_key, failures, window_start) values ($1, 1, now())
-         on conflict (email_key) do update set
-             failures = case when d.window_start < now() - interval '1 day' then 1 else d.failures + 1 end,
-             window_start = case when d.window_start < now() - interval '1 day' then now() else d.window_start end
-         returning failures, reset_required_at is not null as "already!""#,
-        email_key
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok((counted.failures, counted.already))
-}
-
-/// From now on the account signs in only after a password reset by email.
-pub async fn require_reset(conn: &mut PgConnection, email_key: &[u8]) -> sqlx::Result<()> {
-    sqlx::query!(
-        "update login_daily_failure set reset_required_at = now() where email_key = $1",
-        email_key
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// A successful sign-in from `network` clears that network's count.
-pub async fn clear_failures(
-    db: impl PgExecutor<'_>,
-    email_key: &[u8],
-    network: &str,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "delete from login_throttle where email_key = $1 and network = $2",
-        email_key,
-        network
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// A password reset clears every count of the account, the daily one included.
-pub async fn clear_all_failures(conn: &mut PgConnection, email_key: &[u8]) -> sqlx::Result<()> {
-    sqlx::query!("delete from login_throttle where email_key = $1", email_key)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query!(
-        "delete from login_daily_failure where email_key = $1",
-        email_key
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 // --- Pruning: records that can no longer change an answer ------------------------------
