@@ -11,12 +11,15 @@ use crate::mail::{LinkMail, enqueue_secret, templates};
 
 const VERIFY_TTL: time::Duration = time::Duration::hours(24);
 const RESET_TTL: time::Duration = time::Duration::minutes(30);
+const SECURE_TTL: time::Duration = time::Duration::days(7);
 
 /// What a link is for (`email_token_purpose`); a link works only for its own purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// In the notice of a second factor turned on or off: takes the account back.
+    SecureAccount,
 }
 
 impl Purpose {
@@ -24,6 +27,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::SecureAccount => "secure_account",
         }
     }
 }
@@ -59,6 +63,46 @@ pub async fn send_password_reset(
     Ok(())
 }
 
+/// Tells the account its second factor was turned on (`enabled`) or off, with a link that
+/// takes the account back if that was not its owner: the reset page, where the link also
+/// removes the factor.
+pub async fn send_factor_notice(
+    tx: &mut PgConnection,
+    links: &LinkMail,
+    account_id: Uuid,
+    email: &str,
+    enabled: bool,
+) -> Result<(), ApiError> {
+    let token =
+        store::create_email_token(tx, account_id, Purpose::SecureAccount.as_str(), SECURE_TTL)
+            .await?;
+    let message = templates::second_factor_changed(&links.base, email, enabled, &token);
+    enqueue_secret(tx, &links.seal, &message, SECURE_TTL).await?;
+    Ok(())
+}
+
+/// Uses a link of one of `purposes` once: the account it was sent to and what it was for,
+/// or 400 `invalid_or_expired_token`.
+pub async fn spend_any(
+    tx: &mut PgConnection,
+    secret: &str,
+    purposes: &[Purpose],
+) -> Result<(Uuid, Purpose), ApiError> {
+    for purpose in purposes {
+        if let Some(account) = store::consume_email_token(tx, secret, purpose.as_str()).await? {
+            return Ok((account, *purpose));
+        }
+    }
+    Err(invalid_link())
+}
+
+fn invalid_link() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidOrExpiredToken,
+        "The link is invalid, used or expired; ask for a new one.",
+    )
+}
+
 /// Uses a link once: the account it was sent to, or 400 `invalid_or_expired_token`.
 pub async fn spend(
     tx: &mut PgConnection,
@@ -67,10 +111,5 @@ pub async fn spend(
 ) -> Result<Uuid, ApiError> {
     store::consume_email_token(tx, secret, purpose.as_str())
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidOrExpiredToken,
-                "The link is invalid, used or expired; ask for a new one.",
-            )
-        })
+        .ok_or_else(invalid_link)
 }

@@ -373,7 +373,13 @@ pub async fn confirm_password_reset(
     rate_limit::hit(pool.get_ref(), TOKEN_LIMIT, &ip.network_key()).await?;
     let hash = passwords.hash(password.secret()).await?;
     let mut tx = pool.begin().await?;
-    let account_id = links::spend(&mut tx, body.token.trim(), Purpose::ResetPassword).await?;
+    // A reset link, or the link of a second factor's notice, which also takes the factor.
+    let purposes = [Purpose::ResetPassword, Purpose::SecureAccount];
+    let (account_id, purpose) = links::spend_any(&mut tx, body.token.trim(), &purposes).await?;
+    let took_back = purpose == Purpose::SecureAccount;
+    if took_back {
+        super::mfa::store::remove(&mut tx, account_id).await?;
+    }
     // Now that the account is known, its own email and name are refused as passwords too;
     // refusing rolls back, so the link still works.
     if let Some(account) = store::find_by_id(&mut *tx, account_id).await? {
@@ -389,11 +395,11 @@ pub async fn confirm_password_reset(
     store::revoke_all_sessions(&mut *tx, account_id, "password_reset", None).await?;
     store::clear_all_failures(&mut tx, &email_key(&email)).await?;
     enqueue(&mut tx, &templates::password_changed(&email)).await?;
-    audit_and_commit(
-        tx,
-        session::anonymous("auth.password_reset", Some(account_id), ip),
-    )
-    .await?;
+    let action = match took_back {
+        true => "auth.account_taken_back",
+        false => "auth.password_reset",
+    };
+    audit_and_commit(tx, session::anonymous(action, Some(account_id), ip)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -57,6 +57,29 @@ pub fn password_reset(base: &Url, to: &str, token: &str) -> OutgoingEmail {
     }
 }
 
+/// The notice of a second factor turned on or off, with the link that takes the account
+/// back (7 days): on the reset page it removes the factor, signs every session out and sets
+/// a new password.
+pub fn second_factor_changed(base: &Url, to: &str, enabled: bool, token: &str) -> OutgoingEmail {
+    let (subject, what) = if enabled {
+        ("Two-step sign-in was turned on", "turned on")
+    } else {
+        ("Two-step sign-in was turned off", "turned off")
+    };
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: subject.into(),
+        body: format!(
+            "Hello,\n\nTwo-step sign-in (an authenticator app) was just {what} for your therapist \
+             directory account. If this was you, there is nothing to do.\n\nIf it was not, open this \
+             link within 7 days: it removes the authenticator, signs out every session and lets you \
+             choose a new password.\n\n{}\n",
+            link(base, "/reset-password", token)
+        ),
+    }
+}
+
 pub fn password_changed(to: &str) -> OutgoingEmail {
     OutgoingEmail {
         to: to.to_owned(),

@@ -12,6 +12,7 @@ use super::model::{
     TotpEnrolment, current_step, is_totp_code,
 };
 use super::store;
+use crate::accounts::links::send_factor_notice;
 use crate::accounts::model::TokenPair;
 use crate::accounts::session::{self, LOGIN_LIMIT, email_key, refuse_if_network_waits};
 use crate::accounts::store as account_store;
@@ -26,6 +27,7 @@ use crate::http::Json;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit;
 use crate::http::{Db, Reply};
+use crate::mail::LinkMail;
 
 /// The sign-in this code was to complete is over: expired, done, or spent by wrong codes.
 fn sign_in_expired() -> ApiError {
@@ -104,10 +106,11 @@ pub async fn start_totp(
 pub async fn confirm_totp(
     user: AuthUser,
     pool: Db,
-    seal: Data<SecretSeal>,
-    clock: Data<Clock>,
+    (seal, clock): (Data<SecretSeal>, Data<Clock>),
+    links: Data<LinkMail>,
     body: Json<CodeBody>,
 ) -> Reply {
+    let account = session::signed_in_account(&pool, &user).await?;
     let mut tx = pool.begin().await?;
     let enrolment = store::enrolment(&mut *tx, user.account_id)
         .await?
@@ -133,6 +136,7 @@ pub async fn confirm_totp(
         .collect();
     store::confirm(&mut tx, user.account_id, step, &hashes).await?;
     store::mark_session(&mut tx, user.session_id).await?;
+    send_factor_notice(&mut tx, &links, account.id, &account.email, true).await?;
     AuditEntry::new(user.actor(), "auth.mfa_enabled")
         .target("account", user.account_id)
         .record(&mut tx)
@@ -166,6 +170,7 @@ pub async fn remove_totp(
     ip: ClientIp,
     passwords: Data<Passwords>,
     checks: (Data<SecretSeal>, Data<Clock>),
+    links: Data<LinkMail>,
     body: Json<RemoveTotpBody>,
 ) -> Reply {
     if user.role == Role::Admin {
@@ -194,6 +199,7 @@ pub async fn remove_totp(
         ));
     }
     store::remove(&mut tx, account.id).await?;
+    send_factor_notice(&mut tx, &links, account.id, &account.email, false).await?;
     AuditEntry::new(user.actor(), "auth.mfa_disabled")
         .target("account", account.id)
         .record(&mut tx)

@@ -256,6 +256,11 @@ async fn a_therapist_may_enrol_use_recovery_codes_and_remove_the_factor() {
     }
     let removed = remove(json!({"password": password, "code": codes[1]})).await;
     assert_eq!(removed.status(), 204);
+    // The owner is told, with the link that would take the account back.
+    let notice = app
+        .email_to("factor@example.com", "Two-step sign-in was turned off")
+        .await;
+    assert!(!crate::helpers::token_in(&notice).is_empty());
     assert_eq!(
         app.login("factor@example.com", crate::helpers::PASSWORD)
             .await
@@ -392,4 +397,53 @@ async fn an_enrolment_is_confirmed_only_by_its_session_and_an_operator_resets_a_
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn a_factor_turned_on_behind_the_owner_s_back_is_undone_from_the_notice() {
+    let app = crate::helpers::spawn_app().await;
+    let email = "noticed@example.com";
+    let token = crate::helpers::access(&app.verified_therapist(email).await);
+    // Someone with the password (and a session) turns a factor on.
+    let started: Value = app
+        .post_as(
+            "/v1/me/mfa/totp",
+            &token,
+            &json!({"password": crate::helpers::PASSWORD}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = started["secret"].as_str().unwrap().to_owned();
+    let confirmed = app
+        .post_as(
+            "/v1/me/mfa/totp/confirm",
+            &token,
+            &json!({"code": app.totp_code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    // The owner reads the notice and takes the account back with its link.
+    let notice = app.email_to(email, "Two-step sign-in was turned on").await;
+    let link = crate::helpers::token_in(&notice);
+    let taken_back = app
+        .confirm_password_reset(&json!({"token": link, "new_password": "the owner's own phrase"}))
+        .await;
+    assert_eq!(taken_back.status(), 204);
+    assert_problem(app.me(&token).await, 401, "invalid_token").await;
+    let again = app
+        .confirm_password_reset(&json!({"token": link, "new_password": "the owner's own phrase"}))
+        .await;
+    assert_problem(again, 400, "invalid_or_expired_token").await;
+    // No factor any more: the new password alone signs in.
+    let login = app.login(email, "the owner's own phrase").await;
+    assert_eq!(login.status(), 200);
+    let taken: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'auth.account_taken_back'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(taken, 1);
 }
