@@ -5030,7 +5030,7 @@ export interface operations {
                      *       ],
                      *       "display_name": "Jane Doe",
                      *       "fees": {
-                     *         "hsa_fsa": true,
+                     *         "hsa_fsa": false,
                      *         "insurance_only": false,
                      *         "max": null,
                      *         "min": {

@@ -105,7 +105,7 @@ impl ResponseTime {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Fees {
     /// Lowest standard fee per session.
     pub min: Option<Money>,

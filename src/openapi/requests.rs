@@ -3,6 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::directory::model::Fees;
+use crate::domain::Money;
+use crate::domain::vocab::PaymentMethod;
+
 /// A merge patch (RFC 7396) sends any subset of a body's fields, `null` to clear one, and
 /// merges nested objects: its schema is the body's with every property optional and
 /// nullable, nested objects patched the same way (`OfficeBody` → `OfficeBodyPatch`).
@@ -145,9 +149,12 @@ pub(super) fn add_examples(doc: &mut Value) {
                 "languages": ["en", "es"], "age_groups": ["adults"], "communities": ["lgbtq"],
                 "session_formats": ["individual", "couples"], "delivery": ["in_person", "video"],
                 "availability": {"accepting": "accepting", "free_consultation": true, "confirmed": true},
-                "fees": {"min": {"amount_cents": 12000, "currency": "USD"}, "max": null,
-                         "sliding_scale_min": null, "insurance_only": false,
-                         "payment_methods": ["credit_card", "hsa"], "hsa_fsa": true},
+                // Written from the type, so the example carries every field the answer does.
+                "fees": Fees {
+                    min: Money::usd(12000).ok(),
+                    payment_methods: vec![PaymentMethod::CreditCard, PaymentMethod::Hsa],
+                    ..Fees::default()
+                },
                 "insurers": [{"slug": "aetna", "name": "Aetna"}],
                 "modalities": [{"slug": "imago", "name": "Imago Relationship Therapy"}],
                 "specialties": [{"slug": "couples", "name": "Couples and Relationships",
