@@ -16,22 +16,22 @@
 //! `postgres` system user in a directory that user can reach.
 
 use std::fs;
-use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use rand::RngCore;
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 use sqlx::Connection;
 
 mod binaries;
+mod files;
 
 use binaries::{Pg, RunAs, find_bin_dir, run, run_as, shell_quote};
+use files::{open_no_follow, prepare_base, private_dir, read_or_create_secret, socket_dir};
 
 /// How the cluster is used.
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ impl LocalCluster {
         })?;
         // Creating, starting, attaching and stopping take turns: a second process on a first
         // start waits for the first one's initdb instead of starting a half-made cluster.
-        let coordination = fs::File::create(base.join("cluster.lock"))?;
+        let coordination = open_no_follow(&base.join("cluster.lock"))?;
         coordination
             .lock()
             .context("waiting for the cluster's coordination lock")?;
@@ -135,11 +135,17 @@ impl LocalCluster {
         initialise_if_needed(&pg, &base, &data, options.ephemeral)?;
 
         let users = base.join("users");
-        fs::create_dir_all(&users)?;
+        private_dir(&users, None)?;
         let mut suffix = [0u8; 6];
         rand::rng().fill_bytes(&mut suffix);
         let registration_path = users.join(format!("{}-{}", std::process::id(), hex(&suffix)));
-        let registration = fs::File::create(&registration_path)?;
+        // A new name, opened exclusively: nothing already there (a link included) is used.
+        let registration = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&registration_path)
+            .with_context(|| format!("registering at {}", registration_path.display()))?;
         registration
             .lock()
             .context("registering as a user of the cluster")?;
@@ -312,96 +318,6 @@ impl Drop for LocalCluster {
     }
 }
 
-/// Creates the cluster directory. As root it belongs to `postgres`; if that user cannot reach
-/// it (a checkout under /root, say), a directory under /var/tmp named after it is used instead.
-fn prepare_base(requested: &Path, run_as: &RunAs) -> anyhow::Result<PathBuf> {
-    fs::create_dir_all(requested)
-        .with_context(|| format!("creating the cluster directory {}", requested.display()))?;
-    let requested = requested
-        .canonicalize()
-        .with_context(|| format!("resolving {}", requested.display()))?;
-    let RunAs::Postgres { uid, gid } = *run_as else {
-        return Ok(requested);
-    };
-    let own = |dir: &Path| -> anyhow::Result<()> {
-        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
-            .with_context(|| format!("handing {} to the postgres user", dir.display()))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-        Ok(())
-    };
-    own(&requested)?;
-    if reachable_by_postgres(&requested) {
-        return Ok(requested);
-    }
-    let digest = Sha256::digest(requested.display().to_string().as_bytes());
-    let fallback = PathBuf::from(format!(
-        "/var/tmp/therapist-directory-{}",
-        &hex(&digest)[..12]
-    ));
-    tracing::warn!(
-        requested = %requested.display(),
-        used = %fallback.display(),
-        "the postgres user cannot reach the cluster directory; using a directory it can reach"
-    );
-    // /var/tmp is everyone's: a directory already there must be root's or postgres's, not
-    // one another user made (with a superuser password and signing key of their choosing).
-    if let Ok(existing) = fs::symlink_metadata(&fallback)
-        && (!existing.is_dir()
-            || ![0, uid].contains(&std::os::unix::fs::MetadataExt::uid(&existing)))
-    {
-        bail!(
-            "{} exists and belongs to another user: remove it, or set APP_EMBEDDED_PG_DIR to a directory the postgres user can reach",
-            fallback.display()
-        );
-    }
-    fs::create_dir_all(&fallback)?;
-    own(&fallback)?;
-    if !reachable_by_postgres(&fallback) {
-        bail!(
-            "the postgres user cannot write to {} or {}: set APP_EMBEDDED_PG_DIR to a directory it can reach",
-            requested.display(),
-            fallback.display()
-        );
-    }
-    Ok(fallback)
-}
-
-fn reachable_by_postgres(dir: &Path) -> bool {
-    Command::new("runuser")
-        .args(["-u", "postgres", "--", "test", "-w"])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn read_or_create_secret(path: &Path, run_as: &RunAs) -> anyhow::Result<String> {
-    if let Ok(existing) = fs::read_to_string(path) {
-        let existing = existing.trim().to_owned();
-        if !existing.is_empty() {
-            return Ok(existing);
-        }
-    }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = hex(&bytes);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(secret.as_bytes())?;
-    if let RunAs::Postgres { uid, gid } = *run_as {
-        // initdb (run as postgres) reads the password file.
-        std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
-    }
-    Ok(secret)
-}
-
 /// The port of this cluster's running server, when one runs: `postmaster.pid` names a live
 /// process whose working directory is the data directory (line 4 is the port).
 fn running_port(data: &Path) -> Option<u16> {
@@ -445,23 +361,6 @@ fn clear_stale_lock(pg: &Pg, data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Unix socket paths are limited to ~107 bytes; fall back to /tmp when the project is deep.
-fn socket_dir(base: &Path, run_as: &RunAs) -> anyhow::Result<PathBuf> {
-    let preferred = base.join("run");
-    let dir = if preferred.join(".s.PGSQL.65535.lock").as_os_str().len() < 100 {
-        preferred
-    } else {
-        let digest = Sha256::digest(base.display().to_string().as_bytes());
-        PathBuf::from(format!("/tmp/td-pg-{}", &hex(&digest)[..12]))
-    };
-    fs::create_dir_all(&dir)?;
-    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
-    if let RunAs::Postgres { uid, gid } = *run_as {
-        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))?;
-    }
-    Ok(dir)
-}
-
 fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free local port")?;
     Ok(listener.local_addr()?.port())
@@ -495,15 +394,17 @@ fn spawn_watchdog(
         .map(|dir| format!("; rm -rf {}", shell_quote(&dir.display().to_string())))
         .unwrap_or_default();
     let quote = |p: &Path| shell_quote(&p.display().to_string());
+    // The coordination lock comes as the watchdog's standard output, opened here without
+    // following a link (a shell's `>` would follow one, and truncate what it names); the
+    // registrations it inspects are regular files, never links.
     let script = format!(
         "trap '' INT TERM HUP; cat >/dev/null 2>&1; \
-         exec 9>{coordination}; flock 9; rm -f {me}; \
+         flock 1; rm -f {me}; \
          for try in 1 2 3 4 5 6 7 8 9 10; do live=0; \
-           for f in {users}/*; do [ -e \"$f\" ] || continue; \
+           for f in {users}/*; do [ -f \"$f\" ] && [ ! -L \"$f\" ] || continue; \
              if flock -n \"$f\" true 2>/dev/null; then rm -f \"$f\"; else live=1; fi; done; \
            [ $live = 0 ] && break; sleep 0.1; done; \
          if [ $live = 0 ]; then {stop} >/dev/null 2>&1{cleanup}; fi",
-        coordination = quote(&base.join("cluster.lock")),
         me = quote(registration),
         users = quote(&base.join("users")),
     );
@@ -511,7 +412,7 @@ fn spawn_watchdog(
         .arg("-c")
         .arg(script)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(open_no_follow(&base.join("cluster.lock"))?)
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()
