@@ -226,3 +226,50 @@ async fn a_feed_that_goes_back_rebuilds_the_index() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A term renamed (its rebuild in progress) while the listing's account is suspended: the
+/// suspension commits after the rename's rebuild read the account active. The listing must
+/// still leave the directory; and a reinstatement racing a rename is never an error.
+#[tokio::test]
+async fn a_suspension_racing_a_term_edit_still_removes_the_listing() {
+    let app = spawn_app().await;
+    let listing = Fixture::new("Racing Rename").store(&app.db).await;
+    let entries = |db: sqlx::PgPool, id: uuid::Uuid| async move {
+        sqlx::query_scalar::<_, i64>("select count(*) from directory_entry where listing_id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(entries(app.db.clone(), listing.id).await, 1);
+
+    for (status, expected) in [("suspended", 0), ("active", 1)] {
+        // Session one renames the listing's modality and keeps its transaction open.
+        let mut rename = app.db.begin().await.unwrap();
+        sqlx::query("update modality set name = name || '.' where slug = 'cbt'")
+            .execute(&mut *rename)
+            .await
+            .unwrap();
+        // Session two changes the account meanwhile.
+        let db = app.db.clone();
+        let account = listing.account_id;
+        let change = tokio::spawn(async move {
+            sqlx::query("update account set status = $2::account_status, suspended_reason = case when $2 = 'suspended' then 'racing' end where id = $1")
+                .bind(account)
+                .bind(status)
+                .execute(&db)
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        rename.commit().await.unwrap();
+        change
+            .await
+            .unwrap()
+            .expect("the account change is never an error");
+        assert_eq!(
+            entries(app.db.clone(), listing.id).await,
+            expected,
+            "after the account turned {status}"
+        );
+    }
+}
