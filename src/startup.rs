@@ -288,7 +288,11 @@ fn read_pool(config: &Config, pool: &PgPool) -> anyhow::Result<ReadPool> {
         Database::Server {
             read_url: Some(url),
             ..
-        } => ReadPool::with_replica(pool.clone(), db::connect_lazy(url, &config.pool)?),
+        } => ReadPool::with_replica(
+            pool.clone(),
+            db::connect_lazy(url, &config.pool)?,
+            config.read_max_lag,
+        ),
         _ => ReadPool::primary(pool.clone()),
     })
 }

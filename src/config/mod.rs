@@ -125,6 +125,8 @@ pub struct Config {
     pub maintenance_interval: Duration,
     /// How long the search index may stay behind the change feed and still be ready.
     pub search_max_lag: Duration,
+    /// How far the read replica may lag behind the primary and still take reads.
+    pub read_max_lag: Duration,
 }
 
 impl Config {
@@ -234,6 +236,7 @@ impl Config {
             inquiry_retention: time::Duration::days(s.inquiry_retention_days as i64),
             maintenance_interval: Duration::from_secs(s.maintenance_interval_secs),
             search_max_lag: Duration::from_secs(s.search_max_lag_secs),
+            read_max_lag: Duration::from_millis(s.database_read_max_lag_ms),
         })
     }
 }

@@ -125,6 +125,9 @@ pub struct Settings {
     /// Seconds between this instance's attempts at the maintenance job (freshness, retention): 10–86400, or 0 for never (another instance runs it)
     #[arg(long, env = "APP_MAINTENANCE_INTERVAL_SECS", default_value = "900", value_parser = maintenance_interval)]
     pub maintenance_interval_secs: u64,
+    /// Milliseconds the read replica may lag behind the primary before reads go to the primary (100–600000)
+    #[arg(long, env = "APP_DATABASE_READ_MAX_LAG_MS", default_value = "2000", value_parser = whole(100, 600_000))]
+    pub database_read_max_lag_ms: u64,
     /// Seconds the search index may stay behind the change feed before `/readyz` answers 503 (1–3600)
     #[arg(long, env = "APP_SEARCH_MAX_LAG_SECS", default_value = "30", value_parser = whole(1, 3600))]
     pub search_max_lag_secs: u64,

@@ -4,15 +4,19 @@
 //! that writes, and everything a signed-in user reads about themselves, stays on the
 //! primary, so a therapist always sees their own edit.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-/// How often the replica is checked, and how long a check may take.
+/// How long a check may take.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How often the replica is checked (and the primary's position noted): a replica that
+/// falls behind loses the reads within its allowed lag and this.
+const CHECK_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Clone)]
 pub struct ReadPool {
@@ -24,6 +28,8 @@ pub struct ReadPool {
 struct Replica {
     pool: PgPool,
     up: Arc<AtomicBool>,
+    /// How far behind the primary it may be and still take reads.
+    max_lag: Duration,
 }
 
 impl ReadPool {
@@ -35,14 +41,16 @@ impl ReadPool {
         }
     }
 
-    /// Reads from `replica` while it answers (`watch` keeps track), else from `primary`.
-    /// The replica counts as down until its first check succeeds.
-    pub fn with_replica(primary: PgPool, replica: PgPool) -> Self {
+    /// Reads from `replica` while it answers and is at most `max_lag` behind the primary
+    /// (`watch` keeps track), else from `primary`. The replica counts as down until its
+    /// first check succeeds.
+    pub fn with_replica(primary: PgPool, replica: PgPool, max_lag: Duration) -> Self {
         ReadPool {
             primary,
             replica: Some(Replica {
                 pool: replica,
                 up: Arc::new(AtomicBool::new(false)),
+                max_lag,
             }),
         }
     }
@@ -62,24 +70,49 @@ impl ReadPool {
             .map(|replica| replica.up.load(Ordering::Relaxed))
     }
 
-    /// Checks the replica every second until `stop`, so reads move to the primary within
-    /// about a second of the replica going away, and back once it answers again.
+    /// Checks the replica four times a second until `stop`, so reads move to the primary
+    /// within about a second of the replica going away, or of its falling more than its
+    /// allowed lag behind (a replica whose replay stopped would keep serving removed listings), and
+    /// back once it answers and has caught up. The lag is measured in WAL: at every check the
+    /// primary's position is noted, and the replica must have replayed the one noted
+    /// `max_lag` ago.
     pub async fn watch(self, mut stop: watch::Receiver<bool>) {
         let Some(replica) = self.replica else {
             return;
         };
+        let mut marks: VecDeque<(Instant, String)> = VecDeque::new();
         loop {
-            let check = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(&replica.pool);
-            let up = matches!(tokio::time::timeout(CHECK_EVERY, check).await, Ok(Ok(1)));
+            let position = sqlx::query_scalar!(r#"select pg_current_wal_lsn()::text as "lsn!""#)
+                .fetch_one(&self.primary);
+            if let Ok(Ok(lsn)) = tokio::time::timeout(CHECK_EVERY, position).await {
+                marks.push_back((Instant::now(), lsn));
+            }
+            // Keep the newest mark that is at least `max_lag` old, and those after it.
+            while marks.len() > 1 && marks[1].0.elapsed() >= replica.max_lag {
+                marks.pop_front();
+            }
+            let due = marks
+                .front()
+                .filter(|(at, _)| at.elapsed() >= replica.max_lag)
+                .map_or("0/0", |(_, lsn)| lsn.as_str());
+            // A server that is not replaying (the primary itself) has no replay position.
+            let check = sqlx::query_scalar!(
+                r#"select coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, true) as "current!""#,
+                due
+            )
+            .fetch_one(&replica.pool);
+            let up = matches!(tokio::time::timeout(CHECK_EVERY, check).await, Ok(Ok(true)));
             if replica.up.swap(up, Ordering::Relaxed) != up {
                 if up {
-                    tracing::info!("read replica answers: lagging reads go to it");
+                    tracing::info!("read replica answers and is current: lagging reads go to it");
                 } else {
-                    tracing::warn!("read replica does not answer: lagging reads go to the primary");
+                    tracing::warn!(
+                        "read replica does not answer or lags too far: lagging reads go to the primary"
+                    );
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(CHECK_EVERY) => {}
+                _ = tokio::time::sleep(CHECK_INTERVAL) => {}
                 _ = stop.changed() => return,
             }
         }

@@ -22,6 +22,9 @@ use super::{SearchIndex, Searchable};
 const POLL: Duration = Duration::from_millis(500);
 /// How often a notified change is looked for on a replica that does not have it yet.
 const HURRY: Duration = Duration::from_millis(25);
+/// For how long after a notification: past a replica's allowed lag (2 s by default), when
+/// the reads have moved to the primary, the change is read from there at once.
+const HURRY_FOR: Duration = Duration::from_secs(3);
 /// How long the feed must stay behind the index before the index is rebuilt.
 const BEHIND_FOR: Duration = Duration::from_secs(10);
 /// Changes read per round trip while catching up.
@@ -200,7 +203,7 @@ pub async fn run(
             _ = stop.changed() => return,
             ok = notified => {
                 if ok {
-                    hurry_until = Some(Instant::now() + Duration::from_secs(1));
+                    hurry_until = Some(Instant::now() + HURRY_FOR);
                 } else {
                     listener = None;
                 }

@@ -260,6 +260,53 @@ async fn the_local_cluster_serves_as_one_service() {
     assert!(failures.is_empty(), "lost requests: {failures:#?}");
     assert!(!listening(cluster.ports[3]), "api-2 is gone");
 
+    // 5b. A replica that stops replaying: within the allowed lag (2 s) reads and the search
+    // feed go to the primary, so a suspension leaves search and the public profile within
+    // 3 s, whatever the replica does.
+    let mut replica =
+        <sqlx::PgConnection as sqlx::Connection>::connect(cluster.var("REPLICA_SUPERUSER_URL"))
+            .await
+            .unwrap();
+    sqlx::raw_sql("select pg_wal_replay_pause()")
+        .execute(&mut replica)
+        .await
+        .unwrap();
+    let owner: serde_json::Value = client
+        .get(format!("{nginx}/v1/admin/listings/{id}"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account = owner["account_id"].as_str().unwrap().to_owned();
+    let suspend = client
+        .post(format!("{nginx}/v1/admin/accounts/{account}/suspend"))
+        .bearer_auth(&admin)
+        .json(&json!({"reason": "checking a lagging replica"}));
+    assert_eq!(suspend.send().await.unwrap().status(), 200);
+    let gone = within(
+        Duration::from_secs(3),
+        "gone despite a paused replica",
+        || async {
+            let profile = format!("{nginx}/v1/therapists/{slug}");
+            !search_has(&client, &apis[0], &id).await && status_of(&client, &profile).await == 404
+        },
+    )
+    .await;
+    assert_eq!(replica_state(&client, &apis[0]).await, "down");
+    sqlx::raw_sql("select pg_wal_replay_resume()")
+        .execute(&mut replica)
+        .await
+        .unwrap();
+    let reinstate = client
+        .post(format!("{nginx}/v1/admin/accounts/{account}/reinstate"))
+        .bearer_auth(&admin)
+        .json(&json!({"reason": "the check is over"}));
+    assert_eq!(reinstate.send().await.unwrap().status(), 200);
+    println!("[5b] replica replay paused: suspended listing gone after {gone:?}");
+
     // 6. Without the replica, profiles are read from the primary and readiness says so; the
     // replica back, reads return to it.
     cluster.run_async(&["stop-replica"]).await;
