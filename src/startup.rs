@@ -124,7 +124,7 @@ impl Application {
         let pool_data = web::Data::new(pool.clone());
         let reads = web::Data::new(reads);
         let metrics_server = metrics_listener
-            .map(|listener| serve_metrics(listener, &metrics, &pool_data, &search_index))
+            .map(|listener| serve_metrics(listener, &metrics, &pool_data, (&search_index, &reads)))
             .transpose()?;
         let metrics_here =
             web::Data::new(crate::ops::MetricsServedHere(config.metrics_addr.is_none()));
@@ -358,15 +358,16 @@ fn serve_metrics(
     listener: TcpListener,
     metrics: &web::Data<HttpMetrics>,
     pool: &web::Data<PgPool>,
-    search_index: &SearchIndex,
+    (search_index, reads): (&SearchIndex, &web::Data<ReadPool>),
 ) -> anyhow::Result<(Server, u16)> {
     let port = listener.local_addr()?.port();
-    let (metrics, pool) = (metrics.clone(), pool.clone());
+    let (metrics, pool, reads) = (metrics.clone(), pool.clone(), reads.clone());
     let search = web::Data::new(search_index.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(metrics.clone())
             .app_data(pool.clone())
+            .app_data(reads.clone())
             .app_data(search.clone())
             .app_data(web::Data::new(crate::ops::MetricsServedHere(true)))
             .service(crate::ops::metrics)

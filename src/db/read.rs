@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
@@ -30,6 +30,8 @@ struct Replica {
     up: Arc<AtomicBool>,
     /// How far behind the primary it may be and still take reads.
     max_lag: Duration,
+    /// How far behind it was at the last check, in milliseconds (`u64::MAX`: unknown).
+    lag_ms: Arc<AtomicU64>,
 }
 
 impl ReadPool {
@@ -51,6 +53,7 @@ impl ReadPool {
                 pool: replica,
                 up: Arc::new(AtomicBool::new(false)),
                 max_lag,
+                lag_ms: Arc::new(AtomicU64::new(u64::MAX)),
             }),
         }
     }
@@ -61,6 +64,13 @@ impl ReadPool {
             Some(replica) if replica.up.load(Ordering::Relaxed) => &replica.pool,
             _ => &self.primary,
         }
+    }
+
+    /// How far the replica was behind the primary at its last check (at least this much;
+    /// `None` without a replica or while it does not answer).
+    pub fn replica_lag(&self) -> Option<Duration> {
+        let lag = self.replica.as_ref()?.lag_ms.load(Ordering::Relaxed);
+        (lag != u64::MAX).then(|| Duration::from_millis(lag))
     }
 
     /// Whether the replica answers: `None` without a replica.
@@ -91,17 +101,30 @@ impl ReadPool {
             while marks.len() > 1 && marks[1].0.elapsed() >= replica.max_lag {
                 marks.pop_front();
             }
-            let due = marks
-                .front()
-                .filter(|(at, _)| at.elapsed() >= replica.max_lag)
-                .map_or("0/0", |(_, lsn)| lsn.as_str());
-            // A server that is not replaying (the primary itself) has no replay position.
-            let check = sqlx::query_scalar!(
-                r#"select coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, true) as "current!""#,
-                due
-            )
-            .fetch_one(&replica.pool);
-            let up = matches!(tokio::time::timeout(CHECK_EVERY, check).await, Ok(Ok(true)));
+            let check = sqlx::query_scalar!(r#"select pg_last_wal_replay_lsn()::text as "lsn""#)
+                .fetch_one(&replica.pool);
+            // How long ago the primary was where the replica's replay is now: the age of the
+            // oldest position noted that it has not replayed (none: current). A server that
+            // is not replaying (the primary itself) has no replay position and is current.
+            let lag = match tokio::time::timeout(CHECK_EVERY, check).await {
+                Ok(Ok(replayed)) => {
+                    let replayed = replayed.as_deref().and_then(lsn);
+                    Some(
+                        marks
+                            .iter()
+                            .find(|(_, at)| {
+                                replayed.is_some_and(|r| lsn(at).is_some_and(|a| a > r))
+                            })
+                            .map_or(Duration::ZERO, |(noted, _)| noted.elapsed()),
+                    )
+                }
+                _ => None,
+            };
+            let lag_ms = lag.map_or(u64::MAX, |l| {
+                u64::try_from(l.as_millis()).unwrap_or(u64::MAX)
+            });
+            replica.lag_ms.store(lag_ms, Ordering::Relaxed);
+            let up = lag.is_some_and(|lag| lag < replica.max_lag);
             if replica.up.swap(up, Ordering::Relaxed) != up {
                 if up {
                     tracing::info!("read replica answers and is current: lagging reads go to it");
@@ -116,5 +139,28 @@ impl ReadPool {
                 _ = stop.changed() => return,
             }
         }
+    }
+}
+
+/// A WAL position (`16/B374D848`) as a number, so two compare.
+fn lsn(text: &str) -> Option<u64> {
+    let (high, low) = text.split_once('/')?;
+    let (high, low) = (
+        u64::from_str_radix(high, 16).ok()?,
+        u64::from_str_radix(low, 16).ok()?,
+    );
+    Some(high << 32 | low)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lsn;
+
+    #[test]
+    fn wal_positions_compare_as_numbers() {
+        assert_eq!(lsn("0/0"), Some(0));
+        assert!(lsn("16/B374D848") > lsn("16/B374D847"));
+        assert!(lsn("17/0") > lsn("16/FFFFFFFF"));
+        assert_eq!(lsn("nonsense"), None);
     }
 }

@@ -37,6 +37,7 @@ pub struct HttpMetrics {
     pool_max: IntGauge,
     index_lag: Gauge,
     feed_errors: IntCounter,
+    replica_lag: Gauge,
 }
 
 /// What the search index says of itself at scrape time.
@@ -47,6 +48,9 @@ pub struct IndexState {
     pub lag_seconds: Option<f64>,
     /// Reads of the feed that failed since the process started.
     pub feed_errors: u64,
+    /// Seconds the read replica was behind the primary at its last check; `None` without a
+    /// replica or while it does not answer.
+    pub replica_lag_seconds: Option<f64>,
 }
 
 impl HttpMetrics {
@@ -78,6 +82,11 @@ impl HttpMetrics {
             "search_feed_errors_total",
             "Reads of the change feed that failed",
         )?;
+        let replica_lag = Gauge::new(
+            "db_read_replica_lag_seconds",
+            "How far the read replica was behind the primary at its last check (-1: none, or not answering)",
+        )?;
+        registry.register(Box::new(replica_lag.clone()))?;
         registry.register(Box::new(index_lag.clone()))?;
         registry.register(Box::new(feed_errors.clone()))?;
         registry.register(Box::new(requests.clone()))?;
@@ -94,6 +103,7 @@ impl HttpMetrics {
             pool_max,
             index_lag,
             feed_errors,
+            replica_lag,
         })
     }
 
@@ -109,6 +119,8 @@ impl HttpMetrics {
     /// Renders the text exposition format, reading the pool and index gauges at scrape time.
     pub fn render(&self, pool: &PgPool, index: IndexState) -> anyhow::Result<String> {
         self.index_lag.set(index.lag_seconds.unwrap_or(-1.0));
+        self.replica_lag
+            .set(index.replica_lag_seconds.unwrap_or(-1.0));
         // The index counts; the counter catches up (both only grow).
         self.feed_errors
             .inc_by(index.feed_errors.saturating_sub(self.feed_errors.get()));

@@ -128,7 +128,7 @@ pub async fn readyz(
 pub async fn metrics(
     metrics: Data<HttpMetrics>,
     pool: Db,
-    search: Data<crate::search::SearchIndex>,
+    (search, reads): (Data<crate::search::SearchIndex>, Data<ReadPool>),
     here: Data<MetricsServedHere>,
 ) -> Reply {
     if !here.0 {
@@ -137,6 +137,7 @@ pub async fn metrics(
     let index = IndexState {
         lag_seconds: search.lag().map(|lag| lag.as_secs_f64()),
         feed_errors: search.feed_errors(),
+        replica_lag_seconds: reads.replica_lag().map(|lag| lag.as_secs_f64()),
     };
     let text = metrics.render(&pool, index)?;
     Ok(HttpResponse::Ok()

@@ -296,6 +296,20 @@ async fn the_local_cluster_serves_as_one_service() {
     )
     .await;
     assert_eq!(replica_state(&client, &apis[0]).await, "down");
+    let metrics = client
+        .get(format!("{}/metrics", apis[0]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lag: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("db_read_replica_lag_seconds "))
+        .and_then(|l| l.split_whitespace().last()?.parse().ok())
+        .unwrap_or_else(|| panic!("no replica lag in /metrics:\n{metrics}"));
+    assert!(lag >= 2.0, "/metrics says the replica is {lag} s behind");
     sqlx::raw_sql("select pg_wal_replay_resume()")
         .execute(&mut replica)
         .await
