@@ -125,29 +125,45 @@ pub async fn attempt_failed(
     action: &'static str,
 ) -> Result<(), ApiError> {
     let mut tx = pool.begin().await?;
-    let lock_seconds = network_wait(attempt.network);
-    if let Some(seconds) = lock_seconds {
-        store::lock_network(&mut tx, key, &ip.network_key(), seconds).await?;
-    }
-    let reset_now_required = attempt.day >= DAILY_FAILURES;
-    if reset_now_required {
-        store::require_reset(&mut tx, key).await?;
-    }
-    anonymous(action, account, ip)
-        .details(json!({}))
-        .record(&mut tx)
-        .await?;
-    if lock_seconds.is_some() || reset_now_required {
+    let outcome = settle_failure(&mut tx, key, ip, (account, attempt), action).await?;
+    if outcome.lock_seconds.is_some() || outcome.reset_now_required {
         anonymous("auth.lockout", account, ip)
             .details(json!({
-                "network_wait_seconds": lock_seconds,
-                "reset_required": reset_now_required,
+                "network_wait_seconds": outcome.lock_seconds,
+                "reset_required": outcome.reset_now_required,
             }))
             .record(&mut tx)
             .await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// What a failure counted as `attempt` sets off: the network waits once it used its
+/// allowance, the account needs a reset once its day is spent. Audited as `action`.
+async fn settle_failure(
+    tx: &mut PgConnection,
+    key: &[u8],
+    ip: ClientIp,
+    (account, attempt): (Option<Uuid>, Attempt),
+    action: &str,
+) -> Result<FailureOutcome, ApiError> {
+    let lock_seconds = network_wait(attempt.network);
+    if let Some(seconds) = lock_seconds {
+        store::lock_network(tx, key, &ip.network_key(), seconds).await?;
+    }
+    let reset_now_required = attempt.day >= DAILY_FAILURES;
+    if reset_now_required {
+        store::require_reset(tx, key).await?;
+    }
+    anonymous(action, account, ip)
+        .details(json!({}))
+        .record(tx)
+        .await?;
+    Ok(FailureOutcome {
+        lock_seconds,
+        reset_now_required,
+    })
 }
 
 /// A reserved attempt's password was right: the day gets it back, and the network's
@@ -258,24 +274,14 @@ pub async fn record_failure(
 ) -> Result<FailureOutcome, ApiError> {
     let network = ip.network_key();
     let failures = store::count_network_failure(tx, key, &network).await?;
-    let lock_seconds = network_wait(failures);
-    if let Some(seconds) = lock_seconds {
-        store::lock_network(tx, key, &network, seconds).await?;
-    }
     let (daily, already) = store::count_daily_failure(tx, key).await?;
-    let reset_now_required = daily >= DAILY_FAILURES && !already;
-    if reset_now_required {
-        store::require_reset(tx, key).await?;
-    }
-    let outcome = FailureOutcome {
-        lock_seconds,
-        reset_now_required,
+    // A day whose reset is already required is not required again.
+    let day = if already { 0 } else { daily };
+    let attempt = Attempt {
+        network: failures,
+        day,
     };
-    anonymous(action, account, ip)
-        .details(json!({}))
-        .record(tx)
-        .await?;
-    Ok(outcome)
+    settle_failure(tx, key, ip, (account, attempt), action).await
 }
 
 /// An entry by nobody signed in, from `ip`, on `account` when there is one.
