@@ -101,10 +101,10 @@ def check_compose() -> None:
             any(subnet.subnet_of(net) for subnet in subnets for net in trusted if subnet.version == net.version),
             f"{where}: APP_TRUSTED_PROXIES must cover the compose network {subnets}",
         )
-        timeout = int(env.get("APP_SHUTDOWN_TIMEOUT_SECS", 30))
+        timeout = int(env.get("APP_SHUTDOWN_DRAIN_SECS", 5)) + int(env.get("APP_SHUTDOWN_TIMEOUT_SECS", 30))
         check(
             seconds(service.get("stop_grace_period", "10s")) > timeout,
-            f"{where}: stop_grace_period must exceed APP_SHUTDOWN_TIMEOUT_SECS ({timeout}s)",
+            f"{where}: stop_grace_period must exceed APP_SHUTDOWN_DRAIN_SECS + APP_SHUTDOWN_TIMEOUT_SECS ({timeout}s)",
         )
         test = (service.get("healthcheck") or {}).get("test", [])
         check(test[-1:] == ["healthcheck"], f"{where}: healthcheck must run `therapist-directory healthcheck`")
@@ -146,6 +146,20 @@ def check_nginx(apis: list[str]) -> None:
         if d["directive"] == "server"
     }
     check(servers == set(apis), f"nginx.conf: upstream servers {sorted(servers)} differ from {apis}")
+    # A process set aside after one failure must be back within a rolling restart's pause
+    # (deploy/README.md, "Rolling restarts"): nginx's default 10 s kept a restarted
+    # process out while the other one stopped.
+    for upstream in directives:
+        if upstream["directive"] != "upstream":
+            continue
+        for d in upstream.get("block", []):
+            if d["directive"] != "server":
+                continue
+            params = dict(a.split("=", 1) for a in d["args"][1:] if "=" in a)
+            check(
+                params.get("max_fails") == "0" or seconds(params.get("fail_timeout", "10s")) <= 1,
+                f"nginx.conf: {d['args'][0]} must set fail_timeout=1s (or max_fails=0)",
+            )
     next_upstream = [d["args"] for d in directives if d["directive"] == "proxy_next_upstream"]
     check(
         next_upstream == [["error", "timeout", "http_502", "http_503"]],
@@ -195,8 +209,10 @@ def check_kubernetes() -> None:
         startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3) >= 300,
         "deployment.yaml: startupProbe must allow several minutes for the index build",
     )
-    check(deployment.get("terminationGracePeriodSeconds", 30) > int(config.get("APP_SHUTDOWN_TIMEOUT_SECS", 30)),
-          "deployment.yaml: terminationGracePeriodSeconds must exceed APP_SHUTDOWN_TIMEOUT_SECS")
+    drain = int(config.get("APP_SHUTDOWN_DRAIN_SECS", 5))
+    check(drain >= 5, "configmap.yaml: APP_SHUTDOWN_DRAIN_SECS must give endpoints and ingresses 5 s or more")
+    check(deployment.get("terminationGracePeriodSeconds", 30) > drain + int(config.get("APP_SHUTDOWN_TIMEOUT_SECS", 30)),
+          "deployment.yaml: terminationGracePeriodSeconds must exceed APP_SHUTDOWN_DRAIN_SECS + APP_SHUTDOWN_TIMEOUT_SECS")
     security = container.get("securityContext", {})
     check(security.get("readOnlyRootFilesystem") is True, "deployment.yaml: readOnlyRootFilesystem")
     check(deployment.get("securityContext", {}).get("runAsNonRoot") is True, "deployment.yaml: runAsNonRoot")

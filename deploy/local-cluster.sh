@@ -9,6 +9,7 @@
 #   deploy/local-cluster.sh stop [--dir DIR]
 #   deploy/local-cluster.sh status [--dir DIR]
 #   deploy/local-cluster.sh stop-api N | start-api N [--dir DIR]
+#   deploy/local-cluster.sh roll [--binary PATH] [--dir DIR]
 #   deploy/local-cluster.sh stop-replica | start-replica [--dir DIR]
 #
 # `start` makes (or, on a directory it made before, restarts) the cluster: initdb of the
@@ -21,6 +22,12 @@
 # answer /readyz with 200, and writes the URLs and process ids to DIR/cluster.env
 # (shell-sourceable). A start that fails stops what it started (LOCAL_CLUSTER_KEEP=1 keeps
 # it for a look).
+#
+# `roll` restarts the APIs one after the other, as an operator deploying a new binary
+# should (`--binary` to switch to another one): SIGTERM (the process answers /readyz 503 and
+# keeps serving for APP_SHUTDOWN_DRAIN_SECS, then finishes what is in flight), start, wait
+# for /readyz 200, then ROLL_PAUSE_SECS (2: longer than nginx's fail_timeout, so nginx has
+# the restarted process back) before the next one stops.
 #
 # Defaults: the binary is target/release/therapist-directory, else target/debug/...; the
 # directory is ./var/local-cluster (of the repository); the base port is 25400. The API
@@ -45,7 +52,7 @@ die() {
 }
 
 usage() {
-  sed -n '9,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,13p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -582,6 +589,27 @@ cmd_api() {
   fi
 }
 
+cmd_roll() {
+  load_conf || die "no cluster in $dir"
+  if [ -n "$binary" ]; then
+    [ -x "$binary" ] || die "no binary at $binary"
+    BINARY=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
+  else
+    BINARY=$(sed -n 's/^BINARY=//p' "$dir/cluster.env")
+  fi
+  MAINTENANCE_INTERVAL=${APP_MAINTENANCE_INTERVAL_SECS:-$(sed -n 's/^MAINTENANCE_INTERVAL_SECS=//p' "$dir/cluster.env")}
+  local n started
+  for n in 1 2; do
+    started=$(date +%s.%N)
+    stop_api "$n"
+    start_api "$n"
+    wait_ready "http://127.0.0.1:$(api_port "$n")/readyz" "api-$n" "$(pid_in "$RUN/api-$n.pid")"
+    write_env
+    say "api-$n restarted and ready in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $started }") s"
+    sleep "${ROLL_PAUSE_SECS:-2}"
+  done
+}
+
 cmd_replica() {
   load_conf || die "no cluster in $dir"
   if [ "$command" = stop-replica ]; then
@@ -603,6 +631,7 @@ case $command in
   stop) cmd_stop ;;
   status) cmd_status ;;
   stop-api | start-api) cmd_api ;;
+  roll) cmd_roll ;;
   stop-replica | start-replica) cmd_replica ;;
   *) usage ;;
 esac

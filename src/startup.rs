@@ -1,6 +1,7 @@
 //! `Application::build_with` (and `build_with_pool`): connect, migrate, bind (port 0 in
 //! tests) and assemble the server.
-//! `run_until_stopped` serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+//! `run_until_stopped` serves until SIGINT/SIGTERM: a SIGTERM first drains (`/readyz` 503
+//! while still serving), then in-flight requests finish.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -45,6 +46,19 @@ pub struct Application {
     /// the signal that stops them.
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop_workers: watch::Sender<bool>,
+    draining: web::Data<crate::ops::Draining>,
+    drain: std::time::Duration,
+}
+
+/// How the process is asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM, as orchestrators and `deploy/local-cluster.sh` send it: `/readyz` turns 503
+    /// and requests are still served for `APP_SHUTDOWN_DRAIN_SECS`, so balancers move away
+    /// before the listener closes.
+    Drain,
+    /// SIGINT (Ctrl-C), or a second signal during a drain: the listener closes at once.
+    Now,
 }
 
 impl Application {
@@ -88,16 +102,8 @@ impl Application {
         let passwords = web::Data::new(password_hasher(&config)?);
         // Bound before any worker starts: a second process on a taken port fails here, before
         // it has claimed an email or started a maintenance pass.
-        let listener = TcpListener::bind((config.host, config.port))
-            .with_context(|| format!("could not listen on {}:{}", config.host, config.port))?;
+        let (listener, metrics_listener) = bind_listeners(&config)?;
         let port = listener.local_addr()?.port();
-        let metrics_listener = config
-            .metrics_addr
-            .map(|addr| {
-                TcpListener::bind(addr)
-                    .with_context(|| format!("could not listen on {addr} (APP_METRICS_ADDR)"))
-            })
-            .transpose()?;
         let (stop_workers, stop_rx) = watch::channel(false);
         let search_index = SearchIndex::with_max_lag(config.search_max_lag);
         let reads = read_pool(&config, &pool)?;
@@ -138,6 +144,8 @@ impl Application {
         });
         let allowed_origins = web::Data::new(AllowedOrigins(config.cors_allowed_origins.clone()));
         let search_data = web::Data::new(search_index.clone());
+        let draining = web::Data::new(crate::ops::Draining::default());
+        let draining_data = draining.clone();
 
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -158,6 +166,7 @@ impl Application {
                 .app_data(totp_seal.clone())
                 .app_data(cursors.clone())
                 .app_data(search_data.clone())
+                .app_data(draining_data.clone())
                 .app_data(passwords.clone())
                 .app_data(clock.clone())
                 .app_data(path_config())
@@ -186,6 +195,8 @@ impl Application {
             metrics_server,
             workers,
             stop_workers,
+            draining,
+            drain: config.shutdown_drain,
         })
     }
 
@@ -207,22 +218,50 @@ impl Application {
         self.search_index.clone()
     }
 
-    /// Serves until the server stops on its own or a SIGINT/SIGTERM arrives; on a signal,
-    /// stops accepting connections and waits for in-flight requests (up to the shutdown timeout).
+    /// Serves until the server stops on its own or a SIGINT/SIGTERM arrives (see [`Stop`]),
+    /// then stops accepting connections and waits for in-flight requests (up to the shutdown
+    /// timeout).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stops, received) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(forward_signals(stops));
+        self.run_until(received).await
+    }
+
+    /// Serves until a [`Stop`] arrives on `stops` (tests send them; the command line
+    /// forwards signals). A closed channel never stops the server.
+    pub async fn run_until(
+        self,
+        mut stops: tokio::sync::mpsc::Receiver<Stop>,
+    ) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let metrics = self.metrics_server.map(|(server, _)| {
             let handle = server.handle();
             tokio::spawn(server);
             handle
         });
-        let server = tokio::spawn(self.server);
-        tokio::select! {
-            result = server => return Ok(result??),
-            signal = shutdown_signal() => {
-                tracing::info!(signal, "shutting down: finishing in-flight requests");
+        let mut server = tokio::spawn(self.server);
+        let next_stop =
+            async |stops: &mut tokio::sync::mpsc::Receiver<Stop>| match stops.recv().await {
+                Some(stop) => stop,
+                None => std::future::pending().await,
+            };
+        let stop = tokio::select! {
+            result = &mut server => return Ok(result??),
+            stop = next_stop(&mut stops) => stop,
+        };
+        if stop == Stop::Drain && !self.drain.is_zero() {
+            self.draining.start();
+            tracing::info!(
+                seconds = self.drain.as_secs(),
+                "draining: /readyz answers 503 while requests are still served"
+            );
+            tokio::select! {
+                result = &mut server => return Ok(result??),
+                _ = tokio::time::sleep(self.drain) => {}
+                _ = next_stop(&mut stops) => tracing::info!("a second stop ends the drain"),
             }
         }
+        tracing::info!("shutting down: finishing in-flight requests");
         handle.stop(true).await;
         if let Some(metrics) = metrics {
             metrics.stop(false).await;
@@ -241,29 +280,42 @@ impl Application {
         self.pool.close().await;
         Ok(())
     }
-
-    /// Serves without signal handling (tests drop the runtime to stop it).
-    pub async fn run(self) -> std::io::Result<()> {
-        if let Some((metrics, _)) = self.metrics_server {
-            tokio::spawn(metrics);
-        }
-        self.server.await
-    }
 }
 
-async fn shutdown_signal() -> &'static str {
+/// Passes SIGTERM on as a drain and SIGINT as an immediate stop, each time one arrives.
+async fn forward_signals(stops: tokio::sync::mpsc::Sender<Stop>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
     ) else {
         tracing::error!("could not install signal handlers; stop the process with SIGKILL");
-        return std::future::pending().await;
+        return;
     };
-    tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
+    loop {
+        let stop = tokio::select! {
+            _ = int.recv() => Stop::Now,
+            _ = term.recv() => Stop::Drain,
+        };
+        tracing::info!(?stop, "signal received");
+        if stops.send(stop).await.is_err() {
+            return;
+        }
     }
+}
+
+/// The public listener and, with `APP_METRICS_ADDR`, the metrics one.
+fn bind_listeners(config: &Config) -> anyhow::Result<(TcpListener, Option<TcpListener>)> {
+    let listener = TcpListener::bind((config.host, config.port))
+        .with_context(|| format!("could not listen on {}:{}", config.host, config.port))?;
+    let metrics = config
+        .metrics_addr
+        .map(|addr| {
+            TcpListener::bind(addr)
+                .with_context(|| format!("could not listen on {addr} (APP_METRICS_ADDR)"))
+        })
+        .transpose()?;
+    Ok((listener, metrics))
 }
 
 /// The hasher with the configured Argon2id cost and how many hashes may run at once.

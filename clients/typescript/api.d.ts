@@ -104,8 +104,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the database answers, every migration is applied, and the search index is
-         *     built and current.
+         * Readiness: the process is not shutting down, the database answers, every migration is
+         *     applied, and the search index is built and current.
          */
         get: operations["readyz"];
         put?: never;

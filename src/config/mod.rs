@@ -114,6 +114,9 @@ pub struct Config {
     pub mail: MailSettings,
     pub passwords: PasswordSettings,
     pub shutdown_timeout: Duration,
+    /// How long a SIGTERM'd process keeps serving, unready, so balancers stop sending to it
+    /// before its listener closes.
+    pub shutdown_drain: Duration,
     /// Proxies (addresses or CIDR ranges) whose forwarding header is trusted, and that
     /// header; no proxies means the peer address is the client.
     pub trusted_proxies: crate::http::client_ip::TrustedProxies,
@@ -227,6 +230,7 @@ impl Config {
                     .map_or((cores / 2).max(1), |n| n as usize),
             },
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout_secs),
+            shutdown_drain: Duration::from_secs(s.shutdown_drain_secs),
             environment: s.env,
             trusted_proxies: crate::http::client_ip::TrustedProxies {
                 nets: s.trusted_proxies.0,

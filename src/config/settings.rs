@@ -83,6 +83,9 @@ pub struct Settings {
     /// Seconds given to in-flight requests on shutdown (0–3600)
     #[arg(long, env = "APP_SHUTDOWN_TIMEOUT_SECS", default_value = "30", value_parser = whole(0, 3600))]
     pub shutdown_timeout_secs: u64,
+    /// Seconds a SIGTERM'd process keeps serving with /readyz 503 before it closes its listener (0–300)
+    #[arg(long, env = "APP_SHUTDOWN_DRAIN_SECS", default_value = "5", value_parser = whole(0, 300))]
+    pub shutdown_drain_secs: u64,
 
     /// How email leaves: `.eml` files in APP_MAIL_DIR, or SMTP to APP_SMTP_URL
     #[arg(long, env = "APP_MAIL_TRANSPORT", default_value = "file")]

@@ -73,6 +73,17 @@ pub async fn conventions(
     rate_limit::write_headers(headers, &counted);
     let status = res.status();
     tag_content_coding(res.headers_mut(), status, &if_none_match);
+    // A draining process hands each client back to its balancer after one answer, so no
+    // kept-alive connection is still open here when the listener closes.
+    if res
+        .request()
+        .app_data::<actix_web::web::Data<crate::ops::Draining>>()
+        .is_some_and(|d| d.is_draining())
+    {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     Ok(res)
 }
 

@@ -23,6 +23,22 @@ pub struct ApiDocs {
     pub html: String,
 }
 
+/// Set when a SIGTERM starts the drain: `/readyz` answers 503 so balancers and endpoint
+/// controllers stop sending here, while requests that still arrive are served (each on a
+/// connection closed after its answer) until the listener closes.
+#[derive(Default)]
+pub struct Draining(std::sync::atomic::AtomicBool);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Whether this listener serves `/metrics` (false on the public one when
 /// `APP_METRICS_ADDR` moves it elsewhere).
 pub struct MetricsServedHere(pub bool);
@@ -55,8 +71,8 @@ pub async fn healthz() -> web::Json<Health> {
     })
 }
 
-/// Readiness: the database answers, every migration is applied, and the search index is
-/// built and current.
+/// Readiness: the process is not shutting down, the database answers, every migration is
+/// applied, and the search index is built and current.
 #[utoipa::path(
     tag = "operational",
     responses(
@@ -68,7 +84,15 @@ pub async fn readyz(
     pool: Db,
     reads: Data<ReadPool>,
     search: Data<crate::search::SearchIndex>,
+    draining: Data<Draining>,
 ) -> Result<web::Json<Health>, ApiError> {
+    if draining.is_draining() {
+        return Err(ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "This process is shutting down.",
+        )
+        .with_retry_after(5));
+    }
     if !search.is_ready() {
         return Err(ApiError::new(
             ErrorCode::ServiceUnavailable,

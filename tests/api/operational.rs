@@ -239,3 +239,40 @@ async fn a_frozen_search_index_is_not_ready_and_says_so() {
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("search_index_lag_seconds 0"), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_sigterm_drains_unready_while_still_serving_then_closes() {
+    use therapist_directory::startup::Stop;
+    let app = TestAppBuilder::default()
+        .env("APP_SHUTDOWN_DRAIN_SECS", "2")
+        .spawn()
+        .await;
+    assert!(readyz_turns(&app, 200, Duration::from_secs(10)).await);
+    let asked = std::time::Instant::now();
+    app.stop.send(Stop::Drain).await.unwrap();
+    assert!(readyz_turns(&app, 503, Duration::from_secs(1)).await);
+    let body = assert_problem(app.get("/readyz").await, 503, "service_unavailable").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("shutting down"),
+        "{body}"
+    );
+    // Requests that still arrive are answered, and each connection is handed back.
+    let search = app.get("/v1/therapists").await;
+    assert_eq!(search.status(), 200);
+    assert_eq!(search.headers()["connection"], "close");
+
+    let address = format!("127.0.0.1:{}", app.port);
+    let mut closed_after = None;
+    while asked.elapsed() < Duration::from_secs(6) {
+        if tokio::net::TcpStream::connect(&address).await.is_err() {
+            closed_after = Some(asked.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let closed_after = closed_after.expect("the listener closes after the drain");
+    assert!(
+        closed_after >= Duration::from_millis(1900),
+        "the listener closed before the drain ended: {closed_after:?}"
+    );
+}

@@ -11,7 +11,7 @@ use therapist_directory::clock::Clock;
 use therapist_directory::config::Config;
 use therapist_directory::mail::transport::{LettreMailer, Mailer};
 use therapist_directory::search::SearchIndex;
-use therapist_directory::startup::Application;
+use therapist_directory::startup::{Application, Stop};
 
 use super::cluster::TestDatabase;
 use super::logs::init_logs;
@@ -35,6 +35,8 @@ pub struct TestApp {
     pub public_base_url: url::Url,
     /// The instance's search index, to wait for a change to become searchable.
     pub search_index: SearchIndex,
+    /// Stops the instance as a signal would (`Stop::Drain` for SIGTERM).
+    pub stop: tokio::sync::mpsc::Sender<Stop>,
 }
 
 /// Settings every test app starts from; `overrides` can change any variable.
@@ -165,7 +167,8 @@ impl TestAppBuilder {
         let port = app.port();
         let metrics_port = app.metrics_port();
         let search = app.search_index();
-        tokio::spawn(app.run());
+        let (stop, stops) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(app.run_until(stops));
         // As a load balancer would, wait for readiness: the search index is built.
         search.wait_for(0, Duration::from_secs(10)).await;
 
@@ -187,6 +190,7 @@ impl TestAppBuilder {
             clock,
             public_base_url,
             search_index: search,
+            stop,
         }
     }
 }

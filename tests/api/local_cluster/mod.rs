@@ -193,49 +193,43 @@ async fn the_local_cluster_serves_as_one_service() {
         );
     }
 
-    // 5. api-2 stops (SIGTERM) while a client streams GETs through nginx (4 at a time, the
+    // 5. A rolling restart (`roll`: api-1, then api-2, each drained by SIGTERM, started
+    // and ready before the next stops) while 8 clients stream GETs through nginx: every
+    // answer is a 200.
+    let load = Load::start(&client, &nginx, &slug, 8);
+    load.reach(100).await;
+    let roll_started = Instant::now();
+    let before_roll = load.done();
+    cluster.run_async(&["roll"]).await;
+    let during_roll = load.done() - before_roll;
+    let (sent, failures) = load.stop().await;
+    cluster.read_env();
+    println!(
+        "[5] rolling restart in {:?} under 8 clients: {during_roll} GETs during it, {sent} in \
+         all, {} not 200",
+        roll_started.elapsed(),
+        failures.len()
+    );
+    assert!(during_roll > 0, "requests streamed during the roll");
+    assert!(
+        failures.is_empty(),
+        "answers other than 200 during a rolling restart: {} of {sent}, first {:#?}",
+        failures.len(),
+        &failures[..failures.len().min(20)]
+    );
+
+    // 5a. api-2 stops (SIGTERM) while a client streams GETs through nginx (4 at a time, the
     // search and the profile in turn, 300 at least and until api-2 is gone): nginx passes
     // the idempotent requests it could not complete on to api-1, none is lost.
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let done = Arc::new(AtomicUsize::new(0));
-    let finish = Arc::new(AtomicBool::new(false));
-    let mut streams = Vec::new();
-    for worker in 0..4 {
-        let (client, nginx, slug) = (client.clone(), nginx.clone(), slug.clone());
-        let (done, finish) = (done.clone(), finish.clone());
-        streams.push(tokio::spawn(async move {
-            let mut failures = Vec::new();
-            let mut i = worker;
-            while !finish.load(Ordering::Relaxed) || done.load(Ordering::Relaxed) < 300 {
-                let path = match i % 2 {
-                    0 => "/v1/therapists".to_owned(),
-                    _ => format!("/v1/therapists/{slug}"),
-                };
-                match client.get(format!("{nginx}{path}")).send().await {
-                    Ok(r) if r.status() == 200 => {}
-                    Ok(r) => failures.push(format!("{path}: {}", r.status())),
-                    Err(e) => failures.push(format!("{path}: {e}")),
-                }
-                done.fetch_add(1, Ordering::Relaxed);
-                i += 1;
-            }
-            failures
-        }));
-    }
-    while done.load(Ordering::Relaxed) < 100 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let load = Load::start(&client, &nginx, &slug, 4);
+    load.reach(100).await;
     let stop_started = Instant::now();
-    let before_stop = done.load(Ordering::Relaxed);
+    let before_stop = load.done();
     cluster.run_async(&["stop-api", "2"]).await;
-    let during_stop = done.load(Ordering::Relaxed) - before_stop;
+    let during_stop = load.done() - before_stop;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    finish.store(true, Ordering::Relaxed);
-    let mut failures = Vec::new();
-    for stream in streams {
-        failures.extend(stream.await.unwrap());
-    }
+    load.reach(before_stop + 300).await;
+    let (sent, failures) = load.stop().await;
     let access_log =
         std::fs::read_to_string(format!("{}/nginx-access.log", cluster.var("LOG_DIR")))
             .unwrap_or_default();
@@ -250,9 +244,8 @@ async fn the_local_cluster_serves_as_one_service() {
         })
         .count();
     println!(
-        "[5] {} GETs through nginx; api-2 stopped in {:?} with {during_stop} of them under way; \
+        "[5a] {sent} GETs through nginx; api-2 stopped in {:?} with {during_stop} of them under way; \
          {passed_on} passed on by nginx to the other process; {} failed",
-        done.load(Ordering::Relaxed),
         stop_started.elapsed(),
         failures.len()
     );

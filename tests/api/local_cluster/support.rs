@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Client, RequestBuilder, Response};
@@ -60,14 +62,19 @@ impl LocalCluster {
         };
         let base = base.to_string();
         cluster.run(&["start", "--binary", BINARY, "--base-port", &base]);
-        let text = std::fs::read_to_string(cluster.dir.join("cluster.env")).expect("cluster.env");
-        cluster.env = text
+        cluster.read_env();
+        cluster
+    }
+
+    /// Reads cluster.env again (process ids change when an API restarts).
+    pub(super) fn read_env(&mut self) {
+        let text = std::fs::read_to_string(self.dir.join("cluster.env")).expect("cluster.env");
+        self.env = text
             .lines()
             .filter(|line| !line.starts_with('#'))
             .filter_map(|line| line.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        cluster
     }
 
     pub(super) fn run(&self, args: &[&str]) {
@@ -365,4 +372,69 @@ pub(super) fn maintenance_records(log: &str) -> Vec<(f64, bool)> {
             Some((at.unix_timestamp_nanos() as f64 / 1e9, ran))
         })
         .collect()
+}
+
+/// Clients sending GETs through nginx (the search and a profile in turn) until stopped.
+pub(super) struct Load {
+    done: Arc<AtomicUsize>,
+    finish: Arc<AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<Vec<String>>>,
+}
+
+impl Load {
+    pub(super) fn start(client: &Client, nginx: &str, slug: &str, clients: usize) -> Load {
+        let done = Arc::new(AtomicUsize::new(0));
+        let finish = Arc::new(AtomicBool::new(false));
+        let clients = (0..clients)
+            .map(|n| {
+                let (client, nginx, slug) = (client.clone(), nginx.to_owned(), slug.to_owned());
+                let (done, finish) = (done.clone(), finish.clone());
+                tokio::spawn(async move {
+                    let mut failures = Vec::new();
+                    let mut i = n;
+                    while !finish.load(Ordering::Relaxed) {
+                        let path = match i % 2 {
+                            0 => "/v1/therapists".to_owned(),
+                            _ => format!("/v1/therapists/{slug}"),
+                        };
+                        match client.get(format!("{nginx}{path}")).send().await {
+                            Ok(r) if r.status() == 200 => {}
+                            Ok(r) => failures.push(format!("{path}: {}", r.status())),
+                            Err(e) => failures.push(format!("{path}: {e}")),
+                        }
+                        done.fetch_add(1, Ordering::Relaxed);
+                        i += 1;
+                    }
+                    failures
+                })
+            })
+            .collect();
+        Load {
+            done,
+            finish,
+            clients,
+        }
+    }
+
+    /// Requests answered (or failed) so far.
+    pub(super) fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `count` requests have been answered.
+    pub(super) async fn reach(&self, count: usize) {
+        while self.done() < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops the clients: how many requests they sent, and each one not answered 200.
+    pub(super) async fn stop(self) -> (usize, Vec<String>) {
+        self.finish.store(true, Ordering::Relaxed);
+        let mut failures = Vec::new();
+        for client in self.clients {
+            failures.extend(client.await.unwrap());
+        }
+        (self.done.load(Ordering::Relaxed), failures)
+    }
 }
