@@ -5,6 +5,7 @@ mod abuse;
 mod limits;
 mod mfa;
 mod outages;
+mod pool;
 mod secrets;
 
 use serde_json::{Value, json};
