@@ -7,6 +7,9 @@ BENCH_PG_DIR=${BENCH_PG_DIR:-/tmp/td-bench-pg}
 BENCH_PG_PORT=${BENCH_PG_PORT:-55432}
 BENCH_API_PORT=${BENCH_API_PORT:-18080}
 export DATABASE_URL="postgres://postgres@127.0.0.1:${BENCH_PG_PORT}/bench"
+# The queries are checked at compile time against .sqlx/, not against this database (which
+# does not exist yet when the scripts build).
+export SQLX_OFFLINE=true
 export APP_JWT_SECRET=bench-secret-bench-secret-bench-secret-00
 BASE="http://127.0.0.1:${BENCH_API_PORT}"
 OUT=target/bench
@@ -41,7 +44,7 @@ sql() { psql -qAt -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres bench -c "$1"; }
 # not what the benchmarks measure.
 start_api() {
   APP_PORT=$BENCH_API_PORT APP_MAINTENANCE_INTERVAL_SECS=0 \
-    APP_LOG=warn APP_MAIL_DIR="$OUT/mail" "$@" ./target/release/therapist-directory serve >"$OUT/api.log" 2>&1 &
+    APP_LOG=warn APP_MAIL_DIR="$OUT/mail" "$@" "${API_BINARY:-./target/release/therapist-directory}" serve >"$OUT/api.log" 2>&1 &
   API_PID=$!
   # Ready once the search index is built: a minute or less at a million listings.
   for _ in $(seq 1 600); do

@@ -1,13 +1,14 @@
 //! Passwords: the policy for new ones (OWASP ASVS 5, V6: 12–128 characters, no composition
 //! rules, common passwords refused, never truncated) and Argon2id hashing on the blocking
 //! pool behind a semaphore, so a login flood queues here instead of starving other routes.
+//! Argon2's working memory is kept and reused (see `Arena`).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Argon2, Params};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -135,9 +136,115 @@ pub enum Verification {
 pub struct Passwords {
     params: Params,
     permits: Arc<Semaphore>,
+    arena: Arc<Arena>,
     /// A real hash of a random password: unknown accounts are verified against it, so their
     /// timing matches that of a wrong password.
     dummy_hash: Arc<str>,
+}
+
+/// Argon2id's working memory (`memory_kib` KiB per hash), kept for the next hash instead of
+/// freed. glibc leaves a freed buffer of that size in the arena of the thread that used it,
+/// and the blocking pool has many threads: a burst of parallel sign-ins took resident memory
+/// from 85 MB to 380–560 MB, and it stayed there. A hash holds one of the semaphore's
+/// permits, so at most `concurrency` buffers ever exist.
+struct Arena {
+    free: Mutex<Vec<Vec<Block>>>,
+    /// Buffers kept at most: the concurrency (a hash stored under a larger memory cost
+    /// needs a larger one; the smallest goes).
+    keep: usize,
+    /// Buffers allocated since start (a test reads it).
+    allocated: AtomicUsize,
+}
+
+impl Arena {
+    /// A buffer of at least `blocks` blocks: a kept one when there is one.
+    fn take(&self, blocks: usize) -> Vec<Block> {
+        let kept = self.free.lock().ok().and_then(|mut free| {
+            let at = free.iter().position(|b| b.len() >= blocks)?;
+            Some(free.swap_remove(at))
+        });
+        kept.unwrap_or_else(|| {
+            self.allocated.fetch_add(1, Ordering::Relaxed);
+            vec![Block::default(); blocks]
+        })
+    }
+
+    fn give_back(&self, buffer: Vec<Block>) {
+        if let Ok(mut free) = self.free.lock() {
+            free.push(buffer);
+            if free.len() > self.keep
+                && let Some(smallest) = (0..free.len()).min_by_key(|&i| free[i].len())
+            {
+                free.swap_remove(smallest);
+            }
+        }
+    }
+
+    /// Argon2 of `password` with `salt` under `params`, on a kept buffer.
+    fn compute(
+        &self,
+        algorithm: Algorithm,
+        version: Version,
+        params: Params,
+        password: &[u8],
+        salt: &[u8],
+    ) -> anyhow::Result<Output> {
+        let length = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let mut buffer = self.take(params.block_count());
+        let mut out = [0u8; Output::MAX_LENGTH];
+        let out = out.get_mut(..length).context("Argon2 output too long")?;
+        let result = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password,
+            salt,
+            out,
+            &mut buffer,
+        );
+        self.give_back(buffer);
+        result.map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+        Output::new(out).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    }
+
+    /// A PHC string of Argon2id (version 19) under `params` with a random salt.
+    fn hash(&self, params: &Params, password: &[u8]) -> anyhow::Result<String> {
+        let salt: [u8; 16] = rand::random();
+        let salt = Salt::new(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        let output = self.compute(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params.clone(),
+            password,
+            &salt,
+        )?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(params).map_err(|e| anyhow::anyhow!("params: {e}"))?,
+            salt: Some(salt),
+            hash: Some(output),
+        };
+        Ok(hash.to_string())
+    }
+
+    /// Whether `password` gives `stored`'s output (compared in constant time by `Output`).
+    fn matches(&self, password: &[u8], stored: &PasswordHash) -> bool {
+        let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+            return false;
+        };
+        let (Ok(algorithm), Ok(params)) = (
+            Algorithm::try_from(stored.algorithm.as_str()),
+            Params::try_from(stored),
+        ) else {
+            return false;
+        };
+        let version = stored
+            .version
+            .map_or(Ok(Version::default()), Version::try_from);
+        let Ok(version) = version else {
+            return false;
+        };
+        self.compute(algorithm, version, params, password, salt)
+            .is_ok_and(|computed| computed == *expected)
+    }
 }
 
 impl Passwords {
@@ -150,16 +257,25 @@ impl Passwords {
     ) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, iterations, parallelism, None)
             .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
+        let arena = Arena {
+            free: Mutex::new(Vec::with_capacity(concurrency.max(1) + 1)),
+            keep: concurrency.max(1),
+            allocated: AtomicUsize::new(0),
+        };
         let random: [u8; 24] = rand::random();
-        let dummy = Argon2::from(params.clone())
-            .hash_password(&random)
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?
-            .to_string();
+        let dummy = arena.hash(&params, &random)?;
         Ok(Passwords {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            arena: Arc::new(arena),
             dummy_hash: Arc::from(dummy),
         })
+    }
+
+    /// Argon2 working buffers allocated since start: at most the concurrency, however many
+    /// hashes ran.
+    pub fn buffers_allocated(&self) -> usize {
+        self.arena.allocated.load(Ordering::Relaxed)
     }
 
     pub async fn hash(&self, password: &SecretString) -> anyhow::Result<String> {
@@ -170,11 +286,9 @@ impl Passwords {
             .context("hashing is shut down")?;
         let params = self.params.clone();
         let password = password.clone();
+        let arena = self.arena.clone();
         tokio::task::spawn_blocking(move || {
-            Argon2::from(params)
-                .hash_password(password.expose_secret().as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+            arena.hash(&params, password.expose_secret().as_bytes())
         })
         .await
         .context("the hashing task failed")?
@@ -198,13 +312,12 @@ impl Passwords {
         let target = real.clone().unwrap_or_else(|| self.dummy_hash.to_string());
         let password = password.clone();
         let params = self.params.clone();
+        let arena = self.arena.clone();
         tokio::task::spawn_blocking(move || {
             let Ok(parsed) = PasswordHash::new(&target) else {
                 return Ok(Verification::Mismatch);
             };
-            let ok = Argon2::default()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok();
+            let ok = arena.matches(password.expose_secret().as_bytes(), &parsed);
             if !ok || real.is_none() {
                 return Ok(Verification::Mismatch);
             }
@@ -304,6 +417,44 @@ mod tests {
         assert_eq!(
             stronger.verify(&secret, Some(&hash)).await.unwrap(),
             Verification::Match { needs_rehash: true }
+        );
+
+        // A hash made by the argon2 crate's own hasher (as stored before the buffers were
+        // kept) verifies, and ours verifies with it.
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::default()
+            .hash_password(b"a long enough secret")
+            .unwrap();
+        assert_eq!(
+            current
+                .verify(&secret, Some(&theirs.to_string()))
+                .await
+                .unwrap(),
+            Verification::Match {
+                needs_rehash: false
+            }
+        );
+        let ours = PasswordHash::new(&hash).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"a long enough secret", &ours)
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_burst_reuses_the_working_memory() {
+        let passwords = Passwords::new(19456, 2, 1, 2).unwrap();
+        let secret = SecretString::from("a long enough secret".to_owned());
+        let hash = passwords.hash(&secret).await.unwrap();
+        let checks = (0..24).map(|_| passwords.verify(&secret, Some(&hash)));
+        for result in futures_util::future::join_all(checks).await {
+            assert!(matches!(result.unwrap(), Verification::Match { .. }));
+        }
+        assert!(
+            passwords.buffers_allocated() <= 2,
+            "{} buffers for 26 hashes at 2 at once",
+            passwords.buffers_allocated()
         );
     }
 }
