@@ -124,6 +124,7 @@ impl Application {
         }
         let clock = web::Data::new(clock);
         crate::domain::zip::warm_up();
+        crate::domain::place::warm_up();
 
         let (docs, route_table) = api_docs()?;
         let metrics = web::Data::new(HttpMetrics::new()?);

@@ -1302,7 +1302,7 @@ export interface components {
          * @description Why one field or parameter was refused. Stable snake_case; never renamed.
          * @enum {string}
          */
-        FieldCode: "before_issued" | "before_start" | "control_character" | "duplicate" | "greater_than_fee" | "greater_than_max" | "incomplete" | "incorrect" | "invalid" | "invalid_characters" | "invalid_email" | "invalid_language" | "invalid_npi" | "invalid_phone" | "invalid_slug" | "invalid_state" | "invalid_taxonomy_code" | "invalid_type" | "invalid_url" | "invalid_value" | "invalid_zip" | "limit_reached" | "missing" | "must_accept" | "must_consent" | "not_a_specialty" | "not_allowed" | "out_of_range" | "plain_text_only" | "required" | "requires_fee" | "taken" | "too_common" | "too_long" | "too_many" | "too_short" | "unknown_field" | "unknown_term" | "unknown_zip" | "zip_state_mismatch";
+        FieldCode: "before_issued" | "before_start" | "control_character" | "duplicate" | "greater_than_fee" | "greater_than_max" | "incomplete" | "incorrect" | "invalid" | "invalid_characters" | "invalid_email" | "invalid_language" | "invalid_npi" | "invalid_phone" | "invalid_slug" | "invalid_state" | "invalid_taxonomy_code" | "invalid_type" | "invalid_url" | "invalid_value" | "invalid_zip" | "limit_reached" | "missing" | "must_accept" | "must_consent" | "not_a_specialty" | "not_allowed" | "out_of_range" | "plain_text_only" | "required" | "requires_fee" | "taken" | "too_common" | "too_long" | "too_many" | "too_short" | "unknown_field" | "unknown_term" | "unknown_zip" | "unknown_place" | "zip_state_mismatch";
         /** @description One thing wrong with one field (a body field by its JSON path, or a parameter by name). */
         FieldError: {
             code: components["schemas"]["FieldCode"];
@@ -1699,6 +1699,36 @@ export interface components {
         };
         /** @enum {string} */
         PaymentMethod: "cash" | "check" | "credit_card" | "debit_card" | "ach" | "paypal" | "venmo" | "zelle" | "hsa" | "fsa";
+        /** @description The place a search's `near` resolved to, as the response echoes it. */
+        Place: {
+            kind: components["schemas"]["PlaceKind"];
+            /**
+             * Format: double
+             * @description Where distances are measured from; null for a state (the whole state is searched).
+             * @example 30.2711
+             */
+            latitude: number | null;
+            /**
+             * Format: double
+             * @example -97.7437
+             */
+            longitude: number | null;
+            /**
+             * @description How to show it: `Austin, TX`, `Austin, TX 78701`, `Texas`; null for a point.
+             * @example Austin, TX
+             */
+            name: string | null;
+            /**
+             * @description Two-letter state code; null for a point.
+             * @example TX
+             */
+            state: string | null;
+        };
+        /**
+         * @description What kind of place `near` named.
+         * @enum {string}
+         */
+        PlaceKind: "zip" | "city" | "state" | "point";
         /** @enum {string} */
         PreferredContact: "email" | "phone";
         /** @description The problem+json body (RFC 9457) every error response carries. */
@@ -1789,7 +1819,7 @@ export interface components {
         };
         Problem422: components["schemas"]["Problem"] & {
             /** @enum {string} */
-            code?: "validation_failed" | "listing_incomplete" | "limit_reached";
+            code?: "validation_failed" | "unknown_place" | "listing_incomplete" | "limit_reached";
             /** @constant */
             status?: 422;
         };
@@ -2039,7 +2069,19 @@ export interface components {
             languages: string[];
             /** Format: date-time */
             last_confirmed_at?: string | null;
+            /**
+             * Format: double
+             * @description Where to pin the listing on a map: its office nearest to `near`, else its first
+             *     office; null when it has no office (online only).
+             * @example 30.2672
+             */
+            latitude: number | null;
             license_verified: boolean;
+            /**
+             * Format: double
+             * @example -97.7431
+             */
+            longitude: number | null;
             /** @description Modality slugs. */
             modalities: string[];
             offices: components["schemas"]["SummaryOffice"][];
@@ -2055,6 +2097,11 @@ export interface components {
             telehealth_states: string[];
             /** @description Slugs of the (at most three) specialties the therapist marked as top. */
             top_specialties: string[];
+            /**
+             * Format: date-time
+             * @description When the listing last changed (a client caching profiles can tell it is stale).
+             */
+            updated_at: string;
         };
         SearchResults: {
             /** @description Counts for each requested facet over every match (retired terms excluded). */
@@ -2067,6 +2114,7 @@ export interface components {
             items: components["schemas"]["SearchItem"][];
             /** @description Pass it back as `cursor` for the next page; null on the last page. */
             next_cursor?: string | null;
+            place: components["schemas"]["Place"] | null;
             /**
              * @description With `q`: the words of `q` that every result matches. When no listing matches every
              *     word, the last words are dropped one by one until some do (words that match no
@@ -2336,7 +2384,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem401"];
             };
         };
-        /** @description Problem: `validation_failed` (The request is not valid), `listing_incomplete` (The listing is not complete enough to submit), `limit_reached` (The listing already has as many of these as it may). */
+        /** @description Problem: `validation_failed` (The request is not valid), `unknown_place` (No US place has that name), `listing_incomplete` (The listing is not complete enough to submit), `limit_reached` (The listing already has as many of these as it may). */
         UnprocessableContent: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -4827,12 +4875,17 @@ export interface operations {
                 /** @description Insurer slug; repeatable */
                 insurer?: components["schemas"]["TermSlug"][];
                 /**
-                 * @description A US ZIP code or `lat,lng`; an unknown ZIP is 400
-                 * @example 27601
+                 * @description Where to search around: a US ZIP code, `lat,lng`, a city (`Austin, TX`, `Austin TX`, `austin` for the largest of the name, USPS names such as `Brooklyn`), or a state (`Texas`, `TX`: the whole state, as `state`). Case, punctuation and one typo in a city's name are forgiven. The response's `place` says what it resolved to. A name no US place has is 422 `unknown_place`; a malformed ZIP or point is 400. Listings licensed for telehealth in the place's state come after those with an office in reach.
+                 * @example Austin, TX
                  */
                 near?: string;
-                /** @description Default 40; needs `near` (400 without it) */
+                /** @description Default 40; needs `near` naming a point, ZIP or city (400 without it, or with a state) */
                 radius_km?: number;
+                /**
+                 * @description `west,south,east,north` in degrees (WGS84): only listings with an office inside the box, for a map view. Combines with every other parameter; totals and facets stay exact. West greater than east crosses the antimeridian. Wider than 60 degrees, south north of north, or out of range is 400 naming `bbox`.
+                 * @example -97.9,30.1,-97.5,30.5
+                 */
+                bbox?: string;
                 /**
                  * @description Offices in, or telehealth licensed for, a US state
                  * @example NC
@@ -4932,7 +4985,9 @@ export interface operations {
                      *             "es"
                      *           ],
                      *           "last_confirmed_at": "2026-11-02T15:04:05Z",
+                     *           "latitude": 35.7796,
                      *           "license_verified": true,
+                     *           "longitude": -78.6382,
                      *           "modalities": [
                      *             "cbt",
                      *             "imago"
@@ -4959,10 +5014,18 @@ export interface operations {
                      *           "top_specialties": [
                      *             "anxiety",
                      *             "couples"
-                     *           ]
+                     *           ],
+                     *           "updated_at": "2026-11-02T15:04:05Z"
                      *         }
                      *       ],
                      *       "next_cursor": null,
+                     *       "place": {
+                     *         "kind": "city",
+                     *         "latitude": 35.8164,
+                     *         "longitude": -78.6454,
+                     *         "name": "Raleigh, NC",
+                     *         "state": "NC"
+                     *       },
                      *       "total": 1,
                      *       "total_is_exact": true
                      *     }
@@ -4982,7 +5045,7 @@ export interface operations {
             /** @description `invalid_parameter` or `invalid_cursor` */
             400: components["responses"]["BadRequest"];
             406: components["responses"]["NotAcceptable"];
-            /** @description Unknown taxonomy slug */
+            /** @description `validation_failed`: an unknown taxonomy slug; `unknown_place`: `near` names no US place */
             422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
             /** @description `service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable */

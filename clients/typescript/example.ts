@@ -104,6 +104,18 @@ export async function journey(): Promise<void> {
     console.log(count.slug, count.count);
   }
 
+  // A place name in `near`; `place` says what it resolved to. A map view searches a box
+  // and pins each item at `latitude`/`longitude` (null for online-only listings).
+  const austin = await search({ near: "Austin, TX", accepting: true });
+  if (austin.place?.kind === "city") {
+    console.log(`near ${austin.place.name} (${austin.place.latitude}, ${austin.place.longitude})`);
+  }
+  const view = await search({ bbox: "-97.9,30.1,-97.5,30.5", facets: "modality" });
+  const pins = view.items
+    .filter((item) => item.latitude !== null && item.longitude !== null)
+    .map((item) => ({ slug: item.slug, at: [item.latitude, item.longitude], updated: item.updated_at }));
+  console.log(view.total, pins.length);
+
   await signUp({
     email: "new.therapist@example.com",
     password: "a long and private passphrase",

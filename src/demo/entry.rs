@@ -21,7 +21,8 @@ pub const ENTRY_COPY: &str = "copy directory_entry (listing_id, slug, display_na
     modality_ids, specialty_ids, insurer_ids, certified_modality_ids, license_verified,
     offering_kinds, last_confirmed_at, summary, stale, availability_unconfirmed, statement,
     offering_titles) from stdin";
-pub const OFFICE_COPY: &str = "copy directory_office (listing_id, location, state) from stdin";
+pub const OFFICE_COPY: &str =
+    "copy directory_office (listing_id, location, state, position) from stdin";
 
 /// Demo fees are in the listing's default currency.
 const CURRENCY: &str = "USD";
@@ -160,11 +161,12 @@ pub fn encode(
         .text(&titles.join(" "))
         .end_row();
 
-    for o in by_id {
+    for (position, o) in by_id.into_iter().enumerate() {
         offices
             .uuid(l.listing_id)
             .display(format_args!("({:.6},{:.6})", o.longitude, o.latitude))
             .text(&o.state)
+            .display(position)
             .end_row();
     }
 }

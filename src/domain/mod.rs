@@ -6,6 +6,7 @@ mod language;
 pub mod money;
 mod npi;
 mod phone;
+pub mod place;
 mod slug;
 mod taxonomy_code;
 mod text;

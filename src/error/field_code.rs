@@ -63,6 +63,7 @@ field_codes! {
     UnknownField => "unknown_field",
     UnknownTerm => "unknown_term",
     UnknownZip => "unknown_zip",
+    UnknownPlace => "unknown_place",
     ZipStateMismatch => "zip_state_mismatch",
 }
 

@@ -133,11 +133,14 @@ pub(super) fn add_examples(doc: &mut Value) {
                     "languages": ["en", "es"], "telehealth_states": ["NC"],
                     "offices": [{"city": "Raleigh", "state": "NC", "zip": "27601"}],
                     "license_verified": true, "last_confirmed_at": "2026-11-02T15:04:05Z",
-                    "distance_km": 3.4, "stale": false, "availability_confirmed": true
+                    "distance_km": 3.4, "latitude": 35.7796, "longitude": -78.6382,
+                    "updated_at": "2026-11-02T15:04:05Z", "stale": false, "availability_confirmed": true
                 }],
                 "next_cursor": null, "total": 1, "total_is_exact": true,
                 "facets": {"modality": [{"slug": "cbt", "count": 1}, {"slug": "imago", "count": 1}]},
-                "facets_are_exact": true
+                "facets_are_exact": true,
+                "place": {"name": "Raleigh, NC", "kind": "city", "state": "NC",
+                          "latitude": 35.8164, "longitude": -78.6454}
             }),
         ),
         (

@@ -166,6 +166,13 @@ impl Index {
         Uuid::from_u128(self.listing[doc as usize])
     }
 
+    /// `[lat, lng]` of `doc`'s offices, in the listing's order.
+    pub fn office_points(&self, doc: DocId) -> &[[f64; 2]] {
+        self.office_points
+            .get(doc as usize)
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// `doc`'s key and tie-breaker in `order`.
     pub fn position(&self, order: Order, doc: DocId) -> (i64, u128) {
         let d = doc as usize;

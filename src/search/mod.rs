@@ -245,6 +245,9 @@ pub async fn search(
                 .distance_km
                 .filter(|d| d.is_finite())
                 .map(|d| (d * 10.0).round() / 10.0),
+            latitude: hit.point.map(|p| p[0]),
+            longitude: hit.point.map(|p| p[1]),
+            updated_at: row.updated_at,
             stale: row.stale,
             availability_confirmed: !row.availability_unconfirmed,
         })
@@ -258,6 +261,7 @@ pub async fn search(
         facets: answer.facets,
         facets_are_exact: true,
         query_words_used: answer.words_used,
+        place: params.place.clone(),
     })
 }
 

@@ -53,6 +53,16 @@ pub struct SearchItem {
     /// Kilometres to the nearest office, with `near`; null for online-only matches.
     #[schema(required = false)]
     pub distance_km: Option<f64>,
+    /// Where to pin the listing on a map: its office nearest to `near`, else its first
+    /// office; null when it has no office (online only).
+    #[schema(example = 30.2672, required = true)]
+    pub latitude: Option<f64>,
+    #[schema(example = -97.7431, required = true)]
+    pub longitude: Option<f64>,
+    /// When the listing last changed (a client caching profiles can tell it is stale).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: time::OffsetDateTime,
     /// Not confirmed by the therapist for 90 days (only with `include_stale=true`).
     pub stale: bool,
     /// False after repeated reports that the therapist is unreachable or not taking
@@ -134,4 +144,7 @@ pub struct SearchResults {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub query_words_used: Option<Vec<String>>,
+    /// What `near` resolved to; null without `near`.
+    #[schema(required = true)]
+    pub place: Option<crate::domain::place::Place>,
 }

@@ -8,13 +8,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::domain::place::{self, NotAPlace, Place};
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat, Vocabulary,
 };
-use crate::domain::{GeoPoint, LanguageCode, UsState, ZipCode};
-use crate::error::ApiError;
+use crate::domain::{GeoPoint, LanguageCode, UsState};
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 
 pub const MAX_Q_CHARS: usize = 200;
+pub const MAX_NEAR_CHARS: usize = 100;
 pub const DEFAULT_RADIUS_KM: f64 = 40.0;
 pub const MAX_RADIUS_KM: f64 = 500.0;
 const MAX_REPEATS: usize = 20;
@@ -66,6 +68,83 @@ pub struct Near {
     pub radius_km: f64,
 }
 
+/// A map's view: `bbox=west,south,east,north` in degrees; west > east crosses the
+/// antimeridian.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
+}
+
+/// The widest box a search takes, in degrees of longitude.
+pub const MAX_BBOX_DEGREES: f64 = 60.0;
+
+impl BBox {
+    fn parse(value: &str) -> Result<BBox, ApiError> {
+        let numbers: Vec<f64> = value
+            .split(',')
+            .map(|n| n.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .ok()
+            .filter(|n: &Vec<f64>| n.len() == 4 && n.iter().all(|v| v.is_finite()))
+            .ok_or_else(|| bad("bbox", "expected `west,south,east,north` in degrees"))?;
+        let [west, south, east, north] = [numbers[0], numbers[1], numbers[2], numbers[3]];
+        if ![west, east].iter().all(|l| (-180.0..=180.0).contains(l))
+            || ![south, north].iter().all(|l| (-90.0..=90.0).contains(l))
+        {
+            return Err(bad(
+                "bbox",
+                "longitudes between -180 and 180, latitudes between -90 and 90",
+            ));
+        }
+        if south > north {
+            return Err(bad("bbox", "south must not be north of north"));
+        }
+        let bbox = BBox {
+            west,
+            south,
+            east,
+            north,
+        };
+        if bbox.width() > MAX_BBOX_DEGREES {
+            return Err(bad(
+                "bbox",
+                format!("at most {MAX_BBOX_DEGREES} degrees wide; zoom in"),
+            ));
+        }
+        Ok(bbox)
+    }
+
+    /// Degrees of longitude, across the antimeridian when west > east.
+    pub fn width(&self) -> f64 {
+        if self.west <= self.east {
+            self.east - self.west
+        } else {
+            self.east + 360.0 - self.west
+        }
+    }
+
+    /// Whether the point is inside (edges included).
+    pub fn contains(&self, latitude: f64, longitude: f64) -> bool {
+        (self.south..=self.north).contains(&latitude)
+            && self
+                .spans()
+                .iter()
+                .any(|(w, e)| (*w..=*e).contains(&longitude))
+    }
+
+    /// `(lng_min, lng_max)` spans without wrapping: two when the box crosses the antimeridian.
+    pub fn spans(&self) -> Vec<(f64, f64)> {
+        if self.west <= self.east {
+            vec![(self.west, self.east)]
+        } else {
+            vec![(self.west, 180.0), (-180.0, self.east)]
+        }
+    }
+}
+
 /// A validated search. Taxonomy filters hold slugs until resolved against the database.
 #[derive(Debug, Default)]
 pub struct SearchParams {
@@ -76,6 +155,9 @@ pub struct SearchParams {
     pub certified_in: Option<String>,
     pub languages: Vec<String>,
     pub near: Option<Near>,
+    /// What `near` resolved to, echoed in the response.
+    pub place: Option<Place>,
+    pub bbox: Option<BBox>,
     pub state: Option<&'static str>,
     pub delivery: Vec<Delivery>,
     pub session_formats: Vec<SessionFormat>,
@@ -143,29 +225,29 @@ fn slug_param(name: &str, value: &str) -> Result<String, ApiError> {
         .map_err(|_| bad(name, format!("`{}` is not a slug", truncate(value))))
 }
 
-fn parse_near(value: &str) -> Result<(GeoPoint, Option<&'static str>), ApiError> {
-    if let Some((lat, lng)) = value.split_once(',') {
-        let lat: f64 = lat
-            .trim()
-            .parse()
-            .map_err(|_| bad("near", "expected a US ZIP code or `lat,lng`"))?;
-        let lng: f64 = lng
-            .trim()
-            .parse()
-            .map_err(|_| bad("near", "expected a US ZIP code or `lat,lng`"))?;
-        let point = GeoPoint::new(lat, lng).map_err(|e| bad("near", e.message))?;
-        return Ok((point, None));
+/// `near` as a place: a malformed value is 400, a name no US place has 422 `unknown_place`.
+fn parse_near(value: &str) -> Result<Place, ApiError> {
+    if value.chars().count() > MAX_NEAR_CHARS {
+        return Err(bad("near", format!("at most {MAX_NEAR_CHARS} characters")));
     }
-    let zip = ZipCode::parse(value).map_err(|e| bad("near", e.message))?;
-    let info = zip.info();
-    let state = UsState::parse(&info.state).ok().map(|s| s.as_str());
-    Ok((info.point, state))
+    place::resolve(value).map_err(|e| match e {
+        NotAPlace::Malformed(message) => bad("near", message),
+        NotAPlace::Unknown => ApiError::new(
+            ErrorCode::UnknownPlace,
+            format!("near: no US place is called `{}`", truncate(value)),
+        )
+        .with_errors(vec![FieldError::new(
+            "near",
+            FieldCode::UnknownPlace,
+            "expected a US ZIP code, `lat,lng`, a city (`Austin, TX`) or a state",
+        )]),
+    })
 }
 
 /// `near` and `radius_km` as read, combined once every parameter is.
 #[derive(Default)]
-struct Place {
-    near: Option<(GeoPoint, Option<&'static str>)>,
+struct NearArgs {
+    place: Option<Place>,
     radius: Option<f64>,
 }
 
@@ -175,7 +257,7 @@ impl SearchParams {
     pub fn parse(query: &str) -> Result<Self, ApiError> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut p = SearchParams::default();
-        let mut place = Place::default();
+        let mut place = NearArgs::default();
         for (key, value) in crate::http::query::pairs(query)? {
             let count = seen.entry(key.clone()).or_default();
             *count += 1;
@@ -194,17 +276,7 @@ impl SearchParams {
             }
             p.apply(&key, value.trim(), &mut place)?;
         }
-        match (place.near, place.radius) {
-            (Some((point, state)), radius) => {
-                p.near = Some(Near {
-                    point,
-                    state,
-                    radius_km: radius.unwrap_or(DEFAULT_RADIUS_KM),
-                })
-            }
-            (None, Some(_)) => return Err(bad("radius_km", "needs `near`")),
-            (None, None) => {}
-        }
+        p.settle_place(place)?;
         match p.sort {
             Some(Sort::Relevance) if p.q.is_none() => {
                 return Err(bad("sort", "`relevance` needs `q`"));
@@ -217,8 +289,41 @@ impl SearchParams {
         Ok(p)
     }
 
+    /// A point place searches around itself; a state is the whole state, as `state` is.
+    fn settle_place(&mut self, args: NearArgs) -> Result<(), ApiError> {
+        let Some(place) = args.place else {
+            if args.radius.is_some() {
+                return Err(bad("radius_km", "needs `near`"));
+            }
+            return Ok(());
+        };
+        match place.point() {
+            Some(point) => {
+                self.near = Some(Near {
+                    point,
+                    state: place.state,
+                    radius_km: args.radius.unwrap_or(DEFAULT_RADIUS_KM),
+                })
+            }
+            None => {
+                if args.radius.is_some() {
+                    return Err(bad(
+                        "radius_km",
+                        "`near` names a whole state; give a city, ZIP code or point for a radius",
+                    ));
+                }
+                if self.state.is_some_and(|s| Some(s) != place.state) {
+                    return Err(bad("near", "names another state than `state`"));
+                }
+                self.state = place.state;
+            }
+        }
+        self.place = Some(place);
+        Ok(())
+    }
+
     /// Takes one parameter; `near` and `radius_km` wait in `place` until all are read.
-    fn apply(&mut self, key: &str, value: &str, place: &mut Place) -> Result<(), ApiError> {
+    fn apply(&mut self, key: &str, value: &str, place: &mut NearArgs) -> Result<(), ApiError> {
         match key {
             "q" => {
                 if value.chars().count() > MAX_Q_CHARS {
@@ -239,7 +344,8 @@ impl SearchParams {
                 let code = LanguageCode::parse(value).map_err(|e| bad("language", e.message))?;
                 self.languages.push(code.as_str().to_owned());
             }
-            "near" => place.near = Some(parse_near(value)?),
+            "near" => place.place = Some(parse_near(value)?),
+            "bbox" => self.bbox = Some(BBox::parse(value)?),
             "radius_km" => {
                 let r: f64 = value
                     .parse()
@@ -361,7 +467,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Any query string parses or is refused with a 400; none panics.
+        /// Any query string parses or is refused with a 400 (or a 422 for a place name no
+        /// US place has); none panics.
         #[test]
         fn arbitrary_query_strings_never_panic(
             raw in any::<String>(),
@@ -374,7 +481,10 @@ mod tests {
             let _ = SearchParams::parse(&raw);
             let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
             if let Err(err) = SearchParams::parse(&query.join("&")) {
-                prop_assert_eq!(err.code(), ErrorCode::InvalidParameter);
+                prop_assert!(
+                    matches!(err.code(), ErrorCode::InvalidParameter | ErrorCode::UnknownPlace),
+                    "{:?}", err.code()
+                );
             }
         }
     }

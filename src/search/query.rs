@@ -11,7 +11,7 @@ use super::index::{DocId, Field, Flag, Index, Kind, Order};
 use super::lexicon::Lexicon;
 pub use super::page::Position;
 use super::page::{in_order, smallest};
-use super::params::{Near, SearchParams, Sort};
+use super::params::{BBox, Near, SearchParams, Sort};
 use super::relevance::{match_text, relevance_page};
 use crate::domain::GeoPoint;
 use crate::domain::vocab::Vocabulary;
@@ -32,6 +32,8 @@ pub struct Hit {
     pub listing: uuid::Uuid,
     pub position: Position,
     pub distance_km: Option<f64>,
+    /// `[lat, lng]` of the office nearest to `near`, else of the first office.
+    pub point: Option<[f64; 2]>,
 }
 
 /// Taxonomy filters as term ids; an unknown or retired slug is 422 naming it.
@@ -131,6 +133,39 @@ fn envelopes(near: &Near) -> Vec<AABB<[f64; 2]>> {
     boxes
 }
 
+/// The documents with an office inside `bbox` (edges included).
+fn in_box(index: &Index, bbox: &BBox) -> RoaringBitmap {
+    let mut docs = RoaringBitmap::new();
+    for (west, east) in bbox.spans() {
+        let envelope = AABB::from_corners([bbox.south, west], [bbox.north, east]);
+        for office in index.offices.locate_in_envelope(&envelope) {
+            docs.insert(office.data);
+        }
+    }
+    docs
+}
+
+/// Where an item is on a map: its office nearest to `near`, else its first office inside
+/// `bbox`, else its first office.
+fn map_point(index: &Index, doc: DocId, p: &SearchParams) -> Option<[f64; 2]> {
+    let points = index.office_points(doc);
+    let Some(near) = &p.near else {
+        let inside = |point: &&[f64; 2]| p.bbox.is_some_and(|b| b.contains(point[0], point[1]));
+        return points.iter().find(inside).or(points.first()).copied();
+    };
+    let km = |p: &[f64; 2]| {
+        GeoPoint {
+            latitude: p[0],
+            longitude: p[1],
+        }
+        .distance_km(&near.point)
+    };
+    points
+        .iter()
+        .min_by(|a, b| km(a).total_cmp(&km(b)))
+        .copied()
+}
+
 /// Every document the filters (all but `q`) let through, and the distances with `near`.
 fn filtered(
     index: &Index,
@@ -202,6 +237,9 @@ fn filtered(
     if let Some(max) = p.max_fee_cents {
         f &= index.fee_at_most(max);
     }
+    if let Some(bbox) = &p.bbox {
+        f &= in_box(index, bbox);
+    }
     Ok((f, distances))
 }
 
@@ -259,6 +297,7 @@ pub fn run(
                 listing: index.uuid(doc),
                 position,
                 distance_km: distance_of(doc),
+                point: map_point(index, doc, p),
             })
             .collect(),
         total: matched.len(),

@@ -36,8 +36,9 @@ use crate::http::cursor::CursorKey;
         ("modality" = Option<Vec<Slug>>, Query, style = Form, explode, description = "Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20."),
         ("specialty" = Option<Vec<Slug>>, Query, style = Form, explode, description = "Specialty slug; repeatable"),
         ("insurer" = Option<Vec<Slug>>, Query, style = Form, explode, description = "Insurer slug; repeatable"),
-        ("near" = Option<String>, Query, pattern = r"^\s*([0-9]{5}(-[0-9]{4})?|-?[0-9]{1,2}(\.[0-9]+)?\s*,\s*-?[0-9]{1,3}(\.[0-9]+)?)\s*$", example = "27601", description = "A US ZIP code or `lat,lng`; an unknown ZIP is 400"),
-        ("radius_km" = Option<f64>, Query, exclusive_minimum = 0, maximum = 500, description = "Default 40; needs `near` (400 without it)"),
+        ("near" = Option<String>, Query, max_length = 100, example = "Austin, TX", description = "Where to search around: a US ZIP code, `lat,lng`, a city (`Austin, TX`, `Austin TX`, `austin` for the largest of the name, USPS names such as `Brooklyn`), or a state (`Texas`, `TX`: the whole state, as `state`). Case, punctuation and one typo in a city's name are forgiven. The response's `place` says what it resolved to. A name no US place has is 422 `unknown_place`; a malformed ZIP or point is 400. Listings licensed for telehealth in the place's state come after those with an office in reach."),
+        ("radius_km" = Option<f64>, Query, exclusive_minimum = 0, maximum = 500, description = "Default 40; needs `near` naming a point, ZIP or city (400 without it, or with a state)"),
+        ("bbox" = Option<String>, Query, example = "-97.9,30.1,-97.5,30.5", description = "`west,south,east,north` in degrees (WGS84): only listings with an office inside the box, for a map view. Combines with every other parameter; totals and facets stay exact. West greater than east crosses the antimeridian. Wider than 60 degrees, south north of north, or out of range is 400 naming `bbox`."),
         ("state" = Option<String>, Query, pattern = "^[A-Za-z]{2}$", example = "NC", description = "Offices in, or telehealth licensed for, a US state"),
         ("delivery" = Option<Vec<Delivery>>, Query, style = Form, explode, description = "Repeatable"),
         ("session_format" = Option<Vec<SessionFormat>>, Query, style = Form, explode, description = "Repeatable"),
@@ -63,7 +64,7 @@ use crate::http::cursor::CursorKey;
         (status = 200, body = SearchResults),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "`invalid_parameter` or `invalid_cursor`"),
-        (status = 422, description = "Unknown taxonomy slug"),
+        (status = 422, description = "`validation_failed`: an unknown taxonomy slug; `unknown_place`: `near` names no US place"),
         (status = 503, description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable"),
     )
 )]

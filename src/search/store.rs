@@ -27,8 +27,8 @@ const ENTRY_COLUMNS: &str =
     coalesce(o.lat, '{}') as office_lat, coalesce(o.lng, '{}') as office_lng";
 
 /// Offices as two arrays (latitudes, longitudes) per listing.
-const OFFICES: &str = "select f.listing_id, array_agg(f.location[1] order by f.ctid) as lat,
-    array_agg(f.location[0] order by f.ctid) as lng from directory_office f";
+const OFFICES: &str = "select f.listing_id, array_agg(f.location[1] order by f.position) as lat,
+    array_agg(f.location[0] order by f.position) as lng from directory_office f";
 
 fn entry(row: &PgRow) -> Result<Entry, sqlx::Error> {
     let lat: Vec<f64> = row.try_get("office_lat")?;
@@ -164,6 +164,7 @@ pub struct PageRow {
     pub summary: Json<Summary>,
     pub stale: bool,
     pub availability_unconfirmed: bool,
+    pub updated_at: time::OffsetDateTime,
 }
 
 /// The rows of a page's listings, in no particular order; a listing gone since the index
@@ -174,8 +175,10 @@ pub async fn page_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<PageRow>, sqlx
     }
     sqlx::query_as!(
         PageRow,
-        r#"select listing_id, summary as "summary: Json<Summary>", stale, availability_unconfirmed
-         from directory_entry where listing_id = any($1)"#,
+        r#"select e.listing_id, e.summary as "summary: Json<Summary>", e.stale,
+                e.availability_unconfirmed, l.updated_at
+         from directory_entry e join listing l on l.id = e.listing_id
+         where e.listing_id = any($1)"#,
         ids
     )
     .fetch_all(pool)

@@ -152,7 +152,8 @@ async fn demo_entries_are_what_the_database_builds() {
     let mut conn = app.db.acquire().await.unwrap();
     let snapshot = |sql: &'static str| sqlx::query_scalar::<_, String>(sql);
     const ENTRIES: &str = "select row_to_json(e)::text from directory_entry e order by listing_id";
-    const OFFICES: &str = "select listing_id || ' ' || location::text || ' ' || state
+    const OFFICES: &str =
+        "select listing_id || ' ' || position || ' ' || location::text || ' ' || state
         from directory_office order by 1";
     let written = snapshot(ENTRIES).fetch_all(&mut *conn).await.unwrap();
     let offices = snapshot(OFFICES).fetch_all(&mut *conn).await.unwrap();

@@ -6,6 +6,7 @@ mod filters;
 mod item;
 mod oracle;
 mod paging;
+mod places;
 mod text;
 
 use serde_json::Value;
