@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(taxonomy::routes::list_specialties)
             .service(taxonomy::routes::list_insurers)
             .service(crate::search::routes::search_listings)
+            .service(crate::search::routes::suggest)
             .service(directory::routes::get_profile)
             .service(inquiries::routes::create_inquiry)
             .service(reports::routes::create_report)

@@ -46,7 +46,7 @@ pub struct Application {
     /// the signal that stops them.
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop_workers: watch::Sender<bool>,
-    draining: web::Data<crate::ops::Draining>,
+    draining: web::Data<crate::http::drain::Draining>,
     drain: std::time::Duration,
 }
 
@@ -125,6 +125,7 @@ impl Application {
         let clock = web::Data::new(clock);
         crate::domain::zip::warm_up();
         crate::domain::place::warm_up();
+        crate::search::catalog::warm_up();
 
         let (docs, route_table) = api_docs()?;
         let metrics = web::Data::new(HttpMetrics::new()?);
@@ -145,7 +146,7 @@ impl Application {
         });
         let allowed_origins = web::Data::new(AllowedOrigins(config.cors_allowed_origins.clone()));
         let search_data = web::Data::new(search_index.clone());
-        let draining = web::Data::new(crate::ops::Draining::default());
+        let draining = web::Data::new(crate::http::drain::Draining::default());
         let draining_data = draining.clone();
 
         let server = HttpServer::new(move || {

@@ -1056,6 +1056,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suggestions for a search box as the user types: places (for `near`), modalities,
+         *     specialties, insurers, languages and offerings (for their filters) and published
+         *     therapists (by name; `value` is the listing's slug). The typed text matches the start of
+         *     a name or of a later word of it (`emd` finds EMDR, `behav` Cognitive Behavioral
+         *     Therapy); from the fourth character one typo is forgiven. Ranked by how well the text
+         *     matches (the whole name, its start, a later word, with a typo), then by `count`, the
+         *     exact number of published listings the suggestion would find. A listing is suggested
+         *     within a second of its publication, and never after it leaves the directory.
+         */
+        get: operations["suggest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/therapists": {
         parameters: {
             query?: never;
@@ -2172,6 +2198,36 @@ export interface components {
         StatusBody: {
             /** @example verification_email_sent */
             status: string;
+        };
+        /** @description One thing a search box can offer. */
+        Suggestion: {
+            /**
+             * Format: int64
+             * @description Published listings it would find, exactly (for a place, as `near` with the default
+             *     radius); null for a therapist.
+             */
+            count: number | null;
+            kind: components["schemas"]["SuggestionKind"];
+            /**
+             * @description What to show.
+             * @example Austin, TX
+             */
+            label: string;
+            /**
+             * @description What to send back: a place name for `near`, a slug or code for a filter, a listing's
+             *     slug for a therapist.
+             * @example Austin, TX
+             */
+            value: string;
+        };
+        /**
+         * @description What a suggestion would search for.
+         * @enum {string}
+         */
+        SuggestionKind: "place" | "modality" | "specialty" | "insurer" | "language" | "offering" | "therapist";
+        Suggestions: {
+            /** @description Best first: how well the text matches, then `count`. */
+            items: components["schemas"]["Suggestion"][];
         };
         /** @description Fees in a search result; every amount is null when not stated. */
         SummaryFees: {
@@ -4860,6 +4916,51 @@ export interface operations {
             };
             406: components["responses"]["NotAcceptable"];
             500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    suggest: {
+        parameters: {
+            query: {
+                /**
+                 * @description What the user typed so far
+                 * @example aus
+                 */
+                q: string;
+                /** @description Default 8 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestions"];
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_parameter`: `q` missing, empty or longer than 100 characters, a bad `limit`, or an unknown parameter */
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalServerError"];
+            /** @description `service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable */
             503: components["responses"]["ServiceUnavailable"];
         };
     };

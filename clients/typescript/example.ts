@@ -116,6 +116,15 @@ export async function journey(): Promise<void> {
     .map((item) => ({ slug: item.slug, at: [item.latitude, item.longitude], updated: item.updated_at }));
   console.log(view.total, pins.length);
 
+  // Typeahead: each suggestion says which parameter its `value` goes to.
+  const typed = await call<operations["suggest"]["responses"][200]["content"]["application/json"]>(
+    `/v1/suggest?${new URLSearchParams({ q: "aus", limit: "8" })}`,
+  );
+  for (const s of typed.items) {
+    const target = s.kind === "place" ? `near=${s.value}` : s.kind === "therapist" ? `/v1/therapists/${s.value}` : `${s.kind}=${s.value}`;
+    console.log(s.label, s.count ?? "", target);
+  }
+
   await signUp({
     email: "new.therapist@example.com",
     password: "a long and private passphrase",

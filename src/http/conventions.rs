@@ -77,7 +77,7 @@ pub async fn conventions(
     // kept-alive connection is still open here when the listener closes.
     if res
         .request()
-        .app_data::<actix_web::web::Data<crate::ops::Draining>>()
+        .app_data::<actix_web::web::Data<crate::http::drain::Draining>>()
         .is_some_and(|d| d.is_draining())
     {
         res.response_mut()

@@ -7,6 +7,7 @@ pub mod context;
 pub mod conventions;
 pub mod cors;
 pub mod cursor;
+pub mod drain;
 pub mod etag;
 pub mod fallback;
 pub mod json;

@@ -14,6 +14,7 @@ use crate::db::read::ReadPool;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::http::drain::Draining;
 use crate::http::metrics::{HttpMetrics, IndexState};
 use crate::http::{Db, Reply};
 
@@ -21,22 +22,6 @@ use crate::http::{Db, Reply};
 pub struct ApiDocs {
     pub json: String,
     pub html: String,
-}
-
-/// Set when a SIGTERM starts the drain: `/readyz` answers 503 so balancers and endpoint
-/// controllers stop sending here, while requests that still arrive are served (each on a
-/// connection closed after its answer) until the listener closes.
-#[derive(Default)]
-pub struct Draining(std::sync::atomic::AtomicBool);
-
-impl Draining {
-    pub fn start(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    pub fn is_draining(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
 }
 
 /// Whether this listener serves `/metrics` (false on the public one when

@@ -6,15 +6,14 @@
 //! an `fst` set of every known key, as Meilisearch and tantivy do: the cost depends on the
 //! word, not on the size of the vocabulary.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::OnceLock;
-
 use fst::{IntoStreamer, Set, Streamer};
-use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 use roaring::RoaringBitmap;
+use std::collections::{BTreeSet, HashMap};
 
+use super::catalog::Catalog;
 use super::index::{Field, Index, Kind, Taxonomy, Weight};
-use super::text::{self, LANGUAGE_NAMES, STATE_NAMES, VALUE_WORDS};
+use super::text::{self, LANGUAGE_NAMES, VALUE_WORDS};
+use super::typo::word_automaton;
 
 /// The longest word matched with typos.
 pub const MAX_TYPO_WORD: usize = 24;
@@ -31,6 +30,8 @@ pub struct Lexicon {
     meanings: HashMap<Box<str>, Vec<(Source, Weight)>>,
     /// Every key of the lexicon and of the index's postings, for typo lookups.
     known: Set<Vec<u8>>,
+    /// Names of places and vocabulary for typeahead.
+    catalog: Catalog,
 }
 
 /// One query word's matches, by weight.
@@ -90,7 +91,11 @@ impl Lexicon {
                 false,
             );
         }
-        for (code, name) in STATE_NAMES {
+        for code in crate::domain::US_STATES {
+            let Ok(state) = crate::domain::UsState::parse(code) else {
+                continue;
+            };
+            let name = state.name().trim_start_matches("U.S. ");
             add(
                 name,
                 Source::Value(Field::State, code),
@@ -109,6 +114,7 @@ impl Lexicon {
         Lexicon {
             meanings,
             known: Set::default(),
+            catalog: Catalog::build(taxonomy),
         }
     }
 
@@ -144,6 +150,15 @@ impl Lexicon {
         std::mem::replace(&mut self.known, known)
     }
 
+    /// Every known key (typeahead reads prefixes of it).
+    pub fn known(&self) -> &Set<Vec<u8>> {
+        &self.known
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     /// Whether `phrase` (words joined by spaces) names one thing.
     pub fn is_phrase(&self, phrase: &str) -> bool {
         self.meanings.contains_key(phrase)
@@ -172,8 +187,8 @@ impl Lexicon {
                 _ => 0,
             };
             if distance > 0 && !word.contains(' ') {
-                let dfa = builders()[distance - 1].build_dfa(word);
-                let mut stream = self.known.search(Automaton(&dfa)).into_stream();
+                let dfa = word_automaton(word, distance);
+                let mut stream = self.known.search(&dfa).into_stream();
                 while let Some(key) = stream.next() {
                     if let Ok(key) = std::str::from_utf8(key) {
                         self.add_key(index, key, &mut m);
@@ -204,38 +219,5 @@ impl Lexicon {
             found = true;
         }
         found
-    }
-}
-
-fn builders() -> &'static [LevenshteinAutomatonBuilder; 2] {
-    static BUILDERS: OnceLock<[LevenshteinAutomatonBuilder; 2]> = OnceLock::new();
-    BUILDERS.get_or_init(|| {
-        [
-            LevenshteinAutomatonBuilder::new(1, true),
-            LevenshteinAutomatonBuilder::new(2, true),
-        ]
-    })
-}
-
-/// A Levenshtein DFA as an `fst` automaton.
-struct Automaton<'a>(&'a DFA);
-
-impl fst::Automaton for Automaton<'_> {
-    type State = u32;
-
-    fn start(&self) -> u32 {
-        self.0.initial_state()
-    }
-
-    fn is_match(&self, state: &u32) -> bool {
-        matches!(self.0.distance(*state), Distance::Exact(_))
-    }
-
-    fn can_match(&self, state: &u32) -> bool {
-        *state != SINK_STATE
-    }
-
-    fn accept(&self, state: &u32, byte: u8) -> u32 {
-        self.0.transition(*state, byte)
     }
 }

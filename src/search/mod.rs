@@ -7,12 +7,15 @@
 //! only; the page's items are then read from `directory_entry` by primary key.
 //! Design and measurements: `docs/search.md`.
 
+pub mod bbox;
+pub mod catalog;
 mod codes;
 pub mod entry;
 mod facets;
 pub mod feed;
 #[cfg(test)]
 mod fixtures;
+mod geo;
 pub mod index;
 pub mod lexicon;
 pub mod model;
@@ -22,7 +25,9 @@ pub mod query;
 mod relevance;
 pub mod routes;
 pub mod store;
+pub mod suggest;
 pub mod text;
+mod typo;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -148,3 +148,46 @@ pub struct SearchResults {
     #[schema(required = true)]
     pub place: Option<crate::domain::place::Place>,
 }
+
+/// What a suggestion would search for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionKind {
+    /// A city or a state: send `value` as `near`.
+    Place,
+    /// Send `value` as `modality`.
+    Modality,
+    /// Send `value` as `specialty`.
+    Specialty,
+    /// Send `value` as `insurer`.
+    Insurer,
+    /// Send `value` as `language`.
+    Language,
+    /// Send `value` as `offering`.
+    Offering,
+    /// A published listing: `value` is its slug (`GET /v1/therapists/{value}`).
+    Therapist,
+}
+
+/// One thing a search box can offer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub kind: SuggestionKind,
+    /// What to show.
+    #[schema(example = "Austin, TX")]
+    pub label: String,
+    /// What to send back: a place name for `near`, a slug or code for a filter, a listing's
+    /// slug for a therapist.
+    #[schema(example = "Austin, TX")]
+    pub value: String,
+    /// Published listings it would find, exactly (for a place, as `near` with the default
+    /// radius); null for a therapist.
+    #[schema(minimum = 0, required = true)]
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestions {
+    /// Best first: how well the text matches, then `count`.
+    pub items: Vec<Suggestion>,
+}

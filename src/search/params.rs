@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::bbox::BBox;
 use crate::domain::place::{self, NotAPlace, Place};
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat, Vocabulary,
@@ -66,83 +67,6 @@ pub struct Near {
     pub point: GeoPoint,
     pub state: Option<&'static str>,
     pub radius_km: f64,
-}
-
-/// A map's view: `bbox=west,south,east,north` in degrees; west > east crosses the
-/// antimeridian.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BBox {
-    pub west: f64,
-    pub south: f64,
-    pub east: f64,
-    pub north: f64,
-}
-
-/// The widest box a search takes, in degrees of longitude.
-pub const MAX_BBOX_DEGREES: f64 = 60.0;
-
-impl BBox {
-    fn parse(value: &str) -> Result<BBox, ApiError> {
-        let numbers: Vec<f64> = value
-            .split(',')
-            .map(|n| n.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .ok()
-            .filter(|n: &Vec<f64>| n.len() == 4 && n.iter().all(|v| v.is_finite()))
-            .ok_or_else(|| bad("bbox", "expected `west,south,east,north` in degrees"))?;
-        let [west, south, east, north] = [numbers[0], numbers[1], numbers[2], numbers[3]];
-        if ![west, east].iter().all(|l| (-180.0..=180.0).contains(l))
-            || ![south, north].iter().all(|l| (-90.0..=90.0).contains(l))
-        {
-            return Err(bad(
-                "bbox",
-                "longitudes between -180 and 180, latitudes between -90 and 90",
-            ));
-        }
-        if south > north {
-            return Err(bad("bbox", "south must not be north of north"));
-        }
-        let bbox = BBox {
-            west,
-            south,
-            east,
-            north,
-        };
-        if bbox.width() > MAX_BBOX_DEGREES {
-            return Err(bad(
-                "bbox",
-                format!("at most {MAX_BBOX_DEGREES} degrees wide; zoom in"),
-            ));
-        }
-        Ok(bbox)
-    }
-
-    /// Degrees of longitude, across the antimeridian when west > east.
-    pub fn width(&self) -> f64 {
-        if self.west <= self.east {
-            self.east - self.west
-        } else {
-            self.east + 360.0 - self.west
-        }
-    }
-
-    /// Whether the point is inside (edges included).
-    pub fn contains(&self, latitude: f64, longitude: f64) -> bool {
-        (self.south..=self.north).contains(&latitude)
-            && self
-                .spans()
-                .iter()
-                .any(|(w, e)| (*w..=*e).contains(&longitude))
-    }
-
-    /// `(lng_min, lng_max)` spans without wrapping: two when the box crosses the antimeridian.
-    pub fn spans(&self) -> Vec<(f64, f64)> {
-        if self.west <= self.east {
-            vec![(self.west, self.east)]
-        } else {
-            vec![(self.west, 180.0), (-180.0, self.east)]
-        }
-    }
 }
 
 /// A validated search. Taxonomy filters hold slugs until resolved against the database.
@@ -457,6 +381,52 @@ impl SearchParams {
         pairs.sort();
         let digest = Sha256::digest(serde_json::to_vec(&pairs).unwrap_or_default());
         digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The query string of `GET /v1/suggest`.
+#[derive(Debug)]
+pub struct SuggestParams {
+    pub q: String,
+    pub limit: usize,
+}
+
+pub const MAX_SUGGEST_CHARS: usize = 100;
+pub const MAX_SUGGESTIONS: usize = 20;
+pub const DEFAULT_SUGGESTIONS: usize = 8;
+
+impl SuggestParams {
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let (mut q, mut limit) = (None, None);
+        for (key, value) in crate::http::query::pairs(query)? {
+            let slot_taken = match key.as_str() {
+                "q" => q.replace(value).is_some(),
+                "limit" => limit.replace(value).is_some(),
+                other => return Err(bad(&truncate(other), "unknown parameter")),
+            };
+            if slot_taken {
+                return Err(bad(&key, "may be given only once"));
+            }
+        }
+        let q = q.map(|q| q.trim().to_owned()).unwrap_or_default();
+        let chars = q.chars().count();
+        if chars == 0 || chars > MAX_SUGGEST_CHARS {
+            return Err(bad("q", format!("1 to {MAX_SUGGEST_CHARS} characters")));
+        }
+        if q.chars().any(char::is_control) {
+            return Err(bad("q", "control characters are not allowed"));
+        }
+        let limit = match limit {
+            Some(value) => number_in(
+                "limit",
+                &value,
+                1..=MAX_SUGGESTIONS,
+                "expected a whole number from 1 to 20",
+                "must be between 1 and 20",
+            )?,
+            None => DEFAULT_SUGGESTIONS,
+        };
+        Ok(SuggestParams { q, limit })
     }
 }
 

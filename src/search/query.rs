@@ -6,12 +6,14 @@ use roaring::{MultiOps, RoaringBitmap};
 use rstar::AABB;
 use serde_json::Value;
 
+use super::bbox::BBox;
 use super::facets::facets;
+use super::geo::{Distances, within};
 use super::index::{DocId, Field, Flag, Index, Kind, Order};
 use super::lexicon::Lexicon;
 pub use super::page::Position;
 use super::page::{in_order, smallest};
-use super::params::{BBox, Near, SearchParams, Sort};
+use super::params::{SearchParams, Sort};
 use super::relevance::{match_text, relevance_page};
 use crate::domain::GeoPoint;
 use crate::domain::vocab::Vocabulary;
@@ -78,59 +80,6 @@ fn require(flag: Option<bool>, bitmap: &RoaringBitmap, into: &mut RoaringBitmap)
         Some(false) => *into -= bitmap,
         None => {}
     }
-}
-
-/// `(doc, km to its nearest office)` for the documents with an office within a radius,
-/// sorted by doc.
-type Distances = Vec<(DocId, f64)>;
-
-/// Offices within the radius.
-fn within(index: &Index, near: &Near) -> Distances {
-    let mut found: Distances = envelopes(near)
-        .into_iter()
-        .flat_map(|envelope| index.offices.locate_in_envelope(&envelope))
-        .filter_map(|office| {
-            let [olat, olng] = *office.geom();
-            let d = GeoPoint {
-                latitude: olat,
-                longitude: olng,
-            }
-            .distance_km(&near.point);
-            (d <= near.radius_km).then_some((office.data, d))
-        })
-        .collect();
-    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    found.dedup_by_key(|(doc, _)| *doc);
-    found
-}
-
-/// `[lat, lng]` boxes that hold the whole circle on the sphere `distance_km` measures on:
-/// the circle's exact reach in latitude and longitude, a hair wider for rounding; two boxes
-/// where it crosses the antimeridian, every longitude where it reaches a pole.
-fn envelopes(near: &Near) -> Vec<AABB<[f64; 2]>> {
-    const EARTH_RADIUS_KM: f64 = 6371.0088;
-    const MARGIN: f64 = 1.000_001;
-    let (lat, lng) = (near.point.latitude, near.point.longitude);
-    let angle = near.radius_km / EARTH_RADIUS_KM;
-    let dlat = angle.to_degrees() * MARGIN;
-    let (south, north) = ((lat - dlat).max(-90.0), (lat + dlat).min(90.0));
-    if lat.abs() + dlat >= 90.0 {
-        return vec![AABB::from_corners([south, -180.0], [north, 180.0])];
-    }
-    let reach = (angle.sin() / lat.to_radians().cos()).min(1.0);
-    let dlng = reach.asin().to_degrees() * MARGIN;
-    let (west, east) = (lng - dlng, lng + dlng);
-    let mut boxes = vec![AABB::from_corners(
-        [south, west.max(-180.0)],
-        [north, east.min(180.0)],
-    )];
-    if west < -180.0 {
-        boxes.push(AABB::from_corners([south, west + 360.0], [north, 180.0]));
-    }
-    if east > 180.0 {
-        boxes.push(AABB::from_corners([south, -180.0], [north, east - 360.0]));
-    }
-    boxes
 }
 
 /// The documents with an office inside `bbox` (edges included).
@@ -311,6 +260,7 @@ mod tests {
     use super::*;
     use crate::search::fixtures::index_of;
     use crate::search::index::{Entry, Order};
+    use crate::search::params::Near;
     use crate::search::relevance::{points, rank_key};
 
     /// Every office within the radius is found, wherever the circle is: at the edge of a

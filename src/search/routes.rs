@@ -1,15 +1,17 @@
-//! `GET /v1/therapists`: HTTP only; the search itself is `super::search`.
+//! `GET /v1/therapists` and `GET /v1/suggest`: HTTP only; the search itself is
+//! `super::search`, the suggestions `super::suggest`.
 
 use crate::db::read::ReadPool;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, get};
 
 use super::SearchIndex;
-use super::model::SearchResults;
+use super::model::{SearchResults, Suggestions};
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use super::params::SearchParams;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use super::params::Sort;
+use super::params::SuggestParams;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use crate::domain::vocab::{
     AgeGroup, Community, Delivery, Faith, Gender, OfferingKind, SessionFormat,
@@ -78,4 +80,36 @@ pub async fn search_listings(
     let params = SearchParams::parse(req.query_string())?;
     let results = super::search(&index, reads.get(), &cursors, &params, req.query_string()).await?;
     cached_json(&req, &results, PUBLIC_SHORT)
+}
+
+/// Suggestions for a search box as the user types: places (for `near`), modalities,
+/// specialties, insurers, languages and offerings (for their filters) and published
+/// therapists (by name; `value` is the listing's slug). The typed text matches the start of
+/// a name or of a later word of it (`emd` finds EMDR, `behav` Cognitive Behavioral
+/// Therapy); from the fourth character one typo is forgiven. Ranked by how well the text
+/// matches (the whole name, its start, a later word, with a typo), then by `count`, the
+/// exact number of published listings the suggestion would find. A listing is suggested
+/// within a second of its publication, and never after it leaves the directory.
+#[utoipa::path(
+    tag = "directory",
+    params(
+        ("q" = String, Query, min_length = 1, max_length = 100, example = "aus", description = "What the user typed so far"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 20, description = "Default 8"),
+    ),
+    responses(
+        (status = 200, body = Suggestions),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "`invalid_parameter`: `q` missing, empty or longer than 100 characters, a bad `limit`, or an unknown parameter"),
+        (status = 503, description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable"),
+    )
+)]
+#[get("/suggest")]
+pub async fn suggest(req: HttpRequest, reads: Data<ReadPool>, index: Data<SearchIndex>) -> Reply {
+    let params = SuggestParams::parse(req.query_string())?;
+    let (catalog, names) =
+        index.read(|s| super::suggest::suggest(&s.index, &s.lexicon, &params.q, params.limit))?;
+    let ids: Vec<uuid::Uuid> = names.iter().map(|m| m.listing).collect();
+    let rows = super::store::names_and_slugs(reads.get(), &ids).await?;
+    let items = super::suggest::merge(catalog, names, &rows, params.limit);
+    cached_json(&req, &Suggestions { items }, PUBLIC_SHORT)
 }

@@ -184,3 +184,23 @@ pub async fn page_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<PageRow>, sqlx
     .fetch_all(pool)
     .await
 }
+
+/// Names and slugs of listings a suggestion names, by id; a listing gone has none.
+pub async fn names_and_slugs(
+    pool: &PgPool,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (String, String)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = sqlx::query!(
+        "select listing_id, display_name, slug from directory_entry where listing_id = any($1)",
+        ids
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.listing_id, (r.display_name, r.slug)))
+        .collect())
+}

@@ -421,6 +421,10 @@ mod tests {
             reads::<therapist_directory::domain::place::PlaceKind>("PlaceKind"),
             4
         );
+        assert_eq!(
+            reads::<therapist_directory::search::model::SuggestionKind>("SuggestionKind"),
+            7
+        );
         assert_eq!(reads::<therapist_directory::auth::Role>("Role"), 2);
         assert_eq!(
             reads::<therapist_directory::auth::AccountStatus>("AccountStatus"),
@@ -440,7 +444,7 @@ mod tests {
         assert_eq!(field_codes, listed("FieldCode"), "FieldCode");
 
         // A new enum in the document must be added above.
-        let checked = 26;
+        let checked = 27;
         let enums = CONTRACT.doc["components"]["schemas"]
             .as_object()
             .unwrap()

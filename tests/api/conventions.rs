@@ -26,6 +26,25 @@ async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
             .replace("{id_or_slug}", &slug)
             .replace("{id}", &listing_id.to_string())
             .replace("{asset}", "redoc.standalone.js");
+        // Required query parameters take their documented example (`/v1/suggest?q=aus`).
+        let required: Vec<String> = item["get"]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query" && p["required"] == true)
+            .map(|p| {
+                format!(
+                    "{}={}",
+                    p["name"].as_str().unwrap(),
+                    p["example"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let path = if required.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", required.join("&"))
+        };
         let token = if path.starts_with("/v1/admin") {
             Some(&admin)
         } else if path.starts_with("/v1/me") {

@@ -7,6 +7,7 @@ mod item;
 mod oracle;
 mod paging;
 mod places;
+mod suggest;
 mod text;
 
 use serde_json::Value;

@@ -1,0 +1,188 @@
+//! Names of places and vocabulary for typeahead: an `fst` map from each name, folded as
+//! search folds words, to what it stands for. Places are keyed once per process (from the
+//! gazetteer), vocabulary whenever the taxonomy changes (with the lexicon).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use fst::automaton::{Automaton as _, Str};
+use fst::{IntoStreamer, Map, Streamer};
+
+use super::index::{Kind, Taxonomy};
+use super::text::{self, LANGUAGE_NAMES};
+use super::typo::typo_prefix_automaton;
+use crate::domain::place::GAZETTEER;
+use crate::domain::vocab::{OfferingKind, Vocabulary};
+use crate::domain::{US_STATES, UsState};
+
+/// Keys read per lookup: a one-letter prefix matches thousands of cities.
+pub const MAX_KEYS: usize = 400;
+
+/// What a catalog key stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    City(u32),
+    State(&'static str),
+    Term(Kind, i32),
+    Language(&'static str, &'static str),
+    Offering(OfferingKind),
+}
+
+/// How well the typed text matches a name: lower is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Quality {
+    Whole,
+    Start,
+    LaterWord,
+    Typo,
+}
+
+/// Keys to what they stand for, as an `fst` map and the targets of each key.
+#[derive(Default)]
+struct Keys {
+    map: Map<Vec<u8>>,
+    /// Per key number: the targets, and whether the key starts at the name's first word.
+    targets: Vec<Vec<(Target, bool)>>,
+}
+
+/// Names of places and vocabulary: the places once per process (they come from the
+/// gazetteer), the vocabulary whenever the taxonomy changes.
+#[derive(Default)]
+pub struct Catalog {
+    vocabulary: Keys,
+}
+
+static PLACES: LazyLock<Keys> = LazyLock::new(|| {
+    let mut keys = KeyList::default();
+    for (i, city) in GAZETTEER.cities.iter().enumerate() {
+        keys.add(
+            &format!("{} {}", city.name, city.state),
+            Target::City(i as u32),
+            false,
+        );
+    }
+    for code in US_STATES {
+        if let Ok(state) = UsState::parse(code) {
+            keys.add(
+                state.name().trim_start_matches("U.S. "),
+                Target::State(code),
+                false,
+            );
+        }
+    }
+    keys.build()
+});
+
+/// Keys being collected, sorted as the `fst` needs them.
+#[derive(Default)]
+struct KeyList(BTreeMap<String, Vec<(Target, bool)>>);
+
+impl KeyList {
+    /// Keys `name` from its start, and from each later word when `later_words`.
+    fn add(&mut self, name: &str, target: Target, later_words: bool) {
+        let words: Vec<String> = text::words(name).collect();
+        let starts = if later_words { words.len() } else { 1 };
+        for start in 0..starts.min(words.len()) {
+            let list = self.0.entry(words[start..].join(" ")).or_default();
+            if !list.iter().any(|(t, _)| *t == target) {
+                list.push((target, start == 0));
+            }
+        }
+    }
+
+    fn build(self) -> Keys {
+        let mut targets = Vec::with_capacity(self.0.len());
+        let map = Map::from_iter(self.0.into_iter().map(|(key, list)| {
+            targets.push(list);
+            (key, targets.len() as u64 - 1)
+        }))
+        .unwrap_or_default();
+        Keys { map, targets }
+    }
+}
+
+impl Catalog {
+    pub fn build(taxonomy: &Taxonomy) -> Catalog {
+        let mut keys = KeyList::default();
+        for kind in [Kind::Modality, Kind::Specialty, Kind::Insurer] {
+            for term in taxonomy.terms(kind).iter().filter(|t| !t.retired) {
+                keys.add(&term.name, Target::Term(kind, term.id), true);
+                keys.add(
+                    &term.slug.replace('-', " "),
+                    Target::Term(kind, term.id),
+                    false,
+                );
+            }
+        }
+        for (code, name) in LANGUAGE_NAMES {
+            keys.add(name, Target::Language(code, name), false);
+        }
+        for kind in OfferingKind::ALL
+            .iter()
+            .filter(|k| **k != OfferingKind::Session)
+        {
+            keys.add(
+                &kind.as_str().replace('_', " "),
+                Target::Offering(*kind),
+                true,
+            );
+        }
+        Catalog {
+            vocabulary: keys.build(),
+        }
+    }
+
+    /// The catalog's targets matching `typed`, each once at its best quality.
+    pub fn lookup(&self, typed: &str) -> Vec<(Target, Quality)> {
+        let mut best: Vec<(Target, Quality)> = Vec::new();
+        for keys in [&*PLACES, &self.vocabulary] {
+            keys.lookup(typed, &mut best);
+        }
+        best
+    }
+}
+
+impl Keys {
+    fn lookup(&self, typed: &str, best: &mut Vec<(Target, Quality)>) {
+        let mut note =
+            |target: Target, quality: Quality| match best.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, q)) => *q = (*q).min(quality),
+                None => best.push((target, quality)),
+            };
+        let mut stream = self.map.search(Str::new(typed).starts_with()).into_stream();
+        let mut read = 0;
+        while let Some((key, number)) = stream.next() {
+            for &(target, from_start) in &self.targets[number as usize] {
+                let quality = match (from_start, key == typed.as_bytes()) {
+                    (true, true) => Quality::Whole,
+                    (true, false) => Quality::Start,
+                    (false, _) => Quality::LaterWord,
+                };
+                note(target, quality);
+            }
+            read += 1;
+            if read >= MAX_KEYS {
+                break;
+            }
+        }
+        if typed.chars().count() >= 4 {
+            let dfa = typo_prefix_automaton(typed);
+            let mut stream = self.map.search(&dfa).into_stream();
+            let mut read = 0;
+            while let Some((_, number)) = stream.next() {
+                for &(target, _) in &self.targets[number as usize] {
+                    note(target, Quality::Typo);
+                }
+                read += 1;
+                if read >= MAX_KEYS {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Loads the places' keys now instead of on the first suggestion.
+pub fn warm_up() {
+    LazyLock::force(&PLACES);
+}

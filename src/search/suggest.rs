@@ -1,0 +1,286 @@
+//! Typeahead (`GET /v1/suggest`): what a search box offers as the user types. Places,
+//! modalities, specialties, insurers, languages and offerings come from the catalog
+//! (`catalog.rs`); published
+//! therapists come from the index's own name words, so a name is suggested as soon as the
+//! change feed brings it and never after it leaves.
+//!
+//! Matching: the typed text, folded as search folds words, is a prefix of a name, from its
+//! first word (better) or a later one (`behav` finds Cognitive Behavioral Therapy); from the
+//! fourth character one typo is forgiven. Ranking: how well the text matches (the whole
+//! name, from its start, from a later word, with a typo), then `count`, the number of
+//! published listings the suggestion would find, exactly, then the label.
+
+use std::collections::HashMap;
+
+use fst::automaton::{Automaton as _, Str};
+use fst::{IntoStreamer, Streamer};
+use roaring::RoaringBitmap;
+use uuid::Uuid;
+
+use super::catalog::{MAX_KEYS, Quality, Target};
+use super::index::{DocId, Field, Flag, Index, Kind, Weight};
+use super::lexicon::Lexicon;
+use super::model::{Suggestion, SuggestionKind};
+use super::params::{DEFAULT_RADIUS_KM, Near};
+use super::text;
+use super::typo::typo_prefix_automaton;
+use crate::domain::UsState;
+use crate::domain::place::GAZETTEER;
+use crate::domain::vocab::Vocabulary;
+
+/// Places counted per lookup (counting one means a radius search): the largest first.
+const MAX_PLACES_COUNTED: usize = 24;
+
+/// A therapist the index matched by name; its label and slug are read afterwards.
+pub struct NameMatch {
+    pub listing: Uuid,
+    pub quality: Quality,
+}
+
+/// The catalog's suggestions for `typed` with exact counts, and the published listings
+/// whose names match it (at most `limit` of each).
+pub fn suggest(
+    index: &Index,
+    lexicon: &Lexicon,
+    typed: &str,
+    limit: usize,
+) -> (Vec<(Suggestion, Quality)>, Vec<NameMatch>) {
+    let words: Vec<String> = text::words(typed).collect();
+    let typed = words.join(" ");
+    if typed.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut visible = index.alive.clone();
+    visible -= index.flag(Flag::Stale);
+    let found = lexicon.catalog().lookup(&typed);
+
+    // Places are counted by a radius search each: only the best of them, largest first.
+    let mut places: Vec<(Target, Quality)> = found
+        .iter()
+        .copied()
+        .filter(|(t, _)| matches!(t, Target::City(_)))
+        .collect();
+    places.sort_by_key(|(t, q)| match t {
+        Target::City(i) => (*q, std::cmp::Reverse(GAZETTEER.cities[*i as usize].zips)),
+        _ => (*q, std::cmp::Reverse(0)),
+    });
+    places.truncate(MAX_PLACES_COUNTED);
+    let others = found
+        .iter()
+        .copied()
+        .filter(|(t, _)| !matches!(t, Target::City(_)));
+
+    let mut items: Vec<(Suggestion, Quality)> = places
+        .into_iter()
+        .chain(others)
+        .filter_map(|(target, quality)| Some((describe(index, &visible, target)?, quality)))
+        .collect();
+    items.sort_by(|(a, qa), (b, qb)| {
+        (qa, std::cmp::Reverse(a.count), &a.label).cmp(&(qb, std::cmp::Reverse(b.count), &b.label))
+    });
+    items.truncate(limit);
+    (items, names(index, lexicon, &words, &visible, limit))
+}
+
+/// A target as a suggestion with its count; `None` for vocabulary no listing offers.
+fn describe(index: &Index, visible: &RoaringBitmap, target: Target) -> Option<Suggestion> {
+    let count = |bitmap: Option<&RoaringBitmap>| bitmap.map_or(0, |b| b.intersection_len(visible));
+    let (kind, label, value, count) = match target {
+        Target::City(i) => {
+            let city = &GAZETTEER.cities[i as usize];
+            let near = Near {
+                point: city.point,
+                state: Some(city.state),
+                radius_km: DEFAULT_RADIUS_KM,
+            };
+            let label = city.label();
+            (
+                SuggestionKind::Place,
+                label.clone(),
+                label,
+                place_count(index, visible, &near),
+            )
+        }
+        Target::State(code) => {
+            let name = UsState::parse(code).ok()?.name().to_owned();
+            let n = count(index.value(Field::State, code));
+            (SuggestionKind::Place, name.clone(), name, n)
+        }
+        Target::Term(kind, id) => {
+            let term = index.taxonomy.terms(kind).iter().find(|t| t.id == id)?;
+            let suggestion_kind = match kind {
+                Kind::Specialty => SuggestionKind::Specialty,
+                Kind::Insurer => SuggestionKind::Insurer,
+                Kind::Modality | Kind::Certified => SuggestionKind::Modality,
+            };
+            let n = count(index.term(kind, id));
+            (suggestion_kind, term.name.clone(), term.slug.clone(), n)
+        }
+        Target::Language(code, name) => {
+            let n = count(index.value(Field::Language, code));
+            (
+                SuggestionKind::Language,
+                title_case(name),
+                code.to_owned(),
+                n,
+            )
+        }
+        Target::Offering(kind) => {
+            let n = count(index.value(Field::OfferingKind, kind.as_str()));
+            let label = title_case(&kind.as_str().replace('_', " "));
+            (SuggestionKind::Offering, label, kind.as_str().to_owned(), n)
+        }
+    };
+    // A place is worth offering with nothing in reach (its state's telehealth listings
+    // may still answer); a term nobody offers is not.
+    if count == 0 && kind != SuggestionKind::Place {
+        return None;
+    }
+    Some(Suggestion {
+        kind,
+        label,
+        value,
+        count: Some(count),
+    })
+}
+
+/// What `near=<city>` finds: offices within the default radius, and the online-only
+/// listings licensed in its state.
+fn place_count(index: &Index, visible: &RoaringBitmap, near: &Near) -> u64 {
+    let mut docs: RoaringBitmap = super::geo::within(index, near)
+        .into_iter()
+        .map(|(doc, _)| doc)
+        .collect();
+    if let Some(online) = near.state.and_then(|s| index.value(Field::OnlineState, s)) {
+        docs |= online;
+    }
+    docs.intersection_len(visible)
+}
+
+/// Published listings whose names match: every typed word but the last is a word of the
+/// name, the last a prefix of one (one typo forgiven from its fourth letter).
+fn names(
+    index: &Index,
+    lexicon: &Lexicon,
+    words: &[String],
+    visible: &RoaringBitmap,
+    limit: usize,
+) -> Vec<NameMatch> {
+    let Some((last, whole)) = words.split_last() else {
+        return Vec::new();
+    };
+    let named = |key: &str| index.postings(key).map(|p| &p[Weight::Name as usize]);
+    let mut base = visible.clone();
+    for word in whole {
+        let mut any = RoaringBitmap::new();
+        for key in text::keys(word) {
+            if let Some(b) = named(&key) {
+                any |= b;
+            }
+        }
+        base &= any;
+        if base.is_empty() {
+            return Vec::new();
+        }
+    }
+    let prefixed = |typo: bool| -> RoaringBitmap {
+        let mut docs = RoaringBitmap::new();
+        let keys: Vec<String> = if typo {
+            let dfa = typo_prefix_automaton(last);
+            let mut stream = lexicon.known().search(&dfa).into_stream();
+            collect_keys(&mut stream)
+        } else {
+            let automaton = Str::new(last).starts_with();
+            let mut stream = lexicon.known().search(automaton).into_stream();
+            collect_keys(&mut stream)
+        };
+        for key in keys {
+            if let Some(b) = named(&key) {
+                docs |= b;
+            }
+        }
+        docs
+    };
+    // A word of the name typed in full is matched even before the typo set has it.
+    let mut exact = prefixed(false);
+    for key in text::keys(last) {
+        if let Some(b) = named(&key) {
+            exact |= b;
+        }
+    }
+    exact &= &base;
+    let mut found: Vec<(DocId, Quality)> = exact
+        .iter()
+        .take(limit)
+        .map(|doc| (doc, Quality::Start))
+        .collect();
+    if found.len() < limit && last.chars().count() >= 4 {
+        let mut typos = prefixed(true) & &base;
+        typos -= &exact;
+        found.extend(
+            typos
+                .iter()
+                .take(limit - found.len())
+                .map(|d| (d, Quality::Typo)),
+        );
+    }
+    found
+        .into_iter()
+        .map(|(doc, quality)| NameMatch {
+            listing: index.uuid(doc),
+            quality,
+        })
+        .collect()
+}
+
+fn collect_keys<S: for<'a> Streamer<'a, Item = &'a [u8]>>(stream: &mut S) -> Vec<String> {
+    let mut keys = Vec::new();
+    while let Some(key) = stream.next() {
+        if let Ok(key) = std::str::from_utf8(key) {
+            keys.push(key.to_owned());
+        }
+        if keys.len() >= MAX_KEYS {
+            break;
+        }
+    }
+    keys
+}
+
+fn title_case(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Orders the catalog's suggestions and the therapists (labels and slugs read from the
+/// database, in `rows`) into one list of at most `limit`.
+pub fn merge(
+    catalog: Vec<(Suggestion, Quality)>,
+    therapists: Vec<NameMatch>,
+    rows: &HashMap<Uuid, (String, String)>,
+    limit: usize,
+) -> Vec<Suggestion> {
+    let mut all: Vec<(Suggestion, Quality)> = catalog;
+    for m in therapists {
+        if let Some((label, slug)) = rows.get(&m.listing) {
+            let suggestion = Suggestion {
+                kind: SuggestionKind::Therapist,
+                label: label.clone(),
+                value: slug.clone(),
+                count: None,
+            };
+            all.push((suggestion, m.quality));
+        }
+    }
+    all.sort_by(|(a, qa), (b, qb)| {
+        (qa, std::cmp::Reverse(a.count.unwrap_or(0)), &a.label).cmp(&(
+            qb,
+            std::cmp::Reverse(b.count.unwrap_or(0)),
+            &b.label,
+        ))
+    });
+    all.truncate(limit);
+    all.into_iter().map(|(s, _)| s).collect()
+}

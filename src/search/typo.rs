@@ -1,0 +1,73 @@
+//! Typo automata over `fst` keys: a Levenshtein DFA (transpositions count as one edit) for
+//! whole words, as search reads them, and for prefixes, as typeahead reads them.
+
+use std::sync::OnceLock;
+
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
+
+/// Keys within `distance` (1 or 2) edits of `word`.
+pub fn word_automaton(word: &str, distance: usize) -> WordDfa {
+    WordDfa(builders()[distance.clamp(1, 2) - 1].build_dfa(word))
+}
+
+fn builders() -> &'static [LevenshteinAutomatonBuilder; 2] {
+    static BUILDERS: OnceLock<[LevenshteinAutomatonBuilder; 2]> = OnceLock::new();
+    BUILDERS.get_or_init(|| {
+        [
+            LevenshteinAutomatonBuilder::new(1, true),
+            LevenshteinAutomatonBuilder::new(2, true),
+        ]
+    })
+}
+
+/// Keys that begin with `prefix` give or take one typo (a letter added, dropped, changed,
+/// or two neighbours swapped), for typeahead.
+pub fn typo_prefix_automaton(prefix: &str) -> PrefixDfa {
+    PrefixDfa(builders()[0].build_prefix_dfa(prefix))
+}
+
+/// An owned prefix DFA as an `fst` automaton.
+pub struct PrefixDfa(DFA);
+
+impl fst::Automaton for PrefixDfa {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
+/// A whole-word DFA as an `fst` automaton.
+pub struct WordDfa(DFA);
+
+impl fst::Automaton for WordDfa {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
