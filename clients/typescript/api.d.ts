@@ -1381,6 +1381,27 @@ export interface components {
             /** @example aetna */
             slug: string;
         };
+        /** @description What `q` was read as, for the response. */
+        Interpreted: {
+            /** @description The filters phrases of `q` set (only those present). */
+            filters: components["schemas"]["InterpretedFilters"];
+            /**
+             * @description The place a phrase of `q` named, used as `near`; null when none (or `near` was given).
+             * @example Austin, TX
+             */
+            near: string | null;
+            /** @description The words left as free text; null when every word was understood. */
+            text: string | null;
+        };
+        /** @description Filters read from `q`, as the search parameters of the same names. */
+        InterpretedFilters: {
+            accepting?: boolean | null;
+            delivery?: components["schemas"]["Delivery"][];
+            free_consultation?: boolean | null;
+            insurer?: string[];
+            language?: string[];
+            sliding_scale?: boolean | null;
+        };
         /**
          * @description An ISO 639 language code.
          * @example es
@@ -2137,6 +2158,7 @@ export interface components {
              * @description Always true: facet counts are exact.
              */
             facets_are_exact: boolean;
+            interpreted: components["schemas"]["Interpreted"] | null;
             items: components["schemas"]["SearchItem"][];
             /** @description Pass it back as `cursor` for the next page; null on the last page. */
             next_cursor?: string | null;
@@ -5053,6 +5075,16 @@ export interface operations {
                      *         ]
                      *       },
                      *       "facets_are_exact": true,
+                     *       "interpreted": {
+                     *         "filters": {
+                     *           "insurer": [
+                     *             "aetna"
+                     *           ],
+                     *           "sliding_scale": true
+                     *         },
+                     *         "near": "Raleigh, NC",
+                     *         "text": "couples"
+                     *       },
                      *       "items": [
                      *         {
                      *           "accepting": "accepting",

@@ -104,6 +104,18 @@ export async function journey(): Promise<void> {
     console.log(count.slug, count.count);
   }
 
+  // One box: `q` read as people write it; `interpreted` lists what became filters and a
+  // place, for removable chips.
+  const sentence = await search({ q: "emdr in austin that takes aetna" });
+  if (sentence.interpreted) {
+    const chips = [
+      ...(sentence.interpreted.near ? [`near ${sentence.interpreted.near}`] : []),
+      ...(sentence.interpreted.filters.insurer ?? []).map((slug) => `insurer ${slug}`),
+      ...(sentence.interpreted.filters.language ?? []).map((code) => `language ${code}`),
+    ];
+    console.log(sentence.interpreted.text, chips);
+  }
+
   // A place name in `near`; `place` says what it resolved to. A map view searches a box
   // and pins each item at `latitude`/`longitude` (null for online-only listings).
   const austin = await search({ near: "Austin, TX", accepting: true });

@@ -106,9 +106,27 @@ pub fn resolve(raw: &str) -> Result<Place, NotAPlace> {
             longitude: None,
         });
     }
-    let city = GAZETTEER.find(&words).ok_or(NotAPlace::Unknown)?;
+    let city = GAZETTEER.find(&words, true).ok_or(NotAPlace::Unknown)?;
     Ok(city.place())
 }
+
+/// The place `words` (folded as search folds them) name exactly, as free text may: a
+/// state, a city with its state, or a bare city name with at least `MIN_BARE_ZIPS` delivery
+/// ZIP codes (a small town's name is too often an ordinary word: "in home", "in person").
+pub fn resolve_in_text(words: &[String]) -> Option<Place> {
+    if let Some(state) = state_of(words) {
+        return resolve(state).ok();
+    }
+    let city = GAZETTEER.find(words, false)?;
+    let bare = GAZETTEER.find_bare(words);
+    if bare.is_some_and(|b| std::ptr::eq(b, city)) && city.zips < MIN_BARE_ZIPS {
+        return None;
+    }
+    Some(city.place())
+}
+
+/// Delivery ZIP codes a city needs to be named in free text without its state.
+pub const MIN_BARE_ZIPS: u32 = 3;
 
 /// Lower-case words of a place name, punctuation dropped, common USPS abbreviations
 /// spelt out (`St. Louis` is `saint louis`, `Ft Worth` is `fort worth`).
@@ -274,29 +292,38 @@ impl Gazetteer {
     /// The city `words` name: `city` words then a state (code or name), or the city alone
     /// (the largest of that name); one typo in the city's name is forgiven when the name has
     /// four letters or more.
-    fn find(&self, words: &[String]) -> Option<&City> {
+    fn find(&self, words: &[String], typos: bool) -> Option<&City> {
         // A trailing state, as a code or a name of up to three words; the longest reading
         // that leaves a city name wins.
         for take in (1..=3.min(words.len().saturating_sub(1))).rev() {
             let (city, state) = words.split_at(words.len() - take);
             if let Some(state) = state_of(state)
-                && let Some(found) = self.named(&city.join(" "), Some(state))
+                && let Some(found) = self.named(&city.join(" "), Some(state), typos)
             {
                 return Some(found);
             }
         }
-        self.named(&words.join(" "), None)
+        self.find_bare(words).or_else(|| {
+            typos
+                .then(|| self.named(&words.join(" "), None, true))
+                .flatten()
+        })
+    }
+
+    /// The largest city whose whole name is `words`, exactly.
+    fn find_bare(&self, words: &[String]) -> Option<&City> {
+        self.named(&words.join(" "), None, false)
     }
 
     /// The largest city called `name` (in `state` when given), exactly or with one typo.
-    fn named(&self, name: &str, state: Option<&str>) -> Option<&City> {
+    fn named(&self, name: &str, state: Option<&str>, typos: bool) -> Option<&City> {
         let in_state = |i: &&u32| state.is_none_or(|s| self.cities[**i as usize].state == s);
         if let Some(ids) = self.by_name.get(name)
             && let Some(i) = ids.iter().find(in_state)
         {
             return Some(&self.cities[*i as usize]);
         }
-        if name.chars().count() < 4 {
+        if !typos || name.chars().count() < 4 {
             return None;
         }
         // One edit away: the largest such city (the list is largest first).

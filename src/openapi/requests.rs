@@ -140,7 +140,9 @@ pub(super) fn add_examples(doc: &mut Value) {
                 "facets": {"modality": [{"slug": "cbt", "count": 1}, {"slug": "imago", "count": 1}]},
                 "facets_are_exact": true,
                 "place": {"name": "Raleigh, NC", "kind": "city", "state": "NC",
-                          "latitude": 35.8164, "longitude": -78.6454}
+                          "latitude": 35.8164, "longitude": -78.6454},
+                "interpreted": {"text": "couples", "near": "Raleigh, NC",
+                                "filters": {"insurer": ["aetna"], "sliding_scale": true}}
             }),
         ),
         (

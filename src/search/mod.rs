@@ -17,6 +17,7 @@ pub mod feed;
 mod fixtures;
 mod geo;
 pub mod index;
+pub mod interpret;
 pub mod lexicon;
 pub mod model;
 mod page;
@@ -42,6 +43,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
 use index::Index;
+use interpret::Interpreted;
 use lexicon::Lexicon;
 use model::{SearchItem, SearchResults};
 use params::{SearchParams, Sort};
@@ -204,25 +206,53 @@ pub async fn search(
     params: &SearchParams,
     query: &str,
 ) -> Result<SearchResults, ApiError> {
-    let sort = params.effective_sort();
     let fingerprint = params.fingerprint(query);
-    let after = match &params.cursor {
-        None => None,
-        Some(c) => {
-            let cursor: Cursor = cursors.decode(c)?;
-            if cursor.f != fingerprint || cursor.sort != sort {
+    let cursor: Option<Cursor> = params
+        .cursor
+        .as_deref()
+        .map(|c| cursors.decode(c))
+        .transpose()?;
+    let limit = params.limit.unwrap_or(20).clamp(1, 50) as usize;
+    let run = |s: &Searchable, p: &SearchParams| -> Result<(Sort, query::Answer), ApiError> {
+        let sort = p.effective_sort();
+        let after = match &cursor {
+            None => None,
+            Some(cursor) if cursor.f == fingerprint && cursor.sort == sort => {
+                Some((cursor.key, tie(sort, cursor.id)))
+            }
+            Some(_) => {
                 return Err(ApiError::parameter(
                     "cursor",
                     "belongs to another search; start again without it",
                 )
                 .with_code(ErrorCode::InvalidCursor));
             }
-            Some((cursor.key, tie(sort, cursor.id)))
-        }
+        };
+        Ok((
+            sort,
+            query::run(&s.index, &s.lexicon, p, sort, after, limit)?,
+        ))
     };
-    let limit = params.limit.unwrap_or(20).clamp(1, 50) as usize;
-    let mut answer =
-        index.read(|s| query::run(&s.index, &s.lexicon, params, sort, after, limit))??;
+    // `q` read the way people write it: filter phrases and a place become parameters. When
+    // what was understood finds nothing, `q` is read as plain words, as before (whose
+    // words are then relaxed until some listing matches).
+    let (read, interpreted, sort, mut answer) = index.read(|s| {
+        let (read, interpreted) = interpret::interpret(params, &s.index.taxonomy);
+        let (sort, answer) = run(s, &read)?;
+        match interpreted {
+            Some(seen) if answer.total == 0 && seen.understood() => {
+                let (sort, answer) = run(s, params)?;
+                Ok((
+                    params.clone(),
+                    Some(Interpreted::plain(params.q.clone())),
+                    sort,
+                    answer,
+                ))
+            }
+            seen => Ok::<_, ApiError>((read, seen, sort, answer)),
+        }
+    })??;
+    let params = &read;
     let more = answer.page.len() > limit;
     answer.page.truncate(limit);
     let next_cursor = match (more, answer.page.last()) {
@@ -267,6 +297,7 @@ pub async fn search(
         facets_are_exact: true,
         query_words_used: answer.words_used,
         place: params.place.clone(),
+        interpreted,
     })
 }
 

@@ -144,9 +144,13 @@ pub struct SearchResults {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub query_words_used: Option<Vec<String>>,
-    /// What `near` resolved to; null without `near`.
+    /// What `near` resolved to, or the place `q` named; null without either.
     #[schema(required = true)]
     pub place: Option<crate::domain::place::Place>,
+    /// With `q`: what it was read as (filters, a place, the remaining free text), for a
+    /// frontend to show as removable chips; null without `q`.
+    #[schema(required = true)]
+    pub interpreted: Option<super::interpret::Interpreted>,
 }
 
 /// What a suggestion would search for.

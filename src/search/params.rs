@@ -70,7 +70,7 @@ pub struct Near {
 }
 
 /// A validated search. Taxonomy filters hold slugs until resolved against the database.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SearchParams {
     pub q: Option<String>,
     pub modalities: Vec<String>,
