@@ -1216,6 +1216,8 @@ export interface components {
              */
             in_use: number;
             name: string;
+            /** @description The Spanish name; null when the English one stands in. */
+            name_es?: string | null;
             retired: boolean;
             slug: string;
         };
@@ -1299,6 +1301,8 @@ export interface components {
         FacetCount: {
             /** Format: int64 */
             count: number;
+            /** @description The value's name in the answer's language (`Accept-Language: es` for Spanish). */
+            name: string;
             /** @description A taxonomy slug, or a vocabulary value for `delivery` and `session_format`. */
             slug: string;
         };
@@ -2269,6 +2273,12 @@ export interface components {
             /** @description Modalities and specialties only. */
             description?: string | null;
             name: string;
+            /**
+             * @description The Spanish name, shown to `Accept-Language: es` and found by Spanish searches;
+             *     without it the English name stands in.
+             * @example Experiencia Somática
+             */
+            name_es?: string | null;
             /** @example somatic-experiencing */
             slug: string;
         };
@@ -2276,6 +2286,8 @@ export interface components {
             category?: components["schemas"]["SpecialtyCategory"] | null;
             description?: string | null;
             name?: string | null;
+            /** @description The Spanish name (replaced; absent leaves it as it is). */
+            name_es?: string | null;
             /** @description true retires the term, false brings it back. */
             retired?: boolean | null;
         };
@@ -3999,7 +4011,13 @@ export interface operations {
     list_insurers: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @example es
+                 */
+                "Accept-Language"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4876,7 +4894,13 @@ export interface operations {
     list_modalities: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @example es
+                 */
+                "Accept-Language"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4910,7 +4934,13 @@ export interface operations {
     list_specialties: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @example es
+                 */
+                "Accept-Language"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4952,7 +4982,13 @@ export interface operations {
                 /** @description Default 8 */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @example es
+                 */
+                "Accept-Language"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5046,7 +5082,13 @@ export interface operations {
                 /** @description `next_cursor` from the previous page of the same search */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @example es
+                 */
+                "Accept-Language"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5066,10 +5108,12 @@ export interface operations {
                      *         "modality": [
                      *           {
                      *             "count": 1,
+                     *             "name": "Cognitive Behavioral Therapy (CBT)",
                      *             "slug": "cbt"
                      *           },
                      *           {
                      *             "count": 1,
+                     *             "name": "Imago Relationship Therapy",
                      *             "slug": "imago"
                      *           }
                      *         ]

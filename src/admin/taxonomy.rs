@@ -26,6 +26,10 @@ pub struct TermCreate {
     slug: String,
     #[schema(max_length = 120)]
     name: String,
+    /// The Spanish name, shown to `Accept-Language: es` and found by Spanish searches;
+    /// without it the English name stands in.
+    #[schema(max_length = 120, example = "Experiencia Somática")]
+    name_es: Option<String>,
     /// Modalities and specialties only.
     #[schema(max_length = 500)]
     description: Option<String>,
@@ -38,6 +42,9 @@ pub struct TermCreate {
 pub struct TermPatch {
     #[schema(max_length = 120)]
     name: Option<String>,
+    /// The Spanish name (replaced; absent leaves it as it is).
+    #[schema(max_length = 120)]
+    name_es: Option<String>,
     #[schema(max_length = 500)]
     description: Option<String>,
     category: Option<SpecialtyCategory>,
@@ -136,6 +143,9 @@ async fn create(admin: AdminUser, pool: &PgPool, kind: Kind, body: TermCreate) -
         ));
     }
     check_text("name", &body.name, 120, &mut errors);
+    if let Some(name_es) = &body.name_es {
+        check_text("name_es", name_es, 120, &mut errors);
+    }
     check_fields(kind, &body.description, &body.category, true, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -144,6 +154,7 @@ async fn create(admin: AdminUser, pool: &PgPool, kind: Kind, body: TermCreate) -
     let term = NewTerm {
         slug: &body.slug,
         name: body.name.trim(),
+        name_es: body.name_es.as_deref().map(str::trim),
         description: body.description.as_deref(),
         category: body.category,
     };
@@ -151,7 +162,7 @@ async fn create(admin: AdminUser, pool: &PgPool, kind: Kind, body: TermCreate) -
         .await
         .map_err(|e| conflict_or_internal(e, &body.slug, Some(term.name)))?;
     AuditEntry::new(admin.0.actor(), &format!("{}.created", kind.table()))
-        .details(json!({ "slug": body.slug, "name": body.name }))
+        .details(json!({ "slug": body.slug, "name": body.name, "name_es": body.name_es }))
         .record(&mut tx)
         .await?;
     tx.commit().await?;
@@ -169,6 +180,9 @@ async fn update(admin: AdminUser, pool: &PgPool, kind: Kind, slug: &str, body: T
     if let Some(name) = &body.name {
         check_text("name", name, 120, &mut errors);
     }
+    if let Some(name_es) = &body.name_es {
+        check_text("name_es", name_es, 120, &mut errors);
+    }
     check_fields(kind, &body.description, &body.category, false, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -176,6 +190,7 @@ async fn update(admin: AdminUser, pool: &PgPool, kind: Kind, slug: &str, body: T
     let mut tx = pool.begin().await?;
     let change = TermChange {
         name: body.name.as_deref().map(str::trim),
+        name_es: body.name_es.as_deref().map(str::trim),
         description: body.description.as_deref(),
         category: body.category,
         retired: body.retired,
@@ -195,6 +210,7 @@ async fn update(admin: AdminUser, pool: &PgPool, kind: Kind, slug: &str, body: T
         .details(json!({
             "slug": slug,
             "name": body.name,
+            "name_es": body.name_es,
             "description": body.description,
             "category": body.category,
             "retired": body.retired,

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::http::etag::{self, EntityTag};
+use crate::http::language::Lang;
 
 /// Public directory data: browsers and CDNs may keep it briefly, then revalidate.
 pub const PUBLIC_SHORT: &str = "public, max-age=60, stale-while-revalidate=60";
@@ -19,6 +20,26 @@ pub fn cached_json<T: Serialize>(
     req: &HttpRequest,
     value: &T,
     cache_control: &'static str,
+) -> Reply {
+    cached(req, value, cache_control, None)
+}
+
+/// As `cached_json`, for an answer whose words follow `Accept-Language`: it says its
+/// `Content-Language` and varies with `Accept-Language`.
+pub fn cached_json_in<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    cache_control: &'static str,
+    lang: Lang,
+) -> Reply {
+    cached(req, value, cache_control, Some(lang))
+}
+
+fn cached<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    cache_control: &'static str,
+    lang: Option<Lang>,
 ) -> Reply {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
     let digest = Sha256::digest(&body);
@@ -41,7 +62,17 @@ pub fn cached_json<T: Serialize>(
             HeaderValue::from_static(cache_control),
         ))
         // The same on a 304 as on its 200: the answer varies with the coding the client takes.
-        .insert_header((header::VARY, "Origin, Accept-Encoding"));
+        .insert_header((
+            header::VARY,
+            if lang.is_some() {
+                "Origin, Accept-Encoding, Accept-Language"
+            } else {
+                "Origin, Accept-Encoding"
+            },
+        ));
+    if let Some(lang) = lang {
+        response.insert_header((header::CONTENT_LANGUAGE, lang.code()));
+    }
     if not_modified {
         return Ok(response.finish());
     }

@@ -11,6 +11,7 @@ pub mod drain;
 pub mod etag;
 pub mod fallback;
 pub mod json;
+pub mod language;
 pub mod metrics;
 pub mod page;
 pub mod path;

@@ -137,7 +137,8 @@ pub(super) fn add_examples(doc: &mut Value) {
                     "updated_at": "2026-11-02T15:04:05Z", "stale": false, "availability_confirmed": true
                 }],
                 "next_cursor": null, "total": 1, "total_is_exact": true,
-                "facets": {"modality": [{"slug": "cbt", "count": 1}, {"slug": "imago", "count": 1}]},
+                "facets": {"modality": [{"slug": "cbt", "count": 1, "name": "Cognitive Behavioral Therapy (CBT)"},
+                                        {"slug": "imago", "count": 1, "name": "Imago Relationship Therapy"}]},
                 "facets_are_exact": true,
                 "place": {"name": "Raleigh, NC", "kind": "city", "state": "NC",
                           "latitude": 35.8164, "longitude": -78.6454},

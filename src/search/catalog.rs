@@ -9,7 +9,7 @@ use fst::automaton::{Automaton as _, Str};
 use fst::{IntoStreamer, Map, Streamer};
 
 use super::index::{Kind, Taxonomy};
-use super::text::{self, LANGUAGE_NAMES};
+use super::text::{self, LANGUAGE_NAMES, LANGUAGE_NAMES_ES, VALUE_WORDS_ES};
 use super::typo::typo_prefix_automaton;
 use crate::domain::place::GAZETTEER;
 use crate::domain::vocab::{OfferingKind, Vocabulary};
@@ -24,7 +24,7 @@ pub enum Target {
     City(u32),
     State(&'static str),
     Term(Kind, i32),
-    Language(&'static str, &'static str),
+    Language(&'static str),
     Offering(OfferingKind),
 }
 
@@ -107,6 +107,9 @@ impl Catalog {
         for kind in [Kind::Modality, Kind::Specialty, Kind::Insurer] {
             for term in taxonomy.terms(kind).iter().filter(|t| !t.retired) {
                 keys.add(&term.name, Target::Term(kind, term.id), true);
+                if let Some(es) = &term.name_es {
+                    keys.add(es, Target::Term(kind, term.id), true);
+                }
                 keys.add(
                     &term.slug.replace('-', " "),
                     Target::Term(kind, term.id),
@@ -114,8 +117,8 @@ impl Catalog {
                 );
             }
         }
-        for (code, name) in LANGUAGE_NAMES {
-            keys.add(name, Target::Language(code, name), false);
+        for (code, name) in LANGUAGE_NAMES.iter().chain(LANGUAGE_NAMES_ES) {
+            keys.add(name, Target::Language(code), false);
         }
         for kind in OfferingKind::ALL
             .iter()
@@ -126,6 +129,12 @@ impl Catalog {
                 Target::Offering(*kind),
                 true,
             );
+            let spanish = VALUE_WORDS_ES
+                .iter()
+                .filter(|(f, v, _)| *f == "offering_kind" && *v == kind.as_str());
+            for word in spanish.flat_map(|(_, _, words)| words.iter()) {
+                keys.add(word, Target::Offering(*kind), false);
+            }
         }
         Catalog {
             vocabulary: keys.build(),

@@ -121,7 +121,19 @@ pub struct Term {
     pub id: i32,
     pub slug: String,
     pub name: String,
+    /// The Spanish name; the English one stands in when there is none.
+    pub name_es: Option<String>,
     pub retired: bool,
+}
+
+impl Term {
+    /// The name in Spanish or English.
+    pub fn label(&self, spanish: bool) -> &str {
+        match (&self.name_es, spanish) {
+            (Some(es), true) => es,
+            _ => &self.name,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -42,14 +42,45 @@ fn count_by_listing(index: &Index, requested: &[Facet], matched: &RoaringBitmap)
     counts
 }
 
-/// Facet counts over `matched`, each list by count (highest first), then slug.
-pub fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Value {
-    facets_counted(
+/// Facet counts over `matched`, each list by count (highest first), then slug; each value
+/// named in English, or Spanish when `spanish`.
+pub fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap, spanish: bool) -> Value {
+    let mut counted = facets_counted(
         index,
         requested,
         matched,
         matched.len() < COUNT_BY_LISTING_BELOW,
-    )
+    );
+    name(index, &mut counted, spanish);
+    counted
+}
+
+/// Adds each value's `name`: a term's name, or a delivery or format's label.
+fn name(index: &Index, facets: &mut Value, spanish: bool) {
+    let Some(facets) = facets.as_object_mut() else {
+        return;
+    };
+    for (facet, list) in facets.iter_mut() {
+        let kind = match facet.as_str() {
+            "modality" => Some(Kind::Modality),
+            "specialty" => Some(Kind::Specialty),
+            "insurer" => Some(Kind::Insurer),
+            _ => None,
+        };
+        for entry in list.as_array_mut().into_iter().flatten() {
+            let slug = entry["slug"].as_str().unwrap_or_default();
+            let name = match kind {
+                Some(kind) => index
+                    .taxonomy
+                    .terms(kind)
+                    .iter()
+                    .find(|t| t.slug == slug)
+                    .map_or_else(|| slug.to_owned(), |t| t.label(spanish).to_owned()),
+                None => super::text::value_label(facet, slug, spanish),
+            };
+            entry["name"] = Value::from(name);
+        }
+    }
 }
 
 fn facets_counted(

@@ -11,6 +11,7 @@ pub fn index_of(entries: Vec<Entry>) -> (Index, Lexicon) {
             id: 1,
             slug: "emdr".into(),
             name: "EMDR".into(),
+            name_es: None,
             retired: false,
         }],
         ..Taxonomy::default()

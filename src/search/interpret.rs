@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::entry::{Kind, Taxonomy};
 use super::params::{Near, SearchParams, Sort};
-use super::text::{self, LANGUAGE_NAMES};
+use super::text::{self, LANGUAGE_NAMES, LANGUAGE_NAMES_ES};
 use crate::domain::place::{self, Place};
 use crate::domain::vocab::Delivery;
 
@@ -259,11 +259,8 @@ fn phrases(taxonomy: &Taxonomy) -> Vec<(String, Meaning)> {
             }
         }
     }
-    for (code, name) in LANGUAGE_NAMES {
-        all.push(((*name).to_owned(), Meaning::Language(code)));
-    }
-    for (name, code) in [("espanol", "es"), ("en espanol", "es")] {
-        all.push((name.to_owned(), Meaning::Language(code)));
+    for (code, name) in LANGUAGE_NAMES.iter().chain(LANGUAGE_NAMES_ES) {
+        all.push((folded(name), Meaning::Language(code)));
     }
     all
 }
@@ -379,6 +376,7 @@ mod tests {
             id,
             slug: slug.to_owned(),
             name: name.to_owned(),
+            name_es: None,
             retired: false,
         };
         Taxonomy {

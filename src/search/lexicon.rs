@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::catalog::Catalog;
 use super::index::{Field, Index, Kind, Taxonomy, Weight};
-use super::text::{self, LANGUAGE_NAMES, VALUE_WORDS};
+use super::text::{self, LANGUAGE_NAMES, LANGUAGE_NAMES_ES, VALUE_WORDS, VALUE_WORDS_ES};
 use super::typo::word_automaton;
 
 /// The longest word matched with typos.
@@ -80,10 +80,13 @@ impl Lexicon {
         ] {
             for term in taxonomy.terms(kind).iter().filter(|t| !t.retired) {
                 add(&term.name, Source::Term(kind, term.id), weight, true);
+                if let Some(es) = &term.name_es {
+                    add(es, Source::Term(kind, term.id), weight, true);
+                }
                 add(&term.slug, Source::Term(kind, term.id), weight, true);
             }
         }
-        for (code, name) in LANGUAGE_NAMES {
+        for (code, name) in LANGUAGE_NAMES.iter().chain(LANGUAGE_NAMES_ES) {
             add(
                 name,
                 Source::Value(Field::Language, code),
@@ -103,7 +106,7 @@ impl Lexicon {
                 false,
             );
         }
-        for (field, value, words) in VALUE_WORDS {
+        for (field, value, words) in VALUE_WORDS.iter().chain(VALUE_WORDS_ES) {
             let Some(field) = Field::parse(field) else {
                 continue;
             };

@@ -99,6 +99,8 @@ pub struct FacetCount {
     slug: String,
     #[schema(minimum = 1)]
     count: i64,
+    /// The value's name in the answer's language (`Accept-Language: es` for Spanish).
+    name: String,
 }
 
 /// Counts for the facets named in `facets=`; only those keys are present, each list by

@@ -101,6 +101,8 @@ pub struct SearchParams {
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     pub facets: Vec<Facet>,
+    /// The language of names in the answer (`Accept-Language`, not a parameter).
+    pub lang: crate::http::language::Lang,
 }
 
 fn bad(name: &str, message: impl Into<String>) -> ApiError {

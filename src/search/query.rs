@@ -19,6 +19,7 @@ use crate::domain::GeoPoint;
 use crate::domain::vocab::Vocabulary;
 use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::http::language::Lang;
 
 /// A search's page and counts, before the page's rows are read.
 pub struct Answer {
@@ -250,7 +251,7 @@ pub fn run(
             })
             .collect(),
         total: matched.len(),
-        facets: facets(index, &p.facets, matched),
+        facets: facets(index, &p.facets, matched, p.lang == Lang::Es),
         words_used: text.map(|t| t.used),
     })
 }

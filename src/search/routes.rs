@@ -18,8 +18,9 @@ use crate::domain::vocab::{
 };
 use crate::domain::{LanguageCode, Slug};
 use crate::http::Reply;
-use crate::http::caching::{PUBLIC_SHORT, cached_json};
+use crate::http::caching::{PUBLIC_SHORT, cached_json_in};
 use crate::http::cursor::CursorKey;
+use crate::http::language::Lang;
 
 /// Search published listings. All parameters are optional and combine; repeatable ones
 /// (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any
@@ -61,6 +62,7 @@ use crate::http::cursor::CursorKey;
         ("facets" = Option<String>, Query, pattern = r"^\s*(modality|specialty|insurer|delivery|session_format)?\s*(,\s*(modality|specialty|insurer|delivery|session_format)?\s*)*$", description = "Comma-separated facets to count: modality, specialty, insurer, delivery, session_format"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "Default 20"),
         ("cursor" = Option<String>, Query, max_length = 512, description = "`next_cursor` from the previous page of the same search"),
+        ("Accept-Language" = Option<String>, Header, example = "es", description = "`es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in"),
     ),
     responses(
         (status = 200, body = SearchResults),
@@ -77,9 +79,10 @@ pub async fn search_listings(
     cursors: Data<CursorKey>,
     index: Data<SearchIndex>,
 ) -> Reply {
-    let params = SearchParams::parse(req.query_string())?;
+    let mut params = SearchParams::parse(req.query_string())?;
+    params.lang = Lang::from_request(&req);
     let results = super::search(&index, reads.get(), &cursors, &params, req.query_string()).await?;
-    cached_json(&req, &results, PUBLIC_SHORT)
+    cached_json_in(&req, &results, PUBLIC_SHORT, params.lang)
 }
 
 /// Suggestions for a search box as the user types: places (for `near`), modalities,
@@ -95,6 +98,7 @@ pub async fn search_listings(
     params(
         ("q" = String, Query, min_length = 1, max_length = 100, example = "aus", description = "What the user typed so far"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 20, description = "Default 8"),
+        ("Accept-Language" = Option<String>, Header, example = "es", description = "`es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in"),
     ),
     responses(
         (status = 200, body = Suggestions),
@@ -106,10 +110,11 @@ pub async fn search_listings(
 #[get("/suggest")]
 pub async fn suggest(req: HttpRequest, reads: Data<ReadPool>, index: Data<SearchIndex>) -> Reply {
     let params = SuggestParams::parse(req.query_string())?;
-    let (catalog, names) =
-        index.read(|s| super::suggest::suggest(&s.index, &s.lexicon, &params.q, params.limit))?;
+    let lang = Lang::from_request(&req);
+    let (catalog, names) = index
+        .read(|s| super::suggest::suggest(&s.index, &s.lexicon, &params.q, params.limit, lang))?;
     let ids: Vec<uuid::Uuid> = names.iter().map(|m| m.listing).collect();
     let rows = super::store::names_and_slugs(reads.get(), &ids).await?;
     let items = super::suggest::merge(catalog, names, &rows, params.limit);
-    cached_json(&req, &Suggestions { items }, PUBLIC_SHORT)
+    cached_json_in(&req, &Suggestions { items }, PUBLIC_SHORT, lang)
 }

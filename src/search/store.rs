@@ -76,19 +76,22 @@ pub async fn taxonomy(conn: &mut PgConnection) -> Result<Taxonomy, sqlx::Error> 
         ("insurer", &mut taxonomy.insurer),
     ] {
         let sql = format!(
-            "select id, slug, name, retired_at is not null as retired from {table} order by id"
+            "select id, slug, name, name_es, retired_at is not null as retired from {table} order by id"
         );
-        *into = sqlx::query_as::<_, (i32, String, String, bool)>(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|(id, slug, name, retired)| Term {
-                id,
-                slug,
-                name,
-                retired,
-            })
-            .collect();
+        *into = sqlx::query_as::<_, (i32, String, String, Option<String>, bool)>(
+            sqlx::AssertSqlSafe(sql),
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(id, slug, name, name_es, retired)| Term {
+            id,
+            slug,
+            name,
+            name_es,
+            retired,
+        })
+        .collect();
     }
     Ok(taxonomy)
 }

@@ -27,6 +27,7 @@ use super::typo::typo_prefix_automaton;
 use crate::domain::UsState;
 use crate::domain::place::GAZETTEER;
 use crate::domain::vocab::Vocabulary;
+use crate::http::language::Lang;
 
 /// Places counted per lookup (counting one means a radius search): the largest first.
 const MAX_PLACES_COUNTED: usize = 24;
@@ -44,6 +45,7 @@ pub fn suggest(
     lexicon: &Lexicon,
     typed: &str,
     limit: usize,
+    lang: Lang,
 ) -> (Vec<(Suggestion, Quality)>, Vec<NameMatch>) {
     let words: Vec<String> = text::words(typed).collect();
     let typed = words.join(" ");
@@ -73,7 +75,12 @@ pub fn suggest(
     let mut items: Vec<(Suggestion, Quality)> = places
         .into_iter()
         .chain(others)
-        .filter_map(|(target, quality)| Some((describe(index, &visible, target)?, quality)))
+        .filter_map(|(target, quality)| {
+            Some((
+                describe(index, &visible, target, lang == Lang::Es)?,
+                quality,
+            ))
+        })
         .collect();
     items.sort_by(|(a, qa), (b, qb)| {
         (qa, std::cmp::Reverse(a.count), &a.label).cmp(&(qb, std::cmp::Reverse(b.count), &b.label))
@@ -83,7 +90,12 @@ pub fn suggest(
 }
 
 /// A target as a suggestion with its count; `None` for vocabulary no listing offers.
-fn describe(index: &Index, visible: &RoaringBitmap, target: Target) -> Option<Suggestion> {
+fn describe(
+    index: &Index,
+    visible: &RoaringBitmap,
+    target: Target,
+    spanish: bool,
+) -> Option<Suggestion> {
     let count = |bitmap: Option<&RoaringBitmap>| bitmap.map_or(0, |b| b.intersection_len(visible));
     let (kind, label, value, count) = match target {
         Target::City(i) => {
@@ -114,20 +126,17 @@ fn describe(index: &Index, visible: &RoaringBitmap, target: Target) -> Option<Su
                 Kind::Modality | Kind::Certified => SuggestionKind::Modality,
             };
             let n = count(index.term(kind, id));
-            (suggestion_kind, term.name.clone(), term.slug.clone(), n)
+            let label = term.label(spanish).to_owned();
+            (suggestion_kind, label, term.slug.clone(), n)
         }
-        Target::Language(code, name) => {
+        Target::Language(code) => {
             let n = count(index.value(Field::Language, code));
-            (
-                SuggestionKind::Language,
-                title_case(name),
-                code.to_owned(),
-                n,
-            )
+            let label = text::language_label(code, spanish);
+            (SuggestionKind::Language, label, code.to_owned(), n)
         }
         Target::Offering(kind) => {
             let n = count(index.value(Field::OfferingKind, kind.as_str()));
-            let label = title_case(&kind.as_str().replace('_', " "));
+            let label = text::value_label("offering_kind", kind.as_str(), spanish);
             (SuggestionKind::Offering, label, kind.as_str().to_owned(), n)
         }
     };
@@ -244,14 +253,6 @@ fn collect_keys<S: for<'a> Streamer<'a, Item = &'a [u8]>>(stream: &mut S) -> Vec
         }
     }
     keys
-}
-
-fn title_case(name: &str) -> String {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// Orders the catalog's suggestions and the therapists (labels and slugs read from the

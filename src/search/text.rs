@@ -95,6 +95,23 @@ pub fn is_generic(word: &str) -> bool {
         "local",
         "therapy",
         "therapies",
+        "terapia",
+        "terapias",
+        "de",
+        "del",
+        "en",
+        "para",
+        "con",
+        "el",
+        "la",
+        "los",
+        "las",
+        "y",
+        "un",
+        "una",
+        "que",
+        "terapeuta",
+        "terapeutas",
         "therapist",
         "therapists",
         "therapeutic",
@@ -179,6 +196,145 @@ pub const LANGUAGE_NAMES: &[(&str, &str)] = &[
     ("ase", "asl"),
     ("ase", "sign language"),
 ];
+
+/// Languages by their Spanish names, for `q=ansiedad en español` and Spanish labels; the
+/// first name of a code is its label.
+pub const LANGUAGE_NAMES_ES: &[(&str, &str)] = &[
+    ("en", "inglés"),
+    ("es", "español"),
+    ("fr", "francés"),
+    ("zh", "chino"),
+    ("zh", "mandarín"),
+    ("zh", "cantonés"),
+    ("vi", "vietnamita"),
+    ("ko", "coreano"),
+    ("ar", "árabe"),
+    ("pt", "portugués"),
+    ("hi", "hindi"),
+    ("ru", "ruso"),
+    ("de", "alemán"),
+    ("it", "italiano"),
+    ("ja", "japonés"),
+    ("tl", "tagalo"),
+    ("pl", "polaco"),
+    ("he", "hebreo"),
+    ("fa", "persa"),
+    ("fa", "farsi"),
+    ("ur", "urdu"),
+    ("bn", "bengalí"),
+    ("pa", "panyabí"),
+    ("gu", "guyaratí"),
+    ("ht", "criollo haitiano"),
+    ("el", "griego"),
+    ("tr", "turco"),
+    ("uk", "ucraniano"),
+    ("sw", "suajili"),
+    ("so", "somalí"),
+    ("am", "amárico"),
+    ("yi", "ídish"),
+    ("ase", "lengua de señas"),
+];
+
+/// The same values in Spanish: (field, value, words). The first word of a value is its
+/// Spanish label.
+pub const VALUE_WORDS_ES: &[(&str, &str, &[&str])] = &[
+    (
+        "age_group",
+        "children",
+        &["niños", "niño", "niñas", "infantil"],
+    ),
+    (
+        "age_group",
+        "teens",
+        &["adolescentes", "adolescente", "jóvenes"],
+    ),
+    ("age_group", "adults", &["adultos", "adulto"]),
+    (
+        "age_group",
+        "elders",
+        &["personas mayores", "mayores", "tercera edad"],
+    ),
+    ("session_format", "individual", &["individual"]),
+    (
+        "session_format",
+        "couples",
+        &["pareja", "parejas", "matrimonio"],
+    ),
+    (
+        "session_format",
+        "family",
+        &["familia", "familias", "familiar"],
+    ),
+    ("session_format", "group", &["grupo", "grupos", "grupal"]),
+    (
+        "delivery",
+        "in_person",
+        &["presencial", "en persona", "consultorio"],
+    ),
+    (
+        "delivery",
+        "video",
+        &["en línea", "videollamada", "virtual", "telesalud"],
+    ),
+    ("delivery", "phone", &["teléfono", "telefónica"]),
+    ("offering_kind", "workshop", &["taller", "talleres"]),
+    ("offering_kind", "retreat", &["retiro", "retiros"]),
+    (
+        "offering_kind",
+        "online_course",
+        &["curso en línea", "curso", "cursos"],
+    ),
+    ("offering_kind", "group", &["grupo", "grupos"]),
+    ("offering_kind", "intensive", &["intensivo", "intensivos"]),
+    (
+        "gender",
+        "female",
+        &["mujer", "femenino", "terapeuta mujer"],
+    ),
+    ("gender", "male", &["hombre", "masculino"]),
+    (
+        "faith",
+        "christian",
+        &["cristiano", "cristiana", "católico", "católica"],
+    ),
+    ("faith", "jewish", &["judío", "judía"]),
+    ("faith", "muslim", &["musulmán", "musulmana"]),
+];
+
+/// A vocabulary value as people read it: in English from its wire name (`online_course`
+/// is "Online course"), in Spanish the first of its Spanish words.
+pub fn value_label(field: &str, value: &str, spanish: bool) -> String {
+    let spanish_word = spanish
+        .then(|| {
+            VALUE_WORDS_ES
+                .iter()
+                .find(|(f, v, _)| *f == field && *v == value)
+                .and_then(|(_, _, words)| words.first())
+        })
+        .flatten();
+    capitalised(spanish_word.copied().unwrap_or(&value.replace('_', " ")))
+}
+
+/// A language's label: the first of its names, in English or Spanish.
+pub fn language_label(code: &str, spanish: bool) -> String {
+    let names = if spanish {
+        LANGUAGE_NAMES_ES
+    } else {
+        LANGUAGE_NAMES
+    };
+    names
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_owned(), |(_, name)| capitalised(name))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
 
 /// What a listing's fixed vocabulary values are called in a query: (field, value, words).
 /// Fields are those of `index::Field`.

@@ -52,6 +52,8 @@ impl Kind {
 pub struct AdminTerm {
     slug: String,
     name: String,
+    /// The Spanish name; null when the English one stands in.
+    name_es: Option<String>,
     description: Option<String>,
     /// Specialties only.
     #[schema(value_type = Option<crate::domain::vocab::SpecialtyCategory>)]

@@ -8,31 +8,44 @@ use super::{AdminTerm, Insurer, Kind, Modality, Specialty};
 use crate::domain::vocab::{SpecialtyCategory, Vocabulary};
 
 #[tracing::instrument(skip(db))]
-pub async fn active_modalities(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Modality>> {
+pub async fn active_modalities(
+    db: impl PgExecutor<'_>,
+    spanish: bool,
+) -> sqlx::Result<Vec<Modality>> {
     sqlx::query_as!(
         Modality,
-        "select slug, name, description from modality where retired_at is null order by name"
+        r#"select slug, case when $1 then coalesce(name_es, name) else name end as "name!",
+                description
+         from modality where retired_at is null order by 2"#,
+        spanish
     )
     .fetch_all(db)
     .await
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn active_specialties(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Specialty>> {
+pub async fn active_specialties(
+    db: impl PgExecutor<'_>,
+    spanish: bool,
+) -> sqlx::Result<Vec<Specialty>> {
     sqlx::query_as!(
         Specialty,
-        r#"select slug, name, category as "category: SpecialtyCategory", description
-         from specialty where retired_at is null order by name"#
+        r#"select slug, case when $1 then coalesce(name_es, name) else name end as "name!",
+                category as "category: SpecialtyCategory", description
+         from specialty where retired_at is null order by 2"#,
+        spanish
     )
     .fetch_all(db)
     .await
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn active_insurers(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Insurer>> {
+pub async fn active_insurers(db: impl PgExecutor<'_>, spanish: bool) -> sqlx::Result<Vec<Insurer>> {
     sqlx::query_as!(
         Insurer,
-        "select slug, name from insurer where retired_at is null order by name"
+        r#"select slug, case when $1 then coalesce(name_es, name) else name end as "name!"
+         from insurer where retired_at is null order by 2"#,
+        spanish
     )
     .fetch_all(db)
     .await
@@ -104,7 +117,7 @@ fn terms_sql(kind: Kind) -> String {
         Kind::Insurer => ("null::text", "null::text"),
     };
     format!(
-        "select t.slug, t.name, {description} as description, {category} as category,
+        "select t.slug, t.name, t.name_es, {description} as description, {category} as category,
                 t.retired_at is not null as retired, {} as in_use
          from {} t where ($1::text is null or t.slug = $1) order by t.name",
         usage_sql(kind),
@@ -138,6 +151,7 @@ pub async fn admin_term(
 pub struct NewTerm<'a> {
     pub slug: &'a str,
     pub name: &'a str,
+    pub name_es: Option<&'a str>,
     pub description: Option<&'a str>,
     pub category: Option<SpecialtyCategory>,
 }
@@ -150,18 +164,19 @@ pub async fn insert_term(
 ) -> sqlx::Result<()> {
     let sql = match kind {
         Kind::Modality => {
-            "insert into modality (slug, name, description) values ($1, $2, coalesce($3, ''))"
+            "insert into modality (slug, name, description, name_es) values ($1, $2, coalesce($3, ''), $5)"
         }
         Kind::Specialty => {
-            "insert into specialty (slug, name, description, category) values ($1, $2, coalesce($3, ''), $4::specialty_category)"
+            "insert into specialty (slug, name, description, category, name_es) values ($1, $2, coalesce($3, ''), $4::specialty_category, $5)"
         }
-        Kind::Insurer => "insert into insurer (slug, name) values ($1, $2)",
+        Kind::Insurer => "insert into insurer (slug, name, name_es) values ($1, $2, $5)",
     };
     sqlx::query(sql)
         .bind(term.slug)
         .bind(term.name)
         .bind(term.description)
         .bind(term.category.map(|c| c.as_str()))
+        .bind(term.name_es)
         .execute(conn)
         .await?;
     Ok(())
@@ -171,6 +186,7 @@ pub async fn insert_term(
 #[derive(Debug)]
 pub struct TermChange<'a> {
     pub name: Option<&'a str>,
+    pub name_es: Option<&'a str>,
     pub description: Option<&'a str>,
     pub category: Option<SpecialtyCategory>,
     pub retired: Option<bool>,
@@ -185,7 +201,7 @@ pub async fn update_term(
     change: &TermChange<'_>,
 ) -> sqlx::Result<bool> {
     let sql = format!(
-        "update {} set name = coalesce($2, name),
+        "update {} set name = coalesce($2, name), name_es = coalesce($6, name_es),
              {}
              retired_at = case when $4::bool is null then retired_at when $4 then coalesce(retired_at, now()) else null end
          where slug = $1",
@@ -202,6 +218,7 @@ pub async fn update_term(
         .bind(change.description)
         .bind(change.retired)
         .bind(change.category.map(|c| c.as_str()))
+        .bind(change.name_es)
         .execute(conn)
         .await?
         .rows_affected();

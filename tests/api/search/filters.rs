@@ -189,7 +189,7 @@ async fn only_public_listings_appear_and_retired_terms_leave_facets() {
     assert_eq!(facet, ["cbt"]);
     assert_eq!(
         body["facets"]["delivery"][0],
-        serde_json::json!({"slug": "in_person", "count": 1})
+        serde_json::json!({"slug": "in_person", "count": 1, "name": "In person"})
     );
     assert_eq!(body["total"], 1);
     assert_eq!(body["total_is_exact"], true);
