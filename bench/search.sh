@@ -13,13 +13,15 @@
 #   SIZES="10000" bash bench/search.sh    (one size only)
 #   KEEP=1 bash bench/search.sh           (leave the cluster running afterwards)
 #   REUSE=1 SIZES=1000000 bash bench/search.sh   (measure again on a kept cluster)
+#   BASELINE_BINARY=path bash bench/search.sh    (also start that build at each size: cold
+#                                                 start and memory A/B on the same data)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 [ "${KEEP:-}" = 1 ] || trap cleanup EXIT
 SIZES=${SIZES:-"10000 100000 1000000"}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-3}
-CLASSES="radius_modality_accepting common_word rare_word_state typo_word name insurer_fee_video_language radius_specialty_5_facets nationwide_modality_facets walk_5_pages profile_by_slug"
+CLASSES="radius_modality_accepting common_word rare_word_state typo_word name insurer_fee_video_language radius_specialty_5_facets nationwide_modality_facets place_name bbox_map sentence suggest walk_5_pages profile_by_slug"
 export PGHOST=127.0.0.1 PGPORT=$BENCH_PG_PORT PGUSER=postgres PGDATABASE=bench
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$API_PID/stat"; }
@@ -29,7 +31,7 @@ rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$API_PID/status"; }
 timed_start() {
   local started ended
   started=$(date +%s.%N)
-  start_api
+  start_api "$@"
   ended=$(date +%s.%N)
   STARTED_IN=$(awk -v a="$started" -v b="$ended" 'BEGIN {printf "%.1f", b - a}')
 }
@@ -57,6 +59,12 @@ for size in $SIZES; do
   sql "vacuum (analyze) directory_entry, directory_office"
   fi
   stop_api
+  if [ -n "${BASELINE_BINARY:-}" ]; then
+    # The commit before, on the same data in the same run: cold start and memory A/B.
+    API_BINARY=$BASELINE_BINARY timed_start env APP_MIGRATE_ON_START=false
+    echo "baseline ($BASELINE_BINARY): cold start $STARTED_IN s, resident memory $(rss_mb) MB"
+    stop_api
+  fi
   timed_start
   echo "cold start (process start to ready, index built): $STARTED_IN s"
   echo "resident memory after start: $(rss_mb) MB"

@@ -42,6 +42,14 @@ def main():
         " regexp_split_to_table(statement, '[^[:alpha:]]+') w) x where length(w) >= 6 limit 3000"
     )
     words = [w[0] for w in words]
+    # Places as people name them: an office's city with its state, a bare city, a state.
+    offices = sql(
+        "select city, state::text, latitude, longitude from office tablesample system (2) limit 2000"
+    )
+    states = ["Texas", "California", "New York", "Florida", "Ohio", "Georgia", "NC", "WA", "IL", "PA"]
+    insurer_names = [r[0] for r in sql("select name from insurer where retired_at is null")]
+    modality_names = [r[0] for r in sql("select name from modality where retired_at is null")]
+    specialty_names = [r[0] for r in sql("select name from specialty where retired_at is null")]
     common = ["anxiety", "depression", "couples", "trauma", "spanish", "online", "teen",
               "grief", "family", "emdr", "cbt", "christian", "veterans", "workshop"]
     typos = ["anxeity", "depresion", "coupels", "truama", "spansh", "adolesent", "grif",
@@ -81,6 +89,61 @@ def main():
     write("nationwide_modality_facets", [
         f"/v1/therapists?modality={rng.choice(modalities)}&sort={rng.choice(['recently_confirmed', 'fee'])}&{FACETS}"
         for _ in range(N)])
+    def place():
+        city, state, _, _ = rng.choice(offices)
+        r = rng.random()
+        if r < 0.6:
+            return f"{city}, {state}"
+        if r < 0.75:
+            return f"{city} {state}"
+        if r < 0.9:
+            return city
+        return rng.choice(states)
+
+    def near_place():
+        name = place()
+        radius = "" if len(name) <= 2 or name in states else f"&radius_km={rng.randint(10, 80)}"
+        return f"near={q(name)}{radius}"
+
+    write("place_name", [f"/v1/therapists?{near_place()}{facets()}" for _ in range(N)])
+
+    def bbox():
+        _, _, lat, lng = rng.choice(offices)
+        width, height = rng.uniform(0.05, 3.0), rng.uniform(0.05, 2.0)
+        lat, lng = float(lat), float(lng)
+        return (f"{lng - width / 2:.4f},{max(lat - height / 2, -90):.4f},"
+                f"{lng + width / 2:.4f},{min(lat + height / 2, 90):.4f}")
+
+    write("bbox_map", [f"/v1/therapists?bbox={bbox()}{facets()}" for _ in range(N)])
+
+    def sentence():
+        topic = rng.choice([rng.choice(common), rng.choice(specialty_names).lower(),
+                            rng.choice(modality_names).split(" (")[0].lower()])
+        city, state, _, _ = rng.choice(offices)
+        parts = [topic, "therapist" if rng.random() < 0.5 else "",
+                 f"in {city}" if rng.random() < 0.6 else f"near {city} {state}"]
+        extra = rng.random()
+        if extra < 0.3:
+            parts.append(f"that takes {rng.choice(insurer_names).lower()}")
+        elif extra < 0.45:
+            parts.append("spanish speaking")
+        elif extra < 0.6:
+            parts.append("sliding scale")
+        elif extra < 0.7:
+            parts = ["online"] + parts[:2]
+        return " ".join(p for p in parts if p)
+
+    write("sentence", [f"/v1/therapists?q={q(sentence())}{facets()}" for _ in range(N)])
+
+    def prefix():
+        source = rng.choice([
+            rng.choice(offices)[0], rng.choice(specialty_names), rng.choice(modality_names),
+            rng.choice(sample)[0], rng.choice(insurer_names), rng.choice(common),
+        ])
+        typed = source[: rng.randint(1, 6)]
+        return q(typed if typed.strip() else source[:3])
+
+    write("suggest", [f"/v1/suggest?q={prefix()}" for _ in range(N)])
     write("profile_by_slug", [f"/v1/therapists/{s[2]}" for s in rng.sample(sample, min(N, len(sample)))])
     # Seeds for the cursor walk (`search.sh` follows each for five pages).
     with open(os.path.join(out, "walk_seeds.txt"), "w") as f:
