@@ -1,6 +1,7 @@
 //! Radius search over the index's R-tree of offices, on the sphere `GeoPoint::distance_km`
 //! measures on.
 
+use roaring::RoaringBitmap;
 use rstar::AABB;
 
 use super::index::{DocId, Index};
@@ -13,7 +14,20 @@ pub type Distances = Vec<(DocId, f64)>;
 
 /// Offices within the radius.
 pub fn within(index: &Index, near: &Near) -> Distances {
-    let mut found: Distances = envelopes(near)
+    let mut found: Distances = offices_within(index, near).collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    found.dedup_by_key(|(doc, _)| *doc);
+    found
+}
+
+/// The documents with an office within the radius, as a bitmap (for counting).
+pub fn within_docs(index: &Index, near: &Near) -> RoaringBitmap {
+    offices_within(index, near).map(|(doc, _)| doc).collect()
+}
+
+/// `(doc, km)` for each office within the radius (a document once per office).
+fn offices_within<'a>(index: &'a Index, near: &'a Near) -> impl Iterator<Item = (DocId, f64)> + 'a {
+    envelopes(near)
         .into_iter()
         .flat_map(|envelope| index.offices.locate_in_envelope(&envelope))
         .filter_map(|office| {
@@ -25,10 +39,6 @@ pub fn within(index: &Index, near: &Near) -> Distances {
             .distance_km(&near.point);
             (d <= near.radius_km).then_some((office.data, d))
         })
-        .collect();
-    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    found.dedup_by_key(|(doc, _)| *doc);
-    found
 }
 
 /// `[lat, lng]` boxes that hold the whole circle on the sphere `distance_km` measures on:

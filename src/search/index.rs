@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::codes::FacetCodes;
+use super::counts::Counts;
 pub use super::entry::{Entry, FacetTag, Field, Flag, Kind, Taxonomy, Term, Weight};
 use super::text;
 
@@ -75,6 +76,8 @@ pub struct Index {
     slots: HashMap<Uuid, DocId>,
     free: Vec<DocId>,
     pub taxonomy: Taxonomy,
+    /// Counts kept until the next change (see `Counts`).
+    pub counts: Counts,
 }
 
 /// A stable hash of a name's words, to tell an exact name match.
@@ -234,6 +237,7 @@ impl Index {
         }
         if changed {
             self.rebuild_fee_prefixes();
+            self.counts.clear();
         }
     }
 

@@ -265,45 +265,32 @@ fn phrases(taxonomy: &Taxonomy) -> Vec<(String, Meaning)> {
     all
 }
 
+/// Sets the filter `meaning` stands for on `p`, and notes it in `seen`.
 fn apply(p: &mut SearchParams, seen: &mut InterpretedFilters, meaning: Meaning) {
+    fn add<T: PartialEq>(list: &mut Vec<T>, value: T) {
+        if !list.contains(&value) {
+            list.push(value);
+        }
+    }
     match meaning {
         Meaning::Insurer(slug) => {
-            if !p.insurers.contains(&slug) {
-                p.insurers.push(slug.clone());
-            }
-            if !seen.insurer.contains(&slug) {
-                seen.insurer.push(slug);
-            }
+            add(&mut p.insurers, slug.clone());
+            add(&mut seen.insurer, slug);
         }
         Meaning::Language(code) => {
-            if !p.languages.iter().any(|l| l == code) {
-                p.languages.push(code.to_owned());
-            }
-            if !seen.language.iter().any(|l| l == code) {
-                seen.language.push(code.to_owned());
-            }
+            add(&mut p.languages, code.to_owned());
+            add(&mut seen.language, code.to_owned());
         }
-        Meaning::SlidingScale => {
-            p.sliding_scale = Some(true);
-            seen.sliding_scale = Some(true);
-        }
-        Meaning::FreeConsultation => {
-            p.free_consultation = Some(true);
-            seen.free_consultation = Some(true);
-        }
-        Meaning::Accepting => {
-            p.accepting = Some(true);
-            seen.accepting = Some(true);
-        }
-        Meaning::Words => {}
         Meaning::Online => {
-            if !p.delivery.contains(&Delivery::Video) {
-                p.delivery.push(Delivery::Video);
-            }
-            if !seen.delivery.contains(&Delivery::Video) {
-                seen.delivery.push(Delivery::Video);
-            }
+            add(&mut p.delivery, Delivery::Video);
+            add(&mut seen.delivery, Delivery::Video);
         }
+        Meaning::SlidingScale => (p.sliding_scale, seen.sliding_scale) = (Some(true), Some(true)),
+        Meaning::FreeConsultation => {
+            (p.free_consultation, seen.free_consultation) = (Some(true), Some(true))
+        }
+        Meaning::Accepting => (p.accepting, seen.accepting) = (Some(true), Some(true)),
+        Meaning::Words => {}
     }
 }
 

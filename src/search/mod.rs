@@ -10,6 +10,7 @@
 pub mod bbox;
 pub mod catalog;
 mod codes;
+pub mod counts;
 pub mod entry;
 mod facets;
 pub mod feed;

@@ -29,9 +29,6 @@ use crate::domain::place::GAZETTEER;
 use crate::domain::vocab::Vocabulary;
 use crate::http::language::Lang;
 
-/// Places counted per lookup (counting one means a radius search): the largest first.
-const MAX_PLACES_COUNTED: usize = 24;
-
 /// A therapist the index matched by name; its label and slug are read afterwards.
 pub struct NameMatch {
     pub listing: Uuid,
@@ -66,7 +63,9 @@ pub fn suggest(
         Target::City(i) => (*q, std::cmp::Reverse(GAZETTEER.cities[*i as usize].zips)),
         _ => (*q, std::cmp::Reverse(0)),
     });
-    places.truncate(MAX_PLACES_COUNTED);
+    // Counting a place is a radius search: only as many as can be shown, best and largest
+    // first.
+    places.truncate(limit);
     let others = found
         .iter()
         .copied()
@@ -106,12 +105,10 @@ fn describe(
                 radius_km: DEFAULT_RADIUS_KM,
             };
             let label = city.label();
-            (
-                SuggestionKind::Place,
-                label.clone(),
-                label,
-                place_count(index, visible, &near),
-            )
+            let n = index
+                .counts
+                .get_or(u64::from(i), || place_count(index, visible, &near));
+            (SuggestionKind::Place, label.clone(), label, n)
         }
         Target::State(code) => {
             let name = UsState::parse(code).ok()?.name().to_owned();
@@ -156,10 +153,7 @@ fn describe(
 /// What `near=<city>` finds: offices within the default radius, and the online-only
 /// listings licensed in its state.
 fn place_count(index: &Index, visible: &RoaringBitmap, near: &Near) -> u64 {
-    let mut docs: RoaringBitmap = super::geo::within(index, near)
-        .into_iter()
-        .map(|(doc, _)| doc)
-        .collect();
+    let mut docs = super::geo::within_docs(index, near);
     if let Some(online) = near.state.and_then(|s| index.value(Field::OnlineState, s)) {
         docs |= online;
     }
@@ -167,7 +161,9 @@ fn place_count(index: &Index, visible: &RoaringBitmap, near: &Near) -> u64 {
 }
 
 /// Published listings whose names match: every typed word but the last is a word of the
-/// name, the last a prefix of one (one typo forgiven from its fourth letter).
+/// name, the last a prefix of one (one typo forgiven from its fourth letter). Reads the
+/// postings of name words only until `limit` listings are found: a one-letter prefix
+/// names hundreds of words, each held by thousands of listings.
 fn names(
     index: &Index,
     lexicon: &Lexicon,
@@ -179,59 +175,46 @@ fn names(
         return Vec::new();
     };
     let named = |key: &str| index.postings(key).map(|p| &p[Weight::Name as usize]);
-    let mut base = visible.clone();
-    for word in whole {
-        let mut any = RoaringBitmap::new();
-        for key in text::keys(word) {
-            if let Some(b) = named(&key) {
-                any |= b;
+    let narrowed = (!whole.is_empty()).then(|| {
+        let mut base = visible.clone();
+        for word in whole {
+            let mut any = RoaringBitmap::new();
+            for key in text::keys(word) {
+                if let Some(b) = named(&key) {
+                    any |= b;
+                }
             }
+            base &= any;
         }
-        base &= any;
-        if base.is_empty() {
-            return Vec::new();
-        }
-    }
-    let prefixed = |typo: bool| -> RoaringBitmap {
-        let mut docs = RoaringBitmap::new();
-        let keys: Vec<String> = if typo {
-            let dfa = typo_prefix_automaton(last);
-            let mut stream = lexicon.known().search(&dfa).into_stream();
-            collect_keys(&mut stream)
-        } else {
-            let automaton = Str::new(last).starts_with();
-            let mut stream = lexicon.known().search(automaton).into_stream();
-            collect_keys(&mut stream)
-        };
+        base
+    });
+    let among = narrowed.as_ref().unwrap_or(visible);
+    let mut found: Vec<(DocId, Quality)> = Vec::new();
+    let take = |keys: Vec<String>, quality: Quality, found: &mut Vec<(DocId, Quality)>| {
         for key in keys {
-            if let Some(b) = named(&key) {
-                docs |= b;
+            let Some(docs) = named(&key) else { continue };
+            for doc in docs.iter().filter(|d| among.contains(*d)) {
+                if found.len() == limit {
+                    return;
+                }
+                if !found.iter().any(|(d, _)| *d == doc) {
+                    found.push((doc, quality));
+                }
             }
         }
-        docs
     };
     // A word of the name typed in full is matched even before the typo set has it.
-    let mut exact = prefixed(false);
-    for key in text::keys(last) {
-        if let Some(b) = named(&key) {
-            exact |= b;
-        }
-    }
-    exact &= &base;
-    let mut found: Vec<(DocId, Quality)> = exact
-        .iter()
-        .take(limit)
-        .map(|doc| (doc, Quality::Start))
-        .collect();
+    let mut keys: Vec<String> = text::keys(last).collect();
+    let mut stream = lexicon
+        .known()
+        .search(Str::new(last).starts_with())
+        .into_stream();
+    keys.extend(collect_keys(&mut stream));
+    take(keys, Quality::Start, &mut found);
     if found.len() < limit && last.chars().count() >= 4 {
-        let mut typos = prefixed(true) & &base;
-        typos -= &exact;
-        found.extend(
-            typos
-                .iter()
-                .take(limit - found.len())
-                .map(|d| (d, Quality::Typo)),
-        );
+        let dfa = typo_prefix_automaton(last);
+        let mut stream = lexicon.known().search(&dfa).into_stream();
+        take(collect_keys(&mut stream), Quality::Typo, &mut found);
     }
     found
         .into_iter()

@@ -6,8 +6,14 @@ use std::sync::OnceLock;
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 
 /// Keys within `distance` (1 or 2) edits of `word`.
-pub fn word_automaton(word: &str, distance: usize) -> WordDfa {
-    WordDfa(builders()[distance.clamp(1, 2) - 1].build_dfa(word))
+pub fn word_automaton(word: &str, distance: usize) -> Dfa {
+    Dfa(builders()[distance.clamp(1, 2) - 1].build_dfa(word))
+}
+
+/// Keys that begin with `prefix` give or take one typo (a letter added, dropped, changed,
+/// or two neighbours swapped), for typeahead.
+pub fn typo_prefix_automaton(prefix: &str) -> Dfa {
+    Dfa(builders()[0].build_prefix_dfa(prefix))
 }
 
 fn builders() -> &'static [LevenshteinAutomatonBuilder; 2] {
@@ -20,39 +26,10 @@ fn builders() -> &'static [LevenshteinAutomatonBuilder; 2] {
     })
 }
 
-/// Keys that begin with `prefix` give or take one typo (a letter added, dropped, changed,
-/// or two neighbours swapped), for typeahead.
-pub fn typo_prefix_automaton(prefix: &str) -> PrefixDfa {
-    PrefixDfa(builders()[0].build_prefix_dfa(prefix))
-}
+/// A Levenshtein DFA as an `fst` automaton.
+pub struct Dfa(DFA);
 
-/// An owned prefix DFA as an `fst` automaton.
-pub struct PrefixDfa(DFA);
-
-impl fst::Automaton for PrefixDfa {
-    type State = u32;
-
-    fn start(&self) -> u32 {
-        self.0.initial_state()
-    }
-
-    fn is_match(&self, state: &u32) -> bool {
-        matches!(self.0.distance(*state), Distance::Exact(_))
-    }
-
-    fn can_match(&self, state: &u32) -> bool {
-        *state != SINK_STATE
-    }
-
-    fn accept(&self, state: &u32, byte: u8) -> u32 {
-        self.0.transition(*state, byte)
-    }
-}
-
-/// A whole-word DFA as an `fst` automaton.
-pub struct WordDfa(DFA);
-
-impl fst::Automaton for WordDfa {
+impl fst::Automaton for Dfa {
     type State = u32;
 
     fn start(&self) -> u32 {

@@ -55,11 +55,22 @@ async fn prefixes_and_typos_suggest_what_searches_would_find() {
     assert_eq!(austin["label"], "Austin, TX");
     assert_eq!(austin["count"], total(&app, "near=Austin%2C%20TX").await);
     assert_eq!(austin["count"], 3);
+    // A count is never kept past a change of the index.
+    Fixture {
+        offices: vec![(30.25, -97.75, "TX")],
+        ..Fixture::new("Di Newcomer")
+    }
+    .insert(&app.db)
+    .await;
+    app.sync_search().await;
+    let items = suggest(&app, "aus").await;
+    assert_eq!(find(&items, "place", "Austin, TX").unwrap()["count"], 4);
 
     // A modality by the start of its name, counted exactly.
     let items = suggest(&app, "emd").await;
     let emdr = find(&items, "modality", "emdr").expect("EMDR");
     assert_eq!(emdr["count"], total(&app, "modality=emdr").await);
+    assert_eq!(emdr["count"], 3);
     // By a later word of the name.
     let items = suggest(&app, "behav").await;
     assert!(find(&items, "modality", "cbt").is_some(), "{items:#?}");
