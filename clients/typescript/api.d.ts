@@ -4013,7 +4013,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and
+                 *     suggestions in Spanish; the answer's `Content-Language` says which language it is in.
                  * @example es
                  */
                 "Accept-Language"?: string | null;
@@ -4896,7 +4897,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and
+                 *     suggestions in Spanish; the answer's `Content-Language` says which language it is in.
                  * @example es
                  */
                 "Accept-Language"?: string | null;
@@ -4936,7 +4938,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and
+                 *     suggestions in Spanish; the answer's `Content-Language` says which language it is in.
                  * @example es
                  */
                 "Accept-Language"?: string | null;
@@ -4984,7 +4987,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and
+                 *     suggestions in Spanish; the answer's `Content-Language` says which language it is in.
                  * @example es
                  */
                 "Accept-Language"?: string | null;
@@ -5084,7 +5088,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in
+                 * @description `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and
+                 *     suggestions in Spanish; the answer's `Content-Language` says which language it is in.
                  * @example es
                  */
                 "Accept-Language"?: string | null;

@@ -5,6 +5,17 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
+/// The request header, as the OpenAPI document lists it on every operation that reads it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // read by the OpenAPI annotations only
+pub struct AcceptLanguage {
+    /// `es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and
+    /// suggestions in Spanish; the answer's `Content-Language` says which language it is in.
+    #[param(rename = "Accept-Language", example = "es")]
+    accept_language: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]

@@ -20,7 +20,7 @@ use crate::domain::{LanguageCode, Slug};
 use crate::http::Reply;
 use crate::http::caching::{PUBLIC_SHORT, cached_json_in};
 use crate::http::cursor::CursorKey;
-use crate::http::language::Lang;
+use crate::http::language::{AcceptLanguage, Lang};
 
 /// Search published listings. All parameters are optional and combine; repeatable ones
 /// (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any
@@ -62,7 +62,7 @@ use crate::http::language::Lang;
         ("facets" = Option<String>, Query, pattern = r"^\s*(modality|specialty|insurer|delivery|session_format)?\s*(,\s*(modality|specialty|insurer|delivery|session_format)?\s*)*$", description = "Comma-separated facets to count: modality, specialty, insurer, delivery, session_format"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "Default 20"),
         ("cursor" = Option<String>, Query, max_length = 512, description = "`next_cursor` from the previous page of the same search"),
-        ("Accept-Language" = Option<String>, Header, example = "es", description = "`es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in"),
+        AcceptLanguage,
     ),
     responses(
         (status = 200, body = SearchResults),
@@ -98,7 +98,7 @@ pub async fn search_listings(
     params(
         ("q" = String, Query, min_length = 1, max_length = 100, example = "aus", description = "What the user typed so far"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 20, description = "Default 8"),
-        ("Accept-Language" = Option<String>, Header, example = "es", description = "`es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in"),
+        AcceptLanguage,
     ),
     responses(
         (status = 200, body = Suggestions),

@@ -8,12 +8,12 @@ use actix_web::{HttpRequest, get};
 use super::{Insurer, Modality, Specialty, store};
 use crate::http::Reply;
 use crate::http::caching::{PUBLIC_LONG, cached_json_in};
-use crate::http::language::Lang;
+use crate::http::language::{AcceptLanguage, Lang};
 
 /// Therapy modalities (approaches), e.g. imago, cbt, dbt, act, emdr.
 #[utoipa::path(
     tag = "taxonomy",
-    params(("Accept-Language" = Option<String>, Header, example = "es", description = "`es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in"),),
+    params(AcceptLanguage,),
     responses((status = 200, body = Vec<Modality>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
 #[get("/modalities")]
@@ -26,7 +26,7 @@ pub async fn list_modalities(req: HttpRequest, reads: Data<ReadPool>) -> Reply {
 /// Specialties (conditions and concerns a therapist works with), with their category.
 #[utoipa::path(
     tag = "taxonomy",
-    params(("Accept-Language" = Option<String>, Header, example = "es", description = "`es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in"),),
+    params(AcceptLanguage,),
     responses((status = 200, body = Vec<Specialty>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
 #[get("/specialties")]
@@ -39,7 +39,7 @@ pub async fn list_specialties(req: HttpRequest, reads: Data<ReadPool>) -> Reply 
 /// Insurers whose plans listings may accept.
 #[utoipa::path(
     tag = "taxonomy",
-    params(("Accept-Language" = Option<String>, Header, example = "es", description = "`es` (or `es-MX`, preferred by quality over `en`) names terms, facet values and suggestions in Spanish; the answer's `Content-Language` says which language it is in"),),
+    params(AcceptLanguage,),
     responses((status = 200, body = Vec<Insurer>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
 #[get("/insurers")]

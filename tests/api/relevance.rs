@@ -365,13 +365,19 @@ fn fixtures() -> Vec<(&'static str, Fixture)> {
     ]
 }
 
-#[tokio::test]
-async fn the_judgment_list_finds_each_expected_listing_in_the_top_five() {
+/// A service holding the judgment list's listings, and their ids by key.
+async fn stored() -> (TestApp, std::collections::HashMap<&'static str, String>) {
     let app = spawn_app().await;
     let mut ids = std::collections::HashMap::new();
     for (key, fixture) in fixtures() {
         ids.insert(key, fixture.insert(&app.db).await.to_string());
     }
+    (app, ids)
+}
+
+#[tokio::test]
+async fn the_judgment_list_finds_each_expected_listing_in_the_top_five() {
+    let (app, ids) = stored().await;
     let judgments: &[(&str, &str)] = &[
         ("Hailey Shafir", "hailey"),
         ("haley shafir", "hailey"),
@@ -491,11 +497,7 @@ async fn no_query_of_the_directorys_words_answers_empty_when_some_word_matches()
 /// reading phrases as filters and a place as `near`.
 #[tokio::test]
 async fn sentences_find_what_they_ask_for() {
-    let app = spawn_app().await;
-    let mut ids = std::collections::HashMap::new();
-    for (key, fixture) in fixtures() {
-        ids.insert(key, fixture.insert(&app.db).await.to_string());
-    }
+    let (app, ids) = stored().await;
     let judgments: &[(&str, &str)] = &[
         ("emdr therapist in brooklyn", "rosa"),
         ("spanish speaking therapist in brooklyn for my teen", "rosa"),
