@@ -214,44 +214,44 @@ pub async fn search(
         .map(|c| cursors.decode(c))
         .transpose()?;
     let limit = params.limit.unwrap_or(20).clamp(1, 50) as usize;
-    let run = |s: &Searchable, p: &SearchParams| -> Result<(Sort, query::Answer), ApiError> {
-        let sort = p.effective_sort();
-        let after = match &cursor {
-            None => None,
-            Some(cursor) if cursor.f == fingerprint && cursor.sort == sort => {
-                Some((cursor.key, tie(sort, cursor.id)))
-            }
-            Some(_) => {
-                return Err(ApiError::parameter(
-                    "cursor",
-                    "belongs to another search; start again without it",
-                )
-                .with_code(ErrorCode::InvalidCursor));
-            }
-        };
-        Ok((
-            sort,
-            query::run(&s.index, &s.lexicon, p, sort, after, limit)?,
-        ))
+    // Where the cursor stands in a search sorted by `sort`; an error when it belongs to
+    // another search.
+    let position = |sort: Sort| -> Result<Option<query::Position>, ApiError> {
+        match &cursor {
+            None => Ok(None),
+            Some(c) if c.f == fingerprint && c.sort == sort => Ok(Some((c.key, tie(sort, c.id)))),
+            Some(_) => Err(ApiError::parameter(
+                "cursor",
+                "belongs to another search; start again without it",
+            )
+            .with_code(ErrorCode::InvalidCursor)),
+        }
+    };
+    let run = |s: &Searchable, p: &SearchParams, after| {
+        query::run(&s.index, &s.lexicon, p, p.effective_sort(), after, limit)
     };
     // `q` read the way people write it: filter phrases and a place become parameters. When
     // what was understood finds nothing, `q` is read as plain words, as before (whose
-    // words are then relaxed until some listing matches).
+    // words are then relaxed until some listing matches). Which reading answers depends
+    // only on whether the first finds anything, so every page of a walk takes the same
+    // one, and a cursor is placed in the reading it came from.
     let (read, interpreted, sort, mut answer) = index.read(|s| {
         let (read, interpreted) = interpret::interpret(params, &s.index.taxonomy);
-        let (sort, answer) = run(s, &read)?;
-        match interpreted {
-            Some(seen) if answer.total == 0 && seen.understood() => {
-                let (sort, answer) = run(s, params)?;
-                Ok((
-                    params.clone(),
-                    Some(Interpreted::plain(params.q.clone())),
-                    sort,
-                    answer,
-                ))
-            }
-            seen => Ok::<_, ApiError>((read, seen, sort, answer)),
+        let sort = read.effective_sort();
+        let after = position(sort);
+        if !interpreted.as_ref().is_some_and(Interpreted::understood) {
+            let answer = run(s, &read, after?)?;
+            return Ok((read, interpreted, sort, answer));
         }
+        let answer = run(s, &read, after.as_ref().ok().copied().flatten())?;
+        if answer.total > 0 {
+            after?;
+            return Ok((read, interpreted, sort, answer));
+        }
+        let plain = params.effective_sort();
+        let answer = run(s, params, position(plain)?)?;
+        let seen = Some(Interpreted::plain(params.q.clone()));
+        Ok::<_, ApiError>((params.clone(), seen, plain, answer))
     })??;
     let params = &read;
     let more = answer.page.len() > limit;
