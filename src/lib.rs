@@ -24,3 +24,4 @@ pub mod search;
 pub mod startup;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod typo;

@@ -10,10 +10,10 @@ use fst::{IntoStreamer, Map, Streamer};
 
 use super::index::{Kind, Taxonomy};
 use super::text::{self, LANGUAGE_NAMES, LANGUAGE_NAMES_ES, VALUE_WORDS_ES};
-use super::typo::typo_prefix_automaton;
 use crate::domain::place::GAZETTEER;
 use crate::domain::vocab::{OfferingKind, Vocabulary};
 use crate::domain::{US_STATES, UsState};
+use crate::typo::typo_prefix_automaton;
 
 /// Keys read per lookup: a one-letter prefix matches thousands of cities.
 pub const MAX_KEYS: usize = 400;

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::catalog::Catalog;
 use super::index::{Field, Index, Kind, Taxonomy, Weight};
 use super::text::{self, LANGUAGE_NAMES, LANGUAGE_NAMES_ES, VALUE_WORDS, VALUE_WORDS_ES};
-use super::typo::word_automaton;
+use crate::typo::word_automaton;
 
 /// The longest word matched with typos.
 pub const MAX_TYPO_WORD: usize = 24;

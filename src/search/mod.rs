@@ -29,7 +29,6 @@ pub mod routes;
 pub mod store;
 pub mod suggest;
 pub mod text;
-mod typo;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

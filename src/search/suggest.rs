@@ -23,11 +23,11 @@ use super::lexicon::Lexicon;
 use super::model::{Suggestion, SuggestionKind};
 use super::params::{DEFAULT_RADIUS_KM, Near};
 use super::text;
-use super::typo::typo_prefix_automaton;
 use crate::domain::UsState;
 use crate::domain::place::GAZETTEER;
 use crate::domain::vocab::Vocabulary;
 use crate::http::language::Lang;
+use crate::typo::typo_prefix_automaton;
 
 /// A therapist the index matched by name; its label and slug are read afterwards.
 pub struct NameMatch {

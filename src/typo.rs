@@ -1,5 +1,6 @@
 //! Typo automata over `fst` keys: a Levenshtein DFA (transpositions count as one edit) for
-//! whole words, as search reads them, and for prefixes, as typeahead reads them.
+//! whole words, as search and place names read them, and for prefixes, as typeahead reads
+//! them. The cost depends on the word, not on how many keys there are.
 
 use std::sync::OnceLock;
 
