@@ -9,7 +9,7 @@
 #   - which statements the searches ran in PostgreSQL (pg_stat_statements);
 #   - change-to-visible latency: a listing renamed in PostgreSQL, polled by search;
 #   - the first minute after a restart: every class mixed, from a cold process.
-#   bash bench/search.sh                  (about 25 minutes; needs PostgreSQL's binaries)
+#   bash bench/search.sh                  (about 30 minutes; needs PostgreSQL's binaries)
 #   SIZES="10000" bash bench/search.sh    (one size only)
 #   KEEP=1 bash bench/search.sh           (leave the cluster running afterwards)
 #   REUSE=1 SIZES=1000000 bash bench/search.sh   (measure again on a kept cluster)
