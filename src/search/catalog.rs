@@ -158,34 +158,41 @@ impl Keys {
                 Some((_, q)) => *q = (*q).min(quality),
                 None => best.push((target, quality)),
             };
-        let mut stream = self.map.search(Str::new(typed).starts_with()).into_stream();
+        self.read(
+            Str::new(typed).starts_with(),
+            |key, from_start| match (from_start, key == typed.as_bytes()) {
+                (true, true) => Quality::Whole,
+                (true, false) => Quality::Start,
+                (false, _) => Quality::LaterWord,
+            },
+            &mut note,
+        );
+        if typed.chars().count() >= 4 {
+            self.read(
+                typo_prefix_automaton(typed),
+                |_, _| Quality::Typo,
+                &mut note,
+            );
+        }
+    }
+
+    /// The targets of at most `MAX_KEYS` keys `automaton` accepts, each with the quality
+    /// `quality` gives its key.
+    fn read(
+        &self,
+        automaton: impl fst::Automaton,
+        quality: impl Fn(&[u8], bool) -> Quality,
+        note: &mut impl FnMut(Target, Quality),
+    ) {
+        let mut stream = self.map.search(automaton).into_stream();
         let mut read = 0;
         while let Some((key, number)) = stream.next() {
             for &(target, from_start) in &self.targets[number as usize] {
-                let quality = match (from_start, key == typed.as_bytes()) {
-                    (true, true) => Quality::Whole,
-                    (true, false) => Quality::Start,
-                    (false, _) => Quality::LaterWord,
-                };
-                note(target, quality);
+                note(target, quality(key, from_start));
             }
             read += 1;
             if read >= MAX_KEYS {
                 break;
-            }
-        }
-        if typed.chars().count() >= 4 {
-            let dfa = typo_prefix_automaton(typed);
-            let mut stream = self.map.search(&dfa).into_stream();
-            let mut read = 0;
-            while let Some((_, number)) = stream.next() {
-                for &(target, _) in &self.targets[number as usize] {
-                    note(target, Quality::Typo);
-                }
-                read += 1;
-                if read >= MAX_KEYS {
-                    break;
-                }
             }
         }
     }

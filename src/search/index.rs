@@ -8,7 +8,6 @@
 //! kept), then added again as they now stand.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
 
 use roaring::RoaringBitmap;
 use rstar::RTree;
@@ -80,15 +79,6 @@ pub struct Index {
     pub counts: Counts,
 }
 
-/// A stable hash of a name's words, to tell an exact name match.
-pub fn name_key<'a>(words: impl Iterator<Item = &'a str>) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    for w in words {
-        w.hash(&mut hasher);
-    }
-    hasher.finish()
-}
-
 impl Index {
     pub fn with_taxonomy(taxonomy: Taxonomy) -> Self {
         Index {
@@ -103,6 +93,15 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.alive.is_empty()
+    }
+
+    /// The documents a search shows: stale ones only when asked for.
+    pub fn visible(&self, include_stale: bool) -> RoaringBitmap {
+        let mut docs = self.alive.clone();
+        if !include_stale {
+            docs -= self.flag(Flag::Stale);
+        }
+        docs
     }
 
     pub fn flag(&self, flag: Flag) -> &RoaringBitmap {
@@ -305,7 +304,7 @@ impl Index {
             .last_confirmed_at
             .map_or(i64::MIN, OffsetDateTime::unix_timestamp);
         let name_words: Vec<String> = text::words(&e.display_name).collect();
-        self.name_key[d] = name_key(name_words.iter().map(String::as_str));
+        self.name_key[d] = text::name_key(name_words.iter().map(String::as_str));
 
         self.alive.insert(doc);
         self.fees.entry(fee).or_default().insert(doc);

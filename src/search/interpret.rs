@@ -137,13 +137,7 @@ pub struct Interpreted {
 impl Interpreted {
     /// Whether any phrase was read as a filter or a place.
     pub fn understood(&self) -> bool {
-        self.near.is_some()
-            || !self.filters.insurer.is_empty()
-            || !self.filters.language.is_empty()
-            || !self.filters.delivery.is_empty()
-            || self.filters.sliding_scale.is_some()
-            || self.filters.free_consultation.is_some()
-            || self.filters.accepting.is_some()
+        self.near.is_some() || self.filters != InterpretedFilters::default()
     }
 
     /// `q` read as plain words.
@@ -156,7 +150,7 @@ impl Interpreted {
 }
 
 /// Filters read from `q`, as the search parameters of the same names.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct InterpretedFilters {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]

@@ -121,10 +121,7 @@ fn filtered(
     index: &Index,
     p: &SearchParams,
 ) -> Result<(RoaringBitmap, Option<Distances>), ApiError> {
-    let mut f = index.alive.clone();
-    if !p.include_stale {
-        f -= index.flag(Flag::Stale);
-    }
+    let mut f = index.visible(p.include_stale);
     for (kind, param, slugs) in [
         (Kind::Modality, "modality", &p.modalities[..]),
         (Kind::Specialty, "specialty", &p.specialties[..]),

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
-use super::index::{DocId, Index, Order, name_key};
+use super::index::{DocId, Index, Order};
 use super::lexicon::{Lexicon, Matches};
 use super::page::{Position, in_order, smallest};
 use super::text;
+use super::text::name_key;
 
 /// At most this many words of `q` are looked up; the rest are ignored.
 pub const MAX_QUERY_WORDS: usize = 10;

@@ -18,7 +18,7 @@ use roaring::RoaringBitmap;
 use uuid::Uuid;
 
 use super::catalog::{MAX_KEYS, Quality, Target};
-use super::index::{DocId, Field, Flag, Index, Kind, Weight};
+use super::index::{DocId, Field, Index, Kind, Weight};
 use super::lexicon::Lexicon;
 use super::model::{Suggestion, SuggestionKind};
 use super::params::{DEFAULT_RADIUS_KM, Near};
@@ -36,7 +36,7 @@ pub struct NameMatch {
 }
 
 /// The catalog's suggestions for `typed` with exact counts, and the published listings
-/// whose names match it (at most `limit` of each).
+/// whose names match it (at most `limit`), for `merge` to rank.
 pub fn suggest(
     index: &Index,
     lexicon: &Lexicon,
@@ -49,42 +49,33 @@ pub fn suggest(
     if typed.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let mut visible = index.alive.clone();
-    visible -= index.flag(Flag::Stale);
+    let visible = index.visible(false);
     let found = lexicon.catalog().lookup(&typed);
 
-    // Places are counted by a radius search each: only the best of them, largest first.
-    let mut places: Vec<(Target, Quality)> = found
+    // Counting a city is a radius search: only as many as can be shown, the best matched
+    // and largest first. `merge` ranks everything.
+    let mut cities: Vec<(u32, Quality)> = found
         .iter()
-        .copied()
-        .filter(|(t, _)| matches!(t, Target::City(_)))
+        .filter_map(|&(t, q)| match t {
+            Target::City(i) => Some((i, q)),
+            _ => None,
+        })
         .collect();
-    places.sort_by_key(|(t, q)| match t {
-        Target::City(i) => (*q, std::cmp::Reverse(GAZETTEER.cities[*i as usize].zips)),
-        _ => (*q, std::cmp::Reverse(0)),
-    });
-    // Counting a place is a radius search: only as many as can be shown, best and largest
-    // first.
-    places.truncate(limit);
+    cities.sort_by_key(|&(i, q)| (q, std::cmp::Reverse(GAZETTEER.cities[i as usize].zips)));
+    cities.truncate(limit);
     let others = found
         .iter()
         .copied()
         .filter(|(t, _)| !matches!(t, Target::City(_)));
-
-    let mut items: Vec<(Suggestion, Quality)> = places
+    let items = cities
         .into_iter()
+        .map(|(i, q)| (Target::City(i), q))
         .chain(others)
         .filter_map(|(target, quality)| {
-            Some((
-                describe(index, &visible, target, lang == Lang::Es)?,
-                quality,
-            ))
+            let suggestion = describe(index, &visible, target, lang == Lang::Es)?;
+            Some((suggestion, quality))
         })
         .collect();
-    items.sort_by(|(a, qa), (b, qb)| {
-        (qa, std::cmp::Reverse(a.count), &a.label).cmp(&(qb, std::cmp::Reverse(b.count), &b.label))
-    });
-    items.truncate(limit);
     (items, names(index, lexicon, &words, &visible, limit))
 }
 

@@ -499,6 +499,16 @@ pub fn is_joining_word(word: &str) -> bool {
     )
 }
 
+/// A stable hash of a name's words, to tell an exact name match.
+pub fn name_key<'a>(words: impl Iterator<Item = &'a str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    for w in words {
+        w.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
