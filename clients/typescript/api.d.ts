@@ -5022,7 +5022,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             406: components["responses"]["NotAcceptable"];
             500: components["responses"]["InternalServerError"];
-            /** @description `service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable */
+            /** @description `service_unavailable` with `Retry-After`: the search index is still being built at start-up (searches read the index alone, so they go on while the database is away) */
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -5230,7 +5230,7 @@ export interface operations {
             /** @description `validation_failed`: an unknown taxonomy slug; `unknown_place`: `near` names no US place */
             422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
-            /** @description `service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable */
+            /** @description `service_unavailable` with `Retry-After`: the search index is still being built at start-up (searches read the index alone, so they go on while the database is away) */
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -4,6 +4,8 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::card::Card;
+
 /// What the index reads of one `directory_entry` (and its offices).
 #[derive(Debug, Clone, Default)]
 pub struct Entry {
@@ -37,6 +39,8 @@ pub struct Entry {
     pub stale: bool,
     /// (latitude, longitude) of each office.
     pub offices: Vec<(f64, f64)>,
+    /// What a search item shows; `None` only in tests of the index that show no items.
+    pub card: Option<Card>,
 }
 
 /// Fields whose values are words of a fixed vocabulary (or codes).

@@ -4,10 +4,11 @@
 //! by triggers. Each API process builds its own index from it at start (`feed::build`),
 //! then follows the change feed (`directory_change`, migration 0020) to stay current: woken
 //! by `LISTEN directory_change`, and polling as the safety net. A search reads the index
-//! only; the page's items are then read from `directory_entry` by primary key.
+//! only, its items included (`card`): no database read.
 //! Design and measurements: `docs/search.md`.
 
 pub mod bbox;
+pub mod card;
 pub mod catalog;
 mod codes;
 pub mod counts;
@@ -30,13 +31,11 @@ pub mod store;
 pub mod suggest;
 pub mod text;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -197,11 +196,27 @@ fn tie(sort: Sort, id: Uuid) -> u128 {
     }
 }
 
-/// Runs a search: the index answers, then the page's rows are read by primary key.
-/// `query` is the raw query string (for the cursor's fingerprint).
-pub async fn search(
+/// A search item: what the index keeps of the listing (its card) and where the hit is.
+fn item(index: &Index, hit: &query::Hit) -> Option<SearchItem> {
+    let card = index.card(hit.doc)?;
+    Some(SearchItem {
+        summary: card.summary,
+        distance_km: hit
+            .distance_km
+            .filter(|d| d.is_finite())
+            .map(|d| (d * 10.0).round() / 10.0),
+        latitude: hit.point.map(|p| p[0]),
+        longitude: hit.point.map(|p| p[1]),
+        updated_at: card.updated_at,
+        stale: index.flag(index::Flag::Stale).contains(hit.doc),
+        availability_confirmed: !card.availability_unconfirmed,
+    })
+}
+
+/// Runs a search against the index alone: no database read. `query` is the raw query
+/// string (for the cursor's fingerprint).
+pub fn search(
     index: &SearchIndex,
-    pool: &PgPool,
     cursors: &CursorKey,
     params: &SearchParams,
     query: &str,
@@ -234,23 +249,34 @@ pub async fn search(
     // words are then relaxed until some listing matches). Which reading answers depends
     // only on whether the first finds anything, so every page of a walk takes the same
     // one, and a cursor is placed in the reading it came from.
-    let (read, interpreted, sort, mut answer) = index.read(|s| {
-        let (read, interpreted) = interpret::interpret(params, &s.index.taxonomy);
-        let sort = read.effective_sort();
-        let after = position(sort);
-        if !interpreted.as_ref().is_some_and(Interpreted::understood) {
-            let answer = run(s, &read, after?)?;
-            return Ok((read, interpreted, sort, answer));
-        }
-        let answer = run(s, &read, after.as_ref().ok().copied().flatten())?;
-        if answer.total > 0 {
-            after?;
-            return Ok((read, interpreted, sort, answer));
-        }
-        let plain = params.effective_sort();
-        let answer = run(s, params, position(plain)?)?;
-        let seen = Some(Interpreted::plain(params.q.clone()));
-        Ok::<_, ApiError>((params.clone(), seen, plain, answer))
+    let (read, interpreted, sort, mut answer, items) = index.read(|s| {
+        let chosen = || {
+            let (read, interpreted) = interpret::interpret(params, &s.index.taxonomy);
+            let sort = read.effective_sort();
+            let after = position(sort);
+            if !interpreted.as_ref().is_some_and(Interpreted::understood) {
+                let answer = run(s, &read, after?)?;
+                return Ok((read, interpreted, sort, answer));
+            }
+            let answer = run(s, &read, after.as_ref().ok().copied().flatten())?;
+            if answer.total > 0 {
+                after?;
+                return Ok((read, interpreted, sort, answer));
+            }
+            let plain = params.effective_sort();
+            let answer = run(s, params, position(plain)?)?;
+            let seen = Some(Interpreted::plain(params.q.clone()));
+            Ok::<_, ApiError>((params.clone(), seen, plain, answer))
+        };
+        let (read, interpreted, sort, answer) = chosen()?;
+        // Read while the index is held: a document's number is reused after a deletion.
+        let items: Vec<SearchItem> = answer
+            .page
+            .iter()
+            .take(limit)
+            .filter_map(|hit| item(&s.index, hit))
+            .collect();
+        Ok::<_, ApiError>((read, interpreted, sort, answer, items))
     })??;
     let params = &read;
     let more = answer.page.len() > limit;
@@ -264,29 +290,6 @@ pub async fn search(
         })),
         _ => None,
     };
-    let ids: Vec<Uuid> = answer.page.iter().map(|h| h.listing).collect();
-    let mut rows: HashMap<Uuid, store::PageRow> = store::page_rows(pool, &ids)
-        .await?
-        .into_iter()
-        .map(|row| (row.listing_id, row))
-        .collect();
-    let items = answer
-        .page
-        .iter()
-        .filter_map(|hit| Some((hit, rows.remove(&hit.listing)?)))
-        .map(|(hit, row)| SearchItem {
-            summary: row.summary.0,
-            distance_km: hit
-                .distance_km
-                .filter(|d| d.is_finite())
-                .map(|d| (d * 10.0).round() / 10.0),
-            latitude: hit.point.map(|p| p[0]),
-            longitude: hit.point.map(|p| p[1]),
-            updated_at: row.updated_at,
-            stale: row.stale,
-            availability_confirmed: !row.availability_unconfirmed,
-        })
-        .collect();
     #[allow(deprecated)] // the flags stay in the response for existing clients
     Ok(SearchResults {
         items,

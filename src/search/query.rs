@@ -32,6 +32,7 @@ pub struct Answer {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Hit {
+    pub doc: DocId,
     pub listing: uuid::Uuid,
     pub position: Position,
     pub distance_km: Option<f64>,
@@ -241,6 +242,7 @@ pub fn run(
         page: page
             .into_iter()
             .map(|(position, doc)| Hit {
+                doc,
                 listing: index.uuid(doc),
                 position,
                 distance_km: distance_of(doc),

@@ -1,7 +1,6 @@
 //! `GET /v1/therapists` and `GET /v1/suggest`: HTTP only; the search itself is
 //! `super::search`, the suggestions `super::suggest`.
 
-use crate::db::read::ReadPool;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, get};
 
@@ -69,19 +68,18 @@ use crate::http::language::{AcceptLanguage, Lang};
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "`invalid_parameter` or `invalid_cursor`"),
         (status = 422, description = "`validation_failed`: an unknown taxonomy slug; `unknown_place`: `near` names no US place"),
-        (status = 503, description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable"),
+        (status = 503, description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up (searches read the index alone, so they go on while the database is away)"),
     )
 )]
 #[get("/therapists")]
 pub async fn search_listings(
     req: HttpRequest,
-    reads: Data<ReadPool>,
     cursors: Data<CursorKey>,
     index: Data<SearchIndex>,
 ) -> Reply {
     let mut params = SearchParams::parse(req.query_string())?;
     params.lang = Lang::from_request(&req);
-    let results = super::search(&index, reads.get(), &cursors, &params, req.query_string()).await?;
+    let results = super::search(&index, &cursors, &params, req.query_string())?;
     cached_json_in(&req, &results, PUBLIC_SHORT, params.lang)
 }
 
@@ -104,17 +102,14 @@ pub async fn search_listings(
         (status = 200, body = Suggestions),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "`invalid_parameter`: `q` missing, empty or longer than 100 characters, a bad `limit`, or an unknown parameter"),
-        (status = 503, description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up, or the database is unavailable"),
+        (status = 503, description = "`service_unavailable` with `Retry-After`: the search index is still being built at start-up (searches read the index alone, so they go on while the database is away)"),
     )
 )]
 #[get("/suggest")]
-pub async fn suggest(req: HttpRequest, reads: Data<ReadPool>, index: Data<SearchIndex>) -> Reply {
+pub async fn suggest(req: HttpRequest, index: Data<SearchIndex>) -> Reply {
     let params = SuggestParams::parse(req.query_string())?;
     let lang = Lang::from_request(&req);
-    let (catalog, names) = index
+    let items = index
         .read(|s| super::suggest::suggest(&s.index, &s.lexicon, &params.q, params.limit, lang))?;
-    let ids: Vec<uuid::Uuid> = names.iter().map(|m| m.listing).collect();
-    let rows = super::store::names_and_slugs(reads.get(), &ids).await?;
-    let items = super::suggest::merge(catalog, names, &rows, params.limit);
     cached_json_in(&req, &Suggestions { items }, PUBLIC_SHORT, lang)
 }

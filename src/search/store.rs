@@ -1,5 +1,5 @@
-//! The SQL of search: the index's reads of `directory_entry` and the change feed (bulk and
-//! by subject), and the one read a search makes, its page's rows by primary key.
+//! The SQL of search: the index's reads of `directory_entry` and the change feed, in bulk
+//! and by subject. A search itself reads no SQL: the index holds what its items show.
 
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::model::Summary;
 
+use super::card::Card;
 use super::index::{Entry, Taxonomy, Term};
 
 /// The subject of a taxonomy change in `directory_change`.
@@ -24,7 +25,8 @@ const ENTRY_COLUMNS: &str =
     e.session_formats, e.delivery, e.states, e.telehealth_states, e.modality_ids,
     e.specialty_ids, e.insurer_ids, e.certified_modality_ids, e.license_verified,
     e.offering_kinds, e.last_confirmed_at, e.stale,
-    coalesce(o.lat, '{}') as office_lat, coalesce(o.lng, '{}') as office_lng";
+    coalesce(o.lat, '{}') as office_lat, coalesce(o.lng, '{}') as office_lng,
+    e.summary, e.availability_unconfirmed, l.updated_at";
 
 /// Offices as two arrays (latitudes, longitudes) per listing.
 const OFFICES: &str = "select f.listing_id, array_agg(f.location[1] order by f.position) as lat,
@@ -63,6 +65,11 @@ fn entry(row: &PgRow) -> Result<Entry, sqlx::Error> {
         last_confirmed_at: row.try_get::<Option<OffsetDateTime>, _>("last_confirmed_at")?,
         stale: row.try_get("stale")?,
         offices: lat.into_iter().zip(lng).collect(),
+        card: Some(Card {
+            summary: row.try_get::<Json<Summary>, _>("summary")?.0,
+            updated_at: row.try_get("updated_at")?,
+            availability_unconfirmed: row.try_get("availability_unconfirmed")?,
+        }),
     })
 }
 
@@ -113,6 +120,7 @@ pub async fn each_entry(
     // million entries.
     let sql = format!(
         "select {ENTRY_COLUMNS} from directory_entry e
+         join listing l on l.id = e.listing_id
          left join ({OFFICES} group by f.listing_id) o on o.listing_id = e.listing_id"
     );
     let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(conn);
@@ -149,6 +157,7 @@ pub async fn changes_after(
 pub async fn entries(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Entry>, sqlx::Error> {
     let sql = format!(
         "select {ENTRY_COLUMNS} from directory_entry e
+         join listing l on l.id = e.listing_id
          left join lateral ({OFFICES} where f.listing_id = e.listing_id group by f.listing_id) o on true
          where e.listing_id = any($1)"
     );
@@ -159,51 +168,4 @@ pub async fn entries(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Entry>
         .iter()
         .map(entry)
         .collect()
-}
-
-/// A page's row: the entry's summary and its flags.
-pub struct PageRow {
-    pub listing_id: Uuid,
-    pub summary: Json<Summary>,
-    pub stale: bool,
-    pub availability_unconfirmed: bool,
-    pub updated_at: time::OffsetDateTime,
-}
-
-/// The rows of a page's listings, in no particular order; a listing gone since the index
-/// answered has none.
-pub async fn page_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<PageRow>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sqlx::query_as!(
-        PageRow,
-        r#"select e.listing_id, e.summary as "summary: Json<Summary>", e.stale,
-                e.availability_unconfirmed, l.updated_at
-         from directory_entry e join listing l on l.id = e.listing_id
-         where e.listing_id = any($1)"#,
-        ids
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// Names and slugs of listings a suggestion names, by id; a listing gone has none.
-pub async fn names_and_slugs(
-    pool: &PgPool,
-    ids: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, (String, String)>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows = sqlx::query!(
-        "select listing_id, display_name, slug from directory_entry where listing_id = any($1)",
-        ids
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.listing_id, (r.display_name, r.slug)))
-        .collect())
 }

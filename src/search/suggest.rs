@@ -10,12 +10,9 @@
 //! name, from its start, from a later word, with a typo), then `count`, the number of
 //! published listings the suggestion would find, exactly, then the label.
 
-use std::collections::HashMap;
-
 use fst::automaton::{Automaton as _, Str};
 use fst::{IntoStreamer, Streamer};
 use roaring::RoaringBitmap;
-use uuid::Uuid;
 
 use super::catalog::{MAX_KEYS, Quality, Target};
 use super::index::{DocId, Field, Index, Kind, Weight};
@@ -29,25 +26,19 @@ use crate::domain::vocab::Vocabulary;
 use crate::http::language::Lang;
 use crate::typo::typo_prefix_automaton;
 
-/// A therapist the index matched by name; its label and slug are read afterwards.
-pub struct NameMatch {
-    pub listing: Uuid,
-    pub quality: Quality,
-}
-
-/// The catalog's suggestions for `typed` with exact counts, and the published listings
-/// whose names match it (at most `limit`), for `merge` to rank.
+/// The best `limit` suggestions for `typed`: the catalog's, with exact counts, and the
+/// published listings whose names match it.
 pub fn suggest(
     index: &Index,
     lexicon: &Lexicon,
     typed: &str,
     limit: usize,
     lang: Lang,
-) -> (Vec<(Suggestion, Quality)>, Vec<NameMatch>) {
+) -> Vec<Suggestion> {
     let words: Vec<String> = text::words(typed).collect();
     let typed = words.join(" ");
     if typed.is_empty() {
-        return (Vec::new(), Vec::new());
+        return Vec::new();
     }
     let visible = index.visible(false);
     let found = lexicon.catalog().lookup(&typed);
@@ -76,7 +67,7 @@ pub fn suggest(
             Some((suggestion, quality))
         })
         .collect();
-    (items, names(index, lexicon, &words, &visible, limit))
+    merge(items, names(index, lexicon, &words, &visible, limit), limit)
 }
 
 /// A target as a suggestion with its count; `None` for vocabulary no listing offers.
@@ -161,7 +152,7 @@ fn names(
     words: &[String],
     visible: &RoaringBitmap,
     limit: usize,
-) -> Vec<NameMatch> {
+) -> Vec<(Suggestion, Quality)> {
     let Some((last, whole)) = words.split_last() else {
         return Vec::new();
     };
@@ -209,9 +200,15 @@ fn names(
     }
     found
         .into_iter()
-        .map(|(doc, quality)| NameMatch {
-            listing: index.uuid(doc),
-            quality,
+        .filter_map(|(doc, quality)| {
+            let (label, slug) = index.name_and_slug(doc)?;
+            let suggestion = Suggestion {
+                kind: SuggestionKind::Therapist,
+                label,
+                value: slug,
+                count: None,
+            };
+            Some((suggestion, quality))
         })
         .collect()
 }
@@ -229,26 +226,14 @@ fn collect_keys<S: for<'a> Streamer<'a, Item = &'a [u8]>>(stream: &mut S) -> Vec
     keys
 }
 
-/// Orders the catalog's suggestions and the therapists (labels and slugs read from the
-/// database, in `rows`) into one list of at most `limit`.
-pub fn merge(
+/// Orders the catalog's suggestions and the therapists into one list of at most `limit`.
+fn merge(
     catalog: Vec<(Suggestion, Quality)>,
-    therapists: Vec<NameMatch>,
-    rows: &HashMap<Uuid, (String, String)>,
+    therapists: Vec<(Suggestion, Quality)>,
     limit: usize,
 ) -> Vec<Suggestion> {
-    let mut all: Vec<(Suggestion, Quality)> = catalog;
-    for m in therapists {
-        if let Some((label, slug)) = rows.get(&m.listing) {
-            let suggestion = Suggestion {
-                kind: SuggestionKind::Therapist,
-                label: label.clone(),
-                value: slug.clone(),
-                count: None,
-            };
-            all.push((suggestion, m.quality));
-        }
-    }
+    let mut all = catalog;
+    all.extend(therapists);
     all.sort_by(|(a, qa), (b, qb)| {
         (qa, std::cmp::Reverse(a.count.unwrap_or(0)), &a.label).cmp(&(
             qb,

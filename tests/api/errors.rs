@@ -65,16 +65,15 @@ async fn a_statement_timeout_is_a_503_with_retry_after_not_a_500() {
         .env("APP_DATABASE_STATEMENT_TIMEOUT_MS", "300")
         .spawn()
         .await;
-    // A search reads its page's rows from the database; another session holds the table,
-    // so the read waits until its timeout cancels it.
+    // A profile reads the listing from the database; another session holds the table, so
+    // the read waits until its timeout cancels it.
     crate::helpers::data::listing(&app.db, "timeout-listing", "published").await;
-    app.sync_search().await;
     let mut blocker = app.db.begin().await.unwrap();
-    sqlx::query("lock table directory_entry in access exclusive mode")
+    sqlx::query("lock table listing in access exclusive mode")
         .execute(&mut *blocker)
         .await
         .unwrap();
-    let response = app.search("").await;
+    let response = app.profile("timeout-listing").await;
     assert_eq!(
         response
             .headers()
@@ -84,5 +83,5 @@ async fn a_statement_timeout_is_a_503_with_retry_after_not_a_500() {
     );
     crate::helpers::assert_problem(response, 503, "service_unavailable").await;
     blocker.rollback().await.unwrap();
-    assert_eq!(app.search("").await.status(), 200);
+    assert_eq!(app.profile("timeout-listing").await.status(), 200);
 }

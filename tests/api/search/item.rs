@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::helpers::data::Fixture;
-use crate::helpers::spawn_app;
+use crate::helpers::{TestAppBuilder, assert_problem, spawn_app};
 
 async fn stored_summary(db: &sqlx::PgPool, id: Uuid) -> Value {
     sqlx::query_scalar("select summary from directory_entry where listing_id = $1")
@@ -42,18 +42,17 @@ fn assert_same_object(stored: &Value, written: &Value, listing: &str) {
     }
 }
 
-#[tokio::test]
-async fn the_stored_summary_is_the_rust_search_item() {
-    let app = spawn_app().await;
+/// A listing with every optional field of the summary and one with none, by name.
+async fn rich_and_sparse(db: &sqlx::PgPool) -> [(&'static str, Uuid); 2] {
     let rich = Fixture::complete("summary-rich", "published")
-        .insert(&app.db)
+        .insert(db)
         .await;
     sqlx::query(
         "update listing set pronouns = 'she/her', photo_url = 'https://photos.example/h.jpg'
          where id = $1",
     )
     .bind(rich)
-    .execute(&app.db)
+    .execute(db)
     .await
     .unwrap();
     let sparse = Fixture {
@@ -64,10 +63,16 @@ async fn the_stored_summary_is_the_rust_search_item() {
         languages: vec![],
         ..Fixture::new("Summary Sparse")
     }
-    .insert(&app.db)
+    .insert(db)
     .await;
 
-    for (listing, id) in [("rich", rich), ("sparse", sparse)] {
+    [("rich", rich), ("sparse", sparse)]
+}
+
+#[tokio::test]
+async fn the_stored_summary_is_the_rust_search_item() {
+    let app = spawn_app().await;
+    for (listing, id) in rich_and_sparse(&app.db).await {
         let stored = stored_summary(&app.db, id).await;
         let summary: Summary = serde_json::from_value(stored.clone())
             .unwrap_or_else(|e| panic!("{listing}: the stored summary does not parse: {e}"));
@@ -91,4 +96,74 @@ async fn the_stored_summary_is_the_rust_search_item() {
             assert!(summary.fees.min.is_none() && summary.offices.is_empty());
         }
     }
+}
+
+/// A search page and typeahead answer from the process's memory, not from PostgreSQL: with
+/// the database cut off they still answer, and each item says what the stored summary
+/// says, with the listing's `updated_at` and flags. The profile, which reads the database,
+/// is 503 meanwhile.
+#[tokio::test]
+async fn search_answers_from_memory_what_the_database_stores() {
+    let app = TestAppBuilder::default().through_proxy().spawn().await;
+    let listings = rich_and_sparse(&app.db).await;
+    sqlx::query("update listing set availability_unconfirmed_at = now() where id = $1")
+        .bind(listings[1].1)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let mut stored = Vec::new();
+    for (listing, id) in listings {
+        let updated_at: OffsetDateTime =
+            sqlx::query_scalar("select updated_at from listing where id = $1")
+                .bind(id)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        stored.push((listing, id, stored_summary(&app.db, id).await, updated_at));
+    }
+    app.sync_search().await;
+    app.proxy.as_ref().unwrap().set_enabled(false);
+
+    let page: Value = app.search("limit=50").await.json().await.unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{page}");
+    for (listing, id, summary, updated_at) in &stored {
+        let mut item = items
+            .iter()
+            .find(|i| i["id"] == id.to_string())
+            .unwrap_or_else(|| panic!("{listing} is not on the page: {page}"))
+            .clone();
+        let fields = item.as_object_mut().unwrap();
+        assert_eq!(instant(&fields["updated_at"]), *updated_at, "{listing}");
+        assert_eq!(fields["stale"], false, "{listing}");
+        assert_eq!(
+            fields["availability_confirmed"],
+            *listing == "rich",
+            "{listing}"
+        );
+        for shown_by_search in [
+            "distance_km",
+            "latitude",
+            "longitude",
+            "updated_at",
+            "stale",
+            "availability_confirmed",
+        ] {
+            fields.remove(shown_by_search);
+        }
+        assert_same_object(summary, &item, listing);
+    }
+
+    let typed = app.get("/v1/suggest?q=hail").await;
+    assert_eq!(typed.status(), 200);
+    let typed: Value = typed.json().await.unwrap();
+    assert!(
+        typed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "therapist" && s["value"] == stored[0].2["slug"]),
+        "{typed}"
+    );
+    assert_problem(app.profile(listings[0].1).await, 503, "service_unavailable").await;
 }

@@ -1,0 +1,319 @@
+//! What a search item shows, kept beside the index so that a search page is answered from
+//! the process's memory rather than by reading PostgreSQL: each document's summary packed
+//! into about a hundred bytes (the stored JSON is about 830). Strings that repeat across
+//! listings (titles, credentials, cities, ZIPs, slugs, codes) are kept once in a bounded
+//! table and named by number; the rest are written out.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::model::{Summary, SummaryFees, SummaryOffice};
+use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
+
+/// What an item shows of a listing besides what the search computes (distance, map point).
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub summary: Summary,
+    /// When the listing last changed.
+    pub updated_at: OffsetDateTime,
+    pub availability_unconfirmed: bool,
+}
+
+/// At most this many strings are shared. Later ones are written out in each card, so the
+/// table stays bounded however many distinct titles a stream of edits brings (it starts
+/// again empty with the process).
+const MAX_SHARED: usize = 1 << 16;
+/// Longer strings are rarely shared; they are written out.
+const MAX_SHARED_LEN: usize = 64;
+
+/// The strings cards share, by number.
+#[derive(Default)]
+pub struct Shared {
+    strings: Vec<Box<str>>,
+    numbers: HashMap<Box<str>, u32>,
+}
+
+/// A string in a card: a number in `Shared`, or the string itself.
+#[derive(Serialize, Deserialize)]
+enum Text {
+    Shared(u32),
+    Own(String),
+}
+
+/// A card as it is stored. The slug and the name come first, so that they can be read
+/// without the rest (`Shared::name_and_slug`).
+#[derive(Serialize, Deserialize)]
+struct Packed {
+    slug: String,
+    display_name: String,
+    pronouns: Option<Text>,
+    credentials: Option<Text>,
+    professional_title: Option<Text>,
+    photo_url: Option<String>,
+    accepting: Accepting,
+    free_consultation: bool,
+    fees: SummaryFees,
+    modalities: Vec<Text>,
+    top_specialties: Vec<Text>,
+    delivery: Vec<Delivery>,
+    session_formats: Vec<SessionFormat>,
+    languages: Vec<Text>,
+    telehealth_states: Vec<Text>,
+    /// City, state and ZIP of each office.
+    offices: Vec<[Text; 3]>,
+    license_verified: bool,
+    /// Nanoseconds since the epoch (UTC).
+    last_confirmed_at: Option<i128>,
+    updated_at: i128,
+    availability_unconfirmed: bool,
+}
+
+impl Shared {
+    fn text(&mut self, s: &str) -> Text {
+        if let Some(&n) = self.numbers.get(s) {
+            return Text::Shared(n);
+        }
+        if s.len() > MAX_SHARED_LEN || self.strings.len() >= MAX_SHARED {
+            return Text::Own(s.to_owned());
+        }
+        let n = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.numbers.insert(s.into(), n);
+        Text::Shared(n)
+    }
+
+    fn texts(&mut self, all: &[String]) -> Vec<Text> {
+        all.iter().map(|s| self.text(s)).collect()
+    }
+
+    fn string(&self, text: Text) -> String {
+        match text {
+            Text::Shared(n) => self
+                .strings
+                .get(n as usize)
+                .map_or_else(String::new, |s| s.to_string()),
+            Text::Own(s) => s,
+        }
+    }
+
+    fn strings(&self, texts: Vec<Text>) -> Vec<String> {
+        texts.into_iter().map(|t| self.string(t)).collect()
+    }
+
+    /// `card` in its stored form (`None` only if the serialiser fails, which writing these
+    /// types into memory does not).
+    pub fn pack(&mut self, card: Card) -> Option<Box<[u8]>> {
+        // Destructured, so that a field added to the summary cannot be left out here.
+        let Summary {
+            id: _,
+            slug,
+            display_name,
+            pronouns,
+            credentials,
+            professional_title,
+            photo_url,
+            accepting,
+            free_consultation,
+            fees,
+            modalities,
+            top_specialties,
+            delivery,
+            session_formats,
+            languages,
+            telehealth_states,
+            offices,
+            license_verified,
+            last_confirmed_at,
+        } = card.summary;
+        let packed = Packed {
+            slug,
+            display_name,
+            pronouns: pronouns.map(|s| self.text(&s)),
+            credentials: credentials.map(|s| self.text(&s)),
+            professional_title: professional_title.map(|s| self.text(&s)),
+            photo_url,
+            accepting,
+            free_consultation,
+            fees,
+            modalities: self.texts(&modalities),
+            top_specialties: self.texts(&top_specialties),
+            delivery,
+            session_formats,
+            languages: self.texts(&languages),
+            telehealth_states: self.texts(&telehealth_states),
+            offices: offices
+                .iter()
+                .map(|o| [self.text(&o.city), self.text(&o.state), self.text(&o.zip)])
+                .collect(),
+            license_verified,
+            last_confirmed_at: last_confirmed_at.map(OffsetDateTime::unix_timestamp_nanos),
+            updated_at: card.updated_at.unix_timestamp_nanos(),
+            availability_unconfirmed: card.availability_unconfirmed,
+        };
+        postcard::to_allocvec(&packed)
+            .ok()
+            .map(Vec::into_boxed_slice)
+    }
+
+    /// The card `packed` holds, for listing `id`; `None` if it does not read (which a card
+    /// this table packed always does).
+    pub fn unpack(&self, id: Uuid, packed: &[u8]) -> Option<Card> {
+        let p: Packed = postcard::from_bytes(packed).ok()?;
+        let instant = |nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok();
+        let summary = Summary {
+            id,
+            slug: p.slug,
+            display_name: p.display_name,
+            pronouns: p.pronouns.map(|t| self.string(t)),
+            credentials: p.credentials.map(|t| self.string(t)),
+            professional_title: p.professional_title.map(|t| self.string(t)),
+            photo_url: p.photo_url,
+            accepting: p.accepting,
+            free_consultation: p.free_consultation,
+            fees: p.fees,
+            modalities: self.strings(p.modalities),
+            top_specialties: self.strings(p.top_specialties),
+            delivery: p.delivery,
+            session_formats: p.session_formats,
+            languages: self.strings(p.languages),
+            telehealth_states: self.strings(p.telehealth_states),
+            offices: p
+                .offices
+                .into_iter()
+                .map(|[city, state, zip]| SummaryOffice {
+                    city: self.string(city),
+                    state: self.string(state),
+                    zip: self.string(zip),
+                })
+                .collect(),
+            license_verified: p.license_verified,
+            last_confirmed_at: match p.last_confirmed_at {
+                Some(nanos) => Some(instant(nanos)?),
+                None => None,
+            },
+        };
+        Some(Card {
+            summary,
+            updated_at: instant(p.updated_at)?,
+            availability_unconfirmed: p.availability_unconfirmed,
+        })
+    }
+
+    /// The display name and slug `packed` holds, read without the rest of the card.
+    pub fn name_and_slug(packed: &[u8]) -> Option<(String, String)> {
+        let ((slug, name), _) = postcard::take_from_bytes::<(String, String)>(packed).ok()?;
+        Some((name, slug))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Money;
+    use crate::domain::money::Currency;
+
+    fn summary(title: &str) -> Summary {
+        let usd = |amount_cents| {
+            Some(Money {
+                amount_cents,
+                currency: Currency::Usd,
+            })
+        };
+        Summary {
+            id: Uuid::now_v7(),
+            slug: "dana-wells-austin".into(),
+            display_name: "Dana Wells".into(),
+            pronouns: Some("she/her".into()),
+            credentials: Some("LCSW".into()),
+            professional_title: Some(title.into()),
+            photo_url: Some("https://photos.example/dana.jpg".into()),
+            accepting: Accepting::Waitlist,
+            free_consultation: true,
+            fees: SummaryFees {
+                min: usd(12_000),
+                max: usd(18_500),
+                sliding_scale_min: None,
+                insurance_only: false,
+            },
+            modalities: vec!["cbt".into(), "emdr".into()],
+            top_specialties: vec!["anxiety".into()],
+            delivery: vec![Delivery::InPerson, Delivery::Video],
+            session_formats: vec![SessionFormat::Couples],
+            languages: vec!["en".into(), "es".into()],
+            telehealth_states: vec!["TX".into()],
+            offices: vec![SummaryOffice {
+                city: "Austin".into(),
+                state: "TX".into(),
+                zip: "78701".into(),
+            }],
+            license_verified: true,
+            last_confirmed_at: Some(
+                OffsetDateTime::from_unix_timestamp_nanos(1_790_000_000_123_456_000).unwrap(),
+            ),
+        }
+    }
+
+    #[test]
+    fn a_card_reads_back_as_it_was_written_however_full_the_table_is() {
+        let mut shared = Shared::default();
+        let long_title = "t".repeat(MAX_SHARED_LEN + 1);
+        for title in ["Clinical Psychologist", long_title.as_str()] {
+            let card = Card {
+                summary: summary(title),
+                updated_at: OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap(),
+                availability_unconfirmed: true,
+            };
+            let packed = shared.pack(card.clone()).unwrap();
+            let back = shared.unpack(card.summary.id, &packed).unwrap();
+            assert_eq!(
+                serde_json::to_value(&back.summary).unwrap(),
+                serde_json::to_value(&card.summary).unwrap()
+            );
+            assert_eq!(back.updated_at, card.updated_at);
+            assert!(back.availability_unconfirmed);
+            assert_eq!(
+                Shared::name_and_slug(&packed),
+                Some(("Dana Wells".into(), "dana-wells-austin".into()))
+            );
+        }
+        // Once the table is full, new strings are written out and still read back.
+        for n in 0..MAX_SHARED {
+            shared.text(&format!("filler {n}"));
+        }
+        assert_eq!(shared.strings.len(), MAX_SHARED);
+        let card = Card {
+            summary: summary("A Title Never Seen"),
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            availability_unconfirmed: false,
+        };
+        let packed = shared.pack(card.clone()).unwrap();
+        assert_eq!(shared.strings.len(), MAX_SHARED);
+        let back = shared.unpack(card.summary.id, &packed).unwrap();
+        assert_eq!(
+            back.summary.professional_title.as_deref(),
+            Some("A Title Never Seen")
+        );
+    }
+
+    #[test]
+    fn a_card_is_a_fraction_of_the_stored_json() {
+        let mut shared = Shared::default();
+        let first = shared
+            .pack(Card {
+                summary: summary("Clinical Psychologist"),
+                updated_at: OffsetDateTime::UNIX_EPOCH,
+                availability_unconfirmed: false,
+            })
+            .unwrap();
+        let json = serde_json::to_vec(&summary("Clinical Psychologist")).unwrap();
+        assert!(
+            first.len() * 4 < json.len(),
+            "{} vs {}",
+            first.len(),
+            json.len()
+        );
+    }
+}
