@@ -13,8 +13,9 @@
 #   SIZES="10000" bash bench/search.sh    (one size only)
 #   KEEP=1 bash bench/search.sh           (leave the cluster running afterwards)
 #   REUSE=1 SIZES=1000000 bash bench/search.sh   (measure again on a kept cluster)
-#   BASELINE_BINARY=path bash bench/search.sh    (also start that build at each size: cold
-#                                                 start and memory A/B on the same data)
+#   BASELINE_BINARY=path bash bench/search.sh    (also run that build at each size: cold
+#                                                 start, memory and every class, A/B on the
+#                                                 same data in the same run)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 [ "${KEEP:-}" = 1 ] || trap cleanup EXIT
@@ -34,6 +35,21 @@ timed_start() {
   start_api "$@"
   ended=$(date +%s.%N)
   STARTED_IN=$(awk -v a="$started" -v b="$ended" 'BEGIN {printf "%.1f", b - a}')
+}
+
+# Every class from its own load generator, after an unrecorded warm-up: one table row each.
+run_classes() {
+  local class before after line
+  for class in $CLASSES; do
+    ./target/release/examples/loadgen --base "$BASE" --duration "$WARMUP" --group "c:8:$OUT/urls/$class.tsv" >/dev/null
+  done
+  printf '%-28s %9s %9s %9s %9s %9s %7s %12s\n' class requests "req/s" "p50 ms" "p95 ms" "p99 ms" "non-2xx" "CPU ms/req"
+  for class in $CLASSES; do
+    before=$(cpu_ticks)
+    line=$(./target/release/examples/loadgen --base "$BASE" --duration "$DURATION" --group "c:8:$OUT/urls/$class.tsv" | tail -n +2)
+    after=$(cpu_ticks)
+    echo "$line" | awk -v t=$((after - before)) '{printf "%-28s %9s %9s %9s %9s %9s %7s %12.2f\n", $1, $2, $3, $4, $5, $6, $8, t * 10 / $2}'
+  done
 }
 
 cargo build --release --quiet --bin therapist-directory --example loadgen
@@ -81,22 +97,22 @@ for size in $SIZES; do
   done <"$OUT/urls/walk_seeds.txt"
 
   echo "== $size listings: 8 concurrent clients per class, ${DURATION} s each (release build; CPU is the service's own, per request)"
-  for class in $CLASSES; do
-    ./target/release/examples/loadgen --base "$BASE" --duration "$WARMUP" --group "c:8:$OUT/urls/$class.tsv" >/dev/null
-  done
   sql "select pg_stat_statements_reset()" >/dev/null
-  printf '%-28s %9s %9s %9s %9s %9s %7s %12s\n' class requests "req/s" "p50 ms" "p95 ms" "p99 ms" "non-2xx" "CPU ms/req"
-  for class in $CLASSES; do
-    before=$(cpu_ticks)
-    line=$(./target/release/examples/loadgen --base "$BASE" --duration "$DURATION" --group "c:8:$OUT/urls/$class.tsv" | tail -n +2)
-    after=$(cpu_ticks)
-    echo "$line" | awk -v t=$((after - before)) '{printf "%-28s %9s %9s %9s %9s %9s %7s %12.2f\n", $1, $2, $3, $4, $5, $6, $8, t * 10 / $2}'
-  done | tee "$OUT/api-$size.txt"
+  run_classes | tee "$OUT/api-$size.txt"
   echo "resident memory after the classes: $(rss_mb) MB"
   echo "-- statements PostgreSQL ran during the classes (pg_stat_statements, by calls)"
   sql "select calls, round(mean_exec_time::numeric, 3) as mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
        from pg_stat_statements where dbid = (select oid from pg_database where datname = 'bench')
        and query not like '%pg_stat_statements%' order by calls desc limit 8"
+
+  if [ -n "${BASELINE_BINARY:-}" ]; then
+    echo "-- the same classes against the baseline ($BASELINE_BINARY), same data, same run"
+    stop_api
+    API_BINARY=$BASELINE_BINARY start_api env APP_MIGRATE_ON_START=false
+    run_classes | tee "$OUT/api-$size-baseline.txt"
+    stop_api
+    start_api
+  fi
 
   echo "-- change to visible: a listing renamed in PostgreSQL, then searched for by its new name"
   for i in $(seq 1 20); do
