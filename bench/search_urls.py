@@ -15,6 +15,18 @@ import subprocess
 import sys
 import urllib.parse
 
+STATE_NAMES = {
+    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
+    "delaware", "district of columbia", "florida", "georgia", "hawaii", "idaho", "illinois",
+    "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine", "maryland",
+    "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana",
+    "nebraska", "nevada", "new hampshire", "new jersey", "new mexico", "new york",
+    "north carolina", "north dakota", "ohio", "oklahoma", "oregon", "pennsylvania",
+    "rhode island", "south carolina", "south dakota", "tennessee", "texas", "utah",
+    "vermont", "virginia", "washington", "west virginia", "wisconsin", "wyoming",
+    "puerto rico", "guam", "virgin islands", "american samoa", "northern mariana islands",
+}
+
 FACETS = "facets=modality,specialty,insurer,delivery,session_format"
 N = 400
 
@@ -102,7 +114,9 @@ def main():
 
     def near_place():
         name = place()
-        radius = "" if len(name) <= 2 or name in states else f"&radius_km={rng.randint(10, 80)}"
+        # A bare city named like a state (Washington, Nevada) is the state: no radius.
+        whole_state = len(name) <= 2 or name in states or name.lower() in STATE_NAMES
+        radius = "" if whole_state else f"&radius_km={rng.randint(10, 80)}"
         return f"near={q(name)}{radius}"
 
     write("place_name", [f"/v1/therapists?{near_place()}{facets()}" for _ in range(N)])

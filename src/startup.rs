@@ -374,6 +374,7 @@ fn spawn_workers(
             pool.clone(),
             reads.clone(),
             search_index.clone(),
+            config.search_snapshot.clone(),
             stop.clone(),
         )),
     ];

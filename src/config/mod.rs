@@ -130,6 +130,9 @@ pub struct Config {
     pub search_max_lag: Duration,
     /// How far the read replica may lag behind the primary and still take reads.
     pub read_max_lag: Duration,
+    /// Where the search index is kept between starts (`search::snapshot`); none: always
+    /// built from the database.
+    pub search_snapshot: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -170,6 +173,12 @@ impl Config {
                  (APP_ALLOW_EMBEDDED_DATABASE=true starts the embedded cluster anyway)",
             ));
         }
+        // Beside the embedded cluster's data by default; where an operator says otherwise.
+        let search_snapshot = s.search_snapshot.clone().or_else(|| {
+            s.database_url
+                .is_none()
+                .then(|| s.embedded_pg_dir.join("search-index.snapshot"))
+        });
         let database = match s.database_url {
             Some(url) => Database::Server {
                 url,
@@ -183,7 +192,7 @@ impl Config {
                 })?,
             },
             None => Database::Embedded {
-                dir: s.embedded_pg_dir,
+                dir: s.embedded_pg_dir.clone(),
                 demo_listings: s.embedded_demo_listings as u32,
                 jwt_secret: s.jwt_secret,
             },
@@ -240,6 +249,7 @@ impl Config {
             inquiry_retention: time::Duration::days(s.inquiry_retention_days as i64),
             maintenance_interval: Duration::from_secs(s.maintenance_interval_secs),
             search_max_lag: Duration::from_secs(s.search_max_lag_secs),
+            search_snapshot,
             read_max_lag: Duration::from_millis(s.database_read_max_lag_ms),
         })
     }

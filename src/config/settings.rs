@@ -134,6 +134,9 @@ pub struct Settings {
     /// Seconds the search index may stay behind the change feed before `/readyz` answers 503 (1–3600)
     #[arg(long, env = "APP_SEARCH_MAX_LAG_SECS", default_value = "30", value_parser = whole(1, 3600))]
     pub search_max_lag_secs: u64,
+    /// File the search index is written to after a build and read from at the next start, when it belongs to the same database and build [default: search-index.snapshot in APP_EMBEDDED_PG_DIR on the embedded cluster; none with DATABASE_URL]
+    #[arg(long, env = "APP_SEARCH_SNAPSHOT")]
+    pub search_snapshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

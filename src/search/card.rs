@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::model::{Summary, SummaryFees, SummaryOffice};
+use super::summary::{Summary, SummaryFees, SummaryOffice};
 use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
 
 /// What an item shows of a listing besides what the search computes (distance, map point).
@@ -30,7 +30,7 @@ const MAX_SHARED: usize = 1 << 16;
 const MAX_SHARED_LEN: usize = 64;
 
 /// The strings cards share, by number.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Shared {
     strings: Vec<Box<str>>,
     numbers: HashMap<Box<str>, u32>,

@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 /// A document's number in the index.
 type Doc = u32;
 
@@ -20,7 +22,7 @@ type Doc = u32;
 /// values, most of them 9 to 15, which fit the slot's first cache line.
 const INLINE: usize = 31;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 #[repr(C, align(128))]
 struct Slot([u32; INLINE + 1]);
 
@@ -30,7 +32,7 @@ impl Default for Slot {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct FacetCodes {
     slots: Vec<Slot>,
     overflow: HashMap<Doc, Box<[u32]>>,

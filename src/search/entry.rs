@@ -1,6 +1,7 @@
 //! What the index reads of the directory: one listing's `directory_entry` with its offices,
 //! and the taxonomy's terms, with the fields, flags and weights it files them under.
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -120,7 +121,7 @@ pub enum FacetTag {
 }
 
 /// A taxonomy term as the index knows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Term {
     pub id: i32,
     pub slug: String,
@@ -140,7 +141,7 @@ impl Term {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Taxonomy {
     pub modality: Vec<Term>,
     pub specialty: Vec<Term>,

@@ -4,6 +4,7 @@
 //! notification or a dropped listening connection.
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 
 use super::index::Index;
 use super::lexicon::Lexicon;
+use super::snapshot;
 use super::store::{self, TAXONOMY_SUBJECT};
 use super::{SearchIndex, Searchable};
 
@@ -32,10 +34,60 @@ const CHANGES_PER_READ: i64 = 5_000;
 /// Entries per batch of a build.
 const BUILD_BATCH: usize = 10_000;
 
-/// Builds the index from one snapshot of the database; returns it with the number of the
-/// last change the snapshot holds.
-pub async fn build(pool: &PgPool) -> anyhow::Result<(Searchable, i64)> {
+/// Builds the index with the number of the last change it holds: from the snapshot file
+/// at `snapshot` when that is this database's (see `snapshot`), else from the database,
+/// then written to `snapshot` for the next start.
+pub async fn build(pool: &PgPool, snapshot: Option<&Path>) -> anyhow::Result<(Searchable, i64)> {
     let started = Instant::now();
+    if let Some(path) = snapshot {
+        match from_snapshot(pool, path).await? {
+            Ok((index, seq)) => {
+                tracing::info!(
+                    listings = index.len(),
+                    seq,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "search index read from its snapshot"
+                );
+                return Ok((searchable(index), seq));
+            }
+            Err(refused) => {
+                tracing::info!(reason = %refused, "search index snapshot not used; building from the database")
+            }
+        }
+    }
+    let (index, header) = from_database(pool).await?;
+    let seq = header.seq;
+    tracing::info!(
+        listings = index.len(),
+        seq,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "search index built"
+    );
+    let index = match snapshot {
+        Some(path) => {
+            let path = path.to_owned();
+            let written = tokio::task::spawn_blocking(move || {
+                let result = snapshot::write(&path, &header, &index);
+                (index, path, result)
+            })
+            .await?;
+            match written.2 {
+                Ok(()) => {
+                    tracing::info!(path = %written.1.display(), "search index snapshot written")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %written.1.display(), error = %e, "search index snapshot not written")
+                }
+            }
+            written.0
+        }
+        None => index,
+    };
+    Ok((searchable(index), seq))
+}
+
+/// The index and the header of its snapshot, from one snapshot of the database.
+async fn from_database(pool: &PgPool) -> anyhow::Result<(Index, snapshot::Header)> {
     let mut tx = crate::db::begin_bulk(pool).await?;
     // One snapshot: every change numbered up to `seq` is in it and none after (numbers are
     // taken in commit order, see migration 0020). A SET takes no snapshot, so the isolation
@@ -44,20 +96,34 @@ pub async fn build(pool: &PgPool) -> anyhow::Result<(Searchable, i64)> {
         .execute(&mut *tx)
         .await?;
     let seq = store::latest_change(&mut tx).await?;
+    let header = snapshot::header(&mut tx, seq).await?;
     let taxonomy = store::taxonomy(&mut tx).await?;
     let mut index = Index::with_taxonomy(taxonomy);
     store::each_entry(&mut tx, BUILD_BATCH, |batch| index.apply(batch, &[])).await?;
     tx.commit().await?;
+    Ok((index, header))
+}
+
+/// The index in the snapshot file at `path`, or why it is not used; an error when the
+/// database does not answer.
+async fn from_snapshot(
+    pool: &PgPool,
+    path: &Path,
+) -> anyhow::Result<Result<(Index, i64), snapshot::Refused>> {
+    let mut conn = pool.acquire().await?;
+    let latest = store::latest_change(&mut conn).await?;
+    let expected = snapshot::header(&mut conn, latest).await?;
+    drop(conn);
+    let path = path.to_owned();
+    Ok(tokio::task::spawn_blocking(move || snapshot::read(&path, &expected, latest)).await?)
+}
+
+/// The index with its lexicon and typo set.
+fn searchable(mut index: Index) -> Searchable {
     let mut lexicon = Lexicon::build(&index.taxonomy);
     lexicon.refresh_known(&index);
     index.vocabulary_changed = false;
-    tracing::info!(
-        listings = index.len(),
-        seq,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "search index built"
-    );
-    Ok((Searchable { index, lexicon }, seq))
+    Searchable { index, lexicon }
 }
 
 /// Applies the changes after the last one applied, until none is left.
@@ -130,10 +196,12 @@ pub async fn run(
     primary: PgPool,
     reads: ReadPool,
     search: SearchIndex,
+    snapshot: Option<PathBuf>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let snapshot = snapshot.as_deref();
     loop {
-        match rebuild(reads.get(), &search, &mut stop).await {
+        match rebuild(reads.get(), &search, snapshot, &mut stop).await {
             None => return,
             Some(Ok(())) => break,
             Some(Err(err)) => {
@@ -181,7 +249,7 @@ pub async fn run(
             tracing::warn!(
                 "the change feed went back (a restored database?): rebuilding the search index"
             );
-            match rebuild(reads.get(), &search, &mut stop).await {
+            match rebuild(reads.get(), &search, snapshot, &mut stop).await {
                 None => return,
                 Some(Ok(())) => behind_since = None,
                 Some(Err(err)) => {
@@ -219,10 +287,11 @@ pub async fn run(
 async fn rebuild(
     pool: &PgPool,
     search: &SearchIndex,
+    snapshot: Option<&Path>,
     stop: &mut watch::Receiver<bool>,
 ) -> Option<anyhow::Result<()>> {
     let built = tokio::select! {
-        built = build(pool) => built,
+        built = build(pool, snapshot) => built,
         _ = stop.changed() => return None,
     };
     Some(built.map(|(searchable, seq)| {

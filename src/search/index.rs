@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use roaring::RoaringBitmap;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -36,7 +37,9 @@ pub enum Order {
     Fee,
 }
 
-#[derive(Default)]
+/// The fields marked `skip` are not written to a snapshot: `restore` derives them from the
+/// others (or starts them empty, as caches) when one is read.
+#[derive(Default, Serialize, Deserialize)]
 pub struct Index {
     pub alive: RoaringBitmap,
     flags: [RoaringBitmap; 5],
@@ -46,17 +49,21 @@ pub struct Index {
     pub fees: BTreeMap<i32, RoaringBitmap>,
     /// Documents with a fee at or below each of at most `FEE_STEPS` thresholds, so a
     /// maximum fee is one of these and a union of the few fees above it.
+    #[serde(skip)]
     fee_prefixes: Vec<(i32, RoaringBitmap)>,
     /// Word key → number; postings per number, one bitmap per `Weight`.
     pub words: HashMap<Box<str>, u32>,
     pub postings: Vec<[RoaringBitmap; 3]>,
     /// Surface word → its keys' numbers, so a word is stemmed once.
+    #[serde(skip)]
     key_cache: HashMap<Box<str>, (u32, Option<u32>)>,
     /// Word numbers no key holds, for the next new key.
     free_words: RoaringBitmap,
     /// Numbers of words that no document held at some point since the last reclaim.
     emptied_words: RoaringBitmap,
+    #[serde(skip)]
     pub vocabulary_changed: bool,
+    #[serde(skip)]
     pub offices: RTree<Office>,
     // Per-document columns, indexed by `DocId`.
     pub listing: Vec<u128>,
@@ -74,12 +81,17 @@ pub struct Index {
     facet_codes: FacetCodes,
     /// Delivery and session-format names by number.
     pub facet_names: [Vec<Box<str>>; 2],
+    #[serde(skip)]
     by_confirmed: BTreeSet<Ordered>,
+    #[serde(skip)]
     by_fee: BTreeSet<Ordered>,
+    #[serde(skip)]
     slots: HashMap<Uuid, DocId>,
+    #[serde(skip)]
     free: Vec<DocId>,
     pub taxonomy: Taxonomy,
     /// Counts kept until the next change (see `Counts`).
+    #[serde(skip)]
     pub counts: Counts,
 }
 
@@ -89,6 +101,32 @@ impl Index {
             taxonomy,
             ..Index::default()
         }
+    }
+
+    /// Derives what a snapshot leaves out (see `Index`) from what it holds: the documents
+    /// by listing and the free slots, the R-tree of offices, the kept orders and the fee
+    /// thresholds.
+    pub fn restore(&mut self) {
+        let mut offices = Vec::new();
+        let mut by_confirmed = Vec::new();
+        let mut by_fee = Vec::new();
+        for (d, &listing) in self.listing.iter().enumerate() {
+            let doc = d as DocId;
+            if listing == 0 {
+                self.free.push(doc);
+                continue;
+            }
+            self.slots.insert(Uuid::from_u128(listing), doc);
+            offices.extend(self.office_points[d].iter().map(|p| Office::new(*p, doc)));
+            by_confirmed.push(self.ordered_entry(Order::Confirmed, doc));
+            by_fee.push(self.ordered_entry(Order::Fee, doc));
+        }
+        // Reused from the lowest, as `pop` takes them.
+        self.free.reverse();
+        self.offices = RTree::bulk_load(offices);
+        self.by_confirmed = by_confirmed.into_iter().collect();
+        self.by_fee = by_fee.into_iter().collect();
+        self.rebuild_fee_prefixes();
     }
 
     pub fn len(&self) -> u64 {
@@ -507,106 +545,5 @@ impl Index {
     pub fn postings(&self, key: &str) -> Option<&[RoaringBitmap; 3]> {
         let p = &self.postings[*self.words.get(key)? as usize];
         (!p.iter().all(RoaringBitmap::is_empty)).then_some(p)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(name: &str) -> Entry {
-        Entry {
-            listing_id: Uuid::now_v7(),
-            display_name: name.into(),
-            statement: "Warm practical help for anxious clients".into(),
-            languages: vec!["en".into()],
-            delivery: vec!["video".into()],
-            modality_ids: vec![1],
-            offices: vec![(35.0, -78.0)],
-            ..Entry::default()
-        }
-    }
-
-    #[test]
-    fn a_maximum_fee_selects_exactly_the_fees_at_or_below_it() {
-        let mut index = Index::default();
-        let entries: Vec<Entry> = (0..500)
-            .map(|i| Entry {
-                fee_floor_cents: (i % 250 != 0).then_some((i * 37 % 300) * 100),
-                ..entry("Fee Person")
-            })
-            .collect();
-        index.apply(entries.clone(), &[]);
-        for max in [-1, 0, 100, 4_999, 5_000, 12_345, 29_900, 1_000_000] {
-            let expected: RoaringBitmap = (0..500u32)
-                .filter(|&d| {
-                    entries[d as usize]
-                        .fee_floor_cents
-                        .is_some_and(|f| f <= max)
-                })
-                .collect();
-            assert_eq!(index.fee_at_most(max), expected, "{max}");
-        }
-    }
-
-    /// A listing edited again and again with words nobody else uses leaves a word table
-    /// the size of what is indexed, and its latest words found.
-    #[test]
-    fn words_no_listing_holds_are_forgotten() {
-        let mut index = Index::default();
-        let a = entry("Dana Wells");
-        index.apply(vec![a.clone(), entry("Sam Other")], &[]);
-        let unique = |round: usize| -> String {
-            (0..40)
-                .map(|w| format!("zq{round}x{w}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let mut largest = 0;
-        for round in 0..200 {
-            let edited = Entry {
-                statement: unique(round),
-                ..a.clone()
-            };
-            index.apply(vec![edited], &[]);
-            index.reclaim_words();
-            largest = largest.max(index.words.len()).max(index.postings.len());
-        }
-        // One round's 40 words (and their stems), the other listing's, and at most a tenth
-        // more waiting to be forgotten: nothing like 200 rounds' 8,000.
-        assert!(largest < 300, "the word table reached {largest}");
-        assert!(index.postings("zq199x7").is_some());
-        assert!(index.postings("zq3x7").is_none());
-        assert!(index.postings("anxious").is_some() || index.postings("anxiou").is_some());
-    }
-
-    #[test]
-    fn changes_replace_and_remove_documents_everywhere() {
-        let mut index = Index::default();
-        let a = entry("Dana Wells");
-        let b = entry("Sam Other");
-        index.apply(vec![a.clone(), b.clone()], &[]);
-        assert_eq!(index.len(), 2);
-        assert_eq!(index.term(Kind::Modality, 1).map(|b| b.len()), Some(2));
-        assert!(index.postings("client").is_some());
-
-        // A changes modality and words; B goes.
-        let a2 = Entry {
-            modality_ids: vec![2],
-            statement: "Grief".into(),
-            offices: vec![],
-            ..a.clone()
-        };
-        index.apply(vec![a2], &[b.listing_id]);
-        assert_eq!(index.len(), 1);
-        assert!(index.term(Kind::Modality, 1).is_none());
-        assert_eq!(index.term(Kind::Modality, 2).map(|b| b.len()), Some(1));
-        assert!(index.postings("client").is_none());
-        assert!(index.postings("grief").is_some());
-        assert_eq!(index.offices.size(), 0);
-        // The freed slot is reused.
-        index.apply(vec![entry("New Person")], &[]);
-        assert_eq!(index.listing.len(), 2);
-        assert_eq!(index.offices.size(), 1);
     }
 }

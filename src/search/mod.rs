@@ -19,6 +19,8 @@ pub mod feed;
 mod fixtures;
 mod geo;
 pub mod index;
+#[cfg(test)]
+mod index_tests;
 pub mod interpret;
 pub mod lexicon;
 pub mod model;
@@ -27,8 +29,10 @@ pub mod params;
 pub mod query;
 mod relevance;
 pub mod routes;
+pub mod snapshot;
 pub mod store;
 pub mod suggest;
+pub mod summary;
 pub mod text;
 
 use std::sync::atomic::{AtomicU64, Ordering};

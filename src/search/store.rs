@@ -110,6 +110,17 @@ pub async fn latest_change(conn: &mut PgConnection) -> Result<i64, sqlx::Error> 
         .await
 }
 
+/// The change feed's epoch (migration 0033) and the database's name: which database a
+/// snapshot of the index belongs to.
+pub async fn feed_identity(conn: &mut PgConnection) -> Result<(Uuid, String), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select epoch, current_database() as "database!" from directory_feed_epoch"#
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.epoch, row.database))
+}
+
 /// Every entry, in batches of `batch` handed to `each` as they arrive.
 pub async fn each_entry(
     conn: &mut PgConnection,

@@ -7,6 +7,7 @@ mod item;
 mod oracle;
 mod paging;
 mod places;
+mod snapshot;
 mod spanish;
 mod suggest;
 mod text;
