@@ -44,7 +44,7 @@ sql() { psql -qAt -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres bench -c "$1"; }
 # not what the benchmarks measure.
 start_api() {
   APP_PORT=$BENCH_API_PORT APP_MAINTENANCE_INTERVAL_SECS=0 \
-    APP_LOG=warn APP_MAIL_DIR="$OUT/mail" "$@" "${API_BINARY:-./target/release/therapist-directory}" serve >"$OUT/api.log" 2>&1 &
+    APP_LOG=warn APP_MAIL_DIR="$OUT/mail" APP_SEARCH_SNAPSHOT="$OUT/search-index.snapshot" "$@" "${API_BINARY:-./target/release/therapist-directory}" serve >"$OUT/api.log" 2>&1 &
   API_PID=$!
   # Ready once the search index is built: a minute or less at a million listings.
   for _ in $(seq 1 600); do

@@ -81,8 +81,10 @@ for size in $SIZES; do
     echo "baseline ($BASELINE_BINARY): cold start $STARTED_IN s, resident memory $(rss_mb) MB"
     stop_api
   fi
+  # From the database: no snapshot yet (this start writes one).
+  rm -f "$OUT/search-index.snapshot"
   timed_start
-  echo "cold start (process start to ready, index built): $STARTED_IN s"
+  echo "cold start without a snapshot (process start to ready, index built from PostgreSQL, snapshot written): $STARTED_IN s"
   echo "resident memory after start: $(rss_mb) MB"
 
   python3 bench/search_urls.py "$OUT/urls" "$size"
@@ -127,7 +129,7 @@ for size in $SIZES; do
   echo "-- restart: cold start again, then every class mixed for 60 s from the cold process"
   stop_api
   timed_start
-  echo "restart to ready: $STARTED_IN s"
+  echo "restart to ready (index read from its snapshot, then caught up): $STARTED_IN s, resident memory $(rss_mb) MB"
   # One client per class (ten in all), from the moment the process is ready.
   groups=()
   for class in $CLASSES; do groups+=(--group "$class:1:$OUT/urls/$class.tsv"); done

@@ -36,6 +36,66 @@ pub struct Shared {
     numbers: HashMap<Box<str>, u32>,
 }
 
+/// Every document's packed card, end to end in one buffer: a million separate small
+/// allocations would sit between the build's short-lived ones and keep the memory those
+/// leave free from going back to the system. A replaced card's bytes stay behind until
+/// they are half the buffer, then the live cards are copied into a new one.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Cards {
+    bytes: Vec<u8>,
+    /// Offset and length of each document's card in `bytes`; length 0: none.
+    spans: Vec<(u32, u32)>,
+    /// Bytes of `bytes` no span refers to any more.
+    unused: usize,
+}
+
+impl Cards {
+    /// `doc`'s packed card.
+    pub fn get(&self, doc: u32) -> Option<&[u8]> {
+        let &(at, len) = self.spans.get(doc as usize)?;
+        (len > 0).then(|| &self.bytes[at as usize..(at + len) as usize])
+    }
+
+    /// Sets `doc`'s card (none: `None` or an empty slice).
+    pub fn set(&mut self, doc: u32, packed: Option<&[u8]>) {
+        let d = doc as usize;
+        if d >= self.spans.len() {
+            self.spans.resize(d + 1, (0, 0));
+        }
+        self.unused += self.spans[d].1 as usize;
+        self.spans[d] = (0, 0);
+        let Some(packed) = packed.filter(|p| !p.is_empty()) else {
+            return;
+        };
+        if self.unused > 1 << 20 && self.unused > self.bytes.len() / 2 {
+            self.compact();
+        }
+        // Offsets are 32-bit: a card past 4 GiB of cards is not kept (tens of millions of
+        // listings; its item would not be shown).
+        let Ok(at) = u32::try_from(self.bytes.len()) else {
+            return;
+        };
+        if u32::try_from(self.bytes.len() + packed.len()).is_err() {
+            return;
+        }
+        self.bytes.extend_from_slice(packed);
+        self.spans[d] = (at, packed.len() as u32);
+    }
+
+    fn compact(&mut self) {
+        let mut bytes = Vec::with_capacity(self.bytes.len() - self.unused);
+        for span in &mut self.spans {
+            if span.1 > 0 {
+                let (at, len) = (span.0 as usize, span.1 as usize);
+                span.0 = bytes.len() as u32;
+                bytes.extend_from_slice(&self.bytes[at..at + len]);
+            }
+        }
+        self.bytes = bytes;
+        self.unused = 0;
+    }
+}
+
 /// A string in a card: a number in `Shared`, or the string itself.
 #[derive(Serialize, Deserialize)]
 enum Text {
@@ -309,11 +369,41 @@ mod tests {
             })
             .unwrap();
         let json = serde_json::to_vec(&summary("Clinical Psychologist")).unwrap();
+        assert!(first.len() > 40, "{}", first.len());
         assert!(
             first.len() * 4 < json.len(),
             "{} vs {}",
             first.len(),
             json.len()
         );
+    }
+}
+
+#[cfg(test)]
+mod cards_tests {
+    use super::Cards;
+
+    /// Cards replaced again and again keep the buffer within twice what is live, and each
+    /// document reads back its latest card.
+    #[test]
+    fn replaced_cards_are_read_back_and_their_space_reclaimed() {
+        let mut cards = Cards::default();
+        let card = |doc: u32, round: u32| vec![(doc + round) as u8; 100 + (doc % 7) as usize];
+        for round in 0..60 {
+            for doc in 0..1000 {
+                cards.set(doc, Some(&card(doc, round)));
+            }
+            cards.set(500, None);
+            for doc in (0..1000).filter(|&d| d != 500) {
+                assert_eq!(cards.get(doc), Some(&card(doc, round)[..]), "{doc}");
+            }
+            assert_eq!(cards.get(500), None);
+            assert!(
+                cards.bytes.len() <= 2 * 106 * 1000 + (1 << 20),
+                "{}",
+                cards.bytes.len()
+            );
+        }
+        assert_eq!(cards.get(5000), None);
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::card::{Card, Shared};
+use super::card::{Card, Cards, Shared};
 use super::codes::FacetCodes;
 use super::counts::Counts;
 pub use super::entry::{Entry, FacetTag, Field, Flag, Kind, Taxonomy, Term, Weight};
@@ -73,7 +73,7 @@ pub struct Index {
     pub name_key: Vec<u64>,
     office_points: Vec<Vec<[f64; 2]>>,
     /// What each document's search item shows, packed (see `card`).
-    cards: Vec<Option<Box<[u8]>>>,
+    cards: Cards,
     shared: Shared,
     /// Each document's facet values, `FacetTag << 24 | value` (a term id, or the number of
     /// a delivery or format name in `facet_names`): a small match set is counted by
@@ -208,13 +208,13 @@ impl Index {
 
     /// What `doc`'s search item shows.
     pub fn card(&self, doc: DocId) -> Option<Card> {
-        let packed = self.cards.get(doc as usize)?.as_deref()?;
+        let packed = self.cards.get(doc)?;
         self.shared.unpack(self.uuid(doc), packed)
     }
 
     /// `doc`'s display name and slug.
     pub fn name_and_slug(&self, doc: DocId) -> Option<(String, String)> {
-        Shared::name_and_slug(self.cards.get(doc as usize)?.as_deref()?)
+        Shared::name_and_slug(self.cards.get(doc)?)
     }
 
     pub fn uuid(&self, doc: DocId) -> Uuid {
@@ -271,7 +271,7 @@ impl Index {
         for id in deletes {
             if let Some(doc) = self.slots.remove(id) {
                 self.listing[doc as usize] = 0;
-                self.cards[doc as usize] = None;
+                self.cards.set(doc, None);
                 self.facet_codes.clear(doc);
                 self.free.push(doc);
             }
@@ -350,7 +350,6 @@ impl Index {
             self.confirmed.resize(d + 1, i64::MIN);
             self.name_key.resize(d + 1, 0);
             self.office_points.resize(d + 1, Vec::new());
-            self.cards.resize(d + 1, None);
         }
         self.listing[d] = e.listing_id.as_u128();
         let fee = e.fee_floor_cents.unwrap_or(i32::MAX);
@@ -426,7 +425,8 @@ impl Index {
             self.offices.insert(Office::new(*point, doc));
         }
         self.office_points[d] = points;
-        self.cards[d] = e.card.and_then(|card| self.shared.pack(card));
+        let packed = e.card.and_then(|card| self.shared.pack(card));
+        self.cards.set(doc, packed.as_deref());
     }
 
     /// The facet codes of `doc`: its taxonomy terms and the named values facets count.
