@@ -111,6 +111,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    therapist_directory::photos::media::install_tls_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()

@@ -17,6 +17,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod openapi;
 pub mod ops;
+pub mod photos;
 pub mod reports;
 pub mod request_id;
 pub mod routes;

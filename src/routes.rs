@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::scope;
 
 use crate::accounts::{self, mfa};
-use crate::{admin, directory, inquiries, listings, ops, reports, taxonomy};
+use crate::{admin, directory, inquiries, listings, ops, photos, reports, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
@@ -14,7 +14,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ops::metrics)
         .service(ops::openapi_json)
         .service(ops::docs)
-        .service(ops::docs_asset);
+        .service(ops::docs_asset)
+        .service(photos::routes::serve);
     cfg.service(
         scope("/v1")
             .service(taxonomy::routes::list_modalities)
@@ -56,6 +57,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(listings::routes::submit)
             .service(listings::routes::confirm)
             .service(listings::routes::unpublish)
+            .service(photos::routes::mine)
+            .service(photos::routes::upload)
+            .service(photos::routes::remove)
             .service(inquiries::routes::list_my_inquiries)
             .service(inquiries::routes::update_my_inquiry)
             .service(admin::listings::list_listings)
@@ -83,6 +87,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::taxonomy::delete_insurer)
             .service(admin::reports::list_reports)
             .service(admin::reports::resolve_report)
-            .service(admin::audit_log::list_audit_log),
+            .service(admin::audit_log::list_audit_log)
+            .service(photos::routes::list)
+            .service(photos::routes::approve)
+            .service(photos::routes::reject),
     );
 }

@@ -107,11 +107,12 @@ impl Application {
         let (stop_workers, stop_rx) = watch::channel(false);
         let search_index = SearchIndex::with_max_lag(config.search_max_lag);
         let reads = read_pool(&config, &pool)?;
+        let media = web::Data::new(media_store(&config, port)?);
         let mut workers = spawn_workers(
             &config,
             &pool,
             &reads,
-            &search_index,
+            (&search_index, &media),
             (mailer, link_seal.clone()),
             &clock,
             stop_rx,
@@ -123,9 +124,7 @@ impl Application {
             )));
         }
         let clock = web::Data::new(clock);
-        crate::domain::zip::warm_up();
-        crate::domain::place::warm_up();
-        crate::search::catalog::warm_up();
+        warm_up();
 
         let (docs, route_table) = api_docs()?;
         let metrics = web::Data::new(HttpMetrics::new()?);
@@ -148,6 +147,7 @@ impl Application {
         let search_data = web::Data::new(search_index.clone());
         let draining = web::Data::new(crate::http::drain::Draining::default());
         let draining_data = draining.clone();
+        let photo_slots = web::Data::new(crate::photos::routes::Slots::half_the_cores());
 
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -169,6 +169,8 @@ impl Application {
                 .app_data(cursors.clone())
                 .app_data(search_data.clone())
                 .app_data(draining_data.clone())
+                .app_data(media.clone())
+                .app_data(photo_slots.clone())
                 .app_data(passwords.clone())
                 .app_data(clock.clone())
                 .app_data(path_config())
@@ -357,7 +359,7 @@ fn spawn_workers(
     config: &Config,
     pool: &PgPool,
     reads: &ReadPool,
-    search_index: &SearchIndex,
+    (search_index, media): (&SearchIndex, &crate::photos::media::Media),
     (mailer, link_seal): (Arc<dyn Mailer>, Seal),
     clock: &Clock,
     stop: watch::Receiver<bool>,
@@ -382,6 +384,7 @@ fn spawn_workers(
         interval: config.maintenance_interval,
         inquiry_retention: config.inquiry_retention,
         public_base_url: config.public_base_url.clone(),
+        media: Some(media.clone()),
     };
     if !maintenance.interval.is_zero() {
         workers.push(tokio::spawn(crate::maintenance::run(
@@ -437,4 +440,24 @@ fn serve_metrics(
 /// A malformed path parameter (a non-UUID id, say) cannot name anything that exists.
 fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into())
+}
+
+/// Builds the tables requests would otherwise build on first use (ZIPs, places, the
+/// catalog of place names), before the first request.
+fn warm_up() {
+    crate::domain::zip::warm_up();
+    crate::domain::place::warm_up();
+    crate::search::catalog::warm_up();
+}
+
+/// The photo store. Without `APP_MEDIA_PUBLIC_URL` its URLs point at this service's own
+/// `/media/`: its bind address, or `localhost` when it binds every address.
+fn media_store(config: &Config, port: u16) -> anyhow::Result<crate::photos::media::Media> {
+    let host = match config.host {
+        ip if ip.is_unspecified() => "localhost".to_owned(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        ip => ip.to_string(),
+    };
+    let own = format!("http://{host}:{port}/media/");
+    crate::photos::media::Media::open(&config.media, &own)
 }

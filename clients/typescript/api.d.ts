@@ -58,6 +58,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/media/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stored photo variant. Names are content hashes, so a response never changes:
+         *     `Cache-Control: public, max-age=31536000, immutable`, a strong `ETag`, 304 to
+         *     `If-None-Match`.
+         */
+        get: operations["get_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -411,6 +432,63 @@ export interface paths {
         head?: never;
         /** Renames, re-describes, retires (`"retired": true`) or brings back a modality. */
         patch: operations["admin_update_modality"];
+        trace?: never;
+    };
+    "/v1/admin/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Photos by status, oldest first (the review queue by default), cursor-paginated. */
+        get: operations["admin_list_photos"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/photos/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approves a pending photo: it becomes the listing's public photo at once (profiles and
+         *     search), replacing the approved one.
+         */
+        post: operations["admin_approve_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/photos/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rejects a pending photo with a reason the therapist sees; the approved photo, if any,
+         *     stays public.
+         */
+        post: operations["admin_reject_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/reports": {
@@ -917,6 +995,33 @@ export interface paths {
         patch: operations["patch_office"];
         trace?: never;
     };
+    "/v1/me/listing/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The listing's photo as its owner sees it: the upload waiting for review or rejected
+         *     (with the reason), else the approved one; 404 without any.
+         */
+        get: operations["get_my_photo"];
+        /**
+         * Uploads the listing's photo (the image itself as the body). It is cleaned (turned
+         *     upright, every metadata block dropped, cropped square) and stored as WebP at 160, 400
+         *     and 800 px and as a 400 px JPEG, then waits for an admin's review; until it is approved
+         *     the previous approved photo stays public. A new upload replaces one still waiting.
+         */
+        put: operations["upload_my_photo"];
+        post?: never;
+        /** Deletes the listing's photos, the approved one included, and their stored objects. */
+        delete: operations["delete_my_photo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/listing/submit": {
         parameters: {
             query?: never;
@@ -1206,6 +1311,21 @@ export interface components {
             account_id: string;
             account_status: components["schemas"]["AccountStatus"];
         };
+        /** @description A photo in the review queue. */
+        AdminPhoto: {
+            /** Format: date-time */
+            created_at: string;
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            listing_id: string;
+            listing_slug: string;
+            /** @description The reason given with a rejection. */
+            review_note: string | null;
+            status: components["schemas"]["PhotoStatus"];
+            urls: components["schemas"]["Photo"];
+        };
         /** @description A term as admins see it, retired ones included. */
         AdminTerm: {
             category?: components["schemas"]["SpecialtyCategory"] | null;
@@ -1350,6 +1470,11 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        /**
+         * Format: binary
+         * @description An image file's bytes, as a request or response body.
+         */
+        ImageBytes: string;
         /** @description An inquiry in the therapist's inbox. */
         Inquiry: {
             /** Format: date-time */
@@ -1468,8 +1593,6 @@ export interface components {
             payment_methods?: components["schemas"]["PaymentMethod"][];
             /** @description A US number in any usual spelling; stored as E.164. */
             phone?: string | null;
-            /** @description https only. */
-            photo_url?: string | null;
             professional_title?: string | null;
             pronouns?: string | null;
             session_formats?: components["schemas"]["SessionFormat"][];
@@ -1509,7 +1632,6 @@ export interface components {
             npi?: (string | null) | null;
             payment_methods?: components["schemas"]["PaymentMethod"][] | null;
             phone?: (string | null) | null;
-            photo_url?: (string | null) | null;
             professional_title?: (string | null) | null;
             pronouns?: (string | null) | null;
             session_formats?: components["schemas"]["SessionFormat"][] | null;
@@ -1609,8 +1731,6 @@ export interface components {
             payment_methods: components["schemas"]["PaymentMethod"][];
             /** @description A US number in any usual spelling; stored as E.164. */
             phone?: string | null;
-            /** @description https only. */
-            photo_url?: string | null;
             professional_title?: string | null;
             pronouns?: string | null;
             /** Format: date-time */
@@ -1646,6 +1766,15 @@ export interface components {
             website_url?: string | null;
             /** Format: int32 */
             years_in_practice?: number | null;
+        };
+        /** @description The therapist's photo as they see it: the newest upload, or the approved one. */
+        MyPhoto: {
+            /** Format: uuid */
+            id: string;
+            /** @description Why an admin rejected it. */
+            review_note: string | null;
+            status: components["schemas"]["PhotoStatus"];
+            urls: components["schemas"]["Photo"];
         };
         /** @description A client's first message to a therapist. Plain text only. */
         NewInquiry: {
@@ -1750,6 +1879,37 @@ export interface components {
         };
         /** @enum {string} */
         PaymentMethod: "cash" | "check" | "credit_card" | "debit_card" | "ach" | "paypal" | "venmo" | "zelle" | "hsa" | "fsa";
+        /**
+         * @description The four variants of a photo. Stored as object names (`<sha256>.webp`); served as
+         *     absolute URLs (`Media::urls`).
+         */
+        Photo: {
+            /**
+             * Format: uri
+             * @description 400×400 JPEG, for clients without WebP.
+             */
+            jpeg: string;
+            /**
+             * Format: uri
+             * @description 160×160 WebP.
+             */
+            w160: string;
+            /**
+             * Format: uri
+             * @description 400×400 WebP.
+             */
+            w400: string;
+            /**
+             * Format: uri
+             * @description 800×800 WebP.
+             */
+            w800: string;
+        };
+        /**
+         * @description Where a photo stands in review.
+         * @enum {string}
+         */
+        PhotoStatus: "pending_review" | "approved" | "rejected";
         /** @description The place a search's `near` resolved to, as the response echoes it. */
         Place: {
             kind: components["schemas"]["PlaceKind"];
@@ -1870,7 +2030,7 @@ export interface components {
         };
         Problem422: components["schemas"]["Problem"] & {
             /** @enum {string} */
-            code?: "validation_failed" | "unknown_place" | "listing_incomplete" | "limit_reached";
+            code?: "validation_failed" | "unknown_place" | "image_too_large" | "invalid_image" | "listing_incomplete" | "limit_reached";
             /** @constant */
             status?: 422;
         };
@@ -1990,7 +2150,13 @@ export interface components {
             offices: components["schemas"]["PublicOffice"][];
             /** @description E.164. */
             phone?: string | null;
-            photo_url?: string | null;
+            photo: components["schemas"]["Photo"] | null;
+            /**
+             * Format: uri
+             * @description The approved photo's 400 px WebP (`photo.w400`); kept for clients written before
+             *     `photo`.
+             */
+            photo_url: string | null;
             professional_title?: string | null;
             pronouns?: string | null;
             /** Format: date-time */
@@ -2136,6 +2302,7 @@ export interface components {
             /** @description Modality slugs. */
             modalities: string[];
             offices: components["schemas"]["SummaryOffice"][];
+            photo: components["schemas"]["Photo"] | null;
             /** Format: uri */
             photo_url?: string | null;
             professional_title?: string | null;
@@ -2474,7 +2641,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem401"];
             };
         };
-        /** @description Problem: `validation_failed` (The request is not valid), `unknown_place` (No US place has that name), `listing_incomplete` (The listing is not complete enough to submit), `limit_reached` (The listing already has as many of these as it may). */
+        /** @description Problem: `validation_failed` (The request is not valid), `unknown_place` (No US place has that name), `image_too_large` (The image is too large), `invalid_image` (The image cannot be used), `listing_incomplete` (The listing is not complete enough to submit), `limit_reached` (The listing already has as many of these as it may). */
         UnprocessableContent: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -2586,6 +2753,45 @@ export interface operations {
                 };
             };
             406: components["responses"]["NotAcceptable"];
+        };
+    };
+    get_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": components["schemas"]["ImageBytes"];
+                    "image/webp": components["schemas"]["ImageBytes"];
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_found` */
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     metrics: {
@@ -3435,6 +3641,126 @@ export interface operations {
             404: components["responses"]["NotFound"];
             406: components["responses"]["NotAcceptable"];
             /** @description `conflict`: another term has this slug or name */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    admin_list_photos: {
+        parameters: {
+            query?: {
+                /** @description Default `pending_review`: the queue. */
+                status?: components["schemas"]["PhotoStatus"];
+                /** @description 1–100, default 20. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            created_at: string;
+                            display_name: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            listing_id: string;
+                            listing_slug: string;
+                            /** @description The reason given with a rejection. */
+                            review_note: string | null;
+                            status: components["schemas"]["PhotoStatus"];
+                            urls: components["schemas"]["Photo"];
+                        }[];
+                        next_cursor?: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    admin_approve_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPhoto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            /** @description `invalid_state`: the photo is not waiting for review */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    admin_reject_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPhoto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            /** @description `invalid_state`: the photo is not waiting for review */
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4676,6 +5002,100 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    get_my_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPhoto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `not_found`: no photo */
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    upload_my_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A JPEG, PNG or WebP image, at most 10 MiB, 12,000 px on a side and 40 megapixels, at least 160 px on a side */
+        requestBody: {
+            content: {
+                "image/jpeg": components["schemas"]["ImageBytes"];
+                "image/png": components["schemas"]["ImageBytes"];
+                "image/webp": components["schemas"]["ImageBytes"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPhoto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            /** @description `payload_too_large`: over 10 MiB */
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description `unsupported_media_type`: not a JPEG, PNG or WebP, or not the type `Content-Type` says */
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `image_too_large` (over 12,000 px on a side or 40 megapixels, decided from the header) or `invalid_image` (truncated, corrupt, animated, or under 160 px on a side) */
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+            /** @description `service_unavailable` with `Retry-After`: too many uploads are being processed */
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    delete_my_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No photo any more */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     submit_my_listing: {
         parameters: {
             query?: never;
@@ -5181,7 +5601,13 @@ export interface operations {
                      *               "zip": "27601"
                      *             }
                      *           ],
-                     *           "photo_url": null,
+                     *           "photo": {
+                     *             "jpeg": "https://api.directory.example/media/d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d.jpg",
+                     *             "w160": "https://api.directory.example/media/3f7a9c0e5b1d2468ac13e5f7092b4d6f8a1c3e5b7d9f0214365879abcdef0123.webp",
+                     *             "w400": "https://api.directory.example/media/9b2d4f6a8c0e1325476980abcdef1234567890abcdef1234567890abcdef1234.webp",
+                     *             "w800": "https://api.directory.example/media/0c1d2e3f405162738495a6b7c8d9eaf0b1c2d3e4f5061728394a5b6c7d8e9f00.webp"
+                     *           },
+                     *           "photo_url": "https://api.directory.example/media/9b2d4f6a8c0e1325476980abcdef1234567890abcdef1234567890abcdef1234.webp",
                      *           "professional_title": "Licensed Professional Counselor",
                      *           "pronouns": "she/her",
                      *           "session_formats": [
@@ -5308,6 +5734,13 @@ export interface operations {
                      *       ],
                      *       "offerings": [],
                      *       "offices": [],
+                     *       "photo": {
+                     *         "jpeg": "https://api.directory.example/media/d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d.jpg",
+                     *         "w160": "https://api.directory.example/media/3f7a9c0e5b1d2468ac13e5f7092b4d6f8a1c3e5b7d9f0214365879abcdef0123.webp",
+                     *         "w400": "https://api.directory.example/media/9b2d4f6a8c0e1325476980abcdef1234567890abcdef1234567890abcdef1234.webp",
+                     *         "w800": "https://api.directory.example/media/0c1d2e3f405162738495a6b7c8d9eaf0b1c2d3e4f5061728394a5b6c7d8e9f00.webp"
+                     *       },
+                     *       "photo_url": "https://api.directory.example/media/9b2d4f6a8c0e1325476980abcdef1234567890abcdef1234567890abcdef1234.webp",
                      *       "pronouns": "she/her",
                      *       "session_formats": [
                      *         "individual",

@@ -133,6 +133,8 @@ pub struct Config {
     /// Where the search index is kept between starts (`search::snapshot`); none: always
     /// built from the database.
     pub search_snapshot: Option<std::path::PathBuf>,
+    /// Where profile photos are kept and fetched from.
+    pub media: crate::photos::media::MediaSettings,
 }
 
 impl Config {
@@ -250,6 +252,17 @@ impl Config {
             maintenance_interval: Duration::from_secs(s.maintenance_interval_secs),
             search_max_lag: Duration::from_secs(s.search_max_lag_secs),
             search_snapshot,
+            media: crate::photos::media::MediaSettings {
+                store: s.media_store,
+                public_url: s.media_public_url,
+                s3: crate::photos::media::S3Settings {
+                    endpoint: s.aws_endpoint_url,
+                    region: s.aws_region,
+                    access_key_id: s.aws_access_key_id,
+                    secret_access_key: s.aws_secret_access_key,
+                    allow_http: s.aws_allow_http,
+                },
+            },
             read_max_lag: Duration::from_millis(s.database_read_max_lag_ms),
         })
     }

@@ -137,6 +137,27 @@ pub struct Settings {
     /// File the search index is written to after a build and read from at the next start, when it belongs to the same database and build [default: search-index.snapshot in APP_EMBEDDED_PG_DIR on the embedded cluster; none with DATABASE_URL]
     #[arg(long, env = "APP_SEARCH_SNAPSHOT")]
     pub search_snapshot: Option<PathBuf>,
+    /// Where profile photos are kept: a directory, or s3://bucket[/prefix] of any S3-compatible store (with the AWS_* settings)
+    #[arg(long, env = "APP_MEDIA_STORE", default_value = "./var/media")]
+    pub media_store: String,
+    /// Base URL clients fetch photos from, when a CDN or a public bucket serves them [default: this service's own /media/ at APP_HOST:APP_PORT]
+    #[arg(long, env = "APP_MEDIA_PUBLIC_URL")]
+    pub media_public_url: Option<String>,
+    /// S3 endpoint for APP_MEDIA_STORE=s3://… (MinIO, Garage, another provider) [default: AWS]
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+    /// S3 region
+    #[arg(long, env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// S3 access key id [default: the instance's or container's role]
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    pub aws_access_key_id: Option<String>,
+    /// S3 secret access key
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY")]
+    pub aws_secret_access_key: Option<SecretString>,
+    /// Allow a plain-http S3 endpoint (a store on the same private network)
+    #[arg(long, env = "AWS_ALLOW_HTTP", default_value = "false", value_parser = boolean, action = clap::ArgAction::Set)]
+    pub aws_allow_http: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

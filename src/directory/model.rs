@@ -8,6 +8,9 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::photos::media::Media;
+use crate::photos::model::Photo;
+
 use crate::domain::Money;
 use crate::domain::vocab::{
     Accepting, AgeGroup, Community, Delivery, Faith, Gender, PaymentMethod, SessionFormat,
@@ -130,7 +133,13 @@ pub struct PublicProfile {
     pub professional_title: Option<String>,
     /// Plain text, as the therapist wrote it; render it escaped.
     pub statement: Option<String>,
+    /// The approved photo's 400 px WebP (`photo.w400`); kept for clients written before
+    /// `photo`.
+    #[schema(format = "uri", required = true)]
     pub photo_url: Option<String>,
+    /// The approved photo in every size; null without one.
+    #[schema(required = true)]
+    pub photo: Option<Photo>,
     pub website_url: Option<String>,
     /// E.164.
     pub phone: Option<String>,
@@ -183,6 +192,8 @@ pub struct PublishedListing {
     pub availability_unconfirmed: bool,
     pub response_samples: i64,
     pub response_median_seconds: Option<f64>,
+    /// The approved photo's object names.
+    pub photo: Option<sqlx::types::Json<Photo>>,
     #[sqlx(json)]
     pub modality_terms: Vec<TermRef>,
     #[sqlx(json)]
@@ -199,6 +210,15 @@ pub struct PublishedListing {
     pub offerings: Vec<PublicOffering>,
 }
 
+impl PublicProfile {
+    /// The photo's object names made URLs clients fetch.
+    pub fn with_media(mut self, media: &Media) -> Self {
+        self.photo = self.photo.map(|p| p.map(|name| media.url(&name)));
+        self.photo_url = self.photo.as_ref().map(|p| p.w400.clone());
+        self
+    }
+}
+
 /// What the public sees of a profile: every field but the review notes and private parts,
 /// with availability and fees grouped and terms named.
 impl From<PublishedListing> for PublicProfile {
@@ -212,7 +232,8 @@ impl From<PublishedListing> for PublicProfile {
             credentials: p.credentials,
             professional_title: p.professional_title,
             statement: p.statement,
-            photo_url: p.photo_url,
+            photo_url: None,
+            photo: l.photo.map(|p| p.0),
             website_url: p.website_url,
             phone: p.phone,
             contact_email: p.contact_email,

@@ -26,6 +26,7 @@ use crate::http::caching::{PUBLIC_SHORT, cached_json};
 pub async fn get_profile(
     req: HttpRequest,
     reads: Data<ReadPool>,
+    media: Data<crate::photos::media::Media>,
     id_or_slug: web::Path<crate::http::path::PathText>,
 ) -> Reply {
     let key = id_or_slug.into_inner();
@@ -34,6 +35,7 @@ pub async fn get_profile(
     }
     let profile = store::find_published(reads.get(), &key)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ApiError::not_found)?
+        .with_media(&media);
     cached_json(&req, &profile, PUBLIC_SHORT)
 }

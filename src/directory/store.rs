@@ -21,6 +21,7 @@ select
     l.id, l.slug, {PROFILE_COLUMNS}, l.last_confirmed_at, l.published_at,
     l.stale_at is not null as stale, l.availability_unconfirmed_at is not null as availability_unconfirmed,
     rt.samples as response_samples, rt.median as response_median_seconds,
+    (select ph.objects from listing_photo ph where ph.listing_id = l.id and ph.status = 'approved') as photo,
     coalesce((select json_agg(json_build_object('slug', m.slug, 'name', m.name) order by m.name)
               from listing_modality lm join modality m on m.id = lm.modality_id
               where lm.listing_id = l.id), '[]') as modality_terms,

@@ -67,6 +67,8 @@ error_codes! {
     UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),
     ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request is not valid"),
     UnknownPlace => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_place", "No US place has that name"),
+    ImageTooLarge => (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large", "The image is too large"),
+    InvalidImage => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image", "The image cannot be used"),
     ListingIncomplete => (StatusCode::UNPROCESSABLE_ENTITY, "listing_incomplete", "The listing is not complete enough to submit"),
     LimitReached => (StatusCode::UNPROCESSABLE_ENTITY, "limit_reached", "The listing already has as many of these as it may"),
     PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required", "An If-Match header is required"),

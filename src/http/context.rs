@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
 use tracing::Instrument;
 
-use super::json::{BODY_LIMIT_BYTES, too_large};
+use super::json::{body_limit, too_large_at};
 use super::metrics::{HttpMetrics, UNMATCHED_ROUTE};
 use crate::request_id;
 
@@ -74,9 +74,9 @@ pub async fn refuse_oversized(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let writes = [Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
-    if writes.contains(req.method()) && declared_length(&req).is_some_and(|n| n > BODY_LIMIT_BYTES)
-    {
-        let refused = too_large().error_response();
+    let limit = body_limit(req.method(), req.path());
+    if writes.contains(req.method()) && declared_length(&req).is_some_and(|n| n > limit) {
+        let refused = too_large_at(limit).error_response();
         return Ok(req.into_response(refused));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

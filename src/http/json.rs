@@ -15,8 +15,18 @@ use serde::de::DeserializeOwned;
 use crate::error::FieldCode;
 use crate::error::{ApiError, ErrorCode, FieldError};
 
-/// Largest request body accepted anywhere in the API.
+/// Largest request body accepted anywhere in the API but the photo upload.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// The largest body a request may declare: the photo upload takes an image, everything
+/// else JSON.
+pub fn body_limit(method: &actix_web::http::Method, path: &str) -> usize {
+    if method == actix_web::http::Method::PUT && path == crate::photos::routes::UPLOAD_PATH {
+        crate::photos::routes::UPLOAD_LIMIT_BYTES
+    } else {
+        BODY_LIMIT_BYTES
+    }
+}
 
 /// A JSON request body (`application/json` or `application/merge-patch+json`).
 #[derive(Debug)]
@@ -50,9 +60,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 pub fn too_large() -> ApiError {
+    too_large_at(BODY_LIMIT_BYTES)
+}
+
+pub fn too_large_at(limit: usize) -> ApiError {
     ApiError::new(
         ErrorCode::PayloadTooLarge,
-        format!("Request bodies are limited to {BODY_LIMIT_BYTES} bytes."),
+        format!("This request's body is limited to {limit} bytes."),
     )
 }
 

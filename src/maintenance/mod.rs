@@ -43,6 +43,8 @@ pub struct MaintenanceSettings {
     pub interval: StdDuration,
     pub inquiry_retention: Duration,
     pub public_base_url: Url,
+    /// The photo store, whose objects no row refers to are collected; `None`: not swept.
+    pub media: Option<crate::photos::media::Media>,
 }
 
 /// What one pass did; `ran` is false when another replica held the lock.
@@ -57,6 +59,8 @@ pub struct PassReport {
     /// Sessions (their refresh tokens go with them, uncounted), email links, MFA challenges
     /// and throttle counts deleted.
     pub sign_in_records_pruned: u64,
+    /// Photo objects no row referred to, deleted.
+    pub media_objects_deleted: u64,
     /// Steps that failed in this pass (logged; the others ran).
     pub failed_steps: Vec<String>,
 }
@@ -138,7 +142,11 @@ async fn ran_recently(
 }
 
 /// Counts what a step did, or records that it failed and carries on.
-fn outcome(report: &mut PassReport, name: &str, result: sqlx::Result<u64>) -> u64 {
+fn outcome<E: std::fmt::Display>(
+    report: &mut PassReport,
+    name: &str,
+    result: Result<u64, E>,
+) -> u64 {
     match result {
         Ok(n) => n,
         Err(err) => {
@@ -183,8 +191,33 @@ async fn pass(
     report.rate_windows_pruned = outcome(&mut report, "rate_limit_pruning", pruned);
     let pruned = prune_sign_in_records(conn).await;
     report.sign_in_records_pruned = outcome(&mut report, "sign_in_pruning", pruned);
+    if let Some(media) = &settings.media {
+        let collected = collect_media(conn, media).await;
+        report.media_objects_deleted = outcome(&mut report, "media_collection", collected);
+    }
     store::record_finish(conn, clock.now(), &report).await?;
     Ok(report)
+}
+
+/// How old an object must be before it may be collected: an upload stores its objects
+/// before the row that names them, and must not lose them in between.
+const MEDIA_GRACE: StdDuration = StdDuration::from_secs(3600);
+
+/// Deletes the photo objects no row refers to, written over `MEDIA_GRACE` ago: what a
+/// failed deletion or an upload that never committed left behind.
+async fn collect_media(
+    conn: &mut PgConnection,
+    media: &crate::photos::media::Media,
+) -> anyhow::Result<u64> {
+    let old = media.older_than(MEDIA_GRACE).await?;
+    let mut deleted = 0;
+    for chunk in old.chunks(DELETE_BATCH as usize) {
+        for name in crate::photos::store::unreferenced(conn, chunk).await? {
+            media.delete(&name).await?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
 }
 
 /// Sign-in records that can no longer change an answer, so that signing in and failing to

@@ -120,6 +120,13 @@ pub(super) fn add_examples(doc: &mut Value) {
                       "max": {"amount_cents": 16000, "currency": "USD"},
                       "sliding_scale_min": {"amount_cents": 6000, "currency": "USD"},
                       "insurance_only": false});
+    let media = "https://api.directory.example/media";
+    let photo = json!({
+        "w160": format!("{media}/3f7a9c0e5b1d2468ac13e5f7092b4d6f8a1c3e5b7d9f0214365879abcdef0123.webp"),
+        "w400": format!("{media}/9b2d4f6a8c0e1325476980abcdef1234567890abcdef1234567890abcdef1234.webp"),
+        "w800": format!("{media}/0c1d2e3f405162738495a6b7c8d9eaf0b1c2d3e4f5061728394a5b6c7d8e9f00.webp"),
+        "jpeg": format!("{media}/d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d.jpg"),
+    });
     let responses = [
         (
             "/v1/therapists",
@@ -127,7 +134,8 @@ pub(super) fn add_examples(doc: &mut Value) {
                 "items": [{
                     "id": listing_id, "slug": "jane-doe", "display_name": "Jane Doe",
                     "pronouns": "she/her", "credentials": "LPC", "professional_title": "Licensed Professional Counselor",
-                    "photo_url": null, "accepting": "accepting", "free_consultation": true, "fees": fees,
+                    "photo_url": photo["w400"], "photo": photo,
+                    "accepting": "accepting", "free_consultation": true, "fees": fees,
                     "modalities": ["cbt", "imago"], "top_specialties": ["anxiety", "couples"],
                     "delivery": ["in_person", "video"], "session_formats": ["individual", "couples"],
                     "languages": ["en", "es"], "telehealth_states": ["NC"],
@@ -151,6 +159,7 @@ pub(super) fn add_examples(doc: &mut Value) {
             json!({
                 "id": listing_id, "slug": "jane-doe", "display_name": "Jane Doe",
                 "pronouns": "she/her", "credentials": "LPC",
+                "photo_url": photo["w400"], "photo": photo,
                 "statement": "I help couples and individuals find steadier ground.",
                 "languages": ["en", "es"], "age_groups": ["adults"], "communities": ["lgbtq"],
                 "session_formats": ["individual", "couples"], "delivery": ["in_person", "video"],

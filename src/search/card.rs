@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::summary::{Summary, SummaryFees, SummaryOffice};
 use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
+use crate::photos::model::Photo;
 
 /// What an item shows of a listing besides what the search computes (distance, map point).
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct Card {
     /// When the listing last changed.
     pub updated_at: OffsetDateTime,
     pub availability_unconfirmed: bool,
+    /// The approved photo's object names.
+    pub photo: Option<Photo>,
 }
 
 /// At most this many strings are shared. Later ones are written out in each card, so the
@@ -129,6 +132,40 @@ struct Packed {
     last_confirmed_at: Option<i128>,
     updated_at: i128,
     availability_unconfirmed: bool,
+    /// The photo's variants by their SHA-256 (`w160`, `w400`, `w800` WebP, then the JPEG).
+    photo: Option<[[u8; 32]; 4]>,
+}
+
+/// An object name's digest (`<hex>.webp` or `<hex>.jpg`).
+fn digest(name: &str) -> Option<[u8; 32]> {
+    let hex = name.split('.').next()?;
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn photo_digests(photo: &Photo) -> Option<[[u8; 32]; 4]> {
+    let [a, b, c, d] = photo.names();
+    Some([digest(a)?, digest(b)?, digest(c)?, digest(d)?])
+}
+
+fn photo_names(digests: [[u8; 32]; 4]) -> Photo {
+    let name = |d: [u8; 32], extension: &str| {
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{hex}.{extension}")
+    };
+    let [a, b, c, d] = digests;
+    Photo {
+        w160: name(a, "webp"),
+        w400: name(b, "webp"),
+        w800: name(c, "webp"),
+        jpeg: name(d, "jpg"),
+    }
 }
 
 impl Shared {
@@ -212,6 +249,7 @@ impl Shared {
             last_confirmed_at: last_confirmed_at.map(OffsetDateTime::unix_timestamp_nanos),
             updated_at: card.updated_at.unix_timestamp_nanos(),
             availability_unconfirmed: card.availability_unconfirmed,
+            photo: card.photo.as_ref().and_then(photo_digests),
         };
         postcard::to_allocvec(&packed)
             .ok()
@@ -259,6 +297,7 @@ impl Shared {
             summary,
             updated_at: instant(p.updated_at)?,
             availability_unconfirmed: p.availability_unconfirmed,
+            photo: p.photo.map(photo_names),
         })
     }
 
@@ -325,6 +364,12 @@ mod tests {
                 summary: summary(title),
                 updated_at: OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap(),
                 availability_unconfirmed: true,
+                photo: Some(Photo {
+                    w160: format!("{}.webp", "a1".repeat(32)),
+                    w400: format!("{}.webp", "0b".repeat(32)),
+                    w800: format!("{}.webp", "ff".repeat(32)),
+                    jpeg: format!("{}.jpg", "7c".repeat(32)),
+                }),
             };
             let packed = shared.pack(card.clone()).unwrap();
             let back = shared.unpack(card.summary.id, &packed).unwrap();
@@ -334,6 +379,7 @@ mod tests {
             );
             assert_eq!(back.updated_at, card.updated_at);
             assert!(back.availability_unconfirmed);
+            assert_eq!(back.photo, card.photo);
             assert_eq!(
                 Shared::name_and_slug(&packed),
                 Some(("Dana Wells".into(), "dana-wells-austin".into()))
@@ -348,6 +394,7 @@ mod tests {
             summary: summary("A Title Never Seen"),
             updated_at: OffsetDateTime::UNIX_EPOCH,
             availability_unconfirmed: false,
+            photo: None,
         };
         let packed = shared.pack(card.clone()).unwrap();
         assert_eq!(shared.strings.len(), MAX_SHARED);
@@ -366,6 +413,7 @@ mod tests {
                 summary: summary("Clinical Psychologist"),
                 updated_at: OffsetDateTime::UNIX_EPOCH,
                 availability_unconfirmed: false,
+                photo: None,
             })
             .unwrap();
         let json = serde_json::to_vec(&summary("Clinical Psychologist")).unwrap();

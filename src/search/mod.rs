@@ -45,6 +45,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::http::cursor::CursorKey;
+use crate::photos::media::Media;
 use index::Index;
 use interpret::Interpreted;
 use lexicon::Lexicon;
@@ -201,10 +202,14 @@ fn tie(sort: Sort, id: Uuid) -> u128 {
 }
 
 /// A search item: what the index keeps of the listing (its card) and where the hit is.
-fn item(index: &Index, hit: &query::Hit) -> Option<SearchItem> {
+fn item(index: &Index, media: &Media, hit: &query::Hit) -> Option<SearchItem> {
     let card = index.card(hit.doc)?;
+    let photo = card.photo.map(|p| p.map(|name| media.url(&name)));
+    let mut summary = card.summary;
+    summary.photo_url = photo.as_ref().map(|p| p.w400.clone());
     Some(SearchItem {
-        summary: card.summary,
+        summary,
+        photo,
         distance_km: hit
             .distance_km
             .filter(|d| d.is_finite())
@@ -221,6 +226,7 @@ fn item(index: &Index, hit: &query::Hit) -> Option<SearchItem> {
 /// string (for the cursor's fingerprint).
 pub fn search(
     index: &SearchIndex,
+    media: &Media,
     cursors: &CursorKey,
     params: &SearchParams,
     query: &str,
@@ -278,7 +284,7 @@ pub fn search(
             .page
             .iter()
             .take(limit)
-            .filter_map(|hit| item(&s.index, hit))
+            .filter_map(|hit| item(&s.index, media, hit))
             .collect();
         Ok::<_, ApiError>((read, interpreted, sort, answer, items))
     })??;

@@ -21,6 +21,9 @@ pub struct SearchItem {
     pub latitude: Option<f64>,
     #[schema(example = -97.7431, required = true)]
     pub longitude: Option<f64>,
+    /// The approved photo in every size; null without one (`photo_url` is its `w400`).
+    #[schema(required = true)]
+    pub photo: Option<crate::photos::model::Photo>,
     /// When the listing last changed (a client caching profiles can tell it is stale).
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]

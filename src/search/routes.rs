@@ -74,12 +74,13 @@ use crate::http::language::{AcceptLanguage, Lang};
 #[get("/therapists")]
 pub async fn search_listings(
     req: HttpRequest,
+    media: Data<crate::photos::media::Media>,
     cursors: Data<CursorKey>,
     index: Data<SearchIndex>,
 ) -> Reply {
     let mut params = SearchParams::parse(req.query_string())?;
     params.lang = Lang::from_request(&req);
-    let results = super::search(&index, &cursors, &params, req.query_string())?;
+    let results = super::search(&index, &media, &cursors, &params, req.query_string())?;
     cached_json_in(&req, &results, PUBLIC_SHORT, params.lang)
 }
 

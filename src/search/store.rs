@@ -26,7 +26,7 @@ const ENTRY_COLUMNS: &str =
     e.specialty_ids, e.insurer_ids, e.certified_modality_ids, e.license_verified,
     e.offering_kinds, e.last_confirmed_at, e.stale,
     coalesce(o.lat, '{}') as office_lat, coalesce(o.lng, '{}') as office_lng,
-    e.summary, e.availability_unconfirmed, l.updated_at";
+    e.summary, e.availability_unconfirmed, l.updated_at, e.photo";
 
 /// Offices as two arrays (latitudes, longitudes) per listing.
 const OFFICES: &str = "select f.listing_id, array_agg(f.location[1] order by f.position) as lat,
@@ -69,6 +69,9 @@ fn entry(row: &PgRow) -> Result<Entry, sqlx::Error> {
             summary: row.try_get::<Json<Summary>, _>("summary")?.0,
             updated_at: row.try_get("updated_at")?,
             availability_unconfirmed: row.try_get("availability_unconfirmed")?,
+            photo: row
+                .try_get::<Option<Json<crate::photos::model::Photo>>, _>("photo")?
+                .map(|p| p.0),
         }),
     })
 }

@@ -56,7 +56,7 @@ async fn review_journey_from_rejection_to_publication_to_suspension() {
     );
 
     // The therapist edits and resubmits.
-    let edit = json!({"photo_url": "https://images.example/hailey.jpg"});
+    let edit = json!({"website_url": "https://hailey.example"});
     let patched = app
         .client
         .patch(app.url("/v1/me/listing"))

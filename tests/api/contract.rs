@@ -158,6 +158,7 @@ pub struct ContractClient {
 
 impl ContractClient {
     pub fn new() -> Self {
+        therapist_directory::photos::media::install_tls_provider();
         ContractClient {
             inner: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -186,6 +187,10 @@ impl ContractClient {
 
     pub fn patch(&self, url: impl IntoUrl) -> ContractRequest {
         self.request(Method::PATCH, url)
+    }
+
+    pub fn put(&self, url: impl IntoUrl) -> ContractRequest {
+        self.request(Method::PUT, url)
     }
 
     pub fn delete(&self, url: impl IntoUrl) -> ContractRequest {
@@ -444,7 +449,11 @@ mod tests {
         assert_eq!(field_codes, listed("FieldCode"), "FieldCode");
 
         // A new enum in the document must be added above.
-        let checked = 27;
+        assert_eq!(
+            reads::<therapist_directory::photos::model::PhotoStatus>("PhotoStatus"),
+            3
+        );
+        let checked = 28;
         let enums = CONTRACT.doc["components"]["schemas"]
             .as_object()
             .unwrap()

@@ -15,6 +15,31 @@ async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
     let admin = access(&app.admin("head-admin@example.com").await);
     let (therapist, listing_id, slug) =
         crate::helpers::published_therapist(&app, "head-therapist@example.com").await;
+    // A photo, so that the therapist's photo and a stored variant exist.
+    let pixels = image::RgbImage::from_pixel(200, 200, image::Rgb([90, 120, 200]));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&pixels)
+        .unwrap();
+    let photo: Value = app
+        .client
+        .put(app.url("/v1/me/listing/photo"))
+        .bearer_auth(&therapist)
+        .header("content-type", "image/jpeg")
+        .body(jpeg)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let variant = photo["urls"]["w160"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let doc = therapist_directory::openapi::document();
     let mut not_ok = Vec::new();
     let mut checked = 0;
@@ -25,7 +50,8 @@ async fn every_get_route_answers_head_with_the_get_status_and_no_body() {
         let path = template
             .replace("{id_or_slug}", &slug)
             .replace("{id}", &listing_id.to_string())
-            .replace("{asset}", "redoc.standalone.js");
+            .replace("{asset}", "redoc.standalone.js")
+            .replace("{name}", &variant);
         // Required query parameters take their documented example (`/v1/suggest?q=aus`).
         let required: Vec<String> = item["get"]["parameters"]
             .as_array()
@@ -95,7 +121,8 @@ async fn the_routes_the_document_secures_are_exactly_those_that_refuse_anonymous
             .replace("{id_or_slug}", "anonymous-check")
             .replace("{id}", "0190b3f0-0000-7000-8000-000000000000")
             .replace("{slug}", "cbt")
-            .replace("{asset}", "redoc.standalone.js");
+            .replace("{asset}", "redoc.standalone.js")
+            .replace("{name}", &format!("{}.webp", "0".repeat(64)));
         for (method, operation) in item.as_object().unwrap() {
             let Ok(method) = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()) else {
                 continue;

@@ -17,6 +17,7 @@ mod helpers;
 mod listing;
 mod local_cluster;
 mod operational;
+mod photos;
 mod profile;
 mod relevance;
 mod schema;

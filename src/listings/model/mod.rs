@@ -45,10 +45,6 @@ pub struct ListingProfile {
     #[serde(default)]
     #[schema(max_length = 5000)]
     pub statement: Option<String>,
-    /// https only.
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    pub photo_url: Option<String>,
     #[serde(default)]
     #[schema(max_length = 500)]
     pub website_url: Option<String>,
@@ -262,7 +258,6 @@ impl ListingProfile {
                 self.statement = None;
             }
         }
-        self.photo_url = url("photo_url", &self.photo_url, true, &mut errors);
         self.website_url = url("website_url", &self.website_url, false, &mut errors);
         self.phone = parsed(
             "phone",
@@ -482,7 +477,6 @@ mod tests {
             "credentials",
             "professional_title",
             "statement",
-            "photo_url",
             "website_url",
         ];
         let lists = [

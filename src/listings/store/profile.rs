@@ -12,7 +12,7 @@ use crate::listings::model::ListingProfile;
 /// The select list of [`ListingProfile`] over `listing l`, each column under its field's
 /// name (fees are whole cents, taxonomy terms their slugs).
 pub const PROFILE_COLUMNS: &str = "l.display_name, l.pronouns, l.credentials,
-    l.professional_title, l.statement, l.photo_url, l.website_url, l.phone,
+    l.professional_title, l.statement, l.website_url, l.phone,
     l.contact_email::text as contact_email, l.gender, l.languages, l.age_groups, l.communities,
     l.faith, l.session_formats, l.delivery, l.accepting, l.free_consultation,
     l.fee_min_cents as fee_min, l.fee_max_cents as fee_max,
@@ -40,7 +40,6 @@ pub fn push_profile(update: &mut QueryBuilder<Postgres>, p: &ListingProfile) {
     set.push("professional_title = ")
         .push_bind_unseparated(&p.professional_title);
     set.push("statement = ").push_bind_unseparated(&p.statement);
-    set.push("photo_url = ").push_bind_unseparated(&p.photo_url);
     set.push("website_url = ")
         .push_bind_unseparated(&p.website_url);
     set.push("phone = ").push_bind_unseparated(&p.phone);
@@ -146,7 +145,7 @@ pub fn parts_json(reader: Reader) -> String {
 
 /// The profile's columns on `listing` in the order [`copy_profile`] writes them.
 pub const PROFILE_COPY_COLUMNS: &str = "display_name, pronouns, credentials, professional_title,
-    statement, photo_url, website_url, phone, contact_email, gender, languages, age_groups,
+    statement, website_url, phone, contact_email, gender, languages, age_groups,
     communities, faith, session_formats, delivery, accepting, free_consultation, fee_min_cents,
     fee_max_cents, sliding_scale_min_cents, insurance_only, payment_methods, hsa_fsa, npi,
     taxonomy_code, years_in_practice, telehealth_states";
@@ -159,7 +158,6 @@ pub fn copy_profile(row: &mut CopyBuffer, p: &ListingProfile) {
         .opt_text(p.credentials.as_deref())
         .opt_text(p.professional_title.as_deref())
         .opt_text(p.statement.as_deref())
-        .opt_text(p.photo_url.as_deref())
         .opt_text(p.website_url.as_deref())
         .opt_text(p.phone.as_deref())
         .opt_text(p.contact_email.as_deref())

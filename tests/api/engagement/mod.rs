@@ -27,6 +27,7 @@ fn settings(app: &TestApp) -> MaintenanceSettings {
         interval: std::time::Duration::from_secs(86_400),
         inquiry_retention: Duration::days(180),
         public_base_url: app.public_base_url.clone(),
+        media: None,
     }
 }
 

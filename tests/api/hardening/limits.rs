@@ -10,11 +10,17 @@ async fn made_up_methods_cannot_grow_the_metrics() {
     let app = crate::helpers::spawn_app().await;
     let size = |app: &'_ crate::helpers::TestApp| {
         let url = app.url("/metrics");
-        let client = reqwest::Client::new();
+        let client = {
+            therapist_directory::photos::media::install_tls_provider();
+            reqwest::Client::new()
+        };
         async move { client.get(url).send().await.unwrap().text().await.unwrap() }
     };
     let before = size(&app).await;
-    let client = reqwest::Client::new();
+    let client = {
+        therapist_directory::photos::media::install_tls_provider();
+        reqwest::Client::new()
+    };
     for i in 0..200 {
         let method = reqwest::Method::from_bytes(format!("PROBE{i}").as_bytes()).unwrap();
         client

@@ -271,6 +271,7 @@ async fn one_failing_maintenance_step_does_not_stop_inquiry_retention() {
         interval: std::time::Duration::ZERO,
         inquiry_retention: time::Duration::days(180),
         public_base_url: app.public_base_url.clone(),
+        media: None,
     };
     let report = maintenance::run_once(&app.db, &app.clock, &settings)
         .await

@@ -60,6 +60,11 @@ pub fn test_config(mail_dir: &std::path::Path, overrides: &[(String, String)]) -
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     vars.insert("APP_MAIL_DIR".into(), mail_dir.display().to_string());
+    // Beside the mail: one store per test database, shared by its instances.
+    if let (Some(dir), Some(name)) = (mail_dir.parent(), mail_dir.file_name()) {
+        let media = dir.with_file_name("media").join(name);
+        vars.insert("APP_MEDIA_STORE".into(), media.display().to_string());
+    }
     for (k, v) in overrides {
         vars.insert(k.clone(), v.clone());
     }

@@ -28,6 +28,7 @@ async fn the_local_cluster_serves_as_one_service() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
+    therapist_directory::photos::media::install_tls_provider();
     let client = Client::builder()
         .timeout(Duration::from_secs(15))
         .build()

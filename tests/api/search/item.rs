@@ -47,14 +47,11 @@ async fn rich_and_sparse(db: &sqlx::PgPool) -> [(&'static str, Uuid); 2] {
     let rich = Fixture::complete("summary-rich", "published")
         .insert(db)
         .await;
-    sqlx::query(
-        "update listing set pronouns = 'she/her', photo_url = 'https://photos.example/h.jpg'
-         where id = $1",
-    )
-    .bind(rich)
-    .execute(db)
-    .await
-    .unwrap();
+    sqlx::query("update listing set pronouns = 'she/her' where id = $1")
+        .bind(rich)
+        .execute(db)
+        .await
+        .unwrap();
     let sparse = Fixture {
         fee_min: None,
         delivery: vec!["video"],
@@ -83,7 +80,6 @@ async fn the_stored_summary_is_the_rust_search_item() {
                 summary.pronouns.is_some(),
                 summary.credentials.is_some(),
                 summary.professional_title.is_some(),
-                summary.photo_url.is_some(),
                 summary.fees.min.is_some(),
                 summary.fees.max.is_some(),
                 summary.fees.sliding_scale_min.is_some(),
@@ -142,6 +138,7 @@ async fn search_answers_from_memory_what_the_database_stores() {
             "{listing}"
         );
         for shown_by_search in [
+            "photo",
             "distance_km",
             "latitude",
             "longitude",

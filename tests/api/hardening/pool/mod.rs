@@ -18,6 +18,9 @@ use crate::contract::ContractRequest;
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, access, assert_problem};
 use crate::helpers::{complete_profile, token_in};
 
+mod photos;
+use photos::photos;
+
 /// Requests sent at once: as many as the pool has connections.
 const AT_ONCE: usize = 3;
 /// Well under the pool's 5 s acquire timeout: a batch that took that long waited for it.
@@ -43,6 +46,7 @@ async fn no_write_waits_for_a_second_connection_while_it_holds_one() {
     let admin = access(&app.admin("pool-admin@example.com").await);
     review(&mut sweep, &admin, &therapists, &submitted).await;
     in_the_directory(&mut sweep, &admin, &therapists, &submitted).await;
+    photos(&mut sweep, &admin, &therapists).await;
     taxonomy(&mut sweep, &admin).await;
     accounts(&mut sweep, &admin, &therapists).await;
     sweep.covers_the_document();
@@ -70,6 +74,8 @@ struct Call {
     token: Option<String>,
     if_match: Option<String>,
     body: Option<Value>,
+    /// A body sent as it is (an image), in the operation's first media type.
+    raw: Option<Vec<u8>>,
 }
 
 impl Call {
@@ -93,6 +99,11 @@ impl Call {
 
     fn with(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    fn bytes(mut self, body: Vec<u8>) -> Self {
+        self.raw = Some(body);
         self
     }
 }
@@ -189,6 +200,10 @@ impl<'a> Sweep<'a> {
             request = request
                 .header(CONTENT_TYPE, media_type)
                 .body(body.to_string());
+        }
+        if let Some(raw) = call.raw {
+            let media_type = media_type.unwrap_or_else(|| panic!("{method} {template}: no body"));
+            request = request.header(CONTENT_TYPE, media_type).body(raw);
         }
         request
     }
