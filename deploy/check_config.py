@@ -181,8 +181,10 @@ def check_kubernetes() -> None:
     documents = {}
     for name in present:
         for document in yaml.safe_load_all((folder / name).read_text(encoding="utf-8")):
+            # The API's own documents come first by file name and within secret.yaml;
+            # minio.yaml's Deployment and Job are the photo store's.
             if document:
-                documents[document["kind"]] = document
+                documents.setdefault(document["kind"], document)
     config = documents["ConfigMap"]["data"]
     app_variables("configmap.yaml", config.keys())
     check(config.get("APP_MIGRATE_ON_START") == "false", "configmap.yaml: APP_MIGRATE_ON_START must be \"false\"")

@@ -13,6 +13,7 @@ mod journeys;
 mod logs;
 mod mail;
 mod proxy;
+pub mod s3;
 
 pub use accounts::{PASSWORD, access};
 pub use app::{TEST_JWT_SECRET, TestApp, TestAppBuilder, spawn_app};

@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, access, assert_problem, published_therapist, spawn_app};
 
+mod s3;
+
 /// A `width`×`height` JPEG of one colour.
-fn jpeg(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
+pub(super) fn jpeg(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
     let pixels = RgbImage::from_pixel(width, height, Rgb(colour));
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
@@ -42,7 +44,7 @@ async fn upload(
         .unwrap()
 }
 
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
+pub(super) async fn json_of(response: reqwest::Response, status: u16) -> Value {
     let got = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     assert_eq!(got, status, "{body}");
