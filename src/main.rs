@@ -156,7 +156,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         "seed-demo publishes made-up therapists; it refuses to run with APP_ENV=production"
                     );
                 }
-                seed_demo(&pool, SeedOptions { count, seed }).await?
+                seed_demo(&pool, &config, SeedOptions { count, seed }).await?
             }
             Command::Serve { .. } | Command::Openapi | Command::Healthcheck => {}
         }
@@ -196,7 +196,8 @@ async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         if let Database::Embedded { demo_listings, .. } = config.database
             && demo_listings > 0
         {
-            demo::seed_first_start(&owner, u64::from(demo_listings)).await?;
+            let media = therapist_directory::startup::media_store(&config, config.port)?;
+            demo::seed_first_start(&owner, &media, u64::from(demo_listings)).await?;
         }
         let has_admin = accounts::admin::any_admin(&owner).await?;
         let service_url = database.service_url(&owner).await?;
@@ -286,9 +287,14 @@ async fn create_admin(
     Ok(())
 }
 
-async fn seed_demo(pool: &sqlx::PgPool, options: SeedOptions) -> anyhow::Result<()> {
+async fn seed_demo(
+    pool: &sqlx::PgPool,
+    config: &Config,
+    options: SeedOptions,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let report = demo::seed(pool, options, |done, total| {
+    let media = therapist_directory::startup::media_store(config, config.port)?;
+    let report = demo::seed(pool, &media, options, |done, total| {
         let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
         tracing::info!(
             done,

@@ -452,7 +452,7 @@ fn warm_up() {
 
 /// The photo store. Without `APP_MEDIA_PUBLIC_URL` its URLs point at this service's own
 /// `/media/`: its bind address, or `localhost` when it binds every address.
-fn media_store(config: &Config, port: u16) -> anyhow::Result<crate::photos::media::Media> {
+pub fn media_store(config: &Config, port: u16) -> anyhow::Result<crate::photos::media::Media> {
     let host = match config.host {
         ip if ip.is_unspecified() => "localhost".to_owned(),
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),

@@ -20,7 +20,7 @@ pub const ENTRY_COPY: &str = "copy directory_entry (listing_id, slug, display_na
     age_groups, communities, session_formats, delivery, states, telehealth_states, has_office,
     modality_ids, specialty_ids, insurer_ids, certified_modality_ids, license_verified,
     offering_kinds, last_confirmed_at, summary, stale, availability_unconfirmed, statement,
-    offering_titles) from stdin";
+    offering_titles, photo) from stdin";
 pub const OFFICE_COPY: &str =
     "copy directory_office (listing_id, location, state, position) from stdin";
 
@@ -59,7 +59,7 @@ fn numbers(ids: &[i32]) -> Vec<String> {
 /// its `last_confirmed_at`.
 pub fn encode(
     l: &DemoListing,
-    taxonomy: &Taxonomy,
+    (taxonomy, photo): (&Taxonomy, &str),
     confirmed: OffsetDateTime,
     entries: &mut CopyBuffer,
     offices: &mut CopyBuffer,
@@ -159,6 +159,7 @@ pub fn encode(
         .boolean(false)
         .text(p.statement.as_deref().unwrap_or_default())
         .text(&titles.join(" "))
+        .text(photo)
         .end_row();
 
     for (position, o) in by_id.into_iter().enumerate() {

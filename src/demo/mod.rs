@@ -7,6 +7,7 @@
 mod entry;
 pub mod generate;
 pub mod model;
+pub mod portraits;
 mod words;
 
 use std::sync::LazyLock;
@@ -19,6 +20,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::db::copy::CopyBuffer;
 use crate::listings::store::{PROFILE_COPY_COLUMNS, copy_profile};
+use crate::photos::media::Media;
+use crate::photos::model::Photo;
 use generate::{Places, Taxonomy};
 use model::DemoListing;
 
@@ -43,7 +46,7 @@ pub struct SeedReport {
 pub const DEMO_PASSWORD_HASH: &str = "!demo-account-cannot-sign-in";
 
 /// The COPY statements of a load, in the order `encode` fills their buffers.
-static TABLES: LazyLock<[String; 11]> = LazyLock::new(|| {
+static TABLES: LazyLock<[String; 12]> = LazyLock::new(|| {
     [
         "copy account (id, email, password_hash, full_name, email_verified_at, is_demo) from stdin".into(),
         format!(
@@ -61,6 +64,7 @@ static TABLES: LazyLock<[String; 11]> = LazyLock::new(|| {
         verification_status, verified_at) from stdin".into(),
         "copy offering (id, listing_id, kind, title, format, price_cents, duration_minutes, starts_on,
         ends_on, location) from stdin".into(),
+        "copy listing_photo (id, listing_id, status, objects, reviewed_at) from stdin".into(),
         entry::ENTRY_COPY.into(),
         entry::OFFICE_COPY.into(),
     ]
@@ -68,12 +72,12 @@ static TABLES: LazyLock<[String; 11]> = LazyLock::new(|| {
 
 /// On an empty directory that has never been seeded, loads `count` demo listings (the
 /// embedded default's first start), and says so.
-pub async fn seed_first_start(pool: &PgPool, count: u64) -> anyhow::Result<()> {
+pub async fn seed_first_start(pool: &PgPool, media: &Media, count: u64) -> anyhow::Result<()> {
     let fresh: bool = sqlx::query_scalar!("select not exists (select 1 from listing) and not exists (select 1 from demo_seed_run) as \"fresh!\"")
     .fetch_one(pool)
     .await?;
     if fresh {
-        let report = seed(pool, SeedOptions { count, seed: 1 }, |_, _| {}).await?;
+        let report = seed(pool, media, SeedOptions { count, seed: 1 }, |_, _| {}).await?;
         tracing::info!(
             listings = report.listings,
             "first start: loaded demo listings (set APP_EMBEDDED_DEMO_LISTINGS=0 to skip)"
@@ -82,9 +86,11 @@ pub async fn seed_first_start(pool: &PgPool, count: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the demo set; `progress(done, total)` is called after each batch.
+/// Loads the demo set, with portraits stored in `media`; `progress(done, total)` is called
+/// after each batch.
 pub async fn seed(
     pool: &PgPool,
+    media: &Media,
     options: SeedOptions,
     progress: impl Fn(u64, u64),
 ) -> anyhow::Result<SeedReport> {
@@ -161,10 +167,13 @@ pub async fn seed(
             .await?;
     }
     tracing::info!(fast_path, "loading demo listings");
+    // One portrait per eight listings, at most `PORTRAITS`, shared among them.
+    let portraits = options.count.div_ceil(8).min(portraits::PORTRAITS);
+    let photos = std::sync::Arc::new(portraits::store(media, options.seed, portraits).await?);
 
     // Generation runs on its own thread, one batch ahead of the database.
     let (sender, mut batches) =
-        tokio::sync::mpsc::channel::<([CopyBuffer; 11], Vec<uuid::Uuid>)>(2);
+        tokio::sync::mpsc::channel::<([CopyBuffer; 12], Vec<uuid::Uuid>)>(2);
     let SeedOptions { count, seed } = options;
     let generator = std::thread::spawn(move || {
         let places = Places::load();
@@ -176,12 +185,13 @@ pub async fn seed(
         let mut start = 0;
         while start < count {
             let end = (start + BATCH).min(count);
-            let mut buffers: [CopyBuffer; 11] =
+            let mut buffers: [CopyBuffer; 12] =
                 std::array::from_fn(|_| CopyBuffer::with_capacity(256 * 1024));
             let mut ids = Vec::with_capacity(BATCH as usize);
             for index in start..end {
                 let listing = generate::listing(seed, index, base_ms, &taxonomy, &places);
-                encode(&listing, &taxonomy, now, fast_path, &mut buffers);
+                let photo = &photos[(index % photos.len() as u64) as usize];
+                encode(&listing, (&taxonomy, photo), now, fast_path, &mut buffers);
                 ids.push(listing.listing_id);
             }
             if sender.blocking_send((buffers, ids)).is_err() {
@@ -192,7 +202,7 @@ pub async fn seed(
     });
 
     let mut done = 0;
-    let mut per_table = [Duration::ZERO; 11];
+    let mut per_table = [Duration::ZERO; 12];
     let mut loaded_ids = Vec::with_capacity(count as usize);
     while let Some((buffers, ids)) = batches.recv().await {
         for ((statement, buffer), spent) in TABLES.iter().zip(buffers).zip(per_table.iter_mut()) {
@@ -257,10 +267,10 @@ fn timestamp(now: OffsetDateTime, days_ago: u32) -> String {
 /// `with_entries`: without the fast path the triggers are on and build them at commit.
 fn encode(
     l: &DemoListing,
-    taxonomy: &Taxonomy,
+    (taxonomy, photo): (&Taxonomy, &Photo),
     now: OffsetDateTime,
     with_entries: bool,
-    out: &mut [CopyBuffer; 11],
+    out: &mut [CopyBuffer; 12],
 ) {
     let [
         account,
@@ -272,13 +282,15 @@ fn encode(
         licenses,
         certifications,
         offerings,
+        photos,
         entries,
         entry_offices,
     ] = out;
+    let photo_json = serde_json::to_string(photo).unwrap_or_default();
     if with_entries {
         entry::encode(
             l,
-            taxonomy,
+            (taxonomy, &photo_json),
             now - time::Duration::days(i64::from(l.confirmed_days_ago)),
             entries,
             entry_offices,
@@ -287,6 +299,16 @@ fn encode(
     let now_text = timestamp(now, 0);
     let confirmed = timestamp(now, l.confirmed_days_ago);
     let published = timestamp(now, l.confirmed_days_ago + 30);
+    // Approved when the listing was published; the row's id is the listing's, turned.
+    photos
+        .uuid(uuid::Uuid::from_u128(
+            l.listing_id.as_u128().rotate_left(64),
+        ))
+        .uuid(l.listing_id)
+        .text("approved")
+        .text(&photo_json)
+        .text(&published)
+        .end_row();
 
     account
         .uuid(l.account_id)

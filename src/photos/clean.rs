@@ -106,7 +106,12 @@ pub fn clean(bytes: &[u8], declared: Kind) -> Result<Variants<Encoded>, Refused>
     if found == Kind::Jpeg && !jpeg_is_complete(bytes) {
         return Err(Refused::Invalid("the JPEG is truncated".into()));
     }
-    let upright = decode(bytes, found)?;
+    variants(decode(bytes, found)?)
+}
+
+/// The variants of an upright image: cropped square at the centre, then encoded at each
+/// size.
+pub fn variants(upright: DynamicImage) -> Result<Variants<Encoded>, Refused> {
     let side = upright.width().min(upright.height());
     if side < MIN_SIDE {
         return Err(Refused::Invalid(format!(

@@ -17,6 +17,7 @@ async fn demo_listings_are_published_complete_and_deterministic() {
 
     let report = demo::seed(
         &app.db,
+        &app.media(),
         SeedOptions {
             count: 120,
             seed: 42,
@@ -64,12 +65,46 @@ async fn demo_listings_are_published_complete_and_deterministic() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(app.profile(&slug).await.status(), 200);
+    let profile: serde_json::Value = app.profile(&slug).await.json().await.unwrap();
+    // With a portrait, shared among the listings (one per eight), served like an upload.
+    assert_eq!(
+        count(
+            &app.db,
+            "select count(*) from listing_photo where status = 'approved'"
+        )
+        .await,
+        120
+    );
+    assert_eq!(
+        count(&app.db, "select count(distinct objects) from listing_photo").await,
+        15
+    );
+    let w400 = profile["photo"]["w400"].as_str().expect("a demo portrait");
+    let portrait = app
+        .client
+        .get(app.url(w400.strip_prefix(&app.address).unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(portrait.status(), 200);
+    let image = image::load_from_memory(&portrait.bytes().await.unwrap()).unwrap();
+    assert_eq!((image.width(), image.height()), (400, 400));
+    let page: serde_json::Value = app.search("limit=5").await.json().await.unwrap();
+    let demo_items = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["slug"] != "a-real-therapist");
+    assert!(demo_items.clone().count() >= 4);
+    for item in demo_items {
+        assert!(item["photo"]["w160"].is_string(), "{item}");
+    }
 
     // The same seed elsewhere gives the same directory.
     let other = spawn_app().await;
     demo::seed(
         &other.db,
+        &other.media(),
         SeedOptions {
             count: 120,
             seed: 42,
@@ -92,11 +127,22 @@ async fn demo_listings_are_published_complete_and_deterministic() {
 async fn a_seed_loads_once_and_other_seeds_add() {
     let app = spawn_app().await;
     data::listing(&app.db, "keep-me", "draft").await;
-    demo::seed(&app.db, SeedOptions { count: 30, seed: 1 }, |_, _| {})
-        .await
-        .unwrap();
+    demo::seed(
+        &app.db,
+        &app.media(),
+        SeedOptions { count: 30, seed: 1 },
+        |_, _| {},
+    )
+    .await
+    .unwrap();
 
-    let again = demo::seed(&app.db, SeedOptions { count: 30, seed: 1 }, |_, _| {}).await;
+    let again = demo::seed(
+        &app.db,
+        &app.media(),
+        SeedOptions { count: 30, seed: 1 },
+        |_, _| {},
+    )
+    .await;
     let message = format!("{:#}", again.unwrap_err());
     assert!(message.contains("already loaded"), "{message}");
     assert_eq!(
@@ -105,9 +151,14 @@ async fn a_seed_loads_once_and_other_seeds_add() {
         "nothing duplicated or deleted"
     );
 
-    demo::seed(&app.db, SeedOptions { count: 20, seed: 2 }, |_, _| {})
-        .await
-        .unwrap();
+    demo::seed(
+        &app.db,
+        &app.media(),
+        SeedOptions { count: 20, seed: 2 },
+        |_, _| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(count(&app.db, "select count(*) from listing").await, 51);
     assert_eq!(
         count(
@@ -118,9 +169,14 @@ async fn a_seed_loads_once_and_other_seeds_add() {
         1
     );
     assert!(
-        demo::seed(&app.db, SeedOptions { count: 0, seed: 3 }, |_, _| {})
-            .await
-            .is_err()
+        demo::seed(
+            &app.db,
+            &app.media(),
+            SeedOptions { count: 0, seed: 3 },
+            |_, _| {}
+        )
+        .await
+        .is_err()
     );
 }
 
@@ -140,6 +196,7 @@ async fn demo_entries_are_what_the_database_builds() {
     );
     demo::seed(
         &app.db,
+        &app.media(),
         SeedOptions {
             count: 400,
             seed: 7,

@@ -216,6 +216,16 @@ impl TestApp {
         .await
     }
 
+    /// The photo store this instance uses (a directory per test database).
+    pub fn media(&self) -> therapist_directory::photos::media::Media {
+        let config = test_config(&self.mail_dir, &self.overrides);
+        therapist_directory::photos::media::Media::open(
+            &config.media,
+            &format!("{}/media/", self.address),
+        )
+        .expect("the test's photo store")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -98,6 +98,7 @@ async fn totals_and_facets_are_exact_for_every_sort_past_500_matches() {
     let app = spawn_app().await;
     demo::seed(
         &app.db,
+        &app.media(),
         SeedOptions {
             count: 900,
             seed: 7,
@@ -189,6 +190,7 @@ async fn walks_stay_exact_while_listings_change_between_pages() {
     let app = spawn_app().await;
     demo::seed(
         &app.db,
+        &app.media(),
         SeedOptions {
             count: 600,
             seed: 3,
