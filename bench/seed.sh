@@ -9,6 +9,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 trap cleanup EXIT
 SIZES=${SIZES:-"10000 100000 1000000"}
+# The demo portraits go to a store of their own.
+export APP_MEDIA_STORE="$PWD/$OUT/seed-media"
 
 cargo build --release --quiet --bin therapist-directory
 start_cluster
