@@ -4,6 +4,9 @@
 //! variants written to a local photo store. Prints the time of each step and the process's
 //! peak resident memory (VmHWM) before and after.
 
+// A benchmark: any failure ends it with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use image::{Rgb, RgbImage};
@@ -23,7 +26,9 @@ fn peak_mb() -> u64 {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "target/bench/photo-store".into());
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/bench/photo-store".into());
     // A smooth picture with per-pixel noise: JPEG at quality 92 makes it about 10 MiB.
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let pixels = RgbImage::from_fn(6000, 4000, |x, y| {
@@ -63,7 +68,11 @@ async fn main() {
     for v in variants.each() {
         media.put(&v.name, v.bytes.clone()).await.expect("storing");
     }
-    let sizes: Vec<String> = variants.each().iter().map(|v| format!("{} B", v.bytes.len())).collect();
+    let sizes: Vec<String> = variants
+        .each()
+        .iter()
+        .map(|v| format!("{} B", v.bytes.len()))
+        .collect();
     println!(
         "cleaned (decode, orient, crop, resize, encode 4 variants) in {:.0} ms; stored in {:.1} ms; variants {}",
         cleaned.as_secs_f64() * 1000.0,
