@@ -18,7 +18,8 @@
 # owner, `therapist-directory migrate` once as the owner, the least-privilege login
 # `directory_app` (member of `directory_service`, which the migrations create), two API
 # processes (APP_MIGRATE_ON_START=false; writes to the primary, reads to the replica; one
-# JWT secret, one mail directory) and nginx in front. It returns once nginx and both APIs
+# JWT secret, one mail directory), a photo store (s3s-fs over S3 when target/tools has it,
+# else a shared directory) and nginx in front. It returns once nginx and both APIs
 # answer /readyz with 200, and writes the URLs and process ids to DIR/cluster.env
 # (shell-sourceable). A start that fails stops what it started (LOCAL_CLUSTER_KEEP=1 keeps
 # it for a look).
@@ -168,6 +169,59 @@ load_conf() {
   [ -s "$dir/cluster.conf" ] || return 1
   # shellcheck source=/dev/null
   . "$dir/cluster.conf"
+  # Clusters made before the photo store had no port or key for it.
+  MEDIA_PORT=${MEDIA_PORT:-$((PRIMARY_PORT + 5))}
+  MEDIA_SECRET=${MEDIA_SECRET:-$JWT_SECRET}
+}
+
+# --- The photo store --------------------------------------------------------------------------
+
+# s3s-fs, an S3-protocol server (.ci/run builds it into target/tools; S3S_FS names another
+# binary): both API processes keep photos in its bucket over S3, as production does.
+# Without it they share a directory.
+s3_binary() {
+  local binary=${S3S_FS:-$ROOT/target/tools/bin/s3s-fs}
+  [ -x "$binary" ] && echo "$binary"
+}
+
+start_media() {
+  local binary pid
+  if ! binary=$(s3_binary); then
+    say "no s3s-fs (cargo install s3s-fs --version 0.14.1 --features binary --root target/tools): photos in $dir/media"
+    return 0
+  fi
+  pid=$(pid_in "$RUN/media.pid")
+  is_ours "$pid" s3s-fs && return 0
+  port_open "$MEDIA_PORT" && die "port $MEDIA_PORT (the photo store) is taken"
+  mkdir -p "$dir/media/photos"
+  setsid "$binary" --host 127.0.0.1 --port "$MEDIA_PORT" --access-key local-cluster \
+    --secret-key "$MEDIA_SECRET" "$dir/media" </dev/null >>"$LOGS/media.log" 2>&1 &
+  echo $! >"$RUN/media.pid"
+  for _ in $(seq 1 100); do
+    port_open "$MEDIA_PORT" && { say "photo store (s3s-fs) up on port $MEDIA_PORT"; return 0; }
+    sleep 0.1
+  done
+  die "s3s-fs did not listen on port $MEDIA_PORT (log $LOGS/media.log)"
+}
+
+stop_media() {
+  local pid
+  pid=$(pid_in "$RUN/media.pid")
+  if is_ours "$pid" s3s-fs; then
+    end_process "$pid" TERM 5 media || true
+  fi
+  rm -f "$RUN/media.pid"
+}
+
+# The API processes' photo settings: the S3 store when it runs, else the shared directory.
+media_settings() {
+  if is_ours "$(pid_in "$RUN/media.pid")" s3s-fs; then
+    printf '%s\0' APP_MEDIA_STORE=s3://photos AWS_ENDPOINT_URL="http://127.0.0.1:$MEDIA_PORT" \
+      AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local-cluster AWS_SECRET_ACCESS_KEY="$MEDIA_SECRET" \
+      AWS_ALLOW_HTTP=true
+  else
+    printf '%s\0' APP_MEDIA_STORE="$dir/media"
+  fi
 }
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -313,10 +367,13 @@ start_api() {
   # setsid: the API is in a session of its own, so a terminal's Ctrl-C or a test harness
   # ending a process group does not reach it; stop ends it. env and setsid exec (no fork):
   # $! is the API's pid.
-  local settings=()
+  local settings=() media=()
   mapfile -d '' settings < <(caller_settings)
+  mapfile -d '' media < <(media_settings)
   env -i PATH="$PATH" HOME="${HOME:-/root}" LANG=C.UTF-8 RUST_BACKTRACE=1 \
     "${settings[@]}" \
+    "${media[@]}" \
+    APP_MEDIA_PUBLIC_URL="http://127.0.0.1:$NGINX_PORT/media/" \
     APP_ENV=production \
     APP_HOST=127.0.0.1 \
     APP_PORT="$port" \
@@ -432,6 +489,7 @@ NGINX_PID=$(pid_in "$RUN/nginx.pid")
 PRIMARY_PID=$(pid_in "$PRIMARY_DATA/postmaster.pid")
 REPLICA_PID=$(pid_in "$REPLICA_DATA/postmaster.pid")
 MAIL_DIR=$dir/mail
+MEDIA_DIR=$dir/media
 LOG_DIR=$LOGS
 API1_LOG=$LOGS/api-1.log
 API2_LOG=$LOGS/api-2.log
@@ -451,10 +509,10 @@ cmd_start() {
     say "restarting the cluster in $dir"
   else
     base_port=${base_port:-25400}
-    if ! [[ $base_port =~ ^[0-9]+$ ]] || ((base_port < 1 || base_port + 4 > 65535)); then
-      die "--base-port must leave room for 5 ports"
+    if ! [[ $base_port =~ ^[0-9]+$ ]] || ((base_port < 1 || base_port + 5 > 65535)); then
+      die "--base-port must leave room for 6 ports"
     fi
-    for ((port = base_port; port <= base_port + 4; port++)); do
+    for ((port = base_port; port <= base_port + 5; port++)); do
       port_open "$port" && die "port $port is taken (choose another --base-port)"
     done
     (
@@ -466,6 +524,8 @@ REPLICA_PORT=$((base_port + 1))
 API1_PORT=$((base_port + 2))
 API2_PORT=$((base_port + 3))
 NGINX_PORT=$((base_port + 4))
+MEDIA_PORT=$((base_port + 5))
+MEDIA_SECRET=$(random_hex 16)
 SUPERUSER_PASSWORD=$(random_hex 16)
 REPLICATION_PASSWORD=$(random_hex 16)
 OWNER_PASSWORD=$(random_hex 16)
@@ -511,6 +571,7 @@ EOF
   say "replica up on port $REPLICA_PORT (streaming from the primary)"
 
   migrate
+  start_media
   start_api 1
   start_api 2
   start_nginx
@@ -543,9 +604,10 @@ cmd_stop() {
   stop_api 2
   stop_postgres "$REPLICA_DATA" replica
   stop_postgres "$PRIMARY_DATA" primary
+  stop_media
   # Nothing may be left: a port still listening is a process this script lost.
   local port left=()
-  for port in "$PRIMARY_PORT" "$REPLICA_PORT" "$API1_PORT" "$API2_PORT" "$NGINX_PORT"; do
+  for port in "$PRIMARY_PORT" "$REPLICA_PORT" "$API1_PORT" "$API2_PORT" "$NGINX_PORT" "$MEDIA_PORT"; do
     port_open "$port" && left+=("$port")
   done
   [ ${#left[@]} = 0 ] || die "still listening after stop: ports ${left[*]}"

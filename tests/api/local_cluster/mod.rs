@@ -44,7 +44,7 @@ async fn the_local_cluster_serves_as_one_service() {
     // 1. A listing's way to publication; then search on both processes and the public
     // profile through nginx (read from the replica).
     let therapist_email = "hailey@cluster.example";
-    let (_, id, slug) = submitted_listing(&client, &nginx, &mail, therapist_email).await;
+    let (therapist, id, slug) = submitted_listing(&client, &nginx, &mail, therapist_email).await;
     let admin = admin(&cluster, &client, &nginx, "admin@cluster.example").await;
     let read = client
         .get(format!("{nginx}/v1/admin/listings/{id}"))
@@ -79,6 +79,43 @@ async fn the_local_cluster_serves_as_one_service() {
         "[1] published: in search on api-1 after {search_1:?}, on api-2 after {search_2:?}; \
          public profile through nginx (replica lag) after {profile:?}"
     );
+
+    // 1b. A photo uploaded through nginx and approved is served by both processes from
+    // the one store: s3s-fs over S3 when target/tools has it (as in CI), else a directory.
+    let pixels = image::RgbImage::from_pixel(300, 300, image::Rgb([120, 60, 160]));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&pixels)
+        .unwrap();
+    let upload = client
+        .put(format!("{nginx}/v1/me/listing/photo"))
+        .bearer_auth(&therapist)
+        .header("content-type", "image/jpeg")
+        .body(jpeg);
+    let photo = json_of(upload.send().await.unwrap(), 200, "photo upload").await;
+    let photo_id = photo["id"].as_str().unwrap();
+    let decide = client
+        .post(format!("{nginx}/v1/admin/photos/{photo_id}/approve"))
+        .bearer_auth(&admin);
+    json_of(decide.send().await.unwrap(), 200, "photo approval").await;
+    let w400 = photo["urls"]["w400"].as_str().unwrap();
+    assert!(w400.starts_with(&nginx), "{w400}");
+    let name = w400.rsplit('/').next().unwrap();
+    for base in apis.iter().chain([&nginx]) {
+        let got = client
+            .get(format!("{base}/media/{name}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.status(), 200, "{base}/media/{name}");
+    }
+    let store = std::path::Path::new(cluster.var("MEDIA_DIR"));
+    let on_s3 = store.join("photos").join(name).exists();
+    assert!(
+        on_s3 || store.join(name).exists(),
+        "{name} is in neither store"
+    );
+    println!("[1b] a photo approved through nginx, served by both processes (S3: {on_s3})");
 
     // 2. Sign-up limits are kept in PostgreSQL: 10 an hour per client address, whichever
     // process answers.
