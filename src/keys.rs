@@ -47,10 +47,7 @@ pub fn derive(master: &SecretString, purpose: Purpose) -> [u8; 32] {
 /// A public name for a derived key (the `kid` of the tokens it signs): a hash of the key,
 /// which reveals nothing about it.
 pub fn key_id(key: &[u8]) -> String {
-    Sha256::digest(key)[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::hex(&Sha256::digest(key)[..8])
 }
 
 /// Encryption at rest under the key for one purpose (ChaCha20-Poly1305): a database dump or

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod error;
+pub mod hex;
 pub mod http;
 pub mod inquiries;
 pub mod keys;

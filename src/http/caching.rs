@@ -43,12 +43,7 @@ fn cached<T: Serialize>(
 ) -> Reply {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
     let digest = Sha256::digest(&body);
-    let etag = EntityTag::strong(
-        digest[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
-    );
+    let etag = EntityTag::strong(crate::hex::hex(&digest[..16]));
     let not_modified = none_match(req, &etag);
     let mut response = if not_modified {
         HttpResponse::NotModified()

@@ -45,10 +45,7 @@ impl CursorKey {
     /// A keyed hash of `value` (a client address, say): equal inputs give equal outputs, so
     /// records can be told apart by client without storing the address itself.
     pub fn pseudonym(&self, value: &str) -> String {
-        tag(&self.pseudonyms, value.as_bytes())[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex::hex(&tag(&self.pseudonyms, value.as_bytes())[..16])
     }
 
     pub fn decode<T: DeserializeOwned>(&self, cursor: &str) -> Result<T, ApiError> {

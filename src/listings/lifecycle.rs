@@ -154,8 +154,7 @@ impl ListingVersion {
             .chain_update(listing.as_bytes())
             .chain_update(self.0.to_be_bytes())
             .finalize();
-        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        EntityTag::strong(hex)
+        EntityTag::strong(crate::hex::hex(&digest[..12]))
     }
 }
 

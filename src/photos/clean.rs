@@ -202,7 +202,7 @@ fn jpeg(pixels: &RgbImage) -> Result<Vec<u8>, Refused> {
 
 fn named(bytes: Vec<u8>, extension: &str) -> Encoded {
     let digest = Sha256::digest(&bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::hex(&digest);
     Encoded {
         name: format!("{hex}.{extension}"),
         bytes,
@@ -336,10 +336,7 @@ mod tests {
                 );
             }
             let hex = encoded.name.split('.').next().unwrap();
-            let digest: String = Sha256::digest(&encoded.bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let digest = crate::hex::hex(&Sha256::digest(&encoded.bytes));
             assert_eq!(hex, digest, "named by its content");
         }
         // The same upload gives the same names: a repeated upload stores nothing new.

@@ -155,10 +155,7 @@ fn photo_digests(photo: &Photo) -> Option<[[u8; 32]; 4]> {
 }
 
 fn photo_names(digests: [[u8; 32]; 4]) -> Photo {
-    let name = |d: [u8; 32], extension: &str| {
-        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{hex}.{extension}")
-    };
+    let name = |d: [u8; 32], extension: &str| format!("{}.{extension}", crate::hex::hex(&d));
     let [a, b, c, d] = digests;
     Photo {
         w160: name(a, "webp"),

@@ -382,7 +382,7 @@ impl SearchParams {
             .collect();
         pairs.sort();
         let digest = Sha256::digest(serde_json::to_vec(&pairs).unwrap_or_default());
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::hex(&digest[..8])
     }
 }
 

@@ -425,7 +425,7 @@ fn spawn_watchdog(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::hex(bytes)
 }
 
 #[cfg(test)]
