@@ -5398,7 +5398,7 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description What the user typed so far
+                 * @description What the user typed so far: at least one character that is not a space (it is trimmed)
                  * @example aus
                  */
                 q: string;

@@ -95,7 +95,7 @@ pub async fn search_listings(
 #[utoipa::path(
     tag = "directory",
     params(
-        ("q" = String, Query, min_length = 1, max_length = 100, example = "aus", description = "What the user typed so far"),
+        ("q" = String, Query, min_length = 1, max_length = 100, pattern = r"\S", example = "aus", description = "What the user typed so far: at least one character that is not a space (it is trimmed)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 20, description = "Default 8"),
         AcceptLanguage,
     ),
