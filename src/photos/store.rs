@@ -22,6 +22,11 @@ pub struct StoredPhoto {
 
 const COLUMNS: &str = "id, listing_id, status, review_note, objects, created_at";
 
+/// A photo with the listing it is for, as the queue shows it.
+const QUEUED: &str = "select p.id, p.listing_id, p.status, p.review_note, p.objects, p.created_at,
+    l.slug as listing_slug, l.display_name
+    from listing_photo p join listing l on l.id = p.listing_id";
+
 /// Stores a new upload of `listing_id` for review, replacing the one waiting or rejected
 /// (the approved photo stays). Returns the new row and the objects of the one it replaced.
 pub async fn add_pending(
@@ -136,31 +141,26 @@ pub async fn queue(
     limit: i64,
 ) -> sqlx::Result<Vec<QueuedPhoto>> {
     let (at, id) = after.unzip();
-    sqlx::query_as(
-        "select p.id, p.listing_id, p.status, p.review_note, p.objects, p.created_at,
-                l.slug as listing_slug, l.display_name
-         from listing_photo p join listing l on l.id = p.listing_id
-         where p.status = $1 and ($2::timestamptz is null or (p.created_at, p.id) > ($2, $3))
-         order by p.created_at, p.id limit $4",
-    )
-    .bind(status)
-    .bind(at)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    let sql = format!(
+        "{QUEUED} where p.status = $1 and ($2::timestamptz is null or (p.created_at, p.id) > ($2, $3))
+         order by p.created_at, p.id limit $4"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(status)
+        .bind(at)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 /// The photo `id` with its listing, as the queue shows it.
 pub async fn queue_entry(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<QueuedPhoto>> {
-    sqlx::query_as(
-        "select p.id, p.listing_id, p.status, p.review_note, p.objects, p.created_at,
-                l.slug as listing_slug, l.display_name
-         from listing_photo p join listing l on l.id = p.listing_id where p.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    let sql = format!("{QUEUED} where p.id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Which of `names` no photo row refers to.
