@@ -30,7 +30,7 @@ start_cluster() {
   [ "$(id -u)" = 0 ] && chown postgres: "$BENCH_PG_DIR"
   as_pg "$PG_BIN/initdb" -D "$BENCH_PG_DIR/data" -U postgres -A trust --no-locale -E UTF8 >/dev/null
   as_pg "$PG_BIN/pg_ctl" -D "$BENCH_PG_DIR/data" -l "$BENCH_PG_DIR/log" -w -o \
-    "-p $BENCH_PG_PORT -c listen_addresses=127.0.0.1 -k $BENCH_PG_DIR -c shared_buffers=1GB -c max_wal_size=4GB -c effective_cache_size=8GB -c work_mem=16MB -c shared_preload_libraries=pg_stat_statements" start >/dev/null
+    "-p $BENCH_PG_PORT -c listen_addresses=127.0.0.1 -k $BENCH_PG_DIR -c shared_buffers=1GB -c max_wal_size=4GB -c effective_cache_size=8GB -c work_mem=16MB -c max_prepared_transactions=8 -c shared_preload_libraries=pg_stat_statements" start >/dev/null
   psql -q -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -c "create database bench" postgres
 }
 

@@ -129,7 +129,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let database = OpenedDatabase::open(&config).await?;
     let result = async {
         let pool = db::connect(database.owner_url(), &config.pool).await?;
-        db::migrate(&pool).await?;
+        migrate(&pool).await?;
         match command {
             Command::Migrate => {
                 tracing::info!(version = db::latest_migration(), "migrations applied")
@@ -168,6 +168,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     result
 }
 
+/// Migrations, after finishing any interrupted demo load: its prepared transactions would
+/// hold locks a migration waits for.
+async fn migrate(owner: &sqlx::PgPool) -> anyhow::Result<()> {
+    if let Err(err) = demo::load::recover(owner, demo::load::STRANDED_AFTER).await {
+        tracing::warn!(reason = %format!("{err:#}"), "an interrupted demo load could not be finished");
+    }
+    db::migrate(owner).await
+}
+
 fn fail(err: &anyhow::Error) -> ExitCode {
     tracing::error!(error = %format!("{err:#}"), "exiting");
     eprintln!("error: {err:#}");
@@ -181,7 +190,7 @@ async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         // itself as a role that can change rows and nothing else.
         let owner = db::connect(database.owner_url(), &config.pool).await?;
         if migrate {
-            db::migrate(&owner).await?;
+            self::migrate(&owner).await?;
         } else {
             // A `migrate` step (a Job, a one-shot service) may still be running: wait for it
             // rather than exit, so instances started beside it come up once it is done.

@@ -6,11 +6,13 @@
 
 mod entry;
 pub mod generate;
+pub mod load;
 pub mod model;
 pub mod portraits;
 mod words;
 
 use std::sync::LazyLock;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -99,14 +101,23 @@ pub async fn seed(
     }
     let seed_key = i64::try_from(options.seed).context("--seed must be below 2^63")?;
     let started = Instant::now();
-    let mut conn = pool.acquire().await?;
-    let mut tx = crate::db::begin_bulk(&mut *conn).await?;
+    load::recover(pool, load::STRANDED_AFTER).await?;
+    // The generator writes rows that satisfy every foreign key and per-listing limit by
+    // construction (and the taxonomy rows it references are locked FOR SHARE below), so a
+    // role that may do so skips the per-row trigger checks: they are most of the load time.
+    let fast_path: bool = sqlx::query_scalar!(
+        "select rolsuper as \"rolsuper!\" from pg_roles where rolname = current_user"
+    )
+    .fetch_one(pool)
+    .await?;
+    let mut lanes = load::Lanes::open(pool, seed_key, fast_path).await?;
+    let record = lanes.record();
 
     let loaded = sqlx::query!(
         "select listings, loaded_at from demo_seed_run where seed = $1 for update",
         seed_key
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **record)
     .await?;
     if let Some((listings, at)) = loaded.map(|run| (run.listings, run.loaded_at)) {
         bail!(
@@ -121,59 +132,23 @@ pub async fn seed(
         seed_key,
         i32::try_from(options.count)?
     )
-    .execute(&mut *tx)
+    .execute(&mut **record)
     .await?;
-
-    let taxonomy = Taxonomy {
-        modalities: sqlx::query!(
-            "select id, slug from modality where retired_at is null order by id for share"
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.slug))
-        .collect(),
-        specialties: sqlx::query!(
-            "select id, slug from specialty where retired_at is null order by id for share"
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.slug))
-        .collect(),
-        insurers: sqlx::query!(
-            "select id, slug from insurer where retired_at is null order by id for share"
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.slug))
-        .collect(),
-    };
+    let taxonomy = Taxonomy::locked(record).await?;
     if taxonomy.modalities.is_empty() || taxonomy.specialties.is_empty() {
         bail!("the taxonomy is empty: run the migrations first");
     }
-    // The generator writes rows that satisfy every foreign key and per-listing limit by
-    // construction (and the taxonomy rows it references are locked FOR SHARE above), so a
-    // role that may do so skips the per-row trigger checks: they are most of the load time.
-    let fast_path: bool = sqlx::query_scalar!(
-        "select rolsuper as \"rolsuper!\" from pg_roles where rolname = current_user"
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if fast_path {
-        sqlx::query!("set local session_replication_role = replica")
-            .execute(&mut *tx)
-            .await?;
-    }
-    tracing::info!(fast_path, "loading demo listings");
+    tracing::info!(fast_path, lanes = lanes.count(), "loading demo listings");
     // One portrait per eight listings, at most `PORTRAITS`, shared among them.
     let portraits = options.count.div_ceil(8).min(portraits::PORTRAITS);
     let photos = std::sync::Arc::new(portraits::store(media, options.seed, portraits).await?);
 
-    // Generation runs on its own thread, one batch ahead of the database.
-    let (sender, mut batches) =
-        tokio::sync::mpsc::channel::<([CopyBuffer; 12], Vec<uuid::Uuid>)>(2);
+    // Generation runs on its own thread, one batch ahead of the database, and hands each
+    // lane its tables.
+    let (senders, channels): (Vec<_>, Vec<_>) = (0..lanes.count())
+        .map(|_| tokio::sync::mpsc::channel::<load::Share>(2))
+        .unzip();
+    let lane_of: [usize; 12] = std::array::from_fn(|table| lanes.lane_of(table));
     let SeedOptions { count, seed } = options;
     let generator = std::thread::spawn(move || {
         let places = Places::load();
@@ -182,75 +157,82 @@ pub async fn seed(
             .replace_nanosecond(0)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let base_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
+        let mut ids = Vec::with_capacity(count as usize);
         let mut start = 0;
         while start < count {
             let end = (start + BATCH).min(count);
             let mut buffers: [CopyBuffer; 12] =
                 std::array::from_fn(|_| CopyBuffer::with_capacity(256 * 1024));
-            let mut ids = Vec::with_capacity(BATCH as usize);
             for index in start..end {
                 let listing = generate::listing(seed, index, base_ms, &taxonomy, &places);
                 let photo = &photos[(index % photos.len() as u64) as usize];
                 encode(&listing, (&taxonomy, photo), now, fast_path, &mut buffers);
                 ids.push(listing.listing_id);
             }
-            if sender.blocking_send((buffers, ids)).is_err() {
-                return; // The loader stopped (an error); it reports why.
+            let mut shares: Vec<load::Share> = senders.iter().map(|_| Vec::new()).collect();
+            for (table, buffer) in buffers.into_iter().enumerate() {
+                shares[lane_of[table]].push((table, buffer));
+            }
+            for (sender, share) in senders.iter().zip(shares) {
+                if sender.blocking_send(share).is_err() {
+                    return ids; // A loader stopped (an error); it reports why.
+                }
             }
             start = end;
         }
+        ids
     });
 
-    let mut done = 0;
-    let mut per_table = [Duration::ZERO; 12];
-    let mut loaded_ids = Vec::with_capacity(count as usize);
-    while let Some((buffers, ids)) = batches.recv().await {
-        for ((statement, buffer), spent) in TABLES.iter().zip(buffers).zip(per_table.iter_mut()) {
-            if buffer.bytes.is_empty() {
-                continue;
-            }
-            let copy_started = Instant::now();
-            let mut copy = tx.copy_in_raw(statement).await?;
-            copy.send(buffer.bytes).await?;
-            copy.finish().await?;
-            *spent += copy_started.elapsed();
-        }
-        loaded_ids.extend(ids);
-        done = (done + BATCH).min(count);
-        progress(done, count);
-    }
-    generator
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let per_table = lanes
+        .load(&TABLES, channels, || {
+            let now = (done.load(Relaxed) + BATCH).min(count);
+            done.store(now, Relaxed);
+            progress(now, count);
+        })
+        .await?;
+    let loaded_ids = generator
         .join()
         .map_err(|_| anyhow::anyhow!("the demo generator thread panicked"))?;
-    if done != count {
-        bail!("generated {done} of {count} listings");
+    if loaded_ids.len() as u64 != count || done.load(Relaxed) != count {
+        bail!("generated {} of {count} listings", loaded_ids.len());
     }
     let commit_started = Instant::now();
     if fast_path {
         // The triggers that number changes for the search indexes' feed are off: the new
         // entries are numbered here, at the end, so that writers elsewhere wait for the
-        // feed's lock only while this transaction commits.
-        sqlx::query!("select directory_change_note($1)", &loaded_ids)
-            .execute(&mut *tx)
+        // feed's lock only while this load commits; the followers are woken after it.
+        sqlx::query!("select directory_change_number($1)", &loaded_ids)
+            .execute(&mut **lanes.feed())
             .await?;
     }
-    tx.commit().await?;
+    lanes.commit().await?;
+    sqlx::query!("select pg_notify('directory_change', '')")
+        .execute(pool)
+        .await?;
     tracing::debug!(?per_table, commit = ?commit_started.elapsed(), "demo load timings");
     tracing::info!(
         load_ms = started.elapsed().as_millis() as u64,
         "demo listings loaded with their directory entries"
     );
-    // Fresh statistics, so the planner knows the tables just grew.
-    sqlx::raw_sql(
-        "set statement_timeout = 0; analyze account; analyze listing; analyze listing_modality; analyze listing_specialty;
-         analyze listing_insurer; analyze office; analyze license; analyze certification; analyze offering;
-         analyze directory_entry; analyze directory_office",
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!("reset statement_timeout")
-        .execute(&mut *conn)
-        .await?;
+    // Fresh statistics, so the planner knows the tables just grew; on two sessions, as the
+    // load, about even in time.
+    let analyze = |statement: &'static str| async move {
+        let mut conn = pool.acquire().await?;
+        sqlx::raw_sql(statement).execute(&mut *conn).await?;
+        anyhow::Ok(())
+    };
+    tokio::try_join!(
+        analyze(
+            "set statement_timeout = 0; analyze listing; analyze directory_entry; analyze directory_office;
+             reset statement_timeout"
+        ),
+        analyze(
+            "set statement_timeout = 0; analyze account; analyze listing_modality; analyze listing_specialty;
+             analyze listing_insurer; analyze office; analyze license; analyze certification;
+             analyze offering; analyze listing_photo; reset statement_timeout"
+        ),
+    )?;
     Ok(SeedReport {
         listings: count,
         elapsed: started.elapsed(),

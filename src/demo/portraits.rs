@@ -94,10 +94,28 @@ pub fn draw(seed: u64, i: u64) -> RgbImage {
 /// Cleans and stores `count` portraits of `seed` like uploads; their object names.
 /// CPU-bound (the encoding), then the writes.
 pub async fn store(media: &Media, seed: u64, count: u64) -> anyhow::Result<Vec<Photo>> {
+    // Spread over the cores: the load waits for the portraits' names.
     let encoded = tokio::task::spawn_blocking(move || {
-        (0..count.max(1))
-            .map(|i| clean::variants(DynamicImage::ImageRgb8(draw(seed, i))))
-            .collect::<Result<Vec<_>, _>>()
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        let count = count.max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = (0..threads)
+                .map(|part| {
+                    scope.spawn(move || {
+                        (part * count / threads..(part + 1) * count / threads)
+                            .map(|i| clean::variants(DynamicImage::ImageRgb8(draw(seed, i))))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            let mut all = Vec::with_capacity(count as usize);
+            for part in parts {
+                all.extend(part.join().map_err(|_| {
+                    clean::Refused::Invalid("the drawing thread panicked".into())
+                })??);
+            }
+            Ok::<_, clean::Refused>(all)
+        })
     })
     .await?
     .map_err(|refused| anyhow::anyhow!("a demo portrait could not be encoded: {refused:?}"))?;

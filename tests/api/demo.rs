@@ -245,3 +245,112 @@ async fn demo_entries_are_what_the_database_builds() {
         snapshot(OFFICES).fetch_all(&mut *conn).await.unwrap()
     );
 }
+
+/// Prepares a transaction holding `statement`'s rows under `gid`.
+async fn prepare(db: &sqlx::PgPool, gid: &str, statement: &str) {
+    let mut conn = db.acquire().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "begin; {statement}; prepare transaction '{gid}'"
+    )))
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+}
+
+/// A load on two sessions that stopped between preparing and committing is finished by
+/// one rule: its seed's record committed, so commit the rest; otherwise roll it back.
+#[tokio::test]
+async fn an_interrupted_load_is_finished_whole_or_not_at_all() {
+    let app = spawn_app().await;
+    let lanes: i32 = sqlx::query_scalar("select current_setting('max_prepared_transactions')::int")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        lanes >= 2,
+        "the test cluster loads demo data on two sessions"
+    );
+    let record =
+        |seed: i64| format!("insert into demo_seed_run (seed, listings) values ({seed}, 1)");
+    let account = |email: &str| {
+        format!(
+            "insert into account (id, email, password_hash, full_name, is_demo) \
+             values (gen_random_uuid(), '{email}', '{}', 'Demo', true)",
+            demo::DEMO_PASSWORD_HASH
+        )
+    };
+    let accounts = "select count(*) from account where is_demo";
+    let prepared = "select count(*) from pg_prepared_xacts where database = current_database()";
+
+    // Stopped after both prepares: nothing was committed, so nothing is.
+    let run = uuid::Uuid::new_v4();
+    prepare(&app.db, &format!("seed-demo/7/{run}/1"), &record(7)).await;
+    prepare(
+        &app.db,
+        &format!("seed-demo/7/{run}/0"),
+        &account("a@demo.invalid"),
+    )
+    .await;
+    // A load committing right now is left alone.
+    demo::load::recover(&app.db, demo::load::STRANDED_AFTER)
+        .await
+        .unwrap();
+    assert_eq!(count(&app.db, prepared).await, 2);
+    demo::load::recover(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(count(&app.db, prepared).await, 0);
+    assert_eq!(count(&app.db, accounts).await, 0);
+    assert_eq!(
+        count(&app.db, "select count(*) from demo_seed_run").await,
+        0
+    );
+
+    // Stopped after the record's lane committed: the rest is committed too.
+    let run = uuid::Uuid::new_v4();
+    prepare(&app.db, &format!("seed-demo/8/{run}/1"), &record(8)).await;
+    prepare(
+        &app.db,
+        &format!("seed-demo/8/{run}/0"),
+        &account("b@demo.invalid"),
+    )
+    .await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "commit prepared 'seed-demo/8/{run}/1'"
+    )))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    demo::load::recover(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(count(&app.db, prepared).await, 0);
+    assert_eq!(count(&app.db, accounts).await, 1);
+
+    // Another tool's prepared transaction is not this module's to finish.
+    prepare(&app.db, "someone-else", &account("c@demo.invalid")).await;
+    demo::load::recover(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(count(&app.db, prepared).await, 1);
+    sqlx::raw_sql("rollback prepared 'someone-else'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    // And a whole load, on two sessions, commits both.
+    demo::seed(
+        &app.db,
+        &app.media(),
+        SeedOptions { count: 40, seed: 9 },
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(count(&app.db, accounts).await, 41);
+    assert_eq!(
+        count(&app.db, "select count(*) from directory_entry").await,
+        40
+    );
+    assert_eq!(count(&app.db, prepared).await, 0);
+}

@@ -177,10 +177,12 @@ impl LocalCluster {
         for _ in 0..3 {
             let port = free_port()?;
             // Larger buffers and fewer forced checkpoints than PostgreSQL's conservative
-            // defaults, for bulk loads such as `seed-demo --count 1000000`.
+            // defaults, for bulk loads such as `seed-demo --count 1000000`, and prepared
+            // transactions, which let that load use two sessions (src/demo/load.rs).
             let mut settings = format!(
                 "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
-                 -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min",
+                 -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min \
+                 -c max_prepared_transactions=8",
                 shell_quote(&socket_dir.display().to_string())
             );
             if options.ephemeral {
