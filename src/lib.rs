@@ -19,6 +19,7 @@ pub mod maintenance;
 pub mod openapi;
 pub mod ops;
 pub mod photos;
+pub mod queues;
 pub mod reports;
 pub mod request_id;
 pub mod routes;

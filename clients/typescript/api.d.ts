@@ -561,6 +561,23 @@ export interface paths {
         patch: operations["admin_update_specialty"];
         trace?: never;
     };
+    "/v1/admin/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts of what waits for an admin: the review queue, photos, credentials, reports. */
+        get: operations["admin_get_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1022,6 +1039,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/listing/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's listing as its public profile shows it, in whatever state it is.
+         * @description A draft or a listing waiting for review shows what the public would see once it is
+         *     published; the photo is the newest upload unless it was rejected, although an upload
+         *     waiting for review is not public yet.
+         */
+        get: operations["get_my_listing_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/listing/submit": {
         parameters: {
             query?: never;
@@ -1325,6 +1364,29 @@ export interface components {
             review_note: string | null;
             status: components["schemas"]["PhotoStatus"];
             urls: components["schemas"]["Photo"];
+        };
+        /** @description What waits for an admin. */
+        AdminSummary: {
+            /**
+             * Format: int64
+             * @description Reports not resolved yet (`GET /v1/admin/reports`).
+             */
+            open_reports: number;
+            /**
+             * Format: int64
+             * @description Photos waiting for review (`GET /v1/admin/photos`).
+             */
+            pending_photos: number;
+            /**
+             * Format: int64
+             * @description Listings in the review queue (`GET /v1/admin/listings?needs_review=true`).
+             */
+            pending_review: number;
+            /**
+             * Format: int64
+             * @description Licenses and certifications no admin has verified or rejected yet.
+             */
+            unverified_credentials: number;
         };
         /** @description A term as admins see it, retired ones included. */
         AdminTerm: {
@@ -2172,6 +2234,11 @@ export interface components {
             taxonomy_code?: string | null;
             /** @description States where the therapist offers telehealth. */
             telehealth_states: string[];
+            /**
+             * Format: date-time
+             * @description When the listing last changed (its profile or any of its parts).
+             */
+            updated_at: string;
             website_url?: string | null;
             /** Format: int32 */
             years_in_practice?: number | null;
@@ -3994,6 +4061,32 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    admin_get_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSummary"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -4589,6 +4682,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -4622,6 +4716,7 @@ export interface operations {
             /** @description No content */
             204: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4654,6 +4749,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4718,6 +4814,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -4751,6 +4848,7 @@ export interface operations {
             /** @description No content */
             204: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4783,6 +4881,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4818,6 +4917,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -4851,6 +4951,7 @@ export interface operations {
             /** @description No content */
             204: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4883,6 +4984,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4918,6 +5020,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -4951,6 +5054,7 @@ export interface operations {
             /** @description No content */
             204: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -4983,6 +5087,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -5049,6 +5154,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -5083,6 +5189,7 @@ export interface operations {
             /** @description No photo any more */
             204: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -5092,6 +5199,35 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             406: components["responses"]["NotAcceptable"];
             413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_my_listing_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicProfile"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not a therapist account */
+            403: components["responses"]["Forbidden"];
+            /** @description `not_found`: the account has no listing */
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5759,7 +5895,8 @@ export interface operations {
                      *       "statement": "I help couples and individuals find steadier ground.",
                      *       "telehealth_states": [
                      *         "NC"
-                     *       ]
+                     *       ],
+                     *       "updated_at": "2026-11-02T15:04:05Z"
                      *     }
                      */
                     "application/json": components["schemas"]["PublicProfile"];

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod listings;
 mod reason;
 pub mod reports;
+pub mod summary;
 pub mod taxonomy;
 
 pub use crate::http::page::{Page, page_limit};

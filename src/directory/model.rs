@@ -176,6 +176,9 @@ pub struct PublicProfile {
     pub response_time: Option<ResponseTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
+    /// When the listing last changed (its profile or any of its parts).
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
 }
 
 /// A published listing as the directory reads it: the therapist's profile, and what the
@@ -188,6 +191,7 @@ pub struct PublishedListing {
     pub profile: ListingProfile,
     pub last_confirmed_at: Option<OffsetDateTime>,
     pub published_at: Option<OffsetDateTime>,
+    pub updated_at: OffsetDateTime,
     pub stale: bool,
     pub availability_unconfirmed: bool,
     pub response_samples: i64,
@@ -275,6 +279,7 @@ impl From<PublishedListing> for PublicProfile {
                 l.response_median_seconds,
             ),
             published_at: l.published_at,
+            updated_at: l.updated_at,
         }
     }
 }

@@ -39,3 +39,31 @@ pub async fn get_profile(
         .with_media(&media);
     cached_json(&req, &profile, PUBLIC_SHORT)
 }
+
+/// The caller's listing as its public profile shows it, in whatever state it is.
+///
+/// A draft or a listing waiting for review shows what the public would see once it is
+/// published; the photo is the newest upload unless it was rejected, although an upload
+/// waiting for review is not public yet.
+#[utoipa::path(
+    operation_id = "get_my_listing_preview",
+    tag = "my listing",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PublicProfile),
+        (status = 403, description = "Not a therapist account"),
+        (status = 404, description = "`not_found`: the account has no listing"),
+    )
+)]
+#[get("/me/listing/preview")]
+pub async fn preview(
+    user: crate::auth::TherapistUser,
+    pool: crate::http::Db,
+    media: Data<crate::photos::media::Media>,
+) -> Reply {
+    let profile = store::preview(pool.get_ref(), user.0.account_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?
+        .with_media(&media);
+    Ok(actix_web::HttpResponse::Ok().json(profile))
+}

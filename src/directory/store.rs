@@ -14,14 +14,16 @@ use sqlx::PgPool;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-static PROFILE_SQL: LazyLock<String> = LazyLock::new(|| {
+/// The profile read, for the listings `filter` admits (binding `$1`); `photo` picks the
+/// photo row shown.
+fn profile_sql(filter: &str, photo: &str) -> String {
     format!(
         r#"
 select
-    l.id, l.slug, {PROFILE_COLUMNS}, l.last_confirmed_at, l.published_at,
+    l.id, l.slug, {PROFILE_COLUMNS}, l.last_confirmed_at, l.published_at, l.updated_at,
     l.stale_at is not null as stale, l.availability_unconfirmed_at is not null as availability_unconfirmed,
     rt.samples as response_samples, rt.median as response_median_seconds,
-    (select ph.objects from listing_photo ph where ph.listing_id = l.id and ph.status = 'approved') as photo,
+    (select ph.objects from listing_photo ph where ph.listing_id = l.id and {photo}) as photo,
     coalesce((select json_agg(json_build_object('slug', m.slug, 'name', m.name) order by m.name)
               from listing_modality lm join modality m on m.id = lm.modality_id
               where lm.listing_id = l.id), '[]') as modality_terms,
@@ -39,11 +41,28 @@ cross join lateral (
     from (select response_seconds from inquiry_response
           where listing_id = l.id order by responded_at desc limit 20) r
 ) rt
-where l.status = 'published' and (l.id = $1 or l.slug = $2)
-  -- A suspended account's listing is hidden without touching the listing's own state.
-  and exists (select 1 from account a where a.id = l.account_id and a.status = 'active')
+where {filter}
 "#,
         parts = parts_json(Reader::Public)
+    )
+}
+
+/// A published listing by id or slug (`$1`, `$2`) whose account is active.
+static PROFILE_SQL: LazyLock<String> = LazyLock::new(|| {
+    profile_sql(
+        "l.status = 'published' and (l.id = $1 or l.slug = $2)
+  -- A suspended account's listing is hidden without touching the listing's own state.
+  and exists (select 1 from account a where a.id = l.account_id and a.status = 'active')",
+        "ph.status = 'approved'",
+    )
+});
+
+/// The listing of account `$1` in any state, with the photo it would show once reviewed:
+/// the newest upload unless it was rejected, else the approved one.
+static PREVIEW_SQL: LazyLock<String> = LazyLock::new(|| {
+    profile_sql(
+        "l.account_id = $1",
+        "ph.status <> 'rejected' order by ph.status = 'approved', ph.created_at desc limit 1",
     )
 });
 
@@ -97,6 +116,19 @@ pub async fn find_published(
     let row: Option<PublishedListing> = sqlx::query_as(sqlx::AssertSqlSafe(PROFILE_SQL.as_str()))
         .bind(id)
         .bind(slug)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(PublicProfile::from))
+}
+
+/// The listing of `account_id` as its public profile would show it now, whatever its state.
+#[tracing::instrument(skip(db))]
+pub async fn preview(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> sqlx::Result<Option<PublicProfile>> {
+    let row: Option<PublishedListing> = sqlx::query_as(sqlx::AssertSqlSafe(PREVIEW_SQL.as_str()))
+        .bind(account_id)
         .fetch_optional(db)
         .await?;
     Ok(row.map(PublicProfile::from))

@@ -58,6 +58,8 @@ async fn finish_part<T: Serialize>(
     store::bump_version(&mut tx, listing_id, Change::Parts { request_review }).await?;
     let listing = load(&mut tx, user).await?;
     tx.commit().await?;
+    // The listing's new tag, so that its editor goes on without reading it again.
+    let etag = (header::ETAG, listing.etag().to_string());
     let stored = pick(listing).ok_or_else(ApiError::not_found)?;
     Ok(if new {
         let collection = part.limit().0;
@@ -66,9 +68,10 @@ async fn finish_part<T: Serialize>(
                 header::LOCATION,
                 format!("/v1/me/listing/{collection}/{saved}"),
             ))
+            .insert_header(etag)
             .json(&stored)
     } else {
-        HttpResponse::Ok().json(&stored)
+        HttpResponse::Ok().insert_header(etag).json(&stored)
     })
 }
 
@@ -81,9 +84,11 @@ async fn delete_part(user: TherapistUser, pool: Db, part: Part, id: Uuid) -> Rep
     let change = Change::Parts {
         request_review: false,
     };
-    store::bump_version(&mut tx, locked.id, change).await?;
+    let version = store::bump_version(&mut tx, locked.id, change).await?;
     tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::ETAG, version.etag(locked.id).to_string()))
+        .finish())
 }
 
 // --- Licenses, certifications, offerings ----------------------------------------------------

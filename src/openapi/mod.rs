@@ -250,7 +250,7 @@ fn complete(doc: &mut Value) {
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
@@ -258,12 +258,12 @@ fn complete(doc: &mut Value) {
             if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
                 continue;
             }
-            complete_operation(method, operation);
+            complete_operation(path, method, operation);
         }
     }
 }
 
-fn complete_operation(method: &str, operation: &mut Value) {
+fn complete_operation(path: &str, method: &str, operation: &mut Value) {
     let id = operation["operationId"]
         .as_str()
         .unwrap_or_default()
@@ -281,6 +281,8 @@ fn complete_operation(method: &str, operation: &mut Value) {
         .iter()
         .find(|p| p["in"] == "header" && p["name"].as_str() == Some("If-Match"));
     let takes_if_match = if_match.is_some();
+    // So does every write to the caller's listing or one of its parts (see below).
+    let new_version = takes_if_match || (path.starts_with("/v1/me/listing") && method != "get");
     // A required `If-Match` is an admin's reviewed version (`ReviewedVersion`).
     let needs_reviewed_version = if_match.is_some_and(|p| p["required"] == true);
 
@@ -348,28 +350,12 @@ fn complete_operation(method: &str, operation: &mut Value) {
         let carries_version = response["content"]["application/json"]["schema"]["$ref"]
             .as_str()
             .is_some_and(|r| r.ends_with("/MyListing") || r.ends_with("/AdminListing"));
-        let headers = response
+        if let Some(headers) = response
             .as_object_mut()
-            .map(|r| r.entry("headers").or_insert_with(|| json!({})));
-        if let Some(headers) = headers {
-            headers["x-request-id"] = header_ref("RequestId");
-            if cached && (status == "200" || status == "304") {
-                headers["ETag"] = header_ref("ETag");
-            }
-            if let Some(etag) = headers.get_mut("ETag").filter(|h| h.get("$ref").is_none()) {
-                *etag = header_ref("ETag");
-            }
-            if status == "201" {
-                headers["Location"] = header_ref("Location");
-            }
-            if (takes_if_match || carries_version) && status.starts_with('2') {
-                // The new version's tag, for the next conditional request.
-                headers["ETag"] = header_ref("ETag");
-            }
-            if rate_limited {
-                headers["RateLimit-Policy"] = header_ref("RateLimitPolicy");
-                headers["RateLimit"] = header_ref("RateLimit");
-            }
+            .map(|r| r.entry("headers").or_insert_with(|| json!({})))
+        {
+            let new_version = (new_version || carries_version) && status.starts_with('2');
+            success_headers(headers, &status, cached, new_version, rate_limited);
         }
         completed.insert(status, response);
     }
@@ -382,6 +368,34 @@ fn complete_operation(method: &str, operation: &mut Value) {
     let mut ordered: Vec<(String, Value)> = completed.into_iter().collect();
     ordered.sort_by_key(|(status, _)| status.parse::<u16>().unwrap_or(u16::MAX));
     operation["responses"] = Value::Object(ordered.into_iter().collect());
+}
+
+/// The headers a success answer `status` carries.
+fn success_headers(
+    headers: &mut Value,
+    status: &str,
+    cached: bool,
+    new_version: bool,
+    rate_limited: bool,
+) {
+    headers["x-request-id"] = header_ref("RequestId");
+    if cached && (status == "200" || status == "304") {
+        headers["ETag"] = header_ref("ETag");
+    }
+    if let Some(etag) = headers.get_mut("ETag").filter(|h| h.get("$ref").is_none()) {
+        *etag = header_ref("ETag");
+    }
+    if status == "201" {
+        headers["Location"] = header_ref("Location");
+    }
+    if new_version {
+        // The new version's tag, for the next conditional request.
+        headers["ETag"] = header_ref("ETag");
+    }
+    if rate_limited {
+        headers["RateLimit-Policy"] = header_ref("RateLimitPolicy");
+        headers["RateLimit"] = header_ref("RateLimit");
+    }
 }
 
 /// A reference to the shared problem response of `status`, keeping the operation's own

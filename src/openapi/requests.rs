@@ -175,7 +175,7 @@ pub(super) fn add_examples(doc: &mut Value) {
                 "specialties": [{"slug": "couples", "name": "Couples and Relationships",
                                  "category": "relationships", "top": true}],
                 "telehealth_states": ["NC"], "offices": [], "licenses": [], "certifications": [],
-                "offerings": [], "stale": false
+                "offerings": [], "stale": false, "updated_at": "2026-11-02T15:04:05Z"
             }),
         ),
     ];

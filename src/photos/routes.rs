@@ -203,7 +203,7 @@ pub async fn upload(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let (added, replaced) = store::add_pending(&mut tx, listing.id, &objects).await?;
-    listing_store::bump_version(
+    let version = listing_store::bump_version(
         &mut tx,
         listing.id,
         Change::Parts {
@@ -215,6 +215,7 @@ pub async fn upload(
     delete_objects(&pool, &media, replaced.into_iter().collect()).await;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::ETAG, version.etag(listing.id).to_string()))
         .json(my_photo(&media, added)))
 }
 
@@ -257,7 +258,9 @@ pub async fn remove(user: TherapistUser, pool: Db, media: Data<Media>) -> Reply 
         .await?
         .ok_or_else(ApiError::not_found)?;
     let gone = store::delete_all(&mut tx, listing.id).await?;
-    if !gone.is_empty() {
+    let version = if gone.is_empty() {
+        listing.version
+    } else {
         listing_store::bump_version(
             &mut tx,
             listing.id,
@@ -265,11 +268,13 @@ pub async fn remove(user: TherapistUser, pool: Db, media: Data<Media>) -> Reply 
                 request_review: false,
             },
         )
-        .await?;
-    }
+        .await?
+    };
     tx.commit().await?;
     delete_objects(&pool, &media, gone).await;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::ETAG, version.etag(listing.id).to_string()))
+        .finish())
 }
 
 /// A photo in the review queue.

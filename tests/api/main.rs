@@ -2,6 +2,7 @@
 //! own database, cloned from a migrated template.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 mod admin;
 mod auth;
 mod contract;

@@ -102,5 +102,6 @@ async fn the_public_profile_carries_no_private_fields() {
         ".**.id" => "[id]",
         ".last_confirmed_at" => "[timestamp]",
         ".published_at" => "[timestamp]",
+        ".updated_at" => "[timestamp]",
     });
 }

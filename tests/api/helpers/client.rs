@@ -156,6 +156,14 @@ impl TestApp {
 
 /// Asserts an error response: its status, problem+json media type, `code`, and a request id
 /// equal to the `x-request-id` header. Returns the body.
+/// The JSON body of `response`, which must have `status`.
+pub async fn json_of(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    body
+}
+
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     let got_status = response.status().as_u16();
     let content_type = response

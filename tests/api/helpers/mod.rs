@@ -17,7 +17,7 @@ pub mod s3;
 
 pub use accounts::{PASSWORD, access};
 pub use app::{TEST_JWT_SECRET, TestApp, TestAppBuilder, spawn_app};
-pub use client::{assert_problem, error_fields};
+pub use client::{assert_problem, error_fields, json_of};
 pub use journeys::{complete_profile, published_therapist, submitted_therapist};
 pub use logs::log_lines_containing;
 pub use mail::{emails_in, token_in};

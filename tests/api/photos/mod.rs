@@ -5,12 +5,12 @@ use image::{ImageEncoder, Rgb, RgbImage};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, access, assert_problem, published_therapist, spawn_app};
+use crate::helpers::{TestApp, access, assert_problem, json_of, published_therapist, spawn_app};
 
 mod s3;
 
 /// A `width`×`height` JPEG of one colour.
-pub(super) fn jpeg(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
+pub(crate) fn jpeg(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
     let pixels = RgbImage::from_pixel(width, height, Rgb(colour));
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
@@ -28,7 +28,7 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     content_type: &str,
@@ -42,13 +42,6 @@ async fn upload(
         .send()
         .await
         .unwrap()
-}
-
-pub(super) async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let got = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{body}");
-    body
 }
 
 async fn profile_photo(app: &TestApp, slug: &str) -> Value {

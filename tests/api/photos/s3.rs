@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use therapist_directory::maintenance::{self, MaintenanceSettings};
 use therapist_directory::photos::media::{Media, MediaSettings, S3Settings};
 
-use super::{jpeg, json_of, upload};
+use super::{jpeg, upload};
+use crate::helpers::json_of;
 use crate::helpers::s3::{self, ACCESS_KEY, SECRET_KEY};
 use crate::helpers::{TestAppBuilder, access, published_therapist};
 
