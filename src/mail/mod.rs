@@ -2,6 +2,7 @@
 //! transaction, and the worker in `outbox` delivers it with retries. Transports: SMTP
 //! (production) or one `.eml` file per message (development and tests).
 
+pub mod links;
 pub mod outbox;
 pub mod settings;
 pub mod templates;

@@ -4,13 +4,7 @@
 use url::Url;
 
 use super::OutgoingEmail;
-
-fn link(base: &Url, path: &str, token: &str) -> String {
-    let mut url = base.clone();
-    url.set_path(path);
-    url.query_pairs_mut().clear().append_pair("token", token);
-    url.to_string()
-}
+use super::links::Page;
 
 pub fn verify_email(base: &Url, to: &str, name: &str, token: &str) -> OutgoingEmail {
     OutgoingEmail {
@@ -21,7 +15,7 @@ pub fn verify_email(base: &Url, to: &str, name: &str, token: &str) -> OutgoingEm
             "Hello {name},\n\nThank you for joining the therapist directory. Confirm your email address \
              within 24 hours by opening this link:\n\n{}\n\nIf you did not sign up, ignore this message; \
              no account is activated without this confirmation.\n",
-            link(base, "/verify-email", token)
+            Page::VerifyEmail.url(base, Some(token))
         ),
     }
 }
@@ -29,8 +23,7 @@ pub fn verify_email(base: &Url, to: &str, name: &str, token: &str) -> OutgoingEm
 /// Sent instead of a verification email when someone signs up with an address that already
 /// has an account, so the signup response itself reveals nothing.
 pub fn account_exists(base: &Url, to: &str) -> OutgoingEmail {
-    let mut reset = base.clone();
-    reset.set_path("/reset-password");
+    let reset = Page::ResetPassword.url(base, None);
     OutgoingEmail {
         to: to.to_owned(),
         reply_to: None,
@@ -52,7 +45,7 @@ pub fn password_reset(base: &Url, to: &str, token: &str) -> OutgoingEmail {
             "Hello,\n\nTo choose a new password, open this link within 30 minutes:\n\n{}\n\n\
              Resetting signs you out everywhere. If you did not ask for this, ignore this message; \
              your password stays as it is.\n",
-            link(base, "/reset-password", token)
+            Page::ResetPassword.url(base, Some(token))
         ),
     }
 }
@@ -75,7 +68,7 @@ pub fn second_factor_changed(base: &Url, to: &str, enabled: bool, token: &str) -
              directory account. If this was you, there is nothing to do.\n\nIf it was not, open this \
              link within 7 days: it removes the authenticator, signs out every session and lets you \
              choose a new password.\n\n{}\n",
-            link(base, "/reset-password", token)
+            Page::ResetPassword.url(base, Some(token))
         ),
     }
 }
@@ -93,8 +86,7 @@ pub fn password_changed(to: &str) -> OutgoingEmail {
 }
 
 pub fn listing_approved(base: &Url, to: &str, slug: &str) -> OutgoingEmail {
-    let mut profile = base.clone();
-    profile.set_path(&format!("/therapists/{slug}"));
+    let profile = Page::Profile(slug).url(base, None);
     OutgoingEmail {
         to: to.to_owned(),
         reply_to: None,
@@ -130,13 +122,6 @@ pub fn listing_suspended(to: &str, reason: &str) -> OutgoingEmail {
     }
 }
 
-fn page(base: &Url, path: &str) -> String {
-    let mut url = base.clone();
-    url.set_path(path);
-    url.set_query(None);
-    url.to_string()
-}
-
 /// A client's inquiry, to the therapist; replying answers the client directly.
 pub struct InquiryEmail<'a> {
     pub therapist_email: &'a str,
@@ -165,7 +150,7 @@ pub fn inquiry_to_therapist(base: &Url, inquiry: &InquiryEmail<'_>) -> OutgoingE
             email = inquiry.client_email,
             preferred = inquiry.preferred_contact,
             message = inquiry.message,
-            inbox = page(base, "/me/inquiries"),
+            inbox = Page::MyInquiries.url(base, None),
         ),
     }
 }
@@ -195,7 +180,7 @@ pub fn confirm_reminder(base: &Url, to: &str, display_name: &str) -> OutgoingEma
             "Hello,\n\nThe listing for {display_name} has not been confirmed for 60 days. Clients rely on \
              it being accurate: please check it and confirm it in a minute here:\n\n{}\n\n\
              Listings not confirmed for 90 days leave the default search results until they are.\n",
-            page(base, "/me/listing")
+            Page::MyListing.url(base, None)
         ),
     }
 }
@@ -208,7 +193,7 @@ pub fn listing_stale(base: &Url, to: &str, display_name: &str) -> OutgoingEmail 
         body: format!(
             "Hello,\n\nThe listing for {display_name} has not been confirmed for 90 days, so it no longer \
              appears in default search results. Confirm it to bring it back at once:\n\n{}\n",
-            page(base, "/me/listing")
+            Page::MyListing.url(base, None)
         ),
     }
 }
@@ -222,7 +207,7 @@ pub fn reconfirm_availability(base: &Url, to: &str, display_name: &str) -> Outgo
             "Hello,\n\nSeveral people reported in the last 30 days that they could not reach {display_name} \
              or that you are not taking clients. Your profile now shows your availability as \
              unconfirmed. Check your contact details and availability and confirm the listing here:\n\n{}\n",
-            page(base, "/me/listing")
+            Page::MyListing.url(base, None)
         ),
     }
 }
@@ -238,7 +223,7 @@ mod tests {
         assert!(
             email
                 .body
-                .contains("https://directory.example/verify-email?token=tok_en-123"),
+                .contains("https://directory.example/app/verify-email?token=tok_en-123"),
             "{}",
             email.body
         );
