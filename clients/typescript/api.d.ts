@@ -578,6 +578,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/confirm-email-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Moves the account to the address the link was sent to. Sessions stay signed in; the
+         *     old address no longer signs in, and links sent to it stop working.
+         */
+        post: operations["confirm_email_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -777,6 +797,56 @@ export interface paths {
         };
         /** The signed-in account. */
         get: operations["get_me"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes the account with the password (and a current code when two-step sign-in is
+         *     on): the account, its listing, photos, inquiries, sessions and sign-in records are
+         *     erased at once and the listing leaves search on every process; audit entries keep
+         *     only the account's id, which nothing resolves any more. The address can sign up again.
+         */
+        delete: operations["delete_me"];
+        options?: never;
+        head?: never;
+        /** Changes the account's name. */
+        patch: operations["update_me"];
+        trace?: never;
+    };
+    "/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks to sign in with another address: a link goes to the new address and a notice to
+         *     the current one; the account moves only when the link is used.
+         * @description The answer is the same whether or not another account has the new address (its owner
+         *     is told instead), so it reveals no account.
+         */
+        post: operations["change_my_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about the account, as one JSON document: the account, its listing
+         *     with every part, photos, inquiries received, sessions and audit entries. No hash,
+         *     token or secret is in it.
+         */
+        get: operations["export_me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1326,6 +1396,27 @@ export interface components {
     schemas: {
         /** @enum {string} */
         Accepting: "accepting" | "waitlist" | "not_accepting";
+        /** @description Everything the directory stores about an account. */
+        AccountExport: {
+            account: components["schemas"]["Me"];
+            /**
+             * @description The audit entries the account made or that are about it or its listing, oldest
+             *     first. Another party's network address (a failed sign-in to this account from
+             *     elsewhere) is left out.
+             */
+            audit: components["schemas"]["AuditRecord"][];
+            /** Format: date-time */
+            exported_at: string;
+            /** @description Every inquiry the listing received, archived ones included, newest first. */
+            inquiries: components["schemas"]["Inquiry"][];
+            listing: components["schemas"]["MyListing"] | null;
+            /** @description The listing's photos: the approved one and any other, with their URLs. */
+            photos: components["schemas"]["MyPhoto"][];
+            /** @description Whether two-step sign-in is on (its secret is not exported). */
+            second_factor: boolean;
+            /** @description Every session, newest first. */
+            sessions: components["schemas"]["SessionRecord"][];
+        };
         /**
          * @description Whether an account may sign in (`account_status`).
          * @enum {string}
@@ -1405,6 +1496,21 @@ export interface components {
         };
         /** @enum {string} */
         AgeGroup: "children" | "teens" | "adults" | "elders";
+        AuditRecord: {
+            action: string;
+            /** Format: uuid */
+            actor_id?: string | null;
+            actor_role?: string | null;
+            client_ip?: string | null;
+            details: Record<string, never>;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** Format: uuid */
+            target_id?: string | null;
+            target_type?: string | null;
+        };
         Availability: {
             accepting: components["schemas"]["Accepting"];
             /**
@@ -1474,8 +1580,23 @@ export interface components {
         Community: "lgbtq" | "bipoc" | "veterans" | "first_responders" | "immigrants" | "deaf_hard_of_hearing" | "disabilities" | "neurodivergent" | "students" | "seniors";
         /** @enum {string} */
         Currency: "USD";
+        /** @description The password, and a current code of the second factor when one is on. */
+        DeleteAccountRequest: {
+            /**
+             * @description A code of the authenticator, or an unused recovery code; required when two-step
+             *     sign-in is on.
+             */
+            code?: string | null;
+            password: string;
+        };
         /** @enum {string} */
         Delivery: "in_person" | "video" | "phone";
+        /** @description A move to another sign-in address, with the password. */
+        EmailChangeRequest: {
+            /** @example hailey@new.example */
+            new_email: string;
+            password: string;
+        };
         EmailRequest: {
             email: string;
         };
@@ -1837,6 +1958,11 @@ export interface components {
             review_note: string | null;
             status: components["schemas"]["PhotoStatus"];
             urls: components["schemas"]["Photo"];
+        };
+        /** @description The account's new name. */
+        NameRequest: {
+            /** @example Hailey Shafir */
+            full_name: string;
         };
         /** @description A client's first message to a therapist. Plain text only. */
         NewInquiry: {
@@ -2421,6 +2547,20 @@ export interface components {
         };
         /** @enum {string} */
         SessionFormat: "individual" | "couples" | "family" | "group";
+        /** @description A session as the account's export shows it: no token, no secret. */
+        SessionRecord: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            revoked_reason: string | null;
+            /** @description Whether the session passed a second factor. */
+            second_factor: boolean;
+        };
         SignedInAccount: {
             email: string;
             /** Format: uuid */
@@ -4087,6 +4227,44 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    confirm_email_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description `invalid_or_expired_token` */
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            /** @description `conflict`: another account signs in with that address now */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -4485,6 +4663,144 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    delete_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            /** @description `conflict`: the last active admin cannot leave */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `validation_failed`: the password or the code is not correct, or the code is missing */
+            422: components["responses"]["UnprocessableContent"];
+            /** @description `rate_limited`: too many wrong passwords, as for sign-in */
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NameRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    change_my_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusBody"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `validation_failed`: `new_email` is not an address or is already the account's, or `password` is not correct */
+            422: components["responses"]["UnprocessableContent"];
+            /** @description `rate_limited`: too many wrong passwords, as for sign-in */
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    export_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -1,5 +1,6 @@
-//! The single-use links the service emails: one that verifies an address (24 h) and one
-//! that resets a password (30 min). Only their hashes are stored; the email waits in the
+//! The single-use links the service emails: one that verifies an address (24 h), one that
+//! resets a password (30 min), one that takes an account back after its second factor
+//! changed (7 days) and one that moves an account to a new address (24 h). Only their hashes are stored; the email waits in the
 //! outbox sealed, and outlives its link there by no more than the link's lifetime.
 
 use sqlx::PgConnection;
@@ -7,11 +8,12 @@ use uuid::Uuid;
 
 use super::store;
 use crate::error::{ApiError, ErrorCode};
-use crate::mail::{LinkMail, enqueue_secret, templates};
+use crate::mail::{LinkMail, enqueue, enqueue_secret, templates};
 
 const VERIFY_TTL: time::Duration = time::Duration::hours(24);
 const RESET_TTL: time::Duration = time::Duration::minutes(30);
 const SECURE_TTL: time::Duration = time::Duration::days(7);
+const CHANGE_TTL: time::Duration = time::Duration::hours(24);
 
 /// What a link is for (`email_token_purpose`); a link works only for its own purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,8 @@ pub enum Purpose {
     ResetPassword,
     /// In the notice of a second factor turned on or off: takes the account back.
     SecureAccount,
+    /// Sent to the address an account moves to: the move happens when it is used.
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -28,6 +32,7 @@ impl Purpose {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
             Purpose::SecureAccount => "secure_account",
+            Purpose::ChangeEmail => "change_email",
         }
     }
 }
@@ -40,9 +45,14 @@ pub async fn send_verification(
     email: &str,
     full_name: &str,
 ) -> Result<(), ApiError> {
-    let token =
-        store::create_email_token(tx, account_id, Purpose::VerifyEmail.as_str(), VERIFY_TTL)
-            .await?;
+    let token = store::create_email_token(
+        tx,
+        account_id,
+        Purpose::VerifyEmail.as_str(),
+        VERIFY_TTL,
+        None,
+    )
+    .await?;
     let message = templates::verify_email(&links.base, email, full_name, &token);
     enqueue_secret(tx, &links.seal, &message, VERIFY_TTL).await?;
     Ok(())
@@ -55,9 +65,14 @@ pub async fn send_password_reset(
     account_id: Uuid,
     email: &str,
 ) -> Result<(), ApiError> {
-    let token =
-        store::create_email_token(tx, account_id, Purpose::ResetPassword.as_str(), RESET_TTL)
-            .await?;
+    let token = store::create_email_token(
+        tx,
+        account_id,
+        Purpose::ResetPassword.as_str(),
+        RESET_TTL,
+        None,
+    )
+    .await?;
     let message = templates::password_reset(&links.base, email, &token);
     enqueue_secret(tx, &links.seal, &message, RESET_TTL).await?;
     Ok(())
@@ -73,9 +88,14 @@ pub async fn send_factor_notice(
     email: &str,
     enabled: bool,
 ) -> Result<(), ApiError> {
-    let token =
-        store::create_email_token(tx, account_id, Purpose::SecureAccount.as_str(), SECURE_TTL)
-            .await?;
+    let token = store::create_email_token(
+        tx,
+        account_id,
+        Purpose::SecureAccount.as_str(),
+        SECURE_TTL,
+        None,
+    )
+    .await?;
     let message = templates::second_factor_changed(&links.base, email, enabled, &token);
     enqueue_secret(tx, &links.seal, &message, SECURE_TTL).await?;
     Ok(())
@@ -89,8 +109,8 @@ pub async fn spend_any(
     purposes: &[Purpose],
 ) -> Result<(Uuid, Purpose), ApiError> {
     for purpose in purposes {
-        if let Some(account) = store::consume_email_token(tx, secret, purpose.as_str()).await? {
-            return Ok((account, *purpose));
+        if let Some(spent) = store::consume_email_token(tx, secret, purpose.as_str()).await? {
+            return Ok((spent.account_id, *purpose));
         }
     }
     Err(invalid_link())
@@ -111,5 +131,41 @@ pub async fn spend(
 ) -> Result<Uuid, ApiError> {
     store::consume_email_token(tx, secret, purpose.as_str())
         .await?
+        .map(|spent| spent.account_id)
         .ok_or_else(invalid_link)
+}
+
+/// Uses an email-change link once: the account and the address it moves to, or 400
+/// `invalid_or_expired_token`.
+pub async fn spend_email_change(
+    tx: &mut PgConnection,
+    secret: &str,
+) -> Result<(Uuid, String), ApiError> {
+    let spent = store::consume_email_token(tx, secret, Purpose::ChangeEmail.as_str()).await?;
+    spent
+        .and_then(|s| s.new_email.map(|address| (s.account_id, address)))
+        .ok_or_else(invalid_link)
+}
+
+/// Emails `new_email` the link that moves the account there (earlier such links stop
+/// working), and the account's current address a notice of the request.
+pub async fn send_email_change(
+    tx: &mut PgConnection,
+    links: &LinkMail,
+    account: (Uuid, &str, &str),
+    new_email: &str,
+) -> Result<(), ApiError> {
+    let (account_id, email, full_name) = account;
+    let purpose = Purpose::ChangeEmail.as_str();
+    store::spend_email_tokens(tx, account_id, purpose).await?;
+    let token =
+        store::create_email_token(tx, account_id, purpose, CHANGE_TTL, Some(new_email)).await?;
+    let message = templates::email_change_link(&links.base, new_email, full_name, &token);
+    enqueue_secret(tx, &links.seal, &message, CHANGE_TTL).await?;
+    enqueue(
+        tx,
+        &templates::email_change_requested(&links.base, email, new_email),
+    )
+    .await?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! checks every request makes are `auth`, below every feature.
 
 pub mod admin;
+pub mod life;
 pub mod links;
 pub mod mfa;
 pub mod model;

@@ -70,7 +70,7 @@ impl SignupRequest {
     }
 }
 
-fn parse_full_name(raw: &str) -> Result<String, Invalid> {
+pub(crate) fn parse_full_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();
     if !shows_something(name) {
         return Err(Invalid::new(FieldCode::Required, "your name is required"));

@@ -390,6 +390,8 @@ pub async fn confirm_password_reset(
         .map_err(|e| ApiError::validation(vec![e.at("new_password")]))?;
     }
     store::set_password(&mut tx, account_id, &hash, true).await?;
+    // Taking the account back also cancels a move to another address asked for meanwhile.
+    store::spend_email_tokens(&mut tx, account_id, Purpose::ChangeEmail.as_str()).await?;
     // Proving control of the mailbox also verifies it.
     let email = store::mark_email_verified(&mut *tx, account_id).await?;
     store::revoke_all_sessions(&mut *tx, account_id, "password_reset", None).await?;
@@ -415,15 +417,7 @@ pub async fn me(user: AuthUser, pool: Db) -> Reply {
     let account = session::signed_in_account(&pool, &user).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(Me {
-            id: account.id,
-            email: account.email,
-            role: account.role,
-            status: account.status,
-            full_name: account.full_name,
-            email_verified: account.email_verified_at.is_some(),
-            created_at: account.created_at,
-        }))
+        .json(Me::from(account)))
 }
 
 /// Changes the password (the current one is required). Other sessions are signed out; this
@@ -461,6 +455,7 @@ pub async fn change_password(
     store::set_password(&mut tx, account.id, &hash, false).await?;
     // A reset link sent before the change would undo it: the new password spends them.
     store::spend_email_tokens(&mut tx, account.id, Purpose::ResetPassword.as_str()).await?;
+    store::spend_email_tokens(&mut tx, account.id, Purpose::ChangeEmail.as_str()).await?;
     let keep = Some(user.session_id);
     let revoked =
         store::revoke_all_sessions(&mut *tx, account.id, "password_changed", keep).await?;

@@ -41,6 +41,24 @@ pub struct AuditRecord {
     pub details: serde_json::Value,
 }
 
+/// Every entry the account made or that is about it or its listing, oldest first (the
+/// account's export).
+pub async fn about(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    listing_id: Option<Uuid>,
+) -> sqlx::Result<Vec<AuditRecord>> {
+    sqlx::query_as(
+        "select id, occurred_at, actor_id, actor_role, action, target_type, target_id, host(client_ip) as client_ip, details
+         from audit_log where actor_id = $1 or target_id = $1 or target_id = $2
+         order by occurred_at, id",
+    )
+    .bind(account_id)
+    .bind(listing_id)
+    .fetch_all(db)
+    .await
+}
+
 /// Which entries to read; every condition given must hold.
 #[derive(Debug, Default)]
 pub struct AuditFilter {

@@ -45,6 +45,18 @@ pub async fn list_mine(
     page.bind(query).fetch_all(db).await
 }
 
+/// Every inquiry the account's listing received, archived ones too, newest first (the
+/// account's export).
+pub async fn all_mine(db: impl PgExecutor<'_>, account_id: Uuid) -> sqlx::Result<Vec<Inquiry>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {INQUIRY_COLUMNS} from inquiry i join listing l on l.id = i.listing_id
+         where l.account_id = $1 order by i.created_at desc, i.id desc"
+    )))
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}
+
 /// One inquiry of the account's listing; another listing's is `None`.
 pub async fn find_mine(
     db: impl PgExecutor<'_>,

@@ -73,6 +73,48 @@ pub fn second_factor_changed(base: &Url, to: &str, enabled: bool, token: &str) -
     }
 }
 
+/// To the address an account is moving to: the link that completes the move.
+pub fn email_change_link(base: &Url, to: &str, name: &str, token: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Confirm your new sign-in address".into(),
+        body: format!(
+            "Hello {name},\n\nYou asked to sign in to the therapist directory with this address from now \
+             on. Confirm it within 24 hours by opening this link:\n\n{}\n\nUntil then your account keeps \
+             its current address. If you did not ask for this, ignore this message.\n",
+            Page::ConfirmEmailChange.url(base, Some(token))
+        ),
+    }
+}
+
+/// To an account's current address when a move to `new_address` is asked for.
+pub fn email_change_requested(base: &Url, to: &str, new_address: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "A new sign-in address was requested".into(),
+        body: format!(
+            "Hello,\n\nSomeone signed in to your therapist directory account with its password asked to \
+             move it to {new_address}. The account keeps this address unless the link sent there is \
+             used.\n\nIf this was not you, reset your password now, which also cancels the change:\n\n{}\n",
+            Page::ResetPassword.url(base, None)
+        ),
+    }
+}
+
+/// To an account's former address once the move is done.
+pub fn email_changed(to: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        reply_to: None,
+        subject: "Your sign-in address was changed".into(),
+        body: "Hello,\n\nYour therapist directory account now signs in with another address, confirmed \
+               from that mailbox. This address no longer signs in. If this was not you, contact support.\n"
+            .into(),
+    }
+}
+
 pub fn password_changed(to: &str) -> OutgoingEmail {
     OutgoingEmail {
         to: to.to_owned(),

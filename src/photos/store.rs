@@ -68,6 +68,17 @@ pub async fn current(
         .await
 }
 
+/// Every photo of `listing_id` (at most two: the approved one and one other), newest first.
+pub async fn all_of(conn: &mut PgConnection, listing_id: Uuid) -> sqlx::Result<Vec<StoredPhoto>> {
+    let sql = format!(
+        "select {COLUMNS} from listing_photo where listing_id = $1 order by created_at desc"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(listing_id)
+        .fetch_all(conn)
+        .await
+}
+
 /// Deletes every photo of `listing_id`; their objects.
 pub async fn delete_all(conn: &mut PgConnection, listing_id: Uuid) -> sqlx::Result<Vec<Photo>> {
     let rows: Vec<Json<Photo>> =

@@ -188,16 +188,7 @@ pub async fn remove_totp(
         .filter(|e| e.confirmed)
         .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "No authenticator is enrolled."))?;
     let (seal, clock) = (checks.0.get_ref(), checks.1.get_ref());
-    if !spend_code(&mut tx, &enrolment, account.id, code.trim(), (seal, clock)).await? {
-        let key = email_key(&account.email);
-        session::record_failure(&mut tx, &key, ip, Some(account.id), "auth.mfa_failed").await?;
-        tx.commit().await?;
-        return Err(ApiError::field(
-            "code",
-            FieldCode::Incorrect,
-            "not a code the authenticator shows now, nor an unused recovery code",
-        ));
-    }
+    let mut tx = spend_or_refuse(tx, &enrolment, &account, ip, code.trim(), (seal, clock)).await?;
     store::remove(&mut tx, account.id).await?;
     send_factor_notice(&mut tx, &links, account.id, &account.email, false).await?;
     AuditEntry::new(user.actor(), "auth.mfa_disabled")
@@ -275,6 +266,30 @@ pub async fn login_mfa(
     session::check_may_sign_in(&account)?;
     let pair = session::open(tx, &keys, &account, ip, true).await?;
     Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Spends `code` of the account's confirmed `enrolment` and hands the transaction back; or
+/// counts a wrong code as a wrong password is counted (committed) and answers 422 naming
+/// `code`.
+pub(crate) async fn spend_or_refuse<'t>(
+    mut tx: sqlx::Transaction<'t, sqlx::Postgres>,
+    enrolment: &store::Enrolment,
+    account: &account_store::AccountRow,
+    ip: ClientIp,
+    code: &str,
+    checks: (&SecretSeal, &Clock),
+) -> Result<sqlx::Transaction<'t, sqlx::Postgres>, ApiError> {
+    if spend_code(&mut tx, enrolment, account.id, code, checks).await? {
+        return Ok(tx);
+    }
+    let key = email_key(&account.email);
+    session::record_failure(&mut tx, &key, ip, Some(account.id), "auth.mfa_failed").await?;
+    tx.commit().await?;
+    Err(ApiError::field(
+        "code",
+        FieldCode::Incorrect,
+        "not a code the authenticator shows now, nor an unused recovery code",
+    ))
 }
 
 /// Spends a second-factor code of the account: a TOTP code at most once per time step (its

@@ -30,6 +30,21 @@ pub struct AccountRow {
     pub created_at: OffsetDateTime,
 }
 
+/// The account as its owner reads it.
+impl From<AccountRow> for crate::accounts::model::Me {
+    fn from(account: AccountRow) -> Self {
+        crate::accounts::model::Me {
+            id: account.id,
+            email: account.email,
+            role: account.role,
+            status: account.status,
+            full_name: account.full_name,
+            email_verified: account.email_verified_at.is_some(),
+            created_at: account.created_at,
+        }
+    }
+}
+
 /// The account with this id or this address (one of them given).
 async fn find(
     db: impl PgExecutor<'_>,
@@ -184,20 +199,24 @@ pub async fn reinstate(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
 
 // --- Email tokens ------------------------------------------------------------------------
 
+/// A new link of `purpose` for the account (`new_email`: the address an email change
+/// moves it to); its secret, which only the email carries.
 pub async fn create_email_token(
     conn: &mut PgConnection,
     account_id: Uuid,
     purpose: &str,
     ttl: time::Duration,
+    new_email: Option<&str>,
 ) -> sqlx::Result<String> {
     let secret = new_secret();
     sqlx::query!(
-        "insert into email_token (token_hash, account_id, purpose, expires_at)
-         values ($1, $2, $3::text::email_token_purpose, now() + make_interval(secs => $4))",
+        "insert into email_token (token_hash, account_id, purpose, expires_at, new_email)
+         values ($1, $2, $3::text::email_token_purpose, now() + make_interval(secs => $4), $5::text)",
         secret_hash(&secret),
         account_id,
         purpose,
-        ttl.as_seconds_f64()
+        ttl.as_seconds_f64(),
+        new_email
     )
     .execute(conn)
     .await?;
@@ -221,19 +240,26 @@ pub async fn spend_email_tokens(
     Ok(())
 }
 
+/// A link used: the account it was sent to, and the address it moves the account to (an
+/// email change's).
+pub struct SpentLink {
+    pub account_id: Uuid,
+    pub new_email: Option<String>,
+}
+
 /// Uses a token once: the account it belongs to, if it is valid, unused and unexpired.
 /// Other unused tokens of the same purpose for that account are spent with it.
 pub async fn consume_email_token(
     conn: &mut PgConnection,
     secret: &str,
     purpose: &str,
-) -> sqlx::Result<Option<Uuid>> {
-    let account: Option<Uuid> = sqlx::query_scalar!("update email_token set used_at = now()
+) -> sqlx::Result<Option<SpentLink>> {
+    let spent = sqlx::query_as!(SpentLink, "update email_token set used_at = now()
          where token_hash = $1 and purpose = $2::text::email_token_purpose and used_at is null and expires_at > now()
-         returning account_id", secret_hash(secret), purpose)
+         returning account_id, new_email::text", secret_hash(secret), purpose)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(account) = account {
+    if let Some(account) = spent.as_ref().map(|s| s.account_id) {
         sqlx::query!(
             "update email_token set used_at = now()
              where account_id = $1 and purpose = $2::text::email_token_purpose and used_at is null",
@@ -243,7 +269,7 @@ pub async fn consume_email_token(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(account)
+    Ok(spent)
 }
 
 // --- Sessions and refresh tokens ---------------------------------------------------------

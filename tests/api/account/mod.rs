@@ -9,6 +9,8 @@ use crate::helpers::{
 };
 use crate::photos::{jpeg, upload};
 
+mod life;
+
 fn etag(response: &reqwest::Response) -> String {
     response
         .headers()

@@ -18,7 +18,9 @@ use crate::contract::ContractRequest;
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, access, assert_problem};
 use crate::helpers::{complete_profile, token_in};
 
+mod account;
 mod photos;
+use account::own_life;
 use photos::photos;
 
 /// Requests sent at once: as many as the pool has connections.
@@ -49,6 +51,7 @@ async fn no_write_waits_for_a_second_connection_while_it_holds_one() {
     photos(&mut sweep, &admin, &therapists).await;
     taxonomy(&mut sweep, &admin).await;
     accounts(&mut sweep, &admin, &therapists).await;
+    own_life(&mut sweep, &therapists).await;
     sweep.covers_the_document();
 }
 
