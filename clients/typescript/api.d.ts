@@ -12,8 +12,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The interactive API reference (Redoc, served from this binary: works offline), with the
-         *     error-code table.
+         * The interactive API reference
+         * @description The interactive API reference (Redoc, served from this binary: works offline), with the error-code table.
          */
         get: operations["docs"];
         put?: never;
@@ -31,7 +31,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The reference's scripts. */
+        /** The reference's scripts */
         get: operations["docs_asset"];
         put?: never;
         post?: never;
@@ -48,7 +48,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: answers while the process runs, without touching the database. */
+        /** Liveness: answers while the process runs, without touching the database */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -66,9 +66,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A stored photo variant. Names are content hashes, so a response never changes:
-         *     `Cache-Control: public, max-age=31536000, immutable`, a strong `ETag`, 304 to
-         *     `If-None-Match`.
+         * A stored photo variant
+         * @description Names are content hashes, so a response never changes: `Cache-Control: public, max-age=31536000, immutable`, a strong `ETag`, 304 to `If-None-Match`.
          */
         get: operations["get_media"];
         put?: never;
@@ -87,9 +86,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prometheus text exposition: request counts and latencies by route pattern and status,
-         *     database pool gauges.
-         *     With `APP_METRICS_ADDR` set it is served only there, and is 404 on the public listener.
+         * Prometheus text exposition
+         * @description Prometheus text exposition: request counts and latencies by route pattern and status, database pool gauges. With `APP_METRICS_ADDR` set it is served only there, and is 404 on the public listener.
          */
         get: operations["metrics"];
         put?: never;
@@ -107,7 +105,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This OpenAPI 3.1 document (identical to the committed `openapi/openapi.json`). */
+        /** This OpenAPI 3.1 document (identical to the committed `openapi/openapi.json`) */
         get: operations["openapi_json"];
         put?: never;
         post?: never;
@@ -125,8 +123,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the process is not shutting down, the database answers, every migration is
-         *     applied, and the search index is built and current.
+         * Readiness
+         * @description Readiness: the process is not shutting down, the database answers, every migration is applied, and the search index is built and current.
          */
         get: operations["readyz"];
         put?: never;
@@ -144,7 +142,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Accounts, newest first, optionally filtered by part of the email. */
+        /** Accounts, newest first, optionally filtered by part of the email */
         get: operations["admin_list_accounts"];
         put?: never;
         post?: never;
@@ -163,7 +161,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lifts an account suspension: sign-in works again and a published listing reappears. */
+        /** Lifts an account suspension: sign-in works again and a published listing reappears */
         post: operations["admin_reinstate_account"];
         delete?: never;
         options?: never;
@@ -181,8 +179,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Suspends an account: sign-in is refused, every session and access token is revoked at
-         *     once, and its listing leaves the directory (the listing's own state is kept).
+         * Suspends an account
+         * @description Suspends an account: sign-in is refused, every session and access token is revoked at once, and its listing leaves the directory (the listing's own state is kept).
          */
         post: operations["admin_suspend_account"];
         delete?: never;
@@ -198,7 +196,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit records, newest first. */
+        /** Audit records, newest first */
         get: operations["admin_list_audit_log"];
         put?: never;
         post?: never;
@@ -218,8 +216,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Marks a certification `verified` or `rejected`, with a note. Only verified
-         *     certifications appear on the public profile.
+         * Marks a certification `verified` or `rejected`, with a note
+         * @description Only verified certifications appear on the public profile.
          */
         post: operations["admin_verify_certification"];
         delete?: never;
@@ -235,10 +233,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every insurer, retired ones included, with how often each is used. */
+        /** Every insurer, retired ones included, with how often each is used */
         get: operations["admin_list_insurers"];
         put?: never;
-        /** Creates a insurer. Slugs and names are unique (409 `conflict`). */
+        /**
+         * Creates a insurer
+         * @description Slugs and names are unique (409 `conflict`).
+         */
         post: operations["admin_create_insurer"];
         delete?: never;
         options?: never;
@@ -256,11 +257,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Deletes an unused insurer; one in use is 409 `term_in_use` (retire it instead). */
+        /** Deletes an unused insurer; one in use is 409 `term_in_use` (retire it instead) */
         delete: operations["admin_delete_insurer"];
         options?: never;
         head?: never;
-        /** Renames, re-describes, retires (`"retired": true`) or brings back a insurer. */
+        /** Renames, re-describes, retires (`"retired": true`) or brings back a insurer */
         patch: operations["admin_update_insurer"];
         trace?: never;
     };
@@ -274,8 +275,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Marks a license `verified` or `rejected`, with a note. The public profile shows licenses
-         *     with their status and hides rejected ones.
+         * Marks a license `verified` or `rejected`, with a note
+         * @description The public profile shows licenses with their status and hides rejected ones.
          */
         post: operations["admin_verify_license"];
         delete?: never;
@@ -292,8 +293,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The review queue and every other listing, oldest first (by when review was requested,
-         *     else when the listing was created), cursor-paginated.
+         * The review queue and every other listing, oldest first
+         * @description The review queue and every other listing, oldest first (by when review was requested, else when the listing was created), cursor-paginated.
          */
         get: operations["admin_list_listings"];
         put?: never;
@@ -311,7 +312,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The whole listing, with its account and every private field. */
+        /** The whole listing, with its account and every private field */
         get: operations["admin_get_listing"];
         put?: never;
         post?: never;
@@ -331,8 +332,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publishes a listing waiting for review (`pending_review` → `published`), or accepts the
-         *     material edits of a published one. It is public at once.
+         * Publishes a listing waiting for review
+         * @description Publishes a listing waiting for review (`pending_review` → `published`), or accepts the material edits of a published one. It is public at once.
          */
         post: operations["admin_approve_listing"];
         delete?: never;
@@ -351,8 +352,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Lifts a suspension: the listing goes back to the state the suspension interrupted
-         *     (published, waiting for review, rejected, hidden by its therapist, or a draft).
+         * Lifts a suspension
+         * @description Lifts a suspension: the listing goes back to the state the suspension interrupted (published, waiting for review, rejected, hidden by its therapist, or a draft).
          */
         post: operations["admin_reinstate_listing"];
         delete?: never;
@@ -371,8 +372,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sends a listing waiting for review back to the therapist (`pending_review` →
-         *     `rejected`) with a reason they see.
+         * Sends a listing waiting for review back to the therapist
+         * @description Sends a listing waiting for review back to the therapist (`pending_review` → `rejected`) with a reason they see.
          */
         post: operations["admin_reject_listing"];
         delete?: never;
@@ -390,7 +391,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Suspends a listing in any state but `suspended`: it leaves the directory at once. */
+        /** Suspends a listing in any state but `suspended`: it leaves the directory at once */
         post: operations["admin_suspend_listing"];
         delete?: never;
         options?: never;
@@ -405,10 +406,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every modality, retired ones included, with how often each is used. */
+        /** Every modality, retired ones included, with how often each is used */
         get: operations["admin_list_modalities"];
         put?: never;
-        /** Creates a modality. Slugs and names are unique (409 `conflict`). */
+        /**
+         * Creates a modality
+         * @description Slugs and names are unique (409 `conflict`).
+         */
         post: operations["admin_create_modality"];
         delete?: never;
         options?: never;
@@ -426,11 +430,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Deletes an unused modality; one in use is 409 `term_in_use` (retire it instead). */
+        /** Deletes an unused modality; one in use is 409 `term_in_use` (retire it instead) */
         delete: operations["admin_delete_modality"];
         options?: never;
         head?: never;
-        /** Renames, re-describes, retires (`"retired": true`) or brings back a modality. */
+        /** Renames, re-describes, retires (`"retired": true`) or brings back a modality */
         patch: operations["admin_update_modality"];
         trace?: never;
     };
@@ -441,7 +445,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Photos by status, oldest first (the review queue by default), cursor-paginated. */
+        /** Photos by status, oldest first (the review queue by default), cursor-paginated */
         get: operations["admin_list_photos"];
         put?: never;
         post?: never;
@@ -461,8 +465,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approves a pending photo: it becomes the listing's public photo at once (profiles and
-         *     search), replacing the approved one.
+         * Approves a pending photo
+         * @description Approves a pending photo: it becomes the listing's public photo at once (profiles and search), replacing the approved one.
          */
         post: operations["admin_approve_photo"];
         delete?: never;
@@ -480,10 +484,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Rejects a pending photo with a reason the therapist sees; the approved photo, if any,
-         *     stays public.
-         */
+        /** Rejects a pending photo with a reason the therapist sees; the approved photo, if any, stays public */
         post: operations["admin_reject_photo"];
         delete?: never;
         options?: never;
@@ -498,7 +499,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reports, newest first. */
+        /** Reports, newest first */
         get: operations["admin_list_reports"];
         put?: never;
         post?: never;
@@ -517,7 +518,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resolves an open report (409 `invalid_state` if it already is). */
+        /** Resolves an open report (409 `invalid_state` if it already is) */
         post: operations["admin_resolve_report"];
         delete?: never;
         options?: never;
@@ -532,10 +533,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every specialty, retired ones included, with how often each is used. */
+        /** Every specialty, retired ones included, with how often each is used */
         get: operations["admin_list_specialties"];
         put?: never;
-        /** Creates a specialty. Slugs and names are unique (409 `conflict`). */
+        /**
+         * Creates a specialty
+         * @description Slugs and names are unique (409 `conflict`).
+         */
         post: operations["admin_create_specialty"];
         delete?: never;
         options?: never;
@@ -553,11 +557,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Deletes an unused specialty; one in use is 409 `term_in_use` (retire it instead). */
+        /** Deletes an unused specialty; one in use is 409 `term_in_use` (retire it instead) */
         delete: operations["admin_delete_specialty"];
         options?: never;
         head?: never;
-        /** Renames, re-describes, retires (`"retired": true`) or brings back a specialty. */
+        /** Renames, re-describes, retires (`"retired": true`) or brings back a specialty */
         patch: operations["admin_update_specialty"];
         trace?: never;
     };
@@ -568,7 +572,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Counts of what waits for an admin: the review queue, photos, credentials, reports. */
+        /** Counts of what waits for an admin: the review queue, photos, credentials, reports */
         get: operations["admin_get_summary"];
         put?: never;
         post?: never;
@@ -588,8 +592,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Moves the account to the address the link was sent to. Sessions stay signed in; the
-         *     old address no longer signs in, and links sent to it stop working.
+         * Moves the account to the address the link was sent to
+         * @description Sessions stay signed in; the old address no longer signs in, and links sent to it stop working.
          */
         post: operations["confirm_email_change"];
         delete?: never;
@@ -608,8 +612,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Directory login. After five wrong passwords in a row for an address, it is locked
-         *     (429 with `Retry-After`) for a minute, doubling up to an hour.
+         * Directory login
+         * @description After five wrong passwords in a row for an address, it is locked (429 with `Retry-After`) for a minute, doubling up to an hour.
          */
         post: operations["login"];
         delete?: never;
@@ -628,9 +632,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The second step of signing in with a second factor: the `mfa_token` of the
-         *     `mfa_required` answer and a TOTP code (each accepted once) or a recovery code (single
-         *     use). Wrong codes are throttled like passwords; five spend the `mfa_token`.
+         * The second step of signing in with a second factor
+         * @description The second step of signing in with a second factor: the `mfa_token` of the `mfa_required` answer and a TOTP code (each accepted once) or a recovery code (single use). Wrong codes are throttled like passwords; five spend the `mfa_token`.
          */
         post: operations["login_mfa"];
         delete?: never;
@@ -649,8 +652,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Ends the session the refresh token belongs to: it and every access token issued from it
-         *     stop working. Always 204.
+         * Ends the session the refresh token belongs to: it and every access token issued from it stop working
+         * @description Always 204.
          */
         post: operations["logout"];
         delete?: never;
@@ -668,7 +671,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Emails a password-reset link (30 min) if the address has an account. Always 202. */
+        /**
+         * Emails a password-reset link (30 min) if the address has an account
+         * @description Always 202.
+         */
         post: operations["request_password_reset"];
         delete?: never;
         options?: never;
@@ -686,8 +692,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sets a new password with the token from the reset email. Signs the account out
-         *     everywhere (every session and access token is revoked).
+         * Sets a new password with the token from the reset email
+         * @description Signs the account out everywhere (every session and access token is revoked).
          */
         post: operations["confirm_password_reset"];
         delete?: never;
@@ -706,8 +712,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Exchanges a refresh token for a new pair. Each refresh token works once: presenting one
-         *     again revokes its whole session (every token issued from the same login).
+         * Exchanges a refresh token for a new pair
+         * @description Each refresh token works once: presenting one again revokes its whole session (every token issued from the same login).
          */
         post: operations["refresh"];
         delete?: never;
@@ -725,7 +731,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sends a new verification link if the address has an unverified account. Always 202. */
+        /**
+         * Sends a new verification link if the address has an unverified account
+         * @description Always 202.
+         */
         post: operations["resend_verification"];
         delete?: never;
         options?: never;
@@ -743,9 +752,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Join the directory: creates a therapist account and its empty draft listing, and emails
-         *     a verification link (24 h). The answer is the same 202 whether or not the address is
-         *     already registered; its owner then gets a "you already have an account" email instead.
+         * Join the directory
+         * @description Join the directory: creates a therapist account and its empty draft listing, and emails a verification link (24 h). The answer is the same 202 whether or not the address is already registered; its owner then gets a "you already have an account" email instead.
          */
         post: operations["signup"];
         delete?: never;
@@ -763,7 +771,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirms an email address with the token from the verification email. */
+        /** Confirms an email address with the token from the verification email */
         post: operations["verify_email"];
         delete?: never;
         options?: never;
@@ -778,7 +786,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Insurers whose plans listings may accept. */
+        /** Insurers whose plans listings may accept */
         get: operations["list_insurers"];
         put?: never;
         post?: never;
@@ -795,20 +803,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in account. */
+        /** The signed-in account */
         get: operations["get_me"];
         put?: never;
         post?: never;
         /**
-         * Deletes the account with the password (and a current code when two-step sign-in is
-         *     on): the account, its listing, photos, inquiries, sessions and sign-in records are
-         *     erased at once and the listing leaves search on every process; audit entries keep
-         *     only the account's id, which nothing resolves any more. The address can sign up again.
+         * Deletes the account with the password
+         * @description Deletes the account with the password (and a current code when two-step sign-in is on): the account, its listing, photos, inquiries, sessions and sign-in records are erased at once and the listing leaves search on every process; audit entries keep only the account's id, which nothing resolves any more. The address can sign up again.
          */
         delete: operations["delete_me"];
         options?: never;
         head?: never;
-        /** Changes the account's name. */
+        /** Changes the account's name */
         patch: operations["update_me"];
         trace?: never;
     };
@@ -822,9 +828,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Asks to sign in with another address: a link goes to the new address and a notice to
-         *     the current one; the account moves only when the link is used.
-         * @description The answer is the same whether or not another account has the new address (its owner
+         * Asks to sign in with another address
+         * @description Asks to sign in with another address: a link goes to the new address and a notice to the current one; the account moves only when the link is used.
+         *
+         *     The answer is the same whether or not another account has the new address (its owner
          *     is told instead), so it reveals no account.
          */
         post: operations["change_my_email"];
@@ -842,9 +849,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Everything stored about the account, as one JSON document: the account, its listing
-         *     with every part, photos, inquiries received, sessions and audit entries. No hash,
-         *     token or secret is in it.
+         * Everything stored about the account, as one JSON document
+         * @description Everything stored about the account, as one JSON document: the account, its listing with every part, photos, inquiries received, sessions and audit entries. No hash, token or secret is in it.
          */
         get: operations["export_me"];
         put?: never;
@@ -862,7 +868,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The therapist's inquiries, newest first. */
+        /** The therapist's inquiries, newest first */
         get: operations["list_my_inquiries"];
         put?: never;
         post?: never;
@@ -885,7 +891,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Marks an inquiry read, responded or archived. Another therapist's inquiry is 404. */
+        /**
+         * Marks an inquiry read, responded or archived
+         * @description Another therapist's inquiry is 404.
+         */
         patch: operations["update_my_inquiry"];
         trace?: never;
     };
@@ -896,7 +905,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's whole listing, with an `ETag` for `If-Match`. */
+        /** The caller's whole listing, with an `ETag` for `If-Match` */
         get: operations["get_my_listing"];
         put?: never;
         post?: never;
@@ -904,10 +913,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Edits the profile with JSON merge patch semantics (`null` clears a field). Every field is
-         *     validated; unknown fields (including `status`, `id`, `slug` and verification fields) are
-         *     refused, unknown taxonomy slugs are 422 naming the slug. With `If-Match`, a stale version
-         *     is 412 and nothing changes.
+         * Edits the profile with JSON merge patch semantics (`null` clears a field)
+         * @description Every field is validated; unknown fields (including `status`, `id`, `slug` and verification fields) are refused, unknown taxonomy slugs are 422 naming the slug. With `If-Match`, a stale version is 412 and nothing changes.
          */
         patch: operations["patch_my_listing"];
         trace?: never;
@@ -922,8 +929,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Adds a certification (e.g. Certified Imago Relationship Therapist from the Imago
-         *     International Training Institute); it starts `unverified`.
+         * Adds a certification (e.g
+         * @description Certified Imago Relationship Therapist from the Imago International Training Institute); it starts `unverified`.
          */
         post: operations["create_certification"];
         delete?: never;
@@ -942,11 +949,14 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Removes a certification. */
+        /** Removes a certification */
         delete: operations["delete_certification"];
         options?: never;
         head?: never;
-        /** Edits a certification (merge patch). Any edit resets it to `unverified`. */
+        /**
+         * Edits a certification (merge patch)
+         * @description Any edit resets it to `unverified`.
+         */
         patch: operations["patch_certification"];
         trace?: never;
     };
@@ -960,9 +970,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Records that the therapist confirmed the listing is current (`last_confirmed_at`). A
-         *     listing unconfirmed for 90 days is stale and leaves default search; confirming brings it
-         *     back at once and clears an "availability unconfirmed" mark left by reports.
+         * Records that the therapist confirmed the listing is current (`last_confirmed_at`)
+         * @description A listing unconfirmed for 90 days is stale and leaves default search; confirming brings it back at once and clears an "availability unconfirmed" mark left by reports.
          */
         post: operations["confirm_my_listing"];
         delete?: never;
@@ -980,7 +989,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Adds a license; it starts `unverified`. */
+        /** Adds a license; it starts `unverified` */
         post: operations["create_license"];
         delete?: never;
         options?: never;
@@ -998,11 +1007,14 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Removes a license. */
+        /** Removes a license */
         delete: operations["delete_license"];
         options?: never;
         head?: never;
-        /** Edits a license (merge patch). Any edit resets it to `unverified`. */
+        /**
+         * Edits a license (merge patch)
+         * @description Any edit resets it to `unverified`.
+         */
         patch: operations["patch_license"];
         trace?: never;
     };
@@ -1015,7 +1027,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Adds an offering: a session type, workshop, retreat, online course, group or intensive. */
+        /** Adds an offering: a session type, workshop, retreat, online course, group or intensive */
         post: operations["create_offering"];
         delete?: never;
         options?: never;
@@ -1033,11 +1045,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Removes an offering. */
+        /** Removes an offering */
         delete: operations["delete_offering"];
         options?: never;
         head?: never;
-        /** Edits an offering (merge patch). */
+        /** Edits an offering (merge patch) */
         patch: operations["patch_offering"];
         trace?: never;
     };
@@ -1051,8 +1063,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Adds an office (at most five). Without coordinates it is placed at its ZIP's centroid;
-         *     an unknown ZIP, or a ZIP in another state, is 422.
+         * Adds an office (at most five)
+         * @description Without coordinates it is placed at its ZIP's centroid; an unknown ZIP, or a ZIP in another state, is 422.
          */
         post: operations["create_office"];
         delete?: never;
@@ -1071,13 +1083,13 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Removes an office. */
+        /** Removes an office */
         delete: operations["delete_office"];
         options?: never;
         head?: never;
         /**
-         * Edits an office (merge patch). Changing the ZIP without coordinates re-places it at the
-         *     new ZIP's centroid.
+         * Edits an office (merge patch)
+         * @description Changing the ZIP without coordinates re-places it at the new ZIP's centroid.
          */
         patch: operations["patch_office"];
         trace?: never;
@@ -1090,19 +1102,17 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The listing's photo as its owner sees it: the upload waiting for review or rejected
-         *     (with the reason), else the approved one; 404 without any.
+         * The listing's photo as its owner sees it
+         * @description The listing's photo as its owner sees it: the upload waiting for review or rejected (with the reason), else the approved one; 404 without any.
          */
         get: operations["get_my_photo"];
         /**
-         * Uploads the listing's photo (the image itself as the body). It is cleaned (turned
-         *     upright, every metadata block dropped, cropped square) and stored as WebP at 160, 400
-         *     and 800 px and as a 400 px JPEG, then waits for an admin's review; until it is approved
-         *     the previous approved photo stays public. A new upload replaces one still waiting.
+         * Uploads the listing's photo (the image itself as the body)
+         * @description It is cleaned (turned upright, every metadata block dropped, cropped square) and stored as WebP at 160, 400 and 800 px and as a 400 px JPEG, then waits for an admin's review; until it is approved the previous approved photo stays public. A new upload replaces one still waiting.
          */
         put: operations["upload_my_photo"];
         post?: never;
-        /** Deletes the listing's photos, the approved one included, and their stored objects. */
+        /** Deletes the listing's photos, the approved one included, and their stored objects */
         delete: operations["delete_my_photo"];
         options?: never;
         head?: never;
@@ -1117,7 +1127,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's listing as its public profile shows it, in whatever state it is.
+         * The caller's listing as its public profile shows it, in whatever state it is
          * @description A draft or a listing waiting for review shows what the public would see once it is
          *     published; the photo is the newest upload unless it was rejected, although an upload
          *     waiting for review is not public yet.
@@ -1141,8 +1151,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sends the listing for review: from `draft`, `rejected` or `unpublished` to
-         *     `pending_review`, when complete; otherwise 422 `listing_incomplete` naming each missing item.
+         * Sends the listing for review
+         * @description Sends the listing for review: from `draft`, `rejected` or `unpublished` to `pending_review`, when complete; otherwise 422 `listing_incomplete` naming each missing item.
          */
         post: operations["submit_my_listing"];
         delete?: never;
@@ -1160,7 +1170,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hides a published listing until it is submitted and approved again. */
+        /** Hides a published listing until it is submitted and approved again */
         post: operations["unpublish_my_listing"];
         delete?: never;
         options?: never;
@@ -1178,17 +1188,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Starts enrolling a TOTP authenticator: a new secret, not in use until this session
-         *     confirms it. It takes the password (checked and throttled as a sign-in is): a stolen
-         *     access token alone cannot put a factor on the account. Starting again before confirming
-         *     replaces it; with one confirmed already it is 409 (remove it first).
+         * Starts enrolling a TOTP authenticator: a new secret, not in use until this session confirms it
+         * @description It takes the password (checked and throttled as a sign-in is): a stolen access token alone cannot put a factor on the account. Starting again before confirming replaces it; with one confirmed already it is 409 (remove it first).
          */
         post: operations["start_totp"];
         /**
-         * Removes the authenticator and its recovery codes. It takes the password and a current
-         *     code (a TOTP or recovery code): a session opened before the factor, plus the password,
-         *     is not enough. Wrong codes are counted as wrong passwords are. Admin accounts keep
-         *     theirs (an operator resets a lost one: `create-admin --reset-mfa`).
+         * Removes the authenticator and its recovery codes
+         * @description It takes the password and a current code (a TOTP or recovery code): a session opened before the factor, plus the password, is not enough. Wrong codes are counted as wrong passwords are. Admin accounts keep theirs (an operator resets a lost one: `create-admin --reset-mfa`).
          */
         delete: operations["remove_totp"];
         options?: never;
@@ -1206,8 +1212,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Confirms the enrolment with a current code. From then on signing in needs a code, and
-         *     this session counts as one opened with it. Answers the ten recovery codes, once.
+         * Confirms the enrolment with a current code
+         * @description From then on signing in needs a code, and this session counts as one opened with it. Answers the ten recovery codes, once.
          */
         post: operations["confirm_totp"];
         delete?: never;
@@ -1226,8 +1232,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Changes the password (the current one is required). Other sessions are signed out; this
-         *     one stays signed in.
+         * Changes the password (the current one is required)
+         * @description Other sessions are signed out; this one stays signed in.
          */
         post: operations["change_password"];
         delete?: never;
@@ -1243,7 +1249,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Therapy modalities (approaches), e.g. imago, cbt, dbt, act, emdr. */
+        /**
+         * Therapy modalities (approaches), e.g
+         * @description imago, cbt, dbt, act, emdr.
+         */
         get: operations["list_modalities"];
         put?: never;
         post?: never;
@@ -1260,7 +1269,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Specialties (conditions and concerns a therapist works with), with their category. */
+        /** Specialties (conditions and concerns a therapist works with), with their category */
         get: operations["list_specialties"];
         put?: never;
         post?: never;
@@ -1278,14 +1287,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Suggestions for a search box as the user types: places (for `near`), modalities,
-         *     specialties, insurers, languages and offerings (for their filters) and published
-         *     therapists (by name; `value` is the listing's slug). The typed text matches the start of
-         *     a name or of a later word of it (`emd` finds EMDR, `behav` Cognitive Behavioral
-         *     Therapy); from the fourth character one typo is forgiven. Ranked by how well the text
-         *     matches (the whole name, its start, a later word, with a typo), then by `count`, the
-         *     exact number of published listings the suggestion would find. A listing is suggested
-         *     within a second of its publication, and never after it leaves the directory.
+         * Suggestions for a search box as the user types
+         * @description Suggestions for a search box as the user types: places (for `near`), modalities, specialties, insurers, languages and offerings (for their filters) and published therapists (by name; `value` is the listing's slug). The typed text matches the start of a name or of a later word of it (`emd` finds EMDR, `behav` Cognitive Behavioral Therapy); from the fourth character one typo is forgiven. Ranked by how well the text matches (the whole name, its start, a later word, with a typo), then by `count`, the exact number of published listings the suggestion would find. A listing is suggested within a second of its publication, and never after it leaves the directory.
          */
         get: operations["suggest"];
         put?: never;
@@ -1304,16 +1307,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search published listings. All parameters are optional and combine; repeatable ones
-         *     (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any
-         *     of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter;
-         *     unknown taxonomy slugs are 422. `total` and facet counts are exact over every match.
-         *     `q` matches every word of the listing (name, credentials, title, modalities,
-         *     specialties, insurers, languages, faiths, communities, age groups, formats, delivery,
-         *     offerings, cities and states by name, the statement), stemmed, with synonyms and typos;
-         *     when no listing matches every word, the last words are dropped until some do
-         *     (`query_words_used` says which were used). Keyset cursors are signed and tied to the
-         *     search they came from. A change to a listing is searchable within a second.
+         * Search published listings
+         * @description All parameters are optional and combine; repeatable ones (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter; unknown taxonomy slugs are 422. `total` and facet counts are exact over every match. `q` matches every word of the listing (name, credentials, title, modalities, specialties, insurers, languages, faiths, communities, age groups, formats, delivery, offerings, cities and states by name, the statement), stemmed, with synonyms and typos; when no listing matches every word, the last words are dropped until some do (`query_words_used` says which were used). Keyset cursors are signed and tied to the search they came from. A change to a listing is searchable within a second.
          */
         get: operations["search_listings"];
         put?: never;
@@ -1332,10 +1327,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A published listing's public profile, by id or slug, read from the replica when there is
-         *     one (it may lag the primary by the replica's delay). Anything unpublished, suspended or
-         *     unknown is 404. Licenses show their verification status (rejected ones are hidden);
-         *     only verified certifications appear.
+         * A published listing's public profile, by id or slug, read from the replica when there is one
+         * @description A published listing's public profile, by id or slug, read from the replica when there is one (it may lag the primary by the replica's delay). Anything unpublished, suspended or unknown is 404. Licenses show their verification status (rejected ones are hidden); only verified certifications appear.
          */
         get: operations["get_profile"];
         put?: never;
@@ -1356,11 +1349,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sends a message to a therapist. Only published listings that are accepting clients or
-         *     keeping a waitlist take inquiries (others: 404 if not public, 409
-         *     `not_accepting_inquiries` if not accepting). The therapist is emailed (reply-to the
-         *     client) and the client gets a receipt. At most 5 per hour from one address and 30 a day
-         *     to one listing (429 with `Retry-After`).
+         * Sends a message to a therapist
+         * @description Only published listings that are accepting clients or keeping a waitlist take inquiries (others: 404 if not public, 409 `not_accepting_inquiries` if not accepting). The therapist is emailed (reply-to the client) and the client gets a receipt. At most 5 per hour from one address and 30 a day to one listing (429 with `Retry-After`).
          */
         post: operations["create_inquiry"];
         delete?: never;
@@ -1379,9 +1369,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reports a problem with a public listing (404 for anything else). At most 5 per hour
-         *     from one address (429 with `Retry-After`). Reporters stay anonymous: only a keyed hash of
-         *     their address is kept, to tell different clients apart.
+         * Reports a problem with a public listing (404 for anything else)
+         * @description At most 5 per hour from one address (429 with `Retry-After`). Reporters stay anonymous: only a keyed hash of their address is kept, to tell different clients apart.
          */
         post: operations["create_report"];
         delete?: never;
@@ -1435,6 +1424,11 @@ export interface components {
             status: components["schemas"]["AccountStatus"];
             suspended_reason?: string | null;
         };
+        /** @description A page of results: `next_cursor` is null on the last page. */
+        AccountSummaryPage: {
+            items: components["schemas"]["AccountSummary"][];
+            next_cursor: string | null;
+        };
         AdminListing: components["schemas"]["MyListing"] & {
             account_email: string;
             /** Format: uuid */
@@ -1455,6 +1449,11 @@ export interface components {
             review_note: string | null;
             status: components["schemas"]["PhotoStatus"];
             urls: components["schemas"]["Photo"];
+        };
+        /** @description A page of results: `next_cursor` is null on the last page. */
+        AdminPhotoPage: {
+            items: components["schemas"]["AdminPhoto"][];
+            next_cursor: string | null;
         };
         /** @description What waits for an admin. */
         AdminSummary: {
@@ -1510,6 +1509,11 @@ export interface components {
             /** Format: uuid */
             target_id?: string | null;
             target_type?: string | null;
+        };
+        /** @description A page of results: `next_cursor` is null on the last page. */
+        AuditRecordPage: {
+            items: components["schemas"]["AuditRecord"][];
+            next_cursor: string | null;
         };
         Availability: {
             accepting: components["schemas"]["Accepting"];
@@ -1679,6 +1683,11 @@ export interface components {
             responded_at?: string | null;
             status: components["schemas"]["InquiryStatus"];
         };
+        /** @description A page of results: `next_cursor` is null on the last page. */
+        InquiryPage: {
+            items: components["schemas"]["Inquiry"][];
+            next_cursor: string | null;
+        };
         /** @enum {string} */
         InquiryStatus: "new" | "read" | "responded" | "archived";
         InquiryUpdate: {
@@ -1829,6 +1838,26 @@ export interface components {
         };
         /** @enum {string} */
         ListingStatus: "draft" | "pending_review" | "published" | "rejected" | "suspended" | "unpublished";
+        ListingSummary: {
+            account_email: string;
+            /** Format: uuid */
+            account_id: string;
+            account_status: components["schemas"]["AccountStatus"];
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            review_requested_at?: string | null;
+            slug: string;
+            status: components["schemas"]["ListingStatus"];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A page of results: `next_cursor` is null on the last page. */
+        ListingSummaryPage: {
+            items: components["schemas"]["ListingSummary"][];
+            next_cursor: string | null;
+        };
         LoginRequest: {
             email: string;
             password: string;
@@ -2416,6 +2445,11 @@ export interface components {
             resolved_at?: string | null;
             /** Format: uuid */
             resolved_by?: string | null;
+        };
+        /** @description A page of results: `next_cursor` is null on the last page. */
+        ReportViewPage: {
+            items: components["schemas"]["ReportView"][];
+            next_cursor: string | null;
         };
         ResetConfirmRequest: {
             new_password: string;
@@ -3094,22 +3128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            email: string;
-                            email_verified: boolean;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            listing_id?: string | null;
-                            role: components["schemas"]["Role"];
-                            status: components["schemas"]["AccountStatus"];
-                            suspended_reason?: string | null;
-                        }[];
-                        next_cursor?: string | null;
-                    };
+                    "application/json": components["schemas"]["AccountSummaryPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3226,24 +3245,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            action: string;
-                            /** Format: uuid */
-                            actor_id?: string | null;
-                            actor_role?: string | null;
-                            client_ip?: string | null;
-                            details: Record<string, never>;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: date-time */
-                            occurred_at: string;
-                            /** Format: uuid */
-                            target_id?: string | null;
-                            target_type?: string | null;
-                        }[];
-                        next_cursor?: string | null;
-                    };
+                    "application/json": components["schemas"]["AuditRecordPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3403,6 +3405,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TermPatch"];
+                "application/merge-patch+json": components["schemas"]["TermPatch"];
             };
         };
         responses: {
@@ -3501,24 +3504,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            account_email: string;
-                            /** Format: uuid */
-                            account_id: string;
-                            account_status: components["schemas"]["AccountStatus"];
-                            display_name: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: date-time */
-                            review_requested_at?: string | null;
-                            slug: string;
-                            status: components["schemas"]["ListingStatus"];
-                            /** Format: date-time */
-                            updated_at: string;
-                        }[];
-                        next_cursor?: string | null;
-                    };
+                    "application/json": components["schemas"]["ListingSummaryPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3829,6 +3815,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TermPatch"];
+                "application/merge-patch+json": components["schemas"]["TermPatch"];
             };
         };
         responses: {
@@ -3878,23 +3865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            display_name: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            listing_id: string;
-                            listing_slug: string;
-                            /** @description The reason given with a rejection. */
-                            review_note: string | null;
-                            status: components["schemas"]["PhotoStatus"];
-                            urls: components["schemas"]["Photo"];
-                        }[];
-                        next_cursor?: string | null;
-                    };
+                    "application/json": components["schemas"]["AdminPhotoPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4000,27 +3971,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            details?: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            listing_display_name: string;
-                            /** Format: uuid */
-                            listing_id: string;
-                            listing_slug: string;
-                            reason: components["schemas"]["ReportReason"];
-                            resolution?: components["schemas"]["Resolution"] | null;
-                            resolution_note?: string | null;
-                            /** Format: date-time */
-                            resolved_at?: string | null;
-                            /** Format: uuid */
-                            resolved_by?: string | null;
-                        }[];
-                        next_cursor?: string | null;
-                    };
+                    "application/json": components["schemas"]["ReportViewPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4174,6 +4125,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TermPatch"];
+                "application/merge-patch+json": components["schemas"]["TermPatch"];
             };
         };
         responses: {
@@ -4721,6 +4673,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["NameRequest"];
+                "application/merge-patch+json": components["schemas"]["NameRequest"];
             };
         };
         responses: {
@@ -4832,29 +4785,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            archived_at?: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            email: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            listing_id: string;
-                            message: string;
-                            name: string;
-                            phone?: string | null;
-                            preferred_contact: components["schemas"]["PreferredContact"];
-                            /** Format: date-time */
-                            read_at?: string | null;
-                            /** Format: date-time */
-                            responded_at?: string | null;
-                            status: components["schemas"]["InquiryStatus"];
-                        }[];
-                        next_cursor?: string | null;
-                    };
+                    "application/json": components["schemas"]["InquiryPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4877,6 +4808,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["InquiryUpdate"];
+                "application/merge-patch+json": components["schemas"]["InquiryUpdate"];
             };
         };
         responses: {
@@ -4943,6 +4875,7 @@ export interface operations {
         /** @description Any subset of the fields */
         requestBody: {
             content: {
+                "application/json": components["schemas"]["ListingBodyPatch"];
                 /**
                  * @example {
                  *       "accepting": "waitlist",
@@ -5058,6 +4991,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["CertificationBodyPatch"];
                 "application/merge-patch+json": components["schemas"]["CertificationBodyPatch"];
             };
         };
@@ -5190,6 +5124,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["LicenseBodyPatch"];
                 "application/merge-patch+json": components["schemas"]["LicenseBodyPatch"];
             };
         };
@@ -5293,6 +5228,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["OfferingBodyPatch"];
                 "application/merge-patch+json": components["schemas"]["OfferingBodyPatch"];
             };
         };
@@ -5396,6 +5332,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["OfficeBodyPatch"];
                 "application/merge-patch+json": components["schemas"]["OfficeBodyPatch"];
             };
         };

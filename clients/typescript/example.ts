@@ -73,7 +73,9 @@ export async function updateListing(
   const current = await fetch(`${base}/v1/me/listing`, {
     headers: { authorization: `Bearer ${accessToken}` },
   });
-  const etag = current.headers.get("etag") ?? "*";
+  // Never "*": that would overwrite whatever is there, switching the lock off silently.
+  const etag = current.headers.get("etag");
+  if (etag === null) throw new Error("GET /v1/me/listing answered without an ETag");
   return call("/v1/me/listing", {
     method: "PATCH",
     headers: {

@@ -38,7 +38,7 @@ pub struct AccountQuery {
     tag = "admin",
     security(("bearer" = [])),
     params(AccountQuery),
-    responses((status = 200, body = inline(Page<AccountSummary>)))
+    responses((status = 200, body = Page<AccountSummary>))
 )]
 #[get("/admin/accounts")]
 pub async fn list_accounts(

@@ -82,7 +82,7 @@ fn timestamp(name: &str, value: &Option<String>) -> Result<Option<OffsetDateTime
     tag = "admin",
     security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = inline(Page<AuditRecord>)))
+    responses((status = 200, body = Page<AuditRecord>))
 )]
 #[get("/admin/audit-log")]
 pub async fn list_audit_log(

@@ -54,7 +54,7 @@ pub struct ListingQuery {
     security(("bearer" = [])),
     params(ListingQuery),
     responses(
-        (status = 200, body = inline(Page<ListingSummary>)),
+        (status = 200, body = Page<ListingSummary>),
     )
 )]
 #[get("/admin/listings")]

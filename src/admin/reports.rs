@@ -25,7 +25,7 @@ pub use crate::reports::model::{ReportState, Resolution};
     tag = "admin",
     security(("bearer" = [])),
     params(ReportQuery),
-    responses((status = 200, body = inline(Page<ReportView>)))
+    responses((status = 200, body = Page<ReportView>))
 )]
 #[get("/admin/reports")]
 pub async fn list_reports(

@@ -14,8 +14,13 @@ use actix_web::{Error, HttpResponse, web};
 #[derive(Debug, Clone, Default)]
 pub struct AllowedOrigins(pub Vec<String>);
 
-const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE";
-const ALLOWED_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
+/// Every method a route answers (PUT: the photo upload).
+pub const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
+/// What the service reads (`accept-language`: Spanish names), and what tracing libraries
+/// add to every request (W3C Trace Context, Sentry): a preflight that lists a header not
+/// here fails the browser's request before it is sent.
+pub const ALLOWED_HEADERS: &str = "authorization, content-type, if-match, if-none-match, \
+    accept-language, x-request-id, traceparent, tracestate, sentry-trace, baggage";
 const EXPOSED_HEADERS: &str =
     "etag, retry-after, location, x-request-id, ratelimit, ratelimit-policy";
 

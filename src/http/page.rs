@@ -89,6 +89,7 @@ impl NewestFirstPage {
 #[derive(Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

@@ -90,7 +90,7 @@ pub async fn create_inquiry(
     tag = "inquiries",
     security(("bearer" = [])),
     params(InboxQuery),
-    responses((status = 200, body = inline(Page<Inquiry>)))
+    responses((status = 200, body = Page<Inquiry>))
 )]
 #[get("/me/inquiries")]
 pub async fn list_my_inquiries(

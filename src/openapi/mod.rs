@@ -243,6 +243,7 @@ fn complete(doc: &mut Value) {
     doc["components"]["responses"] = Value::Object(responses);
     doc["components"]["headers"] = headers();
 
+    name_pages(doc);
     requests::refuse_control_characters_in_requests(doc);
     requests::partial_merge_patches(doc);
     requests::add_examples(doc);
@@ -259,9 +260,89 @@ fn complete(doc: &mut Value) {
                 continue;
             }
             complete_operation(path, method, operation);
+            one_line_summary(operation);
         }
     }
 }
+
+/// A generic page (`Page_ReportView`, with its items written out inside it) becomes
+/// `ReportViewPage` whose items refer to the named `ReportView`: a generated client then
+/// has one type per item, as for every other answer.
+fn name_pages(doc: &mut Value) {
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let generic: Vec<String> = schemas
+        .keys()
+        .filter(|k| k.starts_with("Page_"))
+        .cloned()
+        .collect();
+    let mut renamed = Vec::new();
+    for old in generic {
+        let Some(mut page) = schemas.remove(&old) else {
+            continue;
+        };
+        let item = old.trim_start_matches("Page_").to_owned();
+        let inline = page["properties"]["items"]["items"].take();
+        if inline.get("$ref").is_none() {
+            schemas.entry(item.clone()).or_insert(inline);
+        }
+        page["properties"]["items"]["items"] =
+            json!({"$ref": format!("#/components/schemas/{item}")});
+        let new = format!("{item}Page");
+        schemas.insert(new.clone(), page);
+        renamed.push((
+            format!("#/components/schemas/{old}"),
+            format!("#/components/schemas/{new}"),
+        ));
+    }
+    fn rewrite(value: &mut Value, renamed: &[(String, String)]) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get_mut("$ref")
+                    && let Some((_, new)) = renamed.iter().find(|(old, _)| old == r)
+                {
+                    *r = new.clone();
+                }
+                map.values_mut().for_each(|v| rewrite(v, renamed));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, renamed)),
+            _ => {}
+        }
+    }
+    rewrite(&mut doc["paths"], &renamed);
+}
+
+/// The summary a reference lists and a generated client puts over the call: the first
+/// sentence of the doc comment, on one line; the rest of its first paragraph opens the
+/// description.
+fn one_line_summary(operation: &mut Value) {
+    let Some(summary) = operation["summary"].as_str() else {
+        return;
+    };
+    let text = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (first, rest) = match text.find(". ") {
+        Some(end) => (&text[..end], text[end + 2..].trim()),
+        None => (text.as_str(), ""),
+    };
+    let first = first.trim_end_matches('.');
+    // A long sentence is cut at its first clause; the description then says it whole.
+    let (summary, rest) = match [": ", " ("].iter().filter_map(|c| first.find(c)).min() {
+        Some(cut) if first.chars().count() > SUMMARY_MAX => (&first[..cut], text.as_str()),
+        _ => (first, rest),
+    };
+    if !rest.is_empty() {
+        let description = match operation["description"].as_str() {
+            Some(more) if !more.is_empty() => format!("{rest}\n\n{more}"),
+            _ => rest.to_owned(),
+        };
+        operation["description"] = json!(description);
+    }
+    operation["summary"] = json!(summary);
+}
+
+/// The longest summary a reference shows on one line.
+const SUMMARY_MAX: usize = 100;
 
 fn complete_operation(path: &str, method: &str, operation: &mut Value) {
     let id = operation["operationId"]

@@ -7,6 +7,9 @@ use crate::directory::model::Fees;
 use crate::domain::Money;
 use crate::domain::vocab::PaymentMethod;
 
+const JSON: &str = "application/json";
+const MERGE_PATCH: &str = "application/merge-patch+json";
+
 /// A merge patch (RFC 7396) sends any subset of a body's fields, `null` to clear one, and
 /// merges nested objects: its schema is the body's with every property optional and
 /// nullable, nested objects patched the same way (`OfficeBody` → `OfficeBodyPatch`).
@@ -17,15 +20,33 @@ pub(super) fn partial_merge_patches(doc: &mut Value) {
         let Some(operation) = item.1.get_mut("patch") else {
             continue;
         };
-        let schema = operation
+        let Some(content) = operation
             .get_mut("requestBody")
             .and_then(|b| b.get_mut("content"))
-            .and_then(|c| c.get_mut("application/merge-patch+json"))
-            .and_then(|m| m.get_mut("schema"));
-        let Some(schema) = schema else { continue };
-        if let Some(patch) = patch_of(schema, &schemas, &mut partial) {
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if let Some(schema) = content
+            .get_mut(MERGE_PATCH)
+            .and_then(|m| m.get_mut("schema"))
+            && let Some(patch) = patch_of(schema, &schemas, &mut partial)
+        {
             *schema = patch;
         }
+        // Every JSON body is read as either type (`http::json`): both are declared, plain
+        // JSON first, which generated clients pick by default.
+        let Some(media) = content
+            .get(MERGE_PATCH)
+            .or_else(|| content.get(JSON))
+            .cloned()
+        else {
+            continue;
+        };
+        let mut both = Map::new();
+        both.insert(JSON.into(), media.clone());
+        both.insert(MERGE_PATCH.into(), media);
+        *content = both;
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(partial);

@@ -326,7 +326,7 @@ pub struct PhotoQuery {
     tag = "admin",
     security(("bearer" = [])),
     params(PhotoQuery),
-    responses((status = 200, body = inline(Page<AdminPhoto>)))
+    responses((status = 200, body = Page<AdminPhoto>))
 )]
 #[get("/admin/photos")]
 pub async fn list(
