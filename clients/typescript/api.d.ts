@@ -1419,10 +1419,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** Format: uuid */
-            listing_id?: string | null;
+            listing_id: string | null;
             role: components["schemas"]["Role"];
             status: components["schemas"]["AccountStatus"];
-            suspended_reason?: string | null;
+            suspended_reason: string | null;
         };
         /** @description A page of results: `next_cursor` is null on the last page. */
         AccountSummaryPage: {
@@ -1480,8 +1480,8 @@ export interface components {
         };
         /** @description A term as admins see it, retired ones included. */
         AdminTerm: {
-            category?: components["schemas"]["SpecialtyCategory"] | null;
-            description?: string | null;
+            category: components["schemas"]["SpecialtyCategory"] | null;
+            description: string | null;
             /**
              * Format: int64
              * @description Listings (and, for modalities, certifications) using it.
@@ -1489,7 +1489,7 @@ export interface components {
             in_use: number;
             name: string;
             /** @description The Spanish name; null when the English one stands in. */
-            name_es?: string | null;
+            name_es: string | null;
             retired: boolean;
             slug: string;
         };
@@ -1498,17 +1498,17 @@ export interface components {
         AuditRecord: {
             action: string;
             /** Format: uuid */
-            actor_id?: string | null;
-            actor_role?: string | null;
-            client_ip?: string | null;
+            actor_id: string | null;
+            actor_role: string | null;
+            client_ip: string | null;
             details: Record<string, never>;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
             occurred_at: string;
             /** Format: uuid */
-            target_id?: string | null;
-            target_type?: string | null;
+            target_id: string | null;
+            target_type: string | null;
         };
         /** @description A page of results: `next_cursor` is null on the last page. */
         AuditRecordPage: {
@@ -1525,18 +1525,18 @@ export interface components {
             free_consultation: boolean;
         };
         Certification: {
-            credential_id?: string | null;
+            credential_id: string | null;
             /** Format: date */
-            expires_on?: string | null;
+            expires_on: string | null;
             /** Format: uuid */
             id: string;
             /** Format: date */
-            issued_on?: string | null;
+            issued_on: string | null;
             issuer: string;
-            level?: string | null;
-            modality?: string | null;
+            level: string | null;
+            modality: string | null;
             name: string;
-            verification_note?: string | null;
+            verification_note: string | null;
             verification_status: components["schemas"]["VerificationStatus"];
         };
         CertificationBody: {
@@ -1630,10 +1630,10 @@ export interface components {
             /** @description Accepts HSA/FSA cards. */
             hsa_fsa: boolean;
             insurance_only: boolean;
-            max?: components["schemas"]["Money"] | null;
-            min?: components["schemas"]["Money"] | null;
+            max: components["schemas"]["Money"] | null;
+            min: components["schemas"]["Money"] | null;
             payment_methods: components["schemas"]["PaymentMethod"][];
-            sliding_scale_min?: components["schemas"]["Money"] | null;
+            sliding_scale_min: components["schemas"]["Money"] | null;
         };
         /**
          * @description Why one field or parameter was refused. Stable snake_case; never renamed.
@@ -1653,7 +1653,11 @@ export interface components {
          */
         Gender: "female" | "male" | "non_binary";
         Health: {
-            read_replica?: components["schemas"]["ReplicaState"] | null;
+            /**
+             * @description With a read replica configured (`APP_DATABASE_READ_URL`): `up`, or `down` while
+             *     lagging reads (profiles, taxonomy lists, the search index) go to the primary.
+             */
+            read_replica?: components["schemas"]["ReplicaState"];
             /** @example ok */
             status: string;
         };
@@ -1665,7 +1669,7 @@ export interface components {
         /** @description An inquiry in the therapist's inbox. */
         Inquiry: {
             /** Format: date-time */
-            archived_at?: string | null;
+            archived_at: string | null;
             /** Format: date-time */
             created_at: string;
             email: string;
@@ -1675,12 +1679,12 @@ export interface components {
             listing_id: string;
             message: string;
             name: string;
-            phone?: string | null;
+            phone: string | null;
             preferred_contact: components["schemas"]["PreferredContact"];
             /** Format: date-time */
-            read_at?: string | null;
+            read_at: string | null;
             /** Format: date-time */
-            responded_at?: string | null;
+            responded_at: string | null;
             status: components["schemas"]["InquiryStatus"];
         };
         /** @description A page of results: `next_cursor` is null on the last page. */
@@ -1716,12 +1720,12 @@ export interface components {
         };
         /** @description Filters read from `q`, as the search parameters of the same names. */
         InterpretedFilters: {
-            accepting?: boolean | null;
+            accepting?: boolean;
             delivery?: components["schemas"]["Delivery"][];
-            free_consultation?: boolean | null;
+            free_consultation?: boolean;
             insurer?: string[];
             language?: string[];
-            sliding_scale?: boolean | null;
+            sliding_scale?: boolean;
         };
         /**
          * @description An ISO 639 language code.
@@ -1730,14 +1734,14 @@ export interface components {
         LanguageCode: string;
         License: {
             /** Format: date */
-            expires_on?: string | null;
+            expires_on: string | null;
             /** Format: uuid */
             id: string;
             number: string;
             state: string;
             type: string;
             /** @description The admin's note when verifying or rejecting. */
-            verification_note?: string | null;
+            verification_note: string | null;
             verification_status: components["schemas"]["VerificationStatus"];
         };
         LicenseBody: {
@@ -1847,7 +1851,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** Format: date-time */
-            review_requested_at?: string | null;
+            review_requested_at: string | null;
             slug: string;
             status: components["schemas"]["ListingStatus"];
             /** Format: date-time */
@@ -1912,16 +1916,16 @@ export interface components {
             age_groups: components["schemas"]["AgeGroup"][];
             certifications: components["schemas"]["Certification"][];
             communities: components["schemas"]["Community"][];
-            contact_email?: string | null;
+            contact_email: string | null;
             /** @description Credentials suffix, e.g. "LPCS, LCAS". */
-            credentials?: string | null;
+            credentials: string | null;
             delivery: components["schemas"]["Delivery"][];
             display_name: string;
-            faith?: components["schemas"]["Faith"] | null;
-            fee_max?: components["schemas"]["Money"] | null;
-            fee_min?: components["schemas"]["Money"] | null;
+            faith: components["schemas"]["Faith"] | null;
+            fee_max: components["schemas"]["Money"] | null;
+            fee_min: components["schemas"]["Money"] | null;
             free_consultation: boolean;
-            gender?: components["schemas"]["Gender"] | null;
+            gender: components["schemas"]["Gender"] | null;
             hsa_fsa: boolean;
             /** Format: uuid */
             id: string;
@@ -1932,39 +1936,39 @@ export interface components {
             /** @description ISO 639 codes, at most 20. */
             languages: string[];
             /** Format: date-time */
-            last_confirmed_at?: string | null;
+            last_confirmed_at: string | null;
             licenses: components["schemas"]["License"][];
             /** @description Modality slugs (see /v1/modalities), at most 15. */
             modalities: string[];
             /** @description National Provider Identifier (10 digits, Luhn check digit). */
-            npi?: string | null;
+            npi: string | null;
             offerings: components["schemas"]["PublicOffering"][];
             offices: components["schemas"]["PublicOffice"][];
             payment_methods: components["schemas"]["PaymentMethod"][];
             /** @description A US number in any usual spelling; stored as E.164. */
-            phone?: string | null;
-            professional_title?: string | null;
-            pronouns?: string | null;
+            phone: string | null;
+            professional_title: string | null;
+            pronouns: string | null;
             /** Format: date-time */
-            published_at?: string | null;
+            published_at: string | null;
             /** @description Why an admin rejected or suspended the listing, for the therapist to act on. */
-            review_note?: string | null;
+            review_note: string | null;
             /**
              * Format: date-time
              * @description Set while the listing waits for an admin (after submit, or after a material edit
              *     to a published listing, which stays published meanwhile).
              */
-            review_requested_at?: string | null;
+            review_requested_at: string | null;
             session_formats: components["schemas"]["SessionFormat"][];
-            sliding_scale_min?: components["schemas"]["Money"] | null;
+            sliding_scale_min: components["schemas"]["Money"] | null;
             slug: string;
             /** @description Specialty slugs (see /v1/specialties), at most 25. */
             specialties: string[];
             /** @description Plain text, stored as given (never rendered as HTML by the service). */
-            statement?: string | null;
+            statement: string | null;
             status: components["schemas"]["ListingStatus"];
             /** @description NUCC taxonomy code, e.g. 101YP2500X. */
-            taxonomy_code?: string | null;
+            taxonomy_code: string | null;
             telehealth_states: string[];
             /** @description Up to three of `specialties`. */
             top_specialties: string[];
@@ -1975,9 +1979,9 @@ export interface components {
              * @description Bumped by every change; the `ETag` is derived from it.
              */
             version: number;
-            website_url?: string | null;
+            website_url: string | null;
             /** Format: int32 */
-            years_in_practice?: number | null;
+            years_in_practice: number | null;
         };
         /** @description The therapist's photo as they see it: the newest upload, or the approved one. */
         MyPhoto: {
@@ -2173,7 +2177,7 @@ export interface components {
              * @description With `mfa_required`: send it with a code to `POST /v1/auth/login/mfa` (5 minutes,
              *     single use).
              */
-            mfa_token?: string | null;
+            mfa_token?: string;
             /** @description The request's `x-request-id`, for support and logs. */
             request_id: string;
             /** Format: int32 */
@@ -2276,24 +2280,24 @@ export interface components {
             status?: 503;
         };
         PublicCertification: {
-            credential_id?: string | null;
+            credential_id: string | null;
             /** Format: date */
-            expires_on?: string | null;
+            expires_on: string | null;
             /** Format: uuid */
             id: string;
             /** Format: date */
-            issued_on?: string | null;
+            issued_on: string | null;
             issuer: string;
-            level?: string | null;
+            level: string | null;
             /** @description Slug of the modality the certification is in, if any. */
-            modality?: string | null;
+            modality: string | null;
             name: string;
             /** @description Always `verified`: only verified certifications are public. */
             verification_status: components["schemas"]["VerificationStatus"];
         };
         PublicLicense: {
             /** Format: date */
-            expires_on?: string | null;
+            expires_on: string | null;
             /** Format: uuid */
             id: string;
             number: string;
@@ -2304,28 +2308,28 @@ export interface components {
             verification_status: components["schemas"]["VerificationStatus"];
         };
         PublicOffering: {
-            description?: string | null;
+            description: string | null;
             /** Format: int32 */
             duration_minutes: number;
             /** Format: date */
-            ends_on?: string | null;
+            ends_on: string | null;
             format: components["schemas"]["OfferingFormat"];
             /** Format: uuid */
             id: string;
             kind: components["schemas"]["OfferingKind"];
-            location?: string | null;
+            location: string | null;
             price: components["schemas"]["Money"];
             /** Format: date */
-            starts_on?: string | null;
+            starts_on: string | null;
             title: string;
         };
         PublicOffice: {
             address_line1: string;
-            address_line2?: string | null;
+            address_line2: string | null;
             city: string;
             /** Format: uuid */
             id: string;
-            label?: string | null;
+            label: string | null;
             /** Format: double */
             latitude: number;
             /** Format: double */
@@ -2342,14 +2346,14 @@ export interface components {
             certifications: components["schemas"]["PublicCertification"][];
             communities: components["schemas"]["Community"][];
             /** @description The public contact address the therapist chose (never the account email). */
-            contact_email?: string | null;
+            contact_email: string | null;
             /** @description Credentials suffix, e.g. "LPCS, LCAS". */
-            credentials?: string | null;
+            credentials: string | null;
             delivery: components["schemas"]["Delivery"][];
             display_name: string;
-            faith?: components["schemas"]["Faith"] | null;
+            faith: components["schemas"]["Faith"] | null;
             fees: components["schemas"]["Fees"];
-            gender?: components["schemas"]["Gender"] | null;
+            gender: components["schemas"]["Gender"] | null;
             /** Format: uuid */
             id: string;
             insurers: components["schemas"]["TermRef"][];
@@ -2359,14 +2363,14 @@ export interface components {
              * Format: date-time
              * @description When the therapist last confirmed the listing is current.
              */
-            last_confirmed_at?: string | null;
+            last_confirmed_at: string | null;
             licenses: components["schemas"]["PublicLicense"][];
             modalities: components["schemas"]["TermRef"][];
-            npi?: string | null;
+            npi: string | null;
             offerings: components["schemas"]["PublicOffering"][];
             offices: components["schemas"]["PublicOffice"][];
             /** @description E.164. */
-            phone?: string | null;
+            phone: string | null;
             photo: components["schemas"]["Photo"] | null;
             /**
              * Format: uri
@@ -2374,19 +2378,19 @@ export interface components {
              *     `photo`.
              */
             photo_url: string | null;
-            professional_title?: string | null;
-            pronouns?: string | null;
+            professional_title: string | null;
+            pronouns: string | null;
             /** Format: date-time */
-            published_at?: string | null;
-            response_time?: components["schemas"]["ResponseTime"] | null;
+            published_at: string | null;
+            response_time: components["schemas"]["ResponseTime"] | null;
             session_formats: components["schemas"]["SessionFormat"][];
             slug: string;
             specialties: components["schemas"]["SpecialtyRef"][];
             /** @description Not confirmed for 90 days: out of default search until the therapist confirms it. */
             stale: boolean;
             /** @description Plain text, as the therapist wrote it; render it escaped. */
-            statement?: string | null;
-            taxonomy_code?: string | null;
+            statement: string | null;
+            taxonomy_code: string | null;
             /** @description States where the therapist offers telehealth. */
             telehealth_states: string[];
             /**
@@ -2394,9 +2398,9 @@ export interface components {
              * @description When the listing last changed (its profile or any of its parts).
              */
             updated_at: string;
-            website_url?: string | null;
+            website_url: string | null;
             /** Format: int32 */
-            years_in_practice?: number | null;
+            years_in_practice: number | null;
         };
         ReasonBody: {
             /** @description Shown to the therapist (reject, suspend) and kept in the audit log. */
@@ -2431,7 +2435,7 @@ export interface components {
         ReportView: {
             /** Format: date-time */
             created_at: string;
-            details?: string | null;
+            details: string | null;
             /** Format: uuid */
             id: string;
             listing_display_name: string;
@@ -2439,12 +2443,12 @@ export interface components {
             listing_id: string;
             listing_slug: string;
             reason: components["schemas"]["ReportReason"];
-            resolution?: components["schemas"]["Resolution"] | null;
-            resolution_note?: string | null;
+            resolution: components["schemas"]["Resolution"] | null;
+            resolution_note: string | null;
             /** Format: date-time */
-            resolved_at?: string | null;
+            resolved_at: string | null;
             /** Format: uuid */
-            resolved_by?: string | null;
+            resolved_by: string | null;
         };
         /** @description A page of results: `next_cursor` is null on the last page. */
         ReportViewPage: {
@@ -2497,14 +2501,14 @@ export interface components {
              *     clients, until the therapist confirms the listing again.
              */
             availability_confirmed: boolean;
-            credentials?: string | null;
+            credentials: string | null;
             delivery: components["schemas"]["Delivery"][];
             display_name: string;
             /**
              * Format: double
              * @description Kilometres to the nearest office, with `near`; null for online-only matches.
              */
-            distance_km?: number | null;
+            distance_km: number | null;
             fees: components["schemas"]["SummaryFees"];
             free_consultation: boolean;
             /** Format: uuid */
@@ -2512,7 +2516,7 @@ export interface components {
             /** @description ISO 639 codes. */
             languages: string[];
             /** Format: date-time */
-            last_confirmed_at?: string | null;
+            last_confirmed_at: string | null;
             /**
              * Format: double
              * @description Where to pin the listing on a map: its office nearest to `near`, else its first
@@ -2531,9 +2535,9 @@ export interface components {
             offices: components["schemas"]["SummaryOffice"][];
             photo: components["schemas"]["Photo"] | null;
             /** Format: uri */
-            photo_url?: string | null;
-            professional_title?: string | null;
-            pronouns?: string | null;
+            photo_url: string | null;
+            professional_title: string | null;
+            pronouns: string | null;
             session_formats: components["schemas"]["SessionFormat"][];
             slug: components["schemas"]["TermSlug"];
             /** @description Not confirmed by the therapist for 90 days (only with `include_stale=true`). */
@@ -2559,7 +2563,7 @@ export interface components {
             interpreted: components["schemas"]["Interpreted"] | null;
             items: components["schemas"]["SearchItem"][];
             /** @description Pass it back as `cursor` for the next page; null on the last page. */
-            next_cursor?: string | null;
+            next_cursor: string | null;
             place: components["schemas"]["Place"] | null;
             /**
              * @description With `q`: the words of `q` that every result matches. When no listing matches every
@@ -2567,7 +2571,7 @@ export interface components {
              *     listing at all, and words such as "therapist" or "near", are left out first). Absent
              *     without `q`.
              */
-            query_words_used?: string[] | null;
+            query_words_used?: string[];
             /**
              * Format: int64
              * @description How many listings match, exactly.
@@ -2666,9 +2670,9 @@ export interface components {
         /** @description Fees in a search result; every amount is null when not stated. */
         SummaryFees: {
             insurance_only: boolean;
-            max?: components["schemas"]["Money"] | null;
-            min?: components["schemas"]["Money"] | null;
-            sliding_scale_min?: components["schemas"]["Money"] | null;
+            max: components["schemas"]["Money"] | null;
+            min: components["schemas"]["Money"] | null;
+            sliding_scale_min: components["schemas"]["Money"] | null;
         };
         /** @description Where an office is, as a search result shows it (the street is on the profile). */
         SummaryOffice: {
@@ -6083,12 +6087,14 @@ export interface operations {
                      *       "communities": [
                      *         "lgbtq"
                      *       ],
+                     *       "contact_email": null,
                      *       "credentials": "LPC",
                      *       "delivery": [
                      *         "in_person",
                      *         "video"
                      *       ],
                      *       "display_name": "Jane Doe",
+                     *       "faith": null,
                      *       "fees": {
                      *         "hsa_fsa": false,
                      *         "insurance_only": false,
@@ -6103,6 +6109,7 @@ export interface operations {
                      *         ],
                      *         "sliding_scale_min": null
                      *       },
+                     *       "gender": "female",
                      *       "id": "0190b3f0-6c2a-7d4e-9a51-3f2b8c1d7e90",
                      *       "insurers": [
                      *         {
@@ -6114,6 +6121,7 @@ export interface operations {
                      *         "en",
                      *         "es"
                      *       ],
+                     *       "last_confirmed_at": "2026-10-20T09:00:00Z",
                      *       "licenses": [],
                      *       "modalities": [
                      *         {
@@ -6121,8 +6129,10 @@ export interface operations {
                      *           "slug": "imago"
                      *         }
                      *       ],
+                     *       "npi": null,
                      *       "offerings": [],
                      *       "offices": [],
+                     *       "phone": "+19195550123",
                      *       "photo": {
                      *         "jpeg": "https://api.directory.example/media/d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d.jpg",
                      *         "w160": "https://api.directory.example/media/3f7a9c0e5b1d2468ac13e5f7092b4d6f8a1c3e5b7d9f0214365879abcdef0123.webp",
@@ -6130,7 +6140,10 @@ export interface operations {
                      *         "w800": "https://api.directory.example/media/0c1d2e3f405162738495a6b7c8d9eaf0b1c2d3e4f5061728394a5b6c7d8e9f00.webp"
                      *       },
                      *       "photo_url": "https://api.directory.example/media/9b2d4f6a8c0e1325476980abcdef1234567890abcdef1234567890abcdef1234.webp",
+                     *       "professional_title": "Licensed Professional Counselor",
                      *       "pronouns": "she/her",
+                     *       "published_at": "2025-03-01T12:00:00Z",
+                     *       "response_time": null,
                      *       "session_formats": [
                      *         "individual",
                      *         "couples"
@@ -6146,10 +6159,13 @@ export interface operations {
                      *       ],
                      *       "stale": false,
                      *       "statement": "I help couples and individuals find steadier ground.",
+                     *       "taxonomy_code": null,
                      *       "telehealth_states": [
                      *         "NC"
                      *       ],
-                     *       "updated_at": "2026-11-02T15:04:05Z"
+                     *       "updated_at": "2026-11-02T15:04:05Z",
+                     *       "website_url": null,
+                     *       "years_in_practice": 12
                      *     }
                      */
                     "application/json": components["schemas"]["PublicProfile"];

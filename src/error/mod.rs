@@ -127,6 +127,7 @@ pub struct Problem {
     /// With `mfa_required`: send it with a code to `POST /v1/auth/login/mfa` (5 minutes,
     /// single use).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub mfa_token: Option<String>,
 }
 

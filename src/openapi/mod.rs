@@ -22,6 +22,7 @@ use crate::routes;
 
 mod flatten;
 mod requests;
+mod required;
 use crate::domain::LanguageCode;
 use crate::domain::Slug;
 use crate::search::params::Sort;
@@ -244,6 +245,7 @@ fn complete(doc: &mut Value) {
     doc["components"]["headers"] = headers();
 
     name_pages(doc);
+    required::require_present_nullables(doc);
     requests::refuse_control_characters_in_requests(doc);
     requests::partial_merge_patches(doc);
     requests::add_examples(doc);

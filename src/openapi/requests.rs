@@ -196,7 +196,12 @@ pub(super) fn add_examples(doc: &mut Value) {
                 "specialties": [{"slug": "couples", "name": "Couples and Relationships",
                                  "category": "relationships", "top": true}],
                 "telehealth_states": ["NC"], "offices": [], "licenses": [], "certifications": [],
-                "offerings": [], "stale": false, "updated_at": "2026-11-02T15:04:05Z"
+                "offerings": [], "stale": false, "updated_at": "2026-11-02T15:04:05Z",
+                "professional_title": "Licensed Professional Counselor", "contact_email": null,
+                "phone": "+19195550123", "website_url": null, "gender": "female", "faith": null,
+                "npi": null, "taxonomy_code": null, "years_in_practice": 12,
+                "last_confirmed_at": "2026-10-20T09:00:00Z", "published_at": "2025-03-01T12:00:00Z",
+                "response_time": null
             }),
         ),
     ];

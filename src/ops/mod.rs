@@ -35,7 +35,7 @@ pub struct Health {
     /// With a read replica configured (`APP_DATABASE_READ_URL`): `up`, or `down` while
     /// lagging reads (profiles, taxonomy lists, the search index) go to the primary.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "up")]
+    #[schema(example = "up", nullable = false)]
     read_replica: Option<ReplicaState>,
 }
 

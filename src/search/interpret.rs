@@ -162,13 +162,13 @@ pub struct InterpretedFilters {
     #[schema(required = false)]
     pub delivery: Vec<Delivery>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     pub sliding_scale: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     pub free_consultation: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     pub accepting: Option<bool>,
 }
 

@@ -88,7 +88,7 @@ pub struct SearchResults {
     /// listing at all, and words such as "therapist" or "near", are left out first). Absent
     /// without `q`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     pub query_words_used: Option<Vec<String>>,
     /// What `near` resolved to, or the place `q` named; null without either.
     #[schema(required = true)]

@@ -40,7 +40,8 @@ fn every_patch_body_is_documented_as_json_and_as_a_merge_patch() {
             "{path}"
         );
         assert_eq!(
-            content["application/json"]["schema"], content["application/merge-patch+json"]["schema"],
+            content["application/json"]["schema"],
+            content["application/merge-patch+json"]["schema"],
             "{path}: one schema for both"
         );
     }
