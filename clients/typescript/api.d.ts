@@ -916,7 +916,7 @@ export interface paths {
          * Edits the profile with JSON merge patch semantics (`null` clears a field)
          * @description Every field is validated; unknown fields (including `status`, `id`, `slug` and verification fields) are refused, unknown taxonomy slugs are 422 naming the slug. With `If-Match`, a stale version is 412 and nothing changes.
          */
-        patch: operations["patch_my_listing"];
+        patch: operations["update_my_listing"];
         trace?: never;
     };
     "/v1/me/listing/certifications": {
@@ -932,7 +932,7 @@ export interface paths {
          * Adds a certification (e.g
          * @description Certified Imago Relationship Therapist from the Imago International Training Institute); it starts `unverified`.
          */
-        post: operations["create_certification"];
+        post: operations["create_my_certification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -950,14 +950,14 @@ export interface paths {
         put?: never;
         post?: never;
         /** Removes a certification */
-        delete: operations["delete_certification"];
+        delete: operations["delete_my_certification"];
         options?: never;
         head?: never;
         /**
          * Edits a certification (merge patch)
          * @description Any edit resets it to `unverified`.
          */
-        patch: operations["patch_certification"];
+        patch: operations["update_my_certification"];
         trace?: never;
     };
     "/v1/me/listing/confirm": {
@@ -990,7 +990,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Adds a license; it starts `unverified` */
-        post: operations["create_license"];
+        post: operations["create_my_license"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1008,14 +1008,14 @@ export interface paths {
         put?: never;
         post?: never;
         /** Removes a license */
-        delete: operations["delete_license"];
+        delete: operations["delete_my_license"];
         options?: never;
         head?: never;
         /**
          * Edits a license (merge patch)
          * @description Any edit resets it to `unverified`.
          */
-        patch: operations["patch_license"];
+        patch: operations["update_my_license"];
         trace?: never;
     };
     "/v1/me/listing/offerings": {
@@ -1028,7 +1028,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Adds an offering: a session type, workshop, retreat, online course, group or intensive */
-        post: operations["create_offering"];
+        post: operations["create_my_offering"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1046,11 +1046,11 @@ export interface paths {
         put?: never;
         post?: never;
         /** Removes an offering */
-        delete: operations["delete_offering"];
+        delete: operations["delete_my_offering"];
         options?: never;
         head?: never;
         /** Edits an offering (merge patch) */
-        patch: operations["patch_offering"];
+        patch: operations["update_my_offering"];
         trace?: never;
     };
     "/v1/me/listing/offices": {
@@ -1066,7 +1066,7 @@ export interface paths {
          * Adds an office (at most five)
          * @description Without coordinates it is placed at its ZIP's centroid; an unknown ZIP, or a ZIP in another state, is 422.
          */
-        post: operations["create_office"];
+        post: operations["create_my_office"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1084,14 +1084,14 @@ export interface paths {
         put?: never;
         post?: never;
         /** Removes an office */
-        delete: operations["delete_office"];
+        delete: operations["delete_my_office"];
         options?: never;
         head?: never;
         /**
          * Edits an office (merge patch)
          * @description Changing the ZIP without coordinates re-places it at the new ZIP's centroid.
          */
-        patch: operations["patch_office"];
+        patch: operations["update_my_office"];
         trace?: never;
     };
     "/v1/me/listing/photo": {
@@ -1191,12 +1191,12 @@ export interface paths {
          * Starts enrolling a TOTP authenticator: a new secret, not in use until this session confirms it
          * @description It takes the password (checked and throttled as a sign-in is): a stolen access token alone cannot put a factor on the account. Starting again before confirming replaces it; with one confirmed already it is 409 (remove it first).
          */
-        post: operations["start_totp"];
+        post: operations["start_my_totp"];
         /**
          * Removes the authenticator and its recovery codes
          * @description It takes the password and a current code (a TOTP or recovery code): a session opened before the factor, plus the password, is not enough. Wrong codes are counted as wrong passwords are. Admin accounts keep theirs (an operator resets a lost one: `create-admin --reset-mfa`).
          */
-        delete: operations["remove_totp"];
+        delete: operations["remove_my_totp"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1215,7 +1215,7 @@ export interface paths {
          * Confirms the enrolment with a current code
          * @description From then on signing in needs a code, and this session counts as one opened with it. Answers the ten recovery codes, once.
          */
-        post: operations["confirm_totp"];
+        post: operations["confirm_my_totp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1235,7 +1235,7 @@ export interface paths {
          * Changes the password (the current one is required)
          * @description Other sessions are signed out; this one stays signed in.
          */
-        post: operations["change_password"];
+        post: operations["change_my_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1310,7 +1310,7 @@ export interface paths {
          * Search published listings
          * @description All parameters are optional and combine; repeatable ones (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter; unknown taxonomy slugs are 422. `total` and facet counts are exact over every match. `q` matches every word of the listing (name, credentials, title, modalities, specialties, insurers, languages, faiths, communities, age groups, formats, delivery, offerings, cities and states by name, the statement), stemmed, with synonyms and typos; when no listing matches every word, the last words are dropped until some do (`query_words_used` says which were used). Keyset cursors are signed and tied to the search they came from. A change to a listing is searchable within a second.
          */
-        get: operations["search_listings"];
+        get: operations["search_therapists"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1330,7 +1330,7 @@ export interface paths {
          * A published listing's public profile, by id or slug, read from the replica when there is one
          * @description A published listing's public profile, by id or slug, read from the replica when there is one (it may lag the primary by the replica's delay). Anything unpublished, suspended or unknown is 404. Licenses show their verification status (rejected ones are hidden); only verified certifications appear.
          */
-        get: operations["get_profile"];
+        get: operations["get_therapist"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1352,7 +1352,7 @@ export interface paths {
          * Sends a message to a therapist
          * @description Only published listings that are accepting clients or keeping a waitlist take inquiries (others: 404 if not public, 409 `not_accepting_inquiries` if not accepting). The therapist is emailed (reply-to the client) and the client gets a receipt. At most 5 per hour from one address and 30 a day to one listing (429 with `Retry-After`).
          */
-        post: operations["create_inquiry"];
+        post: operations["create_therapist_inquiry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1372,7 +1372,7 @@ export interface paths {
          * Reports a problem with a public listing (404 for anything else)
          * @description At most 5 per hour from one address (429 with `Retry-After`). Reporters stay anonymous: only a keyed hash of their address is kept, to tell different clients apart.
          */
-        post: operations["create_report"];
+        post: operations["create_therapist_report"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4866,7 +4866,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    patch_my_listing: {
+    update_my_listing: {
         parameters: {
             query?: never;
             header?: {
@@ -4919,7 +4919,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    create_certification: {
+    create_my_certification: {
         parameters: {
             query?: never;
             header?: never;
@@ -4955,7 +4955,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    delete_certification: {
+    delete_my_certification: {
         parameters: {
             query?: never;
             header?: never;
@@ -4984,7 +4984,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    patch_certification: {
+    update_my_certification: {
         parameters: {
             query?: never;
             header?: never;
@@ -5052,7 +5052,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    create_license: {
+    create_my_license: {
         parameters: {
             query?: never;
             header?: never;
@@ -5088,7 +5088,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    delete_license: {
+    delete_my_license: {
         parameters: {
             query?: never;
             header?: never;
@@ -5117,7 +5117,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    patch_license: {
+    update_my_license: {
         parameters: {
             query?: never;
             header?: never;
@@ -5156,7 +5156,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    create_offering: {
+    create_my_offering: {
         parameters: {
             query?: never;
             header?: never;
@@ -5192,7 +5192,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    delete_offering: {
+    delete_my_offering: {
         parameters: {
             query?: never;
             header?: never;
@@ -5221,7 +5221,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    patch_offering: {
+    update_my_offering: {
         parameters: {
             query?: never;
             header?: never;
@@ -5260,7 +5260,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    create_office: {
+    create_my_office: {
         parameters: {
             query?: never;
             header?: never;
@@ -5296,7 +5296,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    delete_office: {
+    delete_my_office: {
         parameters: {
             query?: never;
             header?: never;
@@ -5325,7 +5325,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    patch_office: {
+    update_my_office: {
         parameters: {
             query?: never;
             header?: never;
@@ -5550,7 +5550,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    start_totp: {
+    start_my_totp: {
         parameters: {
             query?: never;
             header?: never;
@@ -5592,7 +5592,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    remove_totp: {
+    remove_my_totp: {
         parameters: {
             query?: never;
             header?: never;
@@ -5632,7 +5632,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    confirm_totp: {
+    confirm_my_totp: {
         parameters: {
             query?: never;
             header?: never;
@@ -5669,7 +5669,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    change_password: {
+    change_my_password: {
         parameters: {
             query?: never;
             header?: never;
@@ -5839,7 +5839,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    search_listings: {
+    search_therapists: {
         parameters: {
             query?: {
                 /** @description Free text over everything a listing says (see above); stemmed, weighted, typo-tolerant, with synonyms */
@@ -6053,7 +6053,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    get_profile: {
+    get_therapist: {
         parameters: {
             query?: never;
             header?: never;
@@ -6186,7 +6186,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    create_inquiry: {
+    create_therapist_inquiry: {
         parameters: {
             query?: never;
             header?: never;
@@ -6227,7 +6227,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    create_report: {
+    create_therapist_report: {
         parameters: {
             query?: never;
             header?: never;

@@ -11,8 +11,8 @@
 import type { components, operations } from "./api";
 
 type Schemas = components["schemas"];
-type SearchQuery = NonNullable<operations["search_listings"]["parameters"]["query"]>;
-type SearchPage = operations["search_listings"]["responses"][200]["content"]["application/json"];
+type SearchQuery = NonNullable<operations["search_therapists"]["parameters"]["query"]>;
+type SearchPage = operations["search_therapists"]["responses"][200]["content"]["application/json"];
 type Problem = Schemas["Problem"];
 
 const base = "http://localhost:8080";

@@ -56,7 +56,6 @@ async fn audit_and_commit(
 /// a verification link (24 h). The answer is the same 202 whether or not the address is
 /// already registered; its owner then gets a "you already have an account" email instead.
 #[utoipa::path(
-    tag = "auth",
     request_body = SignupRequest,
     responses(
         (status = 202, body = StatusBody),
@@ -108,7 +107,6 @@ fn accepted(status: &'static str) -> HttpResponse {
 
 /// Confirms an email address with the token from the verification email.
 #[utoipa::path(
-    tag = "auth",
     request_body = TokenRequest,
     responses(
         (status = 200, body = StatusBody),
@@ -156,7 +154,6 @@ async fn email_request(
 
 /// Sends a new verification link if the address has an unverified account. Always 202.
 #[utoipa::path(
-    tag = "auth",
     request_body = EmailRequest,
     responses((status = 202, body = StatusBody), (status = 429))
 )]
@@ -184,7 +181,6 @@ pub async fn resend_verification(
 /// Directory login. After five wrong passwords in a row for an address, it is locked
 /// (429 with `Retry-After`) for a minute, doubling up to an hour.
 #[utoipa::path(
-    tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
@@ -246,7 +242,6 @@ pub async fn login(
 /// Exchanges a refresh token for a new pair. Each refresh token works once: presenting one
 /// again revokes its whole session (every token issued from the same login).
 #[utoipa::path(
-    tag = "auth",
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
@@ -301,7 +296,7 @@ pub async fn refresh(
 
 /// Ends the session the refresh token belongs to: it and every access token issued from it
 /// stop working. Always 204.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out"), (status = 429)))]
+#[utoipa::path(request_body = RefreshRequest, responses((status = 204, description = "Signed out"), (status = 429)))]
 #[post("/auth/logout")]
 #[tracing::instrument(skip_all)]
 pub async fn logout(pool: Db, ip: ClientIp, body: Json<RefreshRequest>) -> Reply {
@@ -323,7 +318,6 @@ pub async fn logout(pool: Db, ip: ClientIp, body: Json<RefreshRequest>) -> Reply
 
 /// Emails a password-reset link (30 min) if the address has an account. Always 202.
 #[utoipa::path(
-    tag = "auth",
     request_body = EmailRequest,
     responses((status = 202, body = StatusBody), (status = 429))
 )]
@@ -350,7 +344,6 @@ pub async fn request_password_reset(
 /// Sets a new password with the token from the reset email. Signs the account out
 /// everywhere (every session and access token is revoked).
 #[utoipa::path(
-    tag = "auth",
     request_body = ResetConfirmRequest,
     responses(
         (status = 204, description = "Password changed; all sessions revoked"),
@@ -408,7 +401,6 @@ pub async fn confirm_password_reset(
 /// The signed-in account.
 #[utoipa::path(
     operation_id = "get_me",
-    tag = "auth",
     security(("bearer" = [])),
     responses((status = 200, body = Me))
 )]
@@ -423,7 +415,6 @@ pub async fn me(user: AuthUser, pool: Db) -> Reply {
 /// Changes the password (the current one is required). Other sessions are signed out; this
 /// one stays signed in.
 #[utoipa::path(
-    tag = "auth",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
@@ -434,7 +425,7 @@ pub async fn me(user: AuthUser, pool: Db) -> Reply {
 )]
 #[post("/me/password")]
 #[tracing::instrument(skip_all)]
-pub async fn change_password(
+pub async fn change_my_password(
     user: AuthUser,
     pool: Db,
     ip: ClientIp,

@@ -35,7 +35,6 @@ pub struct AccountQuery {
 /// Accounts, newest first, optionally filtered by part of the email.
 #[utoipa::path(
     operation_id = "admin_list_accounts",
-    tag = "admin",
     security(("bearer" = [])),
     params(AccountQuery),
     responses((status = 200, body = Page<AccountSummary>))
@@ -129,7 +128,6 @@ async fn change_status(
 /// once, and its listing leaves the directory (the listing's own state is kept).
 #[utoipa::path(
     operation_id = "admin_suspend_account",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,
@@ -159,7 +157,6 @@ pub async fn suspend_account(
 /// Lifts an account suspension: sign-in works again and a published listing reappears.
 #[utoipa::path(
     operation_id = "admin_reinstate_account",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,

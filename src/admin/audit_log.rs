@@ -79,7 +79,6 @@ fn timestamp(name: &str, value: &Option<String>) -> Result<Option<OffsetDateTime
 /// Audit records, newest first.
 #[utoipa::path(
     operation_id = "admin_list_audit_log",
-    tag = "admin",
     security(("bearer" = [])),
     params(AuditQuery),
     responses((status = 200, body = Page<AuditRecord>))

@@ -86,7 +86,6 @@ async fn verify_credential(
 /// with their status and hides rejected ones.
 #[utoipa::path(
     operation_id = "admin_verify_license",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ReviewedVersion),
     request_body = VerifyBody,
@@ -109,7 +108,6 @@ pub async fn verify_license(
 /// certifications appear on the public profile.
 #[utoipa::path(
     operation_id = "admin_verify_certification",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ReviewedVersion),
     request_body = VerifyBody,

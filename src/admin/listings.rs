@@ -50,7 +50,6 @@ pub struct ListingQuery {
 /// else when the listing was created), cursor-paginated.
 #[utoipa::path(
     operation_id = "admin_list_listings",
-    tag = "admin",
     security(("bearer" = [])),
     params(ListingQuery),
     responses(
@@ -115,7 +114,6 @@ pub(super) async fn admin_view(
 /// The whole listing, with its account and every private field.
 #[utoipa::path(
     operation_id = "admin_get_listing",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
@@ -304,7 +302,6 @@ pub(super) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LockedList
 /// material edits of a published one. It is public at once.
 #[utoipa::path(
     operation_id = "admin_approve_listing",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ReviewedVersion),
     responses(
@@ -328,7 +325,6 @@ pub async fn approve(
 /// `rejected`) with a reason they see.
 #[utoipa::path(
     operation_id = "admin_reject_listing",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ReviewedVersion),
     request_body = ReasonBody,
@@ -353,7 +349,6 @@ pub async fn reject(
 /// Suspends a listing in any state but `suspended`: it leaves the directory at once.
 #[utoipa::path(
     operation_id = "admin_suspend_listing",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,
@@ -376,7 +371,6 @@ pub async fn suspend(
 /// (published, waiting for review, rejected, hidden by its therapist, or a draft).
 #[utoipa::path(
     operation_id = "admin_reinstate_listing",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,

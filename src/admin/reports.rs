@@ -22,7 +22,6 @@ pub use crate::reports::model::{ReportState, Resolution};
 /// Reports, newest first.
 #[utoipa::path(
     operation_id = "admin_list_reports",
-    tag = "admin",
     security(("bearer" = [])),
     params(ReportQuery),
     responses((status = 200, body = Page<ReportView>))
@@ -43,7 +42,6 @@ pub async fn list_reports(
 /// Resolves an open report (409 `invalid_state` if it already is).
 #[utoipa::path(
     operation_id = "admin_resolve_report",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ResolveBody,

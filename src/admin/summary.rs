@@ -11,7 +11,6 @@ use crate::queues::store;
 /// Counts of what waits for an admin: the review queue, photos, credentials, reports.
 #[utoipa::path(
     operation_id = "admin_get_summary",
-    tag = "admin",
     security(("bearer" = [])),
     responses((status = 200, body = AdminSummary))
 )]

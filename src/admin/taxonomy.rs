@@ -249,7 +249,7 @@ async fn remove(admin: AdminUser, pool: &PgPool, kind: Kind, slug: &str) -> Repl
 macro_rules! term_routes {
     ($kind:expr, $path:literal, $item:literal, $list:ident, $create:ident, $update:ident, $delete:ident, $what:literal) => {
         #[doc = concat!("Every ", $what, ", retired ones included, with how often each is used.")]
-        #[utoipa::path(summary = concat!("Every ", $what, ", retired ones included, with how often each is used."), operation_id = concat!("admin_", stringify!($list)), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<AdminTerm>)))]
+        #[utoipa::path(summary = concat!("Every ", $what, ", retired ones included, with how often each is used."), operation_id = concat!("admin_", stringify!($list)), security(("bearer" = [])), responses((status = 200, body = Vec<AdminTerm>)))]
         #[get($path)]
         pub async fn $list(_admin: AdminUser, pool: Db) -> Reply {
             list(&pool, $kind).await
@@ -258,7 +258,6 @@ macro_rules! term_routes {
         #[doc = concat!("Creates a ", $what, ". Slugs and names are unique (409 `conflict`).")]
         #[utoipa::path(
             summary = concat!("Creates a ", $what, ". Slugs and names are unique (409 `conflict`)."), operation_id = concat!("admin_", stringify!($create)),
-            tag = "admin",
             security(("bearer" = [])),
             request_body = TermCreate,
             responses(
@@ -274,7 +273,6 @@ macro_rules! term_routes {
         #[doc = concat!("Renames, re-describes, retires (`\"retired\": true`) or brings back a ", $what, ".")]
         #[utoipa::path(
             summary = concat!("Renames, re-describes, retires (`\"retired\": true`) or brings back a ", $what, "."), operation_id = concat!("admin_", stringify!($update)),
-            tag = "admin",
             security(("bearer" = [])),
             params(("slug" = String, Path)),
             request_body = TermPatch,
@@ -292,7 +290,6 @@ macro_rules! term_routes {
         #[doc = concat!("Deletes an unused ", $what, "; one in use is 409 `term_in_use` (retire it instead).")]
         #[utoipa::path(
             summary = concat!("Deletes an unused ", $what, "; one in use is 409 `term_in_use` (retire it instead)."), operation_id = concat!("admin_", stringify!($delete)),
-            tag = "admin",
             security(("bearer" = [])),
             params(("slug" = String, Path)),
             responses(

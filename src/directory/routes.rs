@@ -15,7 +15,6 @@ use crate::http::caching::{PUBLIC_SHORT, cached_json};
 /// unknown is 404. Licenses show their verification status (rejected ones are hidden);
 /// only verified certifications appear.
 #[utoipa::path(
-    tag = "directory",
     params(("id_or_slug" = String, Path, max_length = 120, description = "The listing's UUID or its slug")),
     responses(
         (status = 200, body = PublicProfile),
@@ -23,7 +22,7 @@ use crate::http::caching::{PUBLIC_SHORT, cached_json};
     )
 )]
 #[get("/therapists/{id_or_slug}")]
-pub async fn get_profile(
+pub async fn get_therapist(
     req: HttpRequest,
     reads: Data<ReadPool>,
     media: Data<crate::photos::media::Media>,
@@ -47,7 +46,6 @@ pub async fn get_profile(
 /// waiting for review is not public yet.
 #[utoipa::path(
     operation_id = "get_my_listing_preview",
-    tag = "my listing",
     security(("bearer" = [])),
     responses(
         (status = 200, body = PublicProfile),

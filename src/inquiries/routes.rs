@@ -39,7 +39,6 @@ pub const INQUIRY_LISTING_LIMIT: Limit = Limit::new("inquiry_listing", 30, 86_40
 /// client) and the client gets a receipt. At most 5 per hour from one address and 30 a day
 /// to one listing (429 with `Retry-After`).
 #[utoipa::path(
-    tag = "inquiries",
     params(("id_or_slug" = String, Path, description = "The listing's UUID or its slug")),
     request_body = NewInquiry,
     responses(
@@ -50,7 +49,7 @@ pub const INQUIRY_LISTING_LIMIT: Limit = Limit::new("inquiry_listing", 30, 86_40
 )]
 #[post("/therapists/{id_or_slug}/inquiries")]
 #[tracing::instrument(skip_all)]
-pub async fn create_inquiry(
+pub async fn create_therapist_inquiry(
     pool: Db,
     ip: ClientIp,
     public_base_url: Data<PublicBaseUrl>,
@@ -87,7 +86,6 @@ pub async fn create_inquiry(
 
 /// The therapist's inquiries, newest first.
 #[utoipa::path(
-    tag = "inquiries",
     security(("bearer" = [])),
     params(InboxQuery),
     responses((status = 200, body = Page<Inquiry>))
@@ -118,7 +116,6 @@ async fn find_mine(
 
 /// Marks an inquiry read, responded or archived. Another therapist's inquiry is 404.
 #[utoipa::path(
-    tag = "inquiries",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = InquiryUpdate,

@@ -288,13 +288,12 @@ async fn save_part<B: StoredPart>(user: TherapistUser, pool: Db, edit: Edit<B>) 
 /// Adds an office (at most five). Without coordinates it is placed at its ZIP's centroid;
 /// an unknown ZIP, or a ZIP in another state, is 422.
 #[utoipa::path(
-    tag = "my listing",
     security(("bearer" = [])),
     request_body = OfficeBody,
     responses((status = 201, body = PublicOffice))
 )]
 #[post("/me/listing/offices")]
-pub async fn create_office(user: TherapistUser, pool: Db, body: Json<OfficeBody>) -> Reply {
+pub async fn create_my_office(user: TherapistUser, pool: Db, body: Json<OfficeBody>) -> Reply {
     let office = body.0.validate().map_err(ApiError::validation)?;
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, &user).await?;
@@ -314,14 +313,13 @@ pub async fn create_office(user: TherapistUser, pool: Db, body: Json<OfficeBody>
 /// Edits an office (merge patch). Changing the ZIP without coordinates re-places it at the
 /// new ZIP's centroid.
 #[utoipa::path(
-    tag = "my listing",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body(content = OfficeBody, content_type = "application/merge-patch+json"),
     responses((status = 200, body = PublicOffice))
 )]
 #[patch("/me/listing/offices/{id}")]
-pub async fn patch_office(
+pub async fn update_my_office(
     user: TherapistUser,
     pool: Db,
     id: web::Path<Uuid>,
@@ -358,10 +356,10 @@ pub async fn patch_office(
 }
 
 /// Removes an office.
-#[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204)))]
 #[delete("/me/listing/offices/{id}")]
-pub async fn delete_office(user: TherapistUser, pool: Db, id: web::Path<Uuid>) -> Reply {
+pub async fn delete_my_office(user: TherapistUser, pool: Db, id: web::Path<Uuid>) -> Reply {
     delete_part(user, pool, Part::Office, id.into_inner()).await
 }
 
@@ -378,7 +376,6 @@ macro_rules! stored_part_routes {
     ) => {
         $(#[doc = $create_doc])+
         #[utoipa::path(
-            tag = "my listing",
             security(("bearer" = [])),
             request_body = $body,
             responses((status = 201, body = $stored))
@@ -394,7 +391,6 @@ macro_rules! stored_part_routes {
 
         $(#[doc = $patch_doc])+
         #[utoipa::path(
-            tag = "my listing",
             security(("bearer" = [])),
             params(("id" = Uuid, Path)),
             request_body(content = $body, content_type = "application/merge-patch+json"),
@@ -411,7 +407,7 @@ macro_rules! stored_part_routes {
         }
 
         $(#[doc = $delete_doc])+
-        #[utoipa::path(tag = "my listing", security(("bearer" = [])), params(("id" = Uuid, Path)),
+        #[utoipa::path(security(("bearer" = [])), params(("id" = Uuid, Path)),
             responses((status = 204), (status = 404)))]
         #[delete($item)]
         pub async fn $delete(
@@ -431,11 +427,11 @@ stored_part_routes!(
     "/me/listing/licenses",
     "/me/listing/licenses/{id}",
     /// Adds a license; it starts `unverified`.
-    create: create_license,
+    create: create_my_license,
     /// Edits a license (merge patch). Any edit resets it to `unverified`.
-    patch: patch_license,
+    patch: update_my_license,
     /// Removes a license.
-    delete: delete_license,
+    delete: delete_my_license,
 );
 
 stored_part_routes!(
@@ -446,11 +442,11 @@ stored_part_routes!(
     "/me/listing/certifications/{id}",
     /// Adds a certification (e.g. Certified Imago Relationship Therapist from the Imago
     /// International Training Institute); it starts `unverified`.
-    create: create_certification,
+    create: create_my_certification,
     /// Edits a certification (merge patch). Any edit resets it to `unverified`.
-    patch: patch_certification,
+    patch: update_my_certification,
     /// Removes a certification.
-    delete: delete_certification,
+    delete: delete_my_certification,
 );
 
 stored_part_routes!(
@@ -460,9 +456,9 @@ stored_part_routes!(
     "/me/listing/offerings",
     "/me/listing/offerings/{id}",
     /// Adds an offering: a session type, workshop, retreat, online course, group or intensive.
-    create: create_offering,
+    create: create_my_offering,
     /// Edits an offering (merge patch).
-    patch: patch_offering,
+    patch: update_my_offering,
     /// Removes an offering.
-    delete: delete_offering,
+    delete: delete_my_offering,
 );

@@ -119,7 +119,6 @@ pub(super) fn merged<T: Serialize + DeserializeOwned + utoipa::PartialSchema>(
 /// The caller's whole listing, with an `ETag` for `If-Match`.
 #[utoipa::path(
     operation_id = "get_my_listing",
-    tag = "my listing",
     security(("bearer" = [])),
     responses(
         (status = 200, body = MyListing, headers(("ETag" = String, description = "Send it back in If-Match"))),
@@ -138,8 +137,7 @@ pub async fn get_listing(user: TherapistUser, pool: Db) -> Reply {
 /// refused, unknown taxonomy slugs are 422 naming the slug. With `If-Match`, a stale version
 /// is 412 and nothing changes.
 #[utoipa::path(
-    operation_id = "patch_my_listing",
-    tag = "my listing",
+    operation_id = "update_my_listing",
     security(("bearer" = [])),
     request_body(content = ListingProfile, content_type = "application/merge-patch+json", description = "Any subset of the fields"),
     params(("If-Match" = Option<String>, Header, description = "The ETag from GET; recommended")),
@@ -227,7 +225,6 @@ async fn move_listing(
 /// `pending_review`, when complete; otherwise 422 `listing_incomplete` naming each missing item.
 #[utoipa::path(
     operation_id = "submit_my_listing",
-    tag = "my listing",
     security(("bearer" = [])),
     responses(
         (status = 202, body = MyListing),
@@ -251,7 +248,6 @@ pub async fn submit(user: TherapistUser, pool: Db) -> Reply {
 /// back at once and clears an "availability unconfirmed" mark left by reports.
 #[utoipa::path(
     operation_id = "confirm_my_listing",
-    tag = "my listing",
     security(("bearer" = [])),
     responses((status = 200, body = MyListing), (status = 409))
 )]
@@ -276,7 +272,6 @@ pub async fn confirm(user: TherapistUser, pool: Db, clock: Data<Clock>) -> Reply
 /// Hides a published listing until it is submitted and approved again.
 #[utoipa::path(
     operation_id = "unpublish_my_listing",
-    tag = "my listing",
     security(("bearer" = [])),
     responses((status = 200, body = MyListing), (status = 409))
 )]

@@ -44,14 +44,11 @@ use crate::search::params::Sort;
     components(schemas(Problem, FieldError, ListingStatus, ReportState, Slug, LanguageCode, Sort)),
     modifiers(&BearerAuth),
     tags(
-        (name = "directory", description = "The public directory: published listings"),
-        (name = "my listing", description = "A therapist manages their own listing"),
-        (name = "inquiries", description = "Clients write to therapists; therapists answer from their inbox"),
-        (name = "reports", description = "Anyone can report a problem with a listing; admins resolve reports"),
-        (name = "admin", description = "Review, verification, accounts, taxonomy, reports and the audit log (admins only)"),
-        (name = "auth", description = "Join the directory, sign in, tokens and the signed-in account"),
-        (name = "taxonomy", description = "Modalities, specialties and insurers"),
-        (name = "operational", description = "Health, readiness, metrics and this document"),
+        (name = "directory", description = "The public directory: search, typeahead, profiles, the taxonomy, and writing to a therapist or reporting a listing"),
+        (name = "auth", description = "Join the directory, sign in, tokens, emailed links"),
+        (name = "me", description = "The signed-in account: its name, address, password, second factor, data and deletion; a therapist's listing, its parts and photo, and inquiries"),
+        (name = "admin", description = "Review, verification, accounts, taxonomy, reports, photos and the audit log (admins only)"),
+        (name = "operational", description = "Health, readiness, metrics, photo files and this document"),
     )
 )]
 struct ApiDoc;
@@ -261,9 +258,22 @@ fn complete(doc: &mut Value) {
             if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
                 continue;
             }
+            operation["tags"] = json!([tag_of(path)]);
             complete_operation(path, method, operation);
             one_line_summary(operation);
         }
+    }
+}
+
+/// The group of an operation, from its path: `/v1/auth`, `/v1/me` and `/v1/admin` name
+/// theirs; the rest of `/v1` is the public directory, and what is outside it operational.
+fn tag_of(path: &str) -> &'static str {
+    match path.strip_prefix("/v1/").map(|p| p.split('/').next()) {
+        Some(Some("auth")) => "auth",
+        Some(Some("me")) => "me",
+        Some(Some("admin")) => "admin",
+        Some(_) => "directory",
+        None => "operational",
     }
 }
 

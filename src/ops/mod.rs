@@ -47,7 +47,7 @@ pub enum ReplicaState {
 }
 
 /// Liveness: answers while the process runs, without touching the database.
-#[utoipa::path(tag = "operational", responses((status = 200, body = Health)))]
+#[utoipa::path(responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health {
@@ -59,7 +59,6 @@ pub async fn healthz() -> web::Json<Health> {
 /// Readiness: the process is not shutting down, the database answers, every migration is
 /// applied, and the search index is built and current.
 #[utoipa::path(
-    tag = "operational",
     responses(
         (status = 200, body = Health),
     )
@@ -127,7 +126,6 @@ pub async fn readyz(
 /// database pool gauges.
 /// With `APP_METRICS_ADDR` set it is served only there, and is 404 on the public listener.
 #[utoipa::path(
-    tag = "operational",
     responses(
         (status = 200, content_type = "text/plain", body = String),
         (status = 404, description = "Served on `APP_METRICS_ADDR` instead"),
@@ -156,7 +154,7 @@ pub async fn metrics(
 }
 
 /// This OpenAPI 3.1 document (identical to the committed `openapi/openapi.json`).
-#[utoipa::path(tag = "operational", responses((status = 200, content_type = "application/json", body = Object)))]
+#[utoipa::path(responses((status = 200, content_type = "application/json", body = Object)))]
 #[get("/openapi.json")]
 pub async fn openapi_json(api_docs: Data<ApiDocs>) -> HttpResponse {
     HttpResponse::Ok()
@@ -166,7 +164,7 @@ pub async fn openapi_json(api_docs: Data<ApiDocs>) -> HttpResponse {
 
 /// The interactive API reference (Redoc, served from this binary: works offline), with the
 /// error-code table.
-#[utoipa::path(tag = "operational", responses((status = 200, content_type = "text/html", body = String)))]
+#[utoipa::path(responses((status = 200, content_type = "text/html", body = String)))]
 #[get("/docs")]
 pub async fn docs(api_docs: Data<ApiDocs>) -> HttpResponse {
     HttpResponse::Ok()
@@ -177,7 +175,6 @@ pub async fn docs(api_docs: Data<ApiDocs>) -> HttpResponse {
 
 /// The reference's scripts.
 #[utoipa::path(
-    tag = "operational",
     params(("asset" = String, Path, pattern = r"^(redoc\.standalone|init)\.js$")),
     responses((status = 200, content_type = "text/javascript", body = String))
 )]

@@ -151,7 +151,6 @@ async fn clean_in_turn(
 /// the previous approved photo stays public. A new upload replaces one still waiting.
 #[utoipa::path(
     operation_id = "upload_my_photo",
-    tag = "my listing",
     security(("bearer" = [])),
     request_body(
         content(
@@ -223,7 +222,6 @@ pub async fn upload(
 /// (with the reason), else the approved one; 404 without any.
 #[utoipa::path(
     operation_id = "get_my_photo",
-    tag = "my listing",
     security(("bearer" = [])),
     responses(
         (status = 200, body = MyPhoto),
@@ -247,7 +245,6 @@ pub async fn mine(user: TherapistUser, pool: Db, media: Data<Media>) -> Reply {
 /// Deletes the listing's photos, the approved one included, and their stored objects.
 #[utoipa::path(
     operation_id = "delete_my_photo",
-    tag = "my listing",
     security(("bearer" = [])),
     responses((status = 204, description = "No photo any more"))
 )]
@@ -323,7 +320,6 @@ pub struct PhotoQuery {
 /// Photos by status, oldest first (the review queue by default), cursor-paginated.
 #[utoipa::path(
     operation_id = "admin_list_photos",
-    tag = "admin",
     security(("bearer" = [])),
     params(PhotoQuery),
     responses((status = 200, body = Page<AdminPhoto>))
@@ -414,7 +410,6 @@ async fn decide(
 /// search), replacing the approved one.
 #[utoipa::path(
     operation_id = "admin_approve_photo",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
@@ -431,7 +426,6 @@ pub async fn approve(admin: AdminUser, pool: Db, media: Data<Media>, id: web::Pa
 /// stays public.
 #[utoipa::path(
     operation_id = "admin_reject_photo",
-    tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReasonBody,
@@ -457,7 +451,6 @@ pub async fn reject(
 /// `If-None-Match`.
 #[utoipa::path(
     operation_id = "get_media",
-    tag = "directory",
     params(("name" = String, Path, pattern = r"^[0-9a-f]{64}\.(webp|jpg)$")),
     responses(
         (status = 200, description = "The image", content(

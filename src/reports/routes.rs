@@ -38,7 +38,6 @@ pub const REPORT_LISTING_LIMIT: Limit = Limit::new("report_listing", 20, 86_400)
 /// from one address (429 with `Retry-After`). Reporters stay anonymous: only a keyed hash of
 /// their address is kept, to tell different clients apart.
 #[utoipa::path(
-    tag = "reports",
     params(("id_or_slug" = String, Path, description = "The listing's UUID or its slug")),
     request_body = NewReport,
     responses(
@@ -48,7 +47,7 @@ pub const REPORT_LISTING_LIMIT: Limit = Limit::new("report_listing", 20, 86_400)
 )]
 #[post("/therapists/{id_or_slug}/reports")]
 #[tracing::instrument(skip_all)]
-pub async fn create_report(
+pub async fn create_therapist_report(
     pool: Db,
     ip: ClientIp,
     public_base_url: Data<PublicBaseUrl>,

@@ -32,7 +32,6 @@ use crate::http::language::{AcceptLanguage, Lang};
 /// (`query_words_used` says which were used). Keyset cursors are signed and tied to the
 /// search they came from. A change to a listing is searchable within a second.
 #[utoipa::path(
-    tag = "directory",
     params(
         ("q" = Option<String>, Query, max_length = 200, description = "Free text over everything a listing says (see above); stemmed, weighted, typo-tolerant, with synonyms"),
         ("modality" = Option<Vec<Slug>>, Query, style = Form, explode, description = "Modality slug; repeat for any of several (`modality=cbt&modality=emdr`, or `modality[]=cbt`). At most 20."),
@@ -72,7 +71,7 @@ use crate::http::language::{AcceptLanguage, Lang};
     )
 )]
 #[get("/therapists")]
-pub async fn search_listings(
+pub async fn search_therapists(
     req: HttpRequest,
     media: Data<crate::photos::media::Media>,
     cursors: Data<CursorKey>,
@@ -93,7 +92,6 @@ pub async fn search_listings(
 /// exact number of published listings the suggestion would find. A listing is suggested
 /// within a second of its publication, and never after it leaves the directory.
 #[utoipa::path(
-    tag = "directory",
     params(
         ("q" = String, Query, min_length = 1, max_length = 100, pattern = r"\S", example = "aus", description = "What the user typed so far: at least one character that is not a space (it is trimmed)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 20, description = "Default 8"),

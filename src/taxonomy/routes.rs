@@ -12,7 +12,6 @@ use crate::http::language::{AcceptLanguage, Lang};
 
 /// Therapy modalities (approaches), e.g. imago, cbt, dbt, act, emdr.
 #[utoipa::path(
-    tag = "taxonomy",
     params(AcceptLanguage,),
     responses((status = 200, body = Vec<Modality>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
@@ -25,7 +24,6 @@ pub async fn list_modalities(req: HttpRequest, reads: Data<ReadPool>) -> Reply {
 
 /// Specialties (conditions and concerns a therapist works with), with their category.
 #[utoipa::path(
-    tag = "taxonomy",
     params(AcceptLanguage,),
     responses((status = 200, body = Vec<Specialty>), (status = 304, description = "Not modified (If-None-Match)"))
 )]
@@ -38,7 +36,6 @@ pub async fn list_specialties(req: HttpRequest, reads: Data<ReadPool>) -> Reply 
 
 /// Insurers whose plans listings may accept.
 #[utoipa::path(
-    tag = "taxonomy",
     params(AcceptLanguage,),
     responses((status = 200, body = Vec<Insurer>), (status = 304, description = "Not modified (If-None-Match)"))
 )]

@@ -89,3 +89,86 @@ fn every_list_item_is_a_named_schema() {
     }
     assert!(lists >= 7, "the document's pages were found ({lists})");
 }
+
+/// A path segment as an operation id spells it, without a plural ending
+/// (`specialties` → `specialt`, `audit-log` → `audit_log`).
+fn stem(segment: &str) -> String {
+    let word = segment.replace(['-', '.'], "_");
+    if let Some(base) = word.strip_suffix("ies") {
+        base.to_owned()
+    } else if let Some(base) = word.strip_suffix('s').filter(|_| word.len() > 3) {
+        base.to_owned()
+    } else {
+        word
+    }
+}
+
+/// An operation's id names what its path names: the last segment, the collection an action
+/// on an item belongs to, `my`/`me` under `/v1/me` and `admin_` under `/v1/admin`.
+#[test]
+fn operation_ids_follow_the_paths() {
+    for (method, path, operation) in operations() {
+        let id = operation["operationId"].as_str().unwrap_or_default();
+        let segments: Vec<&str> = path
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != "v1")
+            .collect();
+        let last = segments.iter().rposition(|s| !s.starts_with('{')).unwrap();
+        let mut needed = vec![stem(segments[last])];
+        if last >= 2 && segments[last - 1].starts_with('{') {
+            needed.push(stem(segments[last - 2]));
+        }
+        for word in needed {
+            assert!(
+                id.contains(&word),
+                "{method} {path}: the id {id} does not name {word}"
+            );
+        }
+        if path.starts_with("/v1/me") {
+            let words: Vec<&str> = id.split('_').collect();
+            assert!(
+                words.contains(&"my") || words.contains(&"me"),
+                "{method} {path}: {id}"
+            );
+        }
+        if path.starts_with("/v1/admin") {
+            assert!(id.starts_with("admin_"), "{method} {path}: {id}");
+        }
+    }
+}
+
+/// Tags group operations by the first segment of their path, one tag each, all declared,
+/// none with a space (generated clients make names of them).
+#[test]
+fn tags_follow_the_paths() {
+    let doc = therapist_directory::openapi::document();
+    let declared: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut by_area = std::collections::BTreeMap::new();
+    for (method, path, operation) in operations() {
+        let tags = operation["tags"].as_array().unwrap();
+        assert_eq!(tags.len(), 1, "{method} {path}");
+        let tag = tags[0].as_str().unwrap().to_owned();
+        assert!(
+            !tag.contains(' ') && declared.contains(&tag.as_str()),
+            "{method} {path}: {tag}"
+        );
+        let area = match path.strip_prefix("/v1/") {
+            Some(rest)
+                if ["auth", "me", "admin"]
+                    .iter()
+                    .any(|a| rest.split('/').next() == Some(a)) =>
+            {
+                rest.split('/').next().unwrap().to_owned()
+            }
+            Some(_) => "v1".to_owned(),
+            None => "outside".to_owned(),
+        };
+        let first = by_area.entry(area.clone()).or_insert_with(|| tag.clone());
+        assert_eq!(*first, tag, "{method} {path}: one tag for {area}");
+    }
+}

@@ -33,7 +33,6 @@ const TOKEN_LIMIT: Limit = Limit::new("token_use", 30, 600);
 /// Changes the account's name.
 #[utoipa::path(
     operation_id = "update_me",
-    tag = "auth",
     security(("bearer" = [])),
     request_body = NameRequest,
     responses((status = 200, body = Me))
@@ -60,7 +59,6 @@ pub async fn update_me(user: AuthUser, pool: Db, ip: ClientIp, body: Json<NameRe
 /// is told instead), so it reveals no account.
 #[utoipa::path(
     operation_id = "change_my_email",
-    tag = "auth",
     security(("bearer" = [])),
     request_body = EmailChangeRequest,
     responses(
@@ -112,7 +110,6 @@ pub async fn change_email(
 /// old address no longer signs in, and links sent to it stop working.
 #[utoipa::path(
     operation_id = "confirm_email_change",
-    tag = "auth",
     request_body = TokenRequest,
     responses(
         (status = 200, body = Me),
@@ -159,7 +156,6 @@ pub async fn confirm_email_change(pool: Db, ip: ClientIp, body: Json<TokenReques
 /// token or secret is in it.
 #[utoipa::path(
     operation_id = "export_me",
-    tag = "auth",
     security(("bearer" = [])),
     responses((status = 200, body = AccountExport))
 )]
@@ -182,7 +178,6 @@ pub async fn export_me(user: AuthUser, pool: Db, media: Data<Media>, clock: Data
 /// only the account's id, which nothing resolves any more. The address can sign up again.
 #[utoipa::path(
     operation_id = "delete_me",
-    tag = "auth",
     security(("bearer" = [])),
     request_body = DeleteAccountRequest,
     responses(

@@ -42,7 +42,6 @@ fn sign_in_expired() -> ApiError {
 /// access token alone cannot put a factor on the account. Starting again before confirming
 /// replaces it; with one confirmed already it is 409 (remove it first).
 #[utoipa::path(
-    tag = "auth",
     security(("bearer" = [])),
     request_body = PasswordBody,
     responses(
@@ -53,7 +52,7 @@ fn sign_in_expired() -> ApiError {
     )
 )]
 #[post("/me/mfa/totp")]
-pub async fn start_totp(
+pub async fn start_my_totp(
     user: AuthUser,
     pool: Db,
     ip: ClientIp,
@@ -93,7 +92,6 @@ pub async fn start_totp(
 /// Confirms the enrolment with a current code. From then on signing in needs a code, and
 /// this session counts as one opened with it. Answers the ten recovery codes, once.
 #[utoipa::path(
-    tag = "auth",
     security(("bearer" = [])),
     request_body = CodeBody,
     responses(
@@ -103,7 +101,7 @@ pub async fn start_totp(
     )
 )]
 #[post("/me/mfa/totp/confirm")]
-pub async fn confirm_totp(
+pub async fn confirm_my_totp(
     user: AuthUser,
     pool: Db,
     (seal, clock): (Data<SecretSeal>, Data<Clock>),
@@ -152,7 +150,6 @@ pub async fn confirm_totp(
 /// is not enough. Wrong codes are counted as wrong passwords are. Admin accounts keep
 /// theirs (an operator resets a lost one: `create-admin --reset-mfa`).
 #[utoipa::path(
-    tag = "auth",
     security(("bearer" = [])),
     request_body = RemoveTotpBody,
     responses(
@@ -164,7 +161,7 @@ pub async fn confirm_totp(
     )
 )]
 #[delete("/me/mfa/totp")]
-pub async fn remove_totp(
+pub async fn remove_my_totp(
     user: AuthUser,
     pool: Db,
     ip: ClientIp,
@@ -203,7 +200,6 @@ pub async fn remove_totp(
 /// `mfa_required` answer and a TOTP code (each accepted once) or a recovery code (single
 /// use). Wrong codes are throttled like passwords; five spend the `mfa_token`.
 #[utoipa::path(
-    tag = "auth",
     request_body = MfaLoginRequest,
     responses(
         (status = 200, body = TokenPair),
