@@ -88,12 +88,55 @@ impl NewPassword {
                 "this password is too common or too easy to guess; choose another",
             ));
         }
+        guessable(raw, personal)?;
         Ok(NewPassword(SecretString::from(raw.to_owned())))
     }
 
     pub fn secret(&self) -> &SecretString {
         &self.0
     }
+}
+
+/// zxcvbn's lowest score (0–4) accepted: 3 is "safely unguessable: moderate protection
+/// from an offline attack" (about 10^8 guesses and more).
+const MIN_SCORE: u8 = 3;
+/// How much of a password zxcvbn reads (see `guessable`).
+const ESTIMATED_CHARS: usize = 24;
+
+/// Refuses what zxcvbn guesses early: words and names of its frequency lists (30,000
+/// common passwords among them, from leaked sets; MIT-licensed, built into the crate, so
+/// the check works offline), keyboard patterns, repeats, sequences, dates, leet spellings,
+/// and the account's own email and name (`personal`). The reason names the weakness,
+/// never the password.
+fn guessable(raw: &str, personal: &[&str]) -> Result<(), Invalid> {
+    // zxcvbn also takes each part of the address and the name.
+    let mut inputs: Vec<&str> = personal.iter().copied().filter(|p| !p.is_empty()).collect();
+    for p in personal {
+        inputs.extend(p.split(['@', '.', ' ', '-', '_']).filter(|w| w.len() >= 3));
+    }
+    // Its matching grows faster than linearly with the length (a repeated walk of 128
+    // characters takes it half a second): it reads the first `ESTIMATED_CHARS`, so a
+    // longer password that starts weak is refused and one that starts strong is strong.
+    let end = raw
+        .char_indices()
+        .nth(ESTIMATED_CHARS)
+        .map_or(raw.len(), |(i, _)| i);
+    let estimate = zxcvbn::zxcvbn(&raw[..end], &inputs);
+    if u8::from(estimate.score()) >= MIN_SCORE {
+        return Ok(());
+    }
+    let why = estimate
+        .feedback()
+        .and_then(|f| f.warning())
+        .map(|w| w.to_string())
+        .unwrap_or_else(|| "it follows a pattern guessed early".into());
+    Err(Invalid::new(
+        FieldCode::TooCommon,
+        format!(
+            "this password is too easy to guess ({}); a few unrelated words make a strong one",
+            why.trim_end_matches('.')
+        ),
+    ))
 }
 
 fn is_common(raw: &str) -> bool {
@@ -340,6 +383,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn guessable_passwords_are_refused_with_a_reason_that_does_not_echo_them() {
+        for (weak, personal) in [
+            ("1qaz2wsx3edc4rfv", &[][..]),
+            ("iloveyou12345", &[]),
+            ("P@ssw0rd12345", &[]),
+            ("abcdefghijklmnop", &[]),
+            ("JaneDoeJaneDoe", &["jane.doe@example.com", "Jane Doe"][..]),
+        ] {
+            let refused = NewPassword::parse(weak, personal).err();
+            let refused = refused.unwrap_or_else(|| panic!("{weak} was accepted"));
+            assert_eq!(refused.code, "too_common", "{weak}");
+            assert!(!refused.message.contains(weak), "{}", refused.message);
+        }
+        // What the documentation and tests use: passphrases of unrelated words.
+        for strong in [
+            "a calm river at dawn",
+            "contract checks at dawn",
+            "a long and private passphrase",
+            "the tide comes in twice a day",
+            "a lantern by the old mill",
+            "ñandú-corre-rápido",
+        ] {
+            assert!(
+                NewPassword::parse(strong, &["a@example.com"]).is_ok(),
+                "{strong}"
+            );
+        }
+    }
+
+    #[test]
     fn policy() {
         assert_eq!(
             NewPassword::parse("short", &[]).err().unwrap().code,
@@ -349,7 +422,8 @@ mod tests {
             NewPassword::parse(&"x".repeat(11), &[]).err().unwrap().code,
             "too_short"
         );
-        assert!(NewPassword::parse(&"ab1".repeat(43)[..128], &[]).is_ok());
+        let long = "seven quiet harbours ".repeat(7);
+        assert!(NewPassword::parse(&long[..128], &[]).is_ok());
         assert_eq!(
             NewPassword::parse(&"ab1".repeat(43), &[])
                 .err()

@@ -373,3 +373,41 @@ async fn others_guesses_spend_the_day_but_do_not_lock_the_owner_out() {
     let token = problem["mfa_token"].as_str().unwrap();
     assert_eq!(app.second_factor(token, admin, 1).await.status(), 200);
 }
+
+/// Signup, reset and change share one rule, zxcvbn's among it: a guessable password is
+/// 422 `too_common` on `password`/`new_password`, and the answer never repeats it.
+#[tokio::test]
+async fn every_route_that_sets_a_password_refuses_a_guessable_one() {
+    let app = spawn_app().await;
+    let weak = "1qaz2wsx3edc4rfv";
+    let check = |field: &'static str| {
+        move |problem: serde_json::Value| {
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+            assert_eq!(problem["errors"][0]["code"], "too_common", "{problem}");
+            assert!(
+                !problem.to_string().contains(weak),
+                "the answer repeats the password"
+            );
+        }
+    };
+    let signup = app.signup("weak@example.com", weak, "Weak Person").await;
+    check("password")(assert_problem(signup, 422, "validation_failed").await);
+
+    let token = access(&app.verified_therapist("strong@example.com").await);
+    let body = json!({"current_password": PASSWORD, "new_password": weak});
+    let change = app.post_as("/v1/me/password", &token, &body).await;
+    check("new_password")(assert_problem(change, 422, "validation_failed").await);
+
+    let asked = app
+        .request_password_reset(&json!({"email": "strong@example.com"}))
+        .await;
+    assert_eq!(asked.status(), 202);
+    let link = token_in(
+        &app.email_to("strong@example.com", "Reset your directory password")
+            .await,
+    );
+    let reset = app
+        .confirm_password_reset(&json!({"token": link, "new_password": weak}))
+        .await;
+    check("new_password")(assert_problem(reset, 422, "validation_failed").await);
+}
