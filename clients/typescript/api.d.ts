@@ -1994,7 +1994,10 @@ export interface components {
         };
         /** @description The account's new name. */
         NameRequest: {
-            /** @example Hailey Shafir */
+            /**
+             * @description One line: no control characters, and something visible.
+             * @example Hailey Shafir
+             */
             full_name: string;
         };
         /** @description A client's first message to a therapist. Plain text only. */

@@ -8,84 +8,8 @@
 // compiles this file with `--strict`, so a change to the document that breaks a client
 // breaks the build. It uses plain `fetch`; any generated client works the same way.
 
-import type { components, operations } from "./api";
-
-type Schemas = components["schemas"];
-type SearchQuery = NonNullable<operations["search_therapists"]["parameters"]["query"]>;
-type SearchPage = operations["search_therapists"]["responses"][200]["content"]["application/json"];
-type Problem = Schemas["Problem"];
-
-const base = "http://localhost:8080";
-
-/** Every error is problem+json with a stable `code`; this keeps it for the caller. */
-class ApiProblem extends Error {
-  constructor(readonly problem: Problem) {
-    super(`${problem.code}: ${problem.detail}`);
-  }
-}
-
-async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${base}${path}`, init);
-  if (!response.ok) {
-    throw new ApiProblem((await response.json()) as Problem);
-  }
-  return (response.status === 204 ? undefined : await response.json()) as T;
-}
-
-/** Repeatable parameters are repeated: `modality=cbt&modality=emdr`. */
-function queryString(query: SearchQuery): string {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) {
-    for (const one of Array.isArray(value) ? value : [value]) {
-      if (one !== undefined) params.append(name, String(one));
-    }
-  }
-  return params.toString();
-}
-
-export async function search(query: SearchQuery): Promise<SearchPage> {
-  return call<SearchPage>(`/v1/therapists?${queryString(query)}`);
-}
-
-export async function signUp(
-  body: Schemas["SignupRequest"],
-): Promise<operations["signup"]["responses"][202]["content"]["application/json"]> {
-  return call("/v1/auth/signup", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
-export async function logIn(body: Schemas["LoginRequest"]): Promise<Schemas["TokenPair"]> {
-  return call("/v1/auth/login", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
-/** Reads the listing, then patches it with the ETag it came with (412 if it changed since). */
-export async function updateListing(
-  accessToken: string,
-  patch: Schemas["ListingBodyPatch"],
-): Promise<Schemas["MyListing"]> {
-  const current = await fetch(`${base}/v1/me/listing`, {
-    headers: { authorization: `Bearer ${accessToken}` },
-  });
-  // Never "*": that would overwrite whatever is there, switching the lock off silently.
-  const etag = current.headers.get("etag");
-  if (etag === null) throw new Error("GET /v1/me/listing answered without an ETag");
-  return call("/v1/me/listing", {
-    method: "PATCH",
-    headers: {
-      authorization: `Bearer ${accessToken}`,
-      "content-type": "application/merge-patch+json",
-      "if-match": etag,
-    },
-    body: JSON.stringify(patch),
-  });
-}
+import type { operations } from "./api";
+import { addOffice, logIn, myListing, search, signUp, updateListing, call } from "./directory.js";
 
 export async function journey(): Promise<void> {
   const page = await search({
@@ -145,11 +69,19 @@ export async function journey(): Promise<void> {
     full_name: "New Therapist",
     accept_terms: true,
   });
-  const tokens = await logIn({ email: "new.therapist@example.com", password: "a long and private passphrase" });
-  const listing = await updateListing(tokens.access_token, {
+  // (After the emailed link is used: `POST /v1/auth/verify-email`.)
+  const tokens = await logIn(
+    { email: "new.therapist@example.com", password: "a long and private passphrase" },
+    async () => prompt("The code your authenticator shows") ?? "",
+  );
+  const current = await myListing(tokens.access_token);
+  const office = await addOffice(tokens.access_token, {
+    address_line1: "1 Congress Ave", city: "Austin", state: "TX", zip: "78701",
+  });
+  // The office's answer carries the listing's new tag: no re-read before the next change.
+  const listing = await updateListing(tokens.access_token, office.etag, {
     display_name: "New Therapist, LPC",
     accepting: "waitlist",
-    delivery: ["video", "in_person"],
   });
-  console.log(listing.status, listing.slug);
+  console.log(current.value.version, listing.value.status, listing.value.slug);
 }

@@ -11,7 +11,13 @@ use crate::error::ApiError;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameRequest {
-    #[schema(min_length = 1, max_length = 120, example = "Hailey Shafir")]
+    /// One line: no control characters, and something visible.
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        example = "Hailey Shafir",
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     full_name: String,
 }
 

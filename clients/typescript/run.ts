@@ -1,0 +1,53 @@
+// What CI runs against a live service (`.ci/contract`), compiled with `tsc --strict`:
+//
+//   node run.js BASE_URL EMAIL PASSWORD
+//
+// with a verified therapist's sign-in. It searches with facets, opens a profile, signs in,
+// and edits the listing through its ETags: a part write's tag is accepted by the next
+// change, and a stale tag is refused. Any failure ends it with a non-zero exit.
+
+import { ApiProblem, addOffice, logIn, myListing, profile, search, setBase, updateListing } from "./directory.js";
+
+declare const process: { argv: string[]; exitCode?: number };
+
+function expect(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`expected ${what}`);
+}
+
+async function main(): Promise<void> {
+  const [baseUrl, email, password] = process.argv.slice(2);
+  if (!baseUrl || !email || !password) throw new Error("usage: node run.js BASE_URL EMAIL PASSWORD");
+  setBase(baseUrl);
+
+  const page = await search({ facets: "modality,delivery", limit: 5 });
+  expect(page.items.length > 0 && page.total > 0, "demo listings in search");
+  expect((page.facets.modality ?? []).length > 0, "modality facet counts");
+  const first = page.items[0];
+  expect(first !== undefined, "a first item");
+  if (first === undefined) return;
+  const shown = await profile(first.slug);
+  expect(shown.slug === first.slug && typeof shown.updated_at === "string", "the item's profile");
+
+  const tokens = await logIn({ email, password }, async () => {
+    throw new Error("this account has no second factor");
+  });
+  const read = await myListing(tokens.access_token);
+  const office = await addOffice(tokens.access_token, {
+    address_line1: "1 Fayetteville St", city: "Raleigh", state: "NC", zip: "27601",
+  });
+  expect(office.etag !== read.etag, "a new tag after a part write");
+  const edited = await updateListing(tokens.access_token, office.etag, { pronouns: "they/them" });
+  expect(edited.value.pronouns === "they/them", "the change applied with the part's tag");
+  try {
+    await updateListing(tokens.access_token, read.etag, { pronouns: "she/her" });
+    throw new Error("a stale tag was accepted");
+  } catch (error) {
+    expect(error instanceof ApiProblem && error.problem.code === "precondition_failed", "412 for a stale tag");
+  }
+  console.log(`typescript example: ${page.total} listings, profile ${shown.slug}, listing v${edited.value.version}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
