@@ -1,12 +1,15 @@
 // What CI runs against a live service (`.ci/contract`), compiled with `tsc --strict`:
 //
-//   node run.js BASE_URL EMAIL PASSWORD
+//   node run.js BASE_URL EMAIL PASSWORD ADMIN_EMAIL ADMIN_CODE
 //
-// with a verified therapist's sign-in. It searches with facets, opens a profile, signs in,
-// and edits the listing through its ETags: a part write's tag is accepted by the next
-// change, and a stale tag is refused. Any failure ends it with a non-zero exit.
+// with a verified therapist's sign-in (the same password for both) and an admin's current
+// authenticator code. It searches with facets, opens a profile, signs in, edits the
+// listing through its ETags (a part write's tag is accepted by the next change, a stale
+// tag is refused), and signs the admin in through the second factor to read the admin
+// summary. Any failure ends it with a non-zero exit.
 
-import { ApiProblem, addOffice, logIn, myListing, profile, search, setBase, updateListing } from "./directory.js";
+import type { components } from "./api";
+import { ApiProblem, addOffice, call, logIn, myListing, profile, search, setBase, updateListing } from "./directory.js";
 
 declare const process: { argv: string[]; exitCode?: number };
 
@@ -15,8 +18,10 @@ function expect(condition: boolean, what: string): void {
 }
 
 async function main(): Promise<void> {
-  const [baseUrl, email, password] = process.argv.slice(2);
-  if (!baseUrl || !email || !password) throw new Error("usage: node run.js BASE_URL EMAIL PASSWORD");
+  const [baseUrl, email, password, adminEmail, adminCode] = process.argv.slice(2);
+  if (!baseUrl || !email || !password || !adminEmail || !adminCode) {
+    throw new Error("usage: node run.js BASE_URL EMAIL PASSWORD ADMIN_EMAIL ADMIN_CODE");
+  }
   setBase(baseUrl);
 
   const page = await search({ facets: "modality,delivery", limit: 5 });
@@ -44,6 +49,16 @@ async function main(): Promise<void> {
   } catch (error) {
     expect(error instanceof ApiProblem && error.problem.code === "precondition_failed", "412 for a stale tag");
   }
+  let asked = false;
+  const admin = await logIn({ email: adminEmail, password }, async () => {
+    asked = true;
+    return adminCode;
+  });
+  expect(asked, "the admin's second factor asked for");
+  const summary = await call<components["schemas"]["AdminSummary"]>("/v1/admin/summary", {
+    headers: { authorization: `Bearer ${admin.access_token}` },
+  });
+  expect(summary.pending_review >= 0, "the admin summary");
   console.log(`typescript example: ${page.total} listings, profile ${shown.slug}, listing v${edited.value.version}`);
 }
 
