@@ -39,7 +39,8 @@ use crate::mail::{enqueue, templates};
 
 const SIGNUP_LIMIT: Limit = Limit::new("signup", 10, 3600);
 const EMAIL_LIMIT: Limit = Limit::new("email_request", 5, 3600);
-const TOKEN_LIMIT: Limit = Limit::new("token_use", 30, 600);
+/// Uses of emailed links per network (every link route shares it).
+pub(crate) const TOKEN_LIMIT: Limit = Limit::new("token_use", 30, 600);
 const REFRESH_LIMIT: Limit = Limit::new("refresh", 120, 300);
 
 /// Records the entry and commits: the last step of every write here.

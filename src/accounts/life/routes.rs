@@ -13,6 +13,7 @@ use crate::accounts::links::{self, Purpose};
 use crate::accounts::mfa::model::SecretSeal;
 use crate::accounts::mfa::routes::spend_or_refuse;
 use crate::accounts::model::{Me, StatusBody, TokenRequest};
+use crate::accounts::routes::TOKEN_LIMIT;
 use crate::accounts::session::{self, email_key};
 use crate::accounts::store as accounts;
 use crate::audit::AuditEntry;
@@ -22,13 +23,10 @@ use crate::clock::Clock;
 use crate::domain::at_most;
 use crate::error::{ApiError, ErrorCode, FieldCode};
 use crate::http::client_ip::ClientIp;
-use crate::http::rate_limit::{self, Limit};
+use crate::http::rate_limit;
 use crate::http::{Db, Json, Reply};
 use crate::mail::{LinkMail, enqueue, templates};
 use crate::photos::media::Media;
-
-/// Uses of emailed links per network, as for the other links.
-const TOKEN_LIMIT: Limit = Limit::new("token_use", 30, 600);
 
 /// Changes the account's name.
 #[utoipa::path(
@@ -81,7 +79,10 @@ pub async fn change_email(
     let new_email = body.new_email(&account.email)?;
     session::confirm_password(&pool, &passwords, &account, ip, body.password, "password").await?;
     let mut tx = pool.begin().await?;
-    if store::email_in_use(&mut *tx, new_email.as_str()).await? {
+    if accounts::find_by_email(&mut *tx, new_email.as_str())
+        .await?
+        .is_some()
+    {
         enqueue(
             &mut tx,
             &templates::account_exists(&mail.base, new_email.as_str()),

@@ -14,16 +14,6 @@ pub async fn set_full_name(db: impl PgExecutor<'_>, id: Uuid, name: &str) -> sql
     Ok(())
 }
 
-/// Whether an account signs in with `email`.
-pub async fn email_in_use(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        "select exists (select 1 from account where email = $1::text::citext) as \"used!\"",
-        email
-    )
-    .fetch_one(db)
-    .await
-}
-
 /// Moves the account to `new_email` (verified: the link proved the mailbox) and returns
 /// the address it leaves; `None` when another account took `new_email` meanwhile.
 pub async fn move_address(
