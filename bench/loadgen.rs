@@ -112,7 +112,10 @@ async fn main() {
         }
     };
     therapist_directory::photos::media::install_tls_provider();
+    // A browser's user agent: the service leaves crawlers and agent-less requests out of its
+    // statistics, and the bench measures the search as visitors cost it, counting included.
     let client = reqwest::Client::builder()
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
         .pool_max_idle_per_host(256)
         .build()
         .expect("http client");

@@ -17,6 +17,7 @@ pub enum Purpose {
     ReporterPseudonyms,
     TotpSecrets,
     EmailedLinks,
+    SearchDemandNetworks,
 }
 
 impl Purpose {
@@ -27,6 +28,7 @@ impl Purpose {
             Purpose::ReporterPseudonyms => b"therapist-directory reporter pseudonyms v1",
             Purpose::TotpSecrets => b"therapist-directory totp secret encryption v1",
             Purpose::EmailedLinks => b"therapist-directory emailed link encryption v1",
+            Purpose::SearchDemandNetworks => b"therapist-directory search demand networks v1",
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod request_id;
 pub mod routes;
 pub mod search;
 pub mod startup;
+pub mod stats;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod typo;

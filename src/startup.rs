@@ -33,12 +33,14 @@ use crate::mail::{LinkMail, PublicBaseUrl, outbox};
 use crate::maintenance::MaintenanceSettings;
 use crate::ops::ApiDocs;
 use crate::search::SearchIndex;
+use crate::stats::Counters;
 use crate::{db, openapi, routes};
 
 pub struct Application {
     port: u16,
     pool: PgPool,
     search_index: SearchIndex,
+    counters: Counters,
     server: Server,
     /// `/metrics` on its own listener (`APP_METRICS_ADDR`), and the port it got.
     metrics_server: Option<(Server, u16)>,
@@ -108,20 +110,18 @@ impl Application {
         let search_index = SearchIndex::with_max_lag(config.search_max_lag);
         let reads = read_pool(&config, &pool)?;
         let media = web::Data::new(media_store(&config, port)?);
+        let counters = Counters::new(jwt_secret, clock.clone());
         let mut workers = spawn_workers(
             &config,
             &pool,
             &reads,
-            (&search_index, &media),
+            (&search_index, &media, &counters),
             (mailer, link_seal.clone()),
             &clock,
             stop_rx,
         );
         if previous.is_some() {
-            workers.push(tokio::spawn(reseal_totp_secrets(
-                pool.clone(),
-                totp_seal.clone(),
-            )));
+            workers.push(tokio::spawn(reseal_totp_secrets(&pool, &totp_seal)));
         }
         let clock = web::Data::new(clock);
         warm_up();
@@ -145,6 +145,7 @@ impl Application {
         });
         let allowed_origins = web::Data::new(AllowedOrigins(config.cors_allowed_origins.clone()));
         let search_data = web::Data::new(search_index.clone());
+        let stats_data = web::Data::new(counters.clone());
         let draining = web::Data::new(crate::http::drain::Draining::default());
         let draining_data = draining.clone();
         let photo_slots = web::Data::new(crate::photos::routes::Slots::half_the_cores());
@@ -168,6 +169,7 @@ impl Application {
                 .app_data(totp_seal.clone())
                 .app_data(cursors.clone())
                 .app_data(search_data.clone())
+                .app_data(stats_data.clone())
                 .app_data(draining_data.clone())
                 .app_data(media.clone())
                 .app_data(photo_slots.clone())
@@ -195,6 +197,7 @@ impl Application {
             port,
             pool,
             search_index,
+            counters,
             server,
             metrics_server,
             workers,
@@ -220,6 +223,11 @@ impl Application {
     /// This process's search index (tests wait on it for a change to become searchable).
     pub fn search_index(&self) -> SearchIndex {
         self.search_index.clone()
+    }
+
+    /// This process's statistics counters (tests flush them instead of waiting).
+    pub fn stats(&self) -> Counters {
+        self.counters.clone()
     }
 
     /// Serves until the server stops on its own or a SIGINT/SIGTERM arrives (see [`Stop`]),
@@ -353,13 +361,13 @@ fn read_pool(config: &Config, pool: &PgPool) -> anyhow::Result<ReadPool> {
     })
 }
 
-/// The background workers: the mail outbox, the replica's watch, the search index's feed
-/// and, unless switched off, the maintenance passes. Each stops when `stop` turns true.
+/// The background workers: the mail outbox, the replica's watch, the statistics' flush, the
+/// search index's feed and, unless switched off, the maintenance passes. Each stops when `stop` turns true.
 fn spawn_workers(
     config: &Config,
     pool: &PgPool,
     reads: &ReadPool,
-    (search_index, media): (&SearchIndex, &crate::photos::media::Media),
+    (search_index, media, counters): (&SearchIndex, &crate::photos::media::Media, &Counters),
     (mailer, link_seal): (Arc<dyn Mailer>, Seal),
     clock: &Clock,
     stop: watch::Receiver<bool>,
@@ -372,6 +380,11 @@ fn spawn_workers(
             stop.clone(),
         )),
         tokio::spawn(reads.clone().watch(stop.clone())),
+        tokio::spawn(crate::stats::run(
+            counters.clone(),
+            pool.clone(),
+            stop.clone(),
+        )),
         tokio::spawn(crate::search::feed::run(
             pool.clone(),
             reads.clone(),
@@ -399,14 +412,17 @@ fn spawn_workers(
 
 /// After a rotation, TOTP secrets move to the current master once, at start-up; the ones a
 /// process still on the old master seals meanwhile move at their next use.
-async fn reseal_totp_secrets(
-    pool: PgPool,
-    seal: web::Data<crate::accounts::mfa::model::SecretSeal>,
-) {
-    match crate::accounts::mfa::store::reseal_all(&pool, &seal).await {
-        Ok(n) => tracing::info!(resealed = n, "TOTP secrets sealed under the current master"),
-        Err(e) => {
-            tracing::warn!(error = %e, "TOTP secrets not resealed; they are at their next use")
+fn reseal_totp_secrets(
+    pool: &PgPool,
+    seal: &web::Data<crate::accounts::mfa::model::SecretSeal>,
+) -> impl Future<Output = ()> + use<> {
+    let (pool, seal) = (pool.clone(), seal.clone());
+    async move {
+        match crate::accounts::mfa::store::reseal_all(&pool, &seal).await {
+            Ok(n) => tracing::info!(resealed = n, "TOTP secrets sealed under the current master"),
+            Err(e) => {
+                tracing::warn!(error = %e, "TOTP secrets not resealed; they are at their next use")
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit_log;
 pub mod credentials;
+pub mod insights;
 pub mod listings;
 mod reason;
 pub mod reports;

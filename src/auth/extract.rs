@@ -44,6 +44,23 @@ fn invalid_token() -> ApiError {
     )
 }
 
+/// The token of an `Authorization: Bearer` header.
+fn bearer(header: &actix_web::http::header::HeaderValue) -> Option<&str> {
+    let value = header.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim())
+}
+
+/// The account a request's access token names, by its signature and expiry alone (no
+/// database read): enough to leave an owner's own views uncounted, never to grant anything.
+pub fn token_subject(req: &HttpRequest) -> Option<Uuid> {
+    let token = bearer(req.headers().get(AUTHORIZATION)?)?;
+    let keys = req.app_data::<Data<TokenKeys>>()?;
+    keys.verify(token).map(|claims| claims.sub)
+}
+
 async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let header = req.headers().get(AUTHORIZATION).ok_or_else(|| {
         ApiError::new(
@@ -51,15 +68,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
             "Send `Authorization: Bearer <access token>`.",
         )
     })?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(invalid_token)?;
+    let token = bearer(header).ok_or_else(invalid_token)?;
     let keys = req
         .app_data::<Data<TokenKeys>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("token keys are not configured")))?;

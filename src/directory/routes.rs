@@ -9,11 +9,14 @@ use crate::db::read::ReadPool;
 use crate::error::ApiError;
 use crate::http::Reply;
 use crate::http::caching::{PUBLIC_SHORT, cached_json};
+use crate::stats::Counters;
 
 /// A published listing's public profile, by id or slug, read from the replica when there is
 /// one (it may lag the primary by the replica's delay). Anything unpublished, suspended or
 /// unknown is 404. Licenses show their verification status (rejected ones are hidden);
-/// only verified certifications appear.
+/// only verified certifications appear. A GET by anyone but the listing's owner counts as a
+/// view in the owner's statistics (`GET /v1/me/stats`); HEAD requests and known crawlers do
+/// not.
 #[utoipa::path(
     params(("id_or_slug" = String, Path, max_length = 120, description = "The listing's UUID or its slug")),
     responses(
@@ -27,6 +30,7 @@ pub async fn get_therapist(
     reads: Data<ReadPool>,
     media: Data<crate::photos::media::Media>,
     id_or_slug: web::Path<crate::http::path::PathText>,
+    counters: Data<Counters>,
 ) -> Reply {
     let key = id_or_slug.into_inner();
     if key.is_empty() || key.len() > 80 {
@@ -36,6 +40,15 @@ pub async fn get_therapist(
         .await?
         .ok_or_else(ApiError::not_found)?
         .with_media(&media);
+    if Counters::counts(&req) {
+        let owner = match crate::auth::extract::token_subject(&req) {
+            Some(account) => crate::stats::store::owns(reads.get(), account, profile.id).await?,
+            None => false,
+        };
+        if !owner {
+            counters.profile_viewed(profile.id);
+        }
+    }
     cached_json(&req, &profile, PUBLIC_SHORT)
 }
 

@@ -19,6 +19,15 @@ use crate::error::{ApiError, ErrorCode};
 /// Paths whose every answer is about one signed-in person, or hands out tokens.
 const PERSONAL_PREFIXES: &[&str] = &["/v1/me", "/v1/admin", "/v1/auth"];
 
+/// Marks a request that arrived as a HEAD (it is routed as the GET it mirrors).
+#[derive(Debug, Clone, Copy)]
+struct WasHead;
+
+/// Whether the request arrived as a HEAD.
+pub fn is_head(req: &actix_web::HttpRequest) -> bool {
+    actix_web::HttpMessage::extensions(req).contains::<WasHead>()
+}
+
 pub async fn conventions(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -27,6 +36,7 @@ pub async fn conventions(
     // HEAD and sends the headers without the body.
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
+        actix_web::HttpMessage::extensions_mut(&req).insert(WasHead);
     }
     let path = super::path::decoded(req.path());
     let personal = PERSONAL_PREFIXES

@@ -152,6 +152,8 @@ async fn receive(
     now: OffsetDateTime,
 ) -> Result<(), ApiError> {
     let id = store::insert(tx, listing.id, inquiry, now).await?;
+    let day = now.to_offset(time::UtcOffset::UTC).date();
+    crate::stats::store::count_inquiry(tx, listing.id, day).await?;
     if !listing.is_demo {
         let email = InquiryEmail {
             therapist_email: &listing.account_email,

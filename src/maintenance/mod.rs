@@ -61,6 +61,9 @@ pub struct PassReport {
     pub sign_in_records_pruned: u64,
     /// Photo objects no row referred to, deleted.
     pub media_objects_deleted: u64,
+    /// Statistics past their 400 days deleted, and search terms sealed or deleted at the
+    /// end of their day (`stats`).
+    pub statistics_pruned: u64,
     /// Steps that failed in this pass (logged; the others ran).
     pub failed_steps: Vec<String>,
 }
@@ -191,12 +194,29 @@ async fn pass(
     report.rate_windows_pruned = outcome(&mut report, "rate_limit_pruning", pruned);
     let pruned = prune_sign_in_records(conn).await;
     report.sign_in_records_pruned = outcome(&mut report, "sign_in_pruning", pruned);
+    let pruned = prune_statistics(conn, now).await;
+    report.statistics_pruned = outcome(&mut report, "statistics_retention", pruned);
     if let Some(media) = &settings.media {
         let collected = collect_media(conn, media).await;
         report.media_objects_deleted = outcome(&mut report, "media_collection", collected);
     }
     store::record_finish(conn, clock.now(), &report).await?;
     Ok(report)
+}
+
+/// Seals the search terms of the days before yesterday (their network sketches go, and the
+/// terms fewer than five networks sent with them) and deletes statistics past their 400
+/// days. Yesterday stays open for a process's last flush of it.
+async fn prune_statistics(conn: &mut PgConnection, now: time::OffsetDateTime) -> sqlx::Result<u64> {
+    use crate::stats::{model, store as stats};
+    let today = now.to_offset(time::UtcOffset::UTC).date();
+    let sealed = stats::seal_demand(conn, today - Duration::days(1), model::MIN_NETWORKS).await?;
+    let cutoff = today - Duration::days(model::KEEP_DAYS);
+    let deleted = in_batches(conn, |c| {
+        Box::pin(stats::delete_before(c, cutoff, DELETE_BATCH))
+    })
+    .await?;
+    Ok(sealed + deleted)
 }
 
 /// How old an object must be before it may be collected: an upload stores its objects

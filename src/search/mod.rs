@@ -223,14 +223,15 @@ fn item(index: &Index, media: &Media, hit: &query::Hit) -> Option<SearchItem> {
 }
 
 /// Runs a search against the index alone: no database read. `query` is the raw query
-/// string (for the cursor's fingerprint).
+/// string (for the cursor's fingerprint). Also returns the search as it was read (`q`'s
+/// phrases applied as filters and a place), for the statistics.
 pub fn search(
     index: &SearchIndex,
     media: &Media,
     cursors: &CursorKey,
     params: &SearchParams,
     query: &str,
-) -> Result<SearchResults, ApiError> {
+) -> Result<(SearchResults, SearchParams), ApiError> {
     let fingerprint = params.fingerprint(query);
     let cursor: Option<Cursor> = params
         .cursor
@@ -301,7 +302,7 @@ pub fn search(
         _ => None,
     };
     #[allow(deprecated)] // the flags stay in the response for existing clients
-    Ok(SearchResults {
+    let results = SearchResults {
         items,
         next_cursor,
         total: answer.total,
@@ -311,7 +312,8 @@ pub fn search(
         query_words_used: answer.words_used,
         place: params.place.clone(),
         interpreted,
-    })
+    };
+    Ok((results, read))
 }
 
 #[cfg(test)]

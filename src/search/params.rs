@@ -367,6 +367,54 @@ impl SearchParams {
         })
     }
 
+    /// The filters the search applies, as `(parameter, value)` pairs sorted by both: the
+    /// state of a place included, the text, place, radius, box and paging left out. What
+    /// admins see of a combination that found nothing (`stats::demand`).
+    pub fn filters(&self) -> Vec<(&'static str, String)> {
+        let mut pairs: Vec<(&'static str, String)> = Vec::new();
+        let mut many = |name: &'static str, values: Vec<String>| {
+            pairs.extend(values.into_iter().map(|v| (name, v)));
+        };
+        many("modality", self.modalities.clone());
+        many("specialty", self.specialties.clone());
+        many("insurer", self.insurers.clone());
+        many("language", self.languages.clone());
+        many(
+            "delivery",
+            self.delivery
+                .iter()
+                .map(|d| d.as_str().to_owned())
+                .collect(),
+        );
+        let formats = self.session_formats.iter().map(|f| f.as_str().to_owned());
+        many("session_format", formats.collect());
+        let state = self.state.or(self.place.as_ref().and_then(|p| p.state));
+        let single: [(&'static str, Option<String>); 12] = [
+            ("certified_in", self.certified_in.clone()),
+            ("state", state.map(str::to_owned)),
+            ("accepting", self.accepting.map(|b| b.to_string())),
+            (
+                "free_consultation",
+                self.free_consultation.map(|b| b.to_string()),
+            ),
+            ("max_fee_cents", self.max_fee_cents.map(|n| n.to_string())),
+            ("sliding_scale", self.sliding_scale.map(|b| b.to_string())),
+            ("gender", self.gender.map(|v| v.as_str().to_owned())),
+            ("age_group", self.age_group.map(|v| v.as_str().to_owned())),
+            ("community", self.community.map(|v| v.as_str().to_owned())),
+            ("faith", self.faith.map(|v| v.as_str().to_owned())),
+            (
+                "license_verified",
+                self.license_verified.map(|b| b.to_string()),
+            ),
+            ("offering", self.offering.map(|v| v.as_str().to_owned())),
+        ];
+        pairs.extend(single.into_iter().filter_map(|(k, v)| Some((k, v?))));
+        pairs.sort();
+        pairs.dedup();
+        pairs
+    }
+
     /// Identifies the search (everything but the cursor), so a cursor cannot be replayed
     /// against another query.
     pub fn fingerprint(&self, query: &str) -> String {

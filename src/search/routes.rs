@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, get};
 
 use super::SearchIndex;
 use super::model::{SearchResults, Suggestions};
-#[allow(unused_imports)] // read by the OpenAPI annotation only
 use super::params::SearchParams;
 #[allow(unused_imports)] // read by the OpenAPI annotation only
 use super::params::Sort;
@@ -30,7 +29,10 @@ use crate::http::language::{AcceptLanguage, Lang};
 /// offerings, cities and states by name, the statement), stemmed, with synonyms and typos;
 /// when no listing matches every word, the last words are dropped until some do
 /// (`query_words_used` says which were used). Keyset cursors are signed and tied to the
-/// search they came from. A change to a listing is searchable within a second.
+/// search they came from. A change to a listing is searchable within a second. Each listing on
+/// a page served counts as an appearance in its owner's statistics, and a search that finds
+/// fewer than five listings adds to the admins' insights (without anything identifying the
+/// visitor; known crawlers are not counted).
 #[utoipa::path(
     params(
         ("q" = Option<String>, Query, max_length = 200, description = "Free text over everything a listing says (see above); stemmed, weighted, typo-tolerant, with synonyms"),
@@ -76,10 +78,12 @@ pub async fn search_therapists(
     media: Data<crate::photos::media::Media>,
     cursors: Data<CursorKey>,
     index: Data<SearchIndex>,
+    counters: Data<crate::stats::Counters>,
 ) -> Reply {
     let mut params = SearchParams::parse(req.query_string())?;
     params.lang = Lang::from_request(&req);
-    let results = super::search(&index, &media, &cursors, &params, req.query_string())?;
+    let (results, read) = super::search(&index, &media, &cursors, &params, req.query_string())?;
+    counters.search_served(&req, (&params, &read), &results);
     cached_json_in(&req, &results, PUBLIC_SHORT, params.lang)
 }
 

@@ -96,6 +96,12 @@ fn stem(segment: &str) -> String {
     let word = segment.replace(['-', '.'], "_");
     if let Some(base) = word.strip_suffix("ies") {
         base.to_owned()
+    } else if let Some(base) = ["ches", "shes", "sses", "xes"]
+        .iter()
+        .find_map(|ending| word.strip_suffix(ending).map(|b| (b, ending)))
+        .map(|(b, ending)| format!("{b}{}", &ending[..ending.len() - 2]))
+    {
+        base
     } else if let Some(base) = word.strip_suffix('s').filter(|_| word.len() > 3) {
         base.to_owned()
     } else {

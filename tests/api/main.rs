@@ -25,4 +25,5 @@ mod profile;
 mod relevance;
 mod schema;
 mod search;
+mod statistics;
 mod taxonomy;

@@ -15,6 +15,7 @@ use crate::inquiries::model::Inquiry;
 use crate::listings::view::MyListing;
 use crate::photos::media::Media;
 use crate::photos::model::MyPhoto;
+use crate::stats::model::ListingDay;
 
 /// Everything the directory stores about an account.
 #[derive(Serialize, ToSchema)]
@@ -37,6 +38,8 @@ pub struct AccountExport {
     /// first. Another party's network address (a failed sign-in to this account from
     /// elsewhere) is left out.
     pub audit: Vec<AuditRecord>,
+    /// The listing's statistics, every stored day (kept 400 days), oldest first.
+    pub statistics: Vec<ListingDay>,
 }
 
 pub async fn gather(
@@ -70,6 +73,7 @@ pub async fn gather(
         inquiries: crate::inquiries::store::all_mine(&mut *conn, id).await?,
         sessions: store::sessions(&mut *conn, id).await?,
         audit,
+        statistics: crate::stats::store::all_listing_days(&mut *conn, id).await?,
         account: Me::from(account),
     })
 }

@@ -35,6 +35,8 @@ pub struct TestApp {
     pub public_base_url: url::Url,
     /// The instance's search index, to wait for a change to become searchable.
     pub search_index: SearchIndex,
+    /// The instance's statistics counters (tests flush them instead of waiting ten seconds).
+    pub stats: therapist_directory::stats::Counters,
     /// Stops the instance as a signal would (`Stop::Drain` for SIGTERM).
     pub stop: tokio::sync::mpsc::Sender<Stop>,
 }
@@ -172,6 +174,7 @@ impl TestAppBuilder {
         let port = app.port();
         let metrics_port = app.metrics_port();
         let search = app.search_index();
+        let stats = app.stats();
         let (stop, stops) = tokio::sync::mpsc::channel(4);
         tokio::spawn(app.run_until(stops));
         // As a load balancer would, wait for readiness: the search index is built.
@@ -195,6 +198,7 @@ impl TestAppBuilder {
             clock,
             public_base_url,
             search_index: search,
+            stats,
             stop,
         }
     }
