@@ -12,6 +12,8 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:${BENCH_PG_PORT}/bench"
 export SQLX_OFFLINE=true
 export APP_JWT_SECRET=bench-secret-bench-secret-bench-secret-00
 BASE="http://127.0.0.1:${BENCH_API_PORT}"
+# The search classes (bench/search_urls.py draws their URLs); CLASSES="a b" runs a few.
+CLASSES=${CLASSES:-"radius_modality_accepting common_word rare_word_state typo_word name insurer_fee_video_language radius_specialty_5_facets nationwide_modality_facets place_name bbox_map sentence suggest walk_5_pages profile_by_slug"}
 OUT=target/bench
 mkdir -p "$OUT"
 

@@ -22,7 +22,6 @@ cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"10000 100000 1000000"}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-3}
-CLASSES="radius_modality_accepting common_word rare_word_state typo_word name insurer_fee_video_language radius_specialty_5_facets nationwide_modality_facets place_name bbox_map sentence suggest walk_5_pages profile_by_slug"
 export PGHOST=127.0.0.1 PGPORT=$BENCH_PG_PORT PGUSER=postgres PGDATABASE=bench
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$API_PID/stat"; }

@@ -2,7 +2,8 @@
 # Statistics benchmark: a therapist's year of statistics (GET /v1/me/stats, 366 days) read
 # through the service in release mode, with 8 clients, from a table holding a year of daily
 # counts for LISTINGS listings (random counts; every day of the year has a row, the worst
-# case), beside SIZE demo listings. Prints the table's size and p50/p95/p99/max.
+# case), beside SIZE demo listings, from one client and from eight at once. Prints the
+# table's size and p50/p95/p99/max.
 #   bash bench/stats.sh                          (1M listings, 20k with a year: ~5 minutes)
 #   SIZE=100000 LISTINGS=5000 bash bench/stats.sh
 #   REUSE=1 bash bench/stats.sh                  (on a cluster kept by KEEP=1 bench/search.sh)
@@ -23,6 +24,9 @@ else
   ./target/release/therapist-directory seed-demo --count "$SIZE" --seed 1 >/dev/null 2>&1
 fi
 start_api
-./target/release/examples/stats_read --base "$BASE" --database "$DATABASE_URL" \
-  --listings "$LISTINGS" --duration "$DURATION"
+# One client (a dashboard opened), then eight at once (the service saturated).
+for clients in 1 8; do
+  ./target/release/examples/stats_read --base "$BASE" --database "$DATABASE_URL" \
+    --listings "$LISTINGS" --clients "$clients" --duration "$DURATION"
+done
 stop_api

@@ -1,11 +1,12 @@
 //! `GET /v1/me/stats` for a whole year, through the running service (bench/stats.sh): fills
 //! a year of daily counts for `--listings` published demo listings (random counts, one row
 //! per listing and day), opens a session for each of their accounts as a sign-in would,
-//! then asks for a random account's year (`from` 365 days ago to today) from 8 clients for
-//! `--duration` seconds. Prints the table's size and the latency percentiles.
+//! then asks for a random account's year (`from` 365 days ago to today) from `--clients`
+//! clients at once for `--duration` seconds. Prints the table's size and the latency
+//! percentiles.
 //!
 //!   cargo run --release --example stats_read -- --base URL --database URL \
-//!       [--listings 20000] [--duration 15]
+//!       [--listings 20000] [--clients 8] [--duration 15]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ struct Args {
     base: String,
     database: String,
     listings: i64,
+    clients: usize,
     duration: Duration,
 }
 
@@ -30,6 +32,7 @@ fn args() -> Args {
         base: "http://127.0.0.1:18080".into(),
         database: std::env::var("DATABASE_URL").unwrap_or_default(),
         listings: 20_000,
+        clients: 8,
         duration: Duration::from_secs(15),
     };
     let mut it = std::env::args().skip(1);
@@ -39,6 +42,7 @@ fn args() -> Args {
             "--base" => parsed.base = value,
             "--database" => parsed.database = value,
             "--listings" => parsed.listings = value.parse().expect("--listings N"),
+            "--clients" => parsed.clients = value.parse().expect("--clients N"),
             "--duration" => parsed.duration = Duration::from_secs(value.parse().expect("seconds")),
             other => panic!("unknown flag {other}"),
         }
@@ -115,6 +119,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args = args();
+    therapist_directory::photos::media::install_tls_provider();
     let pool = PgPool::connect(&args.database)
         .await
         .expect("the bench database");
@@ -129,7 +134,7 @@ async fn main() {
     );
     let deadline = Instant::now() + args.duration;
     let mut workers = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..args.clients {
         let (client, tokens, path) = (client.clone(), tokens.clone(), path.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -151,7 +156,8 @@ async fn main() {
     }
     all.sort_unstable();
     println!(
-        "GET /v1/me/stats (366 days), 8 clients, {} requests, {:.0} req/s: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "GET /v1/me/stats (366 days), {} clients, {} requests, {:.0} req/s: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        args.clients,
         all.len(),
         all.len() as f64 / args.duration.as_secs_f64(),
         percentile(&all, 50.0),

@@ -110,7 +110,7 @@ impl Application {
         let search_index = SearchIndex::with_max_lag(config.search_max_lag);
         let reads = read_pool(&config, &pool)?;
         let media = web::Data::new(media_store(&config, port)?);
-        let counters = Counters::new(jwt_secret, clock.clone());
+        let counters = Counters::new(jwt_secret, clock.clone(), config.statistics);
         let mut workers = spawn_workers(
             &config,
             &pool,

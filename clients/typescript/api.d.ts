@@ -226,6 +226,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/insights/searches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Searches per UTC day
+         * @description Searches per UTC day (zeros included), and the searches that found nothing or fewer than five listings: their words, their places, and the filter combinations that found nothing, the 25 of each sent by the most client networks. A search is shown only for the days on which at least five distinct networks (IPv4 /24, IPv6 /56) sent it, so no one person's words appear. Nothing identifying a visitor is stored (docs/engagement.md).
+         */
+        get: operations["admin_get_search_insights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/insurers": {
         parameters: {
             query?: never;
@@ -1242,6 +1262,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The listing's profile views, search appearances and inquiries per UTC day, with totals
+         * @description Every day of the range has a row (zeros included). A view is a GET of the public profile
+         *     (answered 304 or not) by anyone but the listing's owner; HEAD requests and known crawlers
+         *     are not counted. An appearance is a place on a result page served. Counts reach this
+         *     report within about ten seconds; they are kept for 400 days.
+         */
+        get: operations["get_my_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/modalities": {
         parameters: {
             query?: never;
@@ -1308,7 +1351,7 @@ export interface paths {
         };
         /**
          * Search published listings
-         * @description All parameters are optional and combine; repeatable ones (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter; unknown taxonomy slugs are 422. `total` and facet counts are exact over every match. `q` matches every word of the listing (name, credentials, title, modalities, specialties, insurers, languages, faiths, communities, age groups, formats, delivery, offerings, cities and states by name, the statement), stemmed, with synonyms and typos; when no listing matches every word, the last words are dropped until some do (`query_words_used` says which were used). Keyset cursors are signed and tied to the search they came from. A change to a listing is searchable within a second.
+         * @description All parameters are optional and combine; repeatable ones (`modality`, `specialty`, `insurer`, `language`, `delivery`, `session_format`) mean "any of". Unknown parameters and bad values are 400 `invalid_parameter` naming the parameter; unknown taxonomy slugs are 422. `total` and facet counts are exact over every match. `q` matches every word of the listing (name, credentials, title, modalities, specialties, insurers, languages, faiths, communities, age groups, formats, delivery, offerings, cities and states by name, the statement), stemmed, with synonyms and typos; when no listing matches every word, the last words are dropped until some do (`query_words_used` says which were used). Keyset cursors are signed and tied to the search they came from. A change to a listing is searchable within a second. Each listing on a page served counts as an appearance in its owner's statistics, and a search that finds fewer than five listings adds to the admins' insights (without anything identifying the visitor; known crawlers are not counted).
          */
         get: operations["search_therapists"];
         put?: never;
@@ -1328,7 +1371,7 @@ export interface paths {
         };
         /**
          * A published listing's public profile, by id or slug, read from the replica when there is one
-         * @description A published listing's public profile, by id or slug, read from the replica when there is one (it may lag the primary by the replica's delay). Anything unpublished, suspended or unknown is 404. Licenses show their verification status (rejected ones are hidden); only verified certifications appear.
+         * @description A published listing's public profile, by id or slug, read from the replica when there is one (it may lag the primary by the replica's delay). Anything unpublished, suspended or unknown is 404. Licenses show their verification status (rejected ones are hidden); only verified certifications appear. A GET by anyone but the listing's owner counts as a view in the owner's statistics (`GET /v1/me/stats`); HEAD requests and known crawlers do not.
          */
         get: operations["get_therapist"];
         put?: never;
@@ -1405,6 +1448,8 @@ export interface components {
             second_factor: boolean;
             /** @description Every session, newest first. */
             sessions: components["schemas"]["SessionRecord"][];
+            /** @description The listing's statistics, every stored day (kept 400 days), oldest first. */
+            statistics: components["schemas"]["ListingDay"][];
         };
         /**
          * @description Whether an account may sign in (`account_status`).
@@ -1840,6 +1885,42 @@ export interface components {
             website_url?: (string | null) | null;
             years_in_practice?: (number | null) | null;
         };
+        /** @description What the directory did for a listing on one day (UTC). */
+        ListingDay: {
+            /**
+             * Format: date
+             * @example 2026-11-30
+             */
+            date: string;
+            /**
+             * Format: int64
+             * @description Inquiries received.
+             */
+            inquiries: number;
+            /**
+             * Format: int64
+             * @description GETs of the public profile by anyone but its owner (answers 304 included; HEAD
+             *     requests and known crawlers are not counted).
+             */
+            profile_views: number;
+            /**
+             * Format: int64
+             * @description Places on result pages served (every page of a search counts its own).
+             */
+            search_appearances: number;
+        };
+        /**
+         * @description A listing's statistics, one row per day of the range (days without any are zeros).
+         *     Counts reach the database every ten seconds, so the last few seconds may be missing.
+         */
+        ListingStats: {
+            days: components["schemas"]["ListingDay"][];
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            totals: components["schemas"]["ListingTotals"];
+        };
         /** @enum {string} */
         ListingStatus: "draft" | "pending_review" | "published" | "rejected" | "suspended" | "unpublished";
         ListingSummary: {
@@ -1861,6 +1942,15 @@ export interface components {
         ListingSummaryPage: {
             items: components["schemas"]["ListingSummary"][];
             next_cursor: string | null;
+        };
+        /** @description The sums over the range. */
+        ListingTotals: {
+            /** Format: int64 */
+            inquiries: number;
+            /** Format: int64 */
+            profile_views: number;
+            /** Format: int64 */
+            search_appearances: number;
         };
         LoginRequest: {
             email: string;
@@ -2496,6 +2586,48 @@ export interface components {
          * @enum {string}
          */
         Role: "therapist" | "admin";
+        /** @description Searches on one day (UTC); a cursor's next page is not another search. */
+        SearchDay: {
+            /** Format: date */
+            date: string;
+            /** Format: int64 */
+            searches: number;
+            /**
+             * Format: int64
+             * @description Searches that found one to four listings.
+             */
+            with_few_results: number;
+            /**
+             * Format: int64
+             * @description Searches that found no listing.
+             */
+            without_results: number;
+        };
+        /**
+         * @description Searches per day, and what visitors look for and do not find. A search's words, place
+         *     or filters appear only for the days on which at least `min_networks` client networks
+         *     sent them, so no single person's words are shown; the day still under way is included.
+         */
+        SearchInsights: {
+            /** @description One row per day of the range (zeros where nothing was searched). */
+            days: components["schemas"]["SearchDay"][];
+            /** @description The filter combinations of searches that found nothing, most networks first. */
+            filters: components["schemas"]["UnmetSearch"][];
+            /** Format: date */
+            from: string;
+            /**
+             * Format: int32
+             * @description The fewest distinct networks behind a shown search, on each of its days.
+             * @example 5
+             */
+            min_networks: number;
+            /** @description The places of searches that found fewer than five listings, most networks first. */
+            places: components["schemas"]["UnmetSearch"][];
+            /** @description The words of searches that found fewer than five listings, most networks first. */
+            queries: components["schemas"]["UnmetSearch"][];
+            /** Format: date */
+            to: string;
+        };
         /** @description A search result: the listing's summary (see `directory_entry.summary`). */
         SearchItem: {
             accepting: components["schemas"]["Accepting"];
@@ -2740,6 +2872,35 @@ export interface components {
              * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
              */
             secret: string;
+        };
+        /** @description A search visitors make that finds nothing or little. */
+        UnmetSearch: {
+            /**
+             * Format: int64
+             * @description Days of the range on which at least five networks sent it; other days do not count.
+             */
+            days: number;
+            /**
+             * Format: int64
+             * @description Distinct client networks (IPv4 /24, IPv6 /56) that sent it, added up over its days:
+             *     networks are told apart within a day, not across days.
+             */
+            networks: number;
+            /**
+             * Format: int64
+             * @description Searches for it that found fewer than five listings, over the days it is shown for.
+             */
+            searches: number;
+            /**
+             * @description The words, the place, or the filters (`insurer=medicaid&language=vi&state=TX`).
+             * @example language=vi&state=TX
+             */
+            term: string;
+            /**
+             * Format: int64
+             * @description Of those, the ones that found nothing.
+             */
+            without_results: number;
         };
         /** @enum {string} */
         VerificationStatus: "unverified" | "verified" | "rejected";
@@ -3304,6 +3465,45 @@ export interface operations {
             422: components["responses"]["UnprocessableContent"];
             /** @description `If-Match` is missing */
             428: components["responses"]["PreconditionRequired"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    admin_get_search_insights: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First day (UTC), included. Default: 29 days before `to`.
+                 * @example 2026-11-01
+                 */
+                from?: string;
+                /**
+                 * @description Last day (UTC), included; at most 366 days after `from`. Default: today.
+                 * @example 2026-11-30
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchInsights"];
+                };
+            };
+            /** @description `invalid_parameter`: a date that is not YYYY-MM-DD, `from` after `to`, or more than 366 days */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            406: components["responses"]["NotAcceptable"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5704,6 +5904,48 @@ export interface operations {
             /** @description `current_password` incorrect, or `new_password` refused by the policy */
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_my_stats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First day (UTC), included. Default: 29 days before `to`.
+                 * @example 2026-11-01
+                 */
+                from?: string;
+                /**
+                 * @description Last day (UTC), included; at most 366 days after `from`. Default: today.
+                 * @example 2026-11-30
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListingStats"];
+                };
+            };
+            /** @description `invalid_parameter`: a date that is not YYYY-MM-DD, `from` after `to`, or more than 366 days */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Not a therapist account */
+            403: components["responses"]["Forbidden"];
+            /** @description `not_found`: the account has no listing */
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };

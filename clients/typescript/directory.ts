@@ -1,5 +1,5 @@
 // A small typed module a frontend can copy: search with facets, profiles, joining, signing
-// in (with a second factor), and editing the listing with its ETag. Typed by `api.d.ts`,
+// in (with a second factor), editing the listing with its ETag, and statistics. Typed by `api.d.ts`,
 // which `openapi-typescript` generates from `openapi/openapi.json`; plain `fetch`.
 // `example.ts` shows it in use, and `run.ts` is what CI runs against the service.
 
@@ -9,6 +9,7 @@ export type Schemas = components["schemas"];
 type SearchQuery = NonNullable<operations["search_therapists"]["parameters"]["query"]>;
 type SearchPage = operations["search_therapists"]["responses"][200]["content"]["application/json"];
 type Problem = Schemas["Problem"];
+type DayRange = NonNullable<operations["get_my_stats"]["parameters"]["query"]>;
 
 let base = "http://localhost:8080";
 
@@ -119,4 +120,26 @@ export async function addOffice(
   office: Schemas["OfficeBody"],
 ): Promise<Versioned<Schemas["PublicOffice"]>> {
   return versioned("/v1/me/listing/offices", json("POST", office, { authorization: `Bearer ${accessToken}` }));
+}
+
+/** `from` and `to` (YYYY-MM-DD, UTC days, both included) as a query string. */
+function dayRange(range: DayRange): string {
+  const params = new URLSearchParams();
+  if (range.from) params.set("from", range.from);
+  if (range.to) params.set("to", range.to);
+  return params.toString();
+}
+
+/** The listing's profile views, search appearances and inquiries per day, with totals
+ * (at most 366 days; the last 30 by default). */
+export async function myStats(accessToken: string, range: DayRange = {}): Promise<Schemas["ListingStats"]> {
+  return call(`/v1/me/stats?${dayRange(range)}`, { headers: { authorization: `Bearer ${accessToken}` } });
+}
+
+/** For admins: searches per day, and the texts, places and filters that found little
+ * (each shown only for days on which five client networks sent it). */
+export async function searchInsights(accessToken: string, range: DayRange = {}): Promise<Schemas["SearchInsights"]> {
+  return call(`/v1/admin/insights/searches?${dayRange(range)}`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
 }

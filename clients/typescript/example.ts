@@ -9,7 +9,7 @@
 // breaks the build. It uses plain `fetch`; any generated client works the same way.
 
 import type { operations } from "./api";
-import { addOffice, logIn, myListing, search, signUp, updateListing, call } from "./directory.js";
+import { addOffice, logIn, myListing, myStats, search, signUp, updateListing, call } from "./directory.js";
 
 export async function journey(): Promise<void> {
   const page = await search({
@@ -84,4 +84,9 @@ export async function journey(): Promise<void> {
     accepting: "waitlist",
   });
   console.log(current.value.version, listing.value.status, listing.value.slug);
+
+  // What the listing did: a row per day (zeros included) and the totals, for a chart.
+  const stats = await myStats(tokens.access_token, { from: "2026-11-01", to: "2026-11-30" });
+  const chart = stats.days.map((day) => [day.date, day.profile_views, day.search_appearances, day.inquiries]);
+  console.log(chart, `${stats.totals.profile_views} views, ${stats.totals.inquiries} inquiries`);
 }

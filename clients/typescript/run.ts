@@ -5,11 +5,13 @@
 // with a verified therapist's sign-in (the same password for both) and an admin's current
 // authenticator code. It searches with facets, opens a profile, signs in, edits the
 // listing through its ETags (a part write's tag is accepted by the next change, a stale
-// tag is refused), and signs the admin in through the second factor to read the admin
-// summary. Any failure ends it with a non-zero exit.
+// tag is refused), reads the listing's statistics, and signs the admin in through the
+// second factor to read the admin summary and the search insights. Any failure ends it with a non-zero exit.
 
 import type { components } from "./api";
-import { ApiProblem, addOffice, call, logIn, myListing, profile, search, setBase, updateListing } from "./directory.js";
+import {
+  ApiProblem, addOffice, call, logIn, myListing, myStats, profile, search, searchInsights, setBase, updateListing,
+} from "./directory.js";
 
 declare const process: { argv: string[]; exitCode?: number };
 
@@ -49,6 +51,10 @@ async function main(): Promise<void> {
   } catch (error) {
     expect(error instanceof ApiProblem && error.problem.code === "precondition_failed", "412 for a stale tag");
   }
+  const stats = await myStats(tokens.access_token);
+  expect(stats.days.length === 30 && stats.totals.profile_views >= 0, "thirty days of statistics");
+  const week = await myStats(tokens.access_token, { from: stats.days[23]?.date, to: stats.to });
+  expect(week.days.length === 7, "a week of statistics");
   let asked = false;
   const admin = await logIn({ email: adminEmail, password }, async () => {
     asked = true;
@@ -59,6 +65,8 @@ async function main(): Promise<void> {
     headers: { authorization: `Bearer ${admin.access_token}` },
   });
   expect(summary.pending_review >= 0, "the admin summary");
+  const insights = await searchInsights(admin.access_token);
+  expect(insights.days.length === 30 && insights.min_networks === 5, "the search insights");
   console.log(`typescript example: ${page.total} listings, profile ${shown.slug}, listing v${edited.value.version}`);
 }
 

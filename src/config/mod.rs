@@ -133,6 +133,8 @@ pub struct Config {
     /// Where the search index is kept between starts (`search::snapshot`); none: always
     /// built from the database.
     pub search_snapshot: Option<std::path::PathBuf>,
+    /// Whether views, appearances and searches are counted (`stats`).
+    pub statistics: bool,
     /// Where profile photos are kept and fetched from.
     pub media: crate::photos::media::MediaSettings,
 }
@@ -252,6 +254,7 @@ impl Config {
             maintenance_interval: Duration::from_secs(s.maintenance_interval_secs),
             search_max_lag: Duration::from_secs(s.search_max_lag_secs),
             search_snapshot,
+            statistics: s.statistics,
             media: crate::photos::media::MediaSettings {
                 store: s.media_store,
                 public_url: s.media_public_url,

@@ -137,6 +137,9 @@ pub struct Settings {
     /// File the search index is written to after a build and read from at the next start, when it belongs to the same database and build [default: search-index.snapshot in APP_EMBEDDED_PG_DIR on the embedded cluster; none with DATABASE_URL]
     #[arg(long, env = "APP_SEARCH_SNAPSHOT")]
     pub search_snapshot: Option<PathBuf>,
+    /// Count profile views, search appearances and searches for the statistics (false: nothing is counted but inquiries)
+    #[arg(long, env = "APP_STATISTICS", default_value = "true", value_parser = boolean, action = clap::ArgAction::Set)]
+    pub statistics: bool,
     /// Where profile photos are kept: a directory, or s3://bucket[/prefix] of any S3-compatible store (with the AWS_* settings)
     #[arg(long, env = "APP_MEDIA_STORE", default_value = "./var/media")]
     pub media_store: String,

@@ -40,7 +40,7 @@ pub async fn get_therapist(
         .await?
         .ok_or_else(ApiError::not_found)?
         .with_media(&media);
-    if Counters::counts(&req) {
+    if counters.counts(&req) {
         let owner = match crate::auth::extract::token_subject(&req) {
             Some(account) => crate::stats::store::owns(reads.get(), account, profile.id).await?,
             None => false,

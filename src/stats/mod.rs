@@ -41,6 +41,8 @@ const FLUSH_CHUNK: usize = 5_000;
 /// The process's counters, shared by the handlers and the flush.
 #[derive(Clone)]
 pub struct Counters {
+    /// False with `APP_STATISTICS=false`: nothing is counted.
+    on: bool,
     tally: Arc<Tally>,
     hasher: NetworkHasher,
     clock: Clock,
@@ -56,21 +58,22 @@ pub struct Flushed {
 
 impl Counters {
     /// Counters whose network hashes are keyed from the master secret; days are UTC days of
-    /// `clock`.
-    pub fn new(master: &SecretString, clock: Clock) -> Self {
+    /// `clock`. Off, they count nothing.
+    pub fn new(master: &SecretString, clock: Clock, on: bool) -> Self {
         let key = crate::keys::derive(master, crate::keys::Purpose::SearchDemandNetworks);
         Counters {
+            on,
             tally: Arc::new(Tally::default()),
             hasher: NetworkHasher::new(key),
             clock,
         }
     }
 
-    /// Whether a request is a person's: a GET (not a HEAD) from a browser or a frontend's
-    /// server, not a known crawler.
-    pub fn counts(req: &HttpRequest) -> bool {
+    /// Whether a request counts: counting is on and the request is a person's, a GET (not a
+    /// HEAD) from a browser or a frontend's server, not a known crawler.
+    pub fn counts(&self, req: &HttpRequest) -> bool {
         let agent = req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok());
-        !crate::http::conventions::is_head(req) && !crawlers::is_crawler(agent)
+        self.on && !crate::http::conventions::is_head(req) && !crawlers::is_crawler(agent)
     }
 
     /// Counts a view of the listing's profile (the caller has checked the viewer is not its
@@ -89,7 +92,7 @@ impl Counters {
         (asked, read): (&SearchParams, &SearchParams),
         results: &SearchResults,
     ) {
-        if !Self::counts(req) {
+        if !self.counts(req) {
             return;
         }
         let day = self.clock.now().date();
@@ -187,12 +190,21 @@ fn network_of(req: &HttpRequest) -> String {
 /// Flushes every [`FLUSH_EVERY`], sooner when a table fills up, and once more when `stop`
 /// turns true (after the server has finished its requests).
 pub async fn run(counters: Counters, pool: PgPool, mut stop: watch::Receiver<bool>) {
+    let mut dropped = 0;
     loop {
         let stopping = tokio::select! {
             _ = tokio::time::sleep(FLUSH_EVERY) => false,
             _ = counters.tally.full.notified() => false,
             _ = stop.changed() => true,
         } || *stop.borrow();
+        let now_dropped = counters.dropped();
+        if now_dropped > dropped {
+            tracing::warn!(
+                dropped = now_dropped - dropped,
+                "statistics tables were full before their flush; those counts were dropped"
+            );
+            dropped = now_dropped;
+        }
         match counters.flush(&pool).await {
             Ok(flushed) => tracing::debug!(?flushed, "statistics flushed"),
             Err(err) => tracing::warn!(error = %format!("{err:#}"), "statistics flush failed"),

@@ -345,3 +345,40 @@ async fn admins_see_what_five_networks_looked_for_and_not_found_and_no_one_alone
     .unwrap();
     assert_eq!(rows, 0);
 }
+
+#[tokio::test]
+async fn with_statistics_off_nothing_is_counted_but_inquiries() {
+    let app = TestAppBuilder::default()
+        .env("APP_STATISTICS", "false")
+        .spawn()
+        .await;
+    let (token, _, slug) = published_therapist(&app, "off@example.com").await;
+    app.sync_search().await;
+    let path = format!("/v1/therapists/{slug}");
+    assert_eq!(
+        browser(&app, Method::GET, &path)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let page = browser(&app, Method::GET, "/v1/therapists?q=nothing%20like%20this").send();
+    assert_eq!(page.await.unwrap().status(), 200);
+    let inquiry = json!({
+        "name": "Sam Rivera", "email": "sam.rivera@client.example", "message": "Hello there",
+        "preferred_contact": "email", "consent": true,
+    });
+    assert_eq!(app.send_inquiry(&slug, &inquiry).await.status(), 202);
+    flush(&app).await;
+    let report = stats(&app, &token, "").await;
+    assert_eq!(
+        report["totals"],
+        json!({"profile_views": 0, "search_appearances": 0, "inquiries": 1})
+    );
+    let searches: i64 = sqlx::query_scalar("select count(*) from search_day")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(searches, 0);
+}
