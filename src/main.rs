@@ -52,6 +52,10 @@ enum Command {
     /// Rebuild the directory entries of every published listing (normally kept current by
     /// the database; use after a restore).
     ReindexDirectory,
+    /// Build the search index from the database into a snapshot file and exit (what `serve`
+    /// runs in a child process when its snapshot cannot be read).
+    #[command(hide = true)]
+    BuildSearchSnapshot { path: std::path::PathBuf },
     /// Load deterministic demo listings (published) for trying the API or benchmarking.
     SeedDemo {
         /// How many listings to generate (1–2,000,000).
@@ -126,6 +130,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         let migrate = config.migrate_on_start && !no_migrate;
         return serve(config, migrate).await;
     }
+    if let Command::BuildSearchSnapshot { path } = &command {
+        let Database::Server { url, .. } = &config.database else {
+            anyhow::bail!("build-search-snapshot needs DATABASE_URL");
+        };
+        let pool = db::connect(url, &config.pool).await?;
+        return therapist_directory::search::feed::write_snapshot(&pool, path).await;
+    }
     let database = OpenedDatabase::open(&config).await?;
     let result = async {
         let pool = db::connect(database.owner_url(), &config.pool).await?;
@@ -158,7 +169,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 }
                 seed_demo(&pool, &config, SeedOptions { count, seed }).await?
             }
-            Command::Serve { .. } | Command::Openapi | Command::Healthcheck => {}
+            Command::Serve { .. }
+            | Command::Openapi
+            | Command::Healthcheck
+            | Command::BuildSearchSnapshot { .. } => {}
         }
         pool.close().await;
         anyhow::Ok(())
@@ -214,6 +228,12 @@ async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         let pool = db::connect(&service_url, &config.pool).await?;
         let mailer = std::sync::Arc::new(LettreMailer::from_settings(&config.mail)?);
         let secret = database.jwt_secret().clone();
+        let mut config = config.clone();
+        config.search_build = Some(therapist_directory::search::feed::ChildBuild {
+            executable: std::env::current_exe()?,
+            database_url: service_url,
+            jwt_secret: secret.clone(),
+        });
         let app = Application::build_with_pool(config.clone(), pool, &secret, mailer, Clock::system())?;
         if !has_admin {
             tracing::info!(

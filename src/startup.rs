@@ -389,7 +389,7 @@ fn spawn_workers(
             pool.clone(),
             reads.clone(),
             search_index.clone(),
-            config.search_snapshot.clone(),
+            (config.search_snapshot.clone(), config.search_build.clone()),
             stop.clone(),
         )),
     ];

@@ -3473,12 +3473,13 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First day (UTC), included. Default: 29 days before `to`.
+                 * @description First day (UTC), included, as YYYY-MM-DD. Default: 29 days before `to`.
                  * @example 2026-11-01
                  */
                 from?: string;
                 /**
-                 * @description Last day (UTC), included; at most 366 days after `from`. Default: today.
+                 * @description Last day (UTC), included, as YYYY-MM-DD; at most 366 days after `from`. Default:
+                 *     today.
                  * @example 2026-11-30
                  */
                 to?: string;
@@ -5912,12 +5913,13 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First day (UTC), included. Default: 29 days before `to`.
+                 * @description First day (UTC), included, as YYYY-MM-DD. Default: 29 days before `to`.
                  * @example 2026-11-01
                  */
                 from?: string;
                 /**
-                 * @description Last day (UTC), included; at most 366 days after `from`. Default: today.
+                 * @description Last day (UTC), included, as YYYY-MM-DD; at most 366 days after `from`. Default:
+                 *     today.
                  * @example 2026-11-30
                  */
                 to?: string;

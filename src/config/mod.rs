@@ -52,6 +52,15 @@ pub enum Environment {
     Production,
 }
 
+/// How `serve` builds the search index when its snapshot cannot be read: this executable
+/// in a child process, against the service's database (`search::feed`).
+#[derive(Clone, Debug)]
+pub struct ChildBuild {
+    pub executable: std::path::PathBuf,
+    pub database_url: SecretString,
+    pub jwt_secret: SecretString,
+}
+
 /// Where the directory's data lives.
 #[derive(Debug, Clone)]
 pub enum Database {
@@ -135,6 +144,9 @@ pub struct Config {
     pub search_snapshot: Option<std::path::PathBuf>,
     /// Whether views, appearances and searches are counted (`stats`).
     pub statistics: bool,
+    /// How the search index is built when its snapshot cannot be read: in a child process
+    /// (`serve` sets it), or here when `None`.
+    pub search_build: Option<ChildBuild>,
     /// Where profile photos are kept and fetched from.
     pub media: crate::photos::media::MediaSettings,
 }
@@ -255,6 +267,7 @@ impl Config {
             search_max_lag: Duration::from_secs(s.search_max_lag_secs),
             search_snapshot,
             statistics: s.statistics,
+            search_build: None,
             media: crate::photos::media::MediaSettings {
                 store: s.media_store,
                 public_url: s.media_public_url,

@@ -19,6 +19,7 @@ use super::lexicon::Lexicon;
 use super::snapshot;
 use super::store::{self, TAXONOMY_SUBJECT};
 use super::{SearchIndex, Searchable};
+pub use crate::config::ChildBuild;
 
 /// How often the feed is read when no notification arrives.
 const POLL: Duration = Duration::from_millis(500);
@@ -34,13 +35,63 @@ const CHANGES_PER_READ: i64 = 5_000;
 /// Entries per batch of a build.
 const BUILD_BATCH: usize = 10_000;
 
+/// A build in a child process: this executable, run as `build-search-snapshot PATH`
+/// against the database, writes the snapshot and exits, and the process reads it. A build
+/// leaves the allocator holding what the rows it read left free, and lays the index out
+/// among them; read from a snapshot the index is smaller and quicker to search
+/// (bench/README.md, "Latest figures"). The child's memory goes with it.
+impl ChildBuild {
+    /// Runs the child to its end; an error when it fails.
+    async fn write(&self, path: &Path) -> anyhow::Result<()> {
+        use secrecy::ExposeSecret;
+        let status = tokio::process::Command::new(&self.executable)
+            .arg("build-search-snapshot")
+            .arg(path)
+            .env("DATABASE_URL", self.database_url.expose_secret())
+            .env("APP_JWT_SECRET", self.jwt_secret.expose_secret())
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .status()
+            .await?;
+        anyhow::ensure!(
+            status.success(),
+            "the index-building process ended with {status}"
+        );
+        Ok(())
+    }
+}
+
+/// Builds the index from the database and writes it to `path` (`build-search-snapshot`).
+pub async fn write_snapshot(pool: &PgPool, path: &Path) -> anyhow::Result<()> {
+    let (index, header) = from_database(pool).await?;
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || snapshot::write(&path, &header, &index)).await??;
+    Ok(())
+}
+
 /// Builds the index with the number of the last change it holds: from the snapshot file
 /// at `snapshot` when that is this database's (see `snapshot`), else from the database,
-/// then written to `snapshot` for the next start.
-pub async fn build(pool: &PgPool, snapshot: Option<&Path>) -> anyhow::Result<(Searchable, i64)> {
+/// then written to `snapshot` for the next start. With `child`, the build runs in a child
+/// process and this one reads its snapshot; here when that fails.
+pub async fn build(
+    pool: &PgPool,
+    snapshot: Option<&Path>,
+    child: Option<&ChildBuild>,
+) -> anyhow::Result<(Searchable, i64)> {
     let started = Instant::now();
     if let Some(path) = snapshot {
-        match from_snapshot(pool, path).await? {
+        let read = from_snapshot(pool, path).await?;
+        let read = match (read, child) {
+            (Err(refused), Some(child)) => {
+                tracing::info!(reason = %refused, "search index snapshot not used; building it in a child process");
+                match child.write(path).await {
+                    Ok(()) => from_snapshot(pool, path).await?,
+                    Err(e) => Err(snapshot::Refused::Unreadable(format!("{e:#}"))),
+                }
+            }
+            (read, _) => read,
+        };
+        match read {
             Ok((index, seq)) => {
                 tracing::info!(
                     listings = index.len(),
@@ -196,12 +247,12 @@ pub async fn run(
     primary: PgPool,
     reads: ReadPool,
     search: SearchIndex,
-    snapshot: Option<PathBuf>,
+    (snapshot, child): (Option<PathBuf>, Option<ChildBuild>),
     mut stop: watch::Receiver<bool>,
 ) {
     let snapshot = snapshot.as_deref();
     loop {
-        match rebuild(reads.get(), &search, snapshot, &mut stop).await {
+        match rebuild(reads.get(), &search, (snapshot, child.as_ref()), &mut stop).await {
             None => return,
             Some(Ok(())) => break,
             Some(Err(err)) => {
@@ -249,7 +300,7 @@ pub async fn run(
             tracing::warn!(
                 "the change feed went back (a restored database?): rebuilding the search index"
             );
-            match rebuild(reads.get(), &search, snapshot, &mut stop).await {
+            match rebuild(reads.get(), &search, (snapshot, child.as_ref()), &mut stop).await {
                 None => return,
                 Some(Ok(())) => behind_since = None,
                 Some(Err(err)) => {
@@ -287,11 +338,11 @@ pub async fn run(
 async fn rebuild(
     pool: &PgPool,
     search: &SearchIndex,
-    snapshot: Option<&Path>,
+    (snapshot, child): (Option<&Path>, Option<&ChildBuild>),
     stop: &mut watch::Receiver<bool>,
 ) -> Option<anyhow::Result<()>> {
     let built = tokio::select! {
-        built = build(pool, snapshot) => built,
+        built = build(pool, snapshot, child) => built,
         _ = stop.changed() => return None,
     };
     Some(built.map(|(searchable, seq)| {

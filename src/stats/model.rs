@@ -23,11 +23,12 @@ pub const MIN_NETWORKS: i32 = 5;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
-    /// First day (UTC), included. Default: 29 days before `to`.
-    #[param(pattern = r"^\d{4}-\d{2}-\d{2}$", example = "2026-11-01")]
+    /// First day (UTC), included, as YYYY-MM-DD. Default: 29 days before `to`.
+    #[param(format = Date, example = "2026-11-01")]
     from: Option<String>,
-    /// Last day (UTC), included; at most 366 days after `from`. Default: today.
-    #[param(pattern = r"^\d{4}-\d{2}-\d{2}$", example = "2026-11-30")]
+    /// Last day (UTC), included, as YYYY-MM-DD; at most 366 days after `from`. Default:
+    /// today.
+    #[param(format = Date, example = "2026-11-30")]
     to: Option<String>,
 }
 

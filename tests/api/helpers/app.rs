@@ -89,6 +89,7 @@ pub struct TestAppBuilder {
     database: Option<Arc<TestDatabase>>,
     clock: Option<Clock>,
     login: Option<(String, String)>,
+    child_build: Option<PathBuf>,
 }
 
 impl TestAppBuilder {
@@ -116,6 +117,12 @@ impl TestAppBuilder {
     /// The service connects as this login role instead of the owning one.
     pub fn connect_as(mut self, role: &str, password: &str) -> Self {
         self.login = Some((role.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Builds the search index in a child process running `executable`, as `serve` does.
+    pub fn child_build(mut self, executable: impl Into<PathBuf>) -> Self {
+        self.child_build = Some(executable.into());
         self
     }
 
@@ -161,7 +168,20 @@ impl TestAppBuilder {
         };
         let mut overrides = self.overrides.clone();
         overrides.push(("DATABASE_URL".to_owned(), app_url));
-        let config = test_config(&mail_dir, &overrides);
+        let mut config = test_config(&mail_dir, &overrides);
+        if let (
+            Some(executable),
+            therapist_directory::config::Database::Server {
+                url, jwt_secret, ..
+            },
+        ) = (self.child_build, &config.database)
+        {
+            config.search_build = Some(therapist_directory::search::feed::ChildBuild {
+                executable,
+                database_url: url.clone(),
+                jwt_secret: jwt_secret.clone(),
+            });
+        }
         let clock = self.clock.unwrap_or_default();
         let mailer = match self.mailer {
             Some(mailer) => mailer,
@@ -215,6 +235,7 @@ impl TestApp {
             database: Some(self.database.clone()),
             clock: Some(self.clock.clone()),
             login: None,
+            child_build: None,
         }
         .spawn()
         .await
