@@ -14,12 +14,18 @@ fn snapshot_of(app: &TestApp, path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e} ({})", path.display(), app.address))
 }
 
-#[tokio::test]
-async fn a_restart_reads_its_snapshot_and_catches_up_and_another_database_never_does() {
+/// A directory of its own for a test's snapshot, and the snapshot's path in it.
+fn fresh_snapshot_path() -> (PathBuf, PathBuf) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("snapshots")
         .join(Uuid::now_v7().to_string());
     let path = dir.join("index.snapshot");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn a_restart_reads_its_snapshot_and_catches_up_and_another_database_never_does() {
+    let (dir, path) = fresh_snapshot_path();
     let setting = path.to_str().unwrap();
 
     // The first start builds (an empty directory) and writes a snapshot; a listing follows.
@@ -68,10 +74,7 @@ async fn a_restart_reads_its_snapshot_and_catches_up_and_another_database_never_
 
 #[tokio::test]
 async fn without_a_usable_snapshot_a_child_process_builds_it_and_the_service_reads_it() {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("snapshots")
-        .join(Uuid::now_v7().to_string());
-    let path = dir.join("index.snapshot");
+    let (dir, path) = fresh_snapshot_path();
     let setting = path.to_str().unwrap();
     let first = TestAppBuilder::default()
         .env("APP_SEARCH_SNAPSHOT", setting)
