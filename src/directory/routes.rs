@@ -42,7 +42,12 @@ pub async fn get_therapist(
         .with_media(&media);
     if counters.counts(&req) {
         let owner = match crate::auth::extract::token_subject(&req) {
-            Some(account) => crate::stats::store::owns(reads.get(), account, profile.id).await?,
+            Some(account) => {
+                crate::listings::store::owner(reads.get(), profile.id)
+                    .await?
+                    .account_id
+                    == account
+            }
             None => false,
         };
         if !owner {

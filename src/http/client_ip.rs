@@ -63,11 +63,18 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(ClientIp::of(req)))
+    }
+}
+
+impl ClientIp {
+    /// The client of `req`, behind the proxies in the app data (none trusted without them).
+    pub fn of(req: &HttpRequest) -> ClientIp {
         let none = TrustedProxies::default();
         let trusted = req
             .app_data::<web::Data<TrustedProxies>>()
             .map_or(&none, |proxies| proxies.get_ref());
-        ready(Ok(ClientIp(client_ip(req, trusted))))
+        ClientIp(client_ip(req, trusted))
     }
 }
 

@@ -104,7 +104,10 @@ impl Counters {
         let terms = demand::terms(asked, read, results.total);
         let network = match terms.is_empty() {
             true => 0,
-            false => self.hasher.hash(day, &network_of(req)),
+            false => {
+                let network = crate::http::client_ip::ClientIp::of(req).wide_network_key();
+                self.hasher.hash(day, &network)
+            }
         };
         self.tally.search(SearchCount {
             day,
@@ -175,16 +178,6 @@ async fn write(pool: &PgPool, counted: Counted, left: &mut Counted) -> anyhow::R
             Err(anyhow::Error::new(e).context("statistics not written; kept for the next flush"))
         }
     }
-}
-
-/// The client's wider network (IPv4 /24, IPv6 /56), behind trusted proxies as configured.
-fn network_of(req: &HttpRequest) -> String {
-    use crate::http::client_ip::{TrustedProxies, client_ip, wide_network_key};
-    let none = TrustedProxies::default();
-    let trusted = req
-        .app_data::<actix_web::web::Data<TrustedProxies>>()
-        .map_or(&none, |proxies| proxies.get_ref());
-    wide_network_key(client_ip(req, trusted))
 }
 
 /// Flushes every [`FLUSH_EVERY`], sooner when a table fills up, and once more when `stop`

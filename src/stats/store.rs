@@ -116,22 +116,6 @@ pub async fn count_inquiry(
     Ok(())
 }
 
-/// Whether `account_id` owns the listing `listing_id`.
-pub async fn owns(
-    db: impl PgExecutor<'_>,
-    account_id: Uuid,
-    listing_id: Uuid,
-) -> sqlx::Result<bool> {
-    let owns = sqlx::query_scalar!(
-        r#"select exists(select 1 from listing where id = $1 and account_id = $2) as "owns!""#,
-        listing_id,
-        account_id
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(owns)
-}
-
 /// The days of `range` on which the account's listing has counts, in order; `None` when
 /// the account has no listing.
 pub async fn listing_days(
