@@ -27,11 +27,12 @@ trap stop_both EXIT
 # that follow; its PID in PIDS.
 start_on() {
   local name=$1 port=$2 binary=$3; shift 3
+  port_free "$port"
   env "$@" APP_PORT=$port APP_MAINTENANCE_INTERVAL_SECS=0 APP_LOG=warn APP_MAIL_DIR="$OUT/mail" \
     APP_MIGRATE_ON_START=false APP_SEARCH_SNAPSHOT="$OUT/$name.snapshot" \
     "$binary" serve >"$OUT/api-$name.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 1500); do
     curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return
     sleep 0.2
   done

@@ -44,12 +44,24 @@ sql() { psql -qAt -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres bench -c "$1"; }
 
 # The maintenance job is off: its passes (freshness over a million demo listings) are
 # not what the benchmarks measure.
+# Waits until nothing listens on port $1 (a stopped service closes its socket only after
+# its graceful shutdown): a new one would fail to bind, and the old one answer for it.
+port_free() {
+  for _ in $(seq 1 300); do
+    ss -ltnH "sport = :$1" | grep -q . || return 0
+    sleep 0.1
+  done
+  echo "port $1 is still in use" >&2; exit 1
+}
+
 start_api() {
+  port_free "$BENCH_API_PORT"
   APP_PORT=$BENCH_API_PORT APP_MAINTENANCE_INTERVAL_SECS=0 \
     APP_LOG=warn APP_MAIL_DIR="$OUT/mail" APP_SEARCH_SNAPSHOT="$OUT/search-index.snapshot" "$@" "${API_BINARY:-./target/release/therapist-directory}" serve >"$OUT/api.log" 2>&1 &
   API_PID=$!
-  # Ready once the search index is built: a minute or less at a million listings.
-  for _ in $(seq 1 600); do
+  # Ready once the search index is built: one to three minutes at a million listings,
+  # with this machine's speed.
+  for _ in $(seq 1 1500); do
     curl -fsS "$BASE/readyz" >/dev/null 2>&1 && return
     sleep 0.2
   done

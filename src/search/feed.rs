@@ -3,7 +3,7 @@
 //! follower as soon as a change commits; a poll every `POLL` is the safety net for a lost
 //! notification or a dropped listening connection.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::index::Index;
 use super::lexicon::Lexicon;
+use super::map_order;
 use super::snapshot;
 use super::store::{self, TAXONOMY_SUBJECT};
 use super::{SearchIndex, Searchable};
@@ -149,8 +150,21 @@ async fn from_database(pool: &PgPool) -> anyhow::Result<(Index, snapshot::Header
     let seq = store::latest_change(&mut tx).await?;
     let header = snapshot::header(&mut tx, seq).await?;
     let taxonomy = store::taxonomy(&mut tx).await?;
-    let mut index = Index::with_taxonomy(taxonomy);
-    store::each_entry(&mut tx, BUILD_BATCH, |batch| index.apply(batch, &[])).await?;
+    let order = map_order::in_map_order(store::placements(&mut tx).await?);
+    // Each batch is read while the one before is applied, on a thread of its own.
+    let mut applying = tokio::task::spawn_blocking(move || Index::with_taxonomy(taxonomy));
+    for ids in order.chunks(BUILD_BATCH) {
+        let mut batch = store::entries(&mut tx, ids).await?;
+        // Applied in the order's order, which numbers the documents.
+        let place: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        batch.sort_unstable_by_key(|e| place.get(&e.listing_id).copied());
+        let mut index = applying.await?;
+        applying = tokio::task::spawn_blocking(move || {
+            index.apply(batch, &[]);
+            index
+        });
+    }
+    let index = applying.await?;
     tx.commit().await?;
     Ok((index, header))
 }

@@ -22,7 +22,10 @@ pub fn within(index: &Index, near: &Near) -> Distances {
 
 /// The documents with an office within the radius, as a bitmap (for counting).
 pub fn within_docs(index: &Index, near: &Near) -> RoaringBitmap {
-    offices_within(index, near).map(|(doc, _)| doc).collect()
+    let mut docs: Vec<DocId> = offices_within(index, near).map(|(doc, _)| doc).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    RoaringBitmap::from_sorted_iter(docs).unwrap_or_default()
 }
 
 /// `(doc, km)` for each office within the radius (a document once per office).

@@ -23,6 +23,7 @@ pub mod index;
 mod index_tests;
 pub mod interpret;
 pub mod lexicon;
+mod map_order;
 pub mod model;
 mod page;
 pub mod params;

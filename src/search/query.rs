@@ -86,14 +86,21 @@ fn require(flag: Option<bool>, bitmap: &RoaringBitmap, into: &mut RoaringBitmap)
 
 /// The documents with an office inside `bbox` (edges included).
 fn in_box(index: &Index, bbox: &BBox) -> RoaringBitmap {
-    let mut docs = RoaringBitmap::new();
+    // Sorted first: inserting in the R-tree's order moves the bitmap's arrays on every
+    // insert.
+    let mut docs: Vec<DocId> = Vec::new();
     for (west, east) in bbox.spans() {
         let envelope = AABB::from_corners([bbox.south, west], [bbox.north, east]);
-        for office in index.offices.locate_in_envelope(&envelope) {
-            docs.insert(office.data);
-        }
+        docs.extend(
+            index
+                .offices
+                .locate_in_envelope(&envelope)
+                .map(|office| office.data),
+        );
     }
-    docs
+    docs.sort_unstable();
+    docs.dedup();
+    RoaringBitmap::from_sorted_iter(docs).unwrap_or_default()
 }
 
 /// Where an item is on a map: its office nearest to `near`, else its first office inside

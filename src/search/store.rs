@@ -1,7 +1,6 @@
 //! The SQL of search: the index's reads of `directory_entry` and the change feed, in bulk
 //! and by subject. A search itself reads no SQL: the index holds what its items show.
 
-use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
@@ -12,6 +11,7 @@ use super::model::Summary;
 
 use super::card::Card;
 use super::index::{Entry, Taxonomy, Term};
+use super::map_order::Placement;
 
 /// The subject of a taxonomy change in `directory_change`.
 pub const TAXONOMY_SUBJECT: Uuid = Uuid::nil();
@@ -124,31 +124,24 @@ pub async fn feed_identity(conn: &mut PgConnection) -> Result<(Uuid, String), sq
     Ok((row.epoch, row.database))
 }
 
-/// Every entry, in batches of `batch` handed to `each` as they arrive.
-pub async fn each_entry(
-    conn: &mut PgConnection,
-    batch: usize,
-    mut each: impl FnMut(Vec<Entry>),
-) -> Result<(), sqlx::Error> {
-    // Offices grouped in one pass and joined by hash: a lookup per entry costs more at a
-    // million entries.
-    let sql = format!(
-        "select {ENTRY_COLUMNS} from directory_entry e
-         join listing l on l.id = e.listing_id
-         left join ({OFFICES} group by f.listing_id) o on o.listing_id = e.listing_id"
-    );
-    let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(conn);
-    let mut entries = Vec::with_capacity(batch);
-    while let Some(row) = rows.try_next().await? {
-        entries.push(entry(&row)?);
-        if entries.len() == batch {
-            each(std::mem::replace(&mut entries, Vec::with_capacity(batch)));
-        }
-    }
-    if !entries.is_empty() {
-        each(entries);
-    }
-    Ok(())
+/// Where each public listing is, for the order a build reads them in (`map_order`).
+pub async fn placements(conn: &mut PgConnection) -> Result<Vec<Placement>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select e.listing_id, f.location[1] as "lat?", f.location[0] as "lng?",
+                  e.states[1] as "state?"
+           from directory_entry e
+           left join directory_office f on f.listing_id = e.listing_id and f.position = 0"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Placement {
+            listing_id: r.listing_id,
+            office: r.lat.zip(r.lng).map(|(lat, lng)| [lat, lng]),
+            state: r.state,
+        })
+        .collect())
 }
 
 /// Subjects changed after `after`, at most `limit`, in change order.
