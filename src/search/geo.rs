@@ -22,7 +22,12 @@ pub fn within(index: &Index, near: &Near) -> Distances {
 
 /// The documents with an office within the radius, as a bitmap (for counting).
 pub fn within_docs(index: &Index, near: &Near) -> RoaringBitmap {
-    let mut docs: Vec<DocId> = offices_within(index, near).map(|(doc, _)| doc).collect();
+    bitmap_of(offices_within(index, near).map(|(doc, _)| doc).collect())
+}
+
+/// `docs` (in any order, repeats allowed) as a bitmap. Sorted first: inserting in the
+/// R-tree's order would move the bitmap's arrays on every insert.
+pub fn bitmap_of(mut docs: Vec<DocId>) -> RoaringBitmap {
     docs.sort_unstable();
     docs.dedup();
     RoaringBitmap::from_sorted_iter(docs).unwrap_or_default()

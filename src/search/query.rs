@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::bbox::BBox;
 use super::facets::facets;
-use super::geo::{Distances, within};
+use super::geo::{Distances, bitmap_of, within};
 use super::index::{DocId, Field, Flag, Index, Kind, Order};
 use super::lexicon::Lexicon;
 pub use super::page::Position;
@@ -86,8 +86,6 @@ fn require(flag: Option<bool>, bitmap: &RoaringBitmap, into: &mut RoaringBitmap)
 
 /// The documents with an office inside `bbox` (edges included).
 fn in_box(index: &Index, bbox: &BBox) -> RoaringBitmap {
-    // Sorted first: inserting in the R-tree's order moves the bitmap's arrays on every
-    // insert.
     let mut docs: Vec<DocId> = Vec::new();
     for (west, east) in bbox.spans() {
         let envelope = AABB::from_corners([bbox.south, west], [bbox.north, east]);
@@ -98,9 +96,7 @@ fn in_box(index: &Index, bbox: &BBox) -> RoaringBitmap {
                 .map(|office| office.data),
         );
     }
-    docs.sort_unstable();
-    docs.dedup();
-    RoaringBitmap::from_sorted_iter(docs).unwrap_or_default()
+    bitmap_of(docs)
 }
 
 /// Where an item is on a map: its office nearest to `near`, else its first office inside
