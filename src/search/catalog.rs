@@ -28,6 +28,27 @@ pub enum Target {
     Offering(OfferingKind),
 }
 
+impl Target {
+    /// A number for this target alone, to keep its count under (`Counts`): the kind of
+    /// target in the top byte, then a city's number, a term's kind and id, a state's or
+    /// language's code (two or three letters, so seven bytes hold it whole), or an
+    /// offering kind's number.
+    pub fn key(self) -> u64 {
+        let letters = |code: &str| {
+            code.bytes()
+                .take(7)
+                .fold(0u64, |k, b| k << 8 | u64::from(b))
+        };
+        match self {
+            Target::City(i) => u64::from(i),
+            Target::State(code) => 1 << 56 | letters(code),
+            Target::Term(kind, id) => 2 << 56 | (kind as u64) << 32 | u64::from(id as u32),
+            Target::Language(code) => 3 << 56 | letters(code),
+            Target::Offering(kind) => 4 << 56 | kind as u64,
+        }
+    }
+}
+
 /// How well the typed text matches a name: lower is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Quality {

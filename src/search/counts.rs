@@ -1,6 +1,7 @@
 //! Counts that are a pure function of the index, kept until its next change: typeahead
-//! asks what the same places would find again and again, and counting one is a radius
-//! search. `Index::apply` clears them, so a count is never older than the index.
+//! asks what the same places and terms would find again and again, and counting one is a
+//! radius search or a pass over a bitmap of the whole index. `Index::apply` clears them,
+//! so a count is never older than the index.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -111,7 +111,7 @@ pub enum Weight {
 }
 
 /// The facets, as tags of `Index::facet_codes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FacetTag {
     Modality = 0,
     Specialty = 1,

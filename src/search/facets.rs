@@ -21,27 +21,6 @@ fn tag(facet: Facet) -> FacetTag {
     }
 }
 
-/// Facet counts over a small `matched`, from each listing's values: `(facet, value) →
-/// count`, each facet's counts indexed by term id or name number.
-fn count_by_listing(index: &Index, requested: &[Facet], matched: &RoaringBitmap) -> Vec<Vec<u64>> {
-    let mut counts: Vec<Vec<u64>> = vec![Vec::new(); 5];
-    let wanted: u32 = requested.iter().map(|f| 1 << tag(*f) as u32).sum();
-    for doc in matched {
-        for &code in index.facet_codes(doc) {
-            let t = (code >> 24) as usize;
-            if wanted >> t & 1 == 1 {
-                let v = (code & 0xFF_FFFF) as usize;
-                let c = &mut counts[t];
-                if c.len() <= v {
-                    c.resize(v + 1, 0);
-                }
-                c[v] += 1;
-            }
-        }
-    }
-    counts
-}
-
 /// Facet counts over `matched`, each list by count (highest first), then slug; each value
 /// named in English, or Spanish when `spanish`.
 pub fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap, spanish: bool) -> Value {
@@ -49,7 +28,7 @@ pub fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap, spani
         index,
         requested,
         matched,
-        matched.len() < COUNT_BY_LISTING_BELOW,
+        matched.len() < COUNT_BY_LISTING_BELOW && index.facet_codes.complete(),
     );
     name(index, &mut counted, spanish);
     counted
@@ -91,13 +70,10 @@ fn facets_counted(
 ) -> Value {
     let mut out = Map::new();
     let by_listing =
-        (per_listing && !requested.is_empty()).then(|| count_by_listing(index, requested, matched));
+        (per_listing && !requested.is_empty()).then(|| index.facet_codes.count(matched));
     let counted = |facet: Facet, value: u32, bitmap: Option<&RoaringBitmap>| -> u64 {
         match &by_listing {
-            Some(counts) => counts[tag(facet) as usize]
-                .get(value as usize)
-                .copied()
-                .unwrap_or(0),
+            Some(counts) => counts.get((tag(facet), value)),
             None => bitmap.map_or(0, |b| b.intersection_len(matched)),
         }
     };

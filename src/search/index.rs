@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::card::{Card, Cards, Shared};
-use super::codes::FacetCodes;
+use super::codes::{FacetCodes, FacetValue};
 use super::counts::Counts;
 pub use super::entry::{Entry, FacetTag, Field, Flag, Kind, Taxonomy, Term, Weight};
 use super::text;
@@ -42,6 +42,10 @@ pub enum Order {
 #[derive(Default, Serialize, Deserialize)]
 pub struct Index {
     pub alive: RoaringBitmap,
+    /// `alive` without the stale documents: what a search shows by default, kept rather
+    /// than derived per search (a million documents are 128 KB to copy and subtract).
+    #[serde(skip)]
+    shown: RoaringBitmap,
     flags: [RoaringBitmap; 5],
     values: [HashMap<Box<str>, RoaringBitmap>; Field::COUNT],
     ids: [HashMap<i32, RoaringBitmap>; 4],
@@ -75,10 +79,10 @@ pub struct Index {
     /// What each document's search item shows, packed (see `card`).
     cards: Cards,
     shared: Shared,
-    /// Each document's facet values, `FacetTag << 24 | value` (a term id, or the number of
-    /// a delivery or format name in `facet_names`): a small match set is counted by
-    /// reading these rather than intersecting every value's bitmap with it.
-    facet_codes: FacetCodes,
+    /// Each document's facet values (a term id, or the number of a delivery or format name
+    /// in `facet_names`): a small match set is counted by reading these rather than
+    /// intersecting every value's bitmap with it.
+    pub facet_codes: FacetCodes,
     /// Delivery and session-format names by number.
     pub facet_names: [Vec<Box<str>>; 2],
     #[serde(skip)]
@@ -126,7 +130,7 @@ impl Index {
         self.offices = RTree::bulk_load(offices);
         self.by_confirmed = by_confirmed.into_iter().collect();
         self.by_fee = by_fee.into_iter().collect();
-        self.rebuild_fee_prefixes();
+        self.rebuild_summaries();
     }
 
     pub fn len(&self) -> u64 {
@@ -138,12 +142,12 @@ impl Index {
     }
 
     /// The documents a search shows: stale ones only when asked for.
-    pub fn visible(&self, include_stale: bool) -> RoaringBitmap {
-        let mut docs = self.alive.clone();
-        if !include_stale {
-            docs -= self.flag(Flag::Stale);
+    pub fn visible(&self, include_stale: bool) -> &RoaringBitmap {
+        if include_stale {
+            &self.alive
+        } else {
+            &self.shown
         }
-        docs
     }
 
     pub fn flag(&self, flag: Flag) -> &RoaringBitmap {
@@ -174,6 +178,13 @@ impl Index {
             .union()
     }
 
+    /// Rebuilds what is derived from the whole index after a change: the documents shown
+    /// and the fee thresholds.
+    fn rebuild_summaries(&mut self) {
+        self.shown = &self.alive - self.flag(Flag::Stale);
+        self.rebuild_fee_prefixes();
+    }
+
     fn rebuild_fee_prefixes(&mut self) {
         const FEE_STEPS: usize = 64;
         let fees: Vec<(&i32, &RoaringBitmap)> =
@@ -188,11 +199,6 @@ impl Index {
             }
         }
         self.fee_prefixes = prefixes;
-    }
-
-    /// `doc`'s facet values (see `facet_codes`).
-    pub fn facet_codes(&self, doc: DocId) -> &[u32] {
-        self.facet_codes.get(doc)
     }
 
     fn facet_name_number(&mut self, tag: FacetTag, name: &str) -> u32 {
@@ -289,7 +295,7 @@ impl Index {
             self.add(doc, entry);
         }
         if changed {
-            self.rebuild_fee_prefixes();
+            self.rebuild_summaries();
             self.counts.clear();
         }
     }
@@ -431,16 +437,13 @@ impl Index {
 
     /// The facet codes of `doc`: its taxonomy terms and the named values facets count.
     fn add_facet_codes(&mut self, doc: DocId, e: &Entry) {
-        let mut codes: Vec<u32> = Vec::new();
+        let mut values: Vec<FacetValue> = Vec::new();
         for (tag, ids) in [
             (FacetTag::Modality, &e.modality_ids),
             (FacetTag::Specialty, &e.specialty_ids),
             (FacetTag::Insurer, &e.insurer_ids),
         ] {
-            codes.extend(
-                ids.iter()
-                    .map(|id| (tag as u32) << 24 | (*id as u32 & 0xFF_FFFF)),
-            );
+            values.extend(ids.iter().map(|id| (tag, *id as u32)));
         }
         for (tag, names) in [
             (FacetTag::Delivery, &e.delivery),
@@ -448,10 +451,10 @@ impl Index {
         ] {
             for name in names {
                 let n = self.facet_name_number(tag, name);
-                codes.push((tag as u32) << 24 | n);
+                values.push((tag, n));
             }
         }
-        self.facet_codes.set(doc, &codes);
+        self.facet_codes.set(doc, &values);
     }
 
     /// The words `doc` is found by, each with the weight of where it stands.

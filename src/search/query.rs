@@ -2,6 +2,8 @@
 //! the matches counted and faceted exactly, and the page chosen by its sort key after the
 //! cursor's position.
 
+use std::borrow::Cow;
+
 use roaring::{MultiOps, RoaringBitmap};
 use rstar::AABB;
 use serde_json::Value;
@@ -71,16 +73,12 @@ fn resolve(index: &Index, kind: Kind, param: &str, slugs: &[String]) -> Result<V
         .collect()
 }
 
-/// The documents having any of `bitmaps`.
-fn any<'a>(bitmaps: impl IntoIterator<Item = Option<&'a RoaringBitmap>>) -> RoaringBitmap {
-    bitmaps.into_iter().flatten().union()
-}
-
-fn require(flag: Option<bool>, bitmap: &RoaringBitmap, into: &mut RoaringBitmap) {
-    match flag {
-        Some(true) => *into &= bitmap,
-        Some(false) => *into -= bitmap,
-        None => {}
+/// The documents having any of `bitmaps`: the one bitmap itself when there is one.
+fn any<'a>(bitmaps: impl IntoIterator<Item = Option<&'a RoaringBitmap>>) -> Cow<'a, RoaringBitmap> {
+    let mut found: Vec<&RoaringBitmap> = bitmaps.into_iter().flatten().collect();
+    match found.len() {
+        1 => Cow::Borrowed(found.remove(0)),
+        _ => Cow::Owned(found.union()),
     }
 }
 
@@ -125,7 +123,10 @@ fn filtered(
     index: &Index,
     p: &SearchParams,
 ) -> Result<(RoaringBitmap, Option<Distances>), ApiError> {
-    let mut f = index.visible(p.include_stale);
+    // Each filter narrows to a set; they are intersected smallest first, so a search costs
+    // what its narrowest filter holds rather than what the whole index holds.
+    let mut narrowing: Vec<Cow<'_, RoaringBitmap>> = Vec::new();
+    let mut excluded: Vec<&RoaringBitmap> = Vec::new();
     for (kind, param, slugs) in [
         (Kind::Modality, "modality", &p.modalities[..]),
         (Kind::Specialty, "specialty", &p.specialties[..]),
@@ -134,7 +135,7 @@ fn filtered(
     ] {
         if !slugs.is_empty() {
             let ids = resolve(index, kind, param, slugs)?;
-            f &= any(ids.iter().map(|id| index.term(kind, *id)));
+            narrowing.push(any(ids.iter().map(|id| index.term(kind, *id))));
         }
     }
     // Values within a field are alternatives; fields narrow one another.
@@ -157,21 +158,21 @@ fn filtered(
     ];
     for (field, values) in fields {
         if !values.is_empty() {
-            f &= any(values.into_iter().map(|v| index.value(field, v)));
+            narrowing.push(any(values.into_iter().map(|v| index.value(field, v))));
         }
     }
-    require(p.accepting, index.flag(Flag::Accepting), &mut f);
-    require(
-        p.free_consultation,
-        index.flag(Flag::FreeConsultation),
-        &mut f,
-    );
-    require(p.sliding_scale, index.flag(Flag::SlidingScale), &mut f);
-    require(
-        p.license_verified,
-        index.flag(Flag::LicenseVerified),
-        &mut f,
-    );
+    for (wanted, flag) in [
+        (p.accepting, Flag::Accepting),
+        (p.free_consultation, Flag::FreeConsultation),
+        (p.sliding_scale, Flag::SlidingScale),
+        (p.license_verified, Flag::LicenseVerified),
+    ] {
+        match wanted {
+            Some(true) => narrowing.push(Cow::Borrowed(index.flag(flag))),
+            Some(false) => excluded.push(index.flag(flag)),
+            None => {}
+        }
+    }
     let distances = match &p.near {
         Some(near) => {
             let found = within(index, near);
@@ -180,16 +181,31 @@ fn filtered(
             if let Some(online) = near.state.and_then(|s| index.value(Field::OnlineState, s)) {
                 near_docs |= online;
             }
-            f &= near_docs;
+            narrowing.push(Cow::Owned(near_docs));
             Some(found)
         }
         None => None,
     };
     if let Some(max) = p.max_fee_cents {
-        f &= index.fee_at_most(max);
+        narrowing.push(Cow::Owned(index.fee_at_most(max)));
     }
     if let Some(bbox) = &p.bbox {
-        f &= in_box(index, bbox);
+        narrowing.push(Cow::Owned(in_box(index, bbox)));
+    }
+    narrowing.sort_by_key(|b| b.len());
+    let visible = index.visible(p.include_stale);
+    let mut f = match narrowing.split_first() {
+        Some((narrowest, rest)) => {
+            let mut f = narrowest.as_ref() & visible;
+            for b in rest {
+                f &= b.as_ref();
+            }
+            f
+        }
+        None => visible.clone(),
+    };
+    for b in excluded {
+        f -= b;
     }
     Ok((f, distances))
 }

@@ -63,11 +63,11 @@ pub fn suggest(
         .map(|(i, q)| (Target::City(i), q))
         .chain(others)
         .filter_map(|(target, quality)| {
-            let suggestion = describe(index, &visible, target, lang == Lang::Es)?;
+            let suggestion = describe(index, visible, target, lang == Lang::Es)?;
             Some((suggestion, quality))
         })
         .collect();
-    merge(items, names(index, lexicon, &words, &visible, limit), limit)
+    merge(items, names(index, lexicon, &words, visible, limit), limit)
 }
 
 /// A target as a suggestion with its count; `None` for vocabulary no listing offers.
@@ -77,25 +77,14 @@ fn describe(
     target: Target,
     spanish: bool,
 ) -> Option<Suggestion> {
-    let count = |bitmap: Option<&RoaringBitmap>| bitmap.map_or(0, |b| b.intersection_len(visible));
-    let (kind, label, value, count) = match target {
+    let (kind, label, value) = match target {
         Target::City(i) => {
-            let city = &GAZETTEER.cities[i as usize];
-            let near = Near {
-                point: city.point,
-                state: Some(city.state),
-                radius_km: DEFAULT_RADIUS_KM,
-            };
-            let label = city.label();
-            let n = index
-                .counts
-                .get_or(u64::from(i), || place_count(index, visible, &near));
-            (SuggestionKind::Place, label.clone(), label, n)
+            let label = GAZETTEER.cities[i as usize].label();
+            (SuggestionKind::Place, label.clone(), label)
         }
         Target::State(code) => {
             let name = UsState::parse(code).ok()?.name().to_owned();
-            let n = count(index.value(Field::State, code));
-            (SuggestionKind::Place, name.clone(), name, n)
+            (SuggestionKind::Place, name.clone(), name)
         }
         Target::Term(kind, id) => {
             let term = index.taxonomy.terms(kind).iter().find(|t| t.id == id)?;
@@ -104,21 +93,23 @@ fn describe(
                 Kind::Insurer => SuggestionKind::Insurer,
                 Kind::Modality | Kind::Certified => SuggestionKind::Modality,
             };
-            let n = count(index.term(kind, id));
             let label = term.label(spanish).to_owned();
-            (suggestion_kind, label, term.slug.clone(), n)
+            (suggestion_kind, label, term.slug.clone())
         }
         Target::Language(code) => {
-            let n = count(index.value(Field::Language, code));
             let label = text::language_label(code, spanish);
-            (SuggestionKind::Language, label, code.to_owned(), n)
+            (SuggestionKind::Language, label, code.to_owned())
         }
         Target::Offering(kind) => {
-            let n = count(index.value(Field::OfferingKind, kind.as_str()));
             let label = text::value_label("offering_kind", kind.as_str(), spanish);
-            (SuggestionKind::Offering, label, kind.as_str().to_owned(), n)
+            (SuggestionKind::Offering, label, kind.as_str().to_owned())
         }
     };
+    // The same few names are typed again and again, so each count is kept until the
+    // index changes.
+    let count = index
+        .counts
+        .get_or(target.key(), || target_count(index, visible, target));
     // A place is worth offering with nothing in reach (its state's telehealth listings
     // may still answer); a term nobody offers is not.
     if count == 0 && kind != SuggestionKind::Place {
@@ -130,6 +121,26 @@ fn describe(
         value,
         count: Some(count),
     })
+}
+
+/// How many shown listings `target` would find.
+fn target_count(index: &Index, visible: &RoaringBitmap, target: Target) -> u64 {
+    let bitmap = match target {
+        Target::City(i) => {
+            let city = &GAZETTEER.cities[i as usize];
+            let near = Near {
+                point: city.point,
+                state: Some(city.state),
+                radius_km: DEFAULT_RADIUS_KM,
+            };
+            return place_count(index, visible, &near);
+        }
+        Target::State(code) => index.value(Field::State, code),
+        Target::Term(kind, id) => index.term(kind, id),
+        Target::Language(code) => index.value(Field::Language, code),
+        Target::Offering(kind) => index.value(Field::OfferingKind, kind.as_str()),
+    };
+    bitmap.map_or(0, |b| b.intersection_len(visible))
 }
 
 /// What `near=<city>` finds: offices within the default radius, and the online-only
