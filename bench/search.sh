@@ -117,7 +117,9 @@ for size in $SIZES; do
 
   echo "-- change to visible: a listing renamed in PostgreSQL, then searched for by its new name"
   for i in $(seq 1 20); do
-    word="fresh$RANDOM$i"
+    # Unique across runs: a cluster kept with KEEP=1 holds the names earlier runs gave, and
+    # a second listing with the same word would never let the search below see one.
+    word="fresh$(date +%s%N)x$i"
     id=$(sql "select listing_id from directory_entry tablesample system (1) limit 1")
     started=$(date +%s%N)
     sql "update listing set display_name = 'Pat $word', version = version + 1 where id = '$id'"

@@ -12,9 +12,6 @@ use therapist_directory::mail::transport::LettreMailer;
 use therapist_directory::startup::Application;
 use therapist_directory::{accounts, db, demo, directory, openapi, telemetry};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(version, about = "Therapist directory API server")]
 struct Cli {
