@@ -34,7 +34,7 @@ pub type FacetValue = (FacetTag, u32);
 const INLINE: usize = 31;
 
 /// Numbers given to values; `Code::MAX` marks an overflowing slot. Past this many
-/// distinct values, later ones are not stored (`complete` turns false).
+/// distinct values, later ones are not stored (`incomplete` turns true).
 const CAPACITY: usize = Code::MAX as usize;
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -47,15 +47,15 @@ impl Default for Slot {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct FacetCodes {
     slots: Vec<Slot>,
     overflow: HashMap<Doc, Box<[Code]>>,
     /// Each number's value.
     values: Vec<FacetValue>,
     numbers: HashMap<FacetValue, Code>,
-    /// False once a value found no number: counts from here would then miss it.
-    complete: bool,
+    /// True once a value found no number: counts from here would then miss it.
+    incomplete: bool,
 }
 
 /// How many documents of a set hold each value.
@@ -73,22 +73,10 @@ impl FacetCounts<'_> {
     }
 }
 
-impl Default for FacetCodes {
-    fn default() -> Self {
-        FacetCodes {
-            slots: Vec::new(),
-            overflow: HashMap::new(),
-            values: Vec::new(),
-            numbers: HashMap::new(),
-            complete: true,
-        }
-    }
-}
-
 impl FacetCodes {
     /// Whether every value of every document is stored, so `count` is exact.
     pub fn complete(&self) -> bool {
-        self.complete
+        !self.incomplete
     }
 
     fn get(&self, doc: Doc) -> &[Code] {
@@ -110,7 +98,7 @@ impl FacetCodes {
             return Some(n);
         }
         if self.values.len() >= CAPACITY {
-            self.complete = false;
+            self.incomplete = true;
             return None;
         }
         let n = self.values.len() as Code;
