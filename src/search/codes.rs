@@ -10,6 +10,11 @@
 //! A value (a facet and a term id or name number) is stored as its number here, given on
 //! first sight, so the counts are one flat array of a few hundred entries.
 //!
+//! Counting over many matches (a common word, a modality nationwide) reads nearly every
+//! slot, so there the store reads columns instead: for each of the first values numbered,
+//! a plain bitset of the documents holding it, counted against the matches a 64-byte block
+//! at a time (`dense`).
+//!
 //! Documents are addressed by their number in the index (`index::Doc`); this store is
 //! below the index and knows nothing else of it.
 
@@ -18,6 +23,7 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
+use super::dense;
 use super::entry::FacetTag;
 
 /// A document's number in the index.
@@ -36,6 +42,36 @@ const INLINE: usize = 31;
 /// Numbers given to values; `Code::MAX` marks an overflowing slot. Past this many
 /// distinct values, later ones are not stored (`incomplete` turns true).
 const CAPACITY: usize = Code::MAX as usize;
+
+/// Values with a column: the first this many numbered. A column is a bit per document
+/// (125 kB at a million), so they take 32 MB at most there; demo listings have about 80
+/// values. Counting reads every column whole, whatever its value's share of documents.
+const COLUMNS: usize = 256;
+
+/// From this many documents, `count` reads the columns. Below, reading each document's
+/// slot costs less than reading every column whole (measured in docs/search.md, "How large
+/// match sets stay cheap").
+const COLUMNS_FROM: u64 = 10_000;
+
+/// How `FacetCodes::count` reads the documents' values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Counting {
+    /// Each document's slot: every value is counted.
+    PerDocument,
+    /// The columns: values past them are not counted.
+    Columns,
+}
+
+impl Counting {
+    /// The cheaper way for `docs`.
+    pub fn for_docs(docs: &RoaringBitmap) -> Counting {
+        if docs.len() >= COLUMNS_FROM {
+            Counting::Columns
+        } else {
+            Counting::PerDocument
+        }
+    }
+}
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
 #[repr(C, align(64))]
@@ -56,40 +92,73 @@ pub struct FacetCodes {
     numbers: HashMap<FacetValue, Code>,
     /// True once a value found no number: counts from here would then miss it.
     incomplete: bool,
+    /// The documents holding each of the first `COLUMNS` numbers, derived from the slots.
+    #[serde(skip)]
+    columns: Vec<Vec<u64>>,
 }
 
 /// How many documents of a set hold each value.
 pub struct FacetCounts<'a> {
     codes: &'a FacetCodes,
-    counts: Vec<u32>,
+    /// By number; numbers past the end were not counted.
+    counts: Vec<u64>,
 }
 
 impl FacetCounts<'_> {
-    pub fn get(&self, value: FacetValue) -> u64 {
-        self.codes
-            .numbers
-            .get(&value)
-            .map_or(0, |&n| u64::from(self.counts[n as usize]))
+    /// How many of the documents hold `value`, when this store counted it: not a value past
+    /// the columns when they were read, nor one left without a number.
+    pub fn get(&self, value: FacetValue) -> Option<u64> {
+        match self.codes.numbers.get(&value) {
+            Some(&n) => self.counts.get(n as usize).copied(),
+            None => (!self.codes.incomplete).then_some(0),
+        }
+    }
+}
+
+/// The numbers of `doc`'s values.
+fn held<'a>(slots: &'a [Slot], overflow: &'a HashMap<Doc, Box<[Code]>>, doc: Doc) -> &'a [Code] {
+    match slots.get(doc as usize) {
+        Some(Slot(slot)) => {
+            let n = slot[0] as usize;
+            if n <= INLINE {
+                &slot[1..=n]
+            } else {
+                overflow.get(&doc).map_or(&[], |v| v)
+            }
+        }
+        None => &[],
+    }
+}
+
+/// Marks `doc` in the column of `code`, if it has one.
+fn mark(columns: &mut Vec<Vec<u64>>, code: Code, doc: Doc) {
+    let n = code as usize;
+    if n < COLUMNS {
+        if n >= columns.len() {
+            columns.resize_with(n + 1, Vec::new);
+        }
+        dense::insert(&mut columns[n], doc);
     }
 }
 
 impl FacetCodes {
-    /// Whether every value of every document is stored, so `count` is exact.
-    pub fn complete(&self) -> bool {
-        !self.incomplete
+    fn get(&self, doc: Doc) -> &[Code] {
+        held(&self.slots, &self.overflow, doc)
     }
 
-    fn get(&self, doc: Doc) -> &[Code] {
-        match self.slots.get(doc as usize) {
-            Some(Slot(slot)) => {
-                let n = slot[0] as usize;
-                if n <= INLINE {
-                    &slot[1..=n]
-                } else {
-                    self.overflow.get(&doc).map_or(&[], |v| v)
-                }
+    /// Derives the columns from the slots (after a snapshot is read).
+    pub fn derive_columns(&mut self) {
+        let FacetCodes {
+            slots,
+            overflow,
+            columns,
+            ..
+        } = self;
+        columns.clear();
+        for doc in 0..slots.len() as Doc {
+            for &code in held(slots, overflow, doc) {
+                mark(columns, code, doc);
             }
-            None => &[],
         }
     }
 
@@ -108,7 +177,21 @@ impl FacetCodes {
     }
 
     pub fn set(&mut self, doc: Doc, values: &[FacetValue]) {
+        let FacetCodes {
+            slots,
+            overflow,
+            columns,
+            ..
+        } = self;
+        for &code in held(slots, overflow, doc) {
+            if let Some(column) = columns.get_mut(code as usize) {
+                dense::remove(column, doc);
+            }
+        }
         let codes: Vec<Code> = values.iter().filter_map(|&v| self.number(v)).collect();
+        for &code in &codes {
+            mark(&mut self.columns, code, doc);
+        }
         let d = doc as usize;
         if d >= self.slots.len() {
             self.slots.resize(d + 1, Slot::default());
@@ -128,16 +211,25 @@ impl FacetCodes {
         self.set(doc, &[]);
     }
 
-    /// How many of `docs` hold each value.
-    pub fn count(&self, docs: &RoaringBitmap) -> FacetCounts<'_> {
-        let mut counts = vec![0u32; self.values.len()];
-        for doc in docs {
-            for &code in self.get(doc) {
-                if let Some(n) = counts.get_mut(code as usize) {
-                    *n += 1;
+    /// How many of `docs` hold each value, read the way `how` says.
+    pub fn count(&self, docs: &RoaringBitmap, how: Counting) -> FacetCounts<'_> {
+        let counts = match how {
+            Counting::PerDocument => {
+                let mut counts = vec![0u64; self.values.len()];
+                for doc in docs {
+                    for &code in self.get(doc) {
+                        if let Some(n) = counts.get_mut(code as usize) {
+                            *n += 1;
+                        }
+                    }
                 }
+                counts
             }
-        }
+            Counting::Columns => {
+                let words = self.columns.iter().map(Vec::len).max().unwrap_or(0);
+                dense::and_counts(&self.columns, &dense::words_of(docs, words))
+            }
+        };
         FacetCounts {
             codes: self,
             counts,
@@ -149,18 +241,28 @@ impl FacetCodes {
 mod tests {
     use super::*;
 
+    fn value(i: u32) -> FacetValue {
+        (FacetTag::Specialty, i)
+    }
+
+    /// The counts of values 0..=41 over `docs`, read both ways (which must agree).
+    fn counted(codes: &FacetCodes, docs: &[u32]) -> Vec<u64> {
+        let docs: RoaringBitmap = docs.iter().copied().collect();
+        let [per_document, columns] = [Counting::PerDocument, Counting::Columns].map(|how| {
+            let counts = codes.count(&docs, how);
+            (0..=41).map(|i| counts.get(value(i))).collect::<Vec<_>>()
+        });
+        assert_eq!(per_document, columns);
+        per_document.into_iter().map(|n| n.unwrap_or(0)).collect()
+    }
+
     #[test]
     fn values_round_trip_inline_and_overflowing() {
         let mut codes = FacetCodes::default();
-        let value = |i: u32| (FacetTag::Specialty, i);
         let few: Vec<FacetValue> = (1..=INLINE as u32).map(value).collect();
         let many: Vec<FacetValue> = (1..=40).map(value).collect();
         codes.set(3, &few);
         codes.set(7, &many);
-        let counted = |codes: &FacetCodes, docs: &[u32]| {
-            let counts = codes.count(&docs.iter().copied().collect());
-            (0..=41).map(|i| counts.get(value(i))).collect::<Vec<_>>()
-        };
         let both = counted(&codes, &[3, 5, 7, 100]);
         assert_eq!(both[1..=INLINE], [2; INLINE]);
         assert_eq!(both[INLINE + 1..=40], [1; 40 - INLINE]);
@@ -175,6 +277,57 @@ mod tests {
         codes.clear(3);
         assert_eq!(counted(&codes, &[3, 7])[9], 1);
         assert_eq!(counted(&codes, &[3, 7]).iter().sum::<u64>(), 1);
-        assert!(codes.complete());
+        assert!(!codes.incomplete);
+    }
+
+    #[test]
+    fn columns_follow_changes_and_are_derived_again_from_the_slots() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut codes = FacetCodes::default();
+        let docs: Vec<u32> = (0..3000).collect();
+        for _ in 0..2 {
+            for &doc in &docs {
+                let values: Vec<FacetValue> = (0..42)
+                    .filter(|_| rng.random_bool(0.2))
+                    .map(value)
+                    .collect();
+                codes.set(doc, &values);
+            }
+        }
+        for doc in (0..3000).step_by(7) {
+            codes.clear(doc);
+        }
+        let some: Vec<u32> = docs.iter().copied().filter(|d| d % 3 != 0).collect();
+        let before = counted(&codes, &some);
+        assert!(before.iter().all(|&n| n > 0));
+        codes.derive_columns();
+        assert_eq!(counted(&codes, &some), before);
+    }
+
+    #[test]
+    fn values_past_the_columns_are_left_to_the_caller_when_columns_are_read() {
+        let mut codes = FacetCodes::default();
+        let values: Vec<FacetValue> = (0..COLUMNS as u32 + 2)
+            .map(|i| (FacetTag::Insurer, i))
+            .collect();
+        codes.set(4, &values);
+        let docs = RoaringBitmap::from_iter([4]);
+        let last = (FacetTag::Insurer, COLUMNS as u32 + 1);
+        assert_eq!(codes.count(&docs, Counting::PerDocument).get(last), Some(1));
+        assert_eq!(codes.count(&docs, Counting::Columns).get(last), None);
+        assert_eq!(
+            codes
+                .count(&docs, Counting::Columns)
+                .get((FacetTag::Insurer, 0)),
+            Some(1)
+        );
+        assert_eq!(
+            codes
+                .count(&docs, Counting::Columns)
+                .get((FacetTag::Modality, 0)),
+            Some(0)
+        );
     }
 }

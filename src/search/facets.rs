@@ -1,15 +1,13 @@
-//! Facet counts over a search's matches, exact: from each match's values when the matches
-//! are few, by intersecting each value's bitmap with them when they are many.
+//! Facet counts over a search's matches, exact: from the facet numbers of the index
+//! (`codes`), and for a value they leave uncounted by intersecting its bitmap with the
+//! matches.
 
 use roaring::RoaringBitmap;
 use serde_json::{Map, Value, json};
 
+use super::codes::Counting;
 use super::index::{FacetTag, Field, Index, Kind};
 use super::params::Facet;
-
-/// Below this many matches, facets are counted by reading each match's values; above, by
-/// intersecting each value's bitmap with the matches.
-const COUNT_BY_LISTING_BELOW: u64 = 30_000;
 
 fn tag(facet: Facet) -> FacetTag {
     match facet {
@@ -24,12 +22,7 @@ fn tag(facet: Facet) -> FacetTag {
 /// Facet counts over `matched`, each list by count (highest first), then slug; each value
 /// named in English, or Spanish when `spanish`.
 pub fn facets(index: &Index, requested: &[Facet], matched: &RoaringBitmap, spanish: bool) -> Value {
-    let mut counted = facets_counted(
-        index,
-        requested,
-        matched,
-        matched.len() < COUNT_BY_LISTING_BELOW && index.facet_codes.complete(),
-    );
+    let mut counted = facets_counted(index, requested, matched, Some(Counting::for_docs(matched)));
     name(index, &mut counted, spanish);
     counted
 }
@@ -62,20 +55,23 @@ fn name(index: &Index, facets: &mut Value, spanish: bool) {
     }
 }
 
+/// Facet counts read from the facet numbers the way `how` says, or (`None`, in tests) from
+/// the bitmaps alone.
 fn facets_counted(
     index: &Index,
     requested: &[Facet],
     matched: &RoaringBitmap,
-    per_listing: bool,
+    how: Option<Counting>,
 ) -> Value {
     let mut out = Map::new();
-    let by_listing =
-        (per_listing && !requested.is_empty()).then(|| index.facet_codes.count(matched));
+    let numbered = how
+        .filter(|_| !requested.is_empty())
+        .map(|how| index.facet_codes.count(matched, how));
     let counted = |facet: Facet, value: u32, bitmap: Option<&RoaringBitmap>| -> u64 {
-        match &by_listing {
-            Some(counts) => counts.get((tag(facet), value)),
-            None => bitmap.map_or(0, |b| b.intersection_len(matched)),
-        }
+        numbered
+            .as_ref()
+            .and_then(|counts| counts.get((tag(facet), value)))
+            .unwrap_or_else(|| bitmap.map_or(0, |b| b.intersection_len(matched)))
     };
     for &facet in requested {
         let mut list: Vec<(&str, u64)> = match facet {
@@ -131,7 +127,7 @@ mod tests {
     use crate::search::index::Entry;
 
     #[test]
-    fn facets_counted_per_listing_equal_facets_counted_by_bitmap() {
+    fn facets_counted_from_numbers_either_way_equal_facets_counted_by_bitmap() {
         use rand::rngs::StdRng;
         use rand::{Rng, SeedableRng};
         let mut rng = StdRng::seed_from_u64(9);
@@ -155,11 +151,13 @@ mod tests {
         let requested = [Facet::Modality, Facet::Delivery, Facet::Insurer];
         let some: RoaringBitmap = (0..300).filter(|d| d % 3 != 0).collect();
         for matched in [index.alive.clone(), some] {
-            let by_bitmap = facets_counted(&index, &requested, &matched, false);
-            assert_eq!(
-                facets_counted(&index, &requested, &matched, true),
-                by_bitmap
-            );
+            let by_bitmap = facets_counted(&index, &requested, &matched, None);
+            for how in [Counting::PerDocument, Counting::Columns] {
+                assert_eq!(
+                    facets_counted(&index, &requested, &matched, Some(how)),
+                    by_bitmap
+                );
+            }
             assert_eq!(by_bitmap["modality"][0]["slug"], "emdr");
             assert_eq!(by_bitmap["delivery"].as_array().map(Vec::len), Some(3));
         }

@@ -130,6 +130,7 @@ impl Index {
         self.offices = RTree::bulk_load(offices);
         self.by_confirmed = by_confirmed.into_iter().collect();
         self.by_fee = by_fee.into_iter().collect();
+        self.facet_codes.derive_columns();
         self.rebuild_summaries();
     }
 

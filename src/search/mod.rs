@@ -12,6 +12,7 @@ pub mod card;
 pub mod catalog;
 mod codes;
 pub mod counts;
+mod dense;
 pub mod entry;
 mod facets;
 pub mod feed;
