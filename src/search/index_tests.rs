@@ -101,3 +101,63 @@ fn changes_replace_and_remove_documents_everywhere() {
     assert_eq!(index.listing.len(), 2);
     assert_eq!(index.offices.size(), 1);
 }
+
+/// What a word matches is the union of its keys' postings (the word's and its stem's), at
+/// every weight, though only the stem's are read.
+#[test]
+fn a_word_matches_the_postings_of_the_word_and_of_its_stem() {
+    use super::fixtures::index_of;
+    use super::lexicon::Matches;
+    use super::text;
+    let texts = [
+        (
+            "Calming Jones",
+            "Counselor",
+            "Help with worries and walking",
+        ),
+        ("Sam Walker", "Walking coach", "Calm"),
+        (
+            "Dana Wells",
+            "Therapist",
+            "Walks, calming moods, walking again",
+        ),
+        ("Kim Lee", "Counselor", "Families and parenting"),
+        (
+            "Pat Parents",
+            "Parenting specialist",
+            "Helping parenting families",
+        ),
+    ];
+    let entries: Vec<Entry> = texts
+        .iter()
+        .map(|(name, title, statement)| Entry {
+            professional_title: Some((*title).into()),
+            statement: (*statement).into(),
+            ..entry(name)
+        })
+        .collect();
+    let (index, lexicon) = index_of(entries);
+    for word in [
+        "walking",
+        "walks",
+        "calming",
+        "parenting",
+        "families",
+        "moods",
+        "calm",
+    ] {
+        let mut expected = Matches::default();
+        for key in text::keys(word) {
+            if let Some(postings) = index.postings(&key) {
+                for (into, from) in expected.by_weight.iter_mut().zip(postings) {
+                    *into |= from;
+                }
+                expected.names |= &postings[Weight::Name as usize];
+            }
+        }
+        let found = lexicon.matches(&index, word);
+        assert!(!expected.any().is_empty(), "{word}");
+        assert_eq!(found.by_weight, expected.by_weight, "{word}");
+        assert_eq!(found.names, expected.names, "{word}");
+    }
+}

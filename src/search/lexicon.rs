@@ -176,8 +176,12 @@ impl Lexicon {
         lookups.extend(text::synonyms(word).iter().cloned());
         let mut found = false;
         for lookup in &lookups {
-            for key in text::keys(lookup) {
-                found |= self.add_key(index, &key, &mut m);
+            // A document's word is indexed under the word and its stem alike
+            // (`Index::index_word`), so the stem's postings hold the word's: only the last
+            // key's postings are added, and the word's are only looked up.
+            let keys: Vec<String> = text::keys(lookup).collect();
+            for (i, key) in keys.iter().enumerate() {
+                found |= self.add_key(index, key, &mut m, i + 1 == keys.len());
             }
         }
         if !found {
@@ -194,7 +198,7 @@ impl Lexicon {
                 let mut stream = self.known.search(&dfa).into_stream();
                 while let Some(key) = stream.next() {
                     if let Ok(key) = std::str::from_utf8(key) {
-                        self.add_key(index, key, &mut m);
+                        self.add_key(index, key, &mut m, true);
                     }
                 }
             }
@@ -202,13 +206,17 @@ impl Lexicon {
         m
     }
 
-    fn add_key(&self, index: &Index, key: &str, m: &mut Matches) -> bool {
+    /// Adds what `key` matches to `m` (its postings only `with_postings`); whether it
+    /// matches anything.
+    fn add_key(&self, index: &Index, key: &str, m: &mut Matches, with_postings: bool) -> bool {
         let mut found = false;
         if let Some(postings) = index.postings(key) {
-            for (into, from) in m.by_weight.iter_mut().zip(postings) {
-                *into |= from;
+            if with_postings {
+                for (into, from) in m.by_weight.iter_mut().zip(postings) {
+                    *into |= from;
+                }
+                m.names |= &postings[Weight::Name as usize];
             }
-            m.names |= &postings[Weight::Name as usize];
             found = true;
         }
         for (source, weight) in self.meanings.get(key).map(Vec::as_slice).unwrap_or(&[]) {
