@@ -13,13 +13,13 @@
 use fearless_simd::{Level, Simd, dispatch};
 use roaring::RoaringBitmap;
 
-/// Sets bit `bit` of `words`, if it is within them.
+/// Sets bit `bit` of `words`, growing them to hold it.
 pub fn insert(words: &mut Vec<u64>, bit: u32) {
     let word = bit as usize / 64;
     if word >= words.len() {
         words.resize(word + 1, 0);
     }
-    words[word] |= 1 << (bit % 64);
+    set_bit(words, bit as usize);
 }
 
 /// Clears bit `bit` of `words`.
@@ -37,9 +37,7 @@ pub fn words_of(set: &RoaringBitmap, len: usize) -> Vec<u64> {
     if !copied {
         words.fill(0);
         for bit in set {
-            if let Some(w) = words.get_mut(bit as usize / 64) {
-                *w |= 1 << (bit % 64);
-            }
+            set_bit(&mut words, bit as usize);
         }
     }
     words
@@ -148,6 +146,7 @@ fn copy_serialized(bytes: &[u8], words: &mut [u64]) -> bool {
     true
 }
 
+/// Sets bit `bit` of `words`, if it is within them.
 fn set_bit(words: &mut [u64], bit: usize) {
     if let Some(w) = words.get_mut(bit / 64) {
         *w |= 1 << (bit % 64);
