@@ -8,6 +8,7 @@
 //! Design and measurements: `docs/search.md`.
 
 pub mod bbox;
+mod buckets;
 pub mod card;
 pub mod catalog;
 mod codes;

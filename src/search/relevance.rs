@@ -1,10 +1,11 @@
 //! Free text: `q` as the directory's words, matched with typos and dropped from the end
 //! until something matches, and the relevance order of what matched.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use roaring::RoaringBitmap;
 
+use super::buckets::{Buckets, Key, Split};
 use super::index::{DocId, Index, Order};
 use super::lexicon::{Lexicon, Matches};
 use super::page::{Position, in_order, smallest};
@@ -80,24 +81,42 @@ pub fn match_text(
         }
         known.push((word, m, any));
     }
-    let mut matched = if known.is_empty() && unknown {
-        RoaringBitmap::new()
-    } else {
-        filtered.clone()
-    };
+    // The first word narrows the filtered documents to its own matches among them (`any`);
+    // each later word narrows further, until one would leave nothing.
+    let mut matched: Option<RoaringBitmap> = None;
     let mut used = Vec::new();
     let mut used_matches = Vec::new();
     let mut dropped_matches = Vec::new();
     for (word, m, any) in known {
-        let narrowed = &matched & &any;
-        if dropped_matches.is_empty() && !narrowed.is_empty() {
-            matched = narrowed;
-            used.push(word);
-            used_matches.push(m);
-        } else {
+        if !dropped_matches.is_empty() {
             dropped_matches.push(any);
+            continue;
+        }
+        // `any` is not empty, so the first word always narrows.
+        let narrowed = match matched.take() {
+            None => Ok(any),
+            Some(so_far) => {
+                let n = &so_far & &any;
+                matched = Some(so_far);
+                if n.is_empty() { Err(any) } else { Ok(n) }
+            }
+        };
+        match narrowed {
+            Ok(n) => {
+                matched = Some(n);
+                used.push(word);
+                used_matches.push(m);
+            }
+            Err(any) => dropped_matches.push(any),
         }
     }
+    let matched = matched.unwrap_or_else(|| {
+        if unknown {
+            RoaringBitmap::new()
+        } else {
+            filtered.clone()
+        }
+    });
     TextMatch {
         matched,
         used,
@@ -137,8 +156,9 @@ pub fn points(t: &TextMatch, doc: DocId) -> (u64, u64) {
 }
 
 /// The first `n` listings by relevance after `after`. The matches are split into buckets of
-/// equal (words, weight), highest first; each bucket is read in confirmation order, so a
-/// page of a common word touches a few buckets' first members rather than every match.
+/// equal (words, weight), highest first, as far as the page reads (`buckets`); each bucket
+/// is read in confirmation order, so a page of a common word touches a few buckets' first
+/// members rather than every match.
 pub fn relevance_page(
     index: &Index,
     t: &TextMatch,
@@ -151,65 +171,46 @@ pub fn relevance_page(
         (rank_key(exact, words, weight, confirmed), tie)
     };
     // Exact name matches: every word in the name, and the name no more than the words.
-    let mut exact = if t.used_matches.is_empty() {
-        RoaringBitmap::new()
-    } else {
-        t.matched.clone()
+    // Read from the words' name matches, smallest first, which are few beside the matches.
+    let mut names: Vec<&RoaringBitmap> = t.used_matches.iter().map(|m| &m.names).collect();
+    names.sort_by_key(|b| b.len());
+    let exact: RoaringBitmap = match names.split_first() {
+        Some((first, others)) => {
+            let mut both = *first & &t.matched;
+            for b in others {
+                both &= *b;
+            }
+            both.iter()
+                .filter(|&doc| index.name_key[doc as usize] == t.name)
+                .collect()
+        }
+        None => RoaringBitmap::new(),
     };
-    for m in &t.used_matches {
-        exact &= &m.names;
-    }
-    let exact: RoaringBitmap = exact
-        .iter()
-        .filter(|&doc| index.name_key[doc as usize] == t.name)
-        .collect();
     let mut page = smallest(exact.iter().map(|doc| (doc, position(doc, true))), after, n);
     if page.len() == n {
         return page;
     }
-    // Buckets of equal (words, weight), built word by word: each used word splits every
-    // bucket by where it matches best (name, practice, statement), each dropped word by
-    // whether it matches. The buckets partition the matches, so however many words there
-    // are this is a few bitmap operations per word and bucket.
-    let rest = &t.matched - &exact;
-    let mut buckets: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::from([((0, 0), rest)]);
-    for m in &t.used_matches {
-        let mut next: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::new();
-        for ((words, weight), mut left) in buckets {
-            for (place, matches) in m.by_weight.iter().enumerate() {
-                let part = &left & matches;
-                if !part.is_empty() {
-                    left -= &part;
-                    *next
-                        .entry((words + 1, weight + 3 - place as u64))
-                        .or_default() |= part;
-                }
-            }
-        }
-        buckets = next;
-    }
-    for dropped in &t.dropped_matches {
-        let mut next: BTreeMap<(u64, u64), RoaringBitmap> = BTreeMap::new();
-        for ((words, weight), set) in buckets {
-            let with = &set & dropped;
-            let without = set - &with;
-            for (key, part) in [((words + 1, weight), with), ((words, weight), without)] {
-                if !part.is_empty() {
-                    *next.entry(key).or_default() |= part;
-                }
-            }
-        }
-        buckets = next;
-    }
-    for ((words, weight), bucket) in buckets.into_iter().rev() {
+    let rest = if exact.is_empty() {
+        Cow::Borrowed(&t.matched)
+    } else {
+        Cow::Owned(&t.matched - &exact)
+    };
+    let splits = t
+        .used_matches
+        .iter()
+        .map(|m| Split::Used(&m.by_weight))
+        .chain(t.dropped_matches.iter().map(Split::Dropped))
+        .collect();
+    // After a cursor, the buckets above the cursor's own are passed.
+    let last = |(words, weight): Key| rank_key(false, words, weight, i64::MAX);
+    let wanted = |key: Key| after.is_none_or(|(at, _)| at <= last(key));
+    for ((words, weight), bucket) in Buckets::new(rest, splits, wanted) {
         let first = rank_key(false, words, weight, i64::MIN + 1);
-        let last = rank_key(false, words, weight, i64::MAX);
         // Positions in this bucket run from `first` (latest) to `last` (never confirmed).
         let start = match after {
-            Some((key, _)) if key > last => continue,
             Some((key, tie)) if key >= first => {
                 // The cursor is inside this bucket: resume after it in confirmation order.
-                let confirmed = last - key;
+                let confirmed = last((words, weight)) - key;
                 Some((if confirmed == 0 { i64::MAX } else { -confirmed }, tie))
             }
             _ => None,
