@@ -9,6 +9,8 @@
 //! (no typo), and two-letter state codes that are also English words (`in`, `me`, `or`,
 //! `hi`, `ok`...) count as a state only after `in` or `near`.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -174,7 +176,7 @@ pub struct InterpretedFilters {
 
 /// Reads `p.q` into filters, a place and the remaining text, applied to a copy of `p`.
 /// Without `q`, `p` as it is and nothing interpreted.
-pub fn interpret(p: &SearchParams, taxonomy: &Taxonomy) -> (SearchParams, Option<Interpreted>) {
+pub fn interpret(p: &SearchParams, phrases: &Phrases) -> (SearchParams, Option<Interpreted>) {
     let mut out = p.clone();
     let Some(q) = &p.q else {
         return (out, None);
@@ -182,17 +184,14 @@ pub fn interpret(p: &SearchParams, taxonomy: &Taxonomy) -> (SearchParams, Option
     let words: Vec<String> = text::words(q).collect();
     let mut used = vec![false; words.len()];
     let mut seen = Interpreted::default();
-    let phrases = phrases(taxonomy);
-
     // Filter phrases, longest first at each position.
     let mut i = 0;
     while i < words.len() {
         let found = (1..=4.min(words.len() - i)).rev().find_map(|n| {
-            let phrase = words[i..i + n].join(" ");
             phrases
-                .iter()
-                .find(|(p, _)| *p == phrase)
-                .map(|(_, m)| (n, m.clone()))
+                .0
+                .get(&words[i..i + n].join(" "))
+                .map(|m| (n, m.clone()))
         });
         match found {
             Some((n, Meaning::Words)) => i += n,
@@ -236,27 +235,37 @@ pub fn interpret(p: &SearchParams, taxonomy: &Taxonomy) -> (SearchParams, Option
 }
 
 /// The filter phrases: the fixed ones, insurers by name, slug and common names, and
-/// languages by name.
-fn phrases(taxonomy: &Taxonomy) -> Vec<(String, Meaning)> {
-    let mut all: Vec<(String, Meaning)> = PHRASES
-        .iter()
-        .map(|(p, m)| ((*p).to_owned(), m.clone()))
-        .collect();
-    let folded = |s: &str| text::words(s).collect::<Vec<_>>().join(" ");
-    for term in taxonomy.terms(Kind::Insurer).iter().filter(|t| !t.retired) {
-        let insurer = Meaning::Insurer(term.slug.clone());
-        all.push((folded(&term.name), insurer.clone()));
-        all.push((folded(&term.slug), insurer.clone()));
-        for (slug, names) in INSURER_NAMES {
-            if *slug == term.slug {
-                all.extend(names.iter().map(|n| ((*n).to_owned(), insurer.clone())));
+/// languages by name; where two name the same phrase, the first. Built with the lexicon,
+/// whenever the taxonomy changes.
+#[derive(Default)]
+pub struct Phrases(HashMap<String, Meaning>);
+
+impl Phrases {
+    pub fn build(taxonomy: &Taxonomy) -> Self {
+        let mut all: Vec<(String, Meaning)> = PHRASES
+            .iter()
+            .map(|(p, m)| ((*p).to_owned(), m.clone()))
+            .collect();
+        let folded = |s: &str| text::words(s).collect::<Vec<_>>().join(" ");
+        for term in taxonomy.terms(Kind::Insurer).iter().filter(|t| !t.retired) {
+            let insurer = Meaning::Insurer(term.slug.clone());
+            all.push((folded(&term.name), insurer.clone()));
+            all.push((folded(&term.slug), insurer.clone()));
+            for (slug, names) in INSURER_NAMES {
+                if *slug == term.slug {
+                    all.extend(names.iter().map(|n| ((*n).to_owned(), insurer.clone())));
+                }
             }
         }
+        for (code, name) in LANGUAGE_NAMES.iter().chain(LANGUAGE_NAMES_ES) {
+            all.push((folded(name), Meaning::Language(code)));
+        }
+        let mut phrases = HashMap::new();
+        for (phrase, meaning) in all {
+            phrases.entry(phrase).or_insert(meaning);
+        }
+        Phrases(phrases)
     }
-    for (code, name) in LANGUAGE_NAMES.iter().chain(LANGUAGE_NAMES_ES) {
-        all.push((folded(name), Meaning::Language(code)));
-    }
-    all
 }
 
 /// Sets the filter `meaning` stands for on `p`, and notes it in `seen`.
@@ -372,7 +381,7 @@ mod tests {
 
     fn read(q: &str) -> (SearchParams, Interpreted) {
         let p = SearchParams::parse(&format!("q={}", q.replace(' ', "+"))).unwrap();
-        let (p, seen) = interpret(&p, &taxonomy());
+        let (p, seen) = interpret(&p, &Phrases::build(&taxonomy()));
         (p, seen.unwrap())
     }
 
@@ -429,7 +438,7 @@ mod tests {
         assert!(p.q.is_none() && seen.text.is_none());
         // `near` given: the place stays in the text.
         let given = SearchParams::parse("q=emdr+in+austin&near=27601").unwrap();
-        let (p, seen) = interpret(&given, &taxonomy());
+        let (p, seen) = interpret(&given, &Phrases::build(&taxonomy()));
         assert!(seen.unwrap().near.is_none());
         assert_eq!(p.q.as_deref(), Some("emdr in austin"));
     }

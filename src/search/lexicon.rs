@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::catalog::Catalog;
 use super::index::{Field, Index, Kind, Taxonomy, Weight};
+use super::interpret::Phrases;
 use super::text::{self, LANGUAGE_NAMES, LANGUAGE_NAMES_ES, VALUE_WORDS, VALUE_WORDS_ES};
 use crate::typo::word_automaton;
 
@@ -32,6 +33,8 @@ pub struct Lexicon {
     known: Set<Vec<u8>>,
     /// Names of places and vocabulary for typeahead.
     catalog: Catalog,
+    /// Phrases of `q` that name a filter.
+    phrases: Phrases,
 }
 
 /// One query word's matches, by weight.
@@ -118,6 +121,7 @@ impl Lexicon {
             meanings,
             known: Set::default(),
             catalog: Catalog::build(taxonomy),
+            phrases: Phrases::build(taxonomy),
         }
     }
 
@@ -160,6 +164,10 @@ impl Lexicon {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    pub fn phrases(&self) -> &Phrases {
+        &self.phrases
     }
 
     /// Whether `phrase` (words joined by spaces) names one thing.

@@ -265,7 +265,7 @@ pub fn search(
     // one, and a cursor is placed in the reading it came from.
     let (read, interpreted, sort, mut answer, items) = index.read(|s| {
         let chosen = || {
-            let (read, interpreted) = interpret::interpret(params, &s.index.taxonomy);
+            let (read, interpreted) = interpret::interpret(params, s.lexicon.phrases());
             let sort = read.effective_sort();
             let after = position(sort);
             if !interpreted.as_ref().is_some_and(Interpreted::understood) {
