@@ -100,8 +100,8 @@ pub struct FacetCodes {
 /// How many documents of a set hold each value.
 pub struct FacetCounts<'a> {
     codes: &'a FacetCodes,
-    /// By number; numbers past the end were not counted.
-    counts: Vec<u64>,
+    /// By number: `None` for a number not counted, as are numbers past the end.
+    counts: Vec<Option<u64>>,
 }
 
 impl FacetCounts<'_> {
@@ -109,7 +109,7 @@ impl FacetCounts<'_> {
     /// the columns when they were read, nor one left without a number.
     pub fn get(&self, value: FacetValue) -> Option<u64> {
         match self.codes.numbers.get(&value) {
-            Some(&n) => self.counts.get(n as usize).copied(),
+            Some(&n) => self.counts.get(n as usize).copied().flatten(),
             None => (!self.codes.incomplete).then_some(0),
         }
     }
@@ -211,8 +211,10 @@ impl FacetCodes {
         self.set(doc, &[]);
     }
 
-    /// How many of `docs` hold each value, read the way `how` says.
-    pub fn count(&self, docs: &RoaringBitmap, how: Counting) -> FacetCounts<'_> {
+    /// How many of `docs` hold each value, read the way `how` says. The columns are read
+    /// only for the values of `tags`: a pass over a column costs the same whatever its
+    /// share of the documents, and a search asks for some facets, not all.
+    pub fn count(&self, docs: &RoaringBitmap, how: Counting, tags: &[FacetTag]) -> FacetCounts<'_> {
         let counts = match how {
             Counting::PerDocument => {
                 let mut counts = vec![0u64; self.values.len()];
@@ -223,11 +225,20 @@ impl FacetCodes {
                         }
                     }
                 }
-                counts
+                counts.into_iter().map(Some).collect()
             }
             Counting::Columns => {
-                let words = self.columns.iter().map(Vec::len).max().unwrap_or(0);
-                dense::and_counts(&self.columns, &dense::words_of(docs, words))
+                let picked: Vec<usize> = (0..self.columns.len())
+                    .filter(|&n| self.values.get(n).is_some_and(|v| tags.contains(&v.0)))
+                    .collect();
+                let columns: Vec<&[u64]> = picked.iter().map(|&n| &self.columns[n][..]).collect();
+                let words = columns.iter().map(|c| c.len()).max().unwrap_or(0);
+                let counted = dense::and_counts(&columns, &dense::words_of(docs, words));
+                let mut counts = vec![None; self.values.len()];
+                for (n, count) in picked.into_iter().zip(counted) {
+                    counts[n] = Some(count);
+                }
+                counts
             }
         };
         FacetCounts {
@@ -249,7 +260,7 @@ mod tests {
     fn counted(codes: &FacetCodes, docs: &[u32]) -> Vec<u64> {
         let docs: RoaringBitmap = docs.iter().copied().collect();
         let [per_document, columns] = [Counting::PerDocument, Counting::Columns].map(|how| {
-            let counts = codes.count(&docs, how);
+            let counts = codes.count(&docs, how, &[FacetTag::Specialty]);
             (0..=41).map(|i| counts.get(value(i))).collect::<Vec<_>>()
         });
         assert_eq!(per_document, columns);
@@ -315,17 +326,24 @@ mod tests {
         codes.set(4, &values);
         let docs = RoaringBitmap::from_iter([4]);
         let last = (FacetTag::Insurer, COLUMNS as u32 + 1);
-        assert_eq!(codes.count(&docs, Counting::PerDocument).get(last), Some(1));
-        assert_eq!(codes.count(&docs, Counting::Columns).get(last), None);
         assert_eq!(
-            codes
-                .count(&docs, Counting::Columns)
-                .get((FacetTag::Insurer, 0)),
+            codes.count(&docs, Counting::PerDocument, &[]).get(last),
             Some(1)
         );
         assert_eq!(
             codes
-                .count(&docs, Counting::Columns)
+                .count(&docs, Counting::Columns, &[FacetTag::Insurer])
+                .get(last),
+            None
+        );
+        let insurers = codes.count(&docs, Counting::Columns, &[FacetTag::Insurer]);
+        assert_eq!(insurers.get((FacetTag::Insurer, 0)), Some(1));
+        // A facet not asked for is not read from the columns.
+        let other = codes.count(&docs, Counting::Columns, &[FacetTag::Modality]);
+        assert_eq!(other.get((FacetTag::Insurer, 0)), None);
+        assert_eq!(
+            codes
+                .count(&docs, Counting::Columns, &[FacetTag::Modality])
                 .get((FacetTag::Modality, 0)),
             Some(0)
         );

@@ -44,7 +44,7 @@ pub fn words_of(set: &RoaringBitmap, len: usize) -> Vec<u64> {
 }
 
 /// How many bits each of `columns` shares with `set`.
-pub fn and_counts(columns: &[Vec<u64>], set: &[u64]) -> Vec<u64> {
+pub fn and_counts(columns: &[&[u64]], set: &[u64]) -> Vec<u64> {
     dispatch!(Level::new(), simd => and_counts_with(simd, columns, set))
 }
 
@@ -52,7 +52,7 @@ pub fn and_counts(columns: &[Vec<u64>], set: &[u64]) -> Vec<u64> {
 // Plain loops: an iterator adapter's own functions (`collect`) need not be inlined, and would
 // be compiled for the baseline.
 #[inline(always)]
-fn and_counts_with<S: Simd>(_: S, columns: &[Vec<u64>], set: &[u64]) -> Vec<u64> {
+fn and_counts_with<S: Simd>(_: S, columns: &[&[u64]], set: &[u64]) -> Vec<u64> {
     let mut counts = vec![0u64; columns.len()];
     for (count, column) in counts.iter_mut().zip(columns) {
         let mut n = 0u64;
@@ -228,6 +228,7 @@ mod tests {
                     .sum()
             })
             .collect();
+        let columns: Vec<&[u64]> = columns.iter().map(Vec::as_slice).collect();
         assert_eq!(and_counts(&columns, &set), expected);
         let mut words = Vec::new();
         insert(&mut words, 130);

@@ -64,9 +64,10 @@ fn facets_counted(
     how: Option<Counting>,
 ) -> Value {
     let mut out = Map::new();
-    let numbered = how
-        .filter(|_| !requested.is_empty())
-        .map(|how| index.facet_codes.count(matched, how));
+    let numbered = how.filter(|_| !requested.is_empty()).map(|how| {
+        let tags: Vec<FacetTag> = requested.iter().map(|&f| tag(f)).collect();
+        index.facet_codes.count(matched, how, &tags)
+    });
     let counted = |facet: Facet, value: u32, bitmap: Option<&RoaringBitmap>| -> u64 {
         numbered
             .as_ref()
