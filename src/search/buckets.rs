@@ -62,10 +62,9 @@ impl Ord for Part<'_> {
 
 /// The buckets of a set of matches, highest first.
 pub struct Buckets<'a, F> {
+    /// The dropped words' splits, then the used words'.
     splits: Vec<Split<'a>>,
-    /// Per split: the dropped and used words from it on.
-    dropped_from: Vec<u64>,
-    used_from: Vec<u64>,
+    dropped: usize,
     parts: BinaryHeap<Part<'a>>,
     /// Whether a bucket of this key is wanted: all of them, or after a cursor those from the
     /// cursor's bucket down. Wanting a key means wanting every lower one.
@@ -77,24 +76,13 @@ impl<'a, F: Fn(Key) -> bool> Buckets<'a, F> {
     /// before where words match.
     pub fn new(matches: Cow<'a, RoaringBitmap>, mut splits: Vec<Split<'a>>, wanted: F) -> Self {
         splits.sort_by_key(|s| matches!(s, Split::Used(_)));
-        let from = |used: bool| -> Vec<u64> {
-            let mut counts: Vec<u64> = splits
-                .iter()
-                .rev()
-                .scan(0, |n, s| {
-                    *n += u64::from(matches!(s, Split::Used(_)) == used);
-                    Some(*n)
-                })
-                .collect();
-            counts.reverse();
-            counts.push(0);
-            counts
-        };
-        let (dropped_from, used_from) = (from(false), from(true));
+        let dropped = splits
+            .iter()
+            .filter(|s| matches!(s, Split::Dropped(_)))
+            .count();
         let mut buckets = Buckets {
             splits,
-            dropped_from,
-            used_from,
+            dropped,
             parts: BinaryHeap::new(),
             wanted,
         };
@@ -104,7 +92,9 @@ impl<'a, F: Fn(Key) -> bool> Buckets<'a, F> {
 
     /// Keeps a part unless it is empty or none of its buckets is wanted.
     fn push(&mut self, set: Cow<'a, RoaringBitmap>, split: usize, place: usize, key: Key) {
-        let (dropped, used) = (self.dropped_from[split], self.used_from[split]);
+        // The dropped and used words from `split` on.
+        let dropped = self.dropped.saturating_sub(split) as u64;
+        let used = (self.splits.len() - split.max(self.dropped)) as u64;
         // Each used word still to split adds a word and at least the statement's weight;
         // at best every dropped word matches too, and every used word in the name.
         let worst = (key.0 + used, key.1 + used);

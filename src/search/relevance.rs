@@ -88,16 +88,12 @@ pub fn match_text(
     let mut used_matches = Vec::new();
     let mut dropped_matches = Vec::new();
     for (word, m, any) in known {
-        if !dropped_matches.is_empty() {
-            dropped_matches.push(any);
-            continue;
-        }
         // `any` is not empty, so the first word always narrows.
-        let narrowed = match matched.take() {
+        let narrowed = match &matched {
+            _ if !dropped_matches.is_empty() => Err(any),
             None => Ok(any),
             Some(so_far) => {
-                let n = &so_far & &any;
-                matched = Some(so_far);
+                let n = so_far & &any;
                 if n.is_empty() { Err(any) } else { Ok(n) }
             }
         };
