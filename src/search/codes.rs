@@ -15,6 +15,14 @@
 //! a plain bitset of the documents holding it, counted against the matches a 64-byte block
 //! at a time (`dense`).
 //!
+//! A set of matches that is exactly one value's counted documents (a modality, a specialty
+//! or an insurer browsed nationwide) or every counted document (no filter at all) needs no
+//! count: the store keeps, for each pair of values with a column, how many counted
+//! documents hold both, and answers from that value's row. Which documents are counted is
+//! the caller's to say (the index counts the ones a search shows by default). Whether a set
+//! is such a set is proven for each search, by its size and by two columns read against it,
+//! so a table that does not fit is never used.
+//!
 //! Documents are addressed by their number in the index (`index::Doc`); this store is
 //! below the index and knows nothing else of it.
 
@@ -95,6 +103,16 @@ pub struct FacetCodes {
     /// The documents holding each of the first `COLUMNS` numbers, derived from the slots.
     #[serde(skip)]
     columns: Vec<Vec<u64>>,
+    /// The counted documents, and how many they are.
+    #[serde(skip)]
+    counted: Vec<u64>,
+    #[serde(skip)]
+    counted_len: u64,
+    /// How many counted documents hold both of two numbers below `COLUMNS`, at
+    /// `a * COLUMNS + b`; `a * COLUMNS + a`: how many hold `a`. Empty until a document is
+    /// counted.
+    #[serde(skip)]
+    pairs: Vec<u32>,
 }
 
 /// How many documents of a set hold each value.
@@ -130,6 +148,24 @@ fn held<'a>(slots: &'a [Slot], overflow: &'a HashMap<Doc, Box<[Code]>>, doc: Doc
     }
 }
 
+/// Adds (or takes away) one document holding `codes` to the counts of each pair of them.
+fn count_pairs(pairs: &mut Vec<u32>, codes: &[Code], add: bool) {
+    if pairs.is_empty() {
+        pairs.resize(COLUMNS * COLUMNS, 0);
+    }
+    for &a in codes.iter().filter(|&&a| (a as usize) < COLUMNS) {
+        let row = &mut pairs[a as usize * COLUMNS..][..COLUMNS];
+        for &b in codes.iter().filter(|&&b| (b as usize) < COLUMNS) {
+            let n = &mut row[b as usize];
+            *n = if add {
+                n.wrapping_add(1)
+            } else {
+                n.wrapping_sub(1)
+            };
+        }
+    }
+}
+
 /// Marks `doc` in the column of `code`, if it has one.
 fn mark(columns: &mut Vec<Vec<u64>>, code: Code, doc: Doc) {
     let n = code as usize;
@@ -146,20 +182,29 @@ impl FacetCodes {
         held(&self.slots, &self.overflow, doc)
     }
 
-    /// Derives the columns from the slots (after a snapshot is read).
-    pub fn derive_columns(&mut self) {
+    /// Derives the columns and the pair counts from the slots (after a snapshot is read),
+    /// counting the documents of `counted`.
+    pub fn derive_columns(&mut self, counted: &RoaringBitmap) {
         let FacetCodes {
             slots,
             overflow,
             columns,
+            pairs,
             ..
         } = self;
         columns.clear();
+        pairs.clear();
         for doc in 0..slots.len() as Doc {
-            for &code in held(slots, overflow, doc) {
+            let codes = held(slots, overflow, doc);
+            for &code in codes {
                 mark(columns, code, doc);
             }
+            if counted.contains(doc) {
+                count_pairs(pairs, codes, true);
+            }
         }
+        self.counted = dense::words_of(counted, counted.max().map_or(0, |d| d as usize / 64 + 1));
+        self.counted_len = counted.len();
     }
 
     fn number(&mut self, value: FacetValue) -> Option<Code> {
@@ -176,21 +221,36 @@ impl FacetCodes {
         Some(n)
     }
 
-    pub fn set(&mut self, doc: Doc, values: &[FacetValue]) {
+    /// Sets `doc`'s values, and whether it is counted in the pair counts.
+    pub fn set(&mut self, doc: Doc, values: &[FacetValue], counted: bool) {
         let FacetCodes {
             slots,
             overflow,
             columns,
+            counted: counted_docs,
+            counted_len,
+            pairs,
             ..
         } = self;
-        for &code in held(slots, overflow, doc) {
+        let old = held(slots, overflow, doc);
+        for &code in old {
             if let Some(column) = columns.get_mut(code as usize) {
                 dense::remove(column, doc);
             }
         }
+        if dense::contains(counted_docs, doc) {
+            count_pairs(pairs, old, false);
+            dense::remove(counted_docs, doc);
+            *counted_len -= 1;
+        }
         let codes: Vec<Code> = values.iter().filter_map(|&v| self.number(v)).collect();
         for &code in &codes {
             mark(&mut self.columns, code, doc);
+        }
+        if counted {
+            count_pairs(&mut self.pairs, &codes, true);
+            dense::insert(&mut self.counted, doc);
+            self.counted_len += 1;
         }
         let d = doc as usize;
         if d >= self.slots.len() {
@@ -208,7 +268,42 @@ impl FacetCodes {
     }
 
     pub fn clear(&mut self, doc: Doc) {
-        self.set(doc, &[]);
+        self.set(doc, &[], false);
+    }
+
+    /// The words of a set read against the columns: documents past them hold no value.
+    fn words(&self) -> usize {
+        let columns = self.columns.iter().map(Vec::len).max().unwrap_or(0);
+        columns.max(self.counted.len())
+    }
+
+    /// The counts of `set` (`len` documents, as words) from the pair counts, when `set` is
+    /// proven to be every counted document or one value's: it lies within them and is as
+    /// large. Values past the columns are not counted.
+    fn kept_counts(&self, len: u64, set: &[u64]) -> Option<Vec<Option<u64>>> {
+        // A value's counted documents: at most this many values as large are tried.
+        const TRIED: usize = 3;
+        if self.pairs.is_empty() {
+            return None;
+        }
+        let within = |column: &[u64]| dense::and_counts(&[column], set)[0] == len;
+        let width = self.values.len().min(COLUMNS);
+        let diagonal = |n: usize| self.pairs[n * COLUMNS + n];
+        if !within(&self.counted) {
+            return None;
+        }
+        let row: Vec<u32> = if len == self.counted_len {
+            (0..width).map(diagonal).collect()
+        } else {
+            let n = (0..width)
+                .filter(|&n| u64::from(diagonal(n)) == len)
+                .take(TRIED)
+                .find(|&n| self.columns.get(n).is_some_and(|c| within(c)))?;
+            self.pairs[n * COLUMNS..][..width].to_vec()
+        };
+        let mut counts: Vec<Option<u64>> = row.into_iter().map(|n| Some(u64::from(n))).collect();
+        counts.resize(self.values.len(), None);
+        Some(counts)
     }
 
     /// How many of `docs` hold each value, read the way `how` says. The columns are read
@@ -228,12 +323,18 @@ impl FacetCodes {
                 counts.into_iter().map(Some).collect()
             }
             Counting::Columns => {
+                let set = dense::words_of(docs, self.words());
+                if let Some(counts) = self.kept_counts(docs.len(), &set) {
+                    return FacetCounts {
+                        codes: self,
+                        counts,
+                    };
+                }
                 let picked: Vec<usize> = (0..self.columns.len())
                     .filter(|&n| self.values.get(n).is_some_and(|v| tags.contains(&v.0)))
                     .collect();
                 let columns: Vec<&[u64]> = picked.iter().map(|&n| &self.columns[n][..]).collect();
-                let words = columns.iter().map(|c| c.len()).max().unwrap_or(0);
-                let counted = dense::and_counts(&columns, &dense::words_of(docs, words));
+                let counted = dense::and_counts(&columns, &set);
                 let mut counts = vec![None; self.values.len()];
                 for (n, count) in picked.into_iter().zip(counted) {
                     counts[n] = Some(count);
@@ -272,8 +373,8 @@ mod tests {
         let mut codes = FacetCodes::default();
         let few: Vec<FacetValue> = (1..=INLINE as u32).map(value).collect();
         let many: Vec<FacetValue> = (1..=40).map(value).collect();
-        codes.set(3, &few);
-        codes.set(7, &many);
+        codes.set(3, &few, true);
+        codes.set(7, &many, true);
         let both = counted(&codes, &[3, 5, 7, 100]);
         assert_eq!(both[1..=INLINE], [2; INLINE]);
         assert_eq!(both[INLINE + 1..=40], [1; 40 - INLINE]);
@@ -283,7 +384,7 @@ mod tests {
             [0; 42],
             "unset and past the last"
         );
-        codes.set(7, &[value(9)]);
+        codes.set(7, &[value(9)], true);
         assert!(codes.overflow.is_empty());
         codes.clear(3);
         assert_eq!(counted(&codes, &[3, 7])[9], 1);
@@ -304,7 +405,7 @@ mod tests {
                     .filter(|_| rng.random_bool(0.2))
                     .map(value)
                     .collect();
-                codes.set(doc, &values);
+                codes.set(doc, &values, true);
             }
         }
         for doc in (0..3000).step_by(7) {
@@ -313,7 +414,7 @@ mod tests {
         let some: Vec<u32> = docs.iter().copied().filter(|d| d % 3 != 0).collect();
         let before = counted(&codes, &some);
         assert!(before.iter().all(|&n| n > 0));
-        codes.derive_columns();
+        codes.derive_columns(&(0..3000).filter(|d| d % 7 != 0).collect());
         assert_eq!(counted(&codes, &some), before);
     }
 
@@ -323,7 +424,8 @@ mod tests {
         let values: Vec<FacetValue> = (0..COLUMNS as u32 + 2)
             .map(|i| (FacetTag::Insurer, i))
             .collect();
-        codes.set(4, &values);
+        // Not counted in the pairs, so that the columns are read.
+        codes.set(4, &values, false);
         let docs = RoaringBitmap::from_iter([4]);
         let last = (FacetTag::Insurer, COLUMNS as u32 + 1);
         assert_eq!(
@@ -347,5 +449,67 @@ mod tests {
                 .get((FacetTag::Modality, 0)),
             Some(0)
         );
+    }
+
+    #[test]
+    fn a_set_of_one_values_counted_documents_is_counted_from_the_pairs() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(6);
+        let mut codes = FacetCodes::default();
+        let mut shown = RoaringBitmap::new();
+        for _ in 0..2 {
+            for doc in 0..3000 {
+                let values: Vec<FacetValue> = (0..42)
+                    .filter(|_| rng.random_bool(0.2))
+                    .map(value)
+                    .collect();
+                let counted = rng.random_bool(0.9);
+                codes.set(doc, &values, counted);
+                if counted {
+                    shown.insert(doc);
+                } else {
+                    shown.remove(doc);
+                }
+            }
+        }
+        for doc in (0..3000).step_by(11) {
+            codes.clear(doc);
+            shown.remove(doc);
+        }
+        let uncounted = (0..3000)
+            .find(|d| !shown.contains(*d) && d % 11 != 0)
+            .unwrap();
+        for derived in [false, true] {
+            if derived {
+                codes.derive_columns(&shown);
+            }
+            let holding = |x: u32| -> RoaringBitmap {
+                let n = codes.numbers[&value(x)];
+                shown
+                    .iter()
+                    .filter(|&d| codes.get(d).contains(&n))
+                    .collect()
+            };
+            let kept = |set: &RoaringBitmap| {
+                codes
+                    .kept_counts(set.len(), &dense::words_of(set, codes.words()))
+                    .is_some()
+            };
+            for x in [5, 17, 40] {
+                let exact = holding(x);
+                assert!(kept(&exact), "value {x}, derived: {derived}");
+                let docs: Vec<u32> = exact.iter().collect();
+                counted(&codes, &docs);
+                let mut less = exact.clone();
+                less.remove(docs[docs.len() / 2]);
+                let mut more = exact.clone();
+                more.insert(uncounted);
+                assert!(!kept(&less) && !kept(&more), "value {x}");
+                counted(&codes, &less.iter().collect::<Vec<_>>());
+            }
+            assert!(kept(&shown));
+            counted(&codes, &shown.iter().collect::<Vec<_>>());
+        }
     }
 }

@@ -22,6 +22,13 @@ pub fn insert(words: &mut Vec<u64>, bit: u32) {
     set_bit(words, bit as usize);
 }
 
+/// Whether bit `bit` of `words` is set.
+pub fn contains(words: &[u64], bit: u32) -> bool {
+    words
+        .get(bit as usize / 64)
+        .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+}
+
 /// Clears bit `bit` of `words`.
 pub fn remove(words: &mut [u64], bit: u32) {
     if let Some(w) = words.get_mut(bit as usize / 64) {

@@ -130,7 +130,8 @@ impl Index {
         self.offices = RTree::bulk_load(offices);
         self.by_confirmed = by_confirmed.into_iter().collect();
         self.by_fee = by_fee.into_iter().collect();
-        self.facet_codes.derive_columns();
+        self.facet_codes
+            .derive_columns(&(&self.alive - self.flag(Flag::Stale)));
         self.rebuild_summaries();
     }
 
@@ -455,7 +456,8 @@ impl Index {
                 values.push((tag, n));
             }
         }
-        self.facet_codes.set(doc, &values);
+        // Counted as the documents a search shows by default (`visible`).
+        self.facet_codes.set(doc, &values, !e.stale);
     }
 
     /// The words `doc` is found by, each with the weight of where it stands.
