@@ -286,18 +286,26 @@ impl FacetCodes {
         if self.pairs.is_empty() {
             return None;
         }
-        let within = |column: &[u64]| dense::and_counts(&[column], set)[0] == len;
         let width = self.values.len().min(COLUMNS);
         let diagonal = |n: usize| self.pairs[n * COLUMNS + n];
+        // Sizes first: most sets are no such set, and are ruled out without reading a column.
+        let all = len == self.counted_len;
+        let candidates: Vec<usize> = (0..width)
+            .filter(|&n| !all && u64::from(diagonal(n)) == len)
+            .take(TRIED)
+            .collect();
+        if !all && candidates.is_empty() {
+            return None;
+        }
+        let within = |column: &[u64]| dense::and_counts(&[column], set)[0] == len;
         if !within(&self.counted) {
             return None;
         }
-        let row: Vec<u32> = if len == self.counted_len {
+        let row: Vec<u32> = if all {
             (0..width).map(diagonal).collect()
         } else {
-            let n = (0..width)
-                .filter(|&n| u64::from(diagonal(n)) == len)
-                .take(TRIED)
+            let n = candidates
+                .into_iter()
                 .find(|&n| self.columns.get(n).is_some_and(|c| within(c)))?;
             self.pairs[n * COLUMNS..][..width].to_vec()
         };

@@ -130,9 +130,8 @@ impl Index {
         self.offices = RTree::bulk_load(offices);
         self.by_confirmed = by_confirmed.into_iter().collect();
         self.by_fee = by_fee.into_iter().collect();
-        self.facet_codes
-            .derive_columns(&(&self.alive - self.flag(Flag::Stale)));
         self.rebuild_summaries();
+        self.facet_codes.derive_columns(&self.shown);
     }
 
     pub fn len(&self) -> u64 {
