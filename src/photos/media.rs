@@ -42,6 +42,19 @@ pub struct Media {
     public_url: String,
 }
 
+/// An object's URL: `Media::url_of`.
+pub struct MediaUrl<'a, N> {
+    base: &'a str,
+    name: N,
+}
+
+impl<N: std::fmt::Display> std::fmt::Display for MediaUrl<'_, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.base)?;
+        self.name.fmt(f)
+    }
+}
+
 /// Makes ring the process's TLS provider, which reqwest (the S3 client's HTTP, and any
 /// other client in the process) needs before a client is built: the crate is built without
 /// aws-lc's C. Idempotent.
@@ -134,7 +147,16 @@ impl Media {
 
     /// The URL a client fetches `name` from.
     pub fn url(&self, name: &str) -> String {
-        format!("{}{name}", self.public_url)
+        self.url_of(name).to_string()
+    }
+
+    /// The URL a client fetches the object `name` writes, written wherever it goes (a
+    /// search page writes its photos' URLs straight into the JSON).
+    pub fn url_of<N: std::fmt::Display>(&self, name: N) -> MediaUrl<'_, N> {
+        MediaUrl {
+            base: &self.public_url,
+            name,
+        }
     }
 
     /// Stores `bytes` as `name` unless it is there already (the name is the content's

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::summary::{Summary, SummaryFees, SummaryOffice};
+use super::summary::{Summary, SummaryFees};
 use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
 use crate::photos::model::Photo;
 
@@ -101,39 +101,61 @@ impl Cards {
 
 /// A string in a card: a number in `Shared`, or the string itself.
 #[derive(Serialize, Deserialize)]
-enum Text {
+pub(super) enum Text<'a> {
     Shared(u32),
-    Own(String),
+    Own(&'a str),
 }
 
-/// A card as it is stored. The slug and the name come first, so that they can be read
-/// without the rest (`Shared::name_and_slug`).
+/// A card as it is stored, its strings borrowed from the packed bytes when it is read. The
+/// slug and the name come first, so that they can be read without the rest
+/// (`Shared::name_and_slug`).
 #[derive(Serialize, Deserialize)]
-struct Packed {
-    slug: String,
-    display_name: String,
-    pronouns: Option<Text>,
-    credentials: Option<Text>,
-    professional_title: Option<Text>,
-    photo_url: Option<String>,
-    accepting: Accepting,
-    free_consultation: bool,
-    fees: SummaryFees,
-    modalities: Vec<Text>,
-    top_specialties: Vec<Text>,
-    delivery: Vec<Delivery>,
-    session_formats: Vec<SessionFormat>,
-    languages: Vec<Text>,
-    telehealth_states: Vec<Text>,
+pub(super) struct Packed<'a> {
+    pub slug: &'a str,
+    pub display_name: &'a str,
+    #[serde(borrow)]
+    pub pronouns: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub credentials: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub professional_title: Option<Text<'a>>,
+    /// Not read: an item's `photo_url` is its photo's `w400` (kept for the layout of
+    /// existing snapshots).
+    pub photo_url: Option<&'a str>,
+    pub accepting: Accepting,
+    pub free_consultation: bool,
+    pub fees: SummaryFees,
+    #[serde(borrow)]
+    pub modalities: Vec<Text<'a>>,
+    #[serde(borrow)]
+    pub top_specialties: Vec<Text<'a>>,
+    pub delivery: Vec<Delivery>,
+    pub session_formats: Vec<SessionFormat>,
+    #[serde(borrow)]
+    pub languages: Vec<Text<'a>>,
+    #[serde(borrow)]
+    pub telehealth_states: Vec<Text<'a>>,
     /// City, state and ZIP of each office.
-    offices: Vec<[Text; 3]>,
-    license_verified: bool,
+    #[serde(borrow)]
+    pub offices: Vec<[Text<'a>; 3]>,
+    pub license_verified: bool,
     /// Nanoseconds since the epoch (UTC).
-    last_confirmed_at: Option<i128>,
-    updated_at: i128,
-    availability_unconfirmed: bool,
-    /// The photo's variants by their SHA-256 (`w160`, `w400`, `w800` WebP, then the JPEG).
-    photo: Option<[[u8; 32]; 4]>,
+    pub last_confirmed_at: Option<i128>,
+    pub updated_at: i128,
+    pub availability_unconfirmed: bool,
+    /// The photo's variants by their SHA-256, in `PHOTO_EXTENSIONS`' order.
+    pub photo: Option<[[u8; 32]; 4]>,
+}
+
+/// The extension of each variant's object name (`w160`, `w400`, `w800`, `jpeg`): a card
+/// keeps only the digests.
+pub(super) const PHOTO_EXTENSIONS: [&str; 4] = ["webp", "webp", "webp", "jpg"];
+
+/// A document's card as read in place, with the table its shared strings are in.
+pub struct CardView<'a> {
+    pub(super) id: Uuid,
+    pub(super) packed: Packed<'a>,
+    pub(super) shared: &'a Shared,
 }
 
 /// An object name's digest (`<hex>.webp` or `<hex>.jpg`).
@@ -154,24 +176,13 @@ fn photo_digests(photo: &Photo) -> Option<[[u8; 32]; 4]> {
     Some([digest(a)?, digest(b)?, digest(c)?, digest(d)?])
 }
 
-fn photo_names(digests: [[u8; 32]; 4]) -> Photo {
-    let name = |d: [u8; 32], extension: &str| format!("{}.{extension}", crate::hex::hex(&d));
-    let [a, b, c, d] = digests;
-    Photo {
-        w160: name(a, "webp"),
-        w400: name(b, "webp"),
-        w800: name(c, "webp"),
-        jpeg: name(d, "jpg"),
-    }
-}
-
 impl Shared {
-    fn text(&mut self, s: &str) -> Text {
+    fn text<'s>(&mut self, s: &'s str) -> Text<'s> {
         if let Some(&n) = self.numbers.get(s) {
             return Text::Shared(n);
         }
         if s.len() > MAX_SHARED_LEN || self.strings.len() >= MAX_SHARED {
-            return Text::Own(s.to_owned());
+            return Text::Own(s);
         }
         let n = self.strings.len() as u32;
         self.strings.push(s.into());
@@ -179,22 +190,16 @@ impl Shared {
         Text::Shared(n)
     }
 
-    fn texts(&mut self, all: &[String]) -> Vec<Text> {
+    fn texts<'s>(&mut self, all: &'s [String]) -> Vec<Text<'s>> {
         all.iter().map(|s| self.text(s)).collect()
     }
 
-    fn string(&self, text: Text) -> String {
-        match text {
-            Text::Shared(n) => self
-                .strings
-                .get(n as usize)
-                .map_or_else(String::new, |s| s.to_string()),
+    /// The string `text` stands for.
+    pub(super) fn str<'a>(&'a self, text: &Text<'a>) -> &'a str {
+        match *text {
+            Text::Shared(n) => self.strings.get(n as usize).map_or("", |s| s),
             Text::Own(s) => s,
         }
-    }
-
-    fn strings(&self, texts: Vec<Text>) -> Vec<String> {
-        texts.into_iter().map(|t| self.string(t)).collect()
     }
 
     /// `card` in its stored form (`None` only if the serialiser fails, which writing these
@@ -223,12 +228,12 @@ impl Shared {
             last_confirmed_at,
         } = card.summary;
         let packed = Packed {
-            slug,
-            display_name,
-            pronouns: pronouns.map(|s| self.text(&s)),
-            credentials: credentials.map(|s| self.text(&s)),
-            professional_title: professional_title.map(|s| self.text(&s)),
-            photo_url,
+            slug: &slug,
+            display_name: &display_name,
+            pronouns: pronouns.as_deref().map(|s| self.text(s)),
+            credentials: credentials.as_deref().map(|s| self.text(s)),
+            professional_title: professional_title.as_deref().map(|s| self.text(s)),
+            photo_url: photo_url.as_deref(),
             accepting,
             free_consultation,
             fees,
@@ -253,48 +258,14 @@ impl Shared {
             .map(Vec::into_boxed_slice)
     }
 
-    /// The card `packed` holds, for listing `id`; `None` if it does not read (which a card
-    /// this table packed always does).
-    pub fn unpack(&self, id: Uuid, packed: &[u8]) -> Option<Card> {
-        let p: Packed = postcard::from_bytes(packed).ok()?;
-        let instant = |nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok();
-        let summary = Summary {
+    /// The card `packed` holds, read in place, for listing `id`; `None` if it does not
+    /// read (which a card this table packed always does).
+    pub fn view<'a>(&'a self, id: Uuid, packed: &'a [u8]) -> Option<CardView<'a>> {
+        let packed = postcard::from_bytes(packed).ok()?;
+        Some(CardView {
             id,
-            slug: p.slug,
-            display_name: p.display_name,
-            pronouns: p.pronouns.map(|t| self.string(t)),
-            credentials: p.credentials.map(|t| self.string(t)),
-            professional_title: p.professional_title.map(|t| self.string(t)),
-            photo_url: p.photo_url,
-            accepting: p.accepting,
-            free_consultation: p.free_consultation,
-            fees: p.fees,
-            modalities: self.strings(p.modalities),
-            top_specialties: self.strings(p.top_specialties),
-            delivery: p.delivery,
-            session_formats: p.session_formats,
-            languages: self.strings(p.languages),
-            telehealth_states: self.strings(p.telehealth_states),
-            offices: p
-                .offices
-                .into_iter()
-                .map(|[city, state, zip]| SummaryOffice {
-                    city: self.string(city),
-                    state: self.string(state),
-                    zip: self.string(zip),
-                })
-                .collect(),
-            license_verified: p.license_verified,
-            last_confirmed_at: match p.last_confirmed_at {
-                Some(nanos) => Some(instant(nanos)?),
-                None => None,
-            },
-        };
-        Some(Card {
-            summary,
-            updated_at: instant(p.updated_at)?,
-            availability_unconfirmed: p.availability_unconfirmed,
-            photo: p.photo.map(photo_names),
+            packed,
+            shared: self,
         })
     }
 
@@ -308,97 +279,51 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Money;
-    use crate::domain::money::Currency;
+    use crate::search::fixtures::summary;
 
-    fn summary(title: &str) -> Summary {
-        let usd = |amount_cents| {
-            Some(Money {
-                amount_cents,
-                currency: Currency::Usd,
-            })
-        };
-        Summary {
-            id: Uuid::now_v7(),
-            slug: "dana-wells-austin".into(),
-            display_name: "Dana Wells".into(),
-            pronouns: Some("she/her".into()),
-            credentials: Some("LCSW".into()),
-            professional_title: Some(title.into()),
-            photo_url: Some("https://photos.example/dana.jpg".into()),
-            accepting: Accepting::Waitlist,
-            free_consultation: true,
-            fees: SummaryFees {
-                min: usd(12_000),
-                max: usd(18_500),
-                sliding_scale_min: None,
-                insurance_only: false,
-            },
-            modalities: vec!["cbt".into(), "emdr".into()],
-            top_specialties: vec!["anxiety".into()],
-            delivery: vec![Delivery::InPerson, Delivery::Video],
-            session_formats: vec![SessionFormat::Couples],
-            languages: vec!["en".into(), "es".into()],
-            telehealth_states: vec!["TX".into()],
-            offices: vec![SummaryOffice {
-                city: "Austin".into(),
-                state: "TX".into(),
-                zip: "78701".into(),
-            }],
-            license_verified: true,
-            last_confirmed_at: Some(
-                OffsetDateTime::from_unix_timestamp_nanos(1_790_000_000_123_456_000).unwrap(),
-            ),
-        }
-    }
-
+    /// Every string reads back from a view of the card, shared or written out (a title
+    /// past `MAX_SHARED_LEN`, or any new string once the table is full). `item`'s test
+    /// compares whole items.
     #[test]
-    fn a_card_reads_back_as_it_was_written_however_full_the_table_is() {
+    fn a_cards_strings_read_back_however_full_the_table_is() {
         let mut shared = Shared::default();
         let long_title = "t".repeat(MAX_SHARED_LEN + 1);
-        for title in ["Clinical Psychologist", long_title.as_str()] {
+        let title_of = |shared: &mut Shared, title: &str| {
             let card = Card {
                 summary: summary(title),
-                updated_at: OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap(),
-                availability_unconfirmed: true,
-                photo: Some(Photo {
-                    w160: format!("{}.webp", "a1".repeat(32)),
-                    w400: format!("{}.webp", "0b".repeat(32)),
-                    w800: format!("{}.webp", "ff".repeat(32)),
-                    jpeg: format!("{}.jpg", "7c".repeat(32)),
-                }),
+                updated_at: OffsetDateTime::UNIX_EPOCH,
+                availability_unconfirmed: false,
+                photo: None,
             };
-            let packed = shared.pack(card.clone()).unwrap();
-            let back = shared.unpack(card.summary.id, &packed).unwrap();
-            assert_eq!(
-                serde_json::to_value(&back.summary).unwrap(),
-                serde_json::to_value(&card.summary).unwrap()
-            );
-            assert_eq!(back.updated_at, card.updated_at);
-            assert!(back.availability_unconfirmed);
-            assert_eq!(back.photo, card.photo);
+            let packed = shared.pack(card).unwrap();
             assert_eq!(
                 Shared::name_and_slug(&packed),
                 Some(("Dana Wells".into(), "dana-wells-austin".into()))
             );
-        }
-        // Once the table is full, new strings are written out and still read back.
+            let view = shared.view(Uuid::nil(), &packed).unwrap();
+            let title = view.packed.professional_title.as_ref().unwrap();
+            (shared.str(title).to_owned(), matches!(title, Text::Own(_)))
+        };
+        assert_eq!(
+            title_of(&mut shared, "Clinical Psychologist"),
+            ("Clinical Psychologist".into(), false)
+        );
+        assert_eq!(
+            title_of(&mut shared, &long_title),
+            (long_title.clone(), true)
+        );
         for n in 0..MAX_SHARED {
             shared.text(&format!("filler {n}"));
         }
         assert_eq!(shared.strings.len(), MAX_SHARED);
-        let card = Card {
-            summary: summary("A Title Never Seen"),
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-            availability_unconfirmed: false,
-            photo: None,
-        };
-        let packed = shared.pack(card.clone()).unwrap();
-        assert_eq!(shared.strings.len(), MAX_SHARED);
-        let back = shared.unpack(card.summary.id, &packed).unwrap();
         assert_eq!(
-            back.summary.professional_title.as_deref(),
-            Some("A Title Never Seen")
+            title_of(&mut shared, "A Title Never Seen"),
+            ("A Title Never Seen".into(), true)
+        );
+        assert_eq!(shared.strings.len(), MAX_SHARED);
+        assert_eq!(
+            title_of(&mut shared, "Clinical Psychologist"),
+            ("Clinical Psychologist".into(), false)
         );
     }
 

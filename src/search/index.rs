@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::card::{Card, Cards, Shared};
+use super::card::{CardView, Cards, Shared};
 use super::codes::{FacetCodes, FacetValue};
 use super::counts::Counts;
 pub use super::entry::{Entry, FacetTag, Field, Flag, Kind, Taxonomy, Term, Weight};
@@ -213,10 +213,9 @@ impl Index {
         }
     }
 
-    /// What `doc`'s search item shows.
-    pub fn card(&self, doc: DocId) -> Option<Card> {
-        let packed = self.cards.get(doc)?;
-        self.shared.unpack(self.uuid(doc), packed)
+    /// What `doc`'s search item shows, read in place.
+    pub fn card(&self, doc: DocId) -> Option<CardView<'_>> {
+        self.shared.view(self.uuid(doc), self.cards.get(doc)?)
     }
 
     /// `doc`'s display name and slug.

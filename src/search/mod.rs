@@ -24,6 +24,7 @@ pub mod index;
 #[cfg(test)]
 mod index_tests;
 pub mod interpret;
+mod item;
 pub mod lexicon;
 mod map_order;
 pub mod model;
@@ -52,7 +53,7 @@ use crate::photos::media::Media;
 use index::Index;
 use interpret::Interpreted;
 use lexicon::Lexicon;
-use model::{SearchItem, SearchResults};
+use model::SearchResults;
 use params::{SearchParams, Sort};
 
 /// The index and the vocabulary built from it.
@@ -204,27 +205,6 @@ fn tie(sort: Sort, id: Uuid) -> u128 {
     }
 }
 
-/// A search item: what the index keeps of the listing (its card) and where the hit is.
-fn item(index: &Index, media: &Media, hit: &query::Hit) -> Option<SearchItem> {
-    let card = index.card(hit.doc)?;
-    let photo = card.photo.map(|p| p.map(|name| media.url(&name)));
-    let mut summary = card.summary;
-    summary.photo_url = photo.as_ref().map(|p| p.w400.clone());
-    Some(SearchItem {
-        summary,
-        photo,
-        distance_km: hit
-            .distance_km
-            .filter(|d| d.is_finite())
-            .map(|d| (d * 10.0).round() / 10.0),
-        latitude: hit.point.map(|p| p[0]),
-        longitude: hit.point.map(|p| p[1]),
-        updated_at: card.updated_at,
-        stale: index.flag(index::Flag::Stale).contains(hit.doc),
-        availability_confirmed: !card.availability_unconfirmed,
-    })
-}
-
 /// Runs a search against the index alone: no database read. `query` is the raw query
 /// string (for the cursor's fingerprint). Also returns the search as it was read (`q`'s
 /// phrases applied as filters and a place), for the statistics.
@@ -283,13 +263,9 @@ pub fn search(
             Ok::<_, ApiError>((params.clone(), seen, plain, answer))
         };
         let (read, interpreted, sort, answer) = chosen()?;
-        // Read while the index is held: a document's number is reused after a deletion.
-        let items: Vec<SearchItem> = answer
-            .page
-            .iter()
-            .take(limit)
-            .filter_map(|hit| item(&s.index, media, hit))
-            .collect();
+        // Written while the index is held: a document's number is reused after a deletion.
+        let shown = &answer.page[..answer.page.len().min(limit)];
+        let items = item::page(&s.index, media, shown)?;
         Ok::<_, ApiError>((read, interpreted, sort, answer, items))
     })??;
     let params = &read;
@@ -306,7 +282,8 @@ pub fn search(
     };
     #[allow(deprecated)] // the flags stay in the response for existing clients
     let results = SearchResults {
-        items,
+        items: items.json,
+        listings: items.listings,
         next_cursor,
         total: answer.total,
         total_is_exact: true,

@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 
 pub use super::summary::{Summary, SummaryFees, SummaryOffice};
 
-/// A search result: the listing's summary (see `directory_entry.summary`).
+/// A search result: the listing's summary (see `directory_entry.summary`). `item` writes
+/// it from the index's cards, key for key (its test compares the two).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchItem {
     #[serde(flatten)]
@@ -66,7 +67,11 @@ pub struct Facets {
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchResults {
-    pub items: Vec<SearchItem>,
+    #[schema(value_type = Vec<SearchItem>)]
+    pub items: Box<serde_json::value::RawValue>,
+    /// The listings `items` shows, in its order (for the statistics; not sent).
+    #[serde(skip)]
+    pub listings: Vec<uuid::Uuid>,
     /// Pass it back as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
     /// How many listings match, exactly.

@@ -96,7 +96,7 @@ impl Counters {
             return;
         }
         let day = self.clock.now().date();
-        let ids = results.items.iter().map(|item| item.summary.id);
+        let ids = results.listings.iter().copied();
         self.tally.listings(day, ids, false);
         if asked.cursor.is_some() {
             return;
