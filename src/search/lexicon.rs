@@ -180,6 +180,10 @@ impl Lexicon {
     /// typo (words of 4 to 7 letters) or two (8 to `MAX_TYPO_WORD`).
     pub fn matches(&self, index: &Index, word: &str) -> Matches {
         let mut m = Matches::default();
+        // A vocabulary meaning is kept under a name's words and their stems, and a synonym
+        // often names the same term: each meaning's documents are added once, after the
+        // keys are read, rather than once for every key that finds it.
+        let mut meanings: Vec<&(Source, Weight)> = Vec::new();
         let mut lookups: Vec<String> = vec![word.to_owned()];
         lookups.extend(text::synonyms(word).iter().cloned());
         let mut found = false;
@@ -189,7 +193,8 @@ impl Lexicon {
             // key's postings are added, and the word's are only looked up.
             let keys: Vec<String> = text::keys(lookup).collect();
             for (i, key) in keys.iter().enumerate() {
-                found |= self.add_key(index, key, &mut m, i + 1 == keys.len());
+                let with_postings = i + 1 == keys.len();
+                found |= self.add_key(index, key, &mut m, &mut meanings, with_postings);
             }
         }
         if !found {
@@ -206,17 +211,33 @@ impl Lexicon {
                 let mut stream = self.known.search(&dfa).into_stream();
                 while let Some(key) = stream.next() {
                     if let Ok(key) = std::str::from_utf8(key) {
-                        self.add_key(index, key, &mut m, true);
+                        self.add_key(index, key, &mut m, &mut meanings, true);
                     }
                 }
+            }
+        }
+        for (source, weight) in meanings {
+            let bitmap = match source {
+                Source::Term(kind, id) => index.term(*kind, *id),
+                Source::Value(field, value) => index.value(*field, value),
+            };
+            if let Some(b) = bitmap {
+                m.by_weight[*weight as usize] |= b;
             }
         }
         m
     }
 
-    /// Adds what `key` matches to `m` (its postings only `with_postings`); whether it
-    /// matches anything.
-    fn add_key(&self, index: &Index, key: &str, m: &mut Matches, with_postings: bool) -> bool {
+    /// Adds `key`'s postings to `m` (only `with_postings`) and its meanings to `meanings`
+    /// (each once); whether it matches anything.
+    fn add_key<'a>(
+        &'a self,
+        index: &Index,
+        key: &str,
+        m: &mut Matches,
+        meanings: &mut Vec<&'a (Source, Weight)>,
+        with_postings: bool,
+    ) -> bool {
         let mut found = false;
         if let Some(postings) = index.postings(key) {
             if with_postings {
@@ -227,13 +248,9 @@ impl Lexicon {
             }
             found = true;
         }
-        for (source, weight) in self.meanings.get(key).map(Vec::as_slice).unwrap_or(&[]) {
-            let bitmap = match source {
-                Source::Term(kind, id) => index.term(*kind, *id),
-                Source::Value(field, value) => index.value(*field, value),
-            };
-            if let Some(b) = bitmap {
-                m.by_weight[*weight as usize] |= b;
+        for meaning in self.meanings.get(key).map(Vec::as_slice).unwrap_or(&[]) {
+            if !meanings.contains(&meaning) {
+                meanings.push(meaning);
             }
             found = true;
         }
