@@ -119,8 +119,8 @@ pub(super) struct Packed<'a> {
     pub credentials: Option<Text<'a>>,
     #[serde(borrow)]
     pub professional_title: Option<Text<'a>>,
-    /// Not read: an item's `photo_url` is its photo's `w400` (kept for the layout of
-    /// existing snapshots).
+    /// Not read: an item's `photo_url` is its photo's `w400`, and stored summaries hold
+    /// none.
     pub photo_url: Option<&'a str>,
     pub accepting: Accepting,
     pub free_consultation: bool,

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 pub use super::summary::{Summary, SummaryFees, SummaryOffice};
 
-/// A search result: the listing's summary (see `directory_entry.summary`). `item` writes
-/// it from the index's cards, key for key (its test compares the two).
+/// A search result: the listing's summary (see `directory_entry.summary`).
+// `item` writes it from the index's cards, key for key (its test compares the two).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchItem {
     #[serde(flatten)]
