@@ -11,9 +11,8 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
-use sha2::{Digest, Sha256};
 
-use super::model::Variants;
+use super::model::{EXTENSIONS, ObjectName, Variants};
 
 /// The largest side an upload may have, in pixels.
 pub const MAX_SIDE: u32 = 12_000;
@@ -133,10 +132,10 @@ pub fn variants(upright: DynamicImage) -> Result<Variants<Encoded>, Refused> {
     let w400 = image::imageops::resize(&w800, 400, 400, FilterType::CatmullRom);
     let w160 = image::imageops::resize(&w400, 160, 160, FilterType::CatmullRom);
     Ok(Variants {
-        w160: named(webp(&w160)?, "webp"),
-        w400: named(webp(&w400)?, "webp"),
-        w800: named(webp(&w800)?, "webp"),
-        jpeg: named(jpeg(&w400)?, "jpg"),
+        w160: named(webp(&w160)?, EXTENSIONS.w160),
+        w400: named(webp(&w400)?, EXTENSIONS.w400),
+        w800: named(webp(&w800)?, EXTENSIONS.w800),
+        jpeg: named(jpeg(&w400)?, EXTENSIONS.jpeg),
     })
 }
 
@@ -200,11 +199,9 @@ fn jpeg(pixels: &RgbImage) -> Result<Vec<u8>, Refused> {
     Ok(out)
 }
 
-fn named(bytes: Vec<u8>, extension: &str) -> Encoded {
-    let digest = Sha256::digest(&bytes);
-    let hex = crate::hex::hex(&digest);
+fn named(bytes: Vec<u8>, extension: &'static str) -> Encoded {
     Encoded {
-        name: format!("{hex}.{extension}"),
+        name: ObjectName::of(&bytes, extension).to_string(),
         bytes,
     }
 }
@@ -225,6 +222,7 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use image::{ImageEncoder, Rgb, RgbImage};
+    use sha2::{Digest, Sha256};
 
     use super::*;
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::summary::{Summary, SummaryFees};
 use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
-use crate::photos::model::Photo;
+use crate::photos::model::{ObjectName, Photo};
 
 /// What an item shows of a listing besides what the search computes (distance, map point).
 #[derive(Debug, Clone)]
@@ -119,9 +119,6 @@ pub(super) struct Packed<'a> {
     pub credentials: Option<Text<'a>>,
     #[serde(borrow)]
     pub professional_title: Option<Text<'a>>,
-    /// Not read: an item's `photo_url` is its photo's `w400`, and stored summaries hold
-    /// none.
-    pub photo_url: Option<&'a str>,
     pub accepting: Accepting,
     pub free_consultation: bool,
     pub fees: SummaryFees,
@@ -143,13 +140,9 @@ pub(super) struct Packed<'a> {
     pub last_confirmed_at: Option<i128>,
     pub updated_at: i128,
     pub availability_unconfirmed: bool,
-    /// The photo's variants by their SHA-256, in `PHOTO_EXTENSIONS`' order.
+    /// The photo's variants by their SHA-256, in `Variants::each`'s order.
     pub photo: Option<[[u8; 32]; 4]>,
 }
-
-/// The extension of each variant's object name (`w160`, `w400`, `w800`, `jpeg`): a card
-/// keeps only the digests.
-pub(super) const PHOTO_EXTENSIONS: [&str; 4] = ["webp", "webp", "webp", "jpg"];
 
 /// A document's card as read in place, with the table its shared strings are in.
 pub struct CardView<'a> {
@@ -158,22 +151,9 @@ pub struct CardView<'a> {
     pub(super) shared: &'a Shared,
 }
 
-/// An object name's digest (`<hex>.webp` or `<hex>.jpg`).
-fn digest(name: &str) -> Option<[u8; 32]> {
-    let hex = name.split('.').next()?;
-    let mut out = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
 fn photo_digests(photo: &Photo) -> Option<[[u8; 32]; 4]> {
-    let [a, b, c, d] = photo.names();
-    Some([digest(a)?, digest(b)?, digest(c)?, digest(d)?])
+    let [a, b, c, d] = photo.names().map(ObjectName::digest_of);
+    Some([a?, b?, c?, d?])
 }
 
 impl Shared {
@@ -213,7 +193,8 @@ impl Shared {
             pronouns,
             credentials,
             professional_title,
-            photo_url,
+            // An item's `photo_url` is its photo's `w400`; stored summaries hold none.
+            photo_url: _,
             accepting,
             free_consultation,
             fees,
@@ -233,7 +214,6 @@ impl Shared {
             pronouns: pronouns.as_deref().map(|s| self.text(s)),
             credentials: credentials.as_deref().map(|s| self.text(s)),
             professional_title: professional_title.as_deref().map(|s| self.text(s)),
-            photo_url: photo_url.as_deref(),
             accepting,
             free_consultation,
             fees,

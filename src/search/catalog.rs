@@ -2,7 +2,8 @@
 //! search folds words, to what it stands for. Places are keyed once per process (from the
 //! gazetteer), vocabulary whenever the taxonomy changes (with the lexicon).
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use fst::automaton::{Automaton as _, Str};
@@ -162,54 +163,74 @@ impl Catalog {
         }
     }
 
-    /// The catalog's targets matching `typed`, each once at its best quality.
-    pub fn lookup(&self, typed: &str) -> Vec<(Target, Quality)> {
-        let mut best: Vec<(Target, Quality)> = Vec::new();
+    /// The catalog's targets matching `typed`, each once at its best quality. Names are
+    /// matched with a typo only while fewer than `limit` places matched better: a place is
+    /// offered whatever its count, so `limit` of them fill the list ahead of any typo.
+    pub fn lookup(&self, typed: &str, limit: usize) -> Vec<(Target, Quality)> {
+        let mut best = Best::default();
         for keys in [&*PLACES, &self.vocabulary] {
-            keys.lookup(typed, &mut best);
+            keys.read(
+                Str::new(typed).starts_with(),
+                |key, from_start| match (from_start, key == typed.as_bytes()) {
+                    (true, true) => Quality::Whole,
+                    (true, false) => Quality::Start,
+                    (false, _) => Quality::LaterWord,
+                },
+                &mut best,
+            );
         }
-        best
+        let places = best
+            .found
+            .iter()
+            .filter(|(t, _)| matches!(t, Target::City(_) | Target::State(_)))
+            .count();
+        if typed.chars().count() >= 4 && places < limit {
+            let typo = typo_prefix_automaton(typed);
+            for keys in [&*PLACES, &self.vocabulary] {
+                keys.read(&typo, |_, _| Quality::Typo, &mut best);
+            }
+        }
+        best.found
+    }
+}
+
+/// Targets found so far, each once at its best quality.
+#[derive(Default)]
+struct Best {
+    found: Vec<(Target, Quality)>,
+    /// `Target::key` → place in `found`: a short prefix finds hundreds of targets.
+    places: HashMap<u64, usize>,
+}
+
+impl Best {
+    fn note(&mut self, target: Target, quality: Quality) {
+        match self.places.entry(target.key()) {
+            Entry::Occupied(at) => {
+                let q = &mut self.found[*at.get()].1;
+                *q = (*q).min(quality);
+            }
+            Entry::Vacant(at) => {
+                at.insert(self.found.len());
+                self.found.push((target, quality));
+            }
+        }
     }
 }
 
 impl Keys {
-    fn lookup(&self, typed: &str, best: &mut Vec<(Target, Quality)>) {
-        let mut note =
-            |target: Target, quality: Quality| match best.iter_mut().find(|(t, _)| *t == target) {
-                Some((_, q)) => *q = (*q).min(quality),
-                None => best.push((target, quality)),
-            };
-        self.read(
-            Str::new(typed).starts_with(),
-            |key, from_start| match (from_start, key == typed.as_bytes()) {
-                (true, true) => Quality::Whole,
-                (true, false) => Quality::Start,
-                (false, _) => Quality::LaterWord,
-            },
-            &mut note,
-        );
-        if typed.chars().count() >= 4 {
-            self.read(
-                typo_prefix_automaton(typed),
-                |_, _| Quality::Typo,
-                &mut note,
-            );
-        }
-    }
-
     /// The targets of at most `MAX_KEYS` keys `automaton` accepts, each with the quality
     /// `quality` gives its key.
     fn read(
         &self,
         automaton: impl fst::Automaton,
         quality: impl Fn(&[u8], bool) -> Quality,
-        note: &mut impl FnMut(Target, Quality),
+        best: &mut Best,
     ) {
         let mut stream = self.map.search(automaton).into_stream();
         let mut read = 0;
         while let Some((key, number)) = stream.next() {
             for &(target, from_start) in &self.targets[number as usize] {
-                note(target, quality(key, from_start));
+                best.note(target, quality(key, from_start));
             }
             read += 1;
             if read >= MAX_KEYS {
@@ -222,4 +243,47 @@ impl Keys {
 /// Loads the places' keys now instead of on the first suggestion.
 pub fn warm_up() {
     LazyLock::force(&PLACES);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_place(target: &Target) -> bool {
+        matches!(target, Target::City(_) | Target::State(_))
+    }
+
+    /// Skipping the typo reads changes nothing a list of `limit` shows: either they are
+    /// read, or `limit` places matched better than any typo can, and only typos are missing.
+    #[test]
+    fn typos_are_read_unless_enough_places_matched_better() {
+        let catalog = Catalog::build(&Taxonomy::default());
+        let mut skipped = 0;
+        for typed in [
+            "spri", "sprin", "sprng", "utic", "utca", "gr", "port", "portlnd", "new york", "texs",
+            "san", "saint", "anxi", "spanis", "lake", "mount",
+        ] {
+            let full = catalog.lookup(typed, usize::MAX);
+            for limit in [1, 5, 10] {
+                let short = catalog.lookup(typed, limit);
+                if short == full {
+                    continue;
+                }
+                skipped += 1;
+                let better = |(t, q): &&(Target, Quality)| is_place(t) && *q < Quality::Typo;
+                assert!(short.iter().filter(better).count() >= limit, "{typed}");
+                let mut without_typos: Vec<_> = full
+                    .iter()
+                    .filter(|(_, q)| *q < Quality::Typo)
+                    .copied()
+                    .collect();
+                let mut short = short;
+                let order = |(t, _): &(Target, Quality)| t.key();
+                without_typos.sort_by_key(order);
+                short.sort_by_key(order);
+                assert_eq!(short, without_typos, "{typed}");
+            }
+        }
+        assert!(skipped > 0, "no typed text here skips the typo reads");
+    }
 }

@@ -10,13 +10,14 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::card::{CardView, PHOTO_EXTENSIONS, Shared, Text};
+use super::card::{CardView, Shared, Text};
 use super::index::{Flag, Index};
 use super::query::Hit;
 use super::summary::SummaryFees;
 use crate::domain::vocab::{Accepting, Delivery, SessionFormat};
 use crate::error::ApiError;
 use crate::photos::media::Media;
+use crate::photos::model::{EXTENSIONS, ObjectName};
 
 /// A page of search items as JSON, and the listings it shows, in its order.
 pub struct Page {
@@ -160,12 +161,14 @@ struct PhotoUrls<'a> {
 }
 
 impl<'a> PhotoUrls<'a> {
-    /// The URL of variant `i` (`PHOTO_EXTENSIONS`' order).
+    /// The URL of variant `i` (`Variants::each`'s order).
     fn url(&self, i: usize) -> PhotoUrl<'a> {
         PhotoUrl {
             media: self.media,
-            digest: self.digests[i],
-            extension: PHOTO_EXTENSIONS[i],
+            name: ObjectName {
+                digest: self.digests[i],
+                extension: EXTENSIONS.each()[i],
+            },
         }
     }
 }
@@ -183,26 +186,12 @@ impl Serialize for PhotoUrls<'_> {
 /// One variant's URL, written from its digest.
 struct PhotoUrl<'a> {
     media: &'a Media,
-    digest: [u8; 32],
-    extension: &'static str,
+    name: ObjectName,
 }
 
 impl std::fmt::Display for PhotoUrl<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut hex = [0u8; 64];
-        let name = ObjectName(crate::hex::hex_into(&self.digest, &mut hex), self.extension);
-        self.media.url_of(name).fmt(f)
-    }
-}
-
-/// `<hex>.<extension>`.
-struct ObjectName<'a>(&'a str, &'static str);
-
-impl std::fmt::Display for ObjectName<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)?;
-        f.write_str(".")?;
-        f.write_str(self.1)
+        self.media.url_of(self.name).fmt(f)
     }
 }
 

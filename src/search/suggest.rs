@@ -41,7 +41,7 @@ pub fn suggest(
         return Vec::new();
     }
     let visible = index.visible(false);
-    let found = lexicon.catalog().lookup(&typed);
+    let found = lexicon.catalog().lookup(&typed, limit);
 
     // Counting a city is a radius search: only as many as can be shown, the best matched
     // and largest first. `merge` ranks everything.
