@@ -12,17 +12,109 @@ use crate::domain::GeoPoint;
 /// sorted by doc.
 pub type Distances = Vec<(DocId, f64)>;
 
-/// Offices within the radius.
-pub fn within(index: &Index, near: &Near) -> Distances {
-    let mut found: Distances = offices_within(index, near).collect();
-    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    found.dedup_by_key(|(doc, _)| *doc);
-    found
-}
-
 /// The documents with an office within the radius, as a bitmap (for counting).
 pub fn within_docs(index: &Index, near: &Near) -> RoaringBitmap {
-    bitmap_of(offices_within(index, near).map(|(doc, _)| doc).collect())
+    docs_of(&Reach::of(index, near).measure_all(near))
+}
+
+/// The offices inside the boxes that hold a circle, before any distance is measured. A
+/// search with other filters narrows to their documents first and measures only the
+/// documents every filter lets through; one without measures them all at once.
+pub struct Reach {
+    /// `(doc, [lat, lng])`, in the R-tree's order until `measure_among` sorts them.
+    offices: Vec<(DocId, [f64; 2])>,
+}
+
+impl Reach {
+    pub fn of(index: &Index, near: &Near) -> Reach {
+        let offices = envelopes(near)
+            .iter()
+            .flat_map(|envelope| index.offices.locate_in_envelope(envelope))
+            .map(|office| (office.data, *office.geom()))
+            .collect();
+        Reach { offices }
+    }
+
+    /// The documents with an office in reach: every one within the radius, and some
+    /// beyond it in the boxes' corners.
+    pub fn docs(&self) -> RoaringBitmap {
+        bitmap_of(self.offices.iter().map(|(doc, _)| *doc).collect())
+    }
+
+    /// `(doc, km to its nearest office)` for every document with an office within the
+    /// radius, sorted by doc.
+    pub fn measure_all(&self, near: &Near) -> Distances {
+        let mut found: Distances = self
+            .offices
+            .iter()
+            .filter_map(|(doc, point)| {
+                let km = km_to(point, near);
+                (km <= near.radius_km).then_some((*doc, km))
+            })
+            .collect();
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        found.dedup_by_key(|(doc, _)| *doc);
+        found
+    }
+
+    /// Measures the documents of `f` (which `docs` narrowed), as `measure_all` does, and
+    /// takes out of `f` those whose offices are all beyond the radius, unless they are
+    /// `online` (online listings of the state, which a radius search also finds).
+    pub fn measure_among(
+        &mut self,
+        near: &Near,
+        f: &mut RoaringBitmap,
+        online: Option<&RoaringBitmap>,
+    ) -> Distances {
+        self.offices.sort_unstable_by_key(|(doc, _)| *doc);
+        let mut found = Distances::new();
+        let mut beyond: Vec<DocId> = Vec::new();
+        let mut nearest: Option<(DocId, Option<f64>)> = None;
+        let mut keep = |nearest: Option<(DocId, Option<f64>)>| match nearest {
+            Some((doc, Some(km))) => found.push((doc, km)),
+            Some((doc, None)) => beyond.push(doc),
+            None => {}
+        };
+        // Both are in document order: one walk, skipping the offices of documents `f`
+        // leaves out (a step each, cheaper than a lookup in `f` per office).
+        let mut measured = f.iter().peekable();
+        for &(doc, point) in &self.offices {
+            while measured.next_if(|&m| m < doc).is_some() {}
+            if measured.peek() != Some(&doc) {
+                continue;
+            }
+            let km = Some(km_to(&point, near)).filter(|km| *km <= near.radius_km);
+            match &mut nearest {
+                Some((d, best)) if *d == doc => {
+                    *best = match (*best, km) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
+                }
+                _ => keep(nearest.replace((doc, km))),
+            }
+        }
+        keep(nearest);
+        let mut beyond = RoaringBitmap::from_sorted_iter(beyond).unwrap_or_default();
+        if let Some(online) = online {
+            beyond -= online;
+        }
+        *f -= beyond;
+        found
+    }
+}
+
+/// The documents `distances` holds.
+pub fn docs_of(distances: &Distances) -> RoaringBitmap {
+    RoaringBitmap::from_sorted_iter(distances.iter().map(|(doc, _)| *doc)).unwrap_or_default()
+}
+
+fn km_to(&[lat, lng]: &[f64; 2], near: &Near) -> f64 {
+    GeoPoint {
+        latitude: lat,
+        longitude: lng,
+    }
+    .distance_km(&near.point)
 }
 
 /// `docs` (in any order, repeats allowed) as a bitmap. Sorted first: inserting in the
@@ -31,22 +123,6 @@ pub fn bitmap_of(mut docs: Vec<DocId>) -> RoaringBitmap {
     docs.sort_unstable();
     docs.dedup();
     RoaringBitmap::from_sorted_iter(docs).unwrap_or_default()
-}
-
-/// `(doc, km)` for each office within the radius (a document once per office).
-fn offices_within<'a>(index: &'a Index, near: &'a Near) -> impl Iterator<Item = (DocId, f64)> + 'a {
-    envelopes(near)
-        .into_iter()
-        .flat_map(|envelope| index.offices.locate_in_envelope(&envelope))
-        .filter_map(|office| {
-            let [olat, olng] = *office.geom();
-            let d = GeoPoint {
-                latitude: olat,
-                longitude: olng,
-            }
-            .distance_km(&near.point);
-            (d <= near.radius_km).then_some((office.data, d))
-        })
 }
 
 /// `[lat, lng]` boxes that hold the whole circle on the sphere `distance_km` measures on:

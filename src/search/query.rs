@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::bbox::BBox;
 use super::facets::facets;
-use super::geo::{Distances, bitmap_of, within};
+use super::geo::{Distances, Reach, bitmap_of, docs_of};
 use super::index::{DocId, Field, Flag, Index, Kind, Order};
 use super::lexicon::Lexicon;
 pub use super::page::Position;
@@ -173,24 +173,34 @@ fn filtered(
             None => {}
         }
     }
-    let distances = match &p.near {
-        Some(near) => {
-            let found = within(index, near);
-            let mut near_docs =
-                RoaringBitmap::from_sorted_iter(found.iter().map(|(d, _)| *d)).unwrap_or_default();
-            if let Some(online) = near.state.and_then(|s| index.value(Field::OnlineState, s)) {
-                near_docs |= online;
-            }
-            narrowing.push(Cow::Owned(near_docs));
-            Some(found)
-        }
-        None => None,
-    };
+    let online = p
+        .near
+        .as_ref()
+        .and_then(|near| near.state)
+        .and_then(|s| index.value(Field::OnlineState, s));
     if let Some(max) = p.max_fee_cents {
         narrowing.push(Cow::Owned(index.fee_at_most(max)));
     }
     if let Some(bbox) = &p.bbox {
         narrowing.push(Cow::Owned(in_box(index, bbox)));
+    }
+    let mut reach = p.near.as_ref().map(|near| Reach::of(index, near));
+    let mut distances = None;
+    if let (Some(near), Some(reach)) = (&p.near, &reach) {
+        // With no other filter, every document in reach is measured anyway: measured
+        // first, only those within the circle narrow the search.
+        let docs = if narrowing.is_empty() {
+            let found = reach.measure_all(near);
+            let docs = docs_of(&found);
+            distances = Some(found);
+            docs
+        } else {
+            reach.docs()
+        };
+        narrowing.push(Cow::Owned(match online {
+            Some(online) => docs | online,
+            None => docs,
+        }));
     }
     narrowing.sort_by_key(|b| b.len());
     let visible = index.visible(p.include_stale);
@@ -206,6 +216,9 @@ fn filtered(
     };
     for b in excluded {
         f -= b;
+    }
+    if let (Some(near), Some(reach), None) = (&p.near, &mut reach, &distances) {
+        distances = Some(reach.measure_among(near, &mut f, online));
     }
     Ok((f, distances))
 }
@@ -366,7 +379,8 @@ mod tests {
                 .map(|e| e.listing_id.as_u128())
                 .collect();
             let (index, _) = index_of(entries);
-            let mut found: Vec<u128> = within(&index, &near)
+            let mut found: Vec<u128> = Reach::of(&index, &near)
+                .measure_all(&near)
                 .iter()
                 .map(|(doc, _)| index.listing[*doc as usize])
                 .collect();
@@ -375,6 +389,84 @@ mod tests {
             expected.sort_unstable();
             assert!(!expected.is_empty());
             assert_eq!(found, expected, "near {lat},{lng} within {radius_km} km");
+        }
+    }
+
+    /// A radius search keeps what its filters let through that has an office within the
+    /// radius or is an online listing of the state, with the distance to its nearest
+    /// office there, however many of its offices lie in the boxes' corners.
+    #[test]
+    fn a_radius_search_keeps_the_filtered_listings_within_it() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(29);
+        let point = |latitude, longitude| GeoPoint {
+            latitude,
+            longitude,
+        };
+        let near = Near {
+            point: point(40.0, -75.0),
+            state: Some("PA"),
+            radius_km: 20.0,
+        };
+        let entries: Vec<Entry> = (0..400)
+            .map(|_| {
+                let offices = (0..rng.random_range(0..4))
+                    .map(|_| {
+                        (
+                            40.0 + rng.random_range(-0.4..0.4),
+                            -75.0 + rng.random_range(-0.5..0.5),
+                        )
+                    })
+                    .collect();
+                let state = if rng.random_bool(0.5) { "PA" } else { "NJ" };
+                Entry {
+                    listing_id: uuid::Uuid::now_v7(),
+                    accepting: rng.random_bool(0.5),
+                    delivery: vec!["video".into()],
+                    telehealth_states: vec![state.into()],
+                    offices,
+                    ..Entry::default()
+                }
+            })
+            .collect();
+        let (index, _) = index_of(entries.clone());
+        for accepting in [None, Some(true)] {
+            let p = SearchParams {
+                near: Some(near),
+                accepting,
+                ..SearchParams::default()
+            };
+            let (f, distances) = filtered(&index, &p).unwrap();
+            let mut expected: Vec<(u128, Option<f64>)> = entries
+                .iter()
+                .filter(|e| accepting.is_none_or(|a| e.accepting == a))
+                .filter_map(|e| {
+                    let km = e
+                        .offices
+                        .iter()
+                        .map(|&(lat, lng)| point(lat, lng).distance_km(&near.point))
+                        .filter(|km| *km <= near.radius_km)
+                        .min_by(f64::total_cmp);
+                    let online = e.offices.is_empty() && e.telehealth_states[0] == "PA";
+                    (km.is_some() || online).then_some((e.listing_id.as_u128(), km))
+                })
+                .collect();
+            let distances = distances.unwrap();
+            let km_of = |doc| distances.iter().find(|(d, _)| *d == doc).map(|(_, km)| *km);
+            let mut found: Vec<(u128, Option<f64>)> = f
+                .iter()
+                .map(|doc| (index.listing[doc as usize], km_of(doc)))
+                .collect();
+            found.sort_by_key(|(id, _)| *id);
+            expected.sort_by_key(|(id, _)| *id);
+            assert!(expected.iter().any(|(_, km)| km.is_none()));
+            assert!(expected.len() < entries.len() / 2);
+            assert_eq!(found, expected, "accepting {accepting:?}");
+            assert_eq!(
+                distances.len(),
+                f.len() as usize - expected.iter().filter(|(_, km)| km.is_none()).count()
+            );
         }
     }
 
