@@ -14,12 +14,34 @@ pub type Distances = Vec<(DocId, f64)>;
 
 /// The documents with an office within the radius, as a bitmap (for counting).
 pub fn within_docs(index: &Index, near: &Near) -> RoaringBitmap {
-    docs_of(&Reach::of(index, near).measure_all(near))
+    docs_of(&within(index, near))
 }
 
-/// The offices inside the boxes that hold a circle, before any distance is measured. A
+/// `(doc, km to its nearest office)` for every document with an office within the radius,
+/// sorted by doc: each office in reach measured as the R-tree yields it.
+pub fn within(index: &Index, near: &Near) -> Distances {
+    let mut found: Distances = in_reach(index, near)
+        .filter_map(|(doc, point)| {
+            let km = km_to(&point, near);
+            (km <= near.radius_km).then_some((doc, km))
+        })
+        .collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    found.dedup_by_key(|(doc, _)| *doc);
+    found
+}
+
+/// `(doc, [lat, lng])` for each office in the boxes that hold the circle.
+fn in_reach<'a>(index: &'a Index, near: &Near) -> impl Iterator<Item = (DocId, [f64; 2])> + 'a {
+    envelopes(near)
+        .into_iter()
+        .flat_map(|envelope| index.offices.locate_in_envelope(&envelope))
+        .map(|office| (office.data, *office.geom()))
+}
+
+/// The offices inside the boxes that hold a circle, before any distance is measured: a
 /// search with other filters narrows to their documents first and measures only the
-/// documents every filter lets through; one without measures them all at once.
+/// documents every filter lets through (one without measures them all, `within`).
 pub struct Reach {
     /// `(doc, [lat, lng])`, in the R-tree's order until `measure_among` sorts them.
     offices: Vec<(DocId, [f64; 2])>,
@@ -27,12 +49,9 @@ pub struct Reach {
 
 impl Reach {
     pub fn of(index: &Index, near: &Near) -> Reach {
-        let offices = envelopes(near)
-            .iter()
-            .flat_map(|envelope| index.offices.locate_in_envelope(envelope))
-            .map(|office| (office.data, *office.geom()))
-            .collect();
-        Reach { offices }
+        Reach {
+            offices: in_reach(index, near).collect(),
+        }
     }
 
     /// The documents with an office in reach: every one within the radius, and some
@@ -41,23 +60,7 @@ impl Reach {
         bitmap_of(self.offices.iter().map(|(doc, _)| *doc).collect())
     }
 
-    /// `(doc, km to its nearest office)` for every document with an office within the
-    /// radius, sorted by doc.
-    pub fn measure_all(&self, near: &Near) -> Distances {
-        let mut found: Distances = self
-            .offices
-            .iter()
-            .filter_map(|(doc, point)| {
-                let km = km_to(point, near);
-                (km <= near.radius_km).then_some((*doc, km))
-            })
-            .collect();
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        found.dedup_by_key(|(doc, _)| *doc);
-        found
-    }
-
-    /// Measures the documents of `f` (which `docs` narrowed), as `measure_all` does, and
+    /// Measures the documents of `f` (which `docs` narrowed), as `within` does, and
     /// takes out of `f` those whose offices are all beyond the radius, unless they are
     /// `online` (online listings of the state, which a radius search also finds).
     pub fn measure_among(

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::bbox::BBox;
 use super::facets::facets;
-use super::geo::{Distances, Reach, bitmap_of, docs_of};
+use super::geo::{Distances, Reach, bitmap_of, docs_of, within};
 use super::index::{DocId, Field, Flag, Index, Kind, Order};
 use super::lexicon::Lexicon;
 pub use super::page::Position;
@@ -184,18 +184,18 @@ fn filtered(
     if let Some(bbox) = &p.bbox {
         narrowing.push(Cow::Owned(in_box(index, bbox)));
     }
-    let mut reach = p.near.as_ref().map(|near| Reach::of(index, near));
+    let mut reach = None;
     let mut distances = None;
-    if let (Some(near), Some(reach)) = (&p.near, &reach) {
+    if let Some(near) = &p.near {
         // With no other filter, every document in reach is measured anyway: measured
         // first, only those within the circle narrow the search.
         let docs = if narrowing.is_empty() {
-            let found = reach.measure_all(near);
+            let found = within(index, near);
             let docs = docs_of(&found);
             distances = Some(found);
             docs
         } else {
-            reach.docs()
+            reach.insert(Reach::of(index, near)).docs()
         };
         narrowing.push(Cow::Owned(match online {
             Some(online) => docs | online,
@@ -217,7 +217,7 @@ fn filtered(
     for b in excluded {
         f -= b;
     }
-    if let (Some(near), Some(reach), None) = (&p.near, &mut reach, &distances) {
+    if let (Some(near), Some(reach)) = (&p.near, &mut reach) {
         distances = Some(reach.measure_among(near, &mut f, online));
     }
     Ok((f, distances))
@@ -379,8 +379,7 @@ mod tests {
                 .map(|e| e.listing_id.as_u128())
                 .collect();
             let (index, _) = index_of(entries);
-            let mut found: Vec<u128> = Reach::of(&index, &near)
-                .measure_all(&near)
+            let mut found: Vec<u128> = within(&index, &near)
                 .iter()
                 .map(|(doc, _)| index.listing[*doc as usize])
                 .collect();
