@@ -30,6 +30,11 @@ pub enum Target {
 }
 
 impl Target {
+    /// A city or a state: offered whatever its count.
+    pub fn is_place(self) -> bool {
+        matches!(self, Target::City(_) | Target::State(_))
+    }
+
     /// A number for this target alone, to keep its count under (`Counts`): the kind of
     /// target in the top byte, then a city's number, a term's kind and id, a state's or
     /// language's code (two or three letters, so seven bytes hold it whole), or an
@@ -179,11 +184,7 @@ impl Catalog {
                 &mut best,
             );
         }
-        let places = best
-            .found
-            .iter()
-            .filter(|(t, _)| matches!(t, Target::City(_) | Target::State(_)))
-            .count();
+        let places = best.found.iter().filter(|(t, _)| t.is_place()).count();
         if typed.chars().count() >= 4 && places < limit {
             let typo = typo_prefix_automaton(typed);
             for keys in [&*PLACES, &self.vocabulary] {
@@ -198,13 +199,13 @@ impl Catalog {
 #[derive(Default)]
 struct Best {
     found: Vec<(Target, Quality)>,
-    /// `Target::key` → place in `found`: a short prefix finds hundreds of targets.
-    places: HashMap<u64, usize>,
+    /// `Target::key` → position in `found`: a short prefix finds hundreds of targets.
+    positions: HashMap<u64, usize>,
 }
 
 impl Best {
     fn note(&mut self, target: Target, quality: Quality) {
-        match self.places.entry(target.key()) {
+        match self.positions.entry(target.key()) {
             Entry::Occupied(at) => {
                 let q = &mut self.found[*at.get()].1;
                 *q = (*q).min(quality);
@@ -249,10 +250,6 @@ pub fn warm_up() {
 mod tests {
     use super::*;
 
-    fn is_place(target: &Target) -> bool {
-        matches!(target, Target::City(_) | Target::State(_))
-    }
-
     /// Skipping the typo reads changes nothing a list of `limit` shows: either they are
     /// read, or `limit` places matched better than any typo can, and only typos are missing.
     #[test]
@@ -270,7 +267,7 @@ mod tests {
                     continue;
                 }
                 skipped += 1;
-                let better = |(t, q): &&(Target, Quality)| is_place(t) && *q < Quality::Typo;
+                let better = |(t, q): &&(Target, Quality)| t.is_place() && *q < Quality::Typo;
                 assert!(short.iter().filter(better).count() >= limit, "{typed}");
                 let mut without_typos: Vec<_> = full
                     .iter()

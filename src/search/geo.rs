@@ -4,7 +4,7 @@
 use roaring::RoaringBitmap;
 use rstar::AABB;
 
-use super::index::{DocId, Index};
+use super::index::{DocId, Field, Index};
 use super::params::Near;
 use crate::domain::GeoPoint;
 
@@ -12,9 +12,20 @@ use crate::domain::GeoPoint;
 /// sorted by doc.
 pub type Distances = Vec<(DocId, f64)>;
 
-/// The documents with an office within the radius, as a bitmap (for counting).
-pub fn within_docs(index: &Index, near: &Near) -> RoaringBitmap {
-    docs_of(&within(index, near))
+/// What a radius search finds besides offices within the radius: the online listings of
+/// `near`'s state.
+pub fn online<'a>(index: &'a Index, near: &Near) -> Option<&'a RoaringBitmap> {
+    index.value(Field::OnlineState, near.state?)
+}
+
+/// The documents a radius search finds (before any other filter), as a bitmap (for
+/// counting): offices within the radius and the state's online listings.
+pub fn found_docs(index: &Index, near: &Near) -> RoaringBitmap {
+    let docs = docs_of(&within(index, near));
+    match online(index, near) {
+        Some(online) => docs | online,
+        None => docs,
+    }
 }
 
 /// `(doc, km to its nearest office)` for every document with an office within the radius,

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::bbox::BBox;
 use super::facets::facets;
-use super::geo::{Distances, Reach, bitmap_of, docs_of, within};
+use super::geo::{Distances, Reach, bitmap_of, docs_of, online, within};
 use super::index::{DocId, Field, Flag, Index, Kind, Order};
 use super::lexicon::Lexicon;
 pub use super::page::Position;
@@ -173,11 +173,7 @@ fn filtered(
             None => {}
         }
     }
-    let online = p
-        .near
-        .as_ref()
-        .and_then(|near| near.state)
-        .and_then(|s| index.value(Field::OnlineState, s));
+    let online = p.near.as_ref().and_then(|near| online(index, near));
     if let Some(max) = p.max_fee_cents {
         narrowing.push(Cow::Owned(index.fee_at_most(max)));
     }

@@ -146,11 +146,7 @@ fn target_count(index: &Index, visible: &RoaringBitmap, target: Target) -> u64 {
 /// What `near=<city>` finds: offices within the default radius, and the online-only
 /// listings licensed in its state.
 fn place_count(index: &Index, visible: &RoaringBitmap, near: &Near) -> u64 {
-    let mut docs = super::geo::within_docs(index, near);
-    if let Some(online) = near.state.and_then(|s| index.value(Field::OnlineState, s)) {
-        docs |= online;
-    }
-    docs.intersection_len(visible)
+    super::geo::found_docs(index, near).intersection_len(visible)
 }
 
 /// Published listings whose names match: every typed word but the last is a word of the
