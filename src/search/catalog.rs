@@ -10,13 +10,15 @@ use fst::automaton::{Automaton as _, Str};
 use fst::{IntoStreamer, Map, Streamer};
 
 use super::index::{Kind, Taxonomy};
+use super::largest::Largest;
 use super::text::{self, LANGUAGE_NAMES, LANGUAGE_NAMES_ES, VALUE_WORDS_ES};
 use crate::domain::place::GAZETTEER;
 use crate::domain::vocab::{OfferingKind, Vocabulary};
 use crate::domain::{US_STATES, UsState};
 use crate::typo::typo_prefix_automaton;
 
-/// Keys read per lookup: a one-letter prefix matches thousands of cities.
+/// Keys read per lookup of vocabulary or typos: a one-letter prefix matches thousands of
+/// words.
 pub const MAX_KEYS: usize = 400;
 
 /// What a catalog key stands for.
@@ -79,7 +81,7 @@ pub struct Catalog {
     vocabulary: Keys,
 }
 
-static PLACES: LazyLock<Keys> = LazyLock::new(|| {
+static PLACES: LazyLock<Places> = LazyLock::new(|| {
     let mut keys = KeyList::default();
     for (i, city) in GAZETTEER.cities.iter().enumerate() {
         keys.add(
@@ -97,8 +99,59 @@ static PLACES: LazyLock<Keys> = LazyLock::new(|| {
             );
         }
     }
-    keys.build()
+    let keys = keys.build();
+    // A state outweighs every city: the few a prefix matches are always offered.
+    let weight = |target: &(Target, bool)| match target.0 {
+        Target::City(i) => GAZETTEER.cities[i as usize].zips,
+        _ => u32::MAX,
+    };
+    let weights = keys
+        .targets
+        .iter()
+        .map(|t| t.iter().map(weight).max().unwrap_or(0));
+    Places {
+        largest: Largest::new(weights.collect()),
+        keys,
+    }
 });
+
+/// The places' keys, and their weights: a key's largest city by ZIP codes.
+struct Places {
+    keys: Keys,
+    largest: Largest,
+}
+
+impl Places {
+    /// The states whose names start with `typed`, and of the cities the `limit` largest
+    /// (more when a key names several): a short prefix starts thousands of names.
+    fn read(&self, typed: &str, limit: usize, best: &mut Best) {
+        let first_from = |from: &[u8]| {
+            let mut stream = self.keys.map.range().ge(from).into_stream();
+            stream
+                .next()
+                .map_or(self.keys.targets.len(), |(_, n)| n as usize)
+        };
+        // Every key starting with `typed` sorts before `typed` followed by 0xFF, a byte no
+        // UTF-8 text holds.
+        let start = first_from(typed.as_bytes());
+        let end = first_from(&[typed.as_bytes(), &[0xFF]].concat());
+        let mut cities = 0;
+        for at in self.largest.of(start..end) {
+            for &(target, _) in &self.keys.targets[at] {
+                cities += usize::from(!matches!(target, Target::State(_)));
+                best.note(target, Quality::Start);
+            }
+            if cities >= limit {
+                break;
+            }
+        }
+        if let Some(n) = self.keys.map.get(typed) {
+            for &(target, _) in &self.keys.targets[n as usize] {
+                best.note(target, Quality::Whole);
+            }
+        }
+    }
+}
 
 /// Keys being collected, sorted as the `fst` needs them.
 #[derive(Default)]
@@ -173,21 +226,20 @@ impl Catalog {
     /// offered whatever its count, so `limit` of them fill the list ahead of any typo.
     pub fn lookup(&self, typed: &str, limit: usize) -> Vec<(Target, Quality)> {
         let mut best = Best::default();
-        for keys in [&*PLACES, &self.vocabulary] {
-            keys.read(
-                Str::new(typed).starts_with(),
-                |key, from_start| match (from_start, key == typed.as_bytes()) {
-                    (true, true) => Quality::Whole,
-                    (true, false) => Quality::Start,
-                    (false, _) => Quality::LaterWord,
-                },
-                &mut best,
-            );
-        }
+        PLACES.read(typed, limit, &mut best);
+        self.vocabulary.read(
+            Str::new(typed).starts_with(),
+            |key, from_start| match (from_start, key == typed.as_bytes()) {
+                (true, true) => Quality::Whole,
+                (true, false) => Quality::Start,
+                (false, _) => Quality::LaterWord,
+            },
+            &mut best,
+        );
         let places = best.found.iter().filter(|(t, _)| t.is_place()).count();
         if typed.chars().count() >= 4 && places < limit {
             let typo = typo_prefix_automaton(typed);
-            for keys in [&*PLACES, &self.vocabulary] {
+            for keys in [&PLACES.keys, &self.vocabulary] {
                 keys.read(&typo, |_, _| Quality::Typo, &mut best);
             }
         }
@@ -251,11 +303,19 @@ mod tests {
     use super::*;
 
     /// Skipping the typo reads changes nothing a list of `limit` shows: either they are
-    /// read, or `limit` places matched better than any typo can, and only typos are missing.
+    /// read as for any limit, or `limit` places matched better than any typo can. The
+    /// vocabulary is read alike whatever the limit.
     #[test]
     fn typos_are_read_unless_enough_places_matched_better() {
         let catalog = Catalog::build(&Taxonomy::default());
         let mut skipped = 0;
+        let of = |list: &[(Target, Quality)], keep: &dyn Fn(&(Target, Quality)) -> bool| {
+            let mut kept: Vec<_> = list.iter().filter(|t| keep(t)).copied().collect();
+            kept.sort_by_key(|(t, _)| t.key());
+            kept
+        };
+        let typos = |t: &(Target, Quality)| t.1 == Quality::Typo;
+        let vocabulary = |t: &(Target, Quality)| !t.0.is_place() && t.1 < Quality::Typo;
         for typed in [
             "spri", "sprin", "sprng", "utic", "utca", "gr", "port", "portlnd", "new york", "texs",
             "san", "saint", "anxi", "spanis", "lake", "mount",
@@ -263,24 +323,63 @@ mod tests {
             let full = catalog.lookup(typed, usize::MAX);
             for limit in [1, 5, 10] {
                 let short = catalog.lookup(typed, limit);
-                if short == full {
+                assert_eq!(of(&short, &vocabulary), of(&full, &vocabulary), "{typed}");
+                if of(&short, &typos) == of(&full, &typos) {
                     continue;
                 }
                 skipped += 1;
                 let better = |(t, q): &&(Target, Quality)| t.is_place() && *q < Quality::Typo;
                 assert!(short.iter().filter(better).count() >= limit, "{typed}");
-                let mut without_typos: Vec<_> = full
-                    .iter()
-                    .filter(|(_, q)| *q < Quality::Typo)
-                    .copied()
-                    .collect();
-                let mut short = short;
-                let order = |(t, _): &(Target, Quality)| t.key();
-                without_typos.sort_by_key(order);
-                short.sort_by_key(order);
-                assert_eq!(short, without_typos, "{typed}");
+                assert!(of(&short, &typos).is_empty(), "{typed}");
             }
         }
         assert!(skipped > 0, "no typed text here skips the typo reads");
+    }
+
+    /// A prefix offers every state it starts and, of the cities it starts, the largest:
+    /// checked against every city of the gazetteer.
+    #[test]
+    fn a_prefix_offers_its_largest_cities_and_every_state() {
+        let catalog = Catalog::build(&Taxonomy::default());
+        let key = |name: &str| text::words(name).collect::<Vec<_>>().join(" ");
+        for typed in [
+            "g", "gr", "s", "sa", "san", "new", "n", "la", "spri", "x", "zz",
+        ] {
+            let starts = |i: usize| {
+                let city = &GAZETTEER.cities[i];
+                key(&format!("{} {}", city.name, city.state)).starts_with(typed)
+            };
+            let matching: Vec<usize> = (0..GAZETTEER.cities.len()).filter(|&i| starts(i)).collect();
+            let states: Vec<&str> = US_STATES
+                .iter()
+                .filter(|code| {
+                    UsState::parse(code)
+                        .is_ok_and(|s| key(s.name().trim_start_matches("U.S. ")).starts_with(typed))
+                })
+                .copied()
+                .collect();
+            for limit in [1, 5, 20] {
+                let found = catalog.lookup(typed, limit);
+                let cities: Vec<usize> = found
+                    .iter()
+                    .filter_map(|(t, _)| match t {
+                        Target::City(i) => Some(*i as usize),
+                        _ => None,
+                    })
+                    .collect();
+                assert!(cities.iter().all(|&i| starts(i)), "{typed}");
+                assert!(cities.len() >= limit.min(matching.len()), "{typed} {limit}");
+                let zips = |i: &usize| GAZETTEER.cities[*i].zips;
+                let smallest = cities.iter().map(zips).min().unwrap_or(u32::MAX);
+                let left_out = matching.iter().filter(|i| !cities.contains(i));
+                assert!(left_out.map(zips).all(|z| z <= smallest), "{typed} {limit}");
+                for state in &states {
+                    assert!(
+                        found.iter().any(|(t, _)| *t == Target::State(state)),
+                        "{typed}"
+                    );
+                }
+            }
+        }
     }
 }

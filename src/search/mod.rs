@@ -25,6 +25,7 @@ pub mod index;
 mod index_tests;
 pub mod interpret;
 mod item;
+mod largest;
 pub mod lexicon;
 mod map_order;
 pub mod model;

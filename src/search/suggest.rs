@@ -179,31 +179,31 @@ fn names(
     });
     let among = narrowed.as_ref().unwrap_or(visible);
     let mut found: Vec<(DocId, Quality)> = Vec::new();
-    let take = |keys: Vec<String>, quality: Quality, found: &mut Vec<(DocId, Quality)>| {
-        for key in keys {
-            let Some(docs) = named(&key) else { continue };
-            for doc in docs.iter().filter(|d| among.contains(*d)) {
-                if found.len() == limit {
-                    return;
-                }
-                if !found.iter().any(|(d, _)| *d == doc) {
-                    found.push((doc, quality));
-                }
+    // Takes the listings of one name word until `limit` are found; true once they are.
+    let mut take = |key: &str, quality: Quality| {
+        for doc in named(key)
+            .into_iter()
+            .flatten()
+            .filter(|d| among.contains(*d))
+        {
+            if found.len() == limit {
+                break;
+            }
+            if !found.iter().any(|(d, _)| *d == doc) {
+                found.push((doc, quality));
             }
         }
+        found.len() == limit
     };
     // A word of the name typed in full is matched even before the typo set has it.
-    let mut keys: Vec<String> = text::keys(last).collect();
-    let mut stream = lexicon
-        .known()
-        .search(Str::new(last).starts_with())
-        .into_stream();
-    keys.extend(collect_keys(&mut stream));
-    take(keys, Quality::Start, &mut found);
-    if found.len() < limit && last.chars().count() >= 4 {
+    let full = text::keys(last).any(|key| take(&key, Quality::Start))
+        || read_keys(
+            lexicon.known().search(Str::new(last).starts_with()),
+            |key| take(key, Quality::Start),
+        );
+    if !full && last.chars().count() >= 4 {
         let dfa = typo_prefix_automaton(last);
-        let mut stream = lexicon.known().search(&dfa).into_stream();
-        take(collect_keys(&mut stream), Quality::Typo, &mut found);
+        read_keys(lexicon.known().search(&dfa), |key| take(key, Quality::Typo));
     }
     found
         .into_iter()
@@ -220,17 +220,24 @@ fn names(
         .collect()
 }
 
-fn collect_keys<S: for<'a> Streamer<'a, Item = &'a [u8]>>(stream: &mut S) -> Vec<String> {
-    let mut keys = Vec::new();
+/// Hands `take` the keys `search` finds, at most `MAX_KEYS` of them, until it returns
+/// true; whether it did.
+fn read_keys<A: fst::Automaton>(
+    search: fst::set::StreamBuilder<'_, A>,
+    mut take: impl FnMut(&str) -> bool,
+) -> bool {
+    let mut stream = search.into_stream();
+    let mut read = 0;
     while let Some(key) = stream.next() {
-        if let Ok(key) = std::str::from_utf8(key) {
-            keys.push(key.to_owned());
+        if std::str::from_utf8(key).is_ok_and(&mut take) {
+            return true;
         }
-        if keys.len() >= MAX_KEYS {
+        read += 1;
+        if read >= MAX_KEYS {
             break;
         }
     }
-    keys
+    false
 }
 
 /// Orders the catalog's suggestions and the therapists into one list of at most `limit`.
