@@ -123,8 +123,8 @@ fn filtered(
     index: &Index,
     p: &SearchParams,
 ) -> Result<(RoaringBitmap, Option<Distances>), ApiError> {
-    // Each filter narrows to a set; they are intersected smallest first, so a search costs
-    // what its narrowest filter holds rather than what the whole index holds.
+    // Each filter narrows to a set, and they are intersected in the order below, so a
+    // search costs what its narrowest filter holds rather than what the whole index holds.
     let mut narrowing: Vec<Cow<'_, RoaringBitmap>> = Vec::new();
     let mut excluded: Vec<&RoaringBitmap> = Vec::new();
     for (kind, param, slugs) in [
@@ -198,7 +198,16 @@ fn filtered(
             None => docs,
         }));
     }
+    // Roaring holds each run of 65,536 documents as a bitmap while a set has more than
+    // 4,096 of them, as a sorted array below. Bitmaps intersect a word at a time whatever
+    // they hold; a result turned into an array is tested element by element against every
+    // later set. So when even the narrowest set is mostly bitmaps, the sets are
+    // intersected largest first, which keeps the running result a bitmap the longest;
+    // otherwise smallest first, so that each step costs what the narrowest holds.
     narrowing.sort_by_key(|b| b.len());
+    if narrowing.first().is_some_and(|b| b.len() * 16 >= index.len()) {
+        narrowing.reverse();
+    }
     let visible = index.visible(p.include_stale);
     let mut f = match narrowing.split_first() {
         Some((narrowest, rest)) => {
