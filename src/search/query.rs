@@ -205,7 +205,10 @@ fn filtered(
     // intersected largest first, which keeps the running result a bitmap the longest;
     // otherwise smallest first, so that each step costs what the narrowest holds.
     narrowing.sort_by_key(|b| b.len());
-    if narrowing.first().is_some_and(|b| b.len() * 16 >= index.len()) {
+    if narrowing
+        .first()
+        .is_some_and(|b| b.len() * 16 >= index.len())
+    {
         narrowing.reverse();
     }
     let visible = index.visible(p.include_stale);
