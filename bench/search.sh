@@ -18,7 +18,7 @@
 #                                                 same data in the same run)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
-[ "${KEEP:-}" = 1 ] || trap cleanup EXIT
+if [ "${KEEP:-}" = 1 ]; then trap stop_api EXIT; else trap cleanup EXIT; fi
 SIZES=${SIZES:-"10000 100000 1000000"}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-3}
