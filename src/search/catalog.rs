@@ -81,23 +81,27 @@ pub struct Catalog {
     vocabulary: Keys,
 }
 
+/// Each place's name, with what it stands for: a city as `<name> <state>`, a state by its
+/// name.
+fn place_names() -> impl Iterator<Item = (String, Target)> {
+    let cities = GAZETTEER.cities.iter().enumerate().map(|(i, city)| {
+        let name = format!("{} {}", city.name, city.state);
+        (name, Target::City(i as u32))
+    });
+    let states = US_STATES.iter().filter_map(|code| {
+        let name = UsState::parse(code)
+            .ok()?
+            .name()
+            .trim_start_matches("U.S. ");
+        Some((name.to_owned(), Target::State(code)))
+    });
+    cities.chain(states)
+}
+
 static PLACES: LazyLock<Places> = LazyLock::new(|| {
     let mut keys = KeyList::default();
-    for (i, city) in GAZETTEER.cities.iter().enumerate() {
-        keys.add(
-            &format!("{} {}", city.name, city.state),
-            Target::City(i as u32),
-            false,
-        );
-    }
-    for code in US_STATES {
-        if let Ok(state) = UsState::parse(code) {
-            keys.add(
-                state.name().trim_start_matches("U.S. "),
-                Target::State(code),
-                false,
-            );
-        }
+    for (name, target) in place_names() {
+        keys.add(&name, target, false);
     }
     let keys = keys.build();
     // A state outweighs every city: the few a prefix matches are always offered.
@@ -342,21 +346,17 @@ mod tests {
     fn a_prefix_offers_its_largest_cities_and_every_state() {
         let catalog = Catalog::build(&Taxonomy::default());
         let key = |name: &str| text::words(name).collect::<Vec<_>>().join(" ");
+        let names: Vec<(String, Target)> = place_names().map(|(n, t)| (key(&n), t)).collect();
         for typed in [
             "g", "gr", "s", "sa", "san", "new", "n", "la", "spri", "x", "zz",
         ] {
-            let starts = |i: usize| {
-                let city = &GAZETTEER.cities[i];
-                key(&format!("{} {}", city.name, city.state)).starts_with(typed)
-            };
+            let starts = |i: usize| names[i].0.starts_with(typed);
+            // Cities come first, in the gazetteer's order.
             let matching: Vec<usize> = (0..GAZETTEER.cities.len()).filter(|&i| starts(i)).collect();
-            let states: Vec<&str> = US_STATES
+            let states: Vec<Target> = names
                 .iter()
-                .filter(|code| {
-                    UsState::parse(code)
-                        .is_ok_and(|s| key(s.name().trim_start_matches("U.S. ")).starts_with(typed))
-                })
-                .copied()
+                .filter(|(name, t)| matches!(t, Target::State(_)) && name.starts_with(typed))
+                .map(|(_, t)| *t)
                 .collect();
             for limit in [1, 5, 20] {
                 let found = catalog.lookup(typed, limit);
@@ -374,10 +374,7 @@ mod tests {
                 let left_out = matching.iter().filter(|i| !cities.contains(i));
                 assert!(left_out.map(zips).all(|z| z <= smallest), "{typed} {limit}");
                 for state in &states {
-                    assert!(
-                        found.iter().any(|(t, _)| *t == Target::State(state)),
-                        "{typed}"
-                    );
+                    assert!(found.iter().any(|(t, _)| t == state), "{typed}");
                 }
             }
         }

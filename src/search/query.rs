@@ -198,17 +198,15 @@ fn filtered(
             None => docs,
         }));
     }
-    // Roaring holds each run of 65,536 documents as a bitmap while a set has more than
-    // 4,096 of them, as a sorted array below. Bitmaps intersect a word at a time whatever
-    // they hold; a result turned into an array is tested element by element against every
-    // later set. So when even the narrowest set is mostly bitmaps, the sets are
-    // intersected largest first, which keeps the running result a bitmap the longest;
-    // otherwise smallest first, so that each step costs what the narrowest holds.
+    // Roaring holds 65,536 documents as a bitmap above 4,096 of them, as a sorted array
+    // below, and tests an array element by element against each later set. So sets that
+    // are all mostly bitmaps go largest first, keeping the running result a bitmap the
+    // longest; otherwise smallest first, so that a step costs what the narrowest holds.
     narrowing.sort_by_key(|b| b.len());
-    if narrowing
+    let all_dense = narrowing
         .first()
-        .is_some_and(|b| b.len() * 16 >= index.len())
-    {
+        .is_some_and(|b| b.len() * 16 >= index.len());
+    if all_dense {
         narrowing.reverse();
     }
     let visible = index.visible(p.include_stale);
