@@ -17,8 +17,8 @@ use crate::domain::vocab::{OfferingKind, Vocabulary};
 use crate::domain::{US_STATES, UsState};
 use crate::typo::typo_prefix_automaton;
 
-/// Keys read per lookup of vocabulary or typos: a one-letter prefix matches thousands of
-/// words.
+/// Keys read per lookup of vocabulary, typos or (`suggest`) name words: a one-letter prefix
+/// matches thousands of words.
 pub const MAX_KEYS: usize = 400;
 
 /// What a catalog key stands for.
