@@ -1,9 +1,9 @@
-//! Radius search over the index's R-tree of offices, on the sphere `GeoPoint::distance_km`
+//! Radius search over the index's grid of offices, on the sphere `GeoPoint::distance_km`
 //! measures on.
 
 use roaring::RoaringBitmap;
-use rstar::AABB;
 
+use super::grid::Envelope;
 use super::index::{DocId, Field, Index};
 use super::params::Near;
 use crate::domain::GeoPoint;
@@ -29,7 +29,7 @@ pub fn found_docs(index: &Index, near: &Near) -> RoaringBitmap {
 }
 
 /// `(doc, km to its nearest office)` for every document with an office within the radius,
-/// sorted by doc: each office in reach measured as the R-tree yields it.
+/// sorted by doc: each office in reach measured as the grid yields it.
 pub fn within(index: &Index, near: &Near) -> Distances {
     let mut found: Distances = in_reach(index, near)
         .filter_map(|(doc, point)| {
@@ -46,15 +46,15 @@ pub fn within(index: &Index, near: &Near) -> Distances {
 fn in_reach<'a>(index: &'a Index, near: &Near) -> impl Iterator<Item = (DocId, [f64; 2])> + 'a {
     envelopes(near)
         .into_iter()
-        .flat_map(|envelope| index.offices.locate_in_envelope(&envelope))
-        .map(|office| (office.data, *office.geom()))
+        .flat_map(|envelope| index.offices.in_box(envelope))
+        .map(|office| (office.doc, office.point))
 }
 
 /// The offices inside the boxes that hold a circle, before any distance is measured: a
 /// search with other filters narrows to their documents first and measures only the
 /// documents every filter lets through (one without measures them all, `within`).
 pub struct Reach {
-    /// `(doc, [lat, lng])`, in the R-tree's order until `measure_among` sorts them.
+    /// `(doc, [lat, lng])`, in the grid's order until `measure_among` sorts them.
     offices: Vec<(DocId, [f64; 2])>,
 }
 
@@ -132,7 +132,7 @@ fn km_to(&[lat, lng]: &[f64; 2], near: &Near) -> f64 {
 }
 
 /// `docs` (in any order, repeats allowed) as a bitmap. Sorted first: inserting in the
-/// R-tree's order would move the bitmap's arrays on every insert.
+/// grid's order would move the bitmap's arrays on every insert.
 pub fn bitmap_of(mut docs: Vec<DocId>) -> RoaringBitmap {
     docs.sort_unstable();
     docs.dedup();
@@ -142,7 +142,7 @@ pub fn bitmap_of(mut docs: Vec<DocId>) -> RoaringBitmap {
 /// `[lat, lng]` boxes that hold the whole circle on the sphere `distance_km` measures on:
 /// the circle's exact reach in latitude and longitude, a hair wider for rounding; two boxes
 /// where it crosses the antimeridian, every longitude where it reaches a pole.
-fn envelopes(near: &Near) -> Vec<AABB<[f64; 2]>> {
+fn envelopes(near: &Near) -> Vec<Envelope> {
     const EARTH_RADIUS_KM: f64 = 6371.0088;
     const MARGIN: f64 = 1.000_001;
     let (lat, lng) = (near.point.latitude, near.point.longitude);
@@ -150,20 +150,28 @@ fn envelopes(near: &Near) -> Vec<AABB<[f64; 2]>> {
     let dlat = angle.to_degrees() * MARGIN;
     let (south, north) = ((lat - dlat).max(-90.0), (lat + dlat).min(90.0));
     if lat.abs() + dlat >= 90.0 {
-        return vec![AABB::from_corners([south, -180.0], [north, 180.0])];
+        return vec![Envelope {
+            south,
+            west: -180.0,
+            north,
+            east: 180.0,
+        }];
     }
     let reach = (angle.sin() / lat.to_radians().cos()).min(1.0);
     let dlng = reach.asin().to_degrees() * MARGIN;
     let (west, east) = (lng - dlng, lng + dlng);
-    let mut boxes = vec![AABB::from_corners(
-        [south, west.max(-180.0)],
-        [north, east.min(180.0)],
-    )];
+    let band = |west: f64, east: f64| Envelope {
+        south,
+        west,
+        north,
+        east,
+    };
+    let mut boxes = vec![band(west.max(-180.0), east.min(180.0))];
     if west < -180.0 {
-        boxes.push(AABB::from_corners([south, west + 360.0], [north, 180.0]));
+        boxes.push(band(west + 360.0, 180.0));
     }
     if east > 180.0 {
-        boxes.push(AABB::from_corners([south, -180.0], [north, east - 360.0]));
+        boxes.push(band(-180.0, east - 360.0));
     }
     boxes
 }

@@ -1,5 +1,5 @@
 //! The in-memory index of the public directory: one roaring bitmap of documents per filter
-//! value, per word and per term (Meilisearch's design), an R-tree of office locations, and
+//! value, per word and per term (Meilisearch's design), a grid of office locations, and
 //! per-document sort columns. A document is a listing's `directory_entry`; its number
 //! (`DocId`) is a slot reused after a deletion.
 //!
@@ -10,8 +10,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use roaring::RoaringBitmap;
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,10 +18,10 @@ use super::card::{CardView, Cards, Shared};
 use super::codes::{FacetCodes, FacetValue};
 use super::counts::Counts;
 pub use super::entry::{Entry, FacetTag, Field, Flag, Kind, Taxonomy, Term, Weight};
+use super::grid::{Grid, Office};
 use super::text;
 
 pub type DocId = u32;
-pub type Office = GeomWithData<[f64; 2], DocId>;
 /// A document's place in a sort order: the key, a tie-breaker, the document.
 pub type Ordered = (i64, u128, DocId);
 
@@ -68,7 +66,7 @@ pub struct Index {
     #[serde(skip)]
     pub vocabulary_changed: bool,
     #[serde(skip)]
-    pub offices: RTree<Office>,
+    pub offices: Grid,
     // Per-document columns, indexed by `DocId`.
     pub listing: Vec<u128>,
     pub fee: Vec<i32>,
@@ -108,7 +106,7 @@ impl Index {
     }
 
     /// Derives what a snapshot leaves out (see `Index`) from what it holds: the documents
-    /// by listing and the free slots, the R-tree of offices, the kept orders and the fee
+    /// by listing and the free slots, the grid of offices, the kept orders and the fee
     /// thresholds.
     pub fn restore(&mut self) {
         let mut offices = Vec::new();
@@ -121,13 +119,17 @@ impl Index {
                 continue;
             }
             self.slots.insert(Uuid::from_u128(listing), doc);
-            offices.extend(self.office_points[d].iter().map(|p| Office::new(*p, doc)));
+            offices.extend(
+                self.office_points[d]
+                    .iter()
+                    .map(|&point| Office { point, doc }),
+            );
             by_confirmed.push(self.ordered_entry(Order::Confirmed, doc));
             by_fee.push(self.ordered_entry(Order::Fee, doc));
         }
         // Reused from the lowest, as `pop` takes them.
         self.free.reverse();
-        self.offices = RTree::bulk_load(offices);
+        self.offices = Grid::bulk_load(offices);
         self.by_confirmed = by_confirmed.into_iter().collect();
         self.by_fee = by_fee.into_iter().collect();
         self.rebuild_summaries();
@@ -294,13 +296,14 @@ impl Index {
             };
             self.add(doc, entry);
         }
+        self.offices.settle();
         if changed {
             self.rebuild_summaries();
             self.counts.clear();
         }
     }
 
-    /// Takes `docs` out of every bitmap and the R-tree.
+    /// Takes `docs` out of every bitmap and the grid of offices.
     fn clear(&mut self, docs: &RoaringBitmap) {
         self.alive -= docs;
         for bitmap in &mut self.flags {
@@ -339,7 +342,7 @@ impl Index {
         }
         for doc in docs {
             for point in std::mem::take(&mut self.office_points[doc as usize]) {
-                self.offices.remove(&Office::new(point, doc));
+                self.offices.remove(&Office { point, doc });
             }
             let confirmed = self.ordered_entry(Order::Confirmed, doc);
             self.by_confirmed.remove(&confirmed);
@@ -427,8 +430,8 @@ impl Index {
         }
         self.add_words(doc, &e, &name_words);
         let points: Vec<[f64; 2]> = e.offices.iter().map(|&(lat, lng)| [lat, lng]).collect();
-        for point in &points {
-            self.offices.insert(Office::new(*point, doc));
+        for &point in &points {
+            self.offices.insert(Office { point, doc });
         }
         self.office_points[d] = points;
         let packed = e.card.and_then(|card| self.shared.pack(card));

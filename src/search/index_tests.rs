@@ -95,11 +95,11 @@ fn changes_replace_and_remove_documents_everywhere() {
     assert_eq!(index.term(Kind::Modality, 2).map(|b| b.len()), Some(1));
     assert!(index.postings("client").is_none());
     assert!(index.postings("grief").is_some());
-    assert_eq!(index.offices.size(), 0);
+    assert_eq!(index.offices.len(), 0);
     // The freed slot is reused.
     index.apply(vec![entry("New Person")], &[]);
     assert_eq!(index.listing.len(), 2);
-    assert_eq!(index.offices.size(), 1);
+    assert_eq!(index.offices.len(), 1);
 }
 
 /// What a word matches is the union of its keys' postings (the word's and its stem's), at

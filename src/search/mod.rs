@@ -20,6 +20,7 @@ pub mod feed;
 #[cfg(test)]
 mod fixtures;
 mod geo;
+mod grid;
 pub mod index;
 #[cfg(test)]
 mod index_tests;

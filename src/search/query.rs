@@ -5,12 +5,12 @@
 use std::borrow::Cow;
 
 use roaring::{MultiOps, RoaringBitmap};
-use rstar::AABB;
 use serde_json::Value;
 
 use super::bbox::BBox;
 use super::facets::facets;
 use super::geo::{Distances, Reach, bitmap_of, docs_of, online, within};
+use super::grid::Envelope;
 use super::index::{DocId, Field, Flag, Index, Kind, Order};
 use super::lexicon::Lexicon;
 pub use super::page::Position;
@@ -86,13 +86,13 @@ fn any<'a>(bitmaps: impl IntoIterator<Item = Option<&'a RoaringBitmap>>) -> Cow<
 fn in_box(index: &Index, bbox: &BBox) -> RoaringBitmap {
     let mut docs: Vec<DocId> = Vec::new();
     for (west, east) in bbox.spans() {
-        let envelope = AABB::from_corners([bbox.south, west], [bbox.north, east]);
-        docs.extend(
-            index
-                .offices
-                .locate_in_envelope(&envelope)
-                .map(|office| office.data),
-        );
+        let envelope = Envelope {
+            south: bbox.south,
+            west,
+            north: bbox.north,
+            east,
+        };
+        docs.extend(index.offices.in_box(envelope).map(|office| office.doc));
     }
     bitmap_of(docs)
 }
