@@ -42,7 +42,6 @@ pub struct Grid {
     bands: Vec<Vec<Office>>,
     /// Bands with offices appended since the last `settle`.
     unsorted: Vec<usize>,
-    len: usize,
 }
 
 /// The band of latitude `lat` (a latitude outside ±90 falls in the last band its side).
@@ -66,7 +65,6 @@ impl Grid {
         let mut grid = Grid {
             bands: vec![Vec::new(); BANDS],
             unsorted: Vec::new(),
-            len: offices.len(),
         };
         for run in offices.chunk_by(|a, b| band(a.point[0]) == band(b.point[0])) {
             grid.bands[band(run[0].point[0])] = run.to_vec();
@@ -75,7 +73,7 @@ impl Grid {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.bands.iter().map(Vec::len).sum()
     }
 
     /// Adds `office`; it is found once `settle` has run.
@@ -93,7 +91,6 @@ impl Grid {
             self.unsorted.push(b);
         }
         list.push(office);
-        self.len += 1;
     }
 
     /// Takes out one office equal to `office`, if there is one; on a settled grid.
@@ -110,7 +107,6 @@ impl Grid {
             return false;
         };
         list.remove(from + at);
-        self.len -= 1;
         true
     }
 
